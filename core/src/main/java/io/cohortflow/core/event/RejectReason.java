@@ -1,0 +1,31 @@
+package io.cohortflow.core.event;
+
+/** Why ingest dead-lettered a payload. The codes are a contract: consumers of events.dlq alert and group on them. */
+public enum RejectReason {
+    /** Larger than the configured cap (32 KB, like Segment's per-call limit). */
+    OVERSIZED,
+    /** Not valid UTF-8. */
+    NOT_UTF8,
+    /** Not parseable as JSON. */
+    INVALID_JSON,
+    /** JSON, but not an object (an array, a string...). */
+    NOT_AN_OBJECT,
+    /** No {@code type}. */
+    MISSING_TYPE,
+    /** A {@code type} that is not a Segment call type. */
+    UNKNOWN_TYPE,
+    /** No {@code messageId}. */
+    MISSING_MESSAGE_ID,
+    /** Neither {@code anonymousId} nor {@code userId}. */
+    MISSING_ID,
+    /** A track call with no {@code event}. */
+    MISSING_EVENT_NAME,
+    /** A timestamp that cannot be parsed. */
+    INVALID_TIMESTAMP,
+    /** A timestamp too far in the future or past. */
+    TIMESTAMP_OUT_OF_RANGE,
+    /** A field of the wrong JSON type, e.g. properties that is not an object. */
+    INVALID_FIELD_TYPE,
+    /** An event name the tracking plan rejects. */
+    UNPLANNED_EVENT
+}

@@ -1,0 +1,60 @@
+package io.cohortflow.core.segment;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * One ENTER or EXIT of one user in one segment, as published on segments.changes.
+ *
+ * <p>{@code changeId} is derived from (user, segment, type, event time) only, so a replay or an at-least-once
+ * redelivery produces the same id and consumers can dedupe on it. {@code processingTime} is informational and
+ * differs between runs.
+ *
+ * @param changeId       deterministic id, see {@link #idFor}
+ * @param userId         resolved user id
+ * @param segmentId      stable segment id
+ * @param segmentName    human name of the segment
+ * @param type           ENTER or EXIT
+ * @param eventTime      event time of the event or timer that caused the change, epoch ms
+ * @param processingTime wall-clock time the change was computed, epoch ms
+ * @param cause          the rule or model that decided it
+ * @param features       a few feature values that explain it
+ */
+public record SegmentChange(
+        String changeId,
+        String userId,
+        String segmentId,
+        String segmentName,
+        ChangeType type,
+        long eventTime,
+        long processingTime,
+        Cause cause,
+        Map<String, Double> features) {
+
+    public SegmentChange {
+        Objects.requireNonNull(changeId, "changeId");
+        Objects.requireNonNull(userId, "userId");
+        Objects.requireNonNull(segmentId, "segmentId");
+        Objects.requireNonNull(segmentName, "segmentName");
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(cause, "cause");
+        features = features == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(features));
+    }
+
+    /** Builds a change whose id is derived from its identifying fields. */
+    public static SegmentChange of(String userId, String segmentId, String segmentName, ChangeType type,
+                                   long eventTime, long processingTime, Cause cause, Map<String, Double> features) {
+        return new SegmentChange(idFor(userId, segmentId, type, eventTime), userId, segmentId, segmentName, type,
+                eventTime, processingTime, cause, features);
+    }
+
+    /** A name-based (v3) UUID of user, segment, type and event time. */
+    public static String idFor(String userId, String segmentId, ChangeType type, long eventTime) {
+        String key = userId + '\u0000' + segmentId + '\u0000' + type + '\u0000' + eventTime;
+        return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+    }
+}

@@ -1,0 +1,15 @@
+package io.cohortflow.ingest;
+
+/**
+ * Operator uids of the ingest job. State in savepoints is matched by these: changing one drops that operator's state
+ * on the next upgrade, so treat a change as a breaking change.
+ */
+public final class Uids {
+    public static final String RAW_SOURCE = "ingest-raw-source";
+    public static final String MAP_TO_UNIFIED = "ingest-map-to-unified";
+    public static final String UNIFIED_SINK = "ingest-unified-sink";
+    public static final String DLQ_SINK = "ingest-dlq-sink";
+
+    private Uids() {
+    }
+}

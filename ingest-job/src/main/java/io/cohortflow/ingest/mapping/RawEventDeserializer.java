@@ -1,0 +1,30 @@
+package io.cohortflow.ingest.mapping;
+
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
+
+import java.nio.charset.StandardCharsets;
+
+/** Reads events.raw records without interpreting the payload, so that nothing can fail here. */
+public final class RawEventDeserializer implements KafkaRecordDeserializationSchema<RawEvent> {
+    private static final long serialVersionUID = 1L;
+    public static final String SOURCE_HEADER = "source";
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawEvent> out) {
+        Header header = record.headers().lastHeader(SOURCE_HEADER);
+        String source = header == null || header.value() == null
+                ? "unknown"
+                : new String(header.value(), StandardCharsets.UTF_8);
+        byte[] payload = record.value() == null ? new byte[0] : record.value();
+        out.collect(new RawEvent(payload, source, record.timestamp()));
+    }
+
+    @Override
+    public TypeInformation<RawEvent> getProducedType() {
+        return TypeInformation.of(RawEvent.class);
+    }
+}

@@ -1,0 +1,24 @@
+package io.cohortflow.jobs.kafka;
+
+import io.cohortflow.core.event.UnifiedEvent;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+
+import java.time.Duration;
+
+/** The one watermark strategy for unified events. */
+public final class Watermarks {
+    private Watermarks() {
+    }
+
+    /**
+     * Event time is {@link UnifiedEvent#timestamp()}. {@code outOfOrderness} bounds how late, in event time, an event
+     * may arrive behind the newest one and still be processed in order; SDKs batch and retry, so a few minutes is
+     * usual. {@code idleness} lets a partition with no traffic stop holding the watermark back, so timers still fire
+     * when some partitions are quiet.
+     */
+    public static WatermarkStrategy<UnifiedEvent> forUnifiedEvents(Duration outOfOrderness, Duration idleness) {
+        return WatermarkStrategy.<UnifiedEvent>forBoundedOutOfOrderness(outOfOrderness)
+                .withTimestampAssigner((event, kafkaTimestamp) -> event.timestamp())
+                .withIdleness(idleness);
+    }
+}

@@ -1,0 +1,210 @@
+package io.cohortflow.kafka.local;
+
+import io.cohortflow.core.config.TopicSpec;
+import io.cohortflow.core.config.TopicsConfig;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A single-node Kafka broker in KRaft combined mode (broker and controller in one), running in this JVM.
+ *
+ * <p>It listens on 127.0.0.1 only, on two free ports (clients and controller), with replication factors of one and a
+ * transaction-state min ISR of one so exactly-once sinks work on a single node. Storage lives in a fresh temporary
+ * directory formatted with a new cluster id and is deleted on {@link #close()}.
+ */
+public final class LocalKafkaBroker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalKafkaBroker.class);
+    private static final String CONTROLLER_LISTENER = "CONTROLLER";
+
+    private final KafkaRaftServer server;
+    private final Path dataDir;
+    private final String bootstrapServers;
+    private final Duration startupTime;
+    private final boolean deleteOnClose;
+
+    private LocalKafkaBroker(KafkaRaftServer server, Path dataDir, String bootstrapServers, Duration startupTime,
+                             boolean deleteOnClose) {
+        this.server = server;
+        this.dataDir = dataDir;
+        this.bootstrapServers = bootstrapServers;
+        this.startupTime = startupTime;
+        this.deleteOnClose = deleteOnClose;
+    }
+
+    /** Starts a broker with its data in a new temporary directory, deleted on close. */
+    public static LocalKafkaBroker start() {
+        try {
+            return start(Files.createTempDirectory("cohortflow-kafka-"), true);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a broker with its data in {@code dataDir} (which must be empty or absent). */
+    public static LocalKafkaBroker start(Path dataDir, boolean deleteOnClose) {
+        long started = System.nanoTime();
+        int brokerPort = freePort();
+        int controllerPort = freePort();
+        Path logDir = dataDir.resolve("kraft-combined");
+        Properties props = new Properties();
+        props.put("process.roles", "broker,controller");
+        props.put("node.id", "1");
+        props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+        props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + "," + CONTROLLER_LISTENER + "://127.0.0.1:" + controllerPort);
+        props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+        props.put("controller.listener.names", CONTROLLER_LISTENER);
+        props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT," + CONTROLLER_LISTENER + ":PLAINTEXT");
+        props.put("inter.broker.listener.name", "PLAINTEXT");
+        props.put("log.dirs", logDir.toString());
+        props.put("auto.create.topics.enable", "false");
+        props.put("num.partitions", "1");
+        props.put("offsets.topic.replication.factor", "1");
+        props.put("offsets.topic.num.partitions", "4");
+        props.put("transaction.state.log.replication.factor", "1");
+        props.put("transaction.state.log.min.isr", "1");
+        props.put("transaction.state.log.num.partitions", "4");
+        props.put("share.coordinator.state.topic.replication.factor", "1");
+        props.put("share.coordinator.state.topic.min.isr", "1");
+        props.put("group.initial.rebalance.delay.ms", "0");
+        // Small segments and quick log cleaning keep compacted topics tidy on a laptop.
+        props.put("log.cleaner.backoff.ms", "1000");
+        try {
+            Files.createDirectories(logDir);
+            KafkaConfig config = KafkaConfig.fromProps(props, false);
+            new Formatter()
+                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                    .setNodeId(1)
+                    .setClusterId(Uuid.randomUuid().toString())
+                    .addDirectory(logDir.toString())
+                    .setMetadataLogDirectory(logDir.toString())
+                    .setControllerListenerName(CONTROLLER_LISTENER)
+                    .run();
+            KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+            server.startup();
+            String bootstrap = "127.0.0.1:" + brokerPort;
+            awaitReady(bootstrap, Duration.ofSeconds(60));
+            Duration startup = Duration.ofNanos(System.nanoTime() - started);
+            LOG.info("Kafka broker up at {} in {} ms (data in {})", bootstrap, startup.toMillis(), dataDir);
+            return new LocalKafkaBroker(server, dataDir, bootstrap, startup, deleteOnClose);
+        } catch (Exception e) {
+            throw new IllegalStateException("could not start the local Kafka broker in " + dataDir + ": " + e, e);
+        }
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    /** How long {@link #start} took, formatting included. */
+    public Duration startupTime() {
+        return startupTime;
+    }
+
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers));
+    }
+
+    /** Creates every topic of {@code topics} with its partitions and configs; existing topics are left as they are. */
+    public void createTopics(TopicsConfig topics) {
+        List<NewTopic> newTopics = new ArrayList<>();
+        for (TopicSpec spec : topics.all()) {
+            newTopics.add(new NewTopic(spec.name(), spec.partitions(), (short) 1).configs(spec.config()));
+        }
+        createTopics(newTopics);
+    }
+
+    public void createTopics(List<NewTopic> newTopics) {
+        try (Admin admin = admin()) {
+            for (var entry : admin.createTopics(newTopics).values().entrySet()) {
+                try {
+                    entry.getValue().get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("cannot create topic " + entry.getKey(), e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("timed out creating topics", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            server.shutdown();
+            server.awaitShutdown();
+        } finally {
+            if (deleteOnClose) {
+                deleteRecursively(dataDir);
+            }
+        }
+    }
+
+    private static void awaitReady(String bootstrap, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+                int brokers = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size();
+                if (brokers > 0) {
+                    return;
+                }
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) {
+                last = e;
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("broker at " + bootstrap + " not ready after " + timeout, last);
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            socket.setReuseAddress(true);
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port", e);
+        }
+    }
+
+    private static void deleteRecursively(Path dir) {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("could not delete {}: {}", dir, e.toString());
+        }
+    }
+}

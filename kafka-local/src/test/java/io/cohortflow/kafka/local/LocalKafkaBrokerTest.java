@@ -1,0 +1,76 @@
+package io.cohortflow.kafka.local;
+
+import io.cohortflow.core.config.TopicsConfig;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LocalKafkaBrokerTest {
+
+    @Test
+    void startsCreatesTopicsAndCommitsTransactions() throws Exception {
+        TopicsConfig topics = TopicsConfig.defaults();
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            System.out.printf("broker start: %d ms%n", broker.startupTime().toMillis());
+            broker.createTopics(topics);
+            broker.createTopics(topics); // idempotent
+
+            try (Admin admin = broker.admin()) {
+                Map<String, TopicDescription> described = admin.describeTopics(
+                        List.of(topics.name(TopicsConfig.RAW), topics.name(TopicsConfig.PROFILES))).allTopicNames().get();
+                assertThat(described.get("events.raw").partitions()).hasSize(4);
+                var profilesConfig = admin.describeConfigs(List.of(
+                        new ConfigResource(ConfigResource.Type.TOPIC, "segments.profiles"))).all().get();
+                assertThat(profilesConfig.values().iterator().next().get("cleanup.policy").value()).isEqualTo("compact");
+                assertThat(admin.listTopics().names().get()).containsAll(
+                        Set.of("events.raw", "events.unified", "events.dlq", "identity.merges", "segments.changes",
+                                "segments.profiles", "segments.definitions", "models.published"));
+            }
+
+            // A committed and an aborted transaction: read_committed sees only the first.
+            try (var producer = new KafkaProducer<String, String>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                    ProducerConfig.TRANSACTIONAL_ID_CONFIG, "t1"), new StringSerializer(), new StringSerializer())) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>("events.dlq", "k", "committed"));
+                producer.commitTransaction();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>("events.dlq", "k", "aborted"));
+                producer.abortTransaction();
+            }
+            try (var consumer = new KafkaConsumer<String, String>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                    ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
+                    ConsumerConfig.GROUP_ID_CONFIG, "g"), new StringDeserializer(), new StringDeserializer())) {
+                consumer.subscribe(List.of("events.dlq"));
+                List<String> values = new ArrayList<>();
+                long deadline = System.currentTimeMillis() + 20_000;
+                while (values.isEmpty() && System.currentTimeMillis() < deadline) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+                        values.add(r.value());
+                    }
+                }
+                assertThat(values).containsExactly("committed");
+            }
+        }
+    }
+}

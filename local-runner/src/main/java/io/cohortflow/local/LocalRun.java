@@ -1,0 +1,262 @@
+package io.cohortflow.local;
+
+import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.event.DeadLetterCodec;
+import io.cohortflow.ingest.IngestJob;
+import io.cohortflow.ingest.IngestOptions;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.kafka.local.TopicReader;
+import io.cohortflow.segmentation.SegmentationJob;
+import io.cohortflow.segmentation.SegmentationOptions;
+import io.cohortflow.simulator.GroundTruthFile;
+import io.cohortflow.simulator.KafkaDeliverySink;
+import io.cohortflow.simulator.Playback;
+import io.cohortflow.simulator.Simulator;
+import io.cohortflow.simulator.SimulatorConfig;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+
+/**
+ * The whole product on one machine: a real Kafka broker (KRaft, in-process), the topics of conf/topics.yaml, a Flink
+ * MiniCluster with its web UI running ingest-job and segmentation-job, and the simulator feeding events.raw. Prints
+ * the live feed of segments.changes and, for a bounded run, drains the pipeline and prints a summary.
+ * Options: {@link LocalRunOptions}.
+ */
+public final class LocalRun {
+    private static final PrintStream OUT = System.out;
+    private static final String INGEST_GROUP = "cohortflow-ingest";
+    private static final String SEGMENTATION_GROUP = "cohortflow-segmentation";
+
+    private final LocalRunOptions options;
+    private final Path runDir;
+    private volatile boolean stopRequested;
+    private final CountDownLatch finished = new CountDownLatch(1);
+
+    private LocalRun(LocalRunOptions options, Path runDir) {
+        this.options = options;
+        this.runDir = runDir;
+    }
+
+    public static void main(String[] args) throws Exception {
+        LocalRunOptions options;
+        try {
+            options = LocalRunOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            if (!e.getMessage().equals("usage")) {
+                System.err.println(e.getMessage());
+            }
+            System.err.println("usage: run-local.sh [--days N | --endless] [--users N] [--rate R] [--seed S] "
+                    + "[--start yyyy-mm-dd] [--web-ui-port P] [--feed all|story|none] [--conf-dir DIR]");
+            System.exit(2);
+            return;
+        }
+        Path runDir = Path.of(".local-run").toAbsolutePath();
+        deleteRecursively(runDir);
+        Files.createDirectories(runDir);
+        new LocalRun(options, runDir).run();
+        System.exit(0);
+    }
+
+    private void run() throws Exception {
+        long started = System.nanoTime();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopRequested = true;
+            try {
+                finished.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "local-run-shutdown"));
+
+        Path confDir = options.confDir().toAbsolutePath();
+        Path topicsFile = confDir.resolve("topics.yaml");
+        if (!Files.isRegularFile(topicsFile)) {
+            throw new IllegalStateException("no " + topicsFile + ": run from the repository root or pass --conf-dir");
+        }
+        TopicsConfig topics = TopicsConfig.load(topicsFile.toString());
+
+        step("starting a Kafka broker (KRaft, in-process)");
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(runDir.resolve("kafka"), true)) {
+            OUT.printf("  broker at %s, up in %.1f s%n", broker.bootstrapServers(), broker.startupTime().toMillis() / 1000.0);
+            broker.createTopics(topics);
+            OUT.printf("  topics: %s%n", topics.all().stream().map(t -> t.name() + "(" + t.partitions() + ")").sorted().toList());
+
+            Configuration flinkConf = GlobalConfiguration.loadConfiguration(confDir.resolve("flink/local").toString());
+            flinkConf.set(RestOptions.PORT, options.webUiPort());
+            flinkConf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, runDir.resolve("checkpoints").toUri().toString());
+            step("starting a Flink MiniCluster");
+            MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
+                    .setConfiguration(flinkConf)
+                    .setNumTaskManagers(1)
+                    .setNumSlotsPerTaskManager(flinkConf.get(TaskManagerOptions.NUM_TASK_SLOTS))
+                    .build());
+            cluster.start();
+            try {
+                URI rest = cluster.getRestAddress().get(30, TimeUnit.SECONDS);
+                OUT.printf("  Flink web UI: http://%s:%d%n", rest.getHost(), rest.getPort());
+                runPipeline(broker, topics, topicsFile, flinkConf, rest, started);
+            } finally {
+                cluster.close();
+            }
+        } finally {
+            finished.countDown();
+        }
+    }
+
+    private void runPipeline(LocalKafkaBroker broker, TopicsConfig topics, Path topicsFile, Configuration flinkConf,
+                             URI rest, long started) throws Exception {
+        String[] jobArgs = {"--bootstrap-servers", broker.bootstrapServers(), "--topics-config", topicsFile.toString(),
+                "--transaction-timeout", "5min"};
+        step("submitting ingest-job and segmentation-job");
+        JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
+            IngestOptions o = IngestOptions.parse(withGroup(jobArgs, INGEST_GROUP));
+            IngestJob.configure(env, o);
+            IngestJob.fromOptions(o, false).build(env);
+        });
+        JobClient segmentation = submit(rest, flinkConf, "cohortflow segmentation", env -> {
+            SegmentationOptions o = SegmentationOptions.parse(withGroup(jobArgs, SEGMENTATION_GROUP));
+            SegmentationJob.configure(env, o);
+            SegmentationJob.fromOptions(o, false).build(env);
+        });
+        OUT.printf("  jobs %s and %s running%n", ingest.getJobID(), segmentation.getJobID());
+
+        SimulatorConfig simConfig = SimulatorConfig.of(options.seed(), options.users(), options.simulatedDays(),
+                options.start().atStartOfDay().toInstant(ZoneOffset.UTC));
+        Simulator simulator = new Simulator(simConfig);
+        Path truth = runDir.resolve("ground-truth.jsonl");
+        GroundTruthFile.write(truth, simulator.groundTruth());
+        step(String.format("simulating %,d users %s from %s at %s deliveries/s (ground truth: %s)", options.users(),
+                options.endless() ? "day after day until Ctrl-C" : "over " + options.days() + " days", options.start(),
+                options.rate() > 0 ? String.format("%,.0f", options.rate()) : "max", runDir.relativize(truth)));
+        OUT.println("  live feed of segments.changes (★ = the seed story's anon_123xyz):");
+
+        Playback.Progress sent;
+        try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
+                options.feed(), OUT);
+             KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
+            feed.start();
+            sent = Playback.play(simulator, sink, options.rate(), Duration.ofSeconds(10),
+                    p -> OUT.printf("  [simulator] %,d deliveries sent, simulated time %s, %,.0f/s%n", p.sent(),
+                            Instant.ofEpochMilli(p.simulatedTime()), p.ratePerSecond()),
+                    () -> stopRequested);
+
+            step(stopRequested ? "stopping" : "simulation done; waiting for the pipeline to drain");
+            if (!stopRequested) {
+                awaitDrained(broker, topics, feed, flinkConf);
+            }
+            stopJob(ingest, "ingest-job");
+            stopJob(segmentation, "segmentation-job");
+            feed.close();
+            summary(broker, topics, sent, feed, started);
+        }
+    }
+
+    private static String[] withGroup(String[] args, String group) {
+        String[] out = java.util.Arrays.copyOf(args, args.length + 2);
+        out[args.length] = "--group-id";
+        out[args.length + 1] = group;
+        return out;
+    }
+
+    private static JobClient submit(URI rest, Configuration flinkConf, String name,
+                                    Consumer<StreamExecutionEnvironment> topology) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(
+                rest.getHost(), rest.getPort(), flinkConf);
+        topology.accept(env);
+        return env.executeAsync(name);
+    }
+
+    /** Waits until both jobs have consumed (and checkpointed) everything, and no change arrived for a while. */
+    private void awaitDrained(LocalKafkaBroker broker, TopicsConfig topics, ChangeFeed feed, Configuration flinkConf)
+            throws Exception {
+        Duration checkpointInterval = flinkConf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL);
+        Duration quiet = checkpointInterval.multipliedBy(3);
+        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        int stableChecks = 0;
+        try (Admin admin = broker.admin()) {
+            while (!stopRequested && System.nanoTime() < deadline) {
+                Map<Integer, Long> rawLag = PipelineLag.lag(admin, INGEST_GROUP, topics.name(TopicsConfig.RAW));
+                Map<Integer, Long> unifiedLag = PipelineLag.lag(admin, SEGMENTATION_GROUP, topics.name(TopicsConfig.UNIFIED));
+                boolean caughtUp = PipelineLag.caughtUp(rawLag, 0) && PipelineLag.caughtUp(unifiedLag, 1);
+                stableChecks = caughtUp ? stableChecks + 1 : 0;
+                if (stableChecks >= 3 && feed.quietFor().compareTo(quiet) > 0) {
+                    return;
+                }
+                Thread.sleep(1_000);
+            }
+        }
+        OUT.println("  (gave up waiting for the pipeline to drain; the summary may miss the last changes)");
+    }
+
+    private void stopJob(JobClient job, String name) {
+        try {
+            String savepoint = job.stopWithSavepoint(false, runDir.resolve("savepoints").toUri().toString(),
+                    SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
+            OUT.printf("  %s stopped with a savepoint at %s%n", name, savepoint);
+        } catch (Exception e) {
+            OUT.printf("  %s: stop with savepoint failed (%s), cancelling%n", name, e.getMessage());
+            job.cancel();
+        }
+    }
+
+    private void summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, ChangeFeed feed,
+                         long started) {
+        long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
+                Duration.ofMinutes(2), r -> { });
+        Map<String, Long> reasons = new TreeMap<>();
+        DeadLetterCodec dlqCodec = new DeadLetterCodec();
+        TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
+                r -> reasons.merge(dlqCodec.decode(r.value()).reason(), 1L, Long::sum));
+        long deadLettered = reasons.values().stream().mapToLong(Long::longValue).sum();
+
+        OUT.println();
+        OUT.println("== summary ==");
+        OUT.printf("simulated %,d users from %s, seed %d%n", options.users(), options.start(), options.seed());
+        OUT.printf("deliveries into events.raw: %,d %s in %.1f s%n", sent.sent(), sent.byKind(),
+                sent.elapsed().toMillis() / 1000.0);
+        OUT.printf("events.unified: %,d   events.dlq: %,d %s%n", unified, deadLettered, reasons);
+        OUT.printf("in = unified + dead-lettered: %,d = %,d%s%n", sent.sent(), unified + deadLettered,
+                sent.sent() == unified + deadLettered ? "" : "  (MISMATCH)");
+        feed.printSummary(OUT);
+        OUT.printf("total run time %.1f s; data and savepoints under %s%n",
+                (System.nanoTime() - started) / 1e9, runDir);
+    }
+
+    private static void step(String what) {
+        OUT.printf("%n== %s%n", what);
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.cohortflow.simulator;
+
+/**
+ * The behaviour a simulated user follows. The share of each persona in the population is {@link #weight}.
+ * The persona is the ground truth that clustering is later scored against.
+ */
+public enum Persona {
+    /** Reads pages, searches now and then, rarely buys or signs up. */
+    BROWSER(0.25, 0.6),
+    /** Views and adds to cart, then leaves without ordering. */
+    CART_ABANDONER(0.18, 0.7),
+    /** Browses several categories, fills a cart with several items and orders. */
+    BUNDLE_BUYER(0.14, 0.8),
+    /** A SaaS user on a trial or subscription, using many product features; renews and pays. */
+    SAAS_POWER_USER(0.15, 1.6),
+    /** Opens and clicks marketing email, visits sometimes, never starts a trial. */
+    EMAIL_ENGAGED_NON_TRIALIST(0.13, 0.5),
+    /** Starts as an active customer, then uses the product less, files tickets, and stops. */
+    CHURNING(0.15, 1.2);
+
+    /** Share of the population. */
+    final double weight;
+    /** Mean sessions per day while active. */
+    final double sessionsPerDay;
+
+    Persona(double weight, double sessionsPerDay) {
+        this.weight = weight;
+        this.sessionsPerDay = sessionsPerDay;
+    }
+}

@@ -1,0 +1,71 @@
+package io.cohortflow.simulator;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+/** Sends a simulation's deliveries to a sink at a steady rate, reporting progress. */
+public final class Playback {
+
+    /** What was sent so far. */
+    public record Progress(long sent, Map<String, Long> byKind, long simulatedTime, Duration elapsed) {
+        public double ratePerSecond() {
+            return elapsed.isZero() ? 0 : sent * 1000.0 / Math.max(1, elapsed.toMillis());
+        }
+    }
+
+    private Playback() {
+    }
+
+    /**
+     * Plays every delivery into {@code sink}.
+     *
+     * @param eventsPerSecond target rate; 0 or less sends as fast as the sink takes them
+     * @param progress        called about every {@code progressEvery} and once at the end
+     * @param stop            checked between deliveries; true ends the playback early
+     */
+    public static Progress play(Simulator simulator, DeliverySink sink, double eventsPerSecond, Duration progressEvery,
+                                Consumer<Progress> progress, BooleanSupplier stop) {
+        long startNanos = System.nanoTime();
+        long lastReport = startNanos;
+        long sent = 0;
+        long simulatedTime = 0;
+        Map<String, Long> byKind = new TreeMap<>();
+        for (Delivery delivery : simulator) {
+            if (stop.getAsBoolean()) {
+                break;
+            }
+            if (eventsPerSecond > 0) {
+                long due = startNanos + (long) (sent * 1e9 / eventsPerSecond);
+                long wait = due - System.nanoTime();
+                if (wait > 1_000_000) {
+                    sink.flush();
+                    sleepNanos(wait);
+                }
+            }
+            sink.send(delivery);
+            sent++;
+            simulatedTime = delivery.deliveredAt();
+            byKind.merge(delivery.isMalformed() ? "malformed" : delivery.kind(), 1L, Long::sum);
+            long now = System.nanoTime();
+            if (now - lastReport >= progressEvery.toNanos()) {
+                lastReport = now;
+                progress.accept(new Progress(sent, Map.copyOf(byKind), simulatedTime, Duration.ofNanos(now - startNanos)));
+            }
+        }
+        sink.flush();
+        Progress done = new Progress(sent, Map.copyOf(byKind), simulatedTime, Duration.ofNanos(System.nanoTime() - startNanos));
+        progress.accept(done);
+        return done;
+    }
+
+    private static void sleepNanos(long nanos) {
+        try {
+            Thread.sleep(nanos / 1_000_000, (int) (nanos % 1_000_000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

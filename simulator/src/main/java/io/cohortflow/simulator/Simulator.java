@@ -1,0 +1,215 @@
+package io.cohortflow.simulator;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+
+/**
+ * Generates the deliveries of a simulated population, day by day, in the order the collector receives them.
+ *
+ * <p>Deterministic: every random choice comes from a generator seeded by (seed, person, day), so the same config gives
+ * the same deliveries, byte for byte, whatever the consumer does. Memory is bounded by one day of traffic plus the
+ * few late deliveries that spill into the next day.
+ */
+public final class Simulator implements Iterable<Delivery> {
+    /** The seed's visitor: an anonymous cookie id, later identified as {@link #JANE_USER_ID}. */
+    public static final String JANE_ANONYMOUS_ID = "anon_123xyz";
+    public static final String JANE_USER_ID = "user_jane";
+
+    private static final long HOUR_MS = 3_600_000L;
+    private static final Comparator<Pending> ORDER =
+            Comparator.comparingLong((Pending p) -> p.delivery.deliveredAt()).thenComparingLong(p -> p.seq);
+
+    private final SimulatorConfig config;
+    private final List<SimUser> users;
+
+    private record Pending(Delivery delivery, long seq) {
+    }
+
+    public Simulator(SimulatorConfig config) {
+        this.config = config;
+        List<SimUser> created = new ArrayList<>(config.users());
+        for (int i = 0; i < config.users(); i++) {
+            created.add(SimUser.create(i, config, rng(i, -1)));
+        }
+        this.users = List.copyOf(created);
+    }
+
+    public SimulatorConfig config() {
+        return config;
+    }
+
+    /** What each simulated person is, for evaluating models against; includes the seed story's visitor. */
+    public List<GroundTruth> groundTruth() {
+        List<GroundTruth> truth = new ArrayList<>();
+        for (SimUser u : users) {
+            truth.add(new GroundTruth(u.userId, u.persona,
+                    u.devices.stream().map(SimUser.Device::anonymousId).toList(), u.identifyDay, u.churns(),
+                    u.churns() ? dayStart(u.churnDay) : -1));
+        }
+        if (config.seedStory()) {
+            truth.add(new GroundTruth(JANE_USER_ID, Persona.BUNDLE_BUYER, List.of(JANE_ANONYMOUS_ID),
+                    config.days() > 1 ? 1 : -1, false, -1));
+        }
+        return truth;
+    }
+
+    /** Every delivery, ordered by delivery time. */
+    @Override
+    public Iterator<Delivery> iterator() {
+        return new DeliveryIterator();
+    }
+
+    public long dayStart(int day) {
+        return config.start().toEpochMilli() + day * SimUser.DAY_MS;
+    }
+
+    private final class DeliveryIterator implements Iterator<Delivery> {
+        private final PriorityQueue<Pending> pending = new PriorityQueue<>(ORDER);
+        private int nextDay;
+        private long seq;
+
+        @Override
+        public boolean hasNext() {
+            // Generate until something is due before the start of the next day (or all days are generated).
+            while (nextDay < config.days()
+                    && (pending.isEmpty() || pending.peek().delivery.deliveredAt() >= dayStart(nextDay))) {
+                generateDay(nextDay++);
+            }
+            return !pending.isEmpty();
+        }
+
+        @Override
+        public Delivery next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            return pending.poll().delivery;
+        }
+
+        private void generateDay(int day) {
+            List<SimEvent> events = new ArrayList<>();
+            for (SimUser user : users) {
+                SplittableRandom rng = rng(user.index, day);
+                int sessions = poisson(rng, user.sessionRate(day));
+                for (int s = 0; s < sessions; s++) {
+                    SimUser.Device device = user.devices.get(rng.nextInt(user.devices.size()));
+                    events.addAll(Journeys.session(user, device, day, dayStart(day) + sessionStartOffset(rng), rng));
+                }
+                events.addAll(Journeys.serverSide(user, day, dayStart(day), rng));
+            }
+            SplittableRandom rng = rng(Integer.MAX_VALUE, day);
+            for (SimEvent event : events) {
+                enqueue(event, rng, true);
+            }
+            if (config.seedStory()) {
+                // The seed story plays exactly as written: no late, duplicate or broken deliveries of it.
+                for (SimEvent event : SeedStory.day(day, dayStart(day))) {
+                    enqueue(event, rng, false);
+                }
+            }
+        }
+
+        private void enqueue(SimEvent event, SplittableRandom rng, boolean withFaults) {
+            // Most deliveries take well under a second; a few sit in an offline mobile queue for minutes.
+            long delay = withFaults && rng.nextDouble() < config.lateRate()
+                    ? 60_000L + rng.nextLong(30 * 60_000L)
+                    : 50L + rng.nextLong(1_500L);
+            long deliveredAt = event.trueTime() + delay;
+            String messageId = Payloads.messageId(rng);
+            ObjectNode json = Payloads.segmentJson(event, messageId, deliveredAt);
+            String key = event.userId() != null ? event.userId() : event.anonymousId();
+            add(new Delivery(key, event.source(), Payloads.bytes(json), deliveredAt, "event"));
+            if (withFaults && rng.nextDouble() < config.duplicateRate()) {
+                // A retry after a lost acknowledgement: same messageId, same payload, a little later.
+                long retryAt = deliveredAt + 1_000L + rng.nextLong(10 * 60_000L);
+                add(new Delivery(key, event.source(), Payloads.bytes(Payloads.segmentJson(event, messageId, retryAt)),
+                        retryAt, "duplicate"));
+            }
+            if (withFaults && rng.nextDouble() < config.malformedRate()) {
+                String kind = Payloads.MALFORMED_KINDS.get(rng.nextInt(Payloads.MALFORMED_KINDS.size()));
+                add(new Delivery(null, event.source(), Payloads.malformed(kind, json, rng), deliveredAt + 1,
+                        "malformed:" + kind));
+            }
+        }
+
+        private void add(Delivery delivery) {
+            pending.add(new Pending(delivery, seq++));
+        }
+    }
+
+    /** Most sessions happen between 07:00 and 23:00. */
+    private static long sessionStartOffset(SplittableRandom rng) {
+        int hour = rng.nextDouble() < 0.9 ? 7 + rng.nextInt(16) : rng.nextInt(24);
+        return hour * HOUR_MS + rng.nextLong(HOUR_MS);
+    }
+
+    private static int poisson(SplittableRandom rng, double mean) {
+        if (mean <= 0) {
+            return 0;
+        }
+        double limit = Math.exp(-mean);
+        double product = rng.nextDouble();
+        int n = 0;
+        while (product > limit) {
+            product *= rng.nextDouble();
+            n++;
+        }
+        return n;
+    }
+
+    private SplittableRandom rng(int person, int day) {
+        long mixed = config.seed() * 0x9E3779B97F4A7C15L + person * 0xBF58476D1CE4E5B9L + (day + 7L) * 0x94D049BB133111EBL;
+        return new SplittableRandom(mixed);
+    }
+
+    /** The seed document's story, event by event. */
+    static final class SeedStory {
+        private SeedStory() {
+        }
+
+        static List<SimEvent> day(int day, long dayStart) {
+            List<SimEvent> events = new ArrayList<>();
+            if (day == 0) {
+                long t = dayStart + 10 * HOUR_MS; // 10:00, arriving from a social ad for running shoes
+                events.add(page(t, "Home", "/?utm_source=social&utm_campaign=running-shoes"));
+                events.add(page(t += 20_000, "Men's Running Shoes", "/c/mens-running-shoes"));
+                events.add(track(t += 25_000, "Products Searched", Map.of("query", "trail running shoes")));
+                Catalog.Product shoes = Catalog.PRODUCTS.get(0);
+                events.add(track(t += 15_000, "Product Viewed", shoes.properties()));
+                // 90 seconds on the product page, reading reviews
+                Map<String, Object> added = new java.util.LinkedHashMap<>(shoes.properties());
+                added.put("quantity", 1);
+                events.add(track(t += 90_000, "Product Added", added));
+                events.add(page(t += 30_000, "Women's Jackets", "/c/womens-jackets"));
+                for (Catalog.Product jacket : Catalog.PRODUCTS.subList(4, 7)) {
+                    events.add(track(t += 40_000, "Product Viewed", jacket.properties()));
+                }
+                // ...then a few minutes of inactivity, and she leaves.
+            } else if (day == 1) {
+                long t = dayStart + 9 * HOUR_MS;
+                events.add(new SimEvent("identify", null, JANE_ANONYMOUS_ID, JANE_USER_ID, t, 0L, "web", Map.of(),
+                        Map.of("email", "Jane.Doe@Example.com", "name", "Jane Doe"), null));
+                events.add(new SimEvent("page", "Home", JANE_ANONYMOUS_ID, JANE_USER_ID, t + 5_000, 0L, "web",
+                        Map.of("path", "/", "title", "Home", "url", "https://shop.example.com/"), Map.of(), null));
+            }
+            return events;
+        }
+
+        private static SimEvent page(long t, String name, String path) {
+            return new SimEvent("page", name, JANE_ANONYMOUS_ID, null, t, 0L, "web",
+                    Map.of("path", path, "title", name, "url", "https://shop.example.com" + path), Map.of(), null);
+        }
+
+        private static SimEvent track(long t, String event, Map<String, Object> props) {
+            return new SimEvent("track", event, JANE_ANONYMOUS_ID, null, t, 0L, "web", props, Map.of(), null);
+        }
+    }
+}

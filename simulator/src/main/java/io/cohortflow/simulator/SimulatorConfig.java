@@ -1,0 +1,45 @@
+package io.cohortflow.simulator;
+
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * What to simulate.
+ *
+ * @param seed           fixes every random choice: the same config gives the same bytes
+ * @param users          number of people
+ * @param days           simulated days
+ * @param start          start of day 0 (UTC)
+ * @param duplicateRate  share of events delivered twice with the same messageId
+ * @param lateRate       share of events delivered minutes late (offline mobile batches), out of order
+ * @param malformedRate  share of extra deliveries that are malformed payloads of various kinds
+ * @param skewedDeviceRate share of devices whose clock is off (timestamp and sentAt shifted alike)
+ * @param seedStory      whether to play the seed's anon_123xyz journey
+ */
+public record SimulatorConfig(long seed, int users, int days, Instant start, double duplicateRate, double lateRate,
+                              double malformedRate, double skewedDeviceRate, boolean seedStory) {
+    public SimulatorConfig {
+        Objects.requireNonNull(start, "start");
+        if (users < 0 || days < 1) {
+            throw new IllegalArgumentException("need users >= 0 and days >= 1");
+        }
+        for (double rate : new double[] {duplicateRate, lateRate, malformedRate, skewedDeviceRate}) {
+            if (rate < 0 || rate > 1) {
+                throw new IllegalArgumentException("rates are shares in [0, 1]");
+            }
+        }
+    }
+
+    /** Defaults: 1% duplicates, 2% late, 0.5% malformed, 5% skewed devices, the seed story on. */
+    public static SimulatorConfig of(long seed, int users, int days, Instant start) {
+        return new SimulatorConfig(seed, users, days, start, 0.01, 0.02, 0.005, 0.05, true);
+    }
+
+    public SimulatorConfig withRates(double duplicates, double late, double malformed) {
+        return new SimulatorConfig(seed, users, days, start, duplicates, late, malformed, skewedDeviceRate, seedStory);
+    }
+
+    public SimulatorConfig withSeedStory(boolean on) {
+        return new SimulatorConfig(seed, users, days, start, duplicateRate, lateRate, malformedRate, skewedDeviceRate, on);
+    }
+}

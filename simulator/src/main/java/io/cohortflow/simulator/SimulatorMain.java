@@ -1,0 +1,91 @@
+package io.cohortflow.simulator;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Command line: simulate users and write their events to Kafka or to JSON-lines files.
+ *
+ * <pre>
+ * java -cp ... io.cohortflow.simulator.SimulatorMain --users 1000 --days 3 --seed 42 \
+ *     (--bootstrap-servers HOST:PORT [--topic events.raw] [--rate 2000] | --out-dir DIR) \
+ *     [--start 2026-01-05] [--ground-truth truth.jsonl] [--duplicate-rate 0.01] [--late-rate 0.02] [--malformed-rate 0.005]
+ * </pre>
+ */
+public final class SimulatorMain {
+    private static final Set<String> KEYS = Set.of("users", "days", "seed", "start", "bootstrap-servers", "topic",
+            "rate", "out-dir", "ground-truth", "duplicate-rate", "late-rate", "malformed-rate", "no-seed-story");
+
+    private SimulatorMain() {
+    }
+
+    public static void main(String[] args) {
+        Map<String, String> opts = parse(args);
+        SimulatorConfig config = configFrom(opts);
+        Simulator simulator = new Simulator(config);
+        if (opts.containsKey("ground-truth")) {
+            GroundTruthFile.write(Path.of(opts.get("ground-truth")), simulator.groundTruth());
+        }
+        DeliverySink sink;
+        if (opts.containsKey("bootstrap-servers")) {
+            sink = new KafkaDeliverySink(opts.get("bootstrap-servers"), opts.getOrDefault("topic", "events.raw"));
+        } else if (opts.containsKey("out-dir")) {
+            sink = new JsonlDeliverySink(Path.of(opts.get("out-dir")));
+        } else {
+            throw new IllegalArgumentException("give --bootstrap-servers or --out-dir");
+        }
+        double rate = Double.parseDouble(opts.getOrDefault("rate", "0"));
+        System.out.printf("simulating %d users over %d days from %s (seed %d)%n", config.users(), config.days(),
+                config.start(), config.seed());
+        try (sink) {
+            Playback.play(simulator, sink, rate, Duration.ofSeconds(2),
+                    p -> System.out.printf("  sent %,d deliveries (%s), simulated time %s, %.0f/s%n", p.sent(),
+                            p.byKind(), Instant.ofEpochMilli(p.simulatedTime()), p.ratePerSecond()),
+                    () -> false);
+        }
+    }
+
+    /** Builds the simulator config from parsed options, with the defaults of {@link SimulatorConfig#of}. */
+    public static SimulatorConfig configFrom(Map<String, String> opts) {
+        int days = Integer.parseInt(opts.getOrDefault("days", "3"));
+        Instant start = opts.containsKey("start")
+                ? LocalDate.parse(opts.get("start")).atStartOfDay().toInstant(ZoneOffset.UTC)
+                : LocalDate.now(ZoneOffset.UTC).minusDays(days).atStartOfDay().toInstant(ZoneOffset.UTC);
+        SimulatorConfig defaults = SimulatorConfig.of(Long.parseLong(opts.getOrDefault("seed", "42")),
+                Integer.parseInt(opts.getOrDefault("users", "1000")), days, start);
+        return defaults.withRates(
+                        Double.parseDouble(opts.getOrDefault("duplicate-rate", String.valueOf(defaults.duplicateRate()))),
+                        Double.parseDouble(opts.getOrDefault("late-rate", String.valueOf(defaults.lateRate()))),
+                        Double.parseDouble(opts.getOrDefault("malformed-rate", String.valueOf(defaults.malformedRate()))))
+                .withSeedStory(!opts.containsKey("no-seed-story"));
+    }
+
+    static Map<String, String> parse(String[] args) {
+        Map<String, String> opts = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--")) {
+                throw new IllegalArgumentException("expected --option, got " + args[i]);
+            }
+            String key = args[i].substring(2);
+            String value = "true";
+            int eq = key.indexOf('=');
+            if (eq > 0) {
+                value = key.substring(eq + 1);
+                key = key.substring(0, eq);
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                value = args[++i];
+            }
+            if (!KEYS.contains(key)) {
+                throw new IllegalArgumentException("unknown option --" + key + "; known: " + KEYS);
+            }
+            opts.put(key, value);
+        }
+        return opts;
+    }
+}

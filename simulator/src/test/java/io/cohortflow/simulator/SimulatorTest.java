@@ -1,0 +1,198 @@
+package io.cohortflow.simulator;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.StreamSupport;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class SimulatorTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Instant START = Instant.parse("2026-03-02T00:00:00Z");
+
+    @Test
+    void sameSeedGivesTheSameBytesAndAnotherSeedDoesNot() {
+        SimulatorConfig config = SimulatorConfig.of(7, 300, 3, START);
+        List<Delivery> first = all(new Simulator(config));
+        List<Delivery> second = all(new Simulator(config));
+        assertThat(first).hasSameSizeAs(second);
+        for (int i = 0; i < first.size(); i++) {
+            assertThat(second.get(i).payload()).isEqualTo(first.get(i).payload());
+            assertThat(second.get(i).deliveredAt()).isEqualTo(first.get(i).deliveredAt());
+        }
+        List<Delivery> other = all(new Simulator(SimulatorConfig.of(8, 300, 3, START)));
+        assertThat(other.get(0).payload()).isNotEqualTo(first.get(0).payload());
+    }
+
+    @Test
+    void deliveriesAreOrderedByReceiveTimeAndSomeEventsArriveOutOfOrder() throws IOException {
+        List<Delivery> deliveries = all(new Simulator(SimulatorConfig.of(1, 500, 4, START)));
+        long previousDelivery = Long.MIN_VALUE;
+        long maxEventTime = Long.MIN_VALUE;
+        int outOfOrder = 0;
+        for (Delivery d : deliveries) {
+            assertThat(d.deliveredAt()).isGreaterThanOrEqualTo(previousDelivery);
+            previousDelivery = d.deliveredAt();
+            if (d.kind().equals("event")) {
+                JsonNode json = JSON.readTree(d.payload());
+                if (!json.has("sentAt")) { // server-side: timestamp is true time
+                    continue;
+                }
+                long corrected = correctedTime(json);
+                if (corrected < maxEventTime - 60_000) {
+                    outOfOrder++;
+                }
+                maxEventTime = Math.max(maxEventTime, corrected);
+            }
+        }
+        assertThat(outOfOrder).as("late deliveries").isPositive();
+        assertThat(deliveries.get(deliveries.size() - 1).deliveredAt()).isLessThan(START.toEpochMilli() + 5 * 86_400_000L);
+    }
+
+    @Test
+    void sharesOfDuplicatesAndMalformedFollowTheConfigAndDuplicatesRepeatTheMessageId() throws IOException {
+        List<Delivery> deliveries = all(new Simulator(SimulatorConfig.of(3, 2000, 3, START).withRates(0.02, 0.02, 0.01)));
+        Map<String, Long> kinds = new HashMap<>();
+        Set<String> malformedKinds = new HashSet<>();
+        Set<String> ids = new HashSet<>();
+        int repeatedIds = 0;
+        for (Delivery d : deliveries) {
+            kinds.merge(d.isMalformed() ? "malformed" : d.kind(), 1L, Long::sum);
+            if (d.isMalformed()) {
+                malformedKinds.add(d.kind());
+            } else if (!ids.add(JSON.readTree(d.payload()).get("messageId").asText())) {
+                repeatedIds++;
+            }
+        }
+        long events = kinds.get("event");
+        assertThat(events).isGreaterThan(10_000);
+        assertThat(kinds.get("duplicate") / (double) events).isBetween(0.015, 0.025);
+        assertThat(kinds.get("malformed") / (double) events).isBetween(0.007, 0.013);
+        assertThat(repeatedIds).isEqualTo(kinds.get("duplicate").intValue());
+        assertThat(malformedKinds).hasSize(Payloads.MALFORMED_KINDS.size());
+    }
+
+    @Test
+    void coversPersonasSourcesCrossDeviceUsersAndChurn() throws IOException {
+        Simulator simulator = new Simulator(SimulatorConfig.of(5, 1000, 10, START));
+        List<GroundTruth> truth = simulator.groundTruth();
+        Set<Persona> personas = EnumSet.noneOf(Persona.class);
+        truth.forEach(t -> personas.add(t.persona()));
+        assertThat(personas).containsExactlyInAnyOrder(Persona.values());
+        assertThat(truth.stream().filter(t -> t.anonymousIds().size() > 1).count()).isGreaterThan(200);
+        assertThat(truth.stream().filter(t -> t.persona() == Persona.CHURNING).allMatch(GroundTruth::churned)).isTrue();
+
+        Set<String> sources = new HashSet<>();
+        Set<String> events = new HashSet<>();
+        Map<String, Set<String>> anonymousIdsByUser = new HashMap<>();
+        long lastChurnerEvent = 0;
+        Map<String, GroundTruth> byUser = new HashMap<>();
+        truth.forEach(t -> byUser.put(t.userId(), t));
+        for (Delivery d : simulator) {
+            sources.add(d.source());
+            if (d.isMalformed()) {
+                continue;
+            }
+            JsonNode json = JSON.readTree(d.payload());
+            if (json.has("event")) {
+                events.add(json.get("event").asText());
+            }
+            if (json.has("userId") && json.has("anonymousId")) {
+                anonymousIdsByUser.computeIfAbsent(json.get("userId").asText(), k -> new HashSet<>())
+                        .add(json.get("anonymousId").asText());
+            }
+            GroundTruth owner = json.has("userId") ? byUser.get(json.get("userId").asText()) : null;
+            if (owner != null && owner.churned()) {
+                assertThat(correctedTimeOrTimestamp(json)).as("no activity after churn").isLessThan(owner.churnedAt() + 3_600_000L);
+            }
+        }
+        assertThat(sources).contains("web", "ios", "android", "stripe", "zendesk", "hubspot");
+        assertThat(events).contains("Products Searched", "Product Viewed", "Product Added", "Order Completed",
+                "Feature Used", "Ticket Created", "Email Opened", "Charge Succeeded", "Trial Started", "product_viewed");
+        assertThat(anonymousIdsByUser.values().stream().filter(s -> s.size() > 1).count())
+                .as("users seen identified on more than one device").isGreaterThan(50);
+    }
+
+    @Test
+    void playsTheSeedStoryEventByEvent() throws IOException {
+        Simulator simulator = new Simulator(SimulatorConfig.of(11, 50, 2, START));
+        List<String> story = new ArrayList<>();
+        for (Delivery d : simulator) {
+            if (d.isMalformed() || d.kind().equals("duplicate")) {
+                continue;
+            }
+            JsonNode json = JSON.readTree(d.payload());
+            if (Simulator.JANE_ANONYMOUS_ID.equals(json.path("anonymousId").asText())) {
+                String what = json.get("type").asText() + ":" + json.path("event").asText(json.path("name").asText())
+                        + (json.has("userId") ? "@" + json.get("userId").asText() : "");
+                story.add(what);
+            }
+        }
+        assertThat(story).containsExactly(
+                "page:Home", "page:Men's Running Shoes", "track:Products Searched", "track:Product Viewed",
+                "track:Product Added", "page:Women's Jackets", "track:Product Viewed", "track:Product Viewed",
+                "track:Product Viewed", "identify:@user_jane", "page:Home@user_jane");
+        assertThat(simulator.groundTruth()).anyMatch(t -> t.userId().equals("user_jane")
+                && t.anonymousIds().equals(List.of("anon_123xyz")));
+    }
+
+    @Test
+    void malformedPayloadsAreReallyBroken() {
+        var valid = Payloads.segmentJson(new SimEvent("track", "Product Viewed", "anon_1", null, 1_000L, 0L, "web",
+                Map.of("price", 1.0), Map.of(), null), "m1", 2_000L);
+        byte[] nonUtf8 = Payloads.malformed("non_utf8", valid, new java.util.SplittableRandom(1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(nonUtf8)))
+                .isInstanceOf(java.nio.charset.CharacterCodingException.class);
+        byte[] truncated = Payloads.malformed("truncated_json", valid, new java.util.SplittableRandom(1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> JSON.readTree(truncated)).isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void writesJsonLinesPerSourceAndGroundTruth(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+        Simulator simulator = new Simulator(SimulatorConfig.of(2, 100, 2, START));
+        long count;
+        try (JsonlDeliverySink sink = new JsonlDeliverySink(dir)) {
+            count = Playback.play(simulator, sink, 0, java.time.Duration.ofHours(1), p -> { }, () -> false).sent();
+        }
+        long lines = 0;
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                lines += Files.readAllLines(f, StandardCharsets.ISO_8859_1).size();
+            }
+        }
+        assertThat(lines).isEqualTo(count);
+        GroundTruthFile.write(dir.resolve("truth/truth.jsonl"), simulator.groundTruth());
+        assertThat(GroundTruthFile.read(dir.resolve("truth/truth.jsonl"))).isEqualTo(simulator.groundTruth());
+    }
+
+    private static long correctedTime(JsonNode json) {
+        long timestamp = Instant.parse(json.get("timestamp").asText()).toEpochMilli();
+        long sentAt = Instant.parse(json.get("sentAt").asText()).toEpochMilli();
+        long receivedAt = Instant.parse(json.get("receivedAt").asText()).toEpochMilli();
+        return receivedAt - (sentAt - timestamp);
+    }
+
+    private static long correctedTimeOrTimestamp(JsonNode json) {
+        return json.has("sentAt") ? correctedTime(json) : Instant.parse(json.get("timestamp").asText()).toEpochMilli();
+    }
+
+    private static List<Delivery> all(Simulator simulator) {
+        return StreamSupport.stream(simulator.spliterator(), false).toList();
+    }
+}

@@ -1,0 +1,70 @@
+package io.cohortflow.testkit;
+
+import io.cohortflow.core.codec.JsonCodec;
+import io.cohortflow.core.config.TopicSpec;
+import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.kafka.local.TopicReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/** Kafka helpers for integration tests: per-test topics and read_committed reads to the end of a topic. */
+public final class KafkaTestSupport {
+    private KafkaTestSupport() {
+    }
+
+    /**
+     * The product's topics (partitions and configs from conf/topics.yaml) under names unique to this test, created on
+     * the broker. Returns a topics.yaml path the jobs can be given with {@code --topics-config}, and the config.
+     */
+    public static TopicsConfig uniqueTopics(LocalKafkaBroker broker, String testName) {
+        String suffix = testName + "-" + UUID.randomUUID().toString().substring(0, 8);
+        TopicsConfig defaults = TopicsConfig.defaults();
+        Map<String, TopicSpec> renamed = new LinkedHashMap<>();
+        for (String role : List.of(TopicsConfig.RAW, TopicsConfig.UNIFIED, TopicsConfig.DLQ, TopicsConfig.MERGES,
+                TopicsConfig.CHANGES, TopicsConfig.PROFILES, TopicsConfig.DEFINITIONS, TopicsConfig.MODELS)) {
+            TopicSpec spec = defaults.spec(role);
+            renamed.put(role, new TopicSpec(spec.name() + "." + suffix, spec.partitions(), spec.config()));
+        }
+        TopicsConfig topics = new TopicsConfig(renamed);
+        broker.createTopics(topics);
+        return topics;
+    }
+
+    /** The {@code --topic.<role>=<name>} arguments that point a job at {@code topics}. */
+    public static List<String> topicArgs(TopicsConfig topics) {
+        return List.of(TopicsConfig.RAW, TopicsConfig.UNIFIED, TopicsConfig.DLQ, TopicsConfig.MERGES,
+                        TopicsConfig.CHANGES, TopicsConfig.PROFILES, TopicsConfig.DEFINITIONS, TopicsConfig.MODELS)
+                .stream().map(role -> "--topic." + role + "=" + topics.name(role)).collect(Collectors.toList());
+    }
+
+    /** Every committed record of {@code topic}, read from the beginning to the current end. */
+    public static List<ConsumerRecord<byte[], byte[]>> readAllCommitted(String bootstrapServers, String topic) {
+        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
+        TopicReader.readToEnd(bootstrapServers, topic, Duration.ofSeconds(60), records::add);
+        return records;
+    }
+
+    /** The committed values of {@code topic}, decoded. */
+    public static <T> List<T> readAllCommitted(String bootstrapServers, String topic, JsonCodec<T> codec) {
+        return readAllCommitted(bootstrapServers, topic).stream().map(r -> codec.decode(r.value())).toList();
+    }
+
+    /** A fresh directory for a test's files. */
+    public static Path tempDir(String prefix) {
+        try {
+            return Files.createTempDirectory(prefix);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
