@@ -112,6 +112,14 @@ final class ChangeFeed implements AutoCloseable {
         return total.get();
     }
 
+    /** The seed story's changes as "user TYPE segmentId @eventTime", in arrival order. */
+    List<String> story() {
+        synchronized (story) {
+            return story.stream().map(c -> c.userId() + " " + c.type() + " " + c.segmentId() + " @"
+                    + Instant.ofEpochMilli(c.eventTime())).toList();
+        }
+    }
+
     /** How long since the last change arrived. */
     Duration quietFor() {
         return Duration.ofNanos(System.nanoTime() - lastChangeNanos);

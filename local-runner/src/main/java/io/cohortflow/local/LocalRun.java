@@ -57,7 +57,11 @@ public final class LocalRun {
     private volatile boolean stopRequested;
     private final CountDownLatch finished = new CountDownLatch(1);
 
-    private LocalRun(LocalRunOptions options, Path runDir) {
+    /** What a bounded run did, for its caller (and its test). */
+    record Outcome(long delivered, long unified, long deadLettered, long changes, java.util.List<String> story) {
+    }
+
+    LocalRun(LocalRunOptions options, Path runDir) {
         this.options = options;
         this.runDir = runDir;
     }
@@ -82,7 +86,7 @@ public final class LocalRun {
         System.exit(0);
     }
 
-    private void run() throws Exception {
+    Outcome run() throws Exception {
         long started = System.nanoTime();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopRequested = true;
@@ -119,7 +123,7 @@ public final class LocalRun {
             try {
                 URI rest = cluster.getRestAddress().get(30, TimeUnit.SECONDS);
                 OUT.printf("  Flink web UI: http://%s:%d%n", rest.getHost(), rest.getPort());
-                runPipeline(broker, topics, topicsFile, flinkConf, rest, started);
+                return runPipeline(broker, topics, topicsFile, flinkConf, rest, started);
             } finally {
                 cluster.close();
             }
@@ -128,7 +132,7 @@ public final class LocalRun {
         }
     }
 
-    private void runPipeline(LocalKafkaBroker broker, TopicsConfig topics, Path topicsFile, Configuration flinkConf,
+    private Outcome runPipeline(LocalKafkaBroker broker, TopicsConfig topics, Path topicsFile, Configuration flinkConf,
                              URI rest, long started) throws Exception {
         String[] jobArgs = {"--bootstrap-servers", broker.bootstrapServers(), "--topics-config", topicsFile.toString(),
                 "--transaction-timeout", "5min"};
@@ -172,7 +176,7 @@ public final class LocalRun {
             stopJob(ingest, "ingest-job");
             stopJob(segmentation, "segmentation-job");
             feed.close();
-            summary(broker, topics, sent, feed, started);
+            return summary(broker, topics, sent, feed, started);
         }
     }
 
@@ -224,8 +228,8 @@ public final class LocalRun {
         }
     }
 
-    private void summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, ChangeFeed feed,
-                         long started) {
+    private Outcome summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, ChangeFeed feed,
+                            long started) {
         long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
                 Duration.ofMinutes(2), r -> { });
         Map<String, Long> reasons = new TreeMap<>();
@@ -245,6 +249,7 @@ public final class LocalRun {
         feed.printSummary(OUT);
         OUT.printf("total run time %.1f s; data and savepoints under %s%n",
                 (System.nanoTime() - started) / 1e9, runDir);
+        return new Outcome(sent.sent(), unified, deadLettered, feed.total(), feed.story());
     }
 
     private static void step(String what) {

@@ -50,6 +50,13 @@ class PipelineITCase {
     private static final long DAY0 = START.toEpochMilli();
     private static final long MIN = 60_000L;
     private static final long HOUR = 60 * MIN;
+    private static final Map<String, String> EXPECTED_REASON = Map.ofEntries(
+            Map.entry("truncated_json", "INVALID_JSON"), Map.entry("not_json", "INVALID_JSON"),
+            Map.entry("non_utf8", "NOT_UTF8"), Map.entry("missing_ids", "MISSING_ID"),
+            Map.entry("missing_message_id", "MISSING_MESSAGE_ID"), Map.entry("unknown_type", "UNKNOWN_TYPE"),
+            Map.entry("track_without_event", "MISSING_EVENT_NAME"), Map.entry("unparsable_timestamp", "INVALID_TIMESTAMP"),
+            Map.entry("future_timestamp", "TIMESTAMP_OUT_OF_RANGE"), Map.entry("oversized", "OVERSIZED"),
+            Map.entry("json_array", "NOT_AN_OBJECT"), Map.entry("properties_not_object", "INVALID_FIELD_TYPE"));
 
     @Test
     void theSeedStoryAndHandWrittenUsersGiveExactlyTheseChanges(LocalKafkaBroker broker) throws Exception {
@@ -113,6 +120,12 @@ class PipelineITCase {
         // Nothing lost: every delivery is either a unified event or a dead letter (dedupe arrives with issue #3).
         assertThat(unified.size() + dlq.size()).isEqualTo(deliveries.size());
         assertThat(dlq).hasSize(kinds.get("malformed").intValue());
+        // Each kind of broken payload the simulator sends is dead-lettered with its own reason.
+        List<String> expectedReasons = deliveries.stream().filter(Delivery::isMalformed)
+                .map(d -> EXPECTED_REASON.get(d.kind().substring("malformed:".length()))).toList();
+        assertThat(expectedReasons).doesNotContainNull();
+        assertThat(dlq).extracting(DeadLetter::reason).containsExactlyInAnyOrderElementsOf(expectedReasons);
+        assertThat(new HashSet<>(expectedReasons)).hasSizeGreaterThanOrEqualTo(8);
         assertThat(unified).allSatisfy(e -> assertThat(e.event() == null
                 || e.event().equals(e.event().toLowerCase())).isTrue());
 

@@ -1,0 +1,48 @@
+package io.cohortflow.local;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The README's local run, small: its own broker, MiniCluster and jobs, a bounded simulation, a drained summary. */
+class LocalRunITCase {
+
+    @Test
+    void aBoundedRunDrainsReconcilesAndShowsTheSeedStory(@TempDir Path runDir) throws Exception {
+        LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "2", "--users", "150", "--rate", "0",
+                "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", confDir().toString()});
+
+        LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
+
+        assertThat(outcome.delivered()).isGreaterThan(1_000);
+        assertThat(outcome.unified() + outcome.deadLettered()).isEqualTo(outcome.delivered());
+        assertThat(outcome.deadLettered()).isPositive();
+        assertThat(outcome.changes()).isPositive();
+        assertThat(outcome.story()).containsExactly(
+                "anon_123xyz ENTER high_intent_1h @2026-03-02T10:02:30.040Z",
+                "anon_123xyz EXIT high_intent_1h @2026-03-02T11:03:00Z");
+        assertThat(runDir.resolve("ground-truth.jsonl")).isNotEmptyFile();
+    }
+
+    @Test
+    void rejectsUnknownOptions() {
+        assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--dayz", "2"})).hasMessageContaining("--dayz");
+        assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--days", "0"})).hasMessageContaining("at least 1");
+        assertThat(LocalRunOptions.parse(new String[] {"--endless"}).simulatedDays()).isGreaterThan(365);
+    }
+
+    private static Path confDir() {
+        Path here = Path.of("").toAbsolutePath();
+        for (Path p = here; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("conf/topics.yaml"))) {
+                return p.resolve("conf");
+            }
+        }
+        throw new IllegalStateException("no conf/ above " + here);
+    }
+}
