@@ -8,7 +8,7 @@ import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.ingest.functions.MapToUnifiedFunction;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.ingest.mapping.RawEventDeserializer;
-import io.cohortflow.ingest.mapping.SegmentSpecMapper;
+import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.jobs.kafka.KafkaIo;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -35,10 +35,10 @@ public final class IngestJob {
     private final Source<RawEvent, ?, ?> source;
     private final Sink<UnifiedEvent> unifiedSink;
     private final Sink<DeadLetter> deadLetterSink;
-    private final SegmentSpecMapper mapper;
+    private final IngestMapper mapper;
 
     public IngestJob(Source<RawEvent, ?, ?> source, Sink<UnifiedEvent> unifiedSink, Sink<DeadLetter> deadLetterSink,
-                     SegmentSpecMapper mapper) {
+                     IngestMapper mapper) {
         this.source = source;
         this.unifiedSink = unifiedSink;
         this.deadLetterSink = deadLetterSink;
@@ -55,8 +55,7 @@ public final class IngestJob {
                         event -> KafkaIo.utf8(event.resolvedId()), options.groupId() + "-unified"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(),
                         null, options.groupId() + "-dlq"),
-                new SegmentSpecMapper(options.taxonomy(), options.maxEventBytes(), options.futureTolerance(),
-                        options.pastTolerance()));
+                options.mapper());
     }
 
     /** Adds the topology to {@code env}. */

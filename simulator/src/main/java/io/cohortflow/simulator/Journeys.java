@@ -183,6 +183,9 @@ final class Journeys {
         if (firstEver) {
             s.page("Sign up", "/signup");
             s.identify(traits(s.user));
+            // The CRM learns about the new trial a minute later.
+            s.events.add(new SimEvent("identify", "Contact Created", null, s.user.userId, s.clock + 60_000, 0L,
+                    "salesforce", Map.of(), traits(s.user), null));
             s.track("Signed Up", Map.of("plan", "trial"));
             s.track("Trial Started", Map.of("plan", "pro", "trial_days", 14));
         } else {
@@ -257,7 +260,7 @@ final class Journeys {
     }
 
     private static SimEvent server(SimUser user, String source, String event, long at, Map<String, Object> props) {
-        return new SimEvent("track", event, null, user.userId, at, 0L, source, props, Map.of(), null);
+        return new SimEvent("track", event, null, user.userId, at, 0L, source, props, traits(user), null);
     }
 
     private static Map<String, Object> withQuantity(Map<String, Object> product) {

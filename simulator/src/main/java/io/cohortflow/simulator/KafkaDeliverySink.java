@@ -17,6 +17,8 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class KafkaDeliverySink implements DeliverySink {
     public static final String SOURCE_HEADER = "source";
+    /** The collector's receive time, epoch ms as text: webhooks carry no receivedAt of their own. */
+    public static final String RECEIVED_AT_HEADER = "received-at";
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
@@ -41,7 +43,9 @@ public final class KafkaDeliverySink implements DeliverySink {
         }
         byte[] key = delivery.key() == null ? null : delivery.key().getBytes(StandardCharsets.UTF_8);
         var record = new ProducerRecord<>(topic, null, key, delivery.payload(),
-                List.of(new RecordHeader(SOURCE_HEADER, delivery.source().getBytes(StandardCharsets.UTF_8))));
+                List.of(new RecordHeader(SOURCE_HEADER, delivery.source().getBytes(StandardCharsets.UTF_8)),
+                        new RecordHeader(RECEIVED_AT_HEADER,
+                                Long.toString(delivery.deliveredAt()).getBytes(StandardCharsets.UTF_8))));
         producer.send(record, (metadata, e) -> {
             if (e != null) {
                 failure.compareAndSet(null, e);

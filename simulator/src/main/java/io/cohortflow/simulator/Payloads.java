@@ -23,6 +23,86 @@ final class Payloads {
     private Payloads() {
     }
 
+    /** SDK sources send Segment-spec calls; the others send their own webhook shapes. */
+    static boolean isSdkSource(String source) {
+        return source.equals("web") || source.equals("ios") || source.equals("android");
+    }
+
+    /** The payload as its source sends it. */
+    static ObjectNode json(SimEvent e, String messageId, long deliveredAt) {
+        return isSdkSource(e.source()) ? segmentJson(e, messageId, deliveredAt) : webhookJson(e, messageId);
+    }
+
+    /**
+     * Webhook payloads in the shape of Stripe, Zendesk, HubSpot and Salesforce deliveries, as conf/sources/*.yaml
+     * expect them. Webhooks carry no receive time: the collector's {@code received-at} header does.
+     */
+    static ObjectNode webhookJson(SimEvent e, String messageId) {
+        ObjectNode node = MAPPER.createObjectNode();
+        String iso = Instant.ofEpochMilli(e.trueTime()).toString();
+        Object email = e.traits().get("email");
+        switch (e.source() + ":" + e.name()) {
+            case "stripe:Charge Succeeded", "stripe:Subscription Renewed" -> {
+                boolean charge = e.name().equals("Charge Succeeded");
+                node.put("id", "evt_" + messageId.replace("-", "").substring(0, 24));
+                node.put("object", "event");
+                node.put("type", charge ? "charge.succeeded" : "invoice.paid");
+                node.put("created", e.trueTime() / 1000);
+                ObjectNode object = node.putObject("data").putObject("object");
+                object.put("id", (charge ? "ch_" : "in_") + messageId.substring(0, 8));
+                long cents = Math.round(((Number) e.properties().get("amount")).doubleValue() * 100);
+                object.put(charge ? "amount" : "amount_paid", cents);
+                object.put("currency", "usd");
+                if (!charge) {
+                    object.putObject("lines").putArray("data").addObject().putObject("plan")
+                            .put("nickname", String.valueOf(e.properties().get("plan")));
+                }
+                object.putObject("metadata").put("user_id", e.userId());
+            }
+            case "zendesk:Ticket Created" -> {
+                node.put("id", "zd-" + messageId);
+                node.put("type", "ticket.created");
+                node.put("time", iso);
+                ObjectNode detail = node.putObject("detail");
+                detail.set("id", MAPPER.valueToTree(e.properties().get("ticket_id")));
+                detail.put("priority", String.valueOf(e.properties().get("priority")));
+                detail.put("subject", String.valueOf(e.properties().get("subject")));
+                ObjectNode requester = detail.putObject("requester");
+                requester.put("external_id", e.userId());
+                if (email != null) {
+                    requester.put("email", email.toString());
+                }
+            }
+            case "hubspot:Email Opened", "hubspot:Email Link Clicked" -> {
+                node.put("portalId", 4242);
+                ObjectNode event = node.putArray("events").addObject();
+                event.put("eventId", messageId);
+                event.put("eventType", e.name().equals("Email Opened") ? "email.open" : "email.click");
+                event.put("occurredAt", e.trueTime());
+                event.putObject("contact").put("userId", e.userId());
+                event.put("campaign", String.valueOf(e.properties().get("campaign")));
+                if (e.properties().containsKey("link")) {
+                    event.put("url", String.valueOf(e.properties().get("link")));
+                }
+            }
+            case "salesforce:Contact Created" -> {
+                ObjectNode event = node.putObject("event");
+                event.put("type", "created");
+                event.put("replayId", messageId);
+                event.put("createdDate", iso);
+                ObjectNode sobject = node.putObject("sobject");
+                sobject.put("External_Id__c", e.userId());
+                if (email != null) {
+                    sobject.put("Email", email.toString());
+                }
+                sobject.put("FirstName", String.valueOf(e.traits().get("name")));
+                sobject.put("Lifecycle_Stage__c", "trial");
+            }
+            default -> throw new IllegalArgumentException("no webhook shape for " + e.source() + ":" + e.name());
+        }
+        return node;
+    }
+
     static ObjectNode segmentJson(SimEvent e, String messageId, long deliveredAt) {
         ObjectNode node = MAPPER.createObjectNode();
         node.put("type", e.type());

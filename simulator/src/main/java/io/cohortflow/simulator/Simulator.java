@@ -124,16 +124,17 @@ public final class Simulator implements Iterable<Delivery> {
                     : 50L + rng.nextLong(1_500L);
             long deliveredAt = event.trueTime() + delay;
             String messageId = Payloads.messageId(rng);
-            ObjectNode json = Payloads.segmentJson(event, messageId, deliveredAt);
+            ObjectNode json = Payloads.json(event, messageId, deliveredAt);
             String key = event.userId() != null ? event.userId() : event.anonymousId();
             add(new Delivery(key, event.source(), Payloads.bytes(json), deliveredAt, "event"));
             if (withFaults && rng.nextDouble() < config.duplicateRate()) {
                 // A retry after a lost acknowledgement: same messageId, same payload, a little later.
                 long retryAt = deliveredAt + 1_000L + rng.nextLong(10 * 60_000L);
-                add(new Delivery(key, event.source(), Payloads.bytes(Payloads.segmentJson(event, messageId, retryAt)),
+                add(new Delivery(key, event.source(), Payloads.bytes(Payloads.json(event, messageId, retryAt)),
                         retryAt, "duplicate"));
             }
-            if (withFaults && rng.nextDouble() < config.malformedRate()) {
+            // Broken payloads come from SDK traffic (webhook senders are servers with fixed schemas).
+            if (withFaults && Payloads.isSdkSource(event.source()) && rng.nextDouble() < config.malformedRate()) {
                 String kind = Payloads.MALFORMED_KINDS.get(rng.nextInt(Payloads.MALFORMED_KINDS.size()));
                 add(new Delivery(null, event.source(), Payloads.malformed(kind, json, rng), deliveredAt + 1,
                         "malformed:" + kind));

@@ -71,18 +71,23 @@ class SimulatorTest {
         Set<String> malformedKinds = new HashSet<>();
         Set<String> ids = new HashSet<>();
         int repeatedIds = 0;
+        long sdkEvents = 0;
         for (Delivery d : deliveries) {
             kinds.merge(d.isMalformed() ? "malformed" : d.kind(), 1L, Long::sum);
             if (d.isMalformed()) {
                 malformedKinds.add(d.kind());
-            } else if (!ids.add(JSON.readTree(d.payload()).get("messageId").asText())) {
+                assertThat(Payloads.isSdkSource(d.source())).isTrue();
+            } else if (!ids.add(d.source() + "/" + idOf(JSON.readTree(d.payload()), d.source()))) {
                 repeatedIds++;
+            }
+            if (d.kind().equals("event") && Payloads.isSdkSource(d.source())) {
+                sdkEvents++;
             }
         }
         long events = kinds.get("event");
         assertThat(events).isGreaterThan(10_000);
         assertThat(kinds.get("duplicate") / (double) events).isBetween(0.015, 0.025);
-        assertThat(kinds.get("malformed") / (double) events).isBetween(0.007, 0.013);
+        assertThat(kinds.get("malformed") / (double) sdkEvents).isBetween(0.007, 0.013);
         assertThat(repeatedIds).isEqualTo(kinds.get("duplicate").intValue());
         assertThat(malformedKinds).hasSize(Payloads.MALFORMED_KINDS.size());
     }
@@ -109,6 +114,10 @@ class SimulatorTest {
                 continue;
             }
             JsonNode json = JSON.readTree(d.payload());
+            if (!Payloads.isSdkSource(d.source())) {
+                events.add(d.source() + ":" + webhookType(json, d.source()));
+                continue;
+            }
             if (json.has("event")) {
                 events.add(json.get("event").asText());
             }
@@ -121,9 +130,10 @@ class SimulatorTest {
                 assertThat(correctedTimeOrTimestamp(json)).as("no activity after churn").isLessThan(owner.churnedAt() + 3_600_000L);
             }
         }
-        assertThat(sources).contains("web", "ios", "android", "stripe", "zendesk", "hubspot");
+        assertThat(sources).contains("web", "ios", "android", "stripe", "zendesk", "hubspot", "salesforce");
         assertThat(events).contains("Products Searched", "Product Viewed", "Product Added", "Order Completed",
-                "Feature Used", "Ticket Created", "Email Opened", "Charge Succeeded", "Trial Started", "product_viewed");
+                "Feature Used", "Trial Started", "product_viewed", "stripe:charge.succeeded", "stripe:invoice.paid",
+                "zendesk:ticket.created", "hubspot:email.open", "hubspot:email.click", "salesforce:created");
         assertThat(anonymousIdsByUser.values().stream().filter(s -> s.size() > 1).count())
                 .as("users seen identified on more than one device").isGreaterThan(50);
     }
@@ -179,6 +189,24 @@ class SimulatorTest {
         assertThat(lines).isEqualTo(count);
         GroundTruthFile.write(dir.resolve("truth/truth.jsonl"), simulator.groundTruth());
         assertThat(GroundTruthFile.read(dir.resolve("truth/truth.jsonl"))).isEqualTo(simulator.groundTruth());
+    }
+
+    private static String idOf(JsonNode json, String source) {
+        return switch (source) {
+            case "stripe", "zendesk" -> json.get("id").asText();
+            case "hubspot" -> json.get("events").get(0).get("eventId").asText();
+            case "salesforce" -> json.get("event").get("replayId").asText();
+            default -> json.get("messageId").asText();
+        };
+    }
+
+    private static String webhookType(JsonNode json, String source) {
+        return switch (source) {
+            case "stripe", "zendesk" -> json.get("type").asText();
+            case "hubspot" -> json.get("events").get(0).get("eventType").asText();
+            case "salesforce" -> json.get("event").get("type").asText();
+            default -> throw new IllegalArgumentException(source);
+        };
     }
 
     private static long correctedTime(JsonNode json) {

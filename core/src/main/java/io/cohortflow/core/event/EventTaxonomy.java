@@ -19,11 +19,28 @@ import java.util.Set;
 public final class EventTaxonomy implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** What ingest does with a track event whose name the plan does not know. */
+    public enum Unplanned {
+        /** Keep it under its own name (snake case). */
+        ALLOW,
+        /** Keep it, and mark it {@code context.tracking_plan = "unplanned"}. */
+        FLAG,
+        /** Dead-letter it with reason UNPLANNED_EVENT. */
+        REJECT
+    }
+
     private final Map<String, String> canonicalByKey;
     private final Set<String> canonicalNames;
+    private final Unplanned unplanned;
+
+    public EventTaxonomy(Map<String, List<String>> events) {
+        this(events, Unplanned.ALLOW);
+    }
 
     @JsonCreator
-    public EventTaxonomy(@JsonProperty("events") Map<String, List<String>> events) {
+    public EventTaxonomy(@JsonProperty("events") Map<String, List<String>> events,
+                         @JsonProperty("unplanned") Unplanned unplanned) {
+        this.unplanned = unplanned == null ? Unplanned.ALLOW : unplanned;
         Map<String, String> byKey = new HashMap<>();
         for (Map.Entry<String, List<String>> entry : events.entrySet()) {
             String canonical = entry.getKey();
@@ -54,6 +71,21 @@ public final class EventTaxonomy implements Serializable {
 
     public Set<String> canonicalNames() {
         return canonicalNames;
+    }
+
+    public Unplanned unplanned() {
+        return unplanned;
+    }
+
+    /** The same plan with another policy for unplanned names. */
+    public EventTaxonomy withUnplanned(Unplanned policy) {
+        return new EventTaxonomy(this, policy);
+    }
+
+    private EventTaxonomy(EventTaxonomy base, Unplanned policy) {
+        this.canonicalByKey = base.canonicalByKey;
+        this.canonicalNames = base.canonicalNames;
+        this.unplanned = policy;
     }
 
     private static void register(Map<String, String> byKey, String name, String canonical) {

@@ -18,6 +18,12 @@ public enum RejectReason {
     MISSING_MESSAGE_ID,
     /** Neither {@code anonymousId} nor {@code userId}. */
     MISSING_ID,
+    /** An id that is a placeholder ("undefined", "null"...) or too long to be one. */
+    INVALID_ID,
+    /** A batch envelope whose {@code batch} is not a non-empty array. */
+    INVALID_BATCH,
+    /** A payload from a source whose mapping has no rule for it. */
+    UNMAPPED_PAYLOAD,
     /** A track call with no {@code event}. */
     MISSING_EVENT_NAME,
     /** A timestamp that cannot be parsed. */
@@ -27,5 +33,7 @@ public enum RejectReason {
     /** A field of the wrong JSON type, e.g. properties that is not an object. */
     INVALID_FIELD_TYPE,
     /** An event name the tracking plan rejects. */
-    UNPLANNED_EVENT
+    UNPLANNED_EVENT,
+    /** The mapper itself failed on this payload (a bug to fix, then replay the dead letter). */
+    MAPPING_FAILED
 }

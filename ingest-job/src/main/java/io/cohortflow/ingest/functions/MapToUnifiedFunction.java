@@ -3,9 +3,9 @@ package io.cohortflow.ingest.functions;
 import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.event.RejectReason;
 import io.cohortflow.core.event.UnifiedEvent;
-import io.cohortflow.ingest.mapping.MappingResult;
+import io.cohortflow.ingest.mapping.IngestMapper;
+import io.cohortflow.ingest.mapping.MappingOutcome;
 import io.cohortflow.ingest.mapping.RawEvent;
-import io.cohortflow.ingest.mapping.SegmentSpecMapper;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -31,13 +31,13 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
 
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters", JsonRecordTypeInfo.DEAD_LETTER);
 
-    private final SegmentSpecMapper mapper;
+    private final IngestMapper mapper;
     private transient Counter in;
     private transient Counter unified;
     private transient Counter deadLettered;
     private transient Map<RejectReason, Counter> byReason;
 
-    public MapToUnifiedFunction(SegmentSpecMapper mapper) {
+    public MapToUnifiedFunction(IngestMapper mapper) {
         this.mapper = mapper;
     }
 
@@ -56,27 +56,26 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
     @Override
     public void processElement(RawEvent raw, Context ctx, Collector<UnifiedEvent> out) {
         in.inc();
-        MappingResult result;
+        MappingOutcome outcome;
         try {
-            result = mapper.map(raw);
+            outcome = mapper.map(raw);
         } catch (RuntimeException e) {
             // A mapper bug must not stop the pipeline: keep the payload and the error for a replay after the fix.
-            result = MappingResult.rejected(RejectReason.INVALID_FIELD_TYPE, "mapping failed: " + e);
+            outcome = MappingOutcome.rejected(RejectReason.MAPPING_FAILED, "mapping failed: " + e);
         }
-        if (result instanceof MappingResult.Accepted accepted) {
-            for (UnifiedEvent event : accepted.events()) {
-                unified.inc();
-                out.collect(event);
-            }
-        } else if (result instanceof MappingResult.Rejected rejected) {
+        for (UnifiedEvent event : outcome.events()) {
+            unified.inc();
+            out.collect(event);
+        }
+        for (MappingOutcome.Rejected rejected : outcome.rejected()) {
             deadLettered.inc();
             byReason.get(rejected.reason()).inc();
             ctx.output(DEAD_LETTERS, deadLetter(raw, rejected, ctx.timerService().currentProcessingTime()));
         }
     }
 
-    static DeadLetter deadLetter(RawEvent raw, MappingResult.Rejected rejected, long now) {
-        byte[] bytes = raw.payload();
+    static DeadLetter deadLetter(RawEvent raw, MappingOutcome.Rejected rejected, long now) {
+        byte[] bytes = rejected.payload() != null ? rejected.payload() : raw.payload();
         String text = new String(bytes, StandardCharsets.UTF_8);
         // Keep the payload byte-exact: text when it round-trips through UTF-8, Base64 otherwise.
         boolean exact = java.util.Arrays.equals(text.getBytes(StandardCharsets.UTF_8), bytes);

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 public final class RawEventDeserializer implements KafkaRecordDeserializationSchema<RawEvent> {
     private static final long serialVersionUID = 1L;
     public static final String SOURCE_HEADER = "source";
+    public static final String RECEIVED_AT_HEADER = "received-at";
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawEvent> out) {
@@ -20,7 +21,19 @@ public final class RawEventDeserializer implements KafkaRecordDeserializationSch
                 ? "unknown"
                 : new String(header.value(), StandardCharsets.UTF_8);
         byte[] payload = record.value() == null ? new byte[0] : record.value();
-        out.collect(new RawEvent(payload, source, record.timestamp()));
+        out.collect(new RawEvent(payload, source, receivedAt(record)));
+    }
+
+    private static long receivedAt(ConsumerRecord<byte[], byte[]> record) {
+        Header header = record.headers().lastHeader(RECEIVED_AT_HEADER);
+        if (header != null && header.value() != null) {
+            try {
+                return Long.parseLong(new String(header.value(), StandardCharsets.UTF_8).trim());
+            } catch (NumberFormatException e) {
+                // a broken header is no reason to lose the event: fall back to the broker's time
+            }
+        }
+        return record.timestamp();
     }
 
     @Override

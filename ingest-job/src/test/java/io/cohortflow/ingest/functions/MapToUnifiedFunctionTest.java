@@ -4,7 +4,7 @@ import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.ingest.mapping.RawEvent;
-import io.cohortflow.ingest.mapping.SegmentSpecMapper;
+import io.cohortflow.ingest.mapping.IngestMapper;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
@@ -20,8 +20,8 @@ class MapToUnifiedFunctionTest {
 
     @Test
     void goodEventsGoOnAndBadOnesToTheDeadLetterOutputWithTheirBytes() throws Exception {
-        MapToUnifiedFunction fn = new MapToUnifiedFunction(new SegmentSpecMapper(EventTaxonomy.defaults(), 32 * 1024,
-                Duration.ofHours(1), Duration.ofDays(3650)));
+        MapToUnifiedFunction fn = new MapToUnifiedFunction(new IngestMapper(EventTaxonomy.defaults(),
+                IngestMapper.loadMappings(null), 32 * 1024, Duration.ofHours(1), Duration.ofDays(3650)));
         try (OneInputStreamOperatorTestHarness<RawEvent, UnifiedEvent> harness = ProcessFunctionTestHarnesses.forProcessFunction(fn)) {
             harness.processElement(raw("{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"m1\",\"anonymousId\":\"a\"}"
                     .getBytes(StandardCharsets.UTF_8)), 0);
@@ -37,11 +37,11 @@ class MapToUnifiedFunctionTest {
             assertThat(dead.get(0).payloadBase64()).isFalse();
             assertThat(dead.get(1).payloadBase64()).isTrue();
             assertThat(Base64.getDecoder().decode(dead.get(1).payload())).isEqualTo(binary);
-            assertThat(dead).extracting(DeadLetter::source).containsOnly("zendesk");
+            assertThat(dead).extracting(DeadLetter::source).containsOnly("web");
         }
     }
 
     private static RawEvent raw(byte[] bytes) {
-        return new RawEvent(bytes, "zendesk", 1_000L);
+        return new RawEvent(bytes, "web", 1_000L);
     }
 }

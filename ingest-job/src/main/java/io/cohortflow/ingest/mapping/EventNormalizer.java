@@ -1,0 +1,209 @@
+package io.cohortflow.ingest.mapping;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.EventType;
+import io.cohortflow.core.event.RejectReason;
+import io.cohortflow.core.event.UnifiedEvent;
+
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns the fields of one call, whatever source described them, into a validated {@link UnifiedEvent}. All
+ * validation lives here so that every source, live or backfilled, is held to the same rules:
+ * <ul>
+ *   <li>a Segment call type, a messageId, and at least one real id (placeholders such as "undefined" are dropped;
+ *       ids longer than 256 characters are refused);</li>
+ *   <li>properties, traits and context are JSON objects;</li>
+ *   <li>track calls name an event; names go through the tracking plan, which allows, flags or rejects names it does
+ *       not know ({@code unplanned} in conf/taxonomy.yaml);</li>
+ *   <li>times parse; event time is skew-corrected like Segment ({@code receivedAt - (sentAt - timestamp)}) and must
+ *       lie within the configured tolerances of the receive time;</li>
+ *   <li>a userId that is an email address is normalised (trimmed, lower-cased) and replaced by
+ *       {@code email_sha256:<hex>}, so raw addresses never become keys.</li>
+ * </ul>
+ */
+final class EventNormalizer implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
+    private static final Set<String> PLACEHOLDER_IDS = Set.of("undefined", "null", "nil", "none", "nan", "0",
+            "anonymous", "[object object]", "-1");
+    static final int MAX_ID_LENGTH = 256;
+    static final String EMAIL_KEY_PREFIX = "email_sha256:";
+
+    private final EventTaxonomy taxonomy;
+    private final long futureToleranceMs;
+    private final long pastToleranceMs;
+
+    EventNormalizer(EventTaxonomy taxonomy, Duration futureTolerance, Duration pastTolerance) {
+        this.taxonomy = taxonomy;
+        this.futureToleranceMs = futureTolerance.toMillis();
+        this.pastToleranceMs = pastTolerance.toMillis();
+    }
+
+    MappingOutcome normalize(CallFields call, RawEvent raw, byte[] part) {
+        if (call.typeName() == null) {
+            return reject(RejectReason.MISSING_TYPE, "no type", part);
+        }
+        EventType type = EventType.fromWire(call.typeName()).orElse(null);
+        if (type == null) {
+            return reject(RejectReason.UNKNOWN_TYPE, "type '" + call.typeName() + "' is not a Segment call type", part);
+        }
+        if (call.messageId() == null) {
+            return reject(RejectReason.MISSING_MESSAGE_ID, "no messageId", part);
+        }
+        if (call.anonymousId() == null && call.userId() == null) {
+            return reject(RejectReason.MISSING_ID, "neither anonymousId nor userId", part);
+        }
+        String anonymousId = realId(call.anonymousId());
+        String userId = realId(call.userId());
+        for (String id : new String[] {call.anonymousId(), call.userId(), call.messageId()}) {
+            if (id != null && id.length() > MAX_ID_LENGTH) {
+                return reject(RejectReason.INVALID_ID, "an id is " + id.length() + " characters long, over "
+                        + MAX_ID_LENGTH, part);
+            }
+        }
+        if (anonymousId == null && userId == null) {
+            return reject(RejectReason.INVALID_ID, "ids are placeholders, not ids: anonymousId="
+                    + call.anonymousId() + ", userId=" + call.userId(), part);
+        }
+        userId = emailKey(userId);
+        for (JsonNode field : new JsonNode[] {call.properties(), call.traits(), call.context()}) {
+            if (field != null && !field.isNull() && !field.isObject()) {
+                return reject(RejectReason.INVALID_FIELD_TYPE, "properties, traits and context must be objects", part);
+            }
+        }
+
+        Map<String, Object> context = object(call.context());
+        String event = null;
+        switch (type) {
+            case TRACK -> {
+                if (call.eventName() == null) {
+                    return reject(RejectReason.MISSING_EVENT_NAME, "track call without event", part);
+                }
+                var canonical = taxonomy.canonical(call.eventName());
+                if (canonical.isPresent()) {
+                    event = canonical.get();
+                } else {
+                    switch (taxonomy.unplanned()) {
+                        case REJECT -> {
+                            return reject(RejectReason.UNPLANNED_EVENT, "event '" + call.eventName()
+                                    + "' is not in the tracking plan", part);
+                        }
+                        case FLAG -> context = with(context, "tracking_plan", "unplanned");
+                        case ALLOW -> { }
+                    }
+                    event = snakeCase(call.eventName());
+                }
+            }
+            case PAGE, SCREEN -> event = "page_view";
+            default -> { }
+        }
+        if (!call.extraContext().isEmpty()) {
+            context = new LinkedHashMap<>(context);
+            context.putAll(call.extraContext());
+        }
+
+        long receivedAt;
+        Long sentAt;
+        long timestamp;
+        try {
+            Long received = epochMillis(call.receivedAt());
+            receivedAt = received != null ? received : raw.receivedAt();
+            sentAt = epochMillis(call.sentAt());
+            Long original = epochMillis(call.timestamp());
+            if (original == null) {
+                timestamp = receivedAt;
+            } else if (sentAt != null) {
+                timestamp = receivedAt - (sentAt - original); // device clock skew correction, as Segment does
+            } else {
+                timestamp = original;
+            }
+        } catch (DateTimeParseException | ArithmeticException e) {
+            return reject(RejectReason.INVALID_TIMESTAMP, "unparsable time: " + e.getMessage(), part);
+        }
+        if (timestamp > receivedAt + futureToleranceMs || timestamp < receivedAt - pastToleranceMs) {
+            return reject(RejectReason.TIMESTAMP_OUT_OF_RANGE, "event time " + Instant.ofEpochMilli(timestamp)
+                    + " too far from receive time " + Instant.ofEpochMilli(receivedAt), part);
+        }
+
+        Map<String, Object> properties = object(call.properties());
+        if ((type == EventType.PAGE || type == EventType.SCREEN) && call.eventName() != null
+                && !properties.containsKey("name")) {
+            properties = with(properties, "name", call.eventName());
+        }
+        String resolvedId = userId != null ? userId : anonymousId;
+        return new MappingOutcome().accept(new UnifiedEvent(call.messageId(), type, event, anonymousId, userId,
+                resolvedId, timestamp, sentAt, receivedAt, raw.source(), call.previousId(), properties,
+                object(call.traits()), context));
+    }
+
+    private static MappingOutcome reject(RejectReason reason, String detail, byte[] part) {
+        return new MappingOutcome().reject(reason, detail, part);
+    }
+
+    private static String realId(String id) {
+        return id == null || PLACEHOLDER_IDS.contains(id.toLowerCase(Locale.ROOT)) ? null : id;
+    }
+
+    /** An email address as a key: normalised and hashed; any other id unchanged. */
+    static String emailKey(String userId) {
+        if (userId == null || userId.indexOf('@') <= 0) {
+            return userId;
+        }
+        String normalised = userId.trim().toLowerCase(Locale.ROOT);
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(normalised.getBytes(StandardCharsets.UTF_8));
+            return EMAIL_KEY_PREFIX + HexFormat.of().formatHex(digest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JVM", e);
+        }
+    }
+
+    /** Epoch millis from an ISO-8601 text (with Z or an offset) or an epoch-millis number; null when absent. */
+    static Long epochMillis(JsonNode value) {
+        if (value == null || value.isNull()) {
+            return null;
+        }
+        if (value.isNumber()) {
+            return value.asLong();
+        }
+        String text = value.asText().trim();
+        if (text.isEmpty()) {
+            return null;
+        }
+        try {
+            return Instant.parse(text).toEpochMilli();
+        } catch (DateTimeParseException e) {
+            return OffsetDateTime.parse(text).toInstant().toEpochMilli();
+        }
+    }
+
+    private static Map<String, Object> object(JsonNode node) {
+        return node == null || node.isNull() ? Map.of() : PayloadParser.JSON.convertValue(node, MAP);
+    }
+
+    private static Map<String, Object> with(Map<String, Object> map, String key, Object value) {
+        Map<String, Object> copy = new LinkedHashMap<>(map);
+        copy.put(key, value);
+        return copy;
+    }
+
+    static String snakeCase(String name) {
+        return name.trim().replaceAll("([a-z0-9])([A-Z])", "$1_$2").replaceAll("[^A-Za-z0-9]+", "_")
+                .toLowerCase(Locale.ROOT);
+    }
+}
