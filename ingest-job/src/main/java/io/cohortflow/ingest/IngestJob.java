@@ -5,10 +5,17 @@ import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.event.DeadLetterCodec;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.core.identity.IdentityMergeCodec;
+import io.cohortflow.ingest.functions.DedupeFunction;
+import io.cohortflow.ingest.functions.IdentityCapFunction;
+import io.cohortflow.ingest.functions.IdentityKeys;
+import io.cohortflow.ingest.functions.IdentityStitchFunction;
 import io.cohortflow.ingest.functions.MapToUnifiedFunction;
+import io.cohortflow.ingest.history.ParquetHistory;
+import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.ingest.mapping.RawEventDeserializer;
-import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.jobs.kafka.KafkaIo;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -16,76 +23,135 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.util.Map;
 
 /**
  * The ingest job.
  *
- * <p>Reads events.raw (any bytes; the {@code source} header names the source), maps Segment-spec calls onto the
- * universal schema ({@link UnifiedEvent}) and writes them to events.unified keyed by resolved user id; everything it
- * cannot map goes to events.dlq with a reason code and the original payload. Both outputs are exactly-once by
- * default (Kafka transactions committed on checkpoints). Options: {@link IngestOptions}.
+ * <p>Reads events.raw (any bytes; the {@code source} header names the source) and identity.merges (links the
+ * per-user cap refused, fed back). Writes:
+ * <ul>
+ *   <li>events.unified: every accepted, first-seen, on-time event in the universal schema, keyed by resolved user id;</li>
+ *   <li>events.dlq: whatever could not be mapped, with a reason code and the original payload;</li>
+ *   <li>events.late: events later than the allowed lateness (also kept in the history);</li>
+ *   <li>identity.merges: each new device-to-user link (MERGED) or refusal over the cap (REJECTED_CAP);</li>
+ *   <li>the Parquet history under {@code --history-path}, partitioned by event date.</li>
+ * </ul>
+ * Pipeline: map (Segment spec, batches, configured webhook sources) and validate; watermarks on receive time with
+ * bounded out-of-orderness, per partition; dedupe by messageId (7 days) with late routing and identity stitching, both keyed by device
+ * (one shuffle, so a device's events stay in order), then a per-user cap on linked devices. Every call in is counted once: {@code in = unified + dead-lettered + duplicates + late}.
+ * Kafka outputs are exactly-once by default; history files commit on checkpoints. Options: {@link IngestOptions}.
  *
- * <p>Checkpointing, the state backend and restart strategy come from the cluster configuration
- * (conf/flink/*.yaml locally, the FlinkDeployment on Kubernetes), not from this code.
+ * <p>Checkpointing, the state backend and the restart strategy come from the cluster configuration, not from here.
  */
 public final class IngestJob {
-    private final Source<RawEvent, ?, ?> source;
-    private final Sink<UnifiedEvent> unifiedSink;
-    private final Sink<DeadLetter> deadLetterSink;
-    private final IngestMapper mapper;
-
-    public IngestJob(Source<RawEvent, ?, ?> source, Sink<UnifiedEvent> unifiedSink, Sink<DeadLetter> deadLetterSink,
-                     IngestMapper mapper) {
-        this.source = source;
-        this.unifiedSink = unifiedSink;
-        this.deadLetterSink = deadLetterSink;
-        this.mapper = mapper;
+    /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
+    public record Io(Source<RawEvent, ?, ?> raw, Source<IdentityMerge, ?, ?> mergesFeedback,
+                     Sink<UnifiedEvent> unified, Sink<DeadLetter> deadLetters, Sink<UnifiedEvent> late,
+                     Sink<IdentityMerge> merges, Sink<UnifiedEvent> history) {
     }
 
-    /** The job wired to Kafka as configured. {@code boundedSource} stops reading at the offsets seen at start. */
-    public static IngestJob fromOptions(IngestOptions options, boolean boundedSource) {
+    private final Io io;
+    private final IngestMapper mapper;
+    private final IngestOptions options;
+
+    public IngestJob(Io io, IngestMapper mapper, IngestOptions options) {
+        this.io = io;
+        this.mapper = mapper;
+        this.options = options;
+    }
+
+    /** The job wired to Kafka and the history path as configured. {@code bounded} stops the sources at the offsets seen at start. */
+    public static IngestJob fromOptions(IngestOptions options, boolean bounded) {
         var kafka = options.kafka();
-        return new IngestJob(
-                KafkaIo.source(kafka.bootstrapServers(), kafka.topic(TopicsConfig.RAW), options.groupId(),
-                        new RawEventDeserializer(), boundedSource),
+        String group = options.groupId();
+        IdentityMergeCodec mergeCodec = new IdentityMergeCodec();
+        Io io = new Io(
+                KafkaIo.source(kafka.bootstrapServers(), kafka.topic(TopicsConfig.RAW), group,
+                        new RawEventDeserializer(), bounded),
+                KafkaIo.jsonSource(kafka.bootstrapServers(), kafka.topic(TopicsConfig.MERGES), group + "-merges-feedback",
+                        mergeCodec, new JsonRecordTypeInfo<>(mergeCodec), bounded),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec(),
-                        event -> KafkaIo.utf8(event.resolvedId()), options.groupId() + "-unified"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(),
-                        null, options.groupId() + "-dlq"),
-                options.mapper());
+                        event -> KafkaIo.utf8(event.resolvedId()), group + "-unified"),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(), null, group + "-dlq"),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.LATE), new UnifiedEventCodec(),
+                        event -> KafkaIo.utf8(event.resolvedId()), group + "-late"),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.MERGES), mergeCodec,
+                        merge -> KafkaIo.utf8(merge.fromId()), group + "-merges"),
+                ParquetHistory.sink(options.historyPath()));
+        return new IngestJob(io, options.mapper(), options);
     }
 
     /** Adds the topology to {@code env}. */
     public void build(StreamExecutionEnvironment env) {
-        // Raw input has no trustworthy event time yet: timestamps are assigned downstream, after mapping.
-        SingleOutputStreamOperator<UnifiedEvent> unified = env
-                .fromSource(source, WatermarkStrategy.noWatermarks(), "events.raw")
+        // Watermarks follow the collector's receive time, per Kafka partition (the source tracks each split), because
+        // raw bytes have no trustworthy event time before mapping. An event is late when its event time is more than
+        // the allowed lateness behind that watermark, i.e. when it arrived that long after it happened.
+        SingleOutputStreamOperator<UnifiedEvent> mapped = env
+                .fromSource(io.raw(), receiveTimeWatermarks(), "events.raw")
                 .uid(Uids.RAW_SOURCE)
                 .process(new MapToUnifiedFunction(mapper))
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
-                .name("map to unified schema")
+                .name("map and validate")
                 .uid(Uids.MAP_TO_UNIFIED);
+        mapped.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
+                .sinkTo(io.deadLetters()).name("events.dlq").uid(Uids.DLQ_SINK);
 
-        unified.sinkTo(unifiedSink).name("events.unified").uid(Uids.UNIFIED_SINK);
-        unified.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
-                .sinkTo(deadLetterSink).name("events.dlq").uid(Uids.DLQ_SINK);
+        SingleOutputStreamOperator<UnifiedEvent> onTime = mapped
+                .keyBy(IdentityKeys::forEvent)
+                .process(new DedupeFunction(options.dedupeWindow(), options.allowedLateness()))
+                .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .name("dedupe by messageId, route late")
+                .uid(Uids.DEDUPE);
+        DataStream<UnifiedEvent> late = onTime.getSideOutput(DedupeFunction.LATE);
+        late.sinkTo(io.late()).name("events.late").uid(Uids.LATE_SINK);
+
+        // Links the cap refused come back through identity.merges; the feedback adds the commit latency of the
+        // merges sink (one checkpoint interval) before a refused device stops resolving to that user.
+        DataStream<IdentityMerge> refusals = env
+                .fromSource(io.mergesFeedback(), WatermarkStrategy.noWatermarks(), "identity.merges (refusals)")
+                .uid(Uids.MERGES_FEEDBACK_SOURCE)
+                .filter(merge -> merge.status() == IdentityMerge.Status.REJECTED_CAP)
+                .name("cap refusals")
+                .uid(Uids.CAP_REFUSALS);
+        // Still partitioned by device after dedupe: no shuffle, so a device's events reach stitching in order.
+        SingleOutputStreamOperator<UnifiedEvent> resolved = DataStreamUtils
+                .reinterpretAsKeyedStream(onTime, IdentityKeys::forEvent, Types.STRING)
+                .connect(refusals.keyBy(merge -> IdentityKeys.forDevice(merge.fromId())))
+                .process(new IdentityStitchFunction(options.identityTtl()))
+                .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .name("stitch identities")
+                .uid(Uids.IDENTITY_STITCH);
+        resolved.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)
+                .keyBy(IdentityMerge::toId)
+                .process(new IdentityCapFunction(options.maxAnonymousIds(), options.identityTtl()))
+                .returns(new JsonRecordTypeInfo<>(new IdentityMergeCodec()))
+                .name("cap linked ids per user")
+                .uid(Uids.IDENTITY_CAP)
+                .sinkTo(io.merges()).name("identity.merges").uid(Uids.MERGES_SINK);
+
+        resolved.sinkTo(io.unified()).name("events.unified").uid(Uids.UNIFIED_SINK);
+        resolved.union(late).sinkTo(io.history()).name("Parquet history").uid(Uids.HISTORY_SINK);
+    }
+
+    private WatermarkStrategy<RawEvent> receiveTimeWatermarks() {
+        return WatermarkStrategy.<RawEvent>forBoundedOutOfOrderness(options.outOfOrderness())
+                .withTimestampAssigner((raw, kafkaTimestamp) -> raw.receivedAt())
+                .withIdleness(options.idleness());
     }
 
     /** Configures an environment the way every deployment of this job needs it. */
     public static void configure(StreamExecutionEnvironment env, IngestOptions options) {
         env.setMaxParallelism(options.maxParallelism());
         // Every type has a serializer of ours or Flink's: a silent fallback to Kryo must fail at submission.
-        env.configure(Configuration.fromMap(java.util.Map.of(PipelineOptions.GENERIC_TYPES.key(), "false")));
+        env.configure(Configuration.fromMap(Map.of(PipelineOptions.GENERIC_TYPES.key(), "false")));
         env.getConfig().setGlobalJobParameters(Configuration.fromMap(options.summary()));
-    }
-
-    /** Builds and submits the job without waiting for it. */
-    public JobClient start(StreamExecutionEnvironment env, String name) throws Exception {
-        build(env);
-        return env.executeAsync(name);
     }
 
     public static void main(String[] args) throws Exception {

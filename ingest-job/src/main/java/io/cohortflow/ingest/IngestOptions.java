@@ -8,41 +8,68 @@ import io.cohortflow.jobs.options.KafkaOptions;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * Options of the ingest job, parsed once from the command line.
+ * Options of the ingest job, parsed once from the command line. Besides {@link KafkaOptions}:
  *
- * <p>Besides {@link KafkaOptions}: {@code --group-id} (default cohortflow-ingest), {@code --max-parallelism}
- * (default 128; fixed for the life of the job's state), {@code --taxonomy} (path to a taxonomy.yaml; default the
- * shipped one), {@code --sources} (a directory of source mappings; default the shipped conf/sources), {@code --max-event-bytes} (default 32768), {@code --future-tolerance} (default 1h: how far past its
- * receive time an event may claim to be), {@code --past-tolerance} (default 3650d).
+ * <pre>
+ * --history-path URI        where the Parquet history goes (file:///..., s3://...); required
+ * --group-id ID             consumer group and transactional-id prefix (default cohortflow-ingest)
+ * --max-parallelism N       fixed for the life of the job's state (default 128)
+ * --taxonomy FILE           tracking plan (default: the shipped conf/taxonomy.yaml)
+ * --sources DIR             source mappings (default: the shipped conf/sources)
+ * --max-event-bytes N       size cap of one payload (default 32768)
+ * --future-tolerance D      how far past its receive time an event may claim to be (default 1h)
+ * --past-tolerance D        how far before its receive time (default 3650d: backfills of old history pass)
+ * --dedupe-window D         redeliveries of a messageId within this are dropped (default 7d, processing time)
+ * --out-of-orderness D      watermark bound on receive time (default 5min)
+ * --idleness D              a partition silent this long stops holding the watermark back (default 1min)
+ * --allowed-lateness D      an event that arrives later than this after it happened goes to events.late (default 1h;
+ *                           a backfill of old history sets it beyond the age of that history)
+ * --max-anonymous-ids N     cap of anonymous ids linked to one user (default 100)
+ * --identity-ttl D          how long an unused device link is kept (default 400d)
+ * </pre>
  */
-public record IngestOptions(KafkaOptions kafka, String groupId, int maxParallelism, String taxonomyLocation,
-                            String sourcesDir, int maxEventBytes, Duration futureTolerance, Duration pastTolerance)
-        implements Serializable {
+public record IngestOptions(KafkaOptions kafka, String historyPath, String groupId, int maxParallelism,
+                            String taxonomyLocation, String sourcesDir, int maxEventBytes, Duration futureTolerance,
+                            Duration pastTolerance, Duration dedupeWindow, Duration outOfOrderness, Duration idleness,
+                            Duration allowedLateness, int maxAnonymousIds, Duration identityTtl) implements Serializable {
 
     public static final Set<String> KEYS;
 
     static {
         Set<String> keys = new HashSet<>(KafkaOptions.KEYS);
-        keys.addAll(Set.of("group-id", "max-parallelism", "taxonomy", "sources", "max-event-bytes", "future-tolerance",
-                "past-tolerance"));
+        keys.addAll(Set.of("history-path", "group-id", "max-parallelism", "taxonomy", "sources", "max-event-bytes",
+                "future-tolerance", "past-tolerance", "dedupe-window", "out-of-orderness", "idleness",
+                "allowed-lateness", "max-anonymous-ids", "identity-ttl"));
         KEYS = Set.copyOf(keys);
     }
 
     public static IngestOptions parse(String[] args) {
         JobArgs a = JobArgs.parse(args, KEYS);
-        return new IngestOptions(
+        IngestOptions options = new IngestOptions(
                 KafkaOptions.from(a),
+                a.required("history-path"),
                 a.string("group-id", "cohortflow-ingest"),
                 a.integer("max-parallelism", 128),
                 a.string("taxonomy", null),
                 a.string("sources", null),
                 a.integer("max-event-bytes", 32 * 1024),
                 a.duration("future-tolerance", Duration.ofHours(1)),
-                a.duration("past-tolerance", Duration.ofDays(3650)));
+                a.duration("past-tolerance", Duration.ofDays(3650)),
+                a.duration("dedupe-window", Duration.ofDays(7)),
+                a.duration("out-of-orderness", Duration.ofMinutes(5)),
+                a.duration("idleness", Duration.ofMinutes(1)),
+                a.duration("allowed-lateness", Duration.ofHours(1)),
+                a.integer("max-anonymous-ids", 100),
+                a.duration("identity-ttl", Duration.ofDays(400)));
+        if (options.maxAnonymousIds() < 1) {
+            throw new IllegalArgumentException("--max-anonymous-ids must be at least 1");
+        }
+        return options;
     }
 
     public EventTaxonomy taxonomy() {
@@ -57,7 +84,15 @@ public record IngestOptions(KafkaOptions kafka, String groupId, int maxParalleli
 
     /** For the web UI's job parameters. */
     public Map<String, String> summary() {
-        return Map.of("bootstrap-servers", kafka.bootstrapServers(), "group-id", groupId,
-                "delivery-guarantee", kafka.deliveryGuarantee().name(), "max-parallelism", String.valueOf(maxParallelism));
+        Map<String, String> summary = new LinkedHashMap<>();
+        summary.put("bootstrap-servers", kafka.bootstrapServers());
+        summary.put("history-path", historyPath);
+        summary.put("group-id", groupId);
+        summary.put("delivery-guarantee", kafka.deliveryGuarantee().name());
+        summary.put("max-parallelism", String.valueOf(maxParallelism));
+        summary.put("dedupe-window", dedupeWindow.toString());
+        summary.put("allowed-lateness", allowedLateness.toString());
+        summary.put("max-anonymous-ids", String.valueOf(maxAnonymousIds));
+        return summary;
     }
 }

@@ -7,8 +7,16 @@ package io.cohortflow.ingest;
 public final class Uids {
     public static final String RAW_SOURCE = "ingest-raw-source";
     public static final String MAP_TO_UNIFIED = "ingest-map-to-unified";
+    public static final String DEDUPE = "ingest-dedupe";
+    public static final String MERGES_FEEDBACK_SOURCE = "ingest-merges-feedback-source";
+    public static final String CAP_REFUSALS = "ingest-cap-refusals";
+    public static final String IDENTITY_STITCH = "ingest-identity-stitch";
+    public static final String IDENTITY_CAP = "ingest-identity-cap";
     public static final String UNIFIED_SINK = "ingest-unified-sink";
     public static final String DLQ_SINK = "ingest-dlq-sink";
+    public static final String LATE_SINK = "ingest-late-sink";
+    public static final String MERGES_SINK = "ingest-merges-sink";
+    public static final String HISTORY_SINK = "ingest-history-sink";
 
     private Uids() {
     }

@@ -2,6 +2,7 @@ package io.cohortflow.local;
 
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.event.DeadLetterCodec;
+import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
@@ -13,6 +14,7 @@ import io.cohortflow.simulator.KafkaDeliverySink;
 import io.cohortflow.simulator.Playback;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
@@ -51,6 +53,8 @@ public final class LocalRun {
     private static final PrintStream OUT = System.out;
     private static final String INGEST_GROUP = "cohortflow-ingest";
     private static final String SEGMENTATION_GROUP = "cohortflow-segmentation";
+    /** Writers per sink in the local run (parallelism.default of conf/flink/local). */
+    private static final int PARALLELISM = 2;
 
     private final LocalRunOptions options;
     private final Path runDir;
@@ -58,7 +62,8 @@ public final class LocalRun {
     private final CountDownLatch finished = new CountDownLatch(1);
 
     /** What a bounded run did, for its caller (and its test). */
-    record Outcome(long delivered, long unified, long deadLettered, long changes, java.util.List<String> story) {
+    record Outcome(long delivered, long unified, long deadLettered, long duplicates, long late, long changes,
+                   java.util.List<String> story) {
     }
 
     LocalRun(LocalRunOptions options, Path runDir) {
@@ -136,14 +141,16 @@ public final class LocalRun {
                              URI rest, long started) throws Exception {
         String[] jobArgs = {"--bootstrap-servers", broker.bootstrapServers(), "--topics-config", topicsFile.toString(),
                 "--transaction-timeout", "5min"};
+        Path history = runDir.resolve("history");
         step("submitting ingest-job and segmentation-job");
         JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
-            IngestOptions o = IngestOptions.parse(withGroup(jobArgs, INGEST_GROUP));
+            IngestOptions o = IngestOptions.parse(with(jobArgs, "--group-id", INGEST_GROUP,
+                    "--history-path", history.toUri().toString()));
             IngestJob.configure(env, o);
             IngestJob.fromOptions(o, false).build(env);
         });
         JobClient segmentation = submit(rest, flinkConf, "cohortflow segmentation", env -> {
-            SegmentationOptions o = SegmentationOptions.parse(withGroup(jobArgs, SEGMENTATION_GROUP));
+            SegmentationOptions o = SegmentationOptions.parse(with(jobArgs, "--group-id", SEGMENTATION_GROUP));
             SegmentationJob.configure(env, o);
             SegmentationJob.fromOptions(o, false).build(env);
         });
@@ -171,19 +178,18 @@ public final class LocalRun {
 
             step(stopRequested ? "stopping" : "simulation done; waiting for the pipeline to drain");
             if (!stopRequested) {
-                awaitDrained(broker, topics, feed, flinkConf);
+                awaitDrained(broker, topics, feed, flinkConf, Map.of("ingest-job", ingest, "segmentation-job", segmentation));
             }
             stopJob(ingest, "ingest-job");
             stopJob(segmentation, "segmentation-job");
             feed.close();
-            return summary(broker, topics, sent, feed, started);
+            return summary(broker, topics, sent, feed, history, started);
         }
     }
 
-    private static String[] withGroup(String[] args, String group) {
-        String[] out = java.util.Arrays.copyOf(args, args.length + 2);
-        out[args.length] = "--group-id";
-        out[args.length + 1] = group;
+    private static String[] with(String[] args, String... more) {
+        String[] out = java.util.Arrays.copyOf(args, args.length + more.length);
+        System.arraycopy(more, 0, out, args.length, more.length);
         return out;
     }
 
@@ -195,26 +201,44 @@ public final class LocalRun {
         return env.executeAsync(name);
     }
 
-    /** Waits until both jobs have consumed (and checkpointed) everything, and no change arrived for a while. */
-    private void awaitDrained(LocalKafkaBroker broker, TopicsConfig topics, ChangeFeed feed, Configuration flinkConf)
-            throws Exception {
+    /**
+     * Waits until both jobs have consumed and checkpointed everything: ingest's committed offsets on events.raw are at
+     * the end (exact: the simulator writes no transactions), and segmentation's lag on events.unified has stopped
+     * moving for longer than a checkpoint interval (its end holds transaction markers, one per writer, so the lag
+     * settles slightly above zero), and no change arrived for a while.
+     */
+    private void awaitDrained(LocalKafkaBroker broker, TopicsConfig topics, ChangeFeed feed, Configuration flinkConf,
+                              Map<String, JobClient> jobs) throws Exception {
         Duration checkpointInterval = flinkConf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL);
         Duration quiet = checkpointInterval.multipliedBy(3);
         long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
         int stableChecks = 0;
+        Map<Integer, Long> previousUnifiedLag = Map.of();
+        String lastSeen = "";
         try (Admin admin = broker.admin()) {
             while (!stopRequested && System.nanoTime() < deadline) {
+                for (var job : jobs.entrySet()) {
+                    JobStatus status = job.getValue().getJobStatus().get(10, TimeUnit.SECONDS);
+                    if (status.isGloballyTerminalState()) {
+                        throw new IllegalStateException(job.getKey() + " is " + status
+                                + "; see the exceptions tab of the Flink web UI or the log above");
+                    }
+                }
                 Map<Integer, Long> rawLag = PipelineLag.lag(admin, INGEST_GROUP, topics.name(TopicsConfig.RAW));
                 Map<Integer, Long> unifiedLag = PipelineLag.lag(admin, SEGMENTATION_GROUP, topics.name(TopicsConfig.UNIFIED));
-                boolean caughtUp = PipelineLag.caughtUp(rawLag, 0) && PipelineLag.caughtUp(unifiedLag, 1);
+                boolean caughtUp = PipelineLag.caughtUp(rawLag, 0) && PipelineLag.caughtUp(unifiedLag, 2L * PARALLELISM)
+                        && unifiedLag.equals(previousUnifiedLag);
+                previousUnifiedLag = unifiedLag;
+                lastSeen = "lag of events.raw " + rawLag + ", of events.unified " + unifiedLag + ", last change "
+                        + feed.quietFor().toSeconds() + " s ago";
                 stableChecks = caughtUp ? stableChecks + 1 : 0;
-                if (stableChecks >= 3 && feed.quietFor().compareTo(quiet) > 0) {
+                if (stableChecks * 1_000L > checkpointInterval.toMillis() + 1_000 && feed.quietFor().compareTo(quiet) > 0) {
                     return;
                 }
                 Thread.sleep(1_000);
             }
         }
-        OUT.println("  (gave up waiting for the pipeline to drain; the summary may miss the last changes)");
+        OUT.println("  (gave up waiting for the pipeline to drain: " + lastSeen + "; the summary may miss the last changes)");
     }
 
     private void stopJob(JobClient job, String name) {
@@ -229,9 +253,16 @@ public final class LocalRun {
     }
 
     private Outcome summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, ChangeFeed feed,
-                            long started) {
+                            Path history, long started) throws IOException {
         long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
                 Duration.ofMinutes(2), r -> { });
+        long late = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.LATE),
+                Duration.ofMinutes(1), r -> { });
+        Map<String, Long> merges = new TreeMap<>();
+        IdentityMergeCodec mergeCodec = new IdentityMergeCodec();
+        TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.MERGES), Duration.ofMinutes(1),
+                r -> merges.merge(mergeCodec.decode(r.value()).status().name(), 1L, Long::sum));
+        long duplicates = sent.byKind().getOrDefault("duplicate", 0L);
         Map<String, Long> reasons = new TreeMap<>();
         DeadLetterCodec dlqCodec = new DeadLetterCodec();
         TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
@@ -244,12 +275,24 @@ public final class LocalRun {
         OUT.printf("deliveries into events.raw: %,d %s in %.1f s%n", sent.sent(), sent.byKind(),
                 sent.elapsed().toMillis() / 1000.0);
         OUT.printf("events.unified: %,d   events.dlq: %,d %s%n", unified, deadLettered, reasons);
-        OUT.printf("in = unified + dead-lettered: %,d = %,d%s%n", sent.sent(), unified + deadLettered,
-                sent.sent() == unified + deadLettered ? "" : "  (MISMATCH)");
+        OUT.printf("events.late: %,d   duplicates dropped: %,d   identity.merges: %s%n", late, duplicates, merges);
+        long accounted = unified + deadLettered + duplicates + late;
+        OUT.printf("in = unified + dead-lettered + duplicates + late: %,d = %,d%s%n", sent.sent(), accounted,
+                sent.sent() == accounted ? "" : "  (MISMATCH)");
+        OUT.printf("Parquet history: %s (%d date partitions)%n", history, countPartitions(history));
         feed.printSummary(OUT);
         OUT.printf("total run time %.1f s; data and savepoints under %s%n",
                 (System.nanoTime() - started) / 1e9, runDir);
-        return new Outcome(sent.sent(), unified, deadLettered, feed.total(), feed.story());
+        return new Outcome(sent.sent(), unified, deadLettered, duplicates, late, feed.total(), feed.story());
+    }
+
+    private static long countPartitions(Path history) throws IOException {
+        if (!Files.isDirectory(history)) {
+            return 0;
+        }
+        try (Stream<Path> dirs = Files.list(history)) {
+            return dirs.filter(p -> p.getFileName().toString().startsWith("dt=")).count();
+        }
     }
 
     private static void step(String what) {

@@ -20,7 +20,7 @@ final class PipelineLag {
 
     /**
      * Per partition, end offset minus committed offset; -1 for a partition the group has not committed yet.
-     * On a transactional topic the end offset counts the trailing commit marker, so a caught-up group shows 1.
+     * On a transactional topic the end offset counts trailing commit markers, so a caught-up group shows a small lag.
      */
     static Map<Integer, Long> lag(Admin admin, String groupId, String topic) throws ExecutionException, InterruptedException {
         Map<TopicPartition, OffsetAndMetadata> committed =
@@ -40,7 +40,7 @@ final class PipelineLag {
         return lag;
     }
 
-    /** Caught up: every partition at most {@code slack} behind (1 on transactional topics, for the commit marker). */
+    /** Caught up: every partition at most {@code slack} behind (transactional topics end in commit markers). */
     static boolean caughtUp(Map<Integer, Long> lag, long slack) {
         return lag.values().stream().allMatch(l -> l >= 0 && l <= slack);
     }

@@ -20,13 +20,16 @@ class LocalRunITCase {
         LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
 
         assertThat(outcome.delivered()).isGreaterThan(1_000);
-        assertThat(outcome.unified() + outcome.deadLettered()).isEqualTo(outcome.delivered());
+        assertThat(outcome.unified() + outcome.deadLettered() + outcome.duplicates() + outcome.late())
+                .isEqualTo(outcome.delivered());
+        assertThat(outcome.duplicates()).isPositive();
         assertThat(outcome.deadLettered()).isPositive();
         assertThat(outcome.changes()).isPositive();
         assertThat(outcome.story()).containsExactly(
                 "anon_123xyz ENTER high_intent_1h @2026-03-02T10:02:30.040Z",
                 "anon_123xyz EXIT high_intent_1h @2026-03-02T11:03:00Z");
         assertThat(runDir.resolve("ground-truth.jsonl")).isNotEmptyFile();
+        assertThat(runDir.resolve("history")).isDirectoryContaining(p -> p.getFileName().toString().startsWith("dt="));
     }
 
     @Test

@@ -117,8 +117,10 @@ class PipelineITCase {
                 topics.name(TopicsConfig.UNIFIED), new UnifiedEventCodec());
         List<DeadLetter> dlq = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
                 topics.name(TopicsConfig.DLQ), new DeadLetterCodec());
-        // Nothing lost: every delivery is either a unified event or a dead letter (dedupe arrives with issue #3).
-        assertThat(unified.size() + dlq.size()).isEqualTo(deliveries.size());
+        List<UnifiedEvent> late = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
+                topics.name(TopicsConfig.LATE), new UnifiedEventCodec());
+        // Nothing lost: every delivery is unified, dead-lettered, a dropped duplicate, or late.
+        assertThat(unified.size() + dlq.size() + kinds.get("duplicate") + late.size()).isEqualTo(deliveries.size());
         assertThat(dlq).hasSize(kinds.get("malformed").intValue());
         // Each kind of broken payload the simulator sends is dead-lettered with its own reason.
         List<String> expectedReasons = deliveries.stream().filter(Delivery::isMalformed)
@@ -164,15 +166,17 @@ class PipelineITCase {
         }
     }
 
-    private static String[] args(LocalKafkaBroker broker, TopicsConfig topics) {
+    private static List<String> args(LocalKafkaBroker broker, TopicsConfig topics) {
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
                 "--transaction-timeout", "60s", "--group-id", "it-" + topics.name(TopicsConfig.RAW)));
         args.addAll(KafkaTestSupport.topicArgs(topics));
-        return args.toArray(String[]::new);
+        return args;
     }
 
     private static void runIngest(LocalKafkaBroker broker, TopicsConfig topics) throws Exception {
-        IngestOptions options = IngestOptions.parse(args(broker, topics));
+        List<String> args = args(broker, topics);
+        args.addAll(List.of("--history-path", KafkaTestSupport.tempDir("history-").toUri().toString()));
+        IngestOptions options = IngestOptions.parse(args.toArray(String[]::new));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
         env.setParallelism(MiniClusters.PARALLELISM);
         IngestJob.configure(env, options);
@@ -181,7 +185,7 @@ class PipelineITCase {
     }
 
     private static void runSegmentation(LocalKafkaBroker broker, TopicsConfig topics) throws Exception {
-        SegmentationOptions options = SegmentationOptions.parse(args(broker, topics));
+        SegmentationOptions options = SegmentationOptions.parse(args(broker, topics).toArray(String[]::new));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
         env.setParallelism(MiniClusters.PARALLELISM);
         SegmentationJob.configure(env, options);

@@ -125,7 +125,9 @@ public final class Simulator implements Iterable<Delivery> {
             long deliveredAt = event.trueTime() + delay;
             String messageId = Payloads.messageId(rng);
             ObjectNode json = Payloads.json(event, messageId, deliveredAt);
-            String key = event.userId() != null ? event.userId() : event.anonymousId();
+            // Like a collector: the device id first, so all calls of a device (before and after login) share a
+            // partition and keep their order; server-side calls have only the user id.
+            String key = event.anonymousId() != null ? event.anonymousId() : event.userId();
             add(new Delivery(key, event.source(), Payloads.bytes(json), deliveredAt, "event"));
             if (withFaults && rng.nextDouble() < config.duplicateRate()) {
                 // A retry after a lost acknowledgement: same messageId, same payload, a little later.

@@ -30,8 +30,7 @@ public final class KafkaTestSupport {
         String suffix = testName + "-" + UUID.randomUUID().toString().substring(0, 8);
         TopicsConfig defaults = TopicsConfig.defaults();
         Map<String, TopicSpec> renamed = new LinkedHashMap<>();
-        for (String role : List.of(TopicsConfig.RAW, TopicsConfig.UNIFIED, TopicsConfig.DLQ, TopicsConfig.MERGES,
-                TopicsConfig.CHANGES, TopicsConfig.PROFILES, TopicsConfig.DEFINITIONS, TopicsConfig.MODELS)) {
+        for (String role : TopicsConfig.ROLES) {
             TopicSpec spec = defaults.spec(role);
             renamed.put(role, new TopicSpec(spec.name() + "." + suffix, spec.partitions(), spec.config()));
         }
@@ -42,9 +41,7 @@ public final class KafkaTestSupport {
 
     /** The {@code --topic.<role>=<name>} arguments that point a job at {@code topics}. */
     public static List<String> topicArgs(TopicsConfig topics) {
-        return List.of(TopicsConfig.RAW, TopicsConfig.UNIFIED, TopicsConfig.DLQ, TopicsConfig.MERGES,
-                        TopicsConfig.CHANGES, TopicsConfig.PROFILES, TopicsConfig.DEFINITIONS, TopicsConfig.MODELS)
-                .stream().map(role -> "--topic." + role + "=" + topics.name(role)).collect(Collectors.toList());
+        return TopicsConfig.ROLES.stream().map(role -> "--topic." + role + "=" + topics.name(role)).collect(Collectors.toList());
     }
 
     /** Every committed record of {@code topic}, read from the beginning to the current end. */

@@ -16,13 +16,16 @@ public final class TopicsConfig {
     public static final String RAW = "raw";
     public static final String UNIFIED = "unified";
     public static final String DLQ = "dlq";
+    public static final String LATE = "late";
     public static final String MERGES = "merges";
     public static final String CHANGES = "changes";
     public static final String PROFILES = "profiles";
     public static final String DEFINITIONS = "definitions";
     public static final String MODELS = "models";
 
-    private static final List<String> ROLES = List.of(RAW, UNIFIED, DLQ, MERGES, CHANGES, PROFILES, DEFINITIONS, MODELS);
+    /** Every role the product uses, in pipeline order. */
+    public static final List<String> ROLES = List.of(RAW, UNIFIED, DLQ, LATE, MERGES, CHANGES, PROFILES, DEFINITIONS,
+            MODELS);
 
     private final Map<String, TopicSpec> topics;
 

@@ -25,7 +25,8 @@ class TopicsConfigTest {
         assertThat(topics.name(TopicsConfig.MODELS)).isEqualTo("models.published");
         assertThat(topics.spec(TopicsConfig.PROFILES).config()).containsEntry("cleanup.policy", "compact");
         assertThat(topics.spec(TopicsConfig.DEFINITIONS).config()).containsEntry("cleanup.policy", "compact");
-        assertThat(topics.all()).hasSize(8);
+        assertThat(topics.name(TopicsConfig.LATE)).isEqualTo("events.late");
+        assertThat(topics.all()).hasSize(TopicsConfig.ROLES.size());
     }
 
     @Test

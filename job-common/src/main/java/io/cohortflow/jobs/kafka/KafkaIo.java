@@ -15,6 +15,7 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
 
 import java.nio.charset.StandardCharsets;
 
@@ -58,15 +59,9 @@ public final class KafkaIo {
      */
     public static <T> KafkaSink<T> jsonSink(KafkaOptions options, String topic, JsonCodec<T> codec,
                                             SerializationSchema<T> key, String transactionalIdPrefix) {
-        var record = KafkaRecordSerializationSchema.<T>builder()
-                .setTopic(topic)
-                .setValueSerializationSchema(new JsonSerializationSchema<>(codec));
-        if (key != null) {
-            record.setKeySerializationSchema(key);
-        }
         return KafkaSink.<T>builder()
                 .setBootstrapServers(options.bootstrapServers())
-                .setRecordSerializer(record.build())
+                .setRecordSerializer(new JsonRecordSerializer<>(topic, codec, key))
                 .setDeliveryGuarantee(options.deliveryGuarantee())
                 .setTransactionalIdPrefix(transactionalIdPrefix)
                 .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
@@ -75,32 +70,39 @@ public final class KafkaIo {
                 .build();
     }
 
-    /** UTF-8 bytes of a string key. */
-    public static byte[] utf8(String value) {
-        return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
-    }
-
     /**
-     * Encodes record values with a core codec. It states its type (ResultTypeQueryable) because the connector's lineage
-     * reporting would otherwise try, and fail, to infer it by reflection.
+     * Writes JSON records with an optional key. The Kafka timestamp is left to the producer (the time of writing):
+     * element timestamps are event or receive times, which can lie days in the past (replays, backfills: retention
+     * would delete them at once) or in the future (brokers refuse those beyond message.timestamp.after.max.ms).
+     * Event time travels in the payload.
      */
-    static final class JsonSerializationSchema<T> implements SerializationSchema<T>, ResultTypeQueryable<T> {
+    static final class JsonRecordSerializer<T> implements KafkaRecordSerializationSchema<T>, ResultTypeQueryable<T> {
         private static final long serialVersionUID = 1L;
+        private final String topic;
         private final JsonCodec<T> codec;
+        private final SerializationSchema<T> key;
 
-        JsonSerializationSchema(JsonCodec<T> codec) {
+        JsonRecordSerializer(String topic, JsonCodec<T> codec, SerializationSchema<T> key) {
+            this.topic = topic;
             this.codec = codec;
+            this.key = key;
         }
 
         @Override
-        public byte[] serialize(T element) {
-            return codec.encode(element);
+        public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+            return new ProducerRecord<>(topic, null, null, key == null ? null : key.serialize(element),
+                    codec.encode(element));
         }
 
         @Override
         public TypeInformation<T> getProducedType() {
             return new JsonRecordTypeInfo<>(codec);
         }
+    }
+
+    /** UTF-8 bytes of a string key. */
+    public static byte[] utf8(String value) {
+        return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Decodes JSON record values with a core codec. */

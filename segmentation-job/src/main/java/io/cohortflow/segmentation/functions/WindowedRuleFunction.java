@@ -12,6 +12,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -21,15 +22,17 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 /**
- * Keeps one user's membership of one windowed-count segment and emits only its transitions.
+ * Keeps one user's membership of one windowed-count segment and emits only its transitions, in event time.
  *
- * <p>State per user: per-minute counts of the matching events still inside the window, whether the user is a member,
- * and the newest matching event time. An event-time timer is set for the moment the oldest counted minute leaves the
- * window, so a member EXITs when the window passes even if they never send another event; the EXIT carries that
- * moment as its event time. Once nothing is counted and the user is not a member, all state is cleared.
+ * <p>Matching events wait in {@code pending} until the watermark passes them, and are then applied in timestamp
+ * order, so the result does not depend on the order in which a user's devices' events arrive (nor on parallelism).
+ * State per user: per-minute counts still inside the window, the pending events, and whether the user is a member.
+ * An event-time timer is set for the moment the oldest counted minute leaves the window, so a member EXITs when the
+ * window passes even if they never send another event; the EXIT carries that moment as its event time. Once nothing
+ * is counted or pending and the user is not a member, all state is cleared.
  *
- * <p>Events are evaluated as of the newest event time seen for the user; an event older than the window as of then
- * is counted nowhere.
+ * <p>An event behind the watermark (beyond the job's out-of-orderness) is applied at once, as of the watermark: it
+ * counts if its minute is still in the window, and never rewrites transitions already published.
  */
 public final class WindowedRuleFunction extends KeyedProcessFunction<String, UnifiedEvent, SegmentChange> {
     private static final long serialVersionUID = 1L;
@@ -38,8 +41,8 @@ public final class WindowedRuleFunction extends KeyedProcessFunction<String, Uni
     private final String featureName;
 
     private transient MapState<Long, Integer> buckets;
+    private transient MapState<Long, Integer> pending;
     private transient ValueState<Boolean> member;
-    private transient ValueState<Long> newestEventTime;
     private transient Counter enters;
     private transient Counter exits;
 
@@ -52,9 +55,9 @@ public final class WindowedRuleFunction extends KeyedProcessFunction<String, Uni
     public void open(OpenContext openContext) {
         buckets = getRuntimeContext().getMapState(
                 new MapStateDescriptor<>(rule.id() + "-minute-counts", Types.LONG, Types.INT));
+        pending = getRuntimeContext().getMapState(
+                new MapStateDescriptor<>(rule.id() + "-pending-events", Types.LONG, Types.INT));
         member = getRuntimeContext().getState(new ValueStateDescriptor<>(rule.id() + "-member", Types.BOOLEAN));
-        newestEventTime = getRuntimeContext().getState(
-                new ValueStateDescriptor<>(rule.id() + "-newest-event-time", Types.LONG));
         var metrics = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
         enters = metrics.counter("segmentEnters");
         exits = metrics.counter("segmentExits");
@@ -65,37 +68,60 @@ public final class WindowedRuleFunction extends KeyedProcessFunction<String, Uni
         if (!rule.counts(event.event())) {
             return;
         }
-        Long newest = newestEventTime.value();
-        long asOf = newest == null ? event.timestamp() : Math.max(newest, event.timestamp());
-        newestEventTime.update(asOf);
-        // Exits that fell due before this event (its timer may not have fired yet) happen first, at their own time.
-        advance(ctx.getCurrentKey(), asOf, ctx.timerService().currentProcessingTime(), out);
-
-        long bucket = WindowedCountRule.bucketStart(event.timestamp());
-        if (rule.inWindow(bucket, asOf)) {
-            Integer current = buckets.get(bucket);
-            buckets.put(bucket, current == null ? 1 : current + 1);
+        long watermark = ctx.timerService().currentWatermark();
+        if (event.timestamp() <= watermark) {
+            apply(ctx.getCurrentKey(), event.timestamp(), 1, watermark, ctx.timerService(), out);
+            scheduleNextExpiry(ctx.timerService(), watermark);
+            return;
         }
-        int count = rule.count(buckets.entries(), asOf);
-        if (rule.satisfiedBy(count) && !isMember()) {
-            member.update(true);
-            enters.inc();
-            out.collect(change(ctx.getCurrentKey(), ChangeType.ENTER, event.timestamp(),
-                    ctx.timerService().currentProcessingTime(), count));
-        }
-        scheduleNextExpiry(ctx.timerService(), asOf);
+        Integer waiting = pending.get(event.timestamp());
+        pending.put(event.timestamp(), waiting == null ? 1 : waiting + 1);
+        ctx.timerService().registerEventTimeTimer(event.timestamp());
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<SegmentChange> out) throws Exception {
-        advance(ctx.getCurrentKey(), timestamp, ctx.timerService().currentProcessingTime(), out);
-        if (buckets.isEmpty() && !isMember()) {
+        String userId = ctx.getCurrentKey();
+        long processingTime = ctx.timerService().currentProcessingTime();
+        List<Long> due = new ArrayList<>();
+        for (Long t : pending.keys()) {
+            if (t <= timestamp) {
+                due.add(t);
+            }
+        }
+        due.sort(null);
+        for (long t : due) {
+            int count = pending.get(t);
+            pending.remove(t);
+            apply(userId, t, count, t, ctx.timerService(), out);
+        }
+        advance(userId, timestamp, processingTime, out);
+        if (buckets.isEmpty() && pending.isEmpty() && !isMember()) {
             buckets.clear();
+            pending.clear();
             member.clear();
-            newestEventTime.clear();
             return;
         }
         scheduleNextExpiry(ctx.timerService(), timestamp);
+    }
+
+    /** Counts {@code count} events at {@code eventTime}, as of {@code asOf}, after the exits due by then. */
+    private void apply(String userId, long eventTime, int count, long asOf, TimerService timers,
+                       Collector<SegmentChange> out) throws Exception {
+        long processingTime = timers.currentProcessingTime();
+        advance(userId, asOf, processingTime, out);
+        long bucket = WindowedCountRule.bucketStart(eventTime);
+        if (!rule.inWindow(bucket, asOf)) {
+            return;
+        }
+        Integer current = buckets.get(bucket);
+        buckets.put(bucket, current == null ? count : current + count);
+        int total = rule.count(buckets.entries(), asOf);
+        if (rule.satisfiedBy(total) && !isMember()) {
+            member.update(true);
+            enters.inc();
+            out.collect(change(userId, ChangeType.ENTER, Math.max(eventTime, asOf), processingTime, total));
+        }
     }
 
     /** Applies every expiry up to {@code time}: an EXIT at the first expiry that drops the count below threshold. */
@@ -127,7 +153,7 @@ public final class WindowedRuleFunction extends KeyedProcessFunction<String, Uni
         }
     }
 
-    private void scheduleNextExpiry(org.apache.flink.streaming.api.TimerService timers, long asOf) throws Exception {
+    private void scheduleNextExpiry(TimerService timers, long asOf) throws Exception {
         OptionalLong next = rule.nextExpiry(buckets.keys(), asOf);
         if (next.isPresent()) {
             timers.registerEventTimeTimer(next.getAsLong());

@@ -38,13 +38,15 @@ class WindowedRuleFunctionTest {
     }
 
     @Test
-    void entersOnTheThirdIntentActionWithinAnHourAndNotBefore() throws Exception {
+    void entersOnTheThirdIntentActionWithinAnHourOnceTheWatermarkPassesIt() throws Exception {
         send("u1", "product_search", T0);
         send("u1", "page_view", T0 + MIN);       // does not count
         send("u1", "product_view", T0 + 2 * MIN);
-        assertThat(changes()).isEmpty();
-
         send("u1", "add_to_cart", T0 + 3 * MIN);
+        harness.processWatermark(T0 + 3 * MIN - 1);
+        assertThat(changes()).as("not before the watermark passes the third action").isEmpty();
+
+        harness.processWatermark(T0 + 3 * MIN);
         assertThat(changes()).singleElement().satisfies(c -> {
             assertThat(c.userId()).isEqualTo("u1");
             assertThat(c.segmentId()).isEqualTo("high_intent_1h");
@@ -55,7 +57,31 @@ class WindowedRuleFunctionTest {
             assertThat(c.changeId()).isEqualTo(SegmentChange.idFor("u1", "high_intent_1h", ChangeType.ENTER, T0 + 3 * MIN));
         });
         send("u1", "product_view", T0 + 4 * MIN); // already a member: no repeated ENTER
+        harness.processWatermark(T0 + 5 * MIN);
         assertThat(changes()).hasSize(1);
+    }
+
+    @Test
+    void theOrderOfArrivalDoesNotMatterOnlyEventTimeDoes() throws Exception {
+        // Two devices of one user deliver interleaved: the result is the one of event-time order.
+        send("u1", "product_view", T0 + 2 * MIN);
+        send("u1", "product_view", T0 + 90 * MIN);
+        send("u1", "product_view", T0);
+        send("u1", "product_view", T0 + MIN);
+        harness.processWatermark(T0 + 3 * HOUR);
+        assertThat(changes()).extracting(SegmentChange::type, SegmentChange::eventTime)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(ChangeType.ENTER, T0 + 2 * MIN),
+                        org.assertj.core.groups.Tuple.tuple(ChangeType.EXIT, T0 + HOUR));
+    }
+
+    @Test
+    void anEventBehindTheWatermarkCountsAsOfTheWatermarkWithoutRewritingHistory() throws Exception {
+        send("u1", "product_view", T0);
+        send("u1", "product_view", T0 + MIN);
+        harness.processWatermark(T0 + 10 * MIN);
+        send("u1", "product_view", T0 + 5 * MIN); // late, but its minute is still in the window
+        assertThat(changes()).extracting(SegmentChange::type, SegmentChange::eventTime)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(ChangeType.ENTER, T0 + 10 * MIN));
     }
 
     @Test
@@ -92,12 +118,12 @@ class WindowedRuleFunctionTest {
     }
 
     @Test
-    void anEventArrivingAfterAnOverdueExitEmitsTheExitAtItsOwnTimeFirst() throws Exception {
+    void anExitFallingDueBeforeTheNextEventIsEmittedAtItsOwnTime() throws Exception {
         send("u1", "product_search", T0);
         send("u1", "product_view", T0 + MIN);
         send("u1", "add_to_cart", T0 + 2 * MIN);
-        // No watermark has passed T0+1h yet, but an event two hours later arrives.
         send("u1", "product_view", T0 + 2 * HOUR);
+        harness.processWatermark(T0 + 2 * HOUR);
         assertThat(changes()).extracting(SegmentChange::type, SegmentChange::eventTime)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple(ChangeType.ENTER, T0 + 2 * MIN),
                         org.assertj.core.groups.Tuple.tuple(ChangeType.EXIT, T0 + HOUR));
@@ -110,6 +136,7 @@ class WindowedRuleFunctionTest {
         send("u1", "product_view", T0 + MIN);
         send("u2", "product_view", T0 + MIN);
         send("u1", "product_view", T0 + 2 * MIN);
+        harness.processWatermark(T0 + 3 * MIN);
         assertThat(changes()).extracting(SegmentChange::userId).containsExactly("u1");
     }
 

@@ -1,0 +1,68 @@
+package io.cohortflow.ingest.functions;
+
+import io.cohortflow.core.identity.IdentityMerge;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.time.Duration;
+
+/**
+ * Keyed by user id: accepts at most {@code maxLinkedIds} linked anonymous ids per user, like Segment's identity
+ * limits, so that a shared kiosk device cannot glue thousands of people into one profile. An accepted link is
+ * published as {@code MERGED}; one over the cap as {@code REJECTED_CAP} (reported, never merged). A link already
+ * accepted is not published again.
+ *
+ * <p>Metrics (group {@code cohortflow}): {@code identityMerges}, {@code identityCapOverflow}.
+ */
+public final class IdentityCapFunction extends KeyedProcessFunction<String, IdentityMerge, IdentityMerge> {
+    private static final long serialVersionUID = 1L;
+
+    private final int maxLinkedIds;
+    private final Duration linkTtl;
+    private transient MapState<String, Long> linkedIds;
+    private transient Counter merges;
+    private transient Counter overflow;
+
+    public IdentityCapFunction(int maxLinkedIds, Duration linkTtl) {
+        this.maxLinkedIds = maxLinkedIds;
+        this.linkTtl = linkTtl;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        MapStateDescriptor<String, Long> descriptor = new MapStateDescriptor<>("user-linked-ids", Types.STRING, Types.LONG);
+        descriptor.enableTimeToLive(StateTtlConfig.newBuilder(linkTtl).updateTtlOnCreateAndWrite().neverReturnExpired()
+                .cleanupFullSnapshot().cleanupIncrementally(10, false).cleanupInRocksdbCompactFilter(1_000).build());
+        linkedIds = getRuntimeContext().getMapState(descriptor);
+        var metrics = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
+        merges = metrics.counter("identityMerges");
+        overflow = metrics.counter("identityCapOverflow");
+    }
+
+    @Override
+    public void processElement(IdentityMerge request, Context ctx, Collector<IdentityMerge> out) throws Exception {
+        if (linkedIds.contains(request.fromId())) {
+            return;
+        }
+        int count = 0;
+        for (String ignored : linkedIds.keys()) {
+            count++;
+        }
+        if (count >= maxLinkedIds) {
+            overflow.inc();
+            out.collect(new IdentityMerge(request.fromId(), request.toId(), IdentityMerge.Status.REJECTED_CAP,
+                    request.trigger(), request.messageId(), request.eventTime(), count));
+            return;
+        }
+        linkedIds.put(request.fromId(), request.eventTime());
+        merges.inc();
+        out.collect(new IdentityMerge(request.fromId(), request.toId(), IdentityMerge.Status.MERGED, request.trigger(),
+                request.messageId(), request.eventTime(), count + 1));
+    }
+}

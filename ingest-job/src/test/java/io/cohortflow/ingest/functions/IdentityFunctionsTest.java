@@ -1,0 +1,125 @@
+package io.cohortflow.ingest.functions;
+
+import io.cohortflow.core.event.EventType;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.identity.IdentityMerge;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class IdentityFunctionsTest {
+    private KeyedTwoInputStreamOperatorTestHarness<String, UnifiedEvent, IdentityMerge, UnifiedEvent> stitch;
+    private long clock = 1_000;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        stitch = new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(new IdentityStitchFunction(Duration.ofDays(400))),
+                IdentityKeys::forEvent, merge -> IdentityKeys.forDevice(merge.fromId()), Types.STRING);
+        stitch.open();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        stitch.close();
+    }
+
+    @Test
+    void anonymousHistoryStaysAnonymousAndLaterDeviceEventsResolveToTheKnownUser() throws Exception {
+        send(call(EventType.TRACK, "product_view", "anon_123xyz", null));
+        send(call(EventType.IDENTIFY, null, "anon_123xyz", "user_jane"));
+        send(call(EventType.TRACK, "add_to_cart", "anon_123xyz", null));
+
+        assertThat(resolvedIds()).containsExactly("anon_123xyz", "user_jane", "user_jane");
+        assertThat(linkRequests()).singleElement().satisfies(m -> {
+            assertThat(m.fromId()).isEqualTo("anon_123xyz");
+            assertThat(m.toId()).isEqualTo("user_jane");
+            assertThat(m.trigger()).isEqualTo("identify");
+        });
+    }
+
+    @Test
+    void severalDevicesMapToOneUserAndALinkIsRequestedOncePerDevice() throws Exception {
+        send(call(EventType.IDENTIFY, null, "laptop", "u1"));
+        send(call(EventType.TRACK, "page_view", "laptop", "u1"));
+        send(call(EventType.TRACK, "page_view", "phone", "u1"));   // any event with both ids links
+        send(call(EventType.TRACK, "page_view", "phone", null));
+        send(call(EventType.TRACK, "page_view", "u-only-device", null));
+
+        assertThat(resolvedIds()).containsExactly("u1", "u1", "u1", "u1", "u-only-device");
+        assertThat(linkRequests()).extracting(IdentityMerge::fromId, IdentityMerge::trigger)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("laptop", "identify"),
+                        org.assertj.core.groups.Tuple.tuple("phone", "event"));
+    }
+
+    @Test
+    void aliasLinksThePreviousIdAndItsDeviceTrafficFollows() throws Exception {
+        UnifiedEvent alias = new UnifiedEvent("m-alias", EventType.ALIAS, null, null, "u_new", "u_new", clock, null,
+                clock, "server", "anon_old", Map.of(), Map.of(), Map.of());
+        send(alias);
+        send(call(EventType.TRACK, "page_view", "anon_old", null));
+        assertThat(resolvedIds()).containsExactly("u_new", "u_new");
+        assertThat(linkRequests()).singleElement().satisfies(m -> {
+            assertThat(m.fromId()).isEqualTo("anon_old");
+            assertThat(m.trigger()).isEqualTo("alias");
+        });
+    }
+
+    @Test
+    void aRefusedLinkStopsResolvingAndIsNotRequestedAgain() throws Exception {
+        send(call(EventType.IDENTIFY, null, "kiosk", "u1"));
+        stitch.processElement2(new StreamRecord<>(new IdentityMerge("kiosk", "u1", IdentityMerge.Status.REJECTED_CAP,
+                "identify", "m", clock, 100), clock));
+        send(call(EventType.TRACK, "page_view", "kiosk", null));
+        send(call(EventType.IDENTIFY, null, "kiosk", "u1"));
+        assertThat(resolvedIds()).containsExactly("u1", "kiosk", "u1");
+        assertThat(linkRequests()).hasSize(1);
+    }
+
+    @Test
+    void theCapAcceptsUpToItsLimitReportsTheOverflowAndIgnoresRepeats() throws Exception {
+        try (KeyedOneInputStreamOperatorTestHarness<String, IdentityMerge, IdentityMerge> cap =
+                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(new IdentityCapFunction(2, Duration.ofDays(1)),
+                             IdentityMerge::toId, Types.STRING)) {
+            for (String device : List.of("d1", "d2", "d1", "d3")) {
+                cap.processElement(new IdentityMerge(device, "u1", IdentityMerge.Status.MERGED, "identify", "m-" + device,
+                        1L, 0), 1L);
+            }
+            assertThat(cap.extractOutputValues()).extracting(IdentityMerge::fromId, IdentityMerge::status,
+                    IdentityMerge::linkedIds).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple("d1", IdentityMerge.Status.MERGED, 1),
+                    org.assertj.core.groups.Tuple.tuple("d2", IdentityMerge.Status.MERGED, 2),
+                    org.assertj.core.groups.Tuple.tuple("d3", IdentityMerge.Status.REJECTED_CAP, 2));
+        }
+    }
+
+    private void send(UnifiedEvent event) throws Exception {
+        stitch.processElement1(new StreamRecord<>(event, event.timestamp()));
+    }
+
+    private UnifiedEvent call(EventType type, String event, String anonymousId, String userId) {
+        clock += 1_000;
+        return new UnifiedEvent("m" + clock, type, event, anonymousId, userId, userId != null ? userId : anonymousId,
+                clock, null, clock, "web", null, Map.of(), Map.of(), Map.of());
+    }
+
+    private List<String> resolvedIds() {
+        return stitch.extractOutputValues().stream().map(UnifiedEvent::resolvedId).toList();
+    }
+
+    private List<IdentityMerge> linkRequests() {
+        return stitch.getSideOutput(IdentityStitchFunction.LINK_REQUESTS).stream().map(StreamRecord::getValue).toList();
+    }
+}
