@@ -32,12 +32,15 @@ public final class MiniClusters {
     }
 
     /**
-     * Job settings for tests: frequent checkpoints (exactly-once sinks commit on them) and no restarts, so a failing
-     * job fails the test instead of restarting forever.
+     * Job settings for tests: frequent checkpoints (exactly-once sinks commit on them) to files in a temporary
+     * directory (the JobManager's memory storage caps state at 5 MB), and no restarts, so a failing job fails the test
+     * instead of restarting forever.
      */
     public static Configuration jobConfig() {
         Configuration config = new Configuration();
         config.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(500));
+        config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                KafkaTestSupport.tempDir("checkpoints-").toUri().toString());
         config.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         config.set(StateBackendOptions.STATE_BACKEND, "hashmap");
         return config;

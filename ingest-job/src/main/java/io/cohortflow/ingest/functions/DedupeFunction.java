@@ -1,6 +1,7 @@
 package io.cohortflow.ingest.functions;
 
 import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.ingest.mapping.EventNormalizer;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -22,7 +23,8 @@ import java.time.Duration;
  * so the job can hand its output to identity stitching without another shuffle and one device's events keep their
  * order between the two.
  *
- * <p>The window is state TTL, so it is measured in processing time: redeliveries (SDK and webhook retries) happen
+ * <p>History replayed by a backfill (context {@code backfill: true}) is old by nature and exempt from the lateness
+ * rule. The window is state TTL, so it is measured in processing time: redeliveries (SDK and webhook retries) happen
  * soon after the first delivery in wall-clock terms, whatever their event time. Late events are still first
  * deduplicated, so a late retry is a duplicate, not a second late event.
  *
@@ -75,7 +77,8 @@ public final class DedupeFunction extends KeyedProcessFunction<String, UnifiedEv
         }
         seen.put(message, true);
         long watermark = ctx.timerService().currentWatermark();
-        if (watermark != Long.MIN_VALUE && event.timestamp() < watermark - allowedLateness.toMillis()) {
+        boolean backfill = Boolean.TRUE.equals(event.context().get(EventNormalizer.BACKFILL_CONTEXT_KEY));
+        if (!backfill && watermark != Long.MIN_VALUE && event.timestamp() < watermark - allowedLateness.toMillis()) {
             late.inc();
             ctx.output(LATE, event);
             return;

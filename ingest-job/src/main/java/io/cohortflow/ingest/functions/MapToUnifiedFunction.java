@@ -23,8 +23,8 @@ import java.util.Map;
  * Maps raw payloads onto unified events. Whatever cannot be mapped goes to the {@link #DEAD_LETTERS} side output with
  * its reason and original bytes; this function never throws on input.
  *
- * <p>Metrics (group {@code cohortflow}): {@code eventsIn}, {@code eventsUnified}, {@code deadLettered} and
- * {@code deadLettered_<REASON>}.
+ * <p>Metrics (group {@code cohortflow}): {@code eventsIn} (payloads), {@code eventsMapped} (calls mapped),
+ * {@code deadLettered} and {@code deadLettered_<REASON>}.
  */
 public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, UnifiedEvent> {
     private static final long serialVersionUID = 1L;
@@ -33,7 +33,7 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
 
     private final IngestMapper mapper;
     private transient Counter in;
-    private transient Counter unified;
+    private transient Counter mapped;
     private transient Counter deadLettered;
     private transient Map<RejectReason, Counter> byReason;
 
@@ -45,7 +45,7 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
     public void open(OpenContext openContext) {
         MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
         in = group.counter("eventsIn");
-        unified = group.counter("eventsUnified");
+        mapped = group.counter("eventsMapped");
         deadLettered = group.counter("deadLettered");
         byReason = new EnumMap<>(RejectReason.class);
         for (RejectReason reason : RejectReason.values()) {
@@ -64,7 +64,7 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
             outcome = MappingOutcome.rejected(RejectReason.MAPPING_FAILED, "mapping failed: " + e);
         }
         for (UnifiedEvent event : outcome.events()) {
-            unified.inc();
+            mapped.inc();
             out.collect(event);
         }
         for (MappingOutcome.Rejected rejected : outcome.rejected()) {

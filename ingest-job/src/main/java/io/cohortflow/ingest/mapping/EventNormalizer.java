@@ -36,19 +36,21 @@ import java.util.Set;
  *       {@code email_sha256:<hex>}, so raw addresses never become keys.</li>
  * </ul>
  */
-final class EventNormalizer implements Serializable {
+public final class EventNormalizer implements Serializable {
     private static final long serialVersionUID = 1L;
     private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
     private static final Set<String> PLACEHOLDER_IDS = Set.of("undefined", "null", "nil", "none", "nan", "0",
             "anonymous", "[object object]", "-1");
     static final int MAX_ID_LENGTH = 256;
     static final String EMAIL_KEY_PREFIX = "email_sha256:";
+    /** Set in the context of events replayed by a backfill. */
+    public static final String BACKFILL_CONTEXT_KEY = "backfill";
 
     private final EventTaxonomy taxonomy;
     private final long futureToleranceMs;
     private final long pastToleranceMs;
 
-    EventNormalizer(EventTaxonomy taxonomy, Duration futureTolerance, Duration pastTolerance) {
+    public EventNormalizer(EventTaxonomy taxonomy, Duration futureTolerance, Duration pastTolerance) {
         this.taxonomy = taxonomy;
         this.futureToleranceMs = futureTolerance.toMillis();
         this.pastToleranceMs = pastTolerance.toMillis();
@@ -115,6 +117,9 @@ final class EventNormalizer implements Serializable {
         if (!call.extraContext().isEmpty()) {
             context = new LinkedHashMap<>(context);
             context.putAll(call.extraContext());
+        }
+        if (raw.replay()) {
+            context = with(context, BACKFILL_CONTEXT_KEY, true);
         }
 
         long receivedAt;

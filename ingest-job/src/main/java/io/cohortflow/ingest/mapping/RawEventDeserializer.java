@@ -13,6 +13,7 @@ public final class RawEventDeserializer implements KafkaRecordDeserializationSch
     private static final long serialVersionUID = 1L;
     public static final String SOURCE_HEADER = "source";
     public static final String RECEIVED_AT_HEADER = "received-at";
+    public static final String REPLAY_HEADER = "replay";
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawEvent> out) {
@@ -21,7 +22,10 @@ public final class RawEventDeserializer implements KafkaRecordDeserializationSch
                 ? "unknown"
                 : new String(header.value(), StandardCharsets.UTF_8);
         byte[] payload = record.value() == null ? new byte[0] : record.value();
-        out.collect(new RawEvent(payload, source, receivedAt(record)));
+        Header replay = record.headers().lastHeader(REPLAY_HEADER);
+        boolean isReplay = replay != null && replay.value() != null
+                && "true".equals(new String(replay.value(), StandardCharsets.UTF_8));
+        out.collect(new RawEvent(payload, source, receivedAt(record), isReplay));
     }
 
     private static long receivedAt(ConsumerRecord<byte[], byte[]> record) {

@@ -1,0 +1,82 @@
+package io.cohortflow.ingest.bench;
+
+import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.ingest.IngestJob;
+import io.cohortflow.ingest.IngestOptions;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.kafka.local.TopicReader;
+import io.cohortflow.simulator.KafkaDeliverySink;
+import io.cohortflow.simulator.Playback;
+import io.cohortflow.simulator.Simulator;
+import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.testkit.KafkaTestSupport;
+import io.cohortflow.testkit.MiniClusters;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Throughput of the ingest job on this machine, with the real broker: simulated deliveries are written to
+ * events.raw first, then the job (parallelism 2, exactly-once, checkpoints every 500 ms, hashmap state) runs over
+ * them to completion, history included. Prints deliveries per second, for exactly-once and for at-least-once.
+ *
+ * <pre>
+ * mvn -q -pl ingest-job -am -DskipTests install
+ * mvn -q -pl ingest-job exec:java -Dexec.classpathScope=test \
+ *     -Dexec.mainClass=io.cohortflow.ingest.bench.IngestThroughputBenchmark -Dexec.args="20000"
+ * </pre>
+ * The argument is the number of simulated users (default 20000, about 220 000 deliveries over 3 days).
+ */
+public final class IngestThroughputBenchmark {
+    private IngestThroughputBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int users = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            System.out.printf("broker up in %d ms%n", broker.startupTime().toMillis());
+            for (String guarantee : List.of("exactly-once", "at-least-once")) {
+                run(broker, users, guarantee);
+            }
+        }
+        System.exit(0);
+    }
+
+    private static void run(LocalKafkaBroker broker, int users, String guarantee) throws Exception {
+        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "bench");
+        Simulator simulator = new Simulator(SimulatorConfig.of(42, users, 3, Instant.parse("2026-03-02T00:00:00Z")));
+        Playback.Progress sent;
+        try (KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
+            sent = Playback.play(simulator, sink, 0, Duration.ofSeconds(5),
+                    p -> System.out.printf("  producing: %,d deliveries%n", p.sent()), () -> false);
+        }
+        System.out.printf("[%s] %,d deliveries written to events.raw in %.1f s (%,.0f/s)%n", guarantee, sent.sent(),
+                sent.elapsed().toMillis() / 1000.0, sent.ratePerSecond());
+
+        Path history = Files.createTempDirectory("bench-history-");
+        List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
+                "--history-path", history.toUri().toString(), "--group-id", "bench-" + guarantee,
+                "--delivery-guarantee", guarantee, "--transaction-timeout", "5min"));
+        args.addAll(KafkaTestSupport.topicArgs(topics));
+        IngestOptions options = IngestOptions.parse(args.toArray(String[]::new));
+        Configuration config = MiniClusters.jobConfig();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
+        env.setParallelism(2);
+        IngestJob.configure(env, options);
+        IngestJob.fromOptions(options, true).build(env);
+        long start = System.nanoTime();
+        env.execute("ingest benchmark " + guarantee);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
+                Duration.ofMinutes(5), r -> { });
+        System.out.printf("[%s] ingest: %,d deliveries -> %,d unified in %.1f s = %,.0f deliveries/s "
+                        + "(job start to finish, includes startup and the final commit)%n",
+                guarantee, sent.sent(), unified, seconds, sent.sent() / seconds);
+    }
+}
