@@ -17,19 +17,17 @@ import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.ingest.mapping.RawEventDeserializer;
 import io.cohortflow.jobs.kafka.KafkaIo;
+import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import java.util.Map;
 
 /**
  * The ingest job.
@@ -148,10 +146,7 @@ public final class IngestJob {
 
     /** Configures an environment the way every deployment of this job needs it. */
     public static void configure(StreamExecutionEnvironment env, IngestOptions options) {
-        env.setMaxParallelism(options.maxParallelism());
-        // Every type has a serializer of ours or Flink's: a silent fallback to Kryo must fail at submission.
-        env.configure(Configuration.fromMap(Map.of(PipelineOptions.GENERIC_TYPES.key(), "false")));
-        env.getConfig().setGlobalJobParameters(Configuration.fromMap(options.summary()));
+        JobEnvironment.configure(env, options.maxParallelism(), options.summary());
     }
 
     public static void main(String[] args) throws Exception {

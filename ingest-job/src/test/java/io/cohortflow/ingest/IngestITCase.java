@@ -14,6 +14,7 @@ import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.KafkaDeliverySink;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.testkit.ExpectedRejections;
 import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.SharedKafka;
@@ -60,14 +61,6 @@ class IngestITCase {
     static final MiniClusterExtension FLINK = MiniClusters.extension();
 
     private static final Instant START = Instant.parse("2026-03-02T00:00:00Z");
-    private static final Map<String, String> SIMULATED_REASON = Map.ofEntries(
-            Map.entry("truncated_json", "INVALID_JSON"), Map.entry("not_json", "INVALID_JSON"),
-            Map.entry("non_utf8", "NOT_UTF8"), Map.entry("missing_ids", "MISSING_ID"),
-            Map.entry("missing_message_id", "MISSING_MESSAGE_ID"), Map.entry("unknown_type", "UNKNOWN_TYPE"),
-            Map.entry("track_without_event", "MISSING_EVENT_NAME"), Map.entry("unparsable_timestamp", "INVALID_TIMESTAMP"),
-            Map.entry("future_timestamp", "TIMESTAMP_OUT_OF_RANGE"), Map.entry("oversized", "OVERSIZED"),
-            Map.entry("json_array", "NOT_AN_OBJECT"), Map.entry("properties_not_object", "INVALID_FIELD_TYPE"));
-
     @Test
     void aMixedStreamBecomesUnifiedEventsDeadLettersMergesAndHistory(LocalKafkaBroker broker, @TempDir Path history)
             throws Exception {
@@ -75,9 +68,7 @@ class IngestITCase {
         List<Delivery> deliveries = new ArrayList<>();
         new Simulator(SimulatorConfig.of(7, 250, 2, START).withRates(0.02, 0.02, 0.02)).forEach(deliveries::add);
         long t = deliveries.get(deliveries.size() - 1).deliveredAt() + 60_000; // after the simulated traffic
-        List<String> expectedReasons = new ArrayList<>();
-        deliveries.stream().filter(Delivery::isMalformed)
-                .forEach(d -> expectedReasons.add(SIMULATED_REASON.get(d.kind().substring("malformed:".length()))));
+        List<String> expectedReasons = new ArrayList<>(ExpectedRejections.of(deliveries));
         for (BadInputCorpus.Case bad : BadInputCorpus.cases()) {
             deliveries.add(new Delivery(null, bad.source(), bad.payload(), t, "malformed:corpus"));
             expectedReasons.add(bad.reason().name());

@@ -1,9 +1,10 @@
 package io.cohortflow.local;
 
+import io.cohortflow.core.config.CommandLine;
+
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -29,26 +30,7 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
             "conf-dir", "feed", "help");
 
     static LocalRunOptions parse(String[] args) {
-        Map<String, String> opts = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--")) {
-                throw new IllegalArgumentException("expected --option, got '" + arg + "'");
-            }
-            String key = arg.substring(2);
-            String value = "true";
-            int eq = key.indexOf('=');
-            if (eq > 0) {
-                value = key.substring(eq + 1);
-                key = key.substring(0, eq);
-            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-                value = args[++i];
-            }
-            if (!KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown option --" + key + "; known: " + KEYS);
-            }
-            opts.put(key, value);
-        }
+        Map<String, String> opts = CommandLine.parse(args, KEYS);
         if (opts.containsKey("help")) {
             throw new IllegalArgumentException("usage");
         }

@@ -7,18 +7,15 @@ import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentChangeCodec;
 import io.cohortflow.core.segment.WindowedCountRule;
 import io.cohortflow.jobs.kafka.KafkaIo;
+import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.kafka.Watermarks;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import io.cohortflow.segmentation.functions.WindowedRuleFunction;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
-import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.PipelineOptions;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import java.util.Map;
 
 /**
  * The segmentation job.
@@ -70,14 +67,7 @@ public final class SegmentationJob {
     }
 
     public static void configure(StreamExecutionEnvironment env, SegmentationOptions options) {
-        env.setMaxParallelism(options.maxParallelism());
-        env.configure(Configuration.fromMap(Map.of(PipelineOptions.GENERIC_TYPES.key(), "false")));
-        env.getConfig().setGlobalJobParameters(Configuration.fromMap(options.summary()));
-    }
-
-    public JobClient start(StreamExecutionEnvironment env, String name) throws Exception {
-        build(env);
-        return env.executeAsync(name);
+        JobEnvironment.configure(env, options.maxParallelism(), options.summary());
     }
 
     public static void main(String[] args) throws Exception {

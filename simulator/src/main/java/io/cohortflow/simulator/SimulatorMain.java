@@ -1,11 +1,12 @@
 package io.cohortflow.simulator;
 
+import io.cohortflow.core.config.CommandLine;
+
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 
@@ -67,25 +68,6 @@ public final class SimulatorMain {
     }
 
     static Map<String, String> parse(String[] args) {
-        Map<String, String> opts = new HashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            if (!args[i].startsWith("--")) {
-                throw new IllegalArgumentException("expected --option, got " + args[i]);
-            }
-            String key = args[i].substring(2);
-            String value = "true";
-            int eq = key.indexOf('=');
-            if (eq > 0) {
-                value = key.substring(eq + 1);
-                key = key.substring(0, eq);
-            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
-                value = args[++i];
-            }
-            if (!KEYS.contains(key)) {
-                throw new IllegalArgumentException("unknown option --" + key + "; known: " + KEYS);
-            }
-            opts.put(key, value);
-        }
-        return opts;
+        return CommandLine.parse(args, KEYS);
     }
 }

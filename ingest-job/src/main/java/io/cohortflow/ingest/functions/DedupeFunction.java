@@ -4,7 +4,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.ingest.mapping.EventNormalizer;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.StateTtlConfig;
+import io.cohortflow.jobs.state.StateTtls;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -55,13 +55,7 @@ public final class DedupeFunction extends KeyedProcessFunction<String, UnifiedEv
     public void open(OpenContext openContext) {
         MapStateDescriptor<String, Boolean> descriptor =
                 new MapStateDescriptor<>("messages-seen", Types.STRING, Types.BOOLEAN);
-        descriptor.enableTimeToLive(StateTtlConfig.newBuilder(window)
-                .updateTtlOnCreateAndWrite()
-                .neverReturnExpired()
-                .cleanupFullSnapshot()
-                .cleanupIncrementally(10, false)
-                .cleanupInRocksdbCompactFilter(1_000)
-                .build());
+        descriptor.enableTimeToLive(StateTtls.afterWrite(window));
         seen = getRuntimeContext().getMapState(descriptor);
         var metrics = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
         duplicates = metrics.counter("duplicates");

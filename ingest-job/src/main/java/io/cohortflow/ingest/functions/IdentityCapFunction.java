@@ -4,7 +4,7 @@ import io.cohortflow.core.identity.IdentityMerge;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
+import io.cohortflow.jobs.state.StateTtls;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
@@ -37,8 +37,7 @@ public final class IdentityCapFunction extends KeyedProcessFunction<String, Iden
     @Override
     public void open(OpenContext openContext) {
         MapStateDescriptor<String, Long> descriptor = new MapStateDescriptor<>("user-linked-ids", Types.STRING, Types.LONG);
-        descriptor.enableTimeToLive(StateTtlConfig.newBuilder(linkTtl).updateTtlOnCreateAndWrite().neverReturnExpired()
-                .cleanupFullSnapshot().cleanupIncrementally(10, false).cleanupInRocksdbCompactFilter(1_000).build());
+        descriptor.enableTimeToLive(StateTtls.afterWrite(linkTtl));
         linkedIds = getRuntimeContext().getMapState(descriptor);
         var metrics = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
         merges = metrics.counter("identityMerges");

@@ -6,7 +6,7 @@ import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.StateTtlConfig;
+import io.cohortflow.jobs.state.StateTtls;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -49,8 +49,7 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
 
     @Override
     public void open(OpenContext openContext) {
-        StateTtlConfig ttl = StateTtlConfig.newBuilder(linkTtl).updateTtlOnCreateAndWrite().neverReturnExpired()
-                .cleanupFullSnapshot().cleanupIncrementally(10, false).cleanupInRocksdbCompactFilter(1_000).build();
+        var ttl = StateTtls.afterWrite(linkTtl);
         ValueStateDescriptor<String> linked = new ValueStateDescriptor<>("device-linked-user", Types.STRING);
         linked.enableTimeToLive(ttl);
         ValueStateDescriptor<String> refused = new ValueStateDescriptor<>("device-refused-user", Types.STRING);

@@ -1,66 +1,27 @@
 package io.cohortflow.jobs.options;
 
+import io.cohortflow.core.config.CommandLine;
 import org.apache.flink.util.TimeUtils;
 
 import java.time.Duration;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
- * Command-line arguments of a job: {@code --key value} or {@code --key=value}; a {@code --flag} with no value is
- * "true". Parsing is strict: a key the job does not know fails fast with the list of known keys, so a typo in a
- * deployment manifest does not silently fall back to a default.
+ * Command-line arguments of a job, parsed strictly by {@link CommandLine}, with typed getters (durations in Flink's
+ * syntax).
  */
 public final class JobArgs {
     private final Map<String, String> values;
 
     private JobArgs(Map<String, String> values) {
-        this.values = Collections.unmodifiableMap(values);
+        this.values = values;
     }
 
-    /**
-     * Parses {@code args}. Keys must be in {@code known}; a key ending in {@code .*} in {@code known} admits any key
-     * with that prefix (e.g. {@code topic.*}).
-     */
+    /** Parses {@code args} with the strict convention of {@link CommandLine}. */
     public static JobArgs parse(String[] args, Set<String> known) {
-        Map<String, String> values = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String arg = args[i];
-            if (!arg.startsWith("--") || arg.length() == 2) {
-                throw new IllegalArgumentException("expected --key, got '" + arg + "'");
-            }
-            String key;
-            String value;
-            int eq = arg.indexOf('=');
-            if (eq > 0) {
-                key = arg.substring(2, eq);
-                value = arg.substring(eq + 1);
-            } else {
-                key = arg.substring(2);
-                boolean hasValue = i + 1 < args.length && !args[i + 1].startsWith("--");
-                value = hasValue ? args[++i] : "true";
-            }
-            if (!isKnown(key, known)) {
-                throw new IllegalArgumentException("unknown option --" + key + "; known options: " + new TreeSet<>(known));
-            }
-            values.put(key, value);
-        }
-        return new JobArgs(values);
-    }
-
-    private static boolean isKnown(String key, Set<String> known) {
-        if (known.contains(key)) {
-            return true;
-        }
-        for (String k : known) {
-            if (k.endsWith(".*") && key.startsWith(k.substring(0, k.length() - 1))) {
-                return true;
-            }
-        }
-        return false;
+        return new JobArgs(CommandLine.parse(args, known));
     }
 
     public String string(String key, String fallback) {
