@@ -1,0 +1,77 @@
+package io.cohortflow.core.feature;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A user's features as of one time: what segment rules and models read.
+ *
+ * @param asOf                 the time they are computed for, epoch ms
+ * @param recencyDays          whole days since the last active event (capped at 90; 90 when never active)
+ * @param frequency30d         sessions started in the last 30 days (30-minute inactivity gap)
+ * @param monetaryValue90d     revenue of the last 90 days
+ * @param featureAdoptionRate  key product features used in 90 days / key features configured
+ * @param supportTickets60d    support tickets created in the last 60 days
+ * @param avgSessionDuration   mean duration of the last 30 days' sessions, minutes
+ * @param cartOpen             something was added to the cart in the last 7 days and no order followed
+ * @param cartAbandoned        the cart is open and nothing was added for the configured time (30 minutes)
+ * @param counts               window ("1h", "24h", "7d", "30d", "60d", "90d") -> canonical event name -> count
+ * @param categories24h        product categories viewed in the last 24 hours
+ * @param featuresUsed90d      product features used in the last 90 days
+ */
+public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, double monetaryValue90d,
+                              double featureAdoptionRate, long supportTickets60d, double avgSessionDuration,
+                              boolean cartOpen, boolean cartAbandoned, Map<String, Map<String, Long>> counts,
+                              List<String> categories24h, List<String> featuresUsed90d) {
+
+    public static final List<String> COUNT_WINDOWS = List.of("1h", "24h", "7d", "30d", "60d", "90d");
+
+    /** The seed's six features, in a fixed order: the feature vector of the models (its schema is hashed). */
+    public static final List<String> MODEL_FEATURES = List.of("recency", "frequency_30d", "monetary_value_90d",
+            "feature_adoption_rate", "support_tickets_60d", "avg_session_duration");
+
+    public long count(String window, String event) {
+        return counts.getOrDefault(window, Map.of()).getOrDefault(event, 0L);
+    }
+
+    /** The numeric features by name, in {@link #MODEL_FEATURES} order, then a few more that explain segments. */
+    public Map<String, Double> numeric() {
+        Map<String, Double> values = new LinkedHashMap<>();
+        values.put("recency", recencyDays);
+        values.put("frequency_30d", (double) frequency30d);
+        values.put("monetary_value_90d", monetaryValue90d);
+        values.put("feature_adoption_rate", featureAdoptionRate);
+        values.put("support_tickets_60d", (double) supportTickets60d);
+        values.put("avg_session_duration", avgSessionDuration);
+        return values;
+    }
+
+    public double[] modelVector() {
+        return numeric().values().stream().mapToDouble(Double::doubleValue).limit(MODEL_FEATURES.size()).toArray();
+    }
+
+    /**
+     * The variables segment rules see, by the names of conf/segments.yaml: {@code recency_days}, {@code frequency_30d},
+     * {@code monetary_value_90d}, {@code feature_adoption_rate}, {@code support_tickets_60d},
+     * {@code avg_session_duration}, {@code cart_open}, {@code cart_abandoned}, {@code count_1h} ... {@code count_90d}
+     * (maps from canonical event name to count), {@code categories_24h}, {@code features_used_90d}.
+     */
+    public Map<String, Object> ruleVariables() {
+        Map<String, Object> vars = new LinkedHashMap<>();
+        vars.put("recency_days", recencyDays);
+        vars.put("frequency_30d", frequency30d);
+        vars.put("monetary_value_90d", monetaryValue90d);
+        vars.put("feature_adoption_rate", featureAdoptionRate);
+        vars.put("support_tickets_60d", supportTickets60d);
+        vars.put("avg_session_duration", avgSessionDuration);
+        vars.put("cart_open", cartOpen);
+        vars.put("cart_abandoned", cartAbandoned);
+        for (String window : COUNT_WINDOWS) {
+            vars.put("count_" + window, counts.getOrDefault(window, Map.of()));
+        }
+        vars.put("categories_24h", categories24h);
+        vars.put("features_used_90d", featuresUsed90d);
+        return vars;
+    }
+}

@@ -1,0 +1,464 @@
+package io.cohortflow.core.feature;
+
+import io.cohortflow.core.event.UnifiedEvent;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+
+/**
+ * One user's behaviour, compact: the feature engine's state. Fed one event at a time ({@link #add}) and queried as of
+ * a time ({@link #snapshot}). The stream job and the nightly batch call this same class.
+ *
+ * <p>State is sparse time buckets, never raw events: per canonical event name, counts per minute (last hour), per
+ * hour (last 24 hours) and per day (last 90 days); revenue per day; sessions per day of their start; the last use of
+ * each product feature; the categories viewed in the last 24 hours; the last add-to-cart and order. Windows are
+ * therefore exact to the minute for 1h, to the hour for 24h, and to the day (UTC) for 7d and longer. Buckets older
+ * than the longest window are dropped as time moves ({@link #prune}). Events should be added in event-time order
+ * (the job and the batch both do); counts are right in any order, sessions only in order.
+ */
+public final class UserFeatures {
+    public static final long MINUTE = 60_000L;
+    public static final long HOUR = 60 * MINUTE;
+    public static final long DAY = 24 * HOUR;
+    public static final int MAX_DAYS = 90;
+    static final int[] DAY_WINDOWS = {7, 30, 60, 90};
+    private static final long CART_OPEN_FOR = 7 * DAY;
+    private static final byte FORMAT_VERSION = 1;
+
+    /** Counts of one event name at three resolutions; keys are bucket indexes (epoch ms / unit). */
+    static final class Buckets {
+        final TreeMap<Long, Integer> minutes = new TreeMap<>();
+        final TreeMap<Long, Integer> hours = new TreeMap<>();
+        final TreeMap<Long, Integer> days = new TreeMap<>();
+
+        void add(long t, int n) {
+            minutes.merge(Math.floorDiv(t, MINUTE), n, Integer::sum);
+            hours.merge(Math.floorDiv(t, HOUR), n, Integer::sum);
+            days.merge(Math.floorDiv(t, DAY), n, Integer::sum);
+        }
+
+        boolean isEmpty() {
+            return minutes.isEmpty() && hours.isEmpty() && days.isEmpty();
+        }
+    }
+
+    private final FeatureConfig config;
+    private final TreeMap<String, Buckets> events = new TreeMap<>();
+    private final TreeMap<Long, Double> revenueByDay = new TreeMap<>();
+    /** Day of a completed session's start -> {sessions, total duration ms}. */
+    private final TreeMap<Long, long[]> sessionsByDay = new TreeMap<>();
+    private final TreeMap<String, Long> featureLastUsed = new TreeMap<>();
+    private final TreeMap<String, Long> categoryLastViewed = new TreeMap<>();
+    private long sessionStart = -1;
+    private long sessionLast = -1;
+    private long lastActive = -1;
+    private long lastEvent = -1;
+    private long lastAddToCart = -1;
+    private long lastOrder = -1;
+
+    public UserFeatures(FeatureConfig config) {
+        this.config = config;
+    }
+
+    public FeatureConfig config() {
+        return config;
+    }
+
+    /** Adds one event. Events without a name (identify, alias, group) carry no behaviour and are ignored. */
+    public void add(UnifiedEvent event) {
+        String name = event.event();
+        if (name == null) {
+            return;
+        }
+        long t = event.timestamp();
+        events.computeIfAbsent(name, k -> new Buckets()).add(t, 1);
+        lastEvent = Math.max(lastEvent, t);
+        if (config.isRevenue(name)) {
+            double amount = event.numberProperty("revenue", event.numberProperty("amount", 0));
+            if (amount != 0) {
+                revenueByDay.merge(Math.floorDiv(t, DAY), amount, Double::sum);
+            }
+        }
+        switch (name) {
+            case "feature_used" -> {
+                String feature = event.stringProperty("feature");
+                if (feature != null) {
+                    featureLastUsed.merge(feature, t, Math::max);
+                }
+            }
+            case "add_to_cart" -> lastAddToCart = Math.max(lastAddToCart, t);
+            case "order_completed" -> lastOrder = Math.max(lastOrder, t);
+            default -> { }
+        }
+        String category = event.stringProperty("category");
+        if (category != null && (name.equals("product_view") || name.equals("page_view") || name.equals("add_to_cart"))) {
+            categoryLastViewed.merge(category, t, Math::max);
+        }
+        if (!config.isPassive(name)) {
+            addActivity(t);
+        }
+        prune(t);
+    }
+
+    private void addActivity(long t) {
+        if (sessionLast >= 0 && t - sessionLast > config.sessionGapMs()) {
+            closeSession();
+        }
+        if (sessionStart < 0) {
+            sessionStart = t;
+            sessionLast = t;
+        } else {
+            sessionStart = Math.min(sessionStart, t);
+            sessionLast = Math.max(sessionLast, t);
+        }
+        lastActive = Math.max(lastActive, t);
+    }
+
+    private void closeSession() {
+        if (sessionStart >= 0) {
+            long[] day = sessionsByDay.computeIfAbsent(Math.floorDiv(sessionStart, DAY), k -> new long[2]);
+            day[0]++;
+            day[1] += sessionLast - sessionStart;
+        }
+        sessionStart = -1;
+        sessionLast = -1;
+    }
+
+    /** Drops what no window reaches as of {@code t}. */
+    public void prune(long t) {
+        if (sessionLast >= 0 && t - sessionLast > config.sessionGapMs()) {
+            closeSession();
+        }
+        long minute = Math.floorDiv(t - HOUR, MINUTE);
+        long hour = Math.floorDiv(t - DAY, HOUR);
+        long day = Math.floorDiv(t, DAY) - MAX_DAYS;
+        events.values().removeIf(b -> {
+            b.minutes.headMap(minute, true).clear();
+            b.hours.headMap(hour, true).clear();
+            b.days.headMap(day, true).clear();
+            return b.isEmpty();
+        });
+        revenueByDay.headMap(day, true).clear();
+        sessionsByDay.headMap(day, true).clear();
+        featureLastUsed.values().removeIf(last -> last <= t - MAX_DAYS * DAY);
+        categoryLastViewed.values().removeIf(last -> last <= t - DAY);
+    }
+
+    /** Nothing left that any feature could still see as of {@code t}: the state can be dropped. */
+    public boolean isEmpty(long t) {
+        return events.isEmpty() && revenueByDay.isEmpty() && sessionsByDay.isEmpty() && sessionStart < 0
+                && featureLastUsed.isEmpty() && categoryLastViewed.isEmpty()
+                && (lastActive < 0 || t - lastActive >= MAX_DAYS * DAY)
+                && (lastAddToCart < 0 || t - lastAddToCart >= CART_OPEN_FOR);
+    }
+
+    /** The newest event time seen, or -1. */
+    public long lastEventTime() {
+        return lastEvent;
+    }
+
+    /**
+     * The first moment after {@code t} at which some feature changes without a new event: a bucket leaving a window,
+     * a session ending, a cart turning abandoned, recency passing a day. Timers are set for it.
+     */
+    public OptionalLong nextChange(long t) {
+        long next = Long.MAX_VALUE;
+        for (Buckets b : events.values()) {
+            next = Math.min(next, firstAfter(b.minutes, MINUTE, HOUR, t));
+            next = Math.min(next, firstAfter(b.hours, HOUR, DAY, t));
+            for (int w : DAY_WINDOWS) {
+                next = Math.min(next, firstAfter(b.days, DAY, w * DAY, t));
+            }
+        }
+        next = Math.min(next, firstAfter(revenueByDay, DAY, MAX_DAYS * DAY, t));
+        for (int w : new int[] {30, MAX_DAYS}) {
+            next = Math.min(next, firstAfter(sessionsByDay, DAY, w * DAY, t));
+        }
+        for (long last : featureLastUsed.values()) {
+            next = Math.min(next, after(last + MAX_DAYS * DAY, t));
+        }
+        for (long last : categoryLastViewed.values()) {
+            next = Math.min(next, after(last + DAY, t));
+        }
+        if (sessionStart >= 0) {
+            next = Math.min(next, after(sessionLast + config.sessionGapMs() + 1, t));
+        }
+        if (lastAddToCart > lastOrder) {
+            next = Math.min(next, after(lastAddToCart + config.cartAbandonAfterMs(), t));
+            next = Math.min(next, after(lastAddToCart + CART_OPEN_FOR, t));
+        }
+        if (lastActive >= 0 && t - lastActive < MAX_DAYS * DAY) {
+            long days = Math.floorDiv(t - lastActive, DAY);
+            next = Math.min(next, lastActive + (days + 1) * DAY);
+        }
+        return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
+    }
+
+    private static long firstAfter(TreeMap<Long, ?> buckets, long unit, long window, long t) {
+        for (Long index : buckets.keySet()) {
+            long expiry = index * unit + window;
+            if (expiry > t) {
+                return expiry; // keys are ascending: the first one still inside is the next to leave
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    private static long after(long when, long t) {
+        return when > t ? when : Long.MAX_VALUE;
+    }
+
+    /** The features as of {@code t}, with a count for every name in {@code eventNames} (zero when unseen). */
+    public FeatureSnapshot snapshot(long t, Collection<String> eventNames) {
+        Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            Map<String, Long> byName = new TreeMap<>();
+            for (String name : eventNames) {
+                byName.put(name, 0L);
+            }
+            for (var entry : events.entrySet()) {
+                byName.put(entry.getKey(), count(entry.getValue(), window, t));
+            }
+            counts.put(window, byName);
+        }
+        long sessions30 = 0;
+        long duration30 = 0;
+        for (var entry : sessionsByDay.entrySet()) {
+            if (inDays(entry.getKey(), 30, t)) {
+                sessions30 += entry.getValue()[0];
+                duration30 += entry.getValue()[1];
+            }
+        }
+        if (sessionStart >= 0 && sessionStart <= t && inDays(Math.floorDiv(sessionStart, DAY), 30, t)) {
+            sessions30++;
+            duration30 += Math.min(sessionLast, t) - sessionStart;
+        }
+        double revenue90 = 0;
+        for (var entry : revenueByDay.entrySet()) {
+            if (inDays(entry.getKey(), MAX_DAYS, t)) {
+                revenue90 += entry.getValue();
+            }
+        }
+        List<String> featuresUsed = new ArrayList<>();
+        featureLastUsed.forEach((feature, last) -> {
+            if (last <= t && last > t - MAX_DAYS * DAY) {
+                featuresUsed.add(feature);
+            }
+        });
+        long keyUsed = config.keyFeatures().stream().filter(featuresUsed::contains).count();
+        List<String> categories = new ArrayList<>();
+        categoryLastViewed.forEach((category, last) -> {
+            if (last <= t && last > t - DAY) {
+                categories.add(category);
+            }
+        });
+        double recency = lastActive < 0 ? MAX_DAYS : Math.min(MAX_DAYS, Math.floorDiv(Math.max(0, t - lastActive), DAY));
+        boolean cartOpen = lastAddToCart > lastOrder && lastAddToCart <= t && t - lastAddToCart < CART_OPEN_FOR;
+        boolean cartAbandoned = cartOpen && t - lastAddToCart >= config.cartAbandonAfterMs();
+        long tickets60 = count(events.get("support_ticket_created"), "60d", t);
+        return new FeatureSnapshot(t, recency, sessions30, revenue90,
+                config.keyFeatures().isEmpty() ? 0 : (double) keyUsed / config.keyFeatures().size(), tickets60,
+                sessions30 == 0 ? 0 : duration30 / 60_000.0 / sessions30, cartOpen, cartAbandoned, counts,
+                categories, featuresUsed);
+    }
+
+    private static long count(Buckets b, String window, long t) {
+        if (b == null) {
+            return 0;
+        }
+        return switch (window) {
+            case "1h" -> sum(b.minutes, MINUTE, HOUR, t);
+            case "24h" -> sum(b.hours, HOUR, DAY, t);
+            case "7d" -> sum(b.days, DAY, 7 * DAY, t);
+            case "30d" -> sum(b.days, DAY, 30 * DAY, t);
+            case "60d" -> sum(b.days, DAY, 60 * DAY, t);
+            case "90d" -> sum(b.days, DAY, 90 * DAY, t);
+            default -> throw new IllegalArgumentException("no window " + window);
+        };
+    }
+
+    /** Buckets whose start lies in (t - window, t]. */
+    private static long sum(TreeMap<Long, Integer> buckets, long unit, long window, long t) {
+        long total = 0;
+        for (var entry : buckets.entrySet()) {
+            long start = entry.getKey() * unit;
+            if (start > t - window && start <= t) {
+                total += entry.getValue();
+            }
+        }
+        return total;
+    }
+
+    private static boolean inDays(long dayIndex, int days, long t) {
+        long start = dayIndex * DAY;
+        return start > t - days * DAY && start <= t;
+    }
+
+    /** Folds another user's state into this one (an anonymous device's history into the known user), bucket by bucket. */
+    public void merge(UserFeatures other) {
+        other.events.forEach((name, b) -> {
+            Buckets mine = events.computeIfAbsent(name, k -> new Buckets());
+            b.minutes.forEach((k, v) -> mine.minutes.merge(k, v, Integer::sum));
+            b.hours.forEach((k, v) -> mine.hours.merge(k, v, Integer::sum));
+            b.days.forEach((k, v) -> mine.days.merge(k, v, Integer::sum));
+        });
+        other.revenueByDay.forEach((k, v) -> revenueByDay.merge(k, v, Double::sum));
+        other.sessionsByDay.forEach((k, v) -> {
+            long[] mine = sessionsByDay.computeIfAbsent(k, x -> new long[2]);
+            mine[0] += v[0];
+            mine[1] += v[1];
+        });
+        if (other.sessionStart >= 0) {
+            // The other device's open session counts as a session of its own.
+            long[] day = sessionsByDay.computeIfAbsent(Math.floorDiv(other.sessionStart, DAY), k -> new long[2]);
+            day[0]++;
+            day[1] += other.sessionLast - other.sessionStart;
+        }
+        other.featureLastUsed.forEach((k, v) -> featureLastUsed.merge(k, v, Math::max));
+        other.categoryLastViewed.forEach((k, v) -> categoryLastViewed.merge(k, v, Math::max));
+        lastActive = Math.max(lastActive, other.lastActive);
+        lastEvent = Math.max(lastEvent, other.lastEvent);
+        lastAddToCart = Math.max(lastAddToCart, other.lastAddToCart);
+        lastOrder = Math.max(lastOrder, other.lastOrder);
+    }
+
+    /** The state as bytes (versioned, compact): what the stream job keeps per user. */
+    public byte[] toBytes() {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeByte(FORMAT_VERSION);
+            out.writeShort(events.size());
+            for (var entry : events.entrySet()) {
+                out.writeUTF(entry.getKey());
+                writeCounts(out, entry.getValue().minutes);
+                writeCounts(out, entry.getValue().hours);
+                writeCounts(out, entry.getValue().days);
+            }
+            out.writeShort(revenueByDay.size());
+            for (var entry : revenueByDay.entrySet()) {
+                out.writeInt(entry.getKey().intValue());
+                out.writeDouble(entry.getValue());
+            }
+            out.writeShort(sessionsByDay.size());
+            for (var entry : sessionsByDay.entrySet()) {
+                out.writeInt(entry.getKey().intValue());
+                out.writeInt((int) entry.getValue()[0]);
+                out.writeLong(entry.getValue()[1]);
+            }
+            writeTimes(out, featureLastUsed);
+            writeTimes(out, categoryLastViewed);
+            for (long v : new long[] {sessionStart, sessionLast, lastActive, lastEvent, lastAddToCart, lastOrder}) {
+                out.writeLong(v);
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    public static UserFeatures fromBytes(byte[] bytes, FeatureConfig config) {
+        UserFeatures f = new UserFeatures(config);
+        try {
+            DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
+            byte version = in.readByte();
+            if (version != FORMAT_VERSION) {
+                throw new IllegalStateException("unknown feature state format " + version);
+            }
+            int names = in.readUnsignedShort();
+            for (int i = 0; i < names; i++) {
+                Buckets b = new Buckets();
+                f.events.put(in.readUTF(), b);
+                readCounts(in, b.minutes);
+                readCounts(in, b.hours);
+                readCounts(in, b.days);
+            }
+            int revenueDays = in.readUnsignedShort();
+            for (int i = 0; i < revenueDays; i++) {
+                f.revenueByDay.put((long) in.readInt(), in.readDouble());
+            }
+            int sessionDays = in.readUnsignedShort();
+            for (int i = 0; i < sessionDays; i++) {
+                f.sessionsByDay.put((long) in.readInt(), new long[] {in.readInt(), in.readLong()});
+            }
+            readTimes(in, f.featureLastUsed);
+            readTimes(in, f.categoryLastViewed);
+            f.sessionStart = in.readLong();
+            f.sessionLast = in.readLong();
+            f.lastActive = in.readLong();
+            f.lastEvent = in.readLong();
+            f.lastAddToCart = in.readLong();
+            f.lastOrder = in.readLong();
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Bucket indexes as deltas from the previous one: small numbers for the dense recent past. */
+    private static void writeCounts(DataOutputStream out, TreeMap<Long, Integer> counts) throws IOException {
+        out.writeShort(counts.size());
+        long previous = 0;
+        for (var entry : counts.entrySet()) {
+            writeVarLong(out, entry.getKey() - previous);
+            writeVarLong(out, entry.getValue());
+            previous = entry.getKey();
+        }
+    }
+
+    private static void readCounts(DataInputStream in, TreeMap<Long, Integer> counts) throws IOException {
+        int n = in.readUnsignedShort();
+        long previous = 0;
+        for (int i = 0; i < n; i++) {
+            previous += readVarLong(in);
+            counts.put(previous, (int) readVarLong(in));
+        }
+    }
+
+    private static void writeTimes(DataOutputStream out, TreeMap<String, Long> times) throws IOException {
+        out.writeShort(times.size());
+        for (var entry : times.entrySet()) {
+            out.writeUTF(entry.getKey());
+            out.writeLong(entry.getValue());
+        }
+    }
+
+    private static void readTimes(DataInputStream in, TreeMap<String, Long> times) throws IOException {
+        int n = in.readUnsignedShort();
+        for (int i = 0; i < n; i++) {
+            times.put(in.readUTF(), in.readLong());
+        }
+    }
+
+    private static void writeVarLong(DataOutputStream out, long value) throws IOException {
+        while ((value & ~0x7FL) != 0) {
+            out.writeByte((int) ((value & 0x7F) | 0x80));
+            value >>>= 7;
+        }
+        out.writeByte((int) value);
+    }
+
+    private static long readVarLong(DataInputStream in) throws IOException {
+        long value = 0;
+        int shift = 0;
+        int b;
+        do {
+            b = in.readUnsignedByte();
+            value |= (long) (b & 0x7F) << shift;
+            shift += 7;
+        } while ((b & 0x80) != 0);
+        return value;
+    }
+}

@@ -1,0 +1,165 @@
+package io.cohortflow.core.feature;
+
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.EventType;
+import io.cohortflow.core.event.UnifiedEvent;
+import org.junit.jupiter.api.Test;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static io.cohortflow.core.feature.UserFeatures.DAY;
+import static io.cohortflow.core.feature.UserFeatures.HOUR;
+import static io.cohortflow.core.feature.UserFeatures.MINUTE;
+import static org.assertj.core.api.Assertions.assertThat;
+
+class UserFeaturesTest {
+    static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
+    static final Set<String> NAMES = EventTaxonomy.defaults().canonicalNames();
+    private final FeatureConfig config = FeatureConfig.defaults();
+    private int seq;
+
+    @Test
+    void countsEveryEventNameOverEveryWindow() {
+        UserFeatures f = new UserFeatures(config);
+        f.add(event("product_view", T0 - 80 * DAY));
+        f.add(event("product_view", T0 - 20 * DAY));
+        f.add(event("product_view", T0 - 3 * DAY));
+        f.add(event("product_view", T0 - 5 * HOUR));
+        f.add(event("product_view", T0 - 10 * MINUTE));
+        f.add(event("product_view", T0));
+        FeatureSnapshot s = f.snapshot(T0, NAMES);
+        assertThat(s.count("1h", "product_view")).isEqualTo(2);
+        assertThat(s.count("24h", "product_view")).isEqualTo(3);
+        assertThat(s.count("7d", "product_view")).isEqualTo(4);
+        assertThat(s.count("30d", "product_view")).isEqualTo(5);
+        assertThat(s.count("90d", "product_view")).isEqualTo(6);
+        assertThat(s.count("1h", "order_completed")).as("every canonical name is present").isZero();
+        assertThat(s.counts().get("30d")).containsKeys("email_opened", "trial_started");
+    }
+
+    @Test
+    void outOfOrderEventsLandInTheRightBuckets() {
+        List<UnifiedEvent> events = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            events.add(event(i % 2 == 0 ? "product_view" : "add_to_cart", T0 - i * 7 * HOUR));
+        }
+        UserFeatures inOrder = new UserFeatures(config);
+        events.stream().sorted(java.util.Comparator.comparingLong(UnifiedEvent::timestamp)).forEach(inOrder::add);
+        UserFeatures shuffled = new UserFeatures(config);
+        List<UnifiedEvent> copy = new ArrayList<>(events);
+        Collections.shuffle(copy, new java.util.Random(3));
+        copy.forEach(shuffled::add);
+        assertThat(shuffled.snapshot(T0, NAMES).counts()).isEqualTo(inOrder.snapshot(T0, NAMES).counts());
+    }
+
+    @Test
+    void sessionsRecencyAndDurationFollowTheThirtyMinuteGap() {
+        UserFeatures f = new UserFeatures(config);
+        // Session 1: 10:00-10:20 (three events); session 2 after a 40-minute gap: 11:00-11:10.
+        f.add(event("page_view", T0));
+        f.add(event("product_view", T0 + 10 * MINUTE));
+        f.add(event("page_view", T0 + 20 * MINUTE));
+        f.add(event("page_view", T0 + 60 * MINUTE));
+        f.add(event("page_view", T0 + 70 * MINUTE));
+        f.add(event("email_opened", T0 + 5 * DAY)); // passive: no session, no activity
+        FeatureSnapshot s = f.snapshot(T0 + 5 * DAY + 2 * HOUR, NAMES);
+        assertThat(s.frequency30d()).isEqualTo(2);
+        assertThat(s.avgSessionDuration()).isEqualTo(15.0);
+        assertThat(s.recencyDays()).isEqualTo(5.0);
+        assertThat(new UserFeatures(config).snapshot(T0, NAMES).recencyDays()).as("never active").isEqualTo(90.0);
+    }
+
+    @Test
+    void monetaryValueTicketsAdoptionCategoriesAndCart() {
+        UserFeatures f = new UserFeatures(config);
+        f.add(event("order_completed", T0 - 100 * DAY, Map.of("revenue", 999.0)));   // outside 90 days
+        f.add(event("order_completed", T0 - 10 * DAY, Map.of("revenue", 120.5)));
+        f.add(event("payment_succeeded", T0 - 2 * DAY, Map.of("amount", 49.0)));
+        f.add(event("support_ticket_created", T0 - 70 * DAY));
+        f.add(event("support_ticket_created", T0 - 50 * DAY));
+        f.add(event("feature_used", T0 - 40 * DAY, Map.of("feature", "dashboards")));
+        f.add(event("feature_used", T0 - 1 * DAY, Map.of("feature", "reports")));
+        f.add(event("feature_used", T0 - 1 * DAY, Map.of("feature", "not-a-key-feature")));
+        f.add(event("product_view", T0 - 2 * HOUR, Map.of("category", "Men's Running Shoes")));
+        f.add(event("product_view", T0 - 30 * HOUR, Map.of("category", "Women's Jackets")));
+        f.add(event("add_to_cart", T0 - 40 * MINUTE, Map.of("category", "Men's Running Shoes")));
+        FeatureSnapshot s = f.snapshot(T0, NAMES);
+        assertThat(s.monetaryValue90d()).isEqualTo(169.5);
+        assertThat(s.supportTickets60d()).isEqualTo(1);
+        assertThat(s.featureAdoptionRate()).isEqualTo(2.0 / 8);
+        assertThat(s.featuresUsed90d()).containsExactlyInAnyOrder("dashboards", "reports", "not-a-key-feature");
+        assertThat(s.categories24h()).containsExactly("Men's Running Shoes");
+        assertThat(s.cartOpen()).isTrue();
+        assertThat(s.cartAbandoned()).isTrue();
+        assertThat(f.snapshot(T0 - 20 * MINUTE, NAMES).cartAbandoned()).as("only after 30 minutes").isFalse();
+
+        f.add(event("order_completed", T0 + MINUTE, Map.of("revenue", 10.0)));
+        assertThat(f.snapshot(T0 + 2 * MINUTE, NAMES).cartOpen()).isFalse();
+        assertThat(f.snapshot(T0 + 2 * MINUTE, NAMES).numeric()).containsOnlyKeys(FeatureSnapshot.MODEL_FEATURES);
+    }
+
+    @Test
+    void nextChangeIsTheFirstMomentAFeatureMovesWithoutEvents() {
+        UserFeatures f = new UserFeatures(config);
+        f.add(event("product_view", T0));
+        f.add(event("add_to_cart", T0 + 2 * MINUTE));
+        long t = T0 + 2 * MINUTE;
+        // The session ends 30 minutes after the last event; the cart turns abandoned at the same moment.
+        assertThat(f.nextChange(t)).hasValue(t + 30 * MINUTE);
+        assertThat(f.nextChange(t + 30 * MINUTE)).hasValue(t + 30 * MINUTE + 1);
+        // Then the first minute bucket leaves the hour window.
+        assertThat(f.nextChange(T0 + 40 * MINUTE)).hasValue(T0 + HOUR);
+        // Far in the future, nothing is left to change and the state can be dropped.
+        long later = T0 + 91 * DAY;
+        f.prune(later);
+        assertThat(f.isEmpty(later)).isTrue();
+        assertThat(f.nextChange(later)).isEmpty();
+    }
+
+    @Test
+    void mergeFoldsAnAnonymousHistoryIntoTheKnownUserBucketByBucket() {
+        UserFeatures anonymous = new UserFeatures(config);
+        anonymous.add(event("product_view", T0));
+        anonymous.add(event("add_to_cart", T0 + MINUTE, Map.of("category", "Men's Running Shoes")));
+        UserFeatures known = new UserFeatures(config);
+        known.add(event("product_view", T0 + 5 * MINUTE));
+        known.add(event("order_completed", T0 - 3 * DAY, Map.of("revenue", 50.0)));
+        known.merge(anonymous);
+        FeatureSnapshot s = known.snapshot(T0 + 10 * MINUTE, NAMES);
+        assertThat(s.count("1h", "product_view")).isEqualTo(2);
+        assertThat(s.count("1h", "add_to_cart")).isEqualTo(1);
+        assertThat(s.cartOpen()).isTrue();
+        assertThat(s.categories24h()).contains("Men's Running Shoes");
+        assertThat(s.monetaryValue90d()).isEqualTo(50.0);
+    }
+
+    @Test
+    void theBinaryFormRoundTripsAndIsCompact() {
+        UserFeatures f = new UserFeatures(config);
+        for (int day = 0; day < 30; day++) {
+            for (String name : List.of("page_view", "product_view", "feature_used")) {
+                f.add(event(name, T0 + day * DAY + day * MINUTE, Map.of("feature", "dashboards")));
+            }
+        }
+        long t = T0 + 30 * DAY;
+        byte[] bytes = f.toBytes();
+        UserFeatures back = UserFeatures.fromBytes(bytes, config);
+        assertThat(back.snapshot(t, NAMES)).isEqualTo(f.snapshot(t, NAMES));
+        assertThat(back.nextChange(t)).isEqualTo(f.nextChange(t));
+        assertThat(bytes.length).as("a month of daily activity").isLessThan(1_200);
+    }
+
+    private UnifiedEvent event(String name, long t) {
+        return event(name, t, Map.of());
+    }
+
+    private UnifiedEvent event(String name, long t, Map<String, Object> properties) {
+        return new UnifiedEvent("m" + seq++, EventType.TRACK, name, null, "u1", "u1", t, null, t, "web", null,
+                properties, Map.of(), Map.of());
+    }
+}

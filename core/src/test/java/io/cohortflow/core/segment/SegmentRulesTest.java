@@ -1,0 +1,94 @@
+package io.cohortflow.core.segment;
+
+import io.cohortflow.core.feature.FeatureSnapshot;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class SegmentRulesTest {
+    private final Map<String, SegmentRules.Compiled> shipped = SegmentRules.compileAll(SegmentRules.defaults()).stream()
+            .collect(Collectors.toMap(c -> c.definition().id(), c -> c));
+
+    @Test
+    void shipsTheSeedsSegments() {
+        assertThat(shipped).containsKeys("high_intent_1h", "high_intent_footwear", "product_viewer_3x_1h",
+                "feature_x_not_y", "email_engaged_no_trial", "cart_abandoner", "frequent_visitor", "churn_risk_high",
+                "bundle_buyer_high_propensity");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "count_1h['product_view'] >=",                // syntax
+            "unknown_feature > 3",                        // undeclared variable
+            "frequency_30d + 1",                          // not a bool
+            "frequency_30d == 'often'",                   // type error
+            "java.lang.Runtime.getRuntime() != null"      // no way into the JVM
+    })
+    void refusesInvalidConditionsWithTheCompilersReason(String condition) {
+        assertThatThrownBy(() -> SegmentRules.compile(new SegmentDefinition("bad", "Bad", condition, null, false)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("segment bad");
+    }
+
+    @Test
+    void refusesBadIds() {
+        assertThatThrownBy(() -> new SegmentDefinition("Bad Id", "x", "true", null, false)).hasMessageContaining("lower case");
+    }
+
+    @Test
+    void everyShippedSegmentMatchesItsCaseAndNotTheOthers() {
+        assertThat(matching(snapshot(Map.of("product_search", 1L, "product_view", 1L, "add_to_cart", 1L),
+                List.of("Men's Running Shoes"), List.of(), 0, false), Map.of(), ""))
+                .containsExactlyInAnyOrder("high_intent_1h", "high_intent_footwear");
+        assertThat(matching(snapshot(Map.of("product_view", 3L), List.of("Women's Jackets"), List.of(), 0, false),
+                Map.of(), "")).containsExactlyInAnyOrder("high_intent_1h", "product_viewer_3x_1h");
+        assertThat(matching(snapshot(Map.of(), List.of(), List.of("dashboards", "reports"), 0, false), Map.of(), ""))
+                .containsExactly("feature_x_not_y");
+        assertThat(matching(snapshot(Map.of(), List.of(), List.of("dashboards", "api"), 0, false), Map.of(), "")).isEmpty();
+        assertThat(matching(snapshot(Map.of("email_opened", 2L), List.of(), List.of(), 0, false), Map.of(), ""))
+                .containsExactly("email_engaged_no_trial");
+        assertThat(matching(snapshot(Map.of("email_opened", 2L, "trial_started", 1L), List.of(), List.of(), 0, false),
+                Map.of(), "")).isEmpty();
+        assertThat(matching(snapshot(Map.of(), List.of(), List.of(), 0, true), Map.of(), "")).containsExactly("cart_abandoner");
+        assertThat(matching(snapshot(Map.of(), List.of(), List.of(), 9, false), Map.of(), "")).containsExactly("frequent_visitor");
+    }
+
+    @Test
+    void modelSegmentsNeverMatchWithoutScoresAndMatchWithThem() {
+        FeatureSnapshot nothing = snapshot(Map.of(), List.of(), List.of(), 0, false);
+        assertThat(matching(nothing, Map.of(), "")).isEmpty();
+        assertThat(matching(nothing, Map.of("churn", 0.82), "")).containsExactly("churn_risk_high");
+        assertThat(matching(nothing, Map.of("bundle_propensity", 0.7), "High-Value Bundle Purchaser"))
+                .containsExactly("bundle_buyer_high_propensity");
+    }
+
+    private List<String> matching(FeatureSnapshot features, Map<String, Double> scores, String persona) {
+        Map<String, Object> vars = SegmentRules.variables(features, scores, persona);
+        return shipped.values().stream().filter(s -> SegmentRules.matches(s, vars)).map(s -> s.definition().id()).toList();
+    }
+
+    /** A snapshot whose 1h, 30d and 90d counts are {@code counts} (all other names zero). */
+    static FeatureSnapshot snapshot(Map<String, Long> counts, List<String> categories, List<String> features,
+                                    long sessions30, boolean cartAbandoned) {
+        Map<String, Map<String, Long>> byWindow = new HashMap<>();
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            Map<String, Long> all = new TreeMap<>();
+            for (String name : List.of("product_search", "product_view", "add_to_cart", "email_opened",
+                    "email_clicked", "trial_started", "order_completed")) {
+                all.put(name, counts.getOrDefault(name, 0L));
+            }
+            byWindow.put(window, all);
+        }
+        return new FeatureSnapshot(0L, 1, sessions30, 0, 0, 0, 0, cartAbandoned, cartAbandoned, byWindow,
+                categories, features);
+    }
+}
