@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 echo "building (first run downloads dependencies; later runs take seconds)..."
+rm -rf local-runner/target/lib   # copied dependencies of an earlier build must not linger next to new ones
 mvn -B -q -ntp -DskipTests -pl local-runner -am install
 exec java -Xmx3g -jar local-runner/target/local-runner.jar "$@"

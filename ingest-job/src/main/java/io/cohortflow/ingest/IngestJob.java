@@ -28,6 +28,8 @@ import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
+import java.time.Duration;
+
 
 /**
  * The ingest job.
@@ -138,10 +140,17 @@ public final class IngestJob {
         resolved.union(late).sinkTo(io.history()).name("Parquet history").uid(Uids.HISTORY_SINK);
     }
 
+    /**
+     * Receive-time watermarks per partition, with the partitions read in step: none runs more than
+     * {@code --max-partition-drift} ahead of the slowest. Live, partitions move together anyway; in a replay of a
+     * backlog this keeps one user's events, which come from several partitions (devices, server-side sources), in
+     * order on events.unified to within the drift, so downstream event time sees them in order.
+     */
     private WatermarkStrategy<RawEvent> receiveTimeWatermarks() {
         return WatermarkStrategy.<RawEvent>forBoundedOutOfOrderness(options.outOfOrderness())
                 .withTimestampAssigner((raw, kafkaTimestamp) -> raw.receivedAt())
-                .withIdleness(options.idleness());
+                .withIdleness(options.idleness())
+                .withWatermarkAlignment("cohortflow-raw", options.maxPartitionDrift(), Duration.ofMillis(200));
     }
 
     /** Configures an environment the way every deployment of this job needs it. */

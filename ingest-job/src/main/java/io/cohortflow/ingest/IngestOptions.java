@@ -27,6 +27,7 @@ import java.util.Set;
  * --dedupe-window D         redeliveries of a messageId within this are dropped (default 7d, processing time)
  * --out-of-orderness D      watermark bound on receive time (default 5min)
  * --idleness D              a partition silent this long stops holding the watermark back (default 1min)
+ * --max-partition-drift D   how far (receive time) one raw partition may be read ahead of the slowest (default 1min)
  * --allowed-lateness D      an event that arrives later than this after it happened goes to events.late (default 1h;
  *                           a backfill of old history sets it beyond the age of that history)
  * --max-anonymous-ids N     cap of anonymous ids linked to one user (default 100)
@@ -36,7 +37,8 @@ import java.util.Set;
 public record IngestOptions(KafkaOptions kafka, String historyPath, String groupId, int maxParallelism,
                             String taxonomyLocation, String sourcesDir, int maxEventBytes, Duration futureTolerance,
                             Duration pastTolerance, Duration dedupeWindow, Duration outOfOrderness, Duration idleness,
-                            Duration allowedLateness, int maxAnonymousIds, Duration identityTtl) implements Serializable {
+                            Duration allowedLateness, int maxAnonymousIds, Duration identityTtl,
+                            Duration maxPartitionDrift) implements Serializable {
 
     public static final Set<String> KEYS;
 
@@ -44,7 +46,7 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
         Set<String> keys = new HashSet<>(KafkaOptions.KEYS);
         keys.addAll(Set.of("history-path", "group-id", "max-parallelism", "taxonomy", "sources", "max-event-bytes",
                 "future-tolerance", "past-tolerance", "dedupe-window", "out-of-orderness", "idleness",
-                "allowed-lateness", "max-anonymous-ids", "identity-ttl"));
+                "allowed-lateness", "max-anonymous-ids", "identity-ttl", "max-partition-drift"));
         KEYS = Set.copyOf(keys);
     }
 
@@ -65,7 +67,8 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
                 a.duration("idleness", Duration.ofMinutes(1)),
                 a.duration("allowed-lateness", Duration.ofHours(1)),
                 a.integer("max-anonymous-ids", 100),
-                a.duration("identity-ttl", Duration.ofDays(400)));
+                a.duration("identity-ttl", Duration.ofDays(400)),
+                a.duration("max-partition-drift", Duration.ofMinutes(1)));
         if (options.maxAnonymousIds() < 1) {
             throw new IllegalArgumentException("--max-anonymous-ids must be at least 1");
         }

@@ -25,9 +25,10 @@ class LocalRunITCase {
         assertThat(outcome.duplicates()).isPositive();
         assertThat(outcome.deadLettered()).isPositive();
         assertThat(outcome.changes()).isPositive();
-        assertThat(outcome.story()).containsExactly(
-                "anon_123xyz ENTER high_intent_1h @2026-03-02T10:02:30.040Z",
-                "anon_123xyz EXIT high_intent_1h @2026-03-02T11:03:00Z");
+        assertThat(outcome.story()).contains(
+                "anon_123xyz ENTER high_intent_footwear @2026-03-02T10:02:30.040Z",
+                "anon_123xyz EXIT high_intent_footwear @2026-03-02T11:03:00Z",
+                "anon_123xyz ENTER cart_abandoner @2026-03-02T10:32:30.040Z");
         assertThat(runDir.resolve("ground-truth.jsonl")).isNotEmptyFile();
         assertThat(runDir.resolve("history")).isDirectoryContaining(p -> p.getFileName().toString().startsWith("dt="));
     }

@@ -3,67 +3,123 @@ package io.cohortflow.segmentation;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.core.identity.IdentityMergeCodec;
+import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentChangeCodec;
-import io.cohortflow.core.segment.WindowedCountRule;
+import io.cohortflow.core.segment.SegmentDefinition;
+import io.cohortflow.core.segment.SegmentDefinitionCodec;
+import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.core.segment.SegmentProfileCodec;
+import io.cohortflow.core.segment.StateHandoff;
+import io.cohortflow.core.segment.StateHandoffCodec;
 import io.cohortflow.jobs.kafka.KafkaIo;
-import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.kafka.Watermarks;
+import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
-import io.cohortflow.segmentation.functions.WindowedRuleFunction;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import io.cohortflow.segmentation.functions.SegmentFunction;
+import io.cohortflow.segmentation.input.SegmentationInput;
+import io.cohortflow.segmentation.input.SegmentationInputCodec;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-
 
 /**
  * The segmentation job.
  *
- * <p>Reads events.unified (read_committed), keys it by resolved user id, keeps event-time state per user and writes
- * segment ENTER/EXIT transitions to segments.changes, keyed by user id, exactly once by default. This version carries
- * one windowed rule, the seed's "New Prospect – High Intent" (three shopping-intent actions within an hour); members
- * leave when the hour passes, by event-time timer. Options: {@link SegmentationOptions}.
- *
- * <p>Checkpointing, the state backend and restart strategy come from the cluster configuration, not from this code.
+ * <p>Reads events.unified (read_committed, keyed by resolved user id), identity.merges, its own segments.handoff and
+ * the compacted segments.definitions (broadcast). Keeps event-time features per user ({@code UserFeatures}),
+ * evaluates the segment conditions (CEL) with the model scores, and writes:
+ * <ul>
+ *   <li>segments.changes: ENTER and EXIT transitions only, with a deterministic change id;</li>
+ *   <li>segments.profiles (compacted): each user's memberships, key features and scores after every change;</li>
+ *   <li>segments.handoff: feature state moved from a merged-away id to its user, read back by this job (adds about
+ *       one checkpoint interval, plus a poll, between an identity merge and the fold).</li>
+ * </ul>
+ * Outputs are exactly-once by default. Options: {@link SegmentationOptions}. Checkpointing, the state backend and
+ * the restart strategy come from the cluster configuration, not from this code.
  */
 public final class SegmentationJob {
-    private final Source<UnifiedEvent, ?, ?> source;
-    private final WatermarkStrategy<UnifiedEvent> watermarks;
-    private final Sink<SegmentChange> changesSink;
-    private final WindowedCountRule rule;
-
-    public SegmentationJob(Source<UnifiedEvent, ?, ?> source, WatermarkStrategy<UnifiedEvent> watermarks,
-                           Sink<SegmentChange> changesSink, WindowedCountRule rule) {
-        this.source = source;
-        this.watermarks = watermarks;
-        this.changesSink = changesSink;
-        this.rule = rule;
+    /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
+    public record Io(Source<UnifiedEvent, ?, ?> unified, Source<IdentityMerge, ?, ?> merges,
+                     Source<StateHandoff, ?, ?> handoffsIn, Source<SegmentDefinition, ?, ?> definitions,
+                     Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut) {
     }
 
-    /** The job wired to Kafka as configured. {@code boundedSource} stops reading at the offsets seen at start. */
-    public static SegmentationJob fromOptions(SegmentationOptions options, boolean boundedSource) {
+    private static final JsonRecordTypeInfo<SegmentationInput> INPUT = new JsonRecordTypeInfo<>(new SegmentationInputCodec());
+
+    private final Io io;
+    private final SegmentationOptions options;
+    private final Scorer scorer;
+
+    public SegmentationJob(Io io, SegmentationOptions options, Scorer scorer) {
+        this.io = io;
+        this.options = options;
+        this.scorer = scorer;
+    }
+
+    /** The job wired to Kafka as configured. {@code bounded} stops every source at the offsets seen at start. */
+    public static SegmentationJob fromOptions(SegmentationOptions options, boolean bounded) {
         var kafka = options.kafka();
-        return new SegmentationJob(
-                KafkaIo.jsonSource(kafka.bootstrapServers(), kafka.topic(TopicsConfig.UNIFIED), options.groupId(),
-                        new UnifiedEventCodec(), JsonRecordTypeInfo.UNIFIED_EVENT, boundedSource),
-                Watermarks.forUnifiedEvents(options.outOfOrderness(), options.idleness()),
+        String bs = kafka.bootstrapServers();
+        String group = options.groupId();
+        IdentityMergeCodec merges = new IdentityMergeCodec();
+        StateHandoffCodec handoffs = new StateHandoffCodec();
+        SegmentDefinitionCodec definitions = new SegmentDefinitionCodec();
+        Io io = new Io(
+                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.UNIFIED), group, new UnifiedEventCodec(),
+                        JsonRecordTypeInfo.UNIFIED_EVENT, bounded),
+                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.MERGES), group + "-merges", merges,
+                        new JsonRecordTypeInfo<>(merges), bounded),
+                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.HANDOFF), group + "-handoff", handoffs,
+                        new JsonRecordTypeInfo<>(handoffs), bounded),
+                KafkaIo.wholeTopic(bs, kafka.topic(TopicsConfig.DEFINITIONS), group + "-definitions", definitions,
+                        new JsonRecordTypeInfo<>(definitions), bounded),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.CHANGES), new SegmentChangeCodec(),
-                        change -> KafkaIo.utf8(change.userId()), options.groupId() + "-changes"),
-                WindowedCountRule.highIntent());
+                        change -> KafkaIo.utf8(change.userId()), group + "-changes"),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PROFILES), new SegmentProfileCodec(),
+                        profile -> KafkaIo.utf8(profile.userId()), group + "-profiles"),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.HANDOFF), handoffs,
+                        handoff -> KafkaIo.utf8(handoff.toId()), group + "-handoff"));
+        return new SegmentationJob(io, options, Scorer.NONE);
     }
 
     public void build(StreamExecutionEnvironment env) {
-        env.fromSource(source, watermarks, "events.unified")
+        DataStream<SegmentationInput> events = env
+                .fromSource(io.unified(), Watermarks.forUnifiedEvents(options.outOfOrderness(), options.idleness()),
+                        "events.unified")
                 .uid(Uids.UNIFIED_SOURCE)
-                .keyBy(UnifiedEvent::resolvedId)
-                .process(new WindowedRuleFunction(rule))
+                .map(SegmentationInput::of).returns(INPUT).name("events").uid(Uids.EVENTS_IN);
+        // Merges, handoffs and definitions are handled on arrival: they must not hold the event-time clock back.
+        DataStream<SegmentationInput> merges = env
+                .fromSource(io.merges(), Watermarks.<IdentityMerge>neverHoldingBack(), "identity.merges")
+                .uid(Uids.MERGES_SOURCE)
+                .filter(merge -> merge.status() == IdentityMerge.Status.MERGED)
+                .map(SegmentationInput::of).returns(INPUT).name("merges").uid(Uids.MERGES_IN);
+        DataStream<SegmentationInput> handoffs = env
+                .fromSource(io.handoffsIn(), Watermarks.<StateHandoff>neverHoldingBack(), "segments.handoff")
+                .uid(Uids.HANDOFF_SOURCE)
+                .map(SegmentationInput::of).returns(INPUT).name("handoffs").uid(Uids.HANDOFFS_IN);
+        BroadcastStream<SegmentDefinition> definitions = env
+                .fromSource(io.definitions(), Watermarks.<SegmentDefinition>neverHoldingBack(), "segments.definitions")
+                .uid(Uids.DEFINITIONS_SOURCE)
+                .broadcast(SegmentFunction.DEFINITIONS);
+
+        SingleOutputStreamOperator<SegmentChange> changes = events.union(merges, handoffs)
+                .keyBy(SegmentationInput::key)
+                .connect(definitions)
+                .process(new SegmentFunction(options.features(), options.eventNames(), options.segments(), scorer,
+                        options.mergeMemory()))
                 .returns(JsonRecordTypeInfo.SEGMENT_CHANGE)
-                .name("segment " + rule.id())
-                .uid(Uids.HIGH_INTENT_RULE)
-                .sinkTo(changesSink)
-                .name("segments.changes")
-                .uid(Uids.CHANGES_SINK);
+                .name("features, segments, scores")
+                .uid(Uids.SEGMENTS);
+        changes.sinkTo(io.changes()).name("segments.changes").uid(Uids.CHANGES_SINK);
+        changes.getSideOutput(SegmentFunction.PROFILES).sinkTo(io.profiles()).name("segments.profiles").uid(Uids.PROFILES_SINK);
+        changes.getSideOutput(SegmentFunction.HANDOFFS).sinkTo(io.handoffsOut()).name("segments.handoff").uid(Uids.HANDOFF_SINK);
     }
 
     public static void configure(StreamExecutionEnvironment env, SegmentationOptions options) {

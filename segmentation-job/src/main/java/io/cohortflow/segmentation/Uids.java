@@ -6,8 +6,16 @@ package io.cohortflow.segmentation;
  */
 public final class Uids {
     public static final String UNIFIED_SOURCE = "segmentation-unified-source";
-    public static final String HIGH_INTENT_RULE = "segmentation-rule-high-intent";
+    public static final String MERGES_SOURCE = "segmentation-merges-source";
+    public static final String HANDOFF_SOURCE = "segmentation-handoff-source";
+    public static final String DEFINITIONS_SOURCE = "segmentation-definitions-source";
+    public static final String EVENTS_IN = "segmentation-events-in";
+    public static final String MERGES_IN = "segmentation-merges-in";
+    public static final String HANDOFFS_IN = "segmentation-handoffs-in";
+    public static final String SEGMENTS = "segmentation-segments";
     public static final String CHANGES_SINK = "segmentation-changes-sink";
+    public static final String PROFILES_SINK = "segmentation-profiles-sink";
+    public static final String HANDOFF_SINK = "segmentation-handoff-sink";
 
     private Uids() {
     }

@@ -19,13 +19,14 @@ public final class TopicsConfig {
     public static final String LATE = "late";
     public static final String MERGES = "merges";
     public static final String CHANGES = "changes";
+    public static final String HANDOFF = "handoff";
     public static final String PROFILES = "profiles";
     public static final String DEFINITIONS = "definitions";
     public static final String MODELS = "models";
 
     /** Every role the product uses, in pipeline order. */
-    public static final List<String> ROLES = List.of(RAW, UNIFIED, DLQ, LATE, MERGES, CHANGES, PROFILES, DEFINITIONS,
-            MODELS);
+    public static final List<String> ROLES = List.of(RAW, UNIFIED, DLQ, LATE, MERGES, CHANGES, HANDOFF, PROFILES,
+            DEFINITIONS, MODELS);
 
     private final Map<String, TopicSpec> topics;
 

@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * @param description optional explanation for people
  * @param deleted     a tombstone: remove the segment (its members EXIT)
  */
-public record SegmentDefinition(String id, String name, String condition, String description, boolean deleted) {
+public record SegmentDefinition(String id, String name, String condition, String description, boolean deleted)
+        implements java.io.Serializable {
     private static final Pattern ID = Pattern.compile("[a-z][a-z0-9_]{0,63}");
 
     @JsonCreator

@@ -31,11 +31,26 @@ public final class KafkaIo {
      */
     public static <T> KafkaSource<T> source(String bootstrapServers, String topic, String groupId,
                                             KafkaRecordDeserializationSchema<T> deserializer, boolean bounded) {
+        return source(bootstrapServers, topic, groupId, deserializer, bounded,
+                OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
+    }
+
+    /** A source over a whole compacted topic, from its beginning on every fresh start (definitions, models). */
+    public static <T> KafkaSource<T> wholeTopic(String bootstrapServers, String topic, String groupId,
+                                                JsonCodec<T> codec, TypeInformation<T> type, boolean bounded) {
+        return source(bootstrapServers, topic, groupId,
+                KafkaRecordDeserializationSchema.valueOnly(new JsonDeserializationSchema<>(codec, type)), bounded,
+                OffsetsInitializer.earliest());
+    }
+
+    private static <T> KafkaSource<T> source(String bootstrapServers, String topic, String groupId,
+                                             KafkaRecordDeserializationSchema<T> deserializer, boolean bounded,
+                                             OffsetsInitializer start) {
         var builder = KafkaSource.<T>builder()
                 .setBootstrapServers(bootstrapServers)
                 .setTopics(topic)
                 .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setStartingOffsets(start)
                 .setDeserializer(deserializer)
                 .setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed")
                 // Commit offsets on checkpoints only for monitoring (lag); Flink's state holds the real positions.

@@ -1,6 +1,9 @@
 package io.cohortflow.jobs.kafka;
 
 import io.cohortflow.core.event.UnifiedEvent;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 
 import java.time.Duration;
@@ -8,6 +11,23 @@ import java.time.Duration;
 /** The one watermark strategy for unified events. */
 public final class Watermarks {
     private Watermarks() {
+    }
+
+    /**
+     * For control inputs (definitions, merges, state handoffs) that are handled as they arrive: they never hold back
+     * the watermark of the operator they join, whether they are quiet or lag behind in event time.
+     */
+    public static <T> WatermarkStrategy<T> neverHoldingBack() {
+        return WatermarkStrategy.forGenerator(ctx -> new WatermarkGenerator<T>() {
+            @Override
+            public void onEvent(T event, long eventTimestamp, WatermarkOutput output) {
+            }
+
+            @Override
+            public void onPeriodicEmit(WatermarkOutput output) {
+                output.emitWatermark(new Watermark(Long.MAX_VALUE));
+            }
+        });
     }
 
     /**

@@ -1,0 +1,30 @@
+package io.cohortflow.core.segment;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A user's current state, as published on the compacted segments.profiles topic (keyed by user id): the latest
+ * record per user is their profile.
+ *
+ * @param userId      resolved user id
+ * @param asOf        event time the profile is computed for, epoch ms
+ * @param segments    ids of the segments the user is in now
+ * @param features    key feature values as of {@code asOf}
+ * @param scores      model scores (empty until a model is published)
+ * @param persona     persona segment from the clustering model, or null
+ * @param model       the model bundle that scored, e.g. {@code none} or {@code bundle@v3}
+ * @param mergedInto  set when this id was merged into another user: the profile is final, look there
+ */
+public record SegmentProfile(String userId, long asOf, List<String> segments, Map<String, Double> features,
+                             Map<String, Double> scores, String persona, String model, String mergedInto) {
+    public SegmentProfile {
+        Objects.requireNonNull(userId, "userId");
+        segments = List.copyOf(segments);
+        features = Collections.unmodifiableMap(new LinkedHashMap<>(features));
+        scores = Collections.unmodifiableMap(new LinkedHashMap<>(scores));
+    }
+}

@@ -1,0 +1,20 @@
+package io.cohortflow.core.segment;
+
+import java.util.Objects;
+
+/**
+ * The feature state of one id handed to another, on the segments.handoff topic (keyed by {@code toId}): how the
+ * segmentation job moves an anonymous device's history into the known user after an identity merge, across keys.
+ *
+ * @param fromId    the id whose state this is (merged away)
+ * @param toId      the user it is folded into
+ * @param features  the state, as {@code UserFeatures.toBytes()}, Base64
+ * @param eventTime event time of the merge, epoch ms
+ */
+public record StateHandoff(String fromId, String toId, String features, long eventTime) {
+    public StateHandoff {
+        Objects.requireNonNull(fromId, "fromId");
+        Objects.requireNonNull(toId, "toId");
+        Objects.requireNonNull(features, "features");
+    }
+}

@@ -1,0 +1,426 @@
+package io.cohortflow.segmentation.functions;
+
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.core.scoring.Scorer;
+import io.cohortflow.core.scoring.Scores;
+import io.cohortflow.core.segment.Cause;
+import io.cohortflow.core.segment.ChangeType;
+import io.cohortflow.core.segment.SegmentChange;
+import io.cohortflow.core.segment.SegmentDefinition;
+import io.cohortflow.core.segment.SegmentDefinitionCodec;
+import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.core.segment.SegmentProfileCodec;
+import io.cohortflow.core.segment.SegmentRules;
+import io.cohortflow.core.segment.StateHandoff;
+import io.cohortflow.core.segment.StateHandoffCodec;
+import io.cohortflow.jobs.state.StateTtls;
+import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.segmentation.input.SegmentationInput;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.typeutils.ListTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.UUID;
+
+/**
+ * Everything the segmentation job knows of one user, keyed by resolved user id: event-time features, segment
+ * memberships, and their transitions.
+ *
+ * <ul>
+ *   <li><b>Event time.</b> Events wait until the watermark passes them and are applied in timestamp order, so results
+ *       do not depend on arrival order or parallelism. An event already behind the watermark is applied at once.</li>
+ *   <li><b>Time passing.</b> After every evaluation an event-time timer is set for the next moment a feature changes
+ *       on its own ({@link UserFeatures#nextChange}): a window sliding past a bucket, a session ending, a cart
+ *       turning abandoned, recency passing a day. Members of windowed segments leave when the window passes, with
+ *       that moment as the EXIT's event time, whether or not they send anything.</li>
+ *   <li><b>Rules</b> are the definitions of conf/segments.yaml, overridden and extended by the broadcast
+ *       segments.definitions topic (hot reload). An invalid definition is refused with a log line and a metric and
+ *       the running set stays. A changed set applies to each user at their next evaluation (event or timer).</li>
+ *   <li><b>Identity merges.</b> A MERGED record arrives at the anonymous id and waits for the watermark like an
+ *       event; then its members EXIT, its features are handed to the known user through the handoff side output (a Kafka topic the job reads back), and it remembers the
+ *       merge so that stragglers follow. A handoff arrives at the known user and is folded in, bucket by bucket.</li>
+ *   <li><b>Cleanup.</b> When no feature can see anything any more (90 days of inactivity) and the user is in no
+ *       segment, all state is cleared.</li>
+ * </ul>
+ * Outputs: changes (main), profiles and handoffs (side outputs). Metrics: {@code segmentEnters},
+ * {@code segmentExits}, {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}.
+ */
+public final class SegmentFunction extends KeyedBroadcastProcessFunction<String, SegmentationInput, SegmentDefinition, SegmentChange> {
+    private static final long serialVersionUID = 1L;
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentFunction.class);
+
+    public static final MapStateDescriptor<String, SegmentDefinition> DEFINITIONS = new MapStateDescriptor<>(
+            "segment-definitions", Types.STRING, new JsonRecordTypeInfo<>(new SegmentDefinitionCodec()));
+    public static final OutputTag<SegmentProfile> PROFILES =
+            new OutputTag<>("profiles", new JsonRecordTypeInfo<>(new SegmentProfileCodec()));
+    public static final OutputTag<StateHandoff> HANDOFFS =
+            new OutputTag<>("handoffs", new JsonRecordTypeInfo<>(new StateHandoffCodec()));
+
+    private final FeatureConfig featureConfig;
+    private final List<String> eventNames;
+    private final List<SegmentDefinition> configured;
+    private final Scorer scorer;
+    private final Duration mergeMemory;
+
+    private transient ValueState<byte[]> featureState;
+    private transient MapState<Long, List<UnifiedEvent>> pending;
+    private transient MapState<String, Long> memberships;
+    private transient ValueState<Long> evaluatedUntil;
+    private transient ValueState<String> mergedInto;
+    private transient ValueState<IdentityMerge> pendingMerge;
+    private transient Map<String, SegmentRules.Compiled> compiled;
+    private transient Counter enters;
+    private transient Counter exits;
+    private transient Counter rejected;
+    private transient Counter handoffs;
+    private transient Counter cleared;
+
+    public SegmentFunction(FeatureConfig featureConfig, List<String> eventNames, List<SegmentDefinition> configured,
+                           Scorer scorer, Duration mergeMemory) {
+        this.featureConfig = featureConfig;
+        this.eventNames = List.copyOf(eventNames);
+        this.configured = List.copyOf(configured);
+        this.scorer = scorer;
+        this.mergeMemory = mergeMemory;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        var ctx = getRuntimeContext();
+        featureState = ctx.getState(new ValueStateDescriptor<>("features", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        pending = ctx.getMapState(new MapStateDescriptor<>("pending-events", Types.LONG,
+                new ListTypeInfo<>(JsonRecordTypeInfo.UNIFIED_EVENT)));
+        memberships = ctx.getMapState(new MapStateDescriptor<>("memberships", Types.STRING, Types.LONG));
+        evaluatedUntil = ctx.getState(new ValueStateDescriptor<>("evaluated-until", Types.LONG));
+        ValueStateDescriptor<String> merged = new ValueStateDescriptor<>("merged-into", Types.STRING);
+        merged.enableTimeToLive(StateTtls.afterWrite(mergeMemory));
+        mergedInto = ctx.getState(merged);
+        pendingMerge = ctx.getState(new ValueStateDescriptor<>("pending-merge",
+                new JsonRecordTypeInfo<>(new io.cohortflow.core.identity.IdentityMergeCodec())));
+        compiled = new HashMap<>();
+        for (SegmentDefinition definition : configured) {
+            compiled.put(definition.id(), SegmentRules.compile(definition));
+        }
+        var metrics = ctx.getMetricGroup().addGroup("cohortflow");
+        enters = metrics.counter("segmentEnters");
+        exits = metrics.counter("segmentExits");
+        rejected = metrics.counter("definitionsRejected");
+        handoffs = metrics.counter("stateHandoffs");
+        cleared = metrics.counter("usersCleared");
+    }
+
+    // ---- definitions (broadcast) -------------------------------------------------------------------------------
+
+    @Override
+    public void processBroadcastElement(SegmentDefinition definition, Context ctx, Collector<SegmentChange> out)
+            throws Exception {
+        BroadcastState<String, SegmentDefinition> state = ctx.getBroadcastState(DEFINITIONS);
+        if (definition.deleted()) {
+            state.put(definition.id(), definition);
+            compiled.remove(definition.id());
+            LOG.info("segment {} removed; its members leave at their next evaluation", definition.id());
+            return;
+        }
+        try {
+            SegmentRules.Compiled program = SegmentRules.compile(definition);
+            state.put(definition.id(), definition);
+            compiled.put(definition.id(), program);
+            LOG.info("segment {} ('{}') is now: {}", definition.id(), definition.name(), definition.condition());
+        } catch (IllegalArgumentException e) {
+            rejected.inc();
+            LOG.warn("refused a segment definition, the running set stays: {}", e.getMessage());
+        }
+    }
+
+    /** The running set: conf/segments.yaml, then what the definitions topic said (last word wins). */
+    private Map<String, SegmentRules.Compiled> activeSegments(ReadOnlyBroadcastState<String, SegmentDefinition> topic)
+            throws Exception {
+        // After a restore the broadcast state is back but this cache is not: compile what it holds once.
+        for (Map.Entry<String, SegmentDefinition> entry : topic.immutableEntries()) {
+            SegmentRules.Compiled known = compiled.get(entry.getKey());
+            SegmentDefinition definition = entry.getValue();
+            if (definition.deleted()) {
+                compiled.remove(entry.getKey());
+            } else if (known == null || !known.definition().equals(definition)) {
+                try {
+                    compiled.put(entry.getKey(), SegmentRules.compile(definition));
+                } catch (IllegalArgumentException e) {
+                    LOG.warn("stored definition of {} does not compile: {}", entry.getKey(), e.getMessage());
+                }
+            }
+        }
+        return compiled;
+    }
+
+    // ---- inputs ------------------------------------------------------------------------------------------------
+
+    @Override
+    public void processElement(SegmentationInput input, ReadOnlyContext ctx, Collector<SegmentChange> out)
+            throws Exception {
+        if (input.event() != null) {
+            onEvent(input.event(), ctx, out);
+        } else if (input.merge() != null) {
+            onMerge(input.merge(), ctx, out);
+        } else {
+            onHandoff(input.handoff(), ctx, out);
+        }
+    }
+
+    private void onEvent(UnifiedEvent event, ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
+        String target = mergedInto.value();
+        if (target != null) {
+            // A straggler of an id already merged away: its behaviour belongs to the known user.
+            UserFeatures single = new UserFeatures(featureConfig);
+            single.add(event);
+            handOff(ctx.getCurrentKey(), target, single, event.timestamp(), ctx);
+            return;
+        }
+        long watermark = ctx.timerService().currentWatermark();
+        if (event.timestamp() > watermark) {
+            List<UnifiedEvent> waiting = pending.get(event.timestamp());
+            List<UnifiedEvent> events = waiting == null ? new ArrayList<>(1) : new ArrayList<>(waiting);
+            events.add(event);
+            pending.put(event.timestamp(), events);
+            ctx.timerService().registerEventTimeTimer(event.timestamp());
+            return;
+        }
+        // Behind the watermark: applied now, as of the time already evaluated (transitions are never rewritten).
+        UserFeatures features = features();
+        features.add(event);
+        long now = Math.max(event.timestamp(), evaluatedUntilOr(event.timestamp()));
+        evaluate(features, now, ctx.getCurrentKey(), ctx, out);
+        save(features, now);
+        schedule(features, now, ctx);
+    }
+
+    /** A merge waits, like events, until the watermark passes it: the history before it is applied first. */
+    private void onMerge(IdentityMerge merge, ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
+        if (merge.status() != IdentityMerge.Status.MERGED || merge.fromId().equals(merge.toId())) {
+            return;
+        }
+        pendingMerge.update(merge);
+        ctx.timerService().registerEventTimeTimer(Math.max(merge.eventTime(), evaluatedUntilOr(merge.eventTime())));
+    }
+
+    private void merge(IdentityMerge merge, ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
+        String userId = ctx.getCurrentKey();
+        UserFeatures features = features();
+        // (what the watermark has passed is applied; anything later that waits travels with the rest)
+        // Whatever is still waiting for the watermark travels with the rest.
+        List<Long> waiting = new ArrayList<>();
+        for (Long t : pending.keys()) {
+            waiting.add(t);
+        }
+        waiting.sort(null);
+        for (long t : waiting) {
+            pending.get(t).forEach(features::add);
+        }
+        pending.clear();
+        long at = Math.max(merge.eventTime(), evaluatedUntilOr(merge.eventTime()));
+        Map<String, SegmentRules.Compiled> segments = activeSegments(ctx.getBroadcastState(DEFINITIONS));
+        FeatureSnapshot snapshot = features.snapshot(at, eventNames);
+        for (String segmentId : keys(memberships)) {
+            SegmentRules.Compiled segment = segments.get(segmentId);
+            emit(out, userId, segmentId, segment == null ? segmentId : segment.definition().name(), ChangeType.EXIT,
+                    at, ctx, new Cause("identity", "merged into " + merge.toId(), null), snapshot);
+        }
+        handOff(userId, merge.toId(), features, at, ctx);
+        ctx.output(PROFILES, new SegmentProfile(userId, at, List.of(), snapshot.numeric(), Map.of(), null, "none",
+                merge.toId()));
+        clearUser();
+        pendingMerge.clear();
+        mergedInto.update(merge.toId());
+    }
+
+    private void onHandoff(StateHandoff handoff, ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
+        UserFeatures features = features();
+        features.merge(UserFeatures.fromBytes(Base64.getDecoder().decode(handoff.features()), featureConfig));
+        long now = Math.max(handoff.eventTime(), evaluatedUntilOr(handoff.eventTime()));
+        evaluate(features, now, ctx.getCurrentKey(), ctx, out, true);
+        save(features, now);
+        schedule(features, now, ctx);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<SegmentChange> out) throws Exception {
+        UserFeatures features = features();
+        String userId = ctx.getCurrentKey();
+        List<Long> due = new ArrayList<>();
+        for (Long t : pending.keys()) {
+            if (t <= timestamp) {
+                due.add(t);
+            }
+        }
+        due.sort(null);
+        for (long t : due) {
+            stepTo(features, t - 1, userId, ctx, out);
+            pending.get(t).forEach(features::add);
+            pending.remove(t);
+            evaluate(features, t, userId, ctx, out);
+            evaluatedUntil.update(t);
+        }
+        stepTo(features, timestamp, userId, ctx, out);
+        IdentityMerge merge = pendingMerge.value();
+        if (merge != null && merge.eventTime() <= timestamp) {
+            save(features, timestamp);
+            merge(merge, ctx, out);
+            return;
+        }
+        if (features.isEmpty(timestamp) && memberships.isEmpty() && pending.isEmpty() && merge == null) {
+            cleared.inc();
+            clearUser();
+            return;
+        }
+        save(features, timestamp);
+        schedule(features, timestamp, ctx);
+    }
+
+    // ---- evaluation ----------------------------------------------------------------------------------------------
+
+    /** Evaluates at every moment a feature changes on its own, up to {@code t}, so each EXIT carries its own time. */
+    private void stepTo(UserFeatures features, long t, String userId, ReadOnlyContext ctx, Collector<SegmentChange> out)
+            throws Exception {
+        long from = evaluatedUntilOr(t);
+        OptionalLong next = features.nextChange(from);
+        while (next.isPresent() && next.getAsLong() <= t) {
+            long at = next.getAsLong();
+            features.prune(at);
+            evaluate(features, at, userId, ctx, out);
+            evaluatedUntil.update(at);
+            next = features.nextChange(at);
+        }
+        if (t > from) {
+            features.prune(t);
+            evaluatedUntil.update(t);
+        }
+    }
+
+    private void evaluate(UserFeatures features, long t, String userId, ReadOnlyContext ctx,
+                          Collector<SegmentChange> out) throws Exception {
+        evaluate(features, t, userId, ctx, out, false);
+    }
+
+    private void evaluate(UserFeatures features, long t, String userId, ReadOnlyContext ctx,
+                          Collector<SegmentChange> out, boolean forceProfile) throws Exception {
+        Map<String, SegmentRules.Compiled> segments = activeSegments(ctx.getBroadcastState(DEFINITIONS));
+        FeatureSnapshot snapshot = features.snapshot(t, eventNames);
+        Scores scores = scorer.score(snapshot);
+        Map<String, Object> variables = SegmentRules.variables(snapshot, scores.scores(), scores.persona());
+        boolean changed = false;
+        for (SegmentRules.Compiled segment : segments.values()) {
+            String id = segment.definition().id();
+            boolean in = SegmentRules.matches(segment, variables);
+            if (in != memberships.contains(id)) {
+                emit(out, userId, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t, ctx,
+                        cause(segment.definition(), scores), snapshot);
+                changed = true;
+            }
+        }
+        for (String id : keys(memberships)) {
+            if (!segments.containsKey(id)) {
+                emit(out, userId, id, id, ChangeType.EXIT, t, ctx, new Cause("rule", id, "removed"), snapshot);
+                changed = true;
+            }
+        }
+        if (changed || forceProfile) {
+            ctx.output(PROFILES, new SegmentProfile(userId, t, keys(memberships), snapshot.numeric(), scores.scores(),
+                    scores.persona(), scores.model(), null));
+        }
+    }
+
+    private void emit(Collector<SegmentChange> out, String userId, String segmentId, String name, ChangeType type,
+                      long t, ReadOnlyContext ctx, Cause cause, FeatureSnapshot snapshot) throws Exception {
+        if (type == ChangeType.ENTER) {
+            memberships.put(segmentId, t);
+            enters.inc();
+        } else {
+            memberships.remove(segmentId);
+            exits.inc();
+        }
+        out.collect(SegmentChange.of(userId, segmentId, name, type, t, ctx.timerService().currentProcessingTime(),
+                cause, snapshot.numeric()));
+    }
+
+    /** A rule's cause carries a version of its condition (so a change of definition is visible); model segments name the model. */
+    private static Cause cause(SegmentDefinition definition, Scores scores) {
+        String condition = definition.condition();
+        if (condition.contains("scores") || condition.contains("persona")) {
+            return new Cause("model", definition.id(), scores.model());
+        }
+        String version = UUID.nameUUIDFromBytes(condition.getBytes(StandardCharsets.UTF_8)).toString().substring(0, 8);
+        return Cause.rule(definition.id(), version);
+    }
+
+    // ---- state ---------------------------------------------------------------------------------------------------
+
+    private UserFeatures features() throws Exception {
+        byte[] bytes = featureState.value();
+        return bytes == null ? new UserFeatures(featureConfig) : UserFeatures.fromBytes(bytes, featureConfig);
+    }
+
+    private void save(UserFeatures features, long evaluated) throws Exception {
+        featureState.update(features.toBytes());
+        Long until = evaluatedUntil.value();
+        if (until == null || evaluated > until) {
+            evaluatedUntil.update(evaluated);
+        }
+    }
+
+    private long evaluatedUntilOr(long fallback) throws Exception {
+        Long until = evaluatedUntil.value();
+        return until == null ? fallback : until;
+    }
+
+    private void schedule(UserFeatures features, long t, ReadOnlyContext ctx) {
+        OptionalLong next = features.nextChange(t);
+        if (next.isPresent()) {
+            ctx.timerService().registerEventTimeTimer(next.getAsLong());
+        }
+    }
+
+    private void handOff(String from, String to, UserFeatures features, long t, ReadOnlyContext ctx) {
+        handoffs.inc();
+        ctx.output(HANDOFFS, new StateHandoff(from, to, Base64.getEncoder().encodeToString(features.toBytes()), t));
+    }
+
+    private void clearUser() {
+        featureState.clear();
+        pending.clear();
+        memberships.clear();
+        evaluatedUntil.clear();
+    }
+
+    private static List<String> keys(MapState<String, Long> state) throws Exception {
+        List<String> keys = new ArrayList<>();
+        for (String key : state.keys()) {
+            keys.add(key);
+        }
+        keys.sort(null);
+        return keys;
+    }
+}
