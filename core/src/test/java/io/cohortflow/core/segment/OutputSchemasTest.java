@@ -1,0 +1,52 @@
+package io.cohortflow.core.segment;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The documented JSON Schemas of the output topics name exactly the fields the records write. */
+class OutputSchemasTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @Test
+    void segmentChangeSchemaMatchesTheRecord() throws IOException {
+        SegmentChange change = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1L, 2L, Cause.rule("s1", "v"),
+                Map.of("recency", 1.0));
+        JsonNode schema = schema("segment-change.schema.json");
+        JsonNode written = JSON.readTree(new SegmentChangeCodec().encode(change));
+        assertThat(fields(written)).isEqualTo(fields(schema.get("properties")));
+        assertThat(fields(written.get("cause"))).isEqualTo(fields(schema.get("properties").get("cause").get("properties")));
+        schema.get("required").forEach(r -> assertThat(written.has(r.asText())).as(r.asText()).isTrue());
+    }
+
+    @Test
+    void segmentProfileSchemaMatchesTheRecord() throws IOException {
+        SegmentProfile profile = new SegmentProfile("u1", 1L, List.of("s1"), Map.of("recency", 1.0), Map.of(), null,
+                "none", null);
+        JsonNode schema = schema("segment-profile.schema.json");
+        JsonNode written = JSON.readTree(new SegmentProfileCodec().encode(profile));
+        assertThat(fields(written)).isEqualTo(fields(schema.get("properties")));
+    }
+
+    private static JsonNode schema(String name) throws IOException {
+        try (InputStream in = OutputSchemasTest.class.getClassLoader().getResourceAsStream("conf/schemas/" + name)) {
+            assertThat(in).as(name + " on the classpath").isNotNull();
+            return JSON.readTree(in);
+        }
+    }
+
+    private static Set<String> fields(JsonNode node) {
+        Set<String> names = new HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}

@@ -1,0 +1,129 @@
+package io.cohortflow.segmentation.bench;
+
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.segment.SegmentRules;
+import io.cohortflow.ingest.mapping.IngestMapper;
+import io.cohortflow.ingest.mapping.RawEvent;
+import io.cohortflow.simulator.Delivery;
+import io.cohortflow.simulator.Simulator;
+import io.cohortflow.simulator.SimulatorConfig;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The per-event hot path of the segmentation job, without Flink: decode the unified event (JSON), read the user's
+ * state (bytes), update the features, take the snapshot, evaluate every shipped segment (CEL), write the state
+ * back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures evaluating all segments on a snapshot.
+ *
+ * <pre>
+ * mvn -q -DskipTests install
+ * mvn -q -pl segmentation-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ *     -Dexec.args="-cp %classpath org.openjdk.jmh.Main HotPathBenchmark -f 1 -wi 3 -i 5"
+ * </pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(1)
+public class HotPathBenchmark {
+    private final UnifiedEventCodec codec = new UnifiedEventCodec();
+    private FeatureConfig config;
+    private List<String> names;
+    private List<SegmentRules.Compiled> segments;
+    private List<byte[]> encoded;
+    private Map<String, byte[]> state;
+    private FeatureSnapshot snapshot;
+    private int next;
+
+    @Setup
+    public void setUp() {
+        config = FeatureConfig.defaults();
+        names = EventTaxonomy.defaults().canonicalNames().stream().sorted().toList();
+        segments = SegmentRules.compileAll(SegmentRules.defaults());
+        encoded = new ArrayList<>();
+        for (UnifiedEvent e : events(2_000, 7)) {
+            encoded.add(codec.encode(e));
+        }
+        state = new HashMap<>();
+        UserFeatures f = new UserFeatures(config);
+        List<UnifiedEvent> some = events(1, 7);
+        some.forEach(f::add);
+        snapshot = f.snapshot(some.get(some.size() - 1).timestamp(), names);
+    }
+
+    static List<UnifiedEvent> events(int users, int days) {
+        IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
+                Duration.ofHours(1), Duration.ofDays(3650));
+        List<UnifiedEvent> events = new ArrayList<>();
+        for (Delivery d : new Simulator(SimulatorConfig.of(5, users, days, Instant.parse("2026-03-02T00:00:00Z")))) {
+            events.addAll(mapper.map(new RawEvent(d.payload(), d.source(), d.deliveredAt())).events());
+        }
+        events.sort(Comparator.comparingLong(UnifiedEvent::timestamp));
+        return events;
+    }
+
+    @Benchmark
+    public int perEvent() {
+        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        byte[] bytes = state.get(event.resolvedId());
+        UserFeatures features = bytes == null ? new UserFeatures(config) : UserFeatures.fromBytes(bytes, config);
+        features.add(event);
+        FeatureSnapshot s = features.snapshot(event.timestamp(), names);
+        Map<String, Object> vars = SegmentRules.variables(s, Map.of(), "");
+        int in = 0;
+        for (SegmentRules.Compiled segment : segments) {
+            if (SegmentRules.matches(segment, vars)) {
+                in++;
+            }
+        }
+        state.put(event.resolvedId(), features.toBytes());
+        return in;
+    }
+
+    @Benchmark
+    public int featuresOnly() {
+        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        byte[] bytes = state.get(event.resolvedId());
+        UserFeatures features = bytes == null ? new UserFeatures(config) : UserFeatures.fromBytes(bytes, config);
+        features.add(event);
+        byte[] out = features.toBytes();
+        state.put(event.resolvedId(), out);
+        return out.length;
+    }
+
+    @Benchmark
+    public int rulesOnly() {
+        Map<String, Object> vars = SegmentRules.variables(snapshot, Map.of(), "");
+        int in = 0;
+        for (SegmentRules.Compiled segment : segments) {
+            if (SegmentRules.matches(segment, vars)) {
+                in++;
+            }
+        }
+        return in;
+    }
+}
