@@ -1,0 +1,249 @@
+package io.cohortflow.deploy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.cohortflow.core.config.TopicSpec;
+import io.cohortflow.core.config.TopicsConfig;
+import org.apache.flink.configuration.ConfigOption;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every manifest under k8s/ is parsed and checked against what it refers to. There is no Kubernetes cluster here, so
+ * these checks stand in for one: they fail on a jar path or entry class that the image would not contain, a Flink
+ * option that Flink 2.2 does not know, a topic that disagrees with conf/topics.yaml, job arguments the jobs' own
+ * parsers reject, an image whose Flink version differs from flinkVersion, or an overlay patching nothing.
+ */
+class ManifestsTest {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Path ROOT = repositoryRoot();
+    private static final Path K8S = ROOT.resolve("k8s");
+    private static List<JsonNode> base;
+    private static Map<String, Path> imageJars;
+    private static String imageFlinkVersion;
+
+    @BeforeAll
+    static void load() throws IOException {
+        base = documents(K8S.resolve("base"));
+        imageJars = new HashMap<>();
+        Matcher from = Pattern.compile("(?m)^FROM flink:(\\d+)\\.(\\d+)\\.\\d+-java17$").matcher(Files.readString(K8S.resolve("Dockerfile")));
+        assertThat(from.find()).as("Dockerfile FROM flink:X.Y.Z-java17").isTrue();
+        imageFlinkVersion = "v" + from.group(1) + "_" + from.group(2);
+        Matcher copy = Pattern.compile("(?m)^COPY (\\S+\\.jar) /opt/flink/usrlib/(\\S+\\.jar)$").matcher(Files.readString(K8S.resolve("Dockerfile")));
+        while (copy.find()) {
+            imageJars.put("local:///opt/flink/usrlib/" + copy.group(2), ROOT.resolve(copy.group(1)));
+        }
+    }
+
+    @Test
+    void everyFlinkDeploymentPinsItsImageAndVersionTogetherAndUpgradesBySavepoint() {
+        List<JsonNode> deployments = ofKind(base, "FlinkDeployment");
+        assertThat(deployments).extracting(d -> d.at("/metadata/name").asText())
+                .containsExactlyInAnyOrder("ingest-job", "segmentation-job");
+        for (JsonNode d : deployments) {
+            assertThat(d.at("/spec/flinkVersion").asText()).isEqualTo(imageFlinkVersion).isEqualTo("v2_2");
+            assertThat(d.at("/spec/job/upgradeMode").asText()).isEqualTo("savepoint");
+            assertThat(d.at("/spec/flinkConfiguration/high-availability.type").asText()).isEqualTo("kubernetes");
+            assertThat(d.at("/spec/flinkConfiguration/execution.checkpointing.dir").asText()).startsWith("s3://");
+            assertThat(d.at("/spec/flinkConfiguration/execution.checkpointing.savepoint-dir").asText()).startsWith("s3://");
+            assertThat(args(d)).contains("--max-parallelism");
+        }
+    }
+
+    @Test
+    void jarPathsAndEntryClassesExistInTheBuiltJars() throws Exception {
+        for (JsonNode d : ofKind(base, "FlinkDeployment")) {
+            String jarUri = d.at("/spec/job/jarURI").asText();
+            Path jar = imageJars.get(jarUri);
+            assertThat(jar).as(jarUri + " is copied into the image by the Dockerfile").isNotNull();
+            assertThat(jar).as("built jar " + jar).exists();
+            String entryClass = d.at("/spec/job/entryClass").asText();
+            try (JarFile file = new JarFile(jar.toFile())) {
+                assertThat(file.getEntry(entryClass.replace('.', '/') + ".class")).as(entryClass + " in " + jar).isNotNull();
+                for (String provided : List.of("org/apache/flink/streaming/api/environment/StreamExecutionEnvironment.class",
+                        "org/apache/flink/api/common/ExecutionConfig.class", "org/apache/flink/runtime/jobgraph/JobGraph.class")) {
+                    assertThat(file.getEntry(provided)).as("Flink itself is provided by the cluster: " + provided).isNull();
+                }
+                assertThat(file.getEntry("org/apache/flink/connector/kafka/sink/KafkaSink.class")).as("Kafka connector bundled").isNotNull();
+            }
+            try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+                Method main = loader.loadClass(entryClass).getMethod("main", String[].class);
+                assertThat(Modifier.isStatic(main.getModifiers())).isTrue();
+            }
+        }
+    }
+
+    @Test
+    void jobArgumentsAreAcceptedByTheJobsOwnOptionParsers() throws Exception {
+        Map<String, String> parsers = Map.of("ingest-job", "io.cohortflow.ingest.IngestOptions",
+                "segmentation-job", "io.cohortflow.segmentation.SegmentationOptions");
+        List<JsonNode> all = new ArrayList<>(base);
+        for (String overlay : List.of("dev", "prod")) {
+            all.addAll(documents(K8S.resolve("overlays").resolve(overlay)));
+        }
+        for (JsonNode d : ofKind(base, "FlinkDeployment")) {
+            Path jar = imageJars.get(d.at("/spec/job/jarURI").asText());
+            // Paths inside the image map to the repository: the Dockerfile copies conf/ to /opt/cohortflow/conf/.
+            String[] args = args(d).stream().map(a -> a.replace("/opt/cohortflow/conf/", ROOT.resolve("conf") + "/"))
+                    .toArray(String[]::new);
+            try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+                Class<?> options = loader.loadClass(parsers.get(d.at("/metadata/name").asText()));
+                Object parsed = options.getMethod("parse", String[].class).invoke(null, (Object) args);
+                assertThat(parsed).isNotNull();
+            }
+        }
+    }
+
+    @Test
+    void everyFlinkConfigurationKeyIsARealFlink22Option() throws Exception {
+        Set<String> known = flinkOptionKeys();
+        assertThat(known).as("options found in Flink's jars").hasSizeGreaterThan(500);
+        for (JsonNode d : ofKind(base, "FlinkDeployment")) {
+            d.at("/spec/flinkConfiguration").fieldNames().forEachRemaining(key -> {
+                if (key.startsWith("metrics.reporter.")) {
+                    // metrics.reporter.<name>.<option>: the option is a reporter option or the reporter's own (port).
+                    String option = key.replaceFirst("^metrics\\.reporter\\.[^.]+\\.", "");
+                    assertThat(Set.of("factory.class", "interval", "port", "scope.delimiter", "filter.includes"))
+                            .as("reporter option " + key).contains(option);
+                } else {
+                    assertThat(known).as("Flink option " + key + " of " + d.at("/metadata/name").asText()).contains(key);
+                }
+            });
+        }
+    }
+
+    @Test
+    void kafkaTopicsAgreeWithConfTopics() {
+        TopicsConfig conf = TopicsConfig.load(ROOT.resolve("conf/topics.yaml").toString());
+        Map<String, JsonNode> topics = new HashMap<>();
+        ofKind(base, "KafkaTopic").forEach(t -> topics.put(t.at("/spec/topicName").asText(), t));
+        assertThat(topics.keySet()).containsExactlyInAnyOrderElementsOf(conf.all().stream().map(TopicSpec::name).toList());
+        for (TopicSpec spec : conf.all()) {
+            JsonNode topic = topics.get(spec.name());
+            assertThat(topic.at("/spec/partitions").asInt()).as(spec.name()).isEqualTo(spec.partitions());
+            Map<String, String> config = new HashMap<>();
+            topic.at("/spec/config").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
+            assertThat(config).as(spec.name() + " config").isEqualTo(spec.config());
+            assertThat(topic.at("/metadata/labels/strimzi.io~1cluster").asText()).isEqualTo("cohortflow");
+        }
+        assertThat(ofKind(base, "Kafka")).singleElement().satisfies(k ->
+                assertThat(k.at("/metadata/name").asText()).isEqualTo("cohortflow"));
+        for (JsonNode d : ofKind(base, "FlinkDeployment")) {
+            assertThat(args(d)).as("jobs reach the Strimzi bootstrap service").contains("cohortflow-kafka-bootstrap:9092");
+        }
+    }
+
+    @Test
+    void kustomizationsListExistingFilesAndOverlaysPatchExistingResources() throws IOException {
+        JsonNode kustomization = YAML.readTree(K8S.resolve("base/kustomization.yaml").toFile());
+        kustomization.get("resources").forEach(r -> assertThat(K8S.resolve("base").resolve(r.asText())).exists());
+        Set<String> resources = new HashSet<>();
+        base.forEach(d -> resources.add(d.at("/kind").asText() + "/" + d.at("/metadata/name").asText()));
+        for (String overlay : List.of("dev", "prod")) {
+            JsonNode k = YAML.readTree(K8S.resolve("overlays").resolve(overlay).resolve("kustomization.yaml").toFile());
+            assertThat(k.get("resources").get(0).asText()).isEqualTo("../../base");
+            for (JsonNode patch : k.get("patches")) {
+                String kind = patch.at("/target/kind").asText();
+                String name = patch.at("/target/name").asText(null);
+                assertThat(resources.stream().anyMatch(r -> r.startsWith(kind + "/") && (name == null || r.equals(kind + "/" + name))))
+                        .as(overlay + " patches " + kind + "/" + name).isTrue();
+                for (JsonNode op : YAML.readTree(patch.get("patch").asText())) {
+                    String path = op.get("path").asText();
+                    base.stream().filter(d -> d.at("/kind").asText().equals(kind)
+                                    && (name == null || d.at("/metadata/name").asText().equals(name)))
+                            .forEach(d -> assertThat(d.at(path).isMissingNode()).as(overlay + ": " + path + " exists in " + name).isFalse());
+                }
+            }
+        }
+    }
+
+    // ---- helpers ---------------------------------------------------------------------------------------------------
+
+    private static List<String> args(JsonNode deployment) {
+        List<String> args = new ArrayList<>();
+        deployment.at("/spec/job/args").forEach(a -> args.add(a.asText()));
+        return args;
+    }
+
+    private static List<JsonNode> ofKind(List<JsonNode> docs, String kind) {
+        return docs.stream().filter(d -> kind.equals(d.at("/kind").asText())).toList();
+    }
+
+    private static List<JsonNode> documents(Path dir) throws IOException {
+        List<JsonNode> docs = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".yaml")).sorted().toList()) {
+                try (var parser = YAML.getFactory().createParser(file.toFile())) {
+                    YAML.readValues(parser, JsonNode.class).forEachRemaining(doc -> {
+                        if (doc != null && !doc.isNull() && !doc.isEmpty()) {
+                            docs.add(doc);
+                        }
+                    });
+                }
+            }
+        }
+        return docs;
+    }
+
+    /** Keys (and deprecated or fallback keys) of every ConfigOption constant in Flink's jars on this classpath. */
+    private static Set<String> flinkOptionKeys() throws Exception {
+        Set<String> keys = new HashSet<>();
+        Set<Path> jars = new HashSet<>();
+        for (Class<?> anchor : List.of(ConfigOption.class, org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.class)) {
+            jars.add(Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI()));
+        }
+        for (Path jar : jars) {
+            try (JarFile file = new JarFile(jar.toFile())) {
+                for (String name : file.stream().map(e -> e.getName())
+                        .filter(n -> n.endsWith("Options.class") && !n.contains("$")).toList()) {
+                    Class<?> type;
+                    try {
+                        type = Class.forName(name.replace('/', '.').replace(".class", ""), false, ManifestsTest.class.getClassLoader());
+                    } catch (Throwable e) {
+                        continue;
+                    }
+                    for (Field field : type.getDeclaredFields()) {
+                        if (Modifier.isStatic(field.getModifiers()) && ConfigOption.class.isAssignableFrom(field.getType())) {
+                            field.setAccessible(true);
+                            ConfigOption<?> option = (ConfigOption<?>) field.get(null);
+                            keys.add(option.key());
+                            option.fallbackKeys().forEach(k -> keys.add(k.getKey()));
+                        }
+                    }
+                }
+            }
+        }
+        return keys;
+    }
+
+    private static Path repositoryRoot() {
+        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("conf/topics.yaml")) && Files.isDirectory(p.resolve("k8s"))) {
+                return p;
+            }
+        }
+        throw new IllegalStateException("repository root not found");
+    }
+}
