@@ -122,7 +122,10 @@ class ManifestsTest {
         assertThat(known).as("options found in Flink's jars").hasSizeGreaterThan(500);
         for (JsonNode d : ofKind(base, "FlinkDeployment")) {
             d.at("/spec/flinkConfiguration").fieldNames().forEachRemaining(key -> {
-                if (key.startsWith("metrics.reporter.")) {
+                if (key.startsWith("s3.")) {
+                    // s3.* are not Flink options: the S3 filesystem plugin forwards them to Hadoop's S3A client.
+                    assertThat(key).matches("s3\\.(endpoint|path\\.style\\.access|access-key|secret-key|region)");
+                } else if (key.startsWith("metrics.reporter.")) {
                     // metrics.reporter.<name>.<option>: the option is a reporter option or the reporter's own (port).
                     String option = key.replaceFirst("^metrics\\.reporter\\.[^.]+\\.", "");
                     assertThat(Set.of("factory.class", "interval", "port", "scope.delimiter", "filter.includes"))

@@ -10,9 +10,10 @@ import java.util.UUID;
 /**
  * One ENTER or EXIT of one user in one segment, as published on segments.changes.
  *
- * <p>{@code changeId} is derived from (user, segment, type, event time) only, so a replay or an at-least-once
- * redelivery produces the same id and consumers can dedupe on it. {@code processingTime} is informational and
- * differs between runs.
+ * <p>{@code changeId} is derived from (user, segment, type, event time, ordinal of the transition for this user and
+ * segment) only, so a replay or an at-least-once redelivery produces the same id and consumers can dedupe on it, while
+ * two transitions never share one (a user can leave and re-enter within one millisecond). {@code processingTime} is
+ * informational and differs between runs.
  *
  * @param changeId       deterministic id, see {@link #idFor}
  * @param userId         resolved user id
@@ -45,16 +46,21 @@ public record SegmentChange(
         features = features == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(features));
     }
 
-    /** Builds a change whose id is derived from its identifying fields. */
+    /**
+     * Builds a change whose id is derived from its identifying fields.
+     *
+     * @param ordinal how many transitions of this user in this segment came before this one
+     */
     public static SegmentChange of(String userId, String segmentId, String segmentName, ChangeType type,
-                                   long eventTime, long processingTime, Cause cause, Map<String, Double> features) {
-        return new SegmentChange(idFor(userId, segmentId, type, eventTime), userId, segmentId, segmentName, type,
-                eventTime, processingTime, cause, features);
+                                   long eventTime, long ordinal, long processingTime, Cause cause,
+                                   Map<String, Double> features) {
+        return new SegmentChange(idFor(userId, segmentId, type, eventTime, ordinal), userId, segmentId, segmentName,
+                type, eventTime, processingTime, cause, features);
     }
 
-    /** A name-based (v3) UUID of user, segment, type and event time. */
-    public static String idFor(String userId, String segmentId, ChangeType type, long eventTime) {
-        String key = userId + '\u0000' + segmentId + '\u0000' + type + '\u0000' + eventTime;
+    /** A name-based (v3) UUID of user, segment, type, event time and the transition's ordinal. */
+    public static String idFor(String userId, String segmentId, ChangeType type, long eventTime, long ordinal) {
+        String key = userId + '\u0000' + segmentId + '\u0000' + type + '\u0000' + eventTime + '\u0000' + ordinal;
         return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
     }
 }

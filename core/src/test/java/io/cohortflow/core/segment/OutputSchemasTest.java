@@ -19,7 +19,7 @@ class OutputSchemasTest {
 
     @Test
     void segmentChangeSchemaMatchesTheRecord() throws IOException {
-        SegmentChange change = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1L, 2L, Cause.rule("s1", "v"),
+        SegmentChange change = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1L, 0, 2L, Cause.rule("s1", "v"),
                 Map.of("recency", 1.0));
         JsonNode schema = schema("segment-change.schema.json");
         JsonNode written = JSON.readTree(new SegmentChangeCodec().encode(change));

@@ -10,19 +10,21 @@ class SegmentChangeTest {
 
     @Test
     void changeIdDependsOnlyOnUserSegmentTypeAndEventTime() {
-        SegmentChange a = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1_000L, 5L, Cause.rule("s1", null), Map.of());
-        SegmentChange b = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1_000L, 99L, Cause.rule("s1", "2"),
+        SegmentChange a = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1_000L, 0, 5L, Cause.rule("s1", null), Map.of());
+        SegmentChange b = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1_000L, 0, 99L, Cause.rule("s1", "2"),
                 Map.of("f", 1.0));
-        assertThat(a.changeId()).isEqualTo(b.changeId());
-        assertThat(SegmentChange.idFor("u1", "s1", ChangeType.EXIT, 1_000L)).isNotEqualTo(a.changeId());
-        assertThat(SegmentChange.idFor("u2", "s1", ChangeType.ENTER, 1_000L)).isNotEqualTo(a.changeId());
-        assertThat(SegmentChange.idFor("u1", "s1", ChangeType.ENTER, 1_001L)).isNotEqualTo(a.changeId());
+        assertThat(a.changeId()).as("a redelivery has the same id").isEqualTo(b.changeId());
+        assertThat(SegmentChange.idFor("u1", "s1", ChangeType.EXIT, 1_000L, 0)).isNotEqualTo(a.changeId());
+        assertThat(SegmentChange.idFor("u2", "s1", ChangeType.ENTER, 1_000L, 0)).isNotEqualTo(a.changeId());
+        assertThat(SegmentChange.idFor("u1", "s1", ChangeType.ENTER, 1_001L, 0)).isNotEqualTo(a.changeId());
+        assertThat(SegmentChange.idFor("u1", "s1", ChangeType.ENTER, 1_000L, 2))
+                .as("re-entering within the same millisecond is another change").isNotEqualTo(a.changeId());
     }
 
     @Test
     void roundTripsThroughJson() {
         SegmentChangeCodec codec = new SegmentChangeCodec();
-        SegmentChange change = SegmentChange.of("u1", "s1", "Segment One", ChangeType.EXIT, 1_000L, 5L,
+        SegmentChange change = SegmentChange.of("u1", "s1", "Segment One", ChangeType.EXIT, 1_000L, 1, 5L,
                 Cause.rule("s1", null), Map.of("count", 2.0));
         assertThat(codec.decode(codec.encode(change))).isEqualTo(change);
         assertThat(codec.encodeToString(change)).contains("\"type\":\"EXIT\"", "\"kind\":\"rule\"");

@@ -90,6 +90,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private transient ValueState<byte[]> featureState;
     private transient MapState<Long, List<UnifiedEvent>> pending;
     private transient MapState<String, Long> memberships;
+    private transient MapState<String, Long> transitions;
     private transient ValueState<Long> evaluatedUntil;
     private transient ValueState<String> mergedInto;
     private transient ValueState<IdentityMerge> pendingMerge;
@@ -116,6 +117,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         pending = ctx.getMapState(new MapStateDescriptor<>("pending-events", Types.LONG,
                 new ListTypeInfo<>(JsonRecordTypeInfo.UNIFIED_EVENT)));
         memberships = ctx.getMapState(new MapStateDescriptor<>("memberships", Types.STRING, Types.LONG));
+        transitions = ctx.getMapState(new MapStateDescriptor<>("transition-counts", Types.STRING, Types.LONG));
         evaluatedUntil = ctx.getState(new ValueStateDescriptor<>("evaluated-until", Types.LONG));
         ValueStateDescriptor<String> merged = new ValueStateDescriptor<>("merged-into", Types.STRING);
         merged.enableTimeToLive(StateTtls.afterWrite(mergeMemory));
@@ -362,8 +364,11 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             memberships.remove(segmentId);
             exits.inc();
         }
-        out.collect(SegmentChange.of(userId, segmentId, name, type, t, ctx.timerService().currentProcessingTime(),
-                cause, snapshot.numeric()));
+        Long before = transitions.get(segmentId);
+        long ordinal = before == null ? 0 : before;
+        transitions.put(segmentId, ordinal + 1);
+        out.collect(SegmentChange.of(userId, segmentId, name, type, t, ordinal,
+                ctx.timerService().currentProcessingTime(), cause, snapshot.numeric()));
     }
 
     /** A rule's cause carries a version of its condition (so a change of definition is visible); model segments name the model. */
@@ -412,6 +417,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         featureState.clear();
         pending.clear();
         memberships.clear();
+        transitions.clear();
         evaluatedUntil.clear();
     }
 

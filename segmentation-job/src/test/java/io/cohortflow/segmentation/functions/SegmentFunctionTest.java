@@ -84,7 +84,8 @@ class SegmentFunctionTest {
         assertThat(enter.cause().kind()).isEqualTo("rule");
         assertThat(enter.features()).containsKeys("recency", "frequency_30d", "monetary_value_90d");
         assertThat(enter.changeId()).isEqualTo(SegmentChange.idFor(enter.userId(), enter.segmentId(), enter.type(),
-                enter.eventTime()));
+                enter.eventTime(), 0));
+        assertThat(changes()).extracting(SegmentChange::changeId).doesNotHaveDuplicates();
     }
 
     @Test
