@@ -1,0 +1,144 @@
+package io.cohortflow.registry;
+
+import io.cohortflow.core.config.CommandLine;
+import io.cohortflow.core.model.ModelManifest;
+import io.cohortflow.core.model.ModelPublished;
+import io.cohortflow.core.model.ModelPublishedCodec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The registry from the command line.
+ *
+ * <pre>
+ * registry list NAME                     --registry URI
+ * registry show NAME [VERSION]           --registry URI          (default: the current version)
+ * registry promote NAME VERSION          --registry URI [--metric auc --floor 0.75 --max-regression 0.02] [--force]
+ *                                        [--bootstrap-servers HOST:PORT --topic models.published]
+ * registry rollback NAME                 --registry URI [--bootstrap-servers ... --topic ...]
+ * registry diff NAME VERSION_A VERSION_B --registry URI
+ * </pre>
+ * Exit codes: 0 done, 2 refused by the gate (the nightly job uses it), 1 error. A promotion or rollback with
+ * {@code --bootstrap-servers} announces the new version on models.published, where the stream picks it up.
+ */
+public final class RegistryCli {
+    public static final int OK = 0;
+    public static final int ERROR = 1;
+    public static final int REFUSED = 2;
+    private static final Set<String> KEYS = Set.of("registry", "metric", "floor", "max-regression", "force",
+            "bootstrap-servers", "topic", "reason");
+
+    private RegistryCli() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        try {
+            List<String> positional = new ArrayList<>();
+            int i = 0;
+            while (i < args.length && !args[i].startsWith("--")) {
+                positional.add(args[i++]);
+            }
+            Map<String, String> options = CommandLine.parse(Arrays.copyOfRange(args, i, args.length), KEYS);
+            if (positional.size() < 2 || !options.containsKey("registry")) {
+                err.println("usage: registry list|show|promote|rollback|diff NAME [VERSION...] --registry URI [...]");
+                return ERROR;
+            }
+            ModelRegistry registry = new ModelRegistry(URI.create(options.get("registry")));
+            String name = positional.get(1);
+            switch (positional.get(0)) {
+                case "list" -> {
+                    int current = registry.current(name).map(ModelManifest::version).orElse(-1);
+                    for (int v : registry.versions(name)) {
+                        ModelManifest m = registry.manifest(name, v);
+                        out.printf("%s v%d  %s  %s%s%n", name, v, m.createdAt(), new java.util.TreeMap<>(m.metrics()),
+                                v == current ? "  <- current" : "");
+                    }
+                    return OK;
+                }
+                case "show" -> {
+                    ModelManifest m = positional.size() > 2
+                            ? registry.manifest(name, Integer.parseInt(positional.get(2)))
+                            : registry.current(name).orElseThrow(() -> new IllegalStateException(name + " has no current version"));
+                    out.println(new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(m));
+                    return OK;
+                }
+                case "promote" -> {
+                    Gate gate = options.containsKey("metric")
+                            ? new Gate(options.get("metric"), Double.parseDouble(options.getOrDefault("floor", "0")),
+                                    Double.parseDouble(options.getOrDefault("max-regression", "0")))
+                            : Gate.NONE;
+                    ModelRegistry.Promotion promotion = registry.promote(name, Integer.parseInt(positional.get(2)), gate,
+                            Boolean.parseBoolean(options.getOrDefault("force", "false")),
+                            options.getOrDefault("reason", "promoted from the command line"));
+                    return announce(promotion, registry, options, out, err);
+                }
+                case "rollback" -> {
+                    return announce(registry.rollback(name), registry, options, out, err);
+                }
+                case "diff" -> {
+                    ModelManifest a = registry.manifest(name, Integer.parseInt(positional.get(2)));
+                    ModelManifest b = registry.manifest(name, Integer.parseInt(positional.get(3)));
+                    Set<String> metrics = new TreeSet<>(a.metrics().keySet());
+                    metrics.addAll(b.metrics().keySet());
+                    out.printf("%-28s %14s %14s%n", "metric", "v" + a.version(), "v" + b.version());
+                    for (String metric : metrics) {
+                        out.printf("%-28s %14s %14s%n", metric, a.metrics().getOrDefault(metric, Double.NaN),
+                                b.metrics().getOrDefault(metric, Double.NaN));
+                    }
+                    out.printf("%-28s %14s %14s%n", "feature schema", a.featureSchemaHash().substring(0, 12),
+                            b.featureSchemaHash().substring(0, 12));
+                    out.printf("%-28s %14d %14d%n", "rows", a.rows(), b.rows());
+                    return OK;
+                }
+                default -> {
+                    err.println("unknown command " + positional.get(0));
+                    return ERROR;
+                }
+            }
+        } catch (RuntimeException | java.io.IOException e) {
+            err.println(e.getMessage());
+            return ERROR;
+        }
+    }
+
+    private static int announce(ModelRegistry.Promotion promotion, ModelRegistry registry, Map<String, String> options,
+                                PrintStream out, PrintStream err) {
+        ModelManifest m = promotion.candidate();
+        if (!promotion.promoted()) {
+            err.println("REFUSED: " + promotion.reason());
+            return REFUSED;
+        }
+        out.printf("%s v%d is current (%s)%n", m.name(), m.version(), promotion.reason());
+        String bootstrap = options.get("bootstrap-servers");
+        if (bootstrap != null) {
+            String topic = options.getOrDefault("topic", "models.published");
+            ModelPublished event = new ModelPublished(m.name(), m.version(), registry.root().toString(),
+                    m.featureSchemaHash(), Instant.now().toString(), promotion.reason());
+            try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+                producer.send(new ProducerRecord<>(topic, m.name().getBytes(StandardCharsets.UTF_8),
+                        new ModelPublishedCodec().encode(event)));
+                producer.flush();
+            }
+            out.printf("announced on %s%n", topic);
+        }
+        return OK;
+    }
+}
