@@ -1,0 +1,69 @@
+package io.cohortflow.core.training;
+
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.feature.UserFeatures;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Point-in-time churn examples. For a cutoff T and a horizon H, a user's features are computed as of T − H from the
+ * events up to T − H only, and the label is "churned" when they did nothing qualifying in (T − H, T]. Nothing that
+ * happened after T − H reaches the features, so a model trained on them can be used as of any time, as the stream
+ * does. Only users active in the 30 days before T − H are examples: churn is defined for people who were there.
+ *
+ * @param horizon     H: how long without qualifying activity makes a churner
+ * @param qualifying  the canonical events that count as activity for the label
+ */
+public record ChurnLabels(Duration horizon, Set<String> qualifying) implements Serializable {
+    private static final long ACTIVE_WINDOW = Duration.ofDays(30).toMillis();
+
+    /** One user's example: features as of the feature time, and the label. */
+    public record Example(String userId, long featureTime, FeatureSnapshot features, boolean churned) {
+        public double[] vector() {
+            return features.modelVector();
+        }
+    }
+
+    public ChurnLabels {
+        if (horizon.isNegative() || horizon.isZero()) {
+            throw new IllegalArgumentException("the churn horizon must be positive");
+        }
+        qualifying = Set.copyOf(qualifying);
+    }
+
+    /**
+     * The example of one user for {@code cutoff}, or empty when the user was not active in the 30 days before the
+     * feature time. {@code events} are that user's events, in any order.
+     */
+    public Optional<Example> example(String userId, Collection<UnifiedEvent> events, long cutoff, FeatureConfig config,
+                                     Collection<String> eventNames) {
+        long featureTime = cutoff - horizon.toMillis();
+        UserFeatures features = new UserFeatures(config);
+        boolean activeBefore = false;
+        boolean activeAfter = false;
+        List<UnifiedEvent> ordered = events.stream().sorted(Comparator.comparingLong(UnifiedEvent::timestamp)).toList();
+        for (UnifiedEvent event : ordered) {
+            long t = event.timestamp();
+            boolean counts = event.event() != null && qualifying.contains(event.event());
+            if (t <= featureTime) {
+                features.add(event);
+                activeBefore |= counts && t > featureTime - ACTIVE_WINDOW;
+            } else if (t <= cutoff) {
+                activeAfter |= counts;
+            }
+        }
+        if (!activeBefore) {
+            return Optional.empty();
+        }
+        features.prune(featureTime);
+        return Optional.of(new Example(userId, featureTime, features.snapshot(featureTime, eventNames), !activeAfter));
+    }
+}

@@ -1,0 +1,72 @@
+package io.cohortflow.core.training;
+
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.EventType;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.feature.FeatureConfig;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ChurnLabelsTest {
+    private static final long DAY = 86_400_000L;
+    private static final long CUTOFF = Instant.parse("2026-04-01T00:00:00Z").toEpochMilli();
+    private static final ChurnLabels LABELS = new ChurnLabels(Duration.ofDays(14),
+            Set.of("page_view", "product_view", "feature_used", "order_completed"));
+    private static final Set<String> NAMES = EventTaxonomy.defaults().canonicalNames();
+    private final FeatureConfig config = FeatureConfig.defaults();
+    private int seq;
+
+    @Test
+    void labelsChurnersByTheHorizonAndSkipsPeopleWhoWereNotThere() {
+        List<UnifiedEvent> stays = List.of(event("page_view", CUTOFF - 20 * DAY), event("page_view", CUTOFF - 3 * DAY));
+        List<UnifiedEvent> leaves = List.of(event("page_view", CUTOFF - 20 * DAY), event("email_opened", CUTOFF - 3 * DAY));
+        List<UnifiedEvent> gone = List.of(event("page_view", CUTOFF - 80 * DAY));
+        assertThat(LABELS.example("u1", stays, CUTOFF, config, NAMES)).get()
+                .satisfies(e -> assertThat(e.churned()).isFalse());
+        assertThat(LABELS.example("u2", leaves, CUTOFF, config, NAMES)).get()
+                .as("an email opened is not activity").satisfies(e -> assertThat(e.churned()).isTrue());
+        assertThat(LABELS.example("u3", gone, CUTOFF, config, NAMES)).as("not active before the feature time").isEmpty();
+    }
+
+    @Test
+    void nothingAfterTheFeatureTimeLeaksIntoTheFeatures() {
+        List<UnifiedEvent> history = new ArrayList<>();
+        for (int d = 40; d >= 15; d -= 3) {
+            history.add(event("page_view", CUTOFF - d * DAY));
+            history.add(event("product_view", CUTOFF - d * DAY + 60_000));
+        }
+        ChurnLabels.Example before = LABELS.example("u1", history, CUTOFF, config, NAMES).orElseThrow();
+
+        // Everything that happens after T - H: a big order, feature use, tickets, even events past the cutoff.
+        List<UnifiedEvent> withFuture = new ArrayList<>(history);
+        withFuture.add(event("order_completed", CUTOFF - 10 * DAY, Map.of("revenue", 5_000.0)));
+        withFuture.add(event("feature_used", CUTOFF - 9 * DAY, Map.of("feature", "api")));
+        withFuture.add(event("support_ticket_created", CUTOFF - 8 * DAY));
+        withFuture.add(event("page_view", CUTOFF - 14 * DAY + 1));
+        withFuture.add(event("page_view", CUTOFF + DAY));
+        ChurnLabels.Example after = LABELS.example("u1", withFuture, CUTOFF, config, NAMES).orElseThrow();
+
+        assertThat(after.features()).as("features as of T - H").isEqualTo(before.features());
+        assertThat(after.vector()).containsExactly(before.vector());
+        assertThat(before.churned()).isTrue();
+        assertThat(after.churned()).as("only the label sees the future").isFalse();
+        assertThat(after.featureTime()).isEqualTo(CUTOFF - 14 * DAY);
+    }
+
+    private UnifiedEvent event(String name, long t) {
+        return event(name, t, Map.of());
+    }
+
+    private UnifiedEvent event(String name, long t, Map<String, Object> properties) {
+        return new UnifiedEvent("m" + seq++, EventType.TRACK, name, null, "u1", "u1", t, null, t, "web", null,
+                properties, Map.of(), Map.of());
+    }
+}
