@@ -1,7 +1,6 @@
 package io.cohortflow.training;
 
 import io.cohortflow.core.feature.FeatureSnapshot;
-import io.cohortflow.core.training.ChurnLabels;
 import org.tribuo.Model;
 import org.tribuo.MutableDataset;
 import org.tribuo.Prediction;
@@ -22,7 +21,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Trains the churn classifier: logistic regression on the standardised model features (the standardiser is part of
+ * Trains the churn classifier ({@code seed} is recorded for when a stochastic trainer is used; Tribuo's logistic
+ * regression is deterministic for a given data order): logistic regression on the standardised model features (the standardiser is part of
  * the model), and evaluates it on examples of a later cutoff (a time-based holdout).
  */
 public final class ChurnTrainer {
@@ -41,16 +41,16 @@ public final class ChurnTrainer {
     private ChurnTrainer() {
     }
 
-    public static Model<Label> train(List<ChurnLabels.Example> examples, long seed) {
+    public static Model<Label> train(List<TrainingRow> examples, long seed) {
         var trainer = new TransformTrainer<>(new LogisticRegressionTrainer(),
                 new TransformationMap(List.of(new MeanStdDevTransformation())), true);
         return trainer.train(dataset(examples, "churn examples"));
     }
 
-    public static Metrics evaluate(Model<Label> model, List<ChurnLabels.Example> holdout) {
+    public static Metrics evaluate(Model<Label> model, List<TrainingRow> holdout) {
         MutableDataset<Label> data = dataset(holdout, "churn holdout");
         LabelEvaluation evaluation = new LabelEvaluator().evaluate(model, data);
-        int churners = (int) holdout.stream().filter(ChurnLabels.Example::churned).count();
+        int churners = (int) holdout.stream().filter(TrainingRow::churned).count();
         return new Metrics(evaluation.AUCROC(CHURNED), evaluation.precision(CHURNED), evaluation.recall(CHURNED),
                 holdout.size(), churners);
     }
@@ -61,11 +61,11 @@ public final class ChurnTrainer {
         return prediction.getOutputScores().get(CHURNED.getLabel()).getScore();
     }
 
-    static MutableDataset<Label> dataset(List<ChurnLabels.Example> examples, String description) {
+    static MutableDataset<Label> dataset(List<TrainingRow> examples, String description) {
         LabelFactory factory = new LabelFactory();
         List<org.tribuo.Example<Label>> rows = new ArrayList<>();
-        for (ChurnLabels.Example e : examples) {
-            rows.add(new ArrayExample<>(e.churned() ? CHURNED : STAYED, NAMES, e.vector()));
+        for (TrainingRow e : examples) {
+            rows.add(new ArrayExample<>(e.churned() ? CHURNED : STAYED, NAMES, e.features()));
         }
         return new MutableDataset<>(new ListDataSource<>(rows, factory,
                 new SimpleDataSourceProvenance(description, factory)));

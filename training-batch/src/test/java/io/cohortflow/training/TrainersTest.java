@@ -62,13 +62,13 @@ class TrainersTest {
     @Test
     void churnModelRanksChurnersOnALaterHoldoutAndRoundTripsThroughTheRegistry(@TempDir Path registryDir) throws Exception {
         long started = System.nanoTime();
-        List<ChurnLabels.Example> train = examples(START.toEpochMilli() + 42 * DAY);
-        List<ChurnLabels.Example> holdout = examples(START.toEpochMilli() + 70 * DAY);
+        List<TrainingRow> train = rows(examples(START.toEpochMilli() + 42 * DAY));
+        List<TrainingRow> holdout = rows(examples(START.toEpochMilli() + 70 * DAY));
         Model<Label> model = ChurnTrainer.train(train, 1L);
         ChurnTrainer.Metrics metrics = ChurnTrainer.evaluate(model, holdout);
         System.out.printf("churn: %d training examples (%d churners), holdout %d (%d churners): AUC %.3f, "
                         + "precision %.3f, recall %.3f, %.1f s%n", train.size(),
-                train.stream().filter(ChurnLabels.Example::churned).count(), metrics.examples(), metrics.churners(),
+                train.stream().filter(TrainingRow::churned).count(), metrics.examples(), metrics.churners(),
                 metrics.auc(), metrics.precision(), metrics.recall(), (System.nanoTime() - started) / 1e9);
         assertThat(metrics.churners()).isPositive();
         assertThat(metrics.auc()).as("the issue's target (measured 0.953 here; everything is seeded)").isGreaterThanOrEqualTo(0.85);
@@ -76,7 +76,7 @@ class TrainersTest {
         byte[] bytes = model.serialize().toByteArray();
         @SuppressWarnings("unchecked")
         Model<Label> back = (Model<Label>) Model.deserialize(ModelProto.parseFrom(bytes));
-        double[] someone = holdout.get(0).vector();
+        double[] someone = holdout.get(0).features();
         assertThat(ChurnTrainer.churnProbability(back, someone)).isEqualTo(ChurnTrainer.churnProbability(model, someone));
 
         ModelRegistry registry = new ModelRegistry(registryDir.toUri());
@@ -116,6 +116,10 @@ class TrainersTest {
                 ari, (System.nanoTime() - started) / 1e9);
         assertThat(ari).as("the issue's target (measured 0.743 here; everything is seeded)").isGreaterThanOrEqualTo(0.6);
         assertThat(PersonaTrainer.adjustedRandIndex(new int[] {0, 0, 1, 1}, new int[] {5, 5, 7, 7})).isEqualTo(1.0);
+    }
+
+    private static List<TrainingRow> rows(List<ChurnLabels.Example> examples) {
+        return examples.stream().map(e -> new TrainingRow(e.userId(), false, e.featureTime(), e.vector(), e.churned())).toList();
     }
 
     private static List<ChurnLabels.Example> examples(long cutoff) {

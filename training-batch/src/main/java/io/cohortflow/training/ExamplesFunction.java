@@ -1,0 +1,63 @@
+package io.cohortflow.training;
+
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.training.ChurnLabels;
+import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Keyed by resolved user id, in BATCH mode: collects the user's history, and at the end of the key emits the
+ * training row (features as of T − 2H, label from (T − 2H, T − H]) and the holdout row (features as of T − H, label
+ * from (T − H, T]), computed by core's {@link ChurnLabels} and {@code UserFeatures}, the stream's code.
+ */
+final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, TrainingRow> {
+    private static final long serialVersionUID = 1L;
+
+    private final ChurnLabels labels;
+    private final long cutoff;
+    private final FeatureConfig config;
+    private final List<String> eventNames;
+    private transient ListState<UnifiedEvent> history;
+
+    ExamplesFunction(ChurnLabels labels, long cutoff, FeatureConfig config, List<String> eventNames) {
+        this.labels = labels;
+        this.cutoff = cutoff;
+        this.config = config;
+        this.eventNames = List.copyOf(eventNames);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        history = getRuntimeContext().getListState(new ListStateDescriptor<>("history", JsonRecordTypeInfo.UNIFIED_EVENT));
+    }
+
+    @Override
+    public void processElement(UnifiedEvent event, Context ctx, Collector<TrainingRow> out) throws Exception {
+        if (event.timestamp() <= cutoff) {
+            history.add(event);
+            // In BATCH mode a timer fires once the key's input is complete.
+            ctx.timerService().registerEventTimeTimer(cutoff);
+        }
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<TrainingRow> out) throws Exception {
+        List<UnifiedEvent> events = new ArrayList<>();
+        history.get().forEach(events::add);
+        long horizon = labels.horizon().toMillis();
+        String user = ctx.getCurrentKey();
+        labels.example(user, events, cutoff - horizon, config, eventNames).ifPresent(e ->
+                out.collect(new TrainingRow(user, false, e.featureTime(), e.vector(), e.churned())));
+        labels.example(user, events, cutoff, config, eventNames).ifPresent(e ->
+                out.collect(new TrainingRow(user, true, e.featureTime(), e.vector(), e.churned())));
+        history.clear();
+    }
+}

@@ -1,0 +1,102 @@
+package io.cohortflow.training;
+
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventAvro;
+import io.cohortflow.core.model.ModelManifest;
+import io.cohortflow.ingest.mapping.IngestMapper;
+import io.cohortflow.ingest.mapping.RawEvent;
+import io.cohortflow.registry.ModelRegistry;
+import io.cohortflow.simulator.Delivery;
+import io.cohortflow.simulator.Simulator;
+import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.testkit.MiniClusters;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.io.LocalOutputFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.tribuo.Model;
+import org.tribuo.classification.Label;
+import org.tribuo.protos.core.ModelProto;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The training job in BATCH mode on a MiniCluster, over a Parquet history laid out as ingest writes it. */
+class TrainingJobITCase {
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = MiniClusters.extension();
+
+    private static final Instant START = Instant.parse("2026-01-05T00:00:00Z");
+    private static final long DAY = 86_400_000L;
+
+    @Test
+    void trainsFromTheParquetHistoryPublishesAndPromotesThroughTheGate(@TempDir Path dir) throws Exception {
+        Path history = dir.resolve("history");
+        writeHistory(history, 800, 56);
+
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
+        env.setParallelism(2);
+        TrainingJob.Result result = TrainingJob.run(env, Map.of("history", history.toUri().toString(),
+                "registry", dir.resolve("registry").toUri().toString(),
+                "cutoff", Instant.ofEpochMilli(START.toEpochMilli() + 56 * DAY).toString(), "horizon", "14d",
+                "promote", "true", "floor", "0.85"), new PrintStream(progress));
+        System.out.print(progress);
+
+        assertThat(progress.toString()).contains("[1/4]", "[2/4]", "[3/4]", "[4/4]");
+        assertThat(result.churn().auc()).isGreaterThanOrEqualTo(0.85);
+        assertThat(result.promotion().promoted()).isTrue();
+        ModelRegistry registry = new ModelRegistry(dir.resolve("registry").toUri());
+        ModelManifest current = registry.current(TrainingJob.MODEL).orElseThrow();
+        assertThat(current.version()).isEqualTo(1);
+        assertThat(current.artifacts()).containsKeys("churn.tribuo", "personas.tribuo");
+        assertThat(current.metrics()).containsKey("auc");
+        @SuppressWarnings("unchecked")
+        Model<Label> churn = (Model<Label>) Model.deserialize(ModelProto.parseFrom(
+                registry.artifact(TrainingJob.MODEL, 1, "churn.tribuo")));
+        assertThat(ChurnTrainer.churnProbability(churn, new double[] {45, 0, 0, 0, 2, 0}))
+                .as("long gone, tickets: likely churn")
+                .isGreaterThan(ChurnTrainer.churnProbability(churn, new double[] {0, 12, 200, 0.8, 0, 20}));
+    }
+
+    /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet. */
+    private static void writeHistory(Path history, int users, int days) throws Exception {
+        IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
+                Duration.ofHours(1), Duration.ofDays(3650));
+        Map<LocalDate, List<UnifiedEvent>> byDay = new TreeMap<>();
+        for (Delivery d : new Simulator(SimulatorConfig.of(23, users, days, START).withRates(0, 0, 0).withSeedStory(false))) {
+            for (UnifiedEvent e : mapper.map(new RawEvent(d.payload(), d.source(), d.deliveredAt())).events()) {
+                byDay.computeIfAbsent(LocalDate.ofInstant(Instant.ofEpochMilli(e.timestamp()), ZoneOffset.UTC),
+                        k -> new ArrayList<>()).add(e);
+            }
+        }
+        for (var day : byDay.entrySet()) {
+            Path file = history.resolve("dt=" + day.getKey()).resolve("events-0.parquet");
+            Files.createDirectories(file.getParent());
+            try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
+                    .withSchema(UnifiedEventAvro.SCHEMA).build()) {
+                for (UnifiedEvent e : day.getValue()) {
+                    writer.write(UnifiedEventAvro.toRecord(e));
+                }
+            }
+        }
+    }
+}
