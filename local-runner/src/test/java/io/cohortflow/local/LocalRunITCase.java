@@ -14,7 +14,9 @@ class LocalRunITCase {
 
     @Test
     void aBoundedRunDrainsReconcilesAndShowsTheSeedStory(@TempDir Path runDir) throws Exception {
-        LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "2", "--users", "150", "--rate", "0",
+        // A paced simulator, as in the README's run: partitions move together like live traffic. (At --rate 0 the
+        // jobs replay a backlog, where one Kafka fetch can run a partition hours ahead: see the README on time.)
+        LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "2", "--users", "150", "--rate", "400",
                 "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", confDir().toString()});
 
         LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
