@@ -163,11 +163,6 @@ public final class UserFeatures {
                 && (lastAddToCart < 0 || t - lastAddToCart >= CART_OPEN_FOR);
     }
 
-    /** The newest event time seen, or -1. */
-    public long lastEventTime() {
-        return lastEvent;
-    }
-
     /**
      * The first moment after {@code t} at which some feature changes without a new event: a bucket leaving a window,
      * a session ending, a cart turning abandoned, recency passing a day. Timers are set for it.
