@@ -95,6 +95,8 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private transient ValueState<String> mergedInto;
     private transient ValueState<IdentityMerge> pendingMerge;
     private transient Map<String, SegmentRules.Compiled> compiled;
+    /** Whether {@link #compiled} includes what the broadcast state held at (re)start; kept current after that. */
+    private transient boolean broadcastStateLoaded;
     private transient Counter enters;
     private transient Counter exits;
     private transient Counter rejected;
@@ -159,10 +161,17 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         }
     }
 
-    /** The running set: conf/segments.yaml, then what the definitions topic said (last word wins). */
+    /**
+     * The running set: conf/segments.yaml, then what the definitions topic said (last word wins). The compiled cache is
+     * kept current by {@link #processBroadcastElement}; only after a restore must it first take in what the broadcast
+     * state holds, once.
+     */
     private Map<String, SegmentRules.Compiled> activeSegments(ReadOnlyBroadcastState<String, SegmentDefinition> topic)
             throws Exception {
-        // After a restore the broadcast state is back but this cache is not: compile what it holds once.
+        if (broadcastStateLoaded) {
+            return compiled;
+        }
+        broadcastStateLoaded = true;
         for (Map.Entry<String, SegmentDefinition> entry : topic.immutableEntries()) {
             SegmentRules.Compiled known = compiled.get(entry.getKey());
             SegmentDefinition definition = entry.getValue();
@@ -333,24 +342,32 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         FeatureSnapshot snapshot = features.snapshot(t, eventNames);
         Scores scores = scorer.score(snapshot);
         Map<String, Object> variables = SegmentRules.variables(snapshot, scores.scores(), scores.persona());
+        // One read of the memberships per evaluation; emit() writes each change through to state.
+        java.util.TreeSet<String> members = new java.util.TreeSet<>(keys(memberships));
         boolean changed = false;
         for (SegmentRules.Compiled segment : segments.values()) {
             String id = segment.definition().id();
             boolean in = SegmentRules.matches(segment, variables);
-            if (in != memberships.contains(id)) {
+            if (in != members.contains(id)) {
                 emit(out, userId, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t, ctx,
                         cause(segment.definition(), scores), snapshot);
+                if (in) {
+                    members.add(id);
+                } else {
+                    members.remove(id);
+                }
                 changed = true;
             }
         }
-        for (String id : keys(memberships)) {
+        for (String id : List.copyOf(members)) {
             if (!segments.containsKey(id)) {
                 emit(out, userId, id, id, ChangeType.EXIT, t, ctx, new Cause("rule", id, "removed"), snapshot);
+                members.remove(id);
                 changed = true;
             }
         }
         if (changed || forceProfile) {
-            ctx.output(PROFILES, new SegmentProfile(userId, t, keys(memberships), snapshot.numeric(), scores.scores(),
+            ctx.output(PROFILES, new SegmentProfile(userId, t, List.copyOf(members), snapshot.numeric(), scores.scores(),
                     scores.persona(), scores.model(), null));
         }
     }

@@ -40,13 +40,19 @@ class SegmentFunctionTest {
 
     @BeforeEach
     void setUp() throws Exception {
+        harness = newHarness();
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<String, SegmentationInput, SegmentDefinition, SegmentChange>
+            newHarness() throws Exception {
         SegmentFunction fn = new SegmentFunction(FeatureConfig.defaults(),
                 EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(), SegmentRules.defaults(),
                 Scorer.NONE, Duration.ofDays(90));
-        harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, SegmentationInput::key,
+        var created = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, SegmentationInput::key,
                 Types.STRING, SegmentFunction.DEFINITIONS);
         // As in the job: the definitions input never holds the event-time clock back.
-        harness.processBroadcastWatermark(Long.MAX_VALUE);
+        created.processBroadcastWatermark(Long.MAX_VALUE);
+        return created;
     }
 
     @AfterEach
@@ -150,6 +156,27 @@ class SegmentFunctionTest {
         harness.processWatermark(T0 + MIN);
         assertThat(changes()).extracting(SegmentChange::segmentId, SegmentChange::type)
                 .containsExactly(tuple("vip", ChangeType.ENTER), tuple("vip", ChangeType.EXIT));
+    }
+
+    @Test
+    void definitionsFromTheTopicSurviveARestore() throws Exception {
+        harness.processBroadcastElement(new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 100.0", null, false), 0);
+        var snapshot = harness.snapshot(1L, 1L);
+        harness.close();
+
+        SegmentFunction fn = new SegmentFunction(FeatureConfig.defaults(),
+                EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(), SegmentRules.defaults(),
+                Scorer.NONE, Duration.ofDays(90));
+        harness = new KeyedBroadcastOperatorTestHarness<>(
+                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(fn,
+                        List.of(SegmentFunction.DEFINITIONS)), SegmentationInput::key, Types.STRING, 1, 1, 0);
+        harness.setup();
+        harness.initializeState(snapshot);
+        harness.open();
+        harness.processBroadcastWatermark(Long.MAX_VALUE);
+        send(track("u1", "order_completed", T0, Map.of("revenue", 150.0)));
+        harness.processWatermark(T0);
+        assertThat(changes()).extracting(SegmentChange::segmentId).containsExactly("vip");
     }
 
     @Test
