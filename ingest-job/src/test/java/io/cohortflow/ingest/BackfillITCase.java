@@ -14,7 +14,6 @@ import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.SharedKafka;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -80,12 +79,7 @@ class BackfillITCase {
         assertThat(sent).isEqualTo(6 + simulated.size());
 
         Path history = dir.resolve("history");
-        IngestOptions options = IngestOptions.parse(IngestITCase.args(broker, topics, history));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
-        env.setParallelism(MiniClusters.PARALLELISM);
-        IngestJob.configure(env, options);
-        IngestJob.fromOptions(options, true).build(env);
-        env.execute("ingest of a backfill (bounded)");
+        IngestITCase.runBounded(broker, topics, history);
 
         String bs = broker.bootstrapServers();
         List<UnifiedEvent> unified = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED), new UnifiedEventCodec());

@@ -97,12 +97,7 @@ class IngestITCase {
         }
         long duplicatesSent = deliveries.stream().filter(d -> d.kind().equals("duplicate")).count() + 1;
 
-        IngestOptions options = IngestOptions.parse(args(broker, topics, history));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
-        env.setParallelism(MiniClusters.PARALLELISM);
-        IngestJob.configure(env, options);
-        IngestJob.fromOptions(options, true).build(env);
-        env.execute("ingest (bounded)");
+        runBounded(broker, topics, history);
 
         String bs = broker.bootstrapServers();
         List<UnifiedEvent> unified = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED), new UnifiedEventCodec());
@@ -196,6 +191,16 @@ class IngestITCase {
 
     private static Delivery call(long receivedAt, String key, String json) {
         return new Delivery(key, "web", json.getBytes(StandardCharsets.UTF_8), receivedAt + 1_000, "event");
+    }
+
+    /** The ingest job over what is on the raw topic now, to completion, writing the history under {@code history}. */
+    static void runBounded(LocalKafkaBroker broker, TopicsConfig topics, Path history) throws Exception {
+        IngestOptions options = IngestOptions.parse(args(broker, topics, history));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
+        env.setParallelism(MiniClusters.PARALLELISM);
+        IngestJob.configure(env, options);
+        IngestJob.fromOptions(options, true).build(env);
+        env.execute("ingest (bounded)");
     }
 
     static String[] args(LocalKafkaBroker broker, TopicsConfig topics, Path history) {

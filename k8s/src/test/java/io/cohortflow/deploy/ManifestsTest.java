@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.cohortflow.core.config.TopicSpec;
 import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.testkit.Repository;
 import org.apache.flink.configuration.ConfigOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ManifestsTest {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Path ROOT = repositoryRoot();
+    private static final Path ROOT = Repository.root();
     private static final Path K8S = ROOT.resolve("k8s");
     private static List<JsonNode> base;
     private static Map<String, Path> imageJars;
@@ -239,14 +240,5 @@ class ManifestsTest {
             }
         }
         return keys;
-    }
-
-    private static Path repositoryRoot() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("conf/topics.yaml")) && Files.isDirectory(p.resolve("k8s"))) {
-                return p;
-            }
-        }
-        throw new IllegalStateException("repository root not found");
     }
 }

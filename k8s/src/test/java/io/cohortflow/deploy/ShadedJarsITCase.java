@@ -10,6 +10,7 @@ import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.MiniClusters;
+import io.cohortflow.testkit.Repository;
 import io.cohortflow.testkit.SharedKafka;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.client.program.ClusterClient;
@@ -43,7 +44,7 @@ class ShadedJarsITCase {
     @RegisterExtension
     static final MiniClusterExtension FLINK = MiniClusters.extension();
 
-    private static final Path ROOT = Path.of("").toAbsolutePath().getParent();
+    private static final Path ROOT = Repository.root();
 
     @Test
     void bothJobJarsRunOnAClusterThatOnlyHasFlink(LocalKafkaBroker broker, @InjectClusterClient ClusterClient<?> client)

@@ -16,6 +16,7 @@ import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestOptions;
@@ -53,8 +54,6 @@ public final class LocalRun {
     private static final PrintStream OUT = System.out;
     private static final String INGEST_GROUP = "cohortflow-ingest";
     private static final String SEGMENTATION_GROUP = "cohortflow-segmentation";
-    /** Writers per sink in the local run (parallelism.default of conf/flink/local). */
-    private static final int PARALLELISM = 2;
 
     private final LocalRunOptions options;
     private final Path runDir;
@@ -226,7 +225,9 @@ public final class LocalRun {
                 }
                 Map<Integer, Long> rawLag = PipelineLag.lag(admin, INGEST_GROUP, topics.name(TopicsConfig.RAW));
                 Map<Integer, Long> unifiedLag = PipelineLag.lag(admin, SEGMENTATION_GROUP, topics.name(TopicsConfig.UNIFIED));
-                boolean caughtUp = PipelineLag.caughtUp(rawLag, 0) && PipelineLag.caughtUp(unifiedLag, 2L * PARALLELISM)
+                // Each of ingest's writers can leave a commit marker at the end of a partition.
+                long writers = flinkConf.get(CoreOptions.DEFAULT_PARALLELISM);
+                boolean caughtUp = PipelineLag.caughtUp(rawLag, 0) && PipelineLag.caughtUp(unifiedLag, 2 * writers)
                         && unifiedLag.equals(previousUnifiedLag);
                 previousUnifiedLag = unifiedLag;
                 lastSeen = "lag of events.raw " + rawLag + ", of events.unified " + unifiedLag + ", last change "

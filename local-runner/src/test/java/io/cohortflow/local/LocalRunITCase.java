@@ -1,9 +1,9 @@
 package io.cohortflow.local;
 
+import io.cohortflow.testkit.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -17,7 +17,7 @@ class LocalRunITCase {
         // A paced simulator, as in the README's run: partitions move together like live traffic. (At --rate 0 the
         // jobs replay a backlog, where one Kafka fetch can run a partition hours ahead: see the README on time.)
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "2", "--users", "150", "--rate", "400",
-                "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", confDir().toString()});
+                "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString()});
 
         LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
 
@@ -40,15 +40,5 @@ class LocalRunITCase {
         assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--dayz", "2"})).hasMessageContaining("--dayz");
         assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--days", "0"})).hasMessageContaining("at least 1");
         assertThat(LocalRunOptions.parse(new String[] {"--endless"}).simulatedDays()).isGreaterThan(365);
-    }
-
-    private static Path confDir() {
-        Path here = Path.of("").toAbsolutePath();
-        for (Path p = here; p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("conf/topics.yaml"))) {
-                return p.resolve("conf");
-            }
-        }
-        throw new IllegalStateException("no conf/ above " + here);
     }
 }

@@ -5,6 +5,7 @@ import io.cohortflow.core.segment.SegmentDefinition;
 import io.cohortflow.core.segment.SegmentDefinitionCodec;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.testkit.KafkaTestSupport;
+import io.cohortflow.testkit.Repository;
 import io.cohortflow.testkit.SharedKafka;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -24,7 +25,7 @@ class SegmentsCliTest {
     void validatesTheShippedFileAndRefusesABadOneWithTheReason(@TempDir Path dir) throws Exception {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        Path shipped = conf().resolve("segments.yaml");
+        Path shipped = Repository.conf().resolve("segments.yaml");
         assertThat(SegmentsCli.run(new String[] {"validate", shipped.toString()}, new PrintStream(out), new PrintStream(err)))
                 .isZero();
         assertThat(out.toString()).contains("ok       high_intent_footwear");
@@ -52,14 +53,5 @@ class SegmentsCliTest {
         assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topic, new SegmentDefinitionCodec()))
                 .extracting(SegmentDefinition::id, SegmentDefinition::deleted)
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("vip", false), org.assertj.core.groups.Tuple.tuple("vip", true));
-    }
-
-    private static Path conf() {
-        for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("conf/segments.yaml"))) {
-                return p.resolve("conf");
-            }
-        }
-        throw new IllegalStateException("no conf/");
     }
 }
