@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.IntFunction;
 
 /**
  * Versioned model bundles on a filesystem: {@code <root>/<name>/versions/<n>/manifest.json} plus artifacts, a
@@ -70,20 +71,27 @@ public final class ModelRegistry {
 
     /** Stores a new version (the next number) with its artifacts; it is not promoted. */
     public ModelManifest publish(ModelManifest draft, Map<String, byte[]> artifacts) {
-        Map<String, String> hashes = new LinkedHashMap<>();
-        artifacts.forEach((file, bytes) -> {
-            if (file.contains("/") || file.equals(MANIFEST)) {
-                throw new IllegalArgumentException("bad artifact name " + file);
-            }
-            hashes.put(file, ModelManifest.sha256(bytes));
-        });
+        return publish(draft, version -> artifacts);
+    }
+
+    /**
+     * Stores a new version whose artifacts may name their own version (a report does): {@code artifactsFor} is
+     * called with the number the version will get.
+     */
+    public ModelManifest publish(ModelManifest draft, IntFunction<Map<String, byte[]>> artifactsFor) {
         try {
             Path staging = new Path(modelDir(draft.name()), ".staging/" + UUID.randomUUID());
-            for (var artifact : artifacts.entrySet()) {
-                write(new Path(staging, artifact.getKey()), artifact.getValue());
-            }
             for (int attempt = 0; attempt < 10; attempt++) {
                 int version = versions(draft.name()).stream().mapToInt(Integer::intValue).max().orElse(0) + 1;
+                Map<String, String> hashes = new LinkedHashMap<>();
+                for (var artifact : artifactsFor.apply(version).entrySet()) {
+                    String file = artifact.getKey();
+                    if (file.contains("/") || file.equals(MANIFEST)) {
+                        throw new IllegalArgumentException("bad artifact name " + file);
+                    }
+                    hashes.put(file, ModelManifest.sha256(artifact.getValue()));
+                    write(new Path(staging, file), artifact.getValue());
+                }
                 ModelManifest manifest = draft.withVersion(version, clock.instant().toString(), hashes);
                 write(new Path(staging, MANIFEST), JSON.writeValueAsBytes(manifest));
                 fs.mkdirs(versionsDir(draft.name()));
@@ -99,6 +107,11 @@ public final class ModelRegistry {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot publish " + draft.name(), e);
         }
+    }
+
+    /** Where an artifact of a version is stored, e.g. to point at its report. */
+    public String artifactLocation(String name, int version, String file) {
+        return new Path(versionDir(name, version), file).toString();
     }
 
     public List<Integer> versions(String name) {

@@ -2,17 +2,9 @@ package io.cohortflow.registry;
 
 import io.cohortflow.core.config.CommandLine;
 import io.cohortflow.core.model.ModelManifest;
-import io.cohortflow.core.model.ModelPublished;
-import io.cohortflow.core.model.ModelPublishedCodec;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.io.PrintStream;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -26,7 +18,7 @@ import java.util.TreeSet;
  * <pre>
  * registry list NAME                     --registry URI
  * registry show NAME [VERSION]           --registry URI          (default: the current version)
- * registry promote NAME VERSION          --registry URI [--metric auc --floor 0.75 --max-regression 0.02] [--force]
+ * registry promote NAME VERSION|latest   --registry URI [--metric churn_auc --floor 0.75 --max-regression 0.02] [--force]
  *                                        [--bootstrap-servers HOST:PORT --topic models.published]
  * registry rollback NAME                 --registry URI [--bootstrap-servers ... --topic ...]
  * registry diff NAME VERSION_A VERSION_B --registry URI
@@ -84,7 +76,12 @@ public final class RegistryCli {
                             ? new Gate(options.get("metric"), Double.parseDouble(options.getOrDefault("floor", "0")),
                                     Double.parseDouble(options.getOrDefault("max-regression", "0")))
                             : Gate.NONE;
-                    ModelRegistry.Promotion promotion = registry.promote(name, Integer.parseInt(positional.get(2)), gate,
+                    String which = positional.size() > 2 ? positional.get(2) : "latest";
+                    int version = "latest".equals(which)
+                            ? registry.versions(name).stream().mapToInt(Integer::intValue).max()
+                                    .orElseThrow(() -> new IllegalStateException(name + " has no versions"))
+                            : Integer.parseInt(which);
+                    ModelRegistry.Promotion promotion = registry.promote(name, version, gate,
                             Boolean.parseBoolean(options.getOrDefault("force", "false")),
                             options.getOrDefault("reason", "promoted from the command line"));
                     return announce(promotion, registry, options, out, err);
@@ -105,6 +102,7 @@ public final class RegistryCli {
                     out.printf("%-28s %14s %14s%n", "feature schema", a.featureSchemaHash().substring(0, 12),
                             b.featureSchemaHash().substring(0, 12));
                     out.printf("%-28s %14d %14d%n", "rows", a.rows(), b.rows());
+                    diffPersonas(registry, a, b, out);
                     return OK;
                 }
                 default -> {
@@ -118,6 +116,27 @@ public final class RegistryCli {
         }
     }
 
+    /** The persona clusters of both versions: names, sizes and centroids (in the features' units). */
+    private static void diffPersonas(ModelRegistry registry, ModelManifest a, ModelManifest b, PrintStream out)
+            throws java.io.IOException {
+        for (ModelManifest m : List.of(a, b)) {
+            if (!m.artifacts().containsKey(ModelBundle.PERSONA_NAMES)) {
+                continue;
+            }
+            List<ModelBundle.Persona> personas = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                    registry.artifact(m.name(), m.version(), ModelBundle.PERSONA_NAMES),
+                    new com.fasterxml.jackson.core.type.TypeReference<List<ModelBundle.Persona>>() { });
+            out.printf("%npersona centroids of v%d:%n%-36s %8s", m.version(), "persona", "users");
+            m.featureSchema().forEach(f -> out.printf(" %12.12s", f));
+            out.println();
+            for (ModelBundle.Persona p : personas) {
+                out.printf("%-36s %8d", p.name(), p.size());
+                m.featureSchema().forEach(f -> out.printf(" %12.3f", p.centroid().getOrDefault(f, Double.NaN)));
+                out.println();
+            }
+        }
+    }
+
     private static int announce(ModelRegistry.Promotion promotion, ModelRegistry registry, Map<String, String> options,
                                 PrintStream out, PrintStream err) {
         ModelManifest m = promotion.candidate();
@@ -128,15 +147,8 @@ public final class RegistryCli {
         out.printf("%s v%d is current (%s)%n", m.name(), m.version(), promotion.reason());
         String bootstrap = options.get("bootstrap-servers");
         if (bootstrap != null) {
-            String topic = options.getOrDefault("topic", "models.published");
-            ModelPublished event = new ModelPublished(m.name(), m.version(), registry.root().toString(),
-                    m.featureSchemaHash(), Instant.now().toString(), promotion.reason());
-            try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-                    ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
-                producer.send(new ProducerRecord<>(topic, m.name().getBytes(StandardCharsets.UTF_8),
-                        new ModelPublishedCodec().encode(event)));
-                producer.flush();
-            }
+            String topic = options.getOrDefault("topic", Announcer.DEFAULT_TOPIC);
+            Announcer.announce(bootstrap, topic, registry, m, promotion.reason());
             out.printf("announced on %s%n", topic);
         }
         return OK;

@@ -55,9 +55,9 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
         long horizon = labels.horizon().toMillis();
         String user = ctx.getCurrentKey();
         labels.example(user, events, cutoff - horizon, config, eventNames).ifPresent(e ->
-                out.collect(new TrainingRow(user, false, e.featureTime(), e.vector(), e.churned())));
+                out.collect(new TrainingRow(user, false, e.featureTime(), e.vector(), e.churned(), e.boughtBundle())));
         labels.example(user, events, cutoff, config, eventNames).ifPresent(e ->
-                out.collect(new TrainingRow(user, true, e.featureTime(), e.vector(), e.churned())));
+                out.collect(new TrainingRow(user, true, e.featureTime(), e.vector(), e.churned(), e.boughtBundle())));
         history.clear();
     }
 }

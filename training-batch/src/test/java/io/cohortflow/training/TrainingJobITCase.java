@@ -6,6 +6,9 @@ import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.model.ModelManifest;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.scoring.Scores;
+import io.cohortflow.registry.ModelBundle;
 import io.cohortflow.registry.ModelRegistry;
 import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.Simulator;
@@ -20,9 +23,6 @@ import org.apache.parquet.io.LocalOutputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.tribuo.Model;
-import org.tribuo.classification.Label;
-import org.tribuo.protos.core.ModelProto;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -58,23 +58,50 @@ class TrainingJobITCase {
         TrainingJob.Result result = TrainingJob.run(env, Map.of("history", history.toUri().toString(),
                 "registry", dir.resolve("registry").toUri().toString(),
                 "cutoff", Instant.ofEpochMilli(START.toEpochMilli() + 56 * DAY).toString(), "horizon", "14d",
-                "promote", "true", "floor", "0.85"), new PrintStream(progress));
+                "promote", "true", "floor", "0.85", "report", dir.resolve("report.html").toString()),
+                new PrintStream(progress));
         System.out.print(progress);
 
-        assertThat(progress.toString()).contains("[1/4]", "[2/4]", "[3/4]", "[4/4]");
+        assertThat(progress.toString()).contains("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "promoted");
         assertThat(result.churn().auc()).isGreaterThanOrEqualTo(0.85);
         assertThat(result.promotion().promoted()).isTrue();
         ModelRegistry registry = new ModelRegistry(dir.resolve("registry").toUri());
         ModelManifest current = registry.current(TrainingJob.MODEL).orElseThrow();
         assertThat(current.version()).isEqualTo(1);
-        assertThat(current.artifacts()).containsKeys("churn.tribuo", "personas.tribuo");
-        assertThat(current.metrics()).containsKey("auc");
-        @SuppressWarnings("unchecked")
-        Model<Label> churn = (Model<Label>) Model.deserialize(ModelProto.parseFrom(
-                registry.artifact(TrainingJob.MODEL, 1, "churn.tribuo")));
-        assertThat(ChurnTrainer.churnProbability(churn, new double[] {45, 0, 0, 0, 2, 0}))
-                .as("long gone, tickets: likely churn")
-                .isGreaterThan(ChurnTrainer.churnProbability(churn, new double[] {0, 12, 200, 0.8, 0, 20}));
+        assertThat(current.artifacts()).containsOnlyKeys(ModelBundle.CHURN, ModelBundle.BUNDLE_PROPENSITY,
+                ModelBundle.PERSONAS, ModelBundle.PERSONA_NAMES, ModelBundle.REPORT);
+        assertThat(current.metrics()).containsKeys("churn_auc", "churn_brier", "bundle_auc", "persona_silhouette");
+
+        ModelBundle bundle = ModelBundle.load(registry, TrainingJob.MODEL, 1,
+                ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES));
+        Scores gone = bundle.score(new double[] {45, 0, 0, 0, 2, 0});
+        Scores loyal = bundle.score(new double[] {0, 12, 200, 0.8, 0, 20});
+        assertThat(gone.scores().get("churn")).as("long gone, tickets: likely churn")
+                .isGreaterThan(loyal.scores().get("churn"));
+        assertThat(gone.model()).isEqualTo("bundle@v1");
+        assertThat(result.personas().profiles()).extracting(ModelBundle.Persona::name).contains(gone.persona());
+
+        String report = Files.readString(dir.resolve("report.html"));
+        assertThat(report).isEqualTo(new String(registry.artifact(TrainingJob.MODEL, 1, ModelBundle.REPORT),
+                java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(report).contains("bundle v1", "ROC curve", "Calibration", "Feature weights", "Cluster sizes",
+                "Cluster profiles", "<svg").doesNotContain("<script");
+        for (ModelBundle.Persona p : result.personas().profiles()) {
+            assertThat(report).contains(p.name().replace("&", "&amp;"));
+        }
+        // How model-registry's saved-bundle fixture (a bundle of an earlier build that must keep loading) was made.
+        String fixture = System.getProperty("cohortflow.save-bundle-fixture");
+        if (fixture != null) {
+            Path from = dir.resolve("registry");
+            try (var files = Files.walk(from)) {
+                for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().endsWith(".crc"))
+                        .toList()) {
+                    Path to = Path.of(fixture).resolve(from.relativize(f).toString());
+                    Files.createDirectories(to.getParent());
+                    Files.copy(f, to);
+                }
+            }
+        }
     }
 
     /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet. */

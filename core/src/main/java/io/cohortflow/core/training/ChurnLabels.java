@@ -14,19 +14,29 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Point-in-time churn examples. For a cutoff T and a horizon H, a user's features are computed as of T − H from the
- * events up to T − H only, and the label is "churned" when they did nothing qualifying in (T − H, T]. Nothing that
- * happened after T − H reaches the features, so a model trained on them can be used as of any time, as the stream
- * does. Only users active in the 30 days before T − H are examples: churn is defined for people who were there.
+ * Point-in-time examples for the models. For a cutoff T and a horizon H, a user's features are computed as of T − H
+ * from the events up to T − H only, and the labels come from (T − H, T]:
+ * <ul>
+ *   <li>churned: they did nothing qualifying in (T − H, T];</li>
+ *   <li>bought a bundle: an order of two or more items ({@code items} property) in (T − H, T − H + B], the seed's
+ *       "purchase a bundle within 72 hours" (B = {@code bundleWindow}, at most H).</li>
+ * </ul>
+ * Nothing that happened after T − H reaches the features, so a model trained on them can be used as of any time, as
+ * the stream does. Only users active in the 30 days before T − H are examples: churn is defined for people who were
+ * there.
  *
- * @param horizon     H: how long without qualifying activity makes a churner
- * @param qualifying  the canonical events that count as activity for the label
+ * @param horizon      H: how long without qualifying activity makes a churner
+ * @param qualifying   the canonical events that count as activity for the label
+ * @param bundleWindow B: how soon after the feature time a multi-item order counts as a bundle purchase
  */
-public record ChurnLabels(Duration horizon, Set<String> qualifying) implements Serializable {
+public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bundleWindow) implements Serializable {
     private static final long ACTIVE_WINDOW = Duration.ofDays(30).toMillis();
+    public static final Duration DEFAULT_BUNDLE_WINDOW = Duration.ofHours(72);
+    private static final String ORDER = "order_completed";
 
-    /** One user's example: features as of the feature time, and the label. */
-    public record Example(String userId, long featureTime, FeatureSnapshot features, boolean churned) {
+    /** One user's example: features as of the feature time, and the labels. */
+    public record Example(String userId, long featureTime, FeatureSnapshot features, boolean churned,
+                          boolean boughtBundle) {
         public double[] vector() {
             return features.modelVector();
         }
@@ -36,7 +46,15 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying) implements S
         if (horizon.isNegative() || horizon.isZero()) {
             throw new IllegalArgumentException("the churn horizon must be positive");
         }
+        if (bundleWindow.isNegative() || bundleWindow.isZero() || bundleWindow.compareTo(horizon) > 0) {
+            throw new IllegalArgumentException("the bundle window must be positive and within the horizon "
+                    + horizon + ": labels may only look at (T - H, T]");
+        }
         qualifying = Set.copyOf(qualifying);
+    }
+
+    public ChurnLabels(Duration horizon, Set<String> qualifying) {
+        this(horizon, qualifying, DEFAULT_BUNDLE_WINDOW.compareTo(horizon) > 0 ? horizon : DEFAULT_BUNDLE_WINDOW);
     }
 
     /**
@@ -49,6 +67,8 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying) implements S
         UserFeatures features = new UserFeatures(config);
         boolean activeBefore = false;
         boolean activeAfter = false;
+        boolean bundle = false;
+        long bundleUntil = featureTime + bundleWindow.toMillis();
         List<UnifiedEvent> ordered = events.stream().sorted(Comparator.comparingLong(UnifiedEvent::timestamp)).toList();
         for (UnifiedEvent event : ordered) {
             long t = event.timestamp();
@@ -58,12 +78,14 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying) implements S
                 activeBefore |= counts && t > featureTime - ACTIVE_WINDOW;
             } else if (t <= cutoff) {
                 activeAfter |= counts;
+                bundle |= t <= bundleUntil && ORDER.equals(event.event()) && event.numberProperty("items", 1) >= 2;
             }
         }
         if (!activeBefore) {
             return Optional.empty();
         }
         features.prune(featureTime);
-        return Optional.of(new Example(userId, featureTime, features.snapshot(featureTime, eventNames), !activeAfter));
+        return Optional.of(new Example(userId, featureTime, features.snapshot(featureTime, eventNames), !activeAfter,
+                bundle));
     }
 }

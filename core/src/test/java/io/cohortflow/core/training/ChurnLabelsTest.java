@@ -61,6 +61,26 @@ class ChurnLabelsTest {
         assertThat(after.featureTime()).isEqualTo(CUTOFF - 14 * DAY);
     }
 
+    @Test
+    void aBundleIsAMultiItemOrderWithinTheBundleWindowAfterTheFeatureTime() {
+        long featureTime = CUTOFF - 14 * DAY;
+        List<UnifiedEvent> seen = List.of(event("page_view", featureTime - 2 * DAY));
+        List<UnifiedEvent> bundle = new ArrayList<>(seen);
+        bundle.add(event("order_completed", featureTime + 2 * DAY, Map.of("items", 3)));
+        List<UnifiedEvent> single = new ArrayList<>(seen);
+        single.add(event("order_completed", featureTime + DAY, Map.of("items", 1)));
+        List<UnifiedEvent> tooLate = new ArrayList<>(seen);
+        tooLate.add(event("order_completed", featureTime + 4 * DAY, Map.of("items", 2)));
+        List<UnifiedEvent> before = List.of(event("order_completed", featureTime - DAY, Map.of("items", 4)));
+
+        assertThat(LABELS.example("u1", bundle, CUTOFF, config, NAMES).orElseThrow().boughtBundle()).isTrue();
+        assertThat(LABELS.example("u1", single, CUTOFF, config, NAMES).orElseThrow().boughtBundle()).isFalse();
+        assertThat(LABELS.example("u1", tooLate, CUTOFF, config, NAMES).orElseThrow().boughtBundle())
+                .as("72 hours by default").isFalse();
+        assertThat(LABELS.example("u1", before, CUTOFF, config, NAMES).orElseThrow().boughtBundle())
+                .as("an order before the feature time is a feature, not the label").isFalse();
+    }
+
     private UnifiedEvent event(String name, long t) {
         return event(name, t, Map.of());
     }

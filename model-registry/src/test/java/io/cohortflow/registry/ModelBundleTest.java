@@ -1,0 +1,131 @@
+package io.cohortflow.registry;
+
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.model.ModelManifest;
+import io.cohortflow.core.scoring.Scores;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Loading a scoring bundle, and refusing bad ones. The fixture under src/test/resources/saved-registry-0.1.0 is a
+ * registry written by the 0.1.0 training job (TrainingJobITCase with -Dcohortflow.save-bundle-fixture=DIR) and kept
+ * as it was: later builds must still load it.
+ */
+class ModelBundleTest {
+    private static final String SCHEMA = ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES);
+
+    @Test
+    void aBundleSavedByAnEarlierBuildStillLoadsAndScores() throws Exception {
+        ModelRegistry registry = new ModelRegistry(fixture().toUri());
+        ModelManifest current = registry.current("bundle").orElseThrow();
+        ModelBundle bundle = ModelBundle.load(registry, "bundle", current.version(), SCHEMA);
+
+        Scores gone = bundle.score(new double[] {45, 0, 0, 0, 2, 0});
+        Scores loyal = bundle.score(new double[] {0, 12, 200, 0.8, 0, 20});
+        assertThat(gone.model()).isEqualTo("bundle@v1");
+        assertThat(gone.scores()).containsOnlyKeys("churn", "bundle_propensity");
+        assertThat(gone.scores().get("churn")).isBetween(0.0, 1.0).isGreaterThan(loyal.scores().get("churn"));
+        // Each persona's own centroid (from personas.json) is scored as that persona.
+        List<ModelBundle.Persona> personas = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
+                registry.artifact("bundle", 1, ModelBundle.PERSONA_NAMES),
+                new com.fasterxml.jackson.core.type.TypeReference<List<ModelBundle.Persona>>() { });
+        assertThat(personas).extracting(ModelBundle.Persona::name).contains("High-Value Bundle Purchaser");
+        for (ModelBundle.Persona p : personas) {
+            double[] centroid = FeatureSnapshot.MODEL_FEATURES.stream().mapToDouble(p.centroid()::get).toArray();
+            assertThat(bundle.score(centroid).persona()).isEqualTo(p.name());
+        }
+        ModelBundle.Persona buyers = personas.stream().filter(p -> p.name().equals("High-Value Bundle Purchaser"))
+                .findFirst().orElseThrow();
+        Scores buyer = bundle.score(FeatureSnapshot.MODEL_FEATURES.stream().mapToDouble(buyers.centroid()::get).toArray());
+        assertThat(buyer.scores().get("bundle_propensity")).isGreaterThan(gone.scores().get("bundle_propensity"));
+    }
+
+    @Test
+    void aBundleForOtherFeaturesIsRefused() throws Exception {
+        ModelRegistry registry = new ModelRegistry(fixture().toUri());
+        String other = ModelManifest.schemaHash(List.of("recency", "frequency_30d"));
+        assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", 1, other))
+                .isInstanceOf(ModelBundle.Refused.class)
+                .hasMessageContaining("trained on features").hasMessageContaining(other.substring(0, 12));
+    }
+
+    @Test
+    void corruptOrSwappedArtifactsAreRefused(@TempDir Path dir) throws Exception {
+        Path copy = copyFixture(dir.resolve("corrupt"));
+        Path churn = copy.resolve("bundle/versions/1/churn.tribuo");
+        byte[] bytes = Files.readAllBytes(churn);
+        bytes[bytes.length / 2] ^= 0x5a;
+        Files.write(churn, bytes);
+        ModelRegistry corrupt = new ModelRegistry(copy.toUri());
+        assertThatThrownBy(() -> ModelBundle.load(corrupt, "bundle", 1, SCHEMA))
+                .isInstanceOf(ModelBundle.Refused.class).hasMessageContaining("SHA-256");
+
+        // Bytes that match the manifest but are the wrong kind of model (the clusters where the churn model belongs):
+        // republished with honest hashes, so only the content check can catch it.
+        ModelRegistry registry = new ModelRegistry(copyFixture(dir.resolve("swapped")).toUri());
+        ModelManifest manifest = registry.manifest("bundle", 1);
+        Map<String, byte[]> artifacts = new LinkedHashMap<>();
+        for (String file : manifest.artifacts().keySet()) {
+            artifacts.put(file, registry.artifact("bundle", 1, file));
+        }
+        artifacts.put(ModelBundle.CHURN, artifacts.get(ModelBundle.PERSONAS));
+        ModelManifest swapped = registry.publish(manifest, artifacts);
+        assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", swapped.version(), SCHEMA))
+                .isInstanceOf(ModelBundle.Refused.class).hasMessageContaining("not a classifier");
+
+        artifacts.put(ModelBundle.CHURN, "not a model".getBytes());
+        ModelManifest garbage = registry.publish(manifest, artifacts);
+        assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", garbage.version(), SCHEMA))
+                .isInstanceOf(ModelBundle.Refused.class).hasMessageContaining("not a Tribuo model");
+        assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", 99, SCHEMA))
+                .isInstanceOf(ModelBundle.Refused.class).hasMessageContaining("bundle v99");
+    }
+
+    @Test
+    void theCliDiffsCentroidsAndPromotesTheLatestVersion(@TempDir Path dir) throws Exception {
+        Path copy = copyFixture(dir.resolve("registry"));
+        ModelRegistry registry = new ModelRegistry(copy.toUri());
+        ModelManifest manifest = registry.manifest("bundle", 1);
+        Map<String, byte[]> artifacts = new LinkedHashMap<>();
+        for (String file : manifest.artifacts().keySet()) {
+            artifacts.put(file, registry.artifact("bundle", 1, file));
+        }
+        registry.publish(manifest, artifacts);
+        var out = new java.io.ByteArrayOutputStream();
+        var print = new java.io.PrintStream(out, true);
+        assertThat(RegistryCli.run(new String[] {"diff", "bundle", "1", "2", "--registry", copy.toUri().toString()},
+                print, print)).isEqualTo(RegistryCli.OK);
+        assertThat(out.toString()).contains("churn_auc", "persona centroids of v1", "persona centroids of v2",
+                "High-Value Bundle Purchaser", "monetary_val");
+        assertThat(RegistryCli.run(new String[] {"promote", "bundle", "latest", "--registry", copy.toUri().toString(),
+                "--metric", "churn_auc", "--floor", "0.8"}, print, print)).isEqualTo(RegistryCli.OK);
+        assertThat(registry.current("bundle").orElseThrow().version()).isEqualTo(2);
+    }
+
+    static Path fixture() throws URISyntaxException {
+        return Path.of(ModelBundleTest.class.getResource("/saved-registry-0.1.0").toURI());
+    }
+
+    static Path copyFixture(Path target) throws IOException, URISyntaxException {
+        Path from = fixture();
+        try (var files = Files.walk(from)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path to = target.resolve(from.relativize(f).toString());
+                Files.createDirectories(to.getParent());
+                Files.copy(f, to);
+            }
+        }
+        return target;
+    }
+}

@@ -1,0 +1,231 @@
+package io.cohortflow.training;
+
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.model.ModelManifest;
+import io.cohortflow.registry.ModelBundle;
+import org.tribuo.Model;
+import org.tribuo.classification.Label;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The training report: one self-contained HTML page (inline SVG, no scripts, no external files) stored next to the
+ * models in the registry version. It shows the churn and bundle-propensity models (ROC curves, calibration, feature
+ * weights, the comparison of model kinds), the persona clusters (sizes, profiles, silhouette by k) and, when the
+ * ground truth of a simulation is given, the agreement of clusters with the true personas.
+ */
+public final class TrainingReport {
+    private static final String[] FEATURES = FeatureSnapshot.MODEL_FEATURES.toArray(String[]::new);
+
+    /** One outcome model and the alternatives it was chosen over. */
+    public record Outcome(String title, List<OutcomeTrainer.Trained> candidates) {
+        OutcomeTrainer.Trained chosen() {
+            return candidates.get(0);
+        }
+    }
+
+    private TrainingReport() {
+    }
+
+    public static String html(ModelManifest manifest, List<Outcome> outcomes, PersonaTrainer.Clustering personas,
+                              Double ari, Map<String, String> run) {
+        StringBuilder h = new StringBuilder();
+        h.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>").append(esc(manifest.name()))
+                .append(" v").append(manifest.version()).append(" training report</title><style>")
+                .append("body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}")
+                .append("table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}")
+                .append("th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}svg{margin:.5em 1em .5em 0}")
+                .append(".row{display:flex;flex-wrap:wrap;align-items:flex-start}</style></head><body>");
+        h.append("<h1>").append(esc(manifest.name())).append(" v").append(manifest.version()).append("</h1>");
+        h.append("<p>Trained ").append(esc(manifest.createdAt())).append(" on history up to ")
+                .append(esc(manifest.trainingTo())).append(": ").append(manifest.rows()).append(" rows, ")
+                .append(manifest.users()).append(" users. Feature schema ")
+                .append(esc(String.join(", ", manifest.featureSchema()))).append(" (hash ")
+                .append(manifest.featureSchemaHash(), 0, 12).append(").</p><table>");
+        run.forEach((k, v) -> h.append("<tr><td>").append(esc(k)).append("</td><td>").append(esc(v)).append("</td></tr>"));
+        h.append("</table>");
+
+        for (Outcome outcome : outcomes) {
+            OutcomeTrainer.Trained chosen = outcome.chosen();
+            OutcomeTrainer.Metrics m = chosen.metrics();
+            h.append("<h2>").append(esc(outcome.title())).append("</h2><p>Chosen: <b>").append(chosen.kind().description)
+                    .append("</b>. Time-based holdout: ").append(m.examples()).append(" users, ").append(m.positives())
+                    .append(" positive.</p><table><tr><th>model</th><th>ROC AUC</th><th>precision @").append(fmt(m.threshold()))
+                    .append("</th><th>recall @").append(fmt(m.threshold())).append("</th><th>Brier</th></tr>");
+            for (OutcomeTrainer.Trained t : outcome.candidates()) {
+                OutcomeTrainer.Metrics tm = t.metrics();
+                h.append("<tr><td>").append(t.kind().description).append(t == chosen ? " (chosen)" : "").append("</td><td>")
+                        .append(fmt(tm.auc())).append("</td><td>").append(fmt(tm.precision())).append("</td><td>")
+                        .append(fmt(tm.recall())).append("</td><td>").append(fmt(tm.brier())).append("</td></tr>");
+            }
+            h.append("</table><div class=\"row\">");
+            h.append(roc(outcome.candidates()));
+            h.append(calibration(m.calibration()));
+            h.append(weights(chosen.model()));
+            h.append("</div>");
+        }
+
+        h.append("<h2>Personas</h2><p>K-Means, k = ").append(personas.k()).append(", silhouette ")
+                .append(fmt(personas.silhouette()));
+        if (personas.silhouettesByK().size() > 1) {
+            h.append(" (chosen over k = ");
+            personas.silhouettesByK().forEach((k, s) -> h.append(k).append(": ").append(fmt(s)).append("; "));
+            h.setLength(h.length() - 2);
+            h.append(")");
+        }
+        h.append(ari == null ? "." : ". Adjusted Rand index against the simulator's true personas: <b>" + fmt(ari) + "</b>.");
+        h.append("</p><div class=\"row\">").append(sizes(personas.profiles())).append(profiles(personas.profiles()))
+                .append("</div><table><tr><th>persona</th><th>users</th>");
+        for (String f : FEATURES) {
+            h.append("<th>").append(f).append("</th>");
+        }
+        h.append("</tr>");
+        for (ModelBundle.Persona p : personas.profiles()) {
+            h.append("<tr><td>").append(esc(p.name())).append("</td><td>").append(p.size()).append("</td>");
+            for (String f : FEATURES) {
+                h.append("<td>").append(fmt(p.centroid().get(f))).append("</td>");
+            }
+            h.append("</tr>");
+        }
+        h.append("</table><p>Centroids in the features' units; the bars show them in standard deviations from the "
+                + "mean, which is what the names (conf/personas.yaml) are chosen from.</p></body></html>");
+        return h.toString();
+    }
+
+    private static String roc(List<OutcomeTrainer.Trained> candidates) {
+        String[] colours = {"#1f77b4", "#ff7f0e", "#2ca02c"};
+        StringBuilder s = chart("ROC curve (holdout)", "false positive rate", "true positive rate");
+        s.append("<line x1=\"40\" y1=\"240\" x2=\"240\" y2=\"40\" stroke=\"#bbb\" stroke-dasharray=\"4\"/>");
+        for (int c = 0; c < candidates.size(); c++) {
+            double[][] roc = candidates.get(c).metrics().roc();
+            s.append("<polyline fill=\"none\" stroke=\"").append(colours[c % colours.length]).append("\" points=\"");
+            int step = Math.max(1, roc[0].length / 400);
+            for (int i = 0; i < roc[0].length; i += step) {
+                s.append(x(roc[0][i])).append(',').append(y(roc[1][i])).append(' ');
+            }
+            s.append(x(1)).append(',').append(y(1)).append("\"/><text x=\"150\" y=\"").append(200 + 14 * c)
+                    .append("\" font-size=\"11\" fill=\"").append(colours[c % colours.length]).append("\">")
+                    .append(candidates.get(c).kind().description.split(" \\(")[0]).append(" ")
+                    .append(fmt(candidates.get(c).metrics().auc())).append("</text>");
+        }
+        return s.append("</svg>").toString();
+    }
+
+    private static String calibration(double[][] bins) {
+        StringBuilder s = chart("Calibration (holdout)", "predicted probability", "observed rate");
+        s.append("<line x1=\"40\" y1=\"240\" x2=\"240\" y2=\"40\" stroke=\"#bbb\" stroke-dasharray=\"4\"/><polyline fill=\"none\" stroke=\"#1f77b4\" points=\"");
+        List<String> dots = new ArrayList<>();
+        for (double[] bin : bins) {
+            if (bin[2] > 0) {
+                s.append(x(bin[0])).append(',').append(y(bin[1])).append(' ');
+                dots.add("<circle cx=\"" + x(bin[0]) + "\" cy=\"" + y(bin[1]) + "\" r=\""
+                        + fmt(Math.min(8, 2 + Math.log10(bin[2]) * 1.5)) + "\" fill=\"#1f77b4\"><title>"
+                        + (long) bin[2] + " users</title></circle>");
+            }
+        }
+        s.append("\"/>");
+        dots.forEach(s::append);
+        return s.append("</svg>").toString();
+    }
+
+    private static String weights(Model<Label> model) {
+        Map<String, List<com.oracle.labs.mlrg.olcut.util.Pair<String, Double>>> top = model.getTopFeatures(-1);
+        List<com.oracle.labs.mlrg.olcut.util.Pair<String, Double>> weights = top.getOrDefault(
+                ModelBundle.POSITIVE.getLabel(), top.values().stream().findFirst().orElse(List.of()));
+        if (weights.isEmpty()) {
+            return "";
+        }
+        double max = weights.stream().mapToDouble(p -> Math.abs(p.getB())).max().orElse(1);
+        int height = 30 + 22 * weights.size();
+        StringBuilder s = new StringBuilder("<svg width=\"360\" height=\"" + height + "\" xmlns=\"http://www.w3.org/2000/svg\">"
+                + "<text x=\"0\" y=\"14\" font-weight=\"bold\">Feature weights (standardised)</text>"
+                + "<line x1=\"240\" y1=\"22\" x2=\"240\" y2=\"" + (height - 4) + "\" stroke=\"#999\"/>");
+        int row = 0;
+        for (var w : weights) {
+            double len = 100 * Math.abs(w.getB()) / max;
+            double left = w.getB() >= 0 ? 240 : 240 - len;
+            int yy = 28 + 22 * row++;
+            s.append("<text x=\"0\" y=\"").append(yy + 12).append("\" font-size=\"12\">").append(esc(w.getA()))
+                    .append("</text><rect x=\"").append(fmt(left)).append("\" y=\"").append(yy).append("\" width=\"")
+                    .append(fmt(len)).append("\" height=\"16\" fill=\"").append(w.getB() >= 0 ? "#d62728" : "#2ca02c")
+                    .append("\"><title>").append(fmt(w.getB())).append("</title></rect>");
+        }
+        return s.append("</svg>").toString();
+    }
+
+    private static String sizes(List<ModelBundle.Persona> personas) {
+        long max = personas.stream().mapToLong(ModelBundle.Persona::size).max().orElse(1);
+        int height = 30 + 22 * personas.size();
+        StringBuilder s = new StringBuilder("<svg width=\"460\" height=\"" + height + "\" xmlns=\"http://www.w3.org/2000/svg\">"
+                + "<text x=\"0\" y=\"14\" font-weight=\"bold\">Cluster sizes</text>");
+        int row = 0;
+        for (ModelBundle.Persona p : personas) {
+            int yy = 28 + 22 * row++;
+            double len = 180.0 * p.size() / max;
+            s.append("<text x=\"0\" y=\"").append(yy + 12).append("\" font-size=\"12\">").append(esc(p.name()))
+                    .append("</text><rect x=\"230\" y=\"").append(yy).append("\" width=\"").append(fmt(len))
+                    .append("\" height=\"16\" fill=\"#9467bd\"/><text x=\"").append(fmt(234 + len)).append("\" y=\"")
+                    .append(yy + 12).append("\" font-size=\"11\">").append(p.size()).append("</text>");
+        }
+        return s.append("</svg>").toString();
+    }
+
+    /** A heat map of the centroids in standard deviations: red above the mean, blue below. */
+    private static String profiles(List<ModelBundle.Persona> personas) {
+        int cell = 46;
+        int left = 230;
+        int height = 110 + 22 * personas.size();
+        StringBuilder s = new StringBuilder("<svg width=\"" + (left + cell * FEATURES.length + 10) + "\" height=\""
+                + height + "\" xmlns=\"http://www.w3.org/2000/svg\"><text x=\"0\" y=\"14\" font-weight=\"bold\">"
+                + "Cluster profiles (standard deviations from the mean)</text>");
+        for (int j = 0; j < FEATURES.length; j++) {
+            s.append("<text font-size=\"10\" transform=\"translate(").append(left + cell * j + 20).append(",100) rotate(-45)\">")
+                    .append(FEATURES[j]).append("</text>");
+        }
+        int row = 0;
+        for (ModelBundle.Persona p : personas) {
+            int yy = 106 + 22 * row++;
+            s.append("<text x=\"0\" y=\"").append(yy + 14).append("\" font-size=\"12\">").append(esc(p.name())).append("</text>");
+            for (int j = 0; j < FEATURES.length; j++) {
+                double z = p.zScores().getOrDefault(FEATURES[j], 0.0);
+                double a = Math.min(1, Math.abs(z) / 2);
+                String colour = z >= 0 ? "214,39,40" : "31,119,180";
+                s.append("<rect x=\"").append(left + cell * j).append("\" y=\"").append(yy).append("\" width=\"")
+                        .append(cell - 2).append("\" height=\"20\" fill=\"rgba(").append(colour).append(',').append(fmt(a))
+                        .append(")\"/><text x=\"").append(left + cell * j + 6).append("\" y=\"").append(yy + 14)
+                        .append("\" font-size=\"10\">").append(String.format(Locale.ROOT, "%+.1f", z)).append("</text>");
+            }
+        }
+        return s.append("</svg>").toString();
+    }
+
+    private static StringBuilder chart(String title, String xLabel, String yLabel) {
+        StringBuilder s = new StringBuilder("<svg width=\"270\" height=\"280\" xmlns=\"http://www.w3.org/2000/svg\">");
+        s.append("<text x=\"40\" y=\"20\" font-weight=\"bold\">").append(title).append("</text>")
+                .append("<rect x=\"40\" y=\"40\" width=\"200\" height=\"200\" fill=\"none\" stroke=\"#999\"/>")
+                .append("<text x=\"90\" y=\"268\" font-size=\"11\">").append(xLabel).append("</text>")
+                .append("<text font-size=\"11\" transform=\"translate(28,200) rotate(-90)\">").append(yLabel).append("</text>")
+                .append("<text x=\"36\" y=\"254\" font-size=\"10\">0</text><text x=\"236\" y=\"254\" font-size=\"10\">1</text>")
+                .append("<text x=\"30\" y=\"44\" font-size=\"10\">1</text>");
+        return s;
+    }
+
+    private static String x(double v) {
+        return fmt(40 + 200 * v);
+    }
+
+    private static String y(double v) {
+        return fmt(240 - 200 * v);
+    }
+
+    private static String fmt(Double v) {
+        return v == null || v.isNaN() ? "n/a" : String.format(Locale.ROOT, "%.3f", v);
+    }
+
+    private static String esc(String s) {
+        return s == null ? "" : s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    }
+}
