@@ -5,6 +5,8 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.identity.IdentityMergeCodec;
+import io.cohortflow.core.model.ModelPublished;
+import io.cohortflow.core.model.ModelPublishedCodec;
 import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentChangeCodec;
@@ -18,7 +20,10 @@ import io.cohortflow.jobs.kafka.KafkaIo;
 import io.cohortflow.jobs.kafka.Watermarks;
 import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.segmentation.functions.Scoring;
 import io.cohortflow.segmentation.functions.SegmentFunction;
+import io.cohortflow.segmentation.input.Control;
+import io.cohortflow.segmentation.input.ControlCodec;
 import io.cohortflow.segmentation.input.SegmentationInput;
 import io.cohortflow.segmentation.input.SegmentationInputCodec;
 import org.apache.flink.api.connector.sink2.Sink;
@@ -31,9 +36,11 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * The segmentation job.
  *
- * <p>Reads events.unified (read_committed, keyed by resolved user id), identity.merges, its own segments.handoff and
- * the compacted segments.definitions (broadcast). Keeps event-time features per user ({@code UserFeatures}),
- * evaluates the segment conditions (CEL) with the model scores, and writes:
+ * <p>Reads events.unified (read_committed, keyed by resolved user id), identity.merges, its own segments.handoff, and
+ * two compacted topics as broadcast: segments.definitions and models.published (a promotion: the job loads that
+ * version from the model registry, checks its feature schema, and swaps it in; with {@code --registry} it loads the
+ * current version at start). Keeps event-time features per user ({@code UserFeatures}), evaluates the segment
+ * conditions (CEL) with the model scores, assigns each user a persona segment, and writes:
  * <ul>
  *   <li>segments.changes: ENTER and EXIT transitions only, with a deterministic change id;</li>
  *   <li>segments.profiles (compacted): each user's memberships, key features and scores after every change;</li>
@@ -47,19 +54,20 @@ public final class SegmentationJob {
     /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
     public record Io(Source<UnifiedEvent, ?, ?> unified, Source<IdentityMerge, ?, ?> merges,
                      Source<StateHandoff, ?, ?> handoffsIn, Source<SegmentDefinition, ?, ?> definitions,
-                     Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut) {
+                     Source<ModelPublished, ?, ?> models, Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut) {
     }
 
     private static final JsonRecordTypeInfo<SegmentationInput> INPUT = new JsonRecordTypeInfo<>(new SegmentationInputCodec());
+    private static final JsonRecordTypeInfo<Control> CONTROL = new JsonRecordTypeInfo<>(new ControlCodec());
 
     private final Io io;
     private final SegmentationOptions options;
-    private final Scorer scorer;
+    private final Scoring scoring;
 
-    public SegmentationJob(Io io, SegmentationOptions options, Scorer scorer) {
+    public SegmentationJob(Io io, SegmentationOptions options, Scoring scoring) {
         this.io = io;
         this.options = options;
-        this.scorer = scorer;
+        this.scoring = scoring;
     }
 
     /** The job wired to Kafka as configured. {@code bounded} stops every source at the offsets seen at start. */
@@ -70,6 +78,7 @@ public final class SegmentationJob {
         IdentityMergeCodec merges = new IdentityMergeCodec();
         StateHandoffCodec handoffs = new StateHandoffCodec();
         SegmentDefinitionCodec definitions = new SegmentDefinitionCodec();
+        ModelPublishedCodec models = new ModelPublishedCodec();
         Io io = new Io(
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.UNIFIED), group, new UnifiedEventCodec(),
                         JsonRecordTypeInfo.UNIFIED_EVENT, bounded),
@@ -79,13 +88,15 @@ public final class SegmentationJob {
                         new JsonRecordTypeInfo<>(handoffs), bounded),
                 KafkaIo.wholeTopic(bs, kafka.topic(TopicsConfig.DEFINITIONS), group + "-definitions", definitions,
                         new JsonRecordTypeInfo<>(definitions), bounded),
+                KafkaIo.wholeTopic(bs, kafka.topic(TopicsConfig.MODELS), group + "-models", models,
+                        new JsonRecordTypeInfo<>(models), bounded),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.CHANGES), new SegmentChangeCodec(),
                         change -> KafkaIo.utf8(change.userId()), group + "-changes"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PROFILES), new SegmentProfileCodec(),
                         profile -> KafkaIo.utf8(profile.userId()), group + "-profiles"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.HANDOFF), handoffs,
                         handoff -> KafkaIo.utf8(handoff.toId()), group + "-handoff"));
-        return new SegmentationJob(io, options, Scorer.NONE);
+        return new SegmentationJob(io, options, new Scoring(options.registry(), options.model(), Scorer.NONE));
     }
 
     public void build(StreamExecutionEnvironment env) {
@@ -104,15 +115,21 @@ public final class SegmentationJob {
                 .fromSource(io.handoffsIn(), Watermarks.<StateHandoff>neverHoldingBack(), "segments.handoff")
                 .uid(Uids.HANDOFF_SOURCE)
                 .map(SegmentationInput::of).returns(INPUT).name("handoffs").uid(Uids.HANDOFFS_IN);
-        BroadcastStream<SegmentDefinition> definitions = env
+        DataStream<Control> definitions = env
                 .fromSource(io.definitions(), Watermarks.<SegmentDefinition>neverHoldingBack(), "segments.definitions")
                 .uid(Uids.DEFINITIONS_SOURCE)
-                .broadcast(SegmentFunction.DEFINITIONS);
+                .map(Control::of).returns(CONTROL).name("definitions").uid(Uids.DEFINITIONS_IN);
+        DataStream<Control> models = env
+                .fromSource(io.models(), Watermarks.<ModelPublished>neverHoldingBack(), "models.published")
+                .uid(Uids.MODELS_SOURCE)
+                .map(Control::of).returns(CONTROL).name("models").uid(Uids.MODELS_IN);
+        BroadcastStream<Control> control = definitions.union(models)
+                .broadcast(SegmentFunction.DEFINITIONS, SegmentFunction.MODELS);
 
         SingleOutputStreamOperator<SegmentChange> changes = events.union(merges, handoffs)
                 .keyBy(SegmentationInput::key)
-                .connect(definitions)
-                .process(new SegmentFunction(options.features(), options.eventNames(), options.segments(), scorer,
+                .connect(control)
+                .process(new SegmentFunction(options.features(), options.eventNames(), options.segments(), scoring,
                         options.mergeMemory()))
                 .returns(JsonRecordTypeInfo.SEGMENT_CHANGE)
                 .name("features, segments, scores")

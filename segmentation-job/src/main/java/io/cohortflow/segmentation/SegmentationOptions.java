@@ -26,18 +26,22 @@ import java.util.Set;
  * --features FILE          feature settings (default: the shipped conf/features.yaml)
  * --taxonomy FILE          the tracking plan, for the event names of count features (default: shipped)
  * --merge-memory D         how long an id merged away forwards stragglers to its user (default 90d)
+ * --registry URI           the model registry: its current bundle scores from the start (default: none; models
+ *                          then come only from models.published announcements, which name their registry)
+ * --model NAME             the bundle's name in the registry (default bundle)
  * </pre>
  */
 public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxParallelism, Duration outOfOrderness,
                                   Duration idleness, String segmentsLocation, String featuresLocation,
-                                  String taxonomyLocation, Duration mergeMemory) implements Serializable {
+                                  String taxonomyLocation, Duration mergeMemory, String registry, String model)
+        implements Serializable {
 
     public static final Set<String> KEYS;
 
     static {
         Set<String> keys = new HashSet<>(KafkaOptions.KEYS);
         keys.addAll(Set.of("group-id", "max-parallelism", "out-of-orderness", "idleness", "segments", "features",
-                "taxonomy", "merge-memory"));
+                "taxonomy", "merge-memory", "registry", "model"));
         KEYS = Set.copyOf(keys);
     }
 
@@ -52,7 +56,9 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
                 a.string("segments", null),
                 a.string("features", null),
                 a.string("taxonomy", null),
-                a.duration("merge-memory", Duration.ofDays(90)));
+                a.duration("merge-memory", Duration.ofDays(90)),
+                a.string("registry", null),
+                a.string("model", "bundle"));
         SegmentRules.compileAll(options.segments()); // an invalid starting set fails the submission, with the reason
         return options;
     }
@@ -79,6 +85,7 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
         summary.put("out-of-orderness", outOfOrderness.toString());
         summary.put("idleness", idleness.toString());
         summary.put("segments", segmentsLocation == null ? "conf/segments.yaml (shipped)" : segmentsLocation);
+        summary.put("models", registry == null ? "from models.published only" : model + " in " + registry);
         return summary;
     }
 }

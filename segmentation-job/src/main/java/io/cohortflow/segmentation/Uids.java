@@ -9,6 +9,9 @@ public final class Uids {
     public static final String MERGES_SOURCE = "segmentation-merges-source";
     public static final String HANDOFF_SOURCE = "segmentation-handoff-source";
     public static final String DEFINITIONS_SOURCE = "segmentation-definitions-source";
+    public static final String MODELS_SOURCE = "segmentation-models-source";
+    public static final String DEFINITIONS_IN = "segmentation-definitions-in";
+    public static final String MODELS_IN = "segmentation-models-in";
     public static final String EVENTS_IN = "segmentation-events-in";
     public static final String MERGES_IN = "segmentation-merges-in";
     public static final String HANDOFFS_IN = "segmentation-handoffs-in";

@@ -24,6 +24,8 @@ import java.util.UUID;
  * @param processingTime wall-clock time the change was computed, epoch ms
  * @param cause          the rule or model that decided it
  * @param features       a few feature values that explain it
+ * @param model          the model bundle scoring the user when the change was computed ({@code bundle@v3}), or
+ *                       {@code none}
  */
 public record SegmentChange(
         String changeId,
@@ -34,7 +36,8 @@ public record SegmentChange(
         long eventTime,
         long processingTime,
         Cause cause,
-        Map<String, Double> features) {
+        Map<String, Double> features,
+        String model) {
 
     public SegmentChange {
         Objects.requireNonNull(changeId, "changeId");
@@ -44,6 +47,7 @@ public record SegmentChange(
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(cause, "cause");
         features = features == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(features));
+        model = model == null ? "none" : model;
     }
 
     /**
@@ -53,9 +57,9 @@ public record SegmentChange(
      */
     public static SegmentChange of(String userId, String segmentId, String segmentName, ChangeType type,
                                    long eventTime, long ordinal, long processingTime, Cause cause,
-                                   Map<String, Double> features) {
+                                   Map<String, Double> features, String model) {
         return new SegmentChange(idFor(userId, segmentId, type, eventTime, ordinal), userId, segmentId, segmentName,
-                type, eventTime, processingTime, cause, features);
+                type, eventTime, processingTime, cause, features, model);
     }
 
     /** A name-based (v3) UUID of user, segment, type, event time and the transition's ordinal. */

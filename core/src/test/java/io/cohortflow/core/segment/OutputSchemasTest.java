@@ -20,7 +20,7 @@ class OutputSchemasTest {
     @Test
     void segmentChangeSchemaMatchesTheRecord() throws IOException {
         SegmentChange change = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1L, 0, 2L, Cause.rule("s1", "v"),
-                Map.of("recency", 1.0));
+                Map.of("recency", 1.0), "bundle@v1");
         JsonNode schema = schema("segment-change.schema.json");
         JsonNode written = JSON.readTree(new SegmentChangeCodec().encode(change));
         assertThat(fields(written)).isEqualTo(fields(schema.get("properties")));

@@ -10,9 +10,9 @@ class SegmentChangeTest {
 
     @Test
     void changeIdDependsOnlyOnUserSegmentTypeAndEventTime() {
-        SegmentChange a = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1_000L, 0, 5L, Cause.rule("s1", null), Map.of());
+        SegmentChange a = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1_000L, 0, 5L, Cause.rule("s1", null), Map.of(), "none");
         SegmentChange b = SegmentChange.of("u1", "s1", "S", ChangeType.ENTER, 1_000L, 0, 99L, Cause.rule("s1", "2"),
-                Map.of("f", 1.0));
+                Map.of("f", 1.0), "bundle@v2");
         assertThat(a.changeId()).as("a redelivery has the same id").isEqualTo(b.changeId());
         assertThat(SegmentChange.idFor("u1", "s1", ChangeType.EXIT, 1_000L, 0)).isNotEqualTo(a.changeId());
         assertThat(SegmentChange.idFor("u2", "s1", ChangeType.ENTER, 1_000L, 0)).isNotEqualTo(a.changeId());
@@ -25,7 +25,7 @@ class SegmentChangeTest {
     void roundTripsThroughJson() {
         SegmentChangeCodec codec = new SegmentChangeCodec();
         SegmentChange change = SegmentChange.of("u1", "s1", "Segment One", ChangeType.EXIT, 1_000L, 1, 5L,
-                Cause.rule("s1", null), Map.of("count", 2.0));
+                Cause.rule("s1", null), Map.of("count", 2.0), "bundle@v1");
         assertThat(codec.decode(codec.encode(change))).isEqualTo(change);
         assertThat(codec.encodeToString(change)).contains("\"type\":\"EXIT\"", "\"kind\":\"rule\"");
     }

@@ -5,6 +5,9 @@ import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.feature.UserFeatures;
 import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.core.model.ModelManifest;
+import io.cohortflow.core.model.ModelPublished;
+import io.cohortflow.core.model.ModelPublishedCodec;
 import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.scoring.Scores;
 import io.cohortflow.core.segment.Cause;
@@ -19,6 +22,9 @@ import io.cohortflow.core.segment.StateHandoff;
 import io.cohortflow.core.segment.StateHandoffCodec;
 import io.cohortflow.jobs.state.StateTtls;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.registry.ModelBundle;
+import io.cohortflow.registry.ModelRegistry;
+import io.cohortflow.segmentation.input.Control;
 import io.cohortflow.segmentation.input.SegmentationInput;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
@@ -37,6 +43,7 @@ import org.apache.flink.util.OutputTag;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,6 +51,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 
@@ -70,12 +78,18 @@ import java.util.UUID;
  * Outputs: changes (main), profiles and handoffs (side outputs). Metrics: {@code segmentEnters},
  * {@code segmentExits}, {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}.
  */
-public final class SegmentFunction extends KeyedBroadcastProcessFunction<String, SegmentationInput, SegmentDefinition, SegmentChange> {
+public final class SegmentFunction extends KeyedBroadcastProcessFunction<String, SegmentationInput, Control, SegmentChange> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(SegmentFunction.class);
 
     public static final MapStateDescriptor<String, SegmentDefinition> DEFINITIONS = new MapStateDescriptor<>(
             "segment-definitions", Types.STRING, new JsonRecordTypeInfo<>(new SegmentDefinitionCodec()));
+    /** The latest promotion announced per model name (deterministic on every instance, unlike a load's outcome). */
+    public static final MapStateDescriptor<String, ModelPublished> MODELS = new MapStateDescriptor<>(
+            "model-announcements", Types.STRING, new JsonRecordTypeInfo<>(new ModelPublishedCodec()));
+    /** Persona segments (one per user once a bundle scores) have ids with this prefix. */
+    public static final String PERSONA_PREFIX = "persona_";
+    private static final String SCHEMA_HASH = ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES);
     public static final OutputTag<SegmentProfile> PROFILES =
             new OutputTag<>("profiles", new JsonRecordTypeInfo<>(new SegmentProfileCodec()));
     public static final OutputTag<StateHandoff> HANDOFFS =
@@ -84,7 +98,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private final FeatureConfig featureConfig;
     private final List<String> eventNames;
     private final List<SegmentDefinition> configured;
-    private final Scorer scorer;
+    private final Scoring scoring;
     private final Duration mergeMemory;
 
     private transient ValueState<byte[]> featureState;
@@ -97,6 +111,13 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private transient Map<String, SegmentRules.Compiled> compiled;
     /** Whether {@link #compiled} includes what the broadcast state held at (re)start; kept current after that. */
     private transient boolean broadcastStateLoaded;
+    /** What scores now: the initial scorer until a bundle loads; a refused bundle leaves it as it is. */
+    private transient Scorer scorer;
+    private transient int modelVersion;
+    /** Whether the model was looked up at (re)start: the restored announcement, else the registry's current one. */
+    private transient boolean modelsInitialised;
+    private transient Counter modelsLoaded;
+    private transient Counter modelsRefused;
     private transient Counter enters;
     private transient Counter exits;
     private transient Counter rejected;
@@ -104,11 +125,11 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private transient Counter cleared;
 
     public SegmentFunction(FeatureConfig featureConfig, List<String> eventNames, List<SegmentDefinition> configured,
-                           Scorer scorer, Duration mergeMemory) {
+                           Scoring scoring, Duration mergeMemory) {
         this.featureConfig = featureConfig;
         this.eventNames = List.copyOf(eventNames);
         this.configured = List.copyOf(configured);
-        this.scorer = scorer;
+        this.scoring = scoring;
         this.mergeMemory = mergeMemory;
     }
 
@@ -136,13 +157,21 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         rejected = metrics.counter("definitionsRejected");
         handoffs = metrics.counter("stateHandoffs");
         cleared = metrics.counter("usersCleared");
+        modelsLoaded = metrics.counter("modelsLoaded");
+        modelsRefused = metrics.counter("modelsRefused");
+        metrics.gauge("modelVersion", () -> modelVersion);
+        scorer = scoring.initial();
     }
 
     // ---- definitions (broadcast) -------------------------------------------------------------------------------
 
     @Override
-    public void processBroadcastElement(SegmentDefinition definition, Context ctx, Collector<SegmentChange> out)
-            throws Exception {
+    public void processBroadcastElement(Control control, Context ctx, Collector<SegmentChange> out) throws Exception {
+        if (control.model() != null) {
+            onModelPublished(control.model(), ctx);
+            return;
+        }
+        SegmentDefinition definition = control.definition();
         BroadcastState<String, SegmentDefinition> state = ctx.getBroadcastState(DEFINITIONS);
         if (definition.deleted()) {
             state.put(definition.id(), definition);
@@ -186,6 +215,81 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             }
         }
         return compiled;
+    }
+
+    // ---- models (broadcast) --------------------------------------------------------------------------------------
+
+    /**
+     * A promotion: recorded in the broadcast state (every instance records the same), then loaded. A bundle that
+     * cannot be used is refused with a log line and {@code modelsRefused}; the previous one keeps scoring. Users are
+     * rescored lazily: each at their next evaluation (an event, or the timer at their next feature change).
+     */
+    private void onModelPublished(ModelPublished published, Context ctx) throws Exception {
+        if (!published.name().equals(scoring.modelName())) {
+            LOG.info("ignoring {} v{}: this job scores with '{}'", published.name(), published.version(), scoring.modelName());
+            return;
+        }
+        activeScorer(ctx.getBroadcastState(MODELS));
+        if (published.featureSchemaHash() != null && !published.featureSchemaHash().equals(SCHEMA_HASH)) {
+            modelsRefused.inc();
+            LOG.error("REFUSED model {} v{}: it was trained on another feature schema ({}) than this job computes ({}); "
+                    + "still scoring as before", published.name(), published.version(),
+                    published.featureSchemaHash().substring(0, Math.min(12, published.featureSchemaHash().length())),
+                    SCHEMA_HASH.substring(0, 12));
+            return;
+        }
+        ctx.getBroadcastState(MODELS).put(published.name(), published);
+        if (published.version() != modelVersion) {
+            load(published.registry(), published.version(), "announced on models.published (" + published.reason() + ")");
+        }
+    }
+
+    /** At the first use after a (re)start: the restored announcement if it loads, else the registry's current version. */
+    private Scorer activeScorer(ReadOnlyBroadcastState<String, ModelPublished> announced) throws Exception {
+        if (modelsInitialised) {
+            return scorer;
+        }
+        modelsInitialised = true;
+        ModelPublished restored = announced.get(scoring.modelName());
+        if (restored != null && load(restored.registry(), restored.version(), "restored from the last checkpoint")) {
+            return scorer;
+        }
+        if (scoring.registry() != null) {
+            try {
+                ModelRegistry registry = new ModelRegistry(URI.create(scoring.registry()));
+                Optional<ModelManifest> current = registry.current(scoring.modelName());
+                if (current.isPresent()) {
+                    load(scoring.registry(), current.get().version(), "the registry's current version at start");
+                } else {
+                    LOG.info("no current version of {} in {} yet: scoring with {} until one is promoted",
+                            scoring.modelName(), scoring.registry(), scorer.getClass().getSimpleName());
+                }
+            } catch (RuntimeException e) {
+                modelsRefused.inc();
+                LOG.error("cannot read the model registry {}; scoring stays as it is: {}", scoring.registry(),
+                        e.getMessage(), e);
+            }
+        }
+        return scorer;
+    }
+
+    private boolean load(String registry, int version, String why) {
+        try {
+            ModelBundle bundle = ModelBundle.load(new ModelRegistry(URI.create(registry)), scoring.modelName(), version,
+                    SCHEMA_HASH);
+            scorer = bundle;
+            modelVersion = version;
+            modelsLoaded.inc();
+            LOG.info("now scoring with {} from {} ({}); users are rescored at their next event or timer",
+                    bundle.label(), registry, why);
+            return true;
+        } catch (RuntimeException e) {
+            modelsRefused.inc();
+            LOG.error("REFUSED model {} v{} ({}); still scoring with {}: {}", scoring.modelName(), version, why,
+                    modelVersion == 0 ? "the previous scorer" : scoring.modelName() + "@v" + modelVersion,
+                    e.getMessage());
+            return false;
+        }
     }
 
     // ---- inputs ------------------------------------------------------------------------------------------------
@@ -258,11 +362,11 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         for (String segmentId : keys(memberships)) {
             SegmentRules.Compiled segment = segments.get(segmentId);
             emit(out, userId, segmentId, segment == null ? segmentId : segment.definition().name(), ChangeType.EXIT,
-                    at, ctx, new Cause("identity", "merged into " + merge.toId(), null), snapshot);
+                    at, ctx, new Cause("identity", "merged into " + merge.toId(), null), snapshot, scorerLabel(ctx));
         }
         handOff(userId, merge.toId(), features, at, ctx);
-        ctx.output(PROFILES, new SegmentProfile(userId, at, List.of(), snapshot.numeric(), Map.of(), null, "none",
-                merge.toId()));
+        ctx.output(PROFILES, new SegmentProfile(userId, at, List.of(), snapshot.numeric(), Map.of(), null,
+                scorerLabel(ctx), merge.toId()));
         clearUser();
         pendingMerge.clear();
         mergedInto.update(merge.toId());
@@ -340,7 +444,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
                           Collector<SegmentChange> out, boolean forceProfile) throws Exception {
         Map<String, SegmentRules.Compiled> segments = activeSegments(ctx.getBroadcastState(DEFINITIONS));
         FeatureSnapshot snapshot = features.snapshot(t, eventNames);
-        Scores scores = scorer.score(snapshot);
+        Scores scores = activeScorer(ctx.getBroadcastState(MODELS)).score(snapshot);
         Map<String, Object> variables = SegmentRules.variables(snapshot, scores.scores(), scores.persona());
         // One read of the memberships per evaluation; emit() writes each change through to state.
         java.util.TreeSet<String> members = new java.util.TreeSet<>(keys(memberships));
@@ -350,7 +454,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             boolean in = SegmentRules.matches(segment, variables);
             if (in != members.contains(id)) {
                 emit(out, userId, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t, ctx,
-                        cause(segment.definition(), scores), snapshot);
+                        cause(segment.definition(), scores), snapshot, scores.model());
                 if (in) {
                     members.add(id);
                 } else {
@@ -359,12 +463,20 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
                 changed = true;
             }
         }
+        String persona = scores.persona() == null ? null : personaSegment(scores.persona());
         for (String id : List.copyOf(members)) {
-            if (!segments.containsKey(id)) {
-                emit(out, userId, id, id, ChangeType.EXIT, t, ctx, new Cause("rule", id, "removed"), snapshot);
+            if (id.startsWith(PERSONA_PREFIX) ? !id.equals(persona) : !segments.containsKey(id)) {
+                emit(out, userId, id, id, ChangeType.EXIT, t, ctx, id.startsWith(PERSONA_PREFIX)
+                        ? modelCause(scores) : new Cause("rule", id, "removed"), snapshot, scores.model());
                 members.remove(id);
                 changed = true;
             }
+        }
+        if (persona != null && !members.contains(persona)) {
+            emit(out, userId, persona, scores.persona(), ChangeType.ENTER, t, ctx, modelCause(scores), snapshot,
+                    scores.model());
+            members.add(persona);
+            changed = true;
         }
         if (changed || forceProfile) {
             ctx.output(PROFILES, new SegmentProfile(userId, t, List.copyOf(members), snapshot.numeric(), scores.scores(),
@@ -373,7 +485,8 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     }
 
     private void emit(Collector<SegmentChange> out, String userId, String segmentId, String name, ChangeType type,
-                      long t, ReadOnlyContext ctx, Cause cause, FeatureSnapshot snapshot) throws Exception {
+                      long t, ReadOnlyContext ctx, Cause cause, FeatureSnapshot snapshot, String model)
+            throws Exception {
         if (type == ChangeType.ENTER) {
             memberships.put(segmentId, t);
             enters.inc();
@@ -385,7 +498,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         long ordinal = before == null ? 0 : before;
         transitions.put(segmentId, ordinal + 1);
         out.collect(SegmentChange.of(userId, segmentId, name, type, t, ordinal,
-                ctx.timerService().currentProcessingTime(), cause, snapshot.numeric()));
+                ctx.timerService().currentProcessingTime(), cause, snapshot.numeric(), model));
     }
 
     /** A rule's cause carries a version of its condition (so a change of definition is visible); model segments name the model. */
@@ -396,6 +509,23 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         }
         String version = UUID.nameUUIDFromBytes(condition.getBytes(StandardCharsets.UTF_8)).toString().substring(0, 8);
         return Cause.rule(definition.id(), version);
+    }
+
+    private String scorerLabel(ReadOnlyContext ctx) throws Exception {
+        Scorer active = activeScorer(ctx.getBroadcastState(MODELS));
+        return active instanceof ModelBundle bundle ? bundle.label()
+                : active == Scorer.NONE ? Scores.NONE.model() : active.getClass().getSimpleName();
+    }
+
+    private static Cause modelCause(Scores scores) {
+        return new Cause("model", "persona", scores.model());
+    }
+
+    /** {@code persona_high_value_bundle_purchaser} for "High-Value Bundle Purchaser". */
+    static String personaSegment(String persona) {
+        String slug = persona.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "_").replaceAll("^_+|_+$", "");
+        String id = PERSONA_PREFIX + (slug.isEmpty() ? "unnamed" : slug);
+        return id.length() > 64 ? id.substring(0, 64) : id;
     }
 
     // ---- state ---------------------------------------------------------------------------------------------------

@@ -5,13 +5,21 @@ import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.identity.IdentityMerge;
-import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentDefinition;
 import io.cohortflow.core.segment.SegmentProfile;
 import io.cohortflow.core.segment.SegmentRules;
 import io.cohortflow.core.segment.StateHandoff;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.model.ModelManifest;
+import io.cohortflow.core.model.ModelPublished;
+import io.cohortflow.core.segment.Cause;
+import io.cohortflow.registry.ModelRegistry;
+import io.cohortflow.segmentation.input.Control;
+import io.cohortflow.testkit.Repository;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Path;
 import io.cohortflow.segmentation.input.SegmentationInput;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -35,7 +43,7 @@ class SegmentFunctionTest {
     private static final long HOUR = 60 * MIN;
     private static final long DAY = 24 * HOUR;
 
-    private KeyedBroadcastOperatorTestHarness<String, SegmentationInput, SegmentDefinition, SegmentChange> harness;
+    private KeyedBroadcastOperatorTestHarness<String, SegmentationInput, Control, SegmentChange> harness;
     private int seq;
 
     @BeforeEach
@@ -43,13 +51,13 @@ class SegmentFunctionTest {
         harness = newHarness();
     }
 
-    private static KeyedBroadcastOperatorTestHarness<String, SegmentationInput, SegmentDefinition, SegmentChange>
+    private static KeyedBroadcastOperatorTestHarness<String, SegmentationInput, Control, SegmentChange>
             newHarness() throws Exception {
         SegmentFunction fn = new SegmentFunction(FeatureConfig.defaults(),
                 EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(), SegmentRules.defaults(),
-                Scorer.NONE, Duration.ofDays(90));
+                Scoring.none(), Duration.ofDays(90));
         var created = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(fn, SegmentationInput::key,
-                Types.STRING, SegmentFunction.DEFINITIONS);
+                Types.STRING, SegmentFunction.DEFINITIONS, SegmentFunction.MODELS);
         // As in the job: the definitions input never holds the event-time clock back.
         created.processBroadcastWatermark(Long.MAX_VALUE);
         return created;
@@ -145,13 +153,13 @@ class SegmentFunctionTest {
 
     @Test
     void definitionsReloadWithoutRedeployAndAnInvalidOneLeavesTheRunningSet() throws Exception {
-        harness.processBroadcastElement(new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 100.0", null, false), 0);
-        harness.processBroadcastElement(new SegmentDefinition("frequent_visitor", "broken", "frequency_30d >>> 2", null, false), 0);
+        harness.processBroadcastElement(Control.of(new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 100.0", null, false)), 0);
+        harness.processBroadcastElement(Control.of(new SegmentDefinition("frequent_visitor", "broken", "frequency_30d >>> 2", null, false)), 0);
         send(track("u1", "order_completed", T0, Map.of("revenue", 150.0)));
         harness.processWatermark(T0);
         assertThat(changes()).extracting(SegmentChange::segmentId).containsExactly("vip");
 
-        harness.processBroadcastElement(SegmentDefinition.tombstone("vip"), 0);
+        harness.processBroadcastElement(Control.of(SegmentDefinition.tombstone("vip")), 0);
         send(track("u1", "page_view", T0 + MIN, Map.of()));
         harness.processWatermark(T0 + MIN);
         assertThat(changes()).extracting(SegmentChange::segmentId, SegmentChange::type)
@@ -160,20 +168,11 @@ class SegmentFunctionTest {
 
     @Test
     void definitionsFromTheTopicSurviveARestore() throws Exception {
-        harness.processBroadcastElement(new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 100.0", null, false), 0);
+        harness.processBroadcastElement(Control.of(new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 100.0", null, false)), 0);
         var snapshot = harness.snapshot(1L, 1L);
         harness.close();
 
-        SegmentFunction fn = new SegmentFunction(FeatureConfig.defaults(),
-                EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(), SegmentRules.defaults(),
-                Scorer.NONE, Duration.ofDays(90));
-        harness = new KeyedBroadcastOperatorTestHarness<>(
-                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(fn,
-                        List.of(SegmentFunction.DEFINITIONS)), SegmentationInput::key, Types.STRING, 1, 1, 0);
-        harness.setup();
-        harness.initializeState(snapshot);
-        harness.open();
-        harness.processBroadcastWatermark(Long.MAX_VALUE);
+        harness = restoredHarness(snapshot);
         send(track("u1", "order_completed", T0, Map.of("revenue", 150.0)));
         harness.processWatermark(T0);
         assertThat(changes()).extracting(SegmentChange::segmentId).containsExactly("vip");
@@ -195,6 +194,106 @@ class SegmentFunctionTest {
         var operator = (org.apache.flink.streaming.api.operators.AbstractStreamOperator<?>) harness.getOperator();
         return ((org.apache.flink.runtime.state.heap.HeapKeyedStateBackend<?>) operator.getKeyedStateBackend())
                 .numKeyValueStateEntries();
+    }
+
+    @Test
+    void aPublishedBundleIsSwappedInAndItsScoresMakePersonaAndChurnSegments(@TempDir Path dir) throws Exception {
+        Path registryDir = savedRegistry(dir);
+        send(track("u1", "order_completed", T0, Map.of("revenue", 420.0, "items", 3)));
+        harness.processWatermark(T0);
+        assertThat(changes()).as("no model yet: nothing model-made").noneMatch(c -> c.segmentId().startsWith("persona_")
+                || c.segmentId().startsWith("churn_risk")).allMatch(c -> c.model().equals("none"));
+        int before = changes().size();
+
+        harness.processBroadcastElement(Control.of(announce(registryDir, 1)), 0);
+        send(track("u1", "page_view", T0 + MIN, Map.of()));
+        harness.processWatermark(T0 + MIN);
+        List<SegmentChange> after = changes().subList(before, changes().size());
+        assertThat(after).as("the next evaluation scores with the new bundle").isNotEmpty()
+                .allMatch(c -> c.model().equals("bundle@v1"));
+        assertThat(after).filteredOn(c -> c.segmentId().startsWith("persona_")).singleElement()
+                .satisfies(c -> {
+                    assertThat(c.type()).isEqualTo(ChangeType.ENTER);
+                    assertThat(c.cause()).isEqualTo(new Cause("model", "persona", "bundle@v1"));
+                    assertThat(c.segmentId()).isEqualTo(SegmentFunction.personaSegment(c.segmentName()));
+                });
+        assertThat(after).filteredOn(c -> c.segmentId().startsWith("churn_risk_")).singleElement()
+                .satisfies(c -> assertThat(c.cause().version()).isEqualTo("bundle@v1"));
+        assertThat(profiles().get(profiles().size() - 1)).satisfies(p -> {
+            assertThat(p.model()).isEqualTo("bundle@v1");
+            assertThat(p.scores()).containsKeys("churn", "bundle_propensity");
+            assertThat(p.persona()).isNotBlank();
+        });
+    }
+
+    @Test
+    void aCorruptOrIncompatibleBundleIsRefusedAndThePreviousOneKeepsScoring(@TempDir Path dir) throws Exception {
+        Path registryDir = savedRegistry(dir);
+        harness.processBroadcastElement(Control.of(announce(registryDir, 1)), 0);
+        // v2: the same bundle, then damaged on disk after publication.
+        ModelRegistry registry = new ModelRegistry(registryDir.toUri());
+        ModelManifest v1 = registry.manifest("bundle", 1);
+        Map<String, byte[]> artifacts = new java.util.LinkedHashMap<>();
+        v1.artifacts().keySet().forEach(f -> artifacts.put(f, registry.artifact("bundle", 1, f)));
+        ModelManifest v2 = registry.publish(v1, artifacts);
+        Path churn = registryDir.resolve("bundle/versions/" + v2.version() + "/churn.tribuo");
+        byte[] bytes = java.nio.file.Files.readAllBytes(churn);
+        bytes[100] ^= 0x7f;
+        java.nio.file.Files.write(churn, bytes);
+        harness.processBroadcastElement(Control.of(announce(registryDir, v2.version())), 0);
+        // v3: an announcement whose bundle was trained on other features.
+        harness.processBroadcastElement(Control.of(new ModelPublished("bundle", 3, registryDir.toUri().toString(),
+                ModelManifest.schemaHash(List.of("recency")), "2026-03-02T10:00:00Z", "test")), 0);
+
+        send(track("u1", "order_completed", T0, Map.of("revenue", 420.0, "items", 3)));
+        harness.processWatermark(T0);
+        assertThat(changes()).isNotEmpty().allMatch(c -> c.model().equals("bundle@v1"));
+    }
+
+    @Test
+    void theAcceptedModelSurvivesARestore(@TempDir Path dir) throws Exception {
+        harness.processBroadcastElement(Control.of(announce(savedRegistry(dir), 1)), 0);
+        var snapshot = harness.snapshot(1L, 1L);
+        harness.close();
+        harness = restoredHarness(snapshot);
+        send(track("u1", "order_completed", T0, Map.of("revenue", 420.0, "items", 3)));
+        harness.processWatermark(T0);
+        assertThat(changes()).isNotEmpty().allMatch(c -> c.model().equals("bundle@v1"));
+    }
+
+    private static KeyedBroadcastOperatorTestHarness<String, SegmentationInput, Control, SegmentChange> restoredHarness(
+            org.apache.flink.runtime.checkpoint.OperatorSubtaskState snapshot) throws Exception {
+        SegmentFunction fn = new SegmentFunction(FeatureConfig.defaults(),
+                EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(), SegmentRules.defaults(),
+                Scoring.none(), Duration.ofDays(90));
+        var restored = new KeyedBroadcastOperatorTestHarness<>(
+                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(fn,
+                        List.of(SegmentFunction.DEFINITIONS, SegmentFunction.MODELS)), SegmentationInput::key,
+                Types.STRING, 1, 1, 0);
+        restored.setup();
+        restored.initializeState(snapshot);
+        restored.open();
+        restored.processBroadcastWatermark(Long.MAX_VALUE);
+        return restored;
+    }
+
+    private static ModelPublished announce(Path registry, int version) {
+        return new ModelPublished("bundle", version, registry.toUri().toString(),
+                ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES), "2026-03-02T10:00:00Z", "test");
+    }
+
+    /** A copy of the bundle a 0.1.0 build saved (model-registry's fixture). */
+    private static Path savedRegistry(Path dir) throws Exception {
+        Path from = Repository.root().resolve("model-registry/src/test/resources/saved-registry-0.1.0");
+        Path to = dir.resolve("registry");
+        try (var files = java.nio.file.Files.walk(from)) {
+            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                java.nio.file.Files.createDirectories(target.getParent());
+                java.nio.file.Files.copy(f, target);
+            }
+        }
+        return to;
     }
 
     private void send(UnifiedEvent event) throws Exception {
