@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.net.URI;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -157,6 +158,103 @@ class ManifestsTest {
         for (JsonNode d : ofKind(base, "FlinkDeployment")) {
             assertThat(args(d)).as("jobs reach the Strimzi bootstrap service").contains("cohortflow-kafka-bootstrap:9092");
         }
+    }
+
+    /**
+     * The nightly CronJob's script: the jar it runs is in the image with the entry class it names, its -D keys are
+     * Flink options, the training arguments pass TrainingJob's parser, the promotion passes the registry CLI's parser,
+     * gates on the metric the training job records and announces on the models topic of conf/, both steps and the
+     * segmentation-job use the same registry, and that registry's volume is the one the segmentation-job mounts.
+     */
+    @Test
+    void theNightlyCronJobTrainsThenPromotesThroughTheGateWithArgumentsTheToolsAccept() throws Exception {
+        JsonNode cron = ofKind(base, "CronJob").stream().filter(c -> c.at("/metadata/name").asText().equals("nightly-training"))
+                .findFirst().orElseThrow(() -> new AssertionError("no CronJob nightly-training"));
+        JsonNode pod = cron.at("/spec/jobTemplate/spec/template/spec");
+        assertThat(pod.at("/restartPolicy").asText()).isEqualTo("Never");
+        assertThat(cron.at("/spec/concurrencyPolicy").asText()).isEqualTo("Forbid");
+        JsonNode container = pod.at("/containers/0");
+        assertThat(container.at("/image").asText()).isEqualTo(ofKind(base, "FlinkDeployment").get(0).at("/spec/image").asText());
+        String script = container.at("/args/0").asText().replace("\\\n", " ");
+        assertThat(script).startsWith("set -euo pipefail");
+        List<List<String>> commands = script.lines().map(String::trim).filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .map(ManifestsTest::words).toList();
+
+        List<String> flinkRun = commands.stream().filter(c -> c.get(0).equals("/opt/flink/bin/flink")).findFirst().orElseThrow();
+        assertThat(flinkRun.subList(1, 4)).containsExactly("run", "-t", "local");
+        Set<String> known = flinkOptionKeys();
+        flinkRun.stream().filter(w -> w.startsWith("-D")).forEach(w ->
+                assertThat(known).as(w).contains(w.substring(2, w.indexOf('='))));
+        String entry = flinkRun.get(flinkRun.indexOf("-c") + 1);
+        int jarAt = flinkRun.indexOf("-c") + 2;
+        Path jar = imageJars.get("local://" + flinkRun.get(jarAt));
+        assertThat(jar).as(flinkRun.get(jarAt) + " is copied into the image by the Dockerfile").isNotNull().exists();
+        String[] trainingArgs = flinkRun.subList(jarAt + 1, flinkRun.size()).toArray(String[]::new);
+
+        List<String> promote = commands.stream().filter(c -> c.contains("io.cohortflow.registry.RegistryCli"))
+                .findFirst().orElseThrow();
+        assertThat(promote.get(0)).isEqualTo("exec");
+        assertThat(promote.get(promote.indexOf("-cp") + 1)).startsWith(flinkRun.get(jarAt) + ":");
+        String[] promoteArgs = promote.subList(promote.indexOf("io.cohortflow.registry.RegistryCli") + 1, promote.size())
+                .toArray(String[]::new);
+
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+            assertThat(loader.loadClass(entry).getMethod("main", String[].class)).isNotNull();
+            @SuppressWarnings("unchecked")
+            Map<String, String> training = (Map<String, String>) loader.loadClass(entry)
+                    .getMethod("options", String[].class).invoke(null, (Object) trainingArgs);
+            assertThat(training).doesNotContainKey("promote").as("promotion is step 2's, with the gate");
+            Class<?> cli = loader.loadClass("io.cohortflow.registry.RegistryCli");
+            Object parsed = cli.getMethod("parse", String[].class).invoke(null, (Object) promoteArgs);
+            @SuppressWarnings("unchecked")
+            List<String> positional = (List<String>) parsed.getClass().getMethod("positional").invoke(parsed);
+            @SuppressWarnings("unchecked")
+            Map<String, String> options = (Map<String, String>) parsed.getClass().getMethod("options").invoke(parsed);
+            assertThat(positional).containsExactly("promote",
+                    (String) loader.loadClass(entry).getField("MODEL").get(null), "latest");
+            assertThat(options.get("metric")).isEqualTo(loader.loadClass(entry).getField("GATE_METRIC").get(null));
+            assertThat(options).containsKeys("floor", "max-regression", "bootstrap-servers").doesNotContainKey("force");
+            assertThat(options.get("topic")).isEqualTo(TopicsConfig.load(ROOT.resolve("conf/topics.yaml").toString())
+                    .name(TopicsConfig.MODELS));
+            assertThat(options.get("registry")).isEqualTo(training.get("registry"));
+            JsonNode segmentation = ofKind(base, "FlinkDeployment").stream()
+                    .filter(d -> d.at("/metadata/name").asText().equals("segmentation-job")).findFirst().orElseThrow();
+            List<String> segArgs = args(segmentation);
+            assertThat(segArgs.get(segArgs.indexOf("--registry") + 1)).isEqualTo(training.get("registry"));
+            String mountPath = URI.create(training.get("registry")).getPath();
+            String claim = claimMountedAt(pod, container, mountPath);
+            assertThat(claimMountedAt(segmentation.at("/spec/podTemplate/spec"),
+                    segmentation.at("/spec/podTemplate/spec/containers/0"), mountPath)).isEqualTo(claim);
+            assertThat(base).anyMatch(d -> d.at("/kind").asText().equals("PersistentVolumeClaim")
+                    && d.at("/metadata/name").asText().equals(claim)
+                    && d.at("/spec/accessModes").toString().contains("ReadWriteMany"));
+        }
+    }
+
+    private static String claimMountedAt(JsonNode pod, JsonNode container, String path) {
+        String volume = null;
+        for (JsonNode mount : container.at("/volumeMounts")) {
+            if (path.startsWith(mount.at("/mountPath").asText())) {
+                volume = mount.at("/name").asText();
+            }
+        }
+        assertThat(volume).as("a volume mounted at " + path).isNotNull();
+        for (JsonNode v : pod.at("/volumes")) {
+            if (v.at("/name").asText().equals(volume)) {
+                return v.at("/persistentVolumeClaim/claimName").asText();
+            }
+        }
+        throw new AssertionError("volume " + volume + " is not declared");
+    }
+
+    /** Shell words of one line: whitespace-separated, double quotes grouping (enough for our scripts). */
+    private static List<String> words(String line) {
+        List<String> words = new ArrayList<>();
+        Matcher m = Pattern.compile("\"([^\"]*)\"|(\\S+)").matcher(line);
+        while (m.find()) {
+            words.add(m.group(1) != null ? m.group(1) : m.group(2));
+        }
+        return words;
     }
 
     @Test

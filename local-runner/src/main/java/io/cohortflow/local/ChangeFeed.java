@@ -42,6 +42,7 @@ final class ChangeFeed implements AutoCloseable {
     private final Map<String, String> segmentNames = new ConcurrentHashMap<>();
     private final Map<String, Set<String>> members = new ConcurrentHashMap<>();
     private final List<SegmentChange> story = java.util.Collections.synchronizedList(new ArrayList<>());
+    private final Map<String, AtomicLong> byModel = new ConcurrentHashMap<>();
 
     ChangeFeed(String bootstrapServers, String topic, String feed, PrintStream out) {
         this.out = out;
@@ -79,6 +80,7 @@ final class ChangeFeed implements AutoCloseable {
     private void accept(SegmentChange change) {
         total.incrementAndGet();
         lastChangeNanos = System.nanoTime();
+        byModel.computeIfAbsent(change.model(), m -> new AtomicLong()).incrementAndGet();
         segmentNames.put(change.segmentId(), change.segmentName());
         long[] counts = enterExitBySegment.computeIfAbsent(change.segmentId(), k -> new long[2]);
         Set<String> segmentMembers = members.computeIfAbsent(change.segmentId(), k -> ConcurrentHashMap.newKeySet());
@@ -103,6 +105,9 @@ final class ChangeFeed implements AutoCloseable {
 
     private static String explain(SegmentChange change) {
         StringBuilder sb = new StringBuilder(change.cause().kind()).append(' ').append(change.cause().id());
+        if (!"none".equals(change.model())) {
+            sb.append(" [").append(change.model()).append(']');
+        }
         change.features().forEach((k, v) -> sb.append(", ").append(k).append('=')
                 .append(v == Math.rint(v) ? String.valueOf(v.longValue()) : String.format("%.2f", v)));
         return sb.toString();
@@ -110,6 +115,20 @@ final class ChangeFeed implements AutoCloseable {
 
     long total() {
         return total.get();
+    }
+
+    /** Changes so far per model bundle that scored them ({@code none} before a model was loaded). */
+    Map<String, Long> byModel() {
+        Map<String, Long> counts = new TreeMap<>();
+        byModel.forEach((model, n) -> counts.put(model, n.get()));
+        return counts;
+    }
+
+    /** Current members per segment id. */
+    Map<String, Integer> membersNow() {
+        Map<String, Integer> now = new TreeMap<>();
+        members.forEach((id, users) -> now.put(id, users.size()));
+        return now;
     }
 
     /** The seed story's changes as "user TYPE segmentId @eventTime", in arrival order. */
@@ -127,7 +146,7 @@ final class ChangeFeed implements AutoCloseable {
 
     void printSummary(PrintStream to) {
         Map<String, long[]> sorted = new TreeMap<>(enterExitBySegment);
-        to.printf("segment changes: %,d%n", total.get());
+        to.printf("segment changes: %,d, by the model that scored them: %s%n", total.get(), byModel());
         sorted.forEach((id, counts) -> to.printf("  %-32s ENTER %,6d  EXIT %,6d  members now %,d%n",
                 segmentNames.get(id), counts[0], counts[1], members.getOrDefault(id, Set.of()).size()));
         to.println("the seed story (anon_123xyz, later user_jane):");

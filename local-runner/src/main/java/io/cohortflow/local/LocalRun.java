@@ -14,6 +14,7 @@ import io.cohortflow.simulator.KafkaDeliverySink;
 import io.cohortflow.simulator.Playback;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.training.TrainingJob;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.CoreOptions;
@@ -46,8 +47,12 @@ import java.util.stream.Stream;
 
 /**
  * The whole product on one machine: a real Kafka broker (KRaft, in-process), the topics of conf/topics.yaml, a Flink
- * MiniCluster with its web UI running ingest-job and segmentation-job, and the simulator feeding events.raw. Prints
- * the live feed of segments.changes and, for a bounded run, drains the pipeline and prints a summary.
+ * MiniCluster with its web UI running ingest-job and segmentation-job, and the simulator feeding events.raw. With a
+ * training day it closes the nightly loop: the simulation pauses at that day, the training job (BATCH, same
+ * MiniCluster) learns from the Parquet history ingest wrote, publishes to a registry under the run directory,
+ * promotes through the gate and announces on models.published; the running segmentation job swaps the models in and
+ * the rest of the simulation is scored by them. Prints the live feed of segments.changes and, for a bounded run,
+ * drains the pipeline and prints a summary.
  * Options: {@link LocalRunOptions}.
  */
 public final class LocalRun {
@@ -62,7 +67,8 @@ public final class LocalRun {
 
     /** What a bounded run did, for its caller (and its test). */
     record Outcome(long delivered, long unified, long deadLettered, long duplicates, long late, long changes,
-                   java.util.List<String> story) {
+                   java.util.List<String> story, TrainingJob.Result training, Map<String, Long> changesByModel,
+                   Map<String, Integer> membersNow) {
     }
 
     LocalRun(LocalRunOptions options, Path runDir) {
@@ -79,7 +85,8 @@ public final class LocalRun {
                 System.err.println(e.getMessage());
             }
             System.err.println("usage: run-local.sh [--days N | --endless] [--users N] [--rate R] [--seed S] "
-                    + "[--start yyyy-mm-dd] [--web-ui-port P] [--feed all|story|none] [--conf-dir DIR]");
+                    + "[--start yyyy-mm-dd] [--train-at-day D] [--history-rate R] [--horizon 7d] [--web-ui-port P] "
+                    + "[--feed all|story|none] [--conf-dir DIR]");
             System.exit(2);
             return;
         }
@@ -141,6 +148,7 @@ public final class LocalRun {
         String[] jobArgs = {"--bootstrap-servers", broker.bootstrapServers(), "--topics-config", topicsFile.toString(),
                 "--transaction-timeout", "5min"};
         Path history = runDir.resolve("history");
+        String registry = runDir.resolve("registry").toUri().toString();
         step("submitting ingest-job and segmentation-job");
         JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
             IngestOptions o = IngestOptions.parse(with(jobArgs, "--group-id", INGEST_GROUP,
@@ -149,41 +157,107 @@ public final class LocalRun {
             IngestJob.fromOptions(o, false).build(env);
         });
         JobClient segmentation = submit(rest, flinkConf, "cohortflow segmentation", env -> {
-            SegmentationOptions o = SegmentationOptions.parse(with(jobArgs, "--group-id", SEGMENTATION_GROUP));
+            SegmentationOptions o = SegmentationOptions.parse(with(jobArgs, "--group-id", SEGMENTATION_GROUP,
+                    "--registry", registry));
             SegmentationJob.configure(env, o);
             SegmentationJob.fromOptions(o, false).build(env);
         });
-        OUT.printf("  jobs %s and %s running%n", ingest.getJobID(), segmentation.getJobID());
+        OUT.printf("  jobs %s and %s running; segmentation scores with the current model of %s (none yet)%n",
+                ingest.getJobID(), segmentation.getJobID(), registry);
+        Map<String, JobClient> jobs = Map.of("ingest-job", ingest, "segmentation-job", segmentation);
 
+        long start = options.start().atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
         SimulatorConfig simConfig = SimulatorConfig.of(options.seed(), options.users(), options.simulatedDays(),
-                options.start().atStartOfDay().toInstant(ZoneOffset.UTC));
+                Instant.ofEpochMilli(start));
         Simulator simulator = new Simulator(simConfig);
         Path truth = runDir.resolve("ground-truth.jsonl");
         GroundTruthFile.write(truth, simulator.groundTruth());
-        step(String.format("simulating %,d users %s from %s at %s deliveries/s (ground truth: %s)", options.users(),
+        boolean train = options.trainAtDay() > 0;
+        long trainAt = start + options.trainAtDay() * 86_400_000L;
+        step(String.format("simulating %,d users %s from %s (ground truth: %s)%s", options.users(),
                 options.endless() ? "day after day until Ctrl-C" : "over " + options.days() + " days", options.start(),
-                options.rate() > 0 ? String.format("%,.0f", options.rate()) : "max", runDir.relativize(truth)));
+                runDir.relativize(truth), train ? String.format("; the first %d days at %s deliveries/s, then the "
+                        + "nightly training, then the rest at %s/s", options.trainAtDay(), rate(options.historyRate()),
+                        rate(options.rate())) : " at " + rate(options.rate()) + " deliveries/s"));
         OUT.println("  live feed of segments.changes (★ = the seed story's anon_123xyz):");
 
-        Playback.Progress sent;
+        Playback.Cursor cursor = new Playback.Cursor(simulator);
+        Playback.Progress sent = new Playback.Progress(0, Map.of(), start, Duration.ZERO);
+        TrainingJob.Result training = null;
         try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
                 options.feed(), OUT);
              KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
             feed.start();
-            sent = Playback.play(simulator, sink, options.rate(), Duration.ofSeconds(10),
-                    p -> OUT.printf("  [simulator] %,d deliveries sent, simulated time %s, %,.0f/s%n", p.sent(),
-                            Instant.ofEpochMilli(p.simulatedTime()), p.ratePerSecond()),
-                    () -> stopRequested);
+            if (train) {
+                sent = sent.plus(play(cursor, trainAt, sink, options.historyRate()));
+                if (!stopRequested) {
+                    step("day " + options.trainAtDay() + " is over: waiting for the pipeline to drain, then the nightly training");
+                    awaitDrained(broker, topics, feed, flinkConf, jobs);
+                    try {
+                        training = train(rest, flinkConf, history, registry, trainAt, truth, broker, topics);
+                        if (training.promotion() != null && training.promotion().promoted()) {
+                            awaitSwap(feed, training.manifest().name() + "@v" + training.manifest().version());
+                        }
+                    } catch (Exception e) {
+                        OUT.println("  TRAINING FAILED, segmentation keeps scoring as before: " + e);
+                    }
+                    step("going on with live traffic: users are rescored with the new models at their next event or timer");
+                }
+            }
+            if (!stopRequested) {
+                sent = sent.plus(play(cursor, Long.MAX_VALUE, sink, options.rate()));
+            }
 
             step(stopRequested ? "stopping" : "simulation done; waiting for the pipeline to drain");
             if (!stopRequested) {
-                awaitDrained(broker, topics, feed, flinkConf, Map.of("ingest-job", ingest, "segmentation-job", segmentation));
+                awaitDrained(broker, topics, feed, flinkConf, jobs);
             }
             stopJob(ingest, "ingest-job");
             stopJob(segmentation, "segmentation-job");
             feed.close();
-            return summary(broker, topics, sent, feed, history, started);
+            return summary(broker, topics, sent, feed, history, started, training);
         }
+    }
+
+    private Playback.Progress play(Playback.Cursor cursor, long until, KafkaDeliverySink sink, double rate) {
+        return Playback.play(cursor, until, sink, rate, Duration.ofSeconds(10),
+                p -> OUT.printf("  [simulator] %,d deliveries sent, simulated time %s, %,.0f/s%n", p.sent(),
+                        Instant.ofEpochMilli(p.simulatedTime()), p.ratePerSecond()),
+                () -> stopRequested);
+    }
+
+    /** The nightly job, as the CronJob runs it: train on the history so far, gate, promote, announce. */
+    private TrainingJob.Result train(URI rest, Configuration flinkConf, Path history, String registry, long cutoff,
+                                     Path truth, LocalKafkaBroker broker, TopicsConfig topics) throws Exception {
+        step("training-batch (Flink BATCH on the MiniCluster) over " + runDir.relativize(history));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(),
+                rest.getPort(), flinkConf);
+        Map<String, String> trainingOptions = new java.util.HashMap<>(Map.of("history", history.toUri().toString(),
+                "registry", registry, "cutoff", Instant.ofEpochMilli(cutoff).toString(),
+                "horizon", options.horizon().toDays() + "d", "ground-truth", truth.toString(),
+                "report", runDir.resolve("training-report.html").toString(), "promote", "true", "floor", "0.7"));
+        trainingOptions.put("bootstrap-servers", broker.bootstrapServers());
+        trainingOptions.put("topic", topics.name(TopicsConfig.MODELS));
+        TrainingJob.Result result = TrainingJob.run(env, trainingOptions, OUT);
+        if (result.promotion() == null || !result.promotion().promoted()) {
+            OUT.println("  the new models were not promoted: segmentation keeps scoring as before");
+        }
+        return result;
+    }
+
+    /** Waits (up to a minute) until a change scored by {@code model} arrives: the stream has swapped it in. */
+    private void awaitSwap(ChangeFeed feed, String model) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (!feed.byModel().containsKey(model) && System.nanoTime() < deadline && !stopRequested) {
+            Thread.sleep(200);
+        }
+        OUT.println(feed.byModel().containsKey(model)
+                ? "  segmentation swapped in " + model + " without a restart: the feed shows changes it scored"
+                : "  no change scored by " + model + " yet; users are rescored at their next event or timer");
+    }
+
+    private static String rate(double perSecond) {
+        return perSecond > 0 ? String.format("%,.0f", perSecond) : "max";
     }
 
     private static String[] with(String[] args, String... more) {
@@ -254,7 +328,7 @@ public final class LocalRun {
     }
 
     private Outcome summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, ChangeFeed feed,
-                            Path history, long started) throws IOException {
+                            Path history, long started, TrainingJob.Result training) throws IOException {
         long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
                 Duration.ofMinutes(2), r -> { });
         long late = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.LATE),
@@ -281,10 +355,19 @@ public final class LocalRun {
         OUT.printf("in = unified + dead-lettered + duplicates + late: %,d = %,d%s%n", sent.sent(), accounted,
                 sent.sent() == accounted ? "" : "  (MISMATCH)");
         OUT.printf("Parquet history: %s (%d date partitions)%n", history, countPartitions(history));
+        if (training != null) {
+            OUT.printf("nightly training: %s v%d in %.1f s; churn AUC %.3f, bundle-propensity AUC %.3f, personas k=%d%s; "
+                            + "%s; report: %s%n", training.manifest().name(), training.manifest().version(),
+                    training.seconds(), training.churn().auc(), training.bundle().auc(), training.personas().k(),
+                    training.ari() == null ? "" : String.format(" (ARI %.3f against the true personas)", training.ari()),
+                    training.promotion() != null && training.promotion().promoted() ? "promoted and swapped in live"
+                            : "not promoted", runDir.resolve("training-report.html"));
+        }
         feed.printSummary(OUT);
         OUT.printf("total run time %.1f s; data and savepoints under %s%n",
                 (System.nanoTime() - started) / 1e9, runDir);
-        return new Outcome(sent.sent(), unified, deadLettered, duplicates, late, feed.total(), feed.story());
+        return new Outcome(sent.sent(), unified, deadLettered, duplicates, late, feed.total(), feed.story(), training,
+                feed.byModel(), feed.membersNow());
     }
 
     private static long countPartitions(Path history) throws IOException {

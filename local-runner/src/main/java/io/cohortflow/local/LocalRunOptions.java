@@ -12,10 +12,15 @@ import java.util.Set;
  * Options of the local run.
  *
  * <pre>
- * --days N          simulate N days, then drain the pipeline, print the summary and exit 0 (default 2)
+ * --days N          simulate N days, then drain the pipeline, print the summary and exit 0 (default 22)
  * --endless         keep simulating day after day until Ctrl-C
- * --users N         simulated people (default 2000)
- * --rate R          deliveries per second into events.raw (default 1500; 0 = as fast as possible)
+ * --users N         simulated people (default 1000)
+ * --rate R          deliveries per second into events.raw after the training (default 1500; 0 = as fast as possible)
+ * --train-at-day D  the nightly loop: after D simulated days, pause, train on the Parquet history, promote the models
+ *                   through the registry, and go on with the rest while segmentation swaps them in (default: the
+ *                   last day when --days is at least 15, else no training; 0 = no training)
+ * --history-rate R  deliveries per second before the training day (default 0 = as fast as possible: a backfill)
+ * --horizon D       churn horizon of the training (default 7d; the history must span more than twice that)
  * --seed S          simulator seed (default 42)
  * --start DATE      simulated day 0, yyyy-mm-dd (default: N days before today, UTC)
  * --web-ui-port P   Flink web UI port (default 8081; 0 = any free port)
@@ -24,10 +29,10 @@ import java.util.Set;
  * </pre>
  */
 record LocalRunOptions(int days, boolean endless, int users, double rate, long seed, LocalDate start, int webUiPort,
-                       Path confDir, String feed) {
+                       Path confDir, String feed, int trainAtDay, double historyRate, java.time.Duration horizon) {
 
     private static final Set<String> KEYS = Set.of("days", "endless", "users", "rate", "seed", "start", "web-ui-port",
-            "conf-dir", "feed", "help");
+            "conf-dir", "feed", "help", "train-at-day", "history-rate", "horizon");
 
     static LocalRunOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -35,7 +40,7 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
             throw new IllegalArgumentException("usage");
         }
         boolean endless = Boolean.parseBoolean(opts.getOrDefault("endless", "false"));
-        int days = Integer.parseInt(opts.getOrDefault("days", "2"));
+        int days = Integer.parseInt(opts.getOrDefault("days", "22"));
         if (days < 1) {
             throw new IllegalArgumentException("--days must be at least 1");
         }
@@ -46,10 +51,19 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
         if (!Set.of("all", "story", "none").contains(feed)) {
             throw new IllegalArgumentException("--feed must be all, story or none");
         }
-        return new LocalRunOptions(days, endless, Integer.parseInt(opts.getOrDefault("users", "2000")),
+        java.time.Duration horizon = org.apache.flink.util.TimeUtils.parseDuration(opts.getOrDefault("horizon", "7d"));
+        int trainAtDay = Integer.parseInt(opts.getOrDefault("train-at-day",
+                !endless && days >= 15 ? Integer.toString(days - 1) : "0"));
+        if (trainAtDay > 0 && (trainAtDay >= (endless ? Integer.MAX_VALUE : days + 1)
+                || trainAtDay * 86_400_000L <= 2 * horizon.toMillis())) {
+            throw new IllegalArgumentException("--train-at-day " + trainAtDay + " needs more than twice the horizon ("
+                    + horizon.toDays() + " days) of history before it, and must be within --days");
+        }
+        return new LocalRunOptions(days, endless, Integer.parseInt(opts.getOrDefault("users", "1000")),
                 Double.parseDouble(opts.getOrDefault("rate", "1500")), Long.parseLong(opts.getOrDefault("seed", "42")),
                 start, Integer.parseInt(opts.getOrDefault("web-ui-port", "8081")),
-                Path.of(opts.getOrDefault("conf-dir", "conf")), feed);
+                Path.of(opts.getOrDefault("conf-dir", "conf")), feed, trainAtDay,
+                Double.parseDouble(opts.getOrDefault("history-rate", "0")), horizon);
     }
 
     /** Days handed to the simulator: endless runs simulate for ten years, i.e. until stopped. */

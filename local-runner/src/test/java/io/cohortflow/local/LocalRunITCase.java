@@ -35,10 +35,46 @@ class LocalRunITCase {
         assertThat(runDir.resolve("history")).isDirectoryContaining(p -> p.getFileName().toString().startsWith("dt="));
     }
 
+    /**
+     * The issue's loop on the real broker: simulator history → ingest-job → Parquet → training-batch (BATCH, same
+     * MiniCluster) → registry (gated promotion) → models.published → the running segmentation-job swaps the bundle in
+     * → persona and churn-propensity changes scored by the new version appear on segments.changes.
+     */
+    @Test
+    void theNightlyLoopTrainsPromotesAndTheRunningStreamSwapsTheModelIn(@TempDir Path runDir) throws Exception {
+        LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "16", "--users", "300", "--rate", "2000",
+                "--web-ui-port", "0", "--feed", "none", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString()});
+        assertThat(options.trainAtDay()).as("the last day is played after the training").isEqualTo(15);
+
+        LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
+
+        assertThat(outcome.unified() + outcome.deadLettered() + outcome.duplicates() + outcome.late())
+                .isEqualTo(outcome.delivered());
+        assertThat(outcome.training()).isNotNull();
+        assertThat(outcome.training().promotion().promoted()).isTrue();
+        assertThat(outcome.training().manifest().version()).isEqualTo(1);
+        assertThat(runDir.resolve("registry/bundle/CURRENT")).hasContent("1");
+        assertThat(runDir.resolve("training-report.html")).content().contains("ROC curve", "Cluster profiles");
+        assertThat(outcome.changesByModel()).as("changes before the swap say none, after it the new version")
+                .containsKeys("none", "bundle@v1");
+        assertThat(outcome.changesByModel().get("bundle@v1")).isGreaterThan(50);
+        assertThat(outcome.membersNow()).as("every scored user is in a persona segment and a churn-risk segment")
+                .containsKey("churn_risk_low")
+                .hasKeySatisfying(new org.assertj.core.api.Condition<>(id -> id.startsWith("persona_"), "a persona"));
+        long personaMembers = outcome.membersNow().entrySet().stream().filter(e -> e.getKey().startsWith("persona_"))
+                .mapToLong(java.util.Map.Entry::getValue).sum();
+        long churnMembers = outcome.membersNow().entrySet().stream().filter(e -> e.getKey().startsWith("churn_risk_"))
+                .mapToLong(java.util.Map.Entry::getValue).sum();
+        assertThat(personaMembers).as("one persona per scored user, like one churn band").isEqualTo(churnMembers);
+    }
+
     @Test
     void rejectsUnknownOptions() {
         assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--dayz", "2"})).hasMessageContaining("--dayz");
         assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--days", "0"})).hasMessageContaining("at least 1");
         assertThat(LocalRunOptions.parse(new String[] {"--endless"}).simulatedDays()).isGreaterThan(365);
+        assertThat(LocalRunOptions.parse(new String[] {"--days", "2"}).trainAtDay()).as("too short to train").isZero();
+        assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--days", "10", "--train-at-day", "9"}))
+                .hasMessageContaining("twice the horizon");
     }
 }

@@ -158,6 +158,7 @@ public final class ModelBundle implements Scorer {
     }
 
     /** {@code name@vN}: what profiles and changes say scored them. */
+    @Override
     public String label() {
         return label;
     }

@@ -36,18 +36,28 @@ public final class RegistryCli {
     private RegistryCli() {
     }
 
+    /** The positional words and the options of a command line; unknown options are refused. */
+    public record Parsed(List<String> positional, Map<String, String> options) {
+    }
+
+    public static Parsed parse(String[] args) {
+        List<String> positional = new ArrayList<>();
+        int i = 0;
+        while (i < args.length && !args[i].startsWith("--")) {
+            positional.add(args[i++]);
+        }
+        return new Parsed(positional, CommandLine.parse(Arrays.copyOfRange(args, i, args.length), KEYS));
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, System.out, System.err));
     }
 
     public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
-            List<String> positional = new ArrayList<>();
-            int i = 0;
-            while (i < args.length && !args[i].startsWith("--")) {
-                positional.add(args[i++]);
-            }
-            Map<String, String> options = CommandLine.parse(Arrays.copyOfRange(args, i, args.length), KEYS);
+            Parsed parsed = parse(args);
+            List<String> positional = parsed.positional();
+            Map<String, String> options = parsed.options();
             if (positional.size() < 2 || !options.containsKey("registry")) {
                 err.println("usage: registry list|show|promote|rollback|diff NAME [VERSION...] --registry URI [...]");
                 return ERROR;

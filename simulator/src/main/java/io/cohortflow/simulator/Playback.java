@@ -14,9 +14,40 @@ public final class Playback {
         public double ratePerSecond() {
             return elapsed.isZero() ? 0 : sent * 1000.0 / Math.max(1, elapsed.toMillis());
         }
+
+        /** This part followed by {@code later}. */
+        public Progress plus(Progress later) {
+            Map<String, Long> kinds = new TreeMap<>(byKind);
+            later.byKind().forEach((k, n) -> kinds.merge(k, n, Long::sum));
+            return new Progress(sent + later.sent(), Map.copyOf(kinds), Math.max(simulatedTime, later.simulatedTime()),
+                    elapsed.plus(later.elapsed()));
+        }
     }
 
     private Playback() {
+    }
+
+    /** A simulation being played in parts: what is left of it, with one delivery of lookahead. */
+    public static final class Cursor {
+        private final java.util.Iterator<Delivery> deliveries;
+        private Delivery next;
+
+        public Cursor(Simulator simulator) {
+            this.deliveries = simulator.iterator();
+        }
+
+        Delivery peek() {
+            if (next == null && deliveries.hasNext()) {
+                next = deliveries.next();
+            }
+            return next;
+        }
+
+        Delivery take() {
+            Delivery d = peek();
+            next = null;
+            return d;
+        }
     }
 
     /**
@@ -28,12 +59,22 @@ public final class Playback {
      */
     public static Progress play(Simulator simulator, DeliverySink sink, double eventsPerSecond, Duration progressEvery,
                                 Consumer<Progress> progress, BooleanSupplier stop) {
+        return play(new Cursor(simulator), Long.MAX_VALUE, sink, eventsPerSecond, progressEvery, progress, stop);
+    }
+
+    /**
+     * Plays the deliveries of {@code cursor} delivered before {@code until} (epoch ms of simulated time) and leaves
+     * the rest for a later call: a run can stop at a simulated moment, do something (train a model), and go on.
+     */
+    public static Progress play(Cursor cursor, long until, DeliverySink sink, double eventsPerSecond,
+                                Duration progressEvery, Consumer<Progress> progress, BooleanSupplier stop) {
         long startNanos = System.nanoTime();
         long lastReport = startNanos;
         long sent = 0;
         long simulatedTime = 0;
         Map<String, Long> byKind = new TreeMap<>();
-        for (Delivery delivery : simulator) {
+        while (cursor.peek() != null && cursor.peek().deliveredAt() < until) {
+            Delivery delivery = cursor.take();
             if (stop.getAsBoolean()) {
                 break;
             }

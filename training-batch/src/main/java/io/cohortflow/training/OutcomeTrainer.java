@@ -16,8 +16,6 @@ import org.tribuo.datasource.ListDataSource;
 import org.tribuo.impl.ArrayExample;
 import org.tribuo.provenance.SimpleDataSourceProvenance;
 import org.tribuo.transform.TransformTrainer;
-import org.tribuo.transform.TransformationMap;
-import org.tribuo.transform.transformations.MeanStdDevTransformation;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -82,7 +80,7 @@ public final class OutcomeTrainer {
     public static Model<Label> train(Kind kind, List<TrainingRow> rows, Predicate<TrainingRow> outcome, long seed) {
         Trainer<Label> trainer = switch (kind) {
             case LOGISTIC_REGRESSION -> new TransformTrainer<>(new LogisticRegressionTrainer(),
-                    new TransformationMap(List.of(new MeanStdDevTransformation())), true);
+                    Standardisation.of(rows.stream().map(TrainingRow::features).toList()), true);
             // Forests need a feature fraction below 1: half of the six features per split.
             case RANDOM_FOREST -> new RandomForestTrainer<>(new CARTClassificationTrainer(8, 0.5f, seed),
                     new VotingCombiner(), 50, seed);

@@ -12,8 +12,6 @@ import org.tribuo.impl.ArrayExample;
 import org.tribuo.math.distance.L2Distance;
 import org.tribuo.provenance.SimpleDataSourceProvenance;
 import org.tribuo.transform.TransformTrainer;
-import org.tribuo.transform.TransformationMap;
-import org.tribuo.transform.transformations.MeanStdDevTransformation;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,7 +47,7 @@ public final class PersonaTrainer {
     public static Model<ClusterID> train(List<double[]> rows, int k, long seed) {
         var trainer = new TransformTrainer<>(
                 new KMeansTrainer(k, 100, new L2Distance(), KMeansTrainer.Initialisation.PLUSPLUS, 1, seed),
-                new TransformationMap(List.of(new MeanStdDevTransformation())), true);
+                Standardisation.of(rows), true);
         ClusteringFactory factory = new ClusteringFactory();
         List<org.tribuo.Example<ClusterID>> examples = new ArrayList<>();
         for (double[] row : rows) {

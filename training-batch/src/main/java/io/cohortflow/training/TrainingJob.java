@@ -72,8 +72,16 @@ public final class TrainingJob {
     private TrainingJob() {
     }
 
-    public static void main(String[] args) throws Exception {
+    /** The options of a command line, refused when one is unknown or a required one is missing. */
+    public static Map<String, String> options(String[] args) {
         Map<String, String> options = CommandLine.parse(args, KEYS);
+        required(options, "history");
+        required(options, "registry");
+        return options;
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> options = options(args);
         Result result = run(StreamExecutionEnvironment.getExecutionEnvironment(), options, System.out);
         System.exit(result.promotion() != null && !result.promotion().promoted() ? 2 : 0);
     }

@@ -11,7 +11,27 @@ import java.io.Serializable;
  */
 @FunctionalInterface
 public interface Scorer extends Serializable {
-    Scorer NONE = features -> Scores.NONE;
+    Scorer NONE = None.INSTANCE;
 
     Scores score(FeatureSnapshot features);
+
+    /** What profiles and changes say scored them: {@code none}, or a bundle's {@code name@vN}. */
+    default String label() {
+        return getClass().getSimpleName();
+    }
+
+    /** Scores nothing; an enum, so that it is still {@link #NONE} after the job graph is serialized. */
+    enum None implements Scorer {
+        INSTANCE;
+
+        @Override
+        public Scores score(FeatureSnapshot features) {
+            return Scores.NONE;
+        }
+
+        @Override
+        public String label() {
+            return Scores.NONE.model();
+        }
+    }
 }

@@ -512,9 +512,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     }
 
     private String scorerLabel(ReadOnlyContext ctx) throws Exception {
-        Scorer active = activeScorer(ctx.getBroadcastState(MODELS));
-        return active instanceof ModelBundle bundle ? bundle.label()
-                : active == Scorer.NONE ? Scores.NONE.model() : active.getClass().getSimpleName();
+        return activeScorer(ctx.getBroadcastState(MODELS)).label();
     }
 
     private static Cause modelCause(Scores scores) {
