@@ -175,9 +175,15 @@ public final class ModelBundle implements Scorer {
         return personas;
     }
 
+    /** Scores the features this bundle was trained on, by name (the stream only loads bundles of its own schema). */
     @Override
     public Scores score(FeatureSnapshot features) {
-        return score(features.modelVector());
+        Map<String, Double> numeric = features.numeric();
+        double[] vector = new double[featureNames.length];
+        for (int i = 0; i < vector.length; i++) {
+            vector[i] = numeric.getOrDefault(featureNames[i], 0.0);
+        }
+        return score(vector);
     }
 
     public Scores score(double[] vector) {

@@ -18,18 +18,25 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * Loading a scoring bundle, and refusing bad ones. The fixture under src/test/resources/saved-registry-0.1.0 is a
- * registry written by the 0.1.0 training job (TrainingJobITCase with -Dcohortflow.save-bundle-fixture=DIR) and kept
- * as it was: later builds must still load it.
+ * Loading a scoring bundle, and refusing bad ones. Two registries written by the training job (TrainingJobITCase with
+ * -Dcohortflow.save-bundle-fixture=DIR) are kept as they were: saved-registry-0.1.0, from an earlier build whose models
+ * had six features (later builds must still load it, and the stream must refuse it as incompatible), and
+ * current-registry, of the current feature schema.
  */
 class ModelBundleTest {
     private static final String SCHEMA = ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES);
+    private static final List<String> SIX = List.of("recency", "frequency_30d", "monetary_value_90d",
+            "feature_adoption_rate", "support_tickets_60d", "avg_session_duration");
 
     @Test
     void aBundleSavedByAnEarlierBuildStillLoadsAndScores() throws Exception {
-        ModelRegistry registry = new ModelRegistry(fixture().toUri());
+        ModelRegistry registry = new ModelRegistry(fixture("saved-registry-0.1.0").toUri());
         ModelManifest current = registry.current("bundle").orElseThrow();
-        ModelBundle bundle = ModelBundle.load(registry, "bundle", current.version(), SCHEMA);
+        assertThat(current.featureSchema()).isEqualTo(SIX);
+        assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", current.version(), SCHEMA))
+                .as("the stream computes more features now: it refuses this bundle").isInstanceOf(ModelBundle.Refused.class)
+                .hasMessageContaining("trained on features");
+        ModelBundle bundle = ModelBundle.load(registry, "bundle", current.version(), ModelManifest.schemaHash(SIX));
 
         Scores gone = bundle.score(new double[] {45, 0, 0, 0, 2, 0});
         Scores loyal = bundle.score(new double[] {0, 12, 200, 0.8, 0, 20});
@@ -42,18 +49,19 @@ class ModelBundleTest {
                 new com.fasterxml.jackson.core.type.TypeReference<List<ModelBundle.Persona>>() { });
         assertThat(personas).extracting(ModelBundle.Persona::name).contains("High-Value Bundle Purchaser");
         for (ModelBundle.Persona p : personas) {
-            double[] centroid = FeatureSnapshot.MODEL_FEATURES.stream().mapToDouble(p.centroid()::get).toArray();
+            double[] centroid = SIX.stream().mapToDouble(p.centroid()::get).toArray();
             assertThat(bundle.score(centroid).persona()).isEqualTo(p.name());
         }
         ModelBundle.Persona buyers = personas.stream().filter(p -> p.name().equals("High-Value Bundle Purchaser"))
                 .findFirst().orElseThrow();
-        Scores buyer = bundle.score(FeatureSnapshot.MODEL_FEATURES.stream().mapToDouble(buyers.centroid()::get).toArray());
+        Scores buyer = bundle.score(SIX.stream().mapToDouble(buyers.centroid()::get).toArray());
         assertThat(buyer.scores().get("bundle_propensity")).isGreaterThan(gone.scores().get("bundle_propensity"));
     }
 
     @Test
     void aBundleForOtherFeaturesIsRefused() throws Exception {
-        ModelRegistry registry = new ModelRegistry(fixture().toUri());
+        ModelRegistry registry = new ModelRegistry(fixture("current-registry").toUri());
+        assertThat(ModelBundle.load(registry, "bundle", 1, SCHEMA).label()).isEqualTo("bundle@v1");
         String other = ModelManifest.schemaHash(List.of("recency", "frequency_30d"));
         assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", 1, other))
                 .isInstanceOf(ModelBundle.Refused.class)
@@ -113,12 +121,12 @@ class ModelBundleTest {
         assertThat(registry.current("bundle").orElseThrow().version()).isEqualTo(2);
     }
 
-    static Path fixture() throws URISyntaxException {
-        return Path.of(ModelBundleTest.class.getResource("/saved-registry-0.1.0").toURI());
+    static Path fixture(String name) throws URISyntaxException {
+        return Path.of(ModelBundleTest.class.getResource("/" + name).toURI());
     }
 
     static Path copyFixture(Path target) throws IOException, URISyntaxException {
-        Path from = fixture();
+        Path from = fixture("current-registry");
         try (var files = Files.walk(from)) {
             for (Path f : files.filter(Files::isRegularFile).toList()) {
                 Path to = target.resolve(from.relativize(f).toString());

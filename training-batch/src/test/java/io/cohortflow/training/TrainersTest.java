@@ -163,11 +163,11 @@ class TrainersTest {
         List<TrainingRow> rows = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             boolean churned = i % 3 == 0;
-            rows.add(new TrainingRow("u" + i, false, 0L, new double[] {0, churned ? 1 : 9 + i % 5, i % 7, 0, 0, 3},
+            rows.add(new TrainingRow("u" + i, false, 0L, new double[] {0, churned ? 1 : 9 + i % 5, i % 7, 0, 0, 3, i % 2, 0},
                     churned, false));
         }
         Model<Label> model = OutcomeTrainer.train(OutcomeTrainer.Kind.LOGISTIC_REGRESSION, rows, TrainingRow::churned, 1L);
-        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3});
+        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3, 0, 1});
         assertThat(p).as("recency, adoption, tickets and session length were constant").isBetween(0.0, 1.0);
         assertThat(OutcomeTrainer.evaluate(model, rows, TrainingRow::churned, 0.5).auc()).isGreaterThan(0.9);
         var clusters = PersonaTrainer.fit(rows.stream().map(TrainingRow::features).toList(), 2, 2, 1L,

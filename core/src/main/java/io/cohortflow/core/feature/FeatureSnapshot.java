@@ -27,9 +27,14 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
 
     public static final List<String> COUNT_WINDOWS = List.of("1h", "24h", "7d", "30d", "60d", "90d");
 
-    /** The seed's six features, in a fixed order: the feature vector of the models (its schema is hashed). */
+    /**
+     * The features of the models, in a fixed order (the schema is hashed; a bundle trained on another list is refused
+     * by the stream): the seed's six, then two behaviours that tell shoppers who abandon carts and readers of
+     * marketing email from other light users.
+     */
     public static final List<String> MODEL_FEATURES = List.of("recency", "frequency_30d", "monetary_value_90d",
-            "feature_adoption_rate", "support_tickets_60d", "avg_session_duration");
+            "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "cart_adds_30d",
+            "email_engagement_30d");
 
     public long count(String window, String event) {
         return counts.getOrDefault(window, Map.of()).getOrDefault(event, 0L);
@@ -44,6 +49,8 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         values.put("feature_adoption_rate", featureAdoptionRate);
         values.put("support_tickets_60d", (double) supportTickets60d);
         values.put("avg_session_duration", avgSessionDuration);
+        values.put("cart_adds_30d", (double) count("30d", "add_to_cart"));
+        values.put("email_engagement_30d", (double) (count("30d", "email_opened") + count("30d", "email_clicked")));
         return values;
     }
 

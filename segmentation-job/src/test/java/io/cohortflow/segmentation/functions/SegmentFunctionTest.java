@@ -282,9 +282,9 @@ class SegmentFunctionTest {
                 ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES), "2026-03-02T10:00:00Z", "test");
     }
 
-    /** A copy of the bundle a 0.1.0 build saved (model-registry's fixture). */
+    /** A copy of a bundle of the current feature schema (model-registry's fixture). */
     private static Path savedRegistry(Path dir) throws Exception {
-        Path from = Repository.root().resolve("model-registry/src/test/resources/saved-registry-0.1.0");
+        Path from = Repository.root().resolve("model-registry/src/test/resources/current-registry");
         Path to = dir.resolve("registry");
         try (var files = java.nio.file.Files.walk(from)) {
             for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
