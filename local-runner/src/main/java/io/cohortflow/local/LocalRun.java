@@ -151,8 +151,11 @@ public final class LocalRun {
         String registry = runDir.resolve("registry").toUri().toString();
         step("submitting ingest-job and segmentation-job");
         JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
+            // The simulator compresses hours into seconds, so every local run is replay-like: partitions are read
+            // aligned, with as much drift as the 5-minute out-of-orderness allows. (A partition ahead of finished ones
+            // by more than the drift can stay paused at the end of a run; see the README on time.)
             IngestOptions o = IngestOptions.parse(with(jobArgs, "--group-id", INGEST_GROUP,
-                    "--history-path", history.toUri().toString()));
+                    "--history-path", history.toUri().toString(), "--max-partition-drift", "4min"));
             IngestJob.configure(env, o);
             IngestJob.fromOptions(o, false).build(env);
         });
