@@ -14,8 +14,12 @@ public final class Watermarks {
     }
 
     /**
-     * For control inputs (definitions, merges, state handoffs) that are handled as they arrive: they never hold back
-     * the watermark of the operator they join, whether they are quiet or lag behind in event time.
+     * For control inputs (definitions, models, merges, state handoffs) that are handled as they arrive: they never
+     * hold back the watermark of the operator they join, whether they are quiet or lag behind in event time. They are
+     * marked idle rather than sent to the end of time: were they at {@code Long.MAX_VALUE}, the operator's event time
+     * would jump to infinity the moment every event partition went idle (a lull of {@code --idleness}), firing every
+     * user's timers, exits and state cleanup at once. Idle, they leave event time to the events: when all traffic
+     * stops, event time stops.
      */
     public static <T> WatermarkStrategy<T> neverHoldingBack() {
         return WatermarkStrategy.forGenerator(ctx -> new WatermarkGenerator<T>() {
@@ -25,7 +29,7 @@ public final class Watermarks {
 
             @Override
             public void onPeriodicEmit(WatermarkOutput output) {
-                output.emitWatermark(new Watermark(Long.MAX_VALUE));
+                output.markIdle();
             }
         });
     }
