@@ -27,7 +27,8 @@ import java.util.Set;
  * --dedupe-window D         redeliveries of a messageId within this are dropped (default 7d, processing time)
  * --out-of-orderness D      watermark bound on receive time (default 5min)
  * --idleness D              a partition silent this long stops holding the watermark back (default 1min)
- * --max-partition-drift D   how far (receive time) one raw partition may be read ahead of the slowest (default 1min)
+ * --max-partition-drift D   how far (receive time) one raw partition may be read ahead of the slowest (default 4min;
+ *                           below --out-of-orderness, so a replay keeps a user's events in order downstream)
  * --allowed-lateness D      an event that arrives later than this after it happened goes to events.late (default 1h;
  *                           a backfill of old history sets it beyond the age of that history)
  * --max-anonymous-ids N     cap of anonymous ids linked to one user (default 100)
@@ -68,9 +69,14 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
                 a.duration("allowed-lateness", Duration.ofHours(1)),
                 a.integer("max-anonymous-ids", 100),
                 a.duration("identity-ttl", Duration.ofDays(400)),
-                a.duration("max-partition-drift", Duration.ofMinutes(1)));
+                a.duration("max-partition-drift", Duration.ofMinutes(4)));
         if (options.maxAnonymousIds() < 1) {
             throw new IllegalArgumentException("--max-anonymous-ids must be at least 1");
+        }
+        if (options.maxPartitionDrift().compareTo(options.outOfOrderness()) >= 0) {
+            throw new IllegalArgumentException("--max-partition-drift " + options.maxPartitionDrift()
+                    + " must be below --out-of-orderness " + options.outOfOrderness()
+                    + ": partitions read further apart than that put events out of order downstream");
         }
         return options;
     }
