@@ -151,11 +151,8 @@ public final class LocalRun {
         String registry = runDir.resolve("registry").toUri().toString();
         step("submitting ingest-job and segmentation-job");
         JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
-            // The simulator compresses hours into seconds, so every local run is replay-like: partitions are read
-            // aligned, with as much drift as the 5-minute out-of-orderness allows. (A partition ahead of finished ones
-            // by more than the drift can stay paused at the end of a run; see the README on time.)
             IngestOptions o = IngestOptions.parse(with(jobArgs, "--group-id", INGEST_GROUP,
-                    "--history-path", history.toUri().toString(), "--max-partition-drift", "4min"));
+                    "--history-path", history.toUri().toString()));
             IngestJob.configure(env, o);
             IngestJob.fromOptions(o, false).build(env);
         });
@@ -235,12 +232,12 @@ public final class LocalRun {
         step("training-batch (Flink BATCH on the MiniCluster) over " + runDir.relativize(history));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(),
                 rest.getPort(), flinkConf);
-        Map<String, String> trainingOptions = new java.util.HashMap<>(Map.of("history", history.toUri().toString(),
-                "registry", registry, "cutoff", Instant.ofEpochMilli(cutoff).toString(),
-                "horizon", options.horizon().toDays() + "d", "ground-truth", truth.toString(),
-                "report", runDir.resolve("training-report.html").toString(), "promote", "true", "floor", "0.7"));
-        trainingOptions.put("bootstrap-servers", broker.bootstrapServers());
-        trainingOptions.put("topic", topics.name(TopicsConfig.MODELS));
+        Map<String, String> trainingOptions = Map.ofEntries(Map.entry("history", history.toUri().toString()),
+                Map.entry("registry", registry), Map.entry("cutoff", Instant.ofEpochMilli(cutoff).toString()),
+                Map.entry("horizon", options.horizon().toDays() + "d"), Map.entry("ground-truth", truth.toString()),
+                Map.entry("report", runDir.resolve("training-report.html").toString()), Map.entry("promote", "true"),
+                Map.entry("floor", "0.7"), Map.entry("bootstrap-servers", broker.bootstrapServers()),
+                Map.entry("topic", topics.name(TopicsConfig.MODELS)));
         TrainingJob.Result result = TrainingJob.run(env, trainingOptions, OUT);
         if (result.promotion() == null || !result.promotion().promoted()) {
             OUT.println("  the new models were not promoted: segmentation keeps scoring as before");

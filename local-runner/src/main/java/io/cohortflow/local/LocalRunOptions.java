@@ -54,8 +54,7 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
         java.time.Duration horizon = org.apache.flink.util.TimeUtils.parseDuration(opts.getOrDefault("horizon", "7d"));
         int trainAtDay = Integer.parseInt(opts.getOrDefault("train-at-day",
                 !endless && days >= 15 ? Integer.toString(days - 1) : "0"));
-        if (trainAtDay > 0 && (trainAtDay >= (endless ? Integer.MAX_VALUE : days + 1)
-                || trainAtDay * 86_400_000L <= 2 * horizon.toMillis())) {
+        if (trainAtDay > 0 && ((!endless && trainAtDay > days) || trainAtDay * 86_400_000L <= 2 * horizon.toMillis())) {
             throw new IllegalArgumentException("--train-at-day " + trainAtDay + " needs more than twice the horizon ("
                     + horizon.toDays() + " days) of history before it, and must be within --days");
         }

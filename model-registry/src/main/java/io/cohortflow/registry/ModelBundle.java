@@ -102,9 +102,7 @@ public final class ModelBundle implements Scorer {
             }
             @SuppressWarnings("unchecked")
             Model<ClusterID> personas = (Model<ClusterID>) clusters;
-            List<Persona> names = JSON.readValue(registry.artifact(name, version, PERSONA_NAMES),
-                    new TypeReference<List<Persona>>() { });
-            ModelBundle loaded = new ModelBundle(manifest, churn, bundle, personas, names);
+            ModelBundle loaded = new ModelBundle(manifest, churn, bundle, personas, personas(registry, manifest));
             loaded.smokeTest();
             return loaded;
         } catch (Refused e) {
@@ -112,6 +110,11 @@ public final class ModelBundle implements Scorer {
         } catch (RuntimeException | IOException e) {
             throw new Refused(what + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The persona clusters of a version (personas.json): names, sizes and centroids. */
+    public static List<Persona> personas(ModelRegistry registry, ModelManifest manifest) throws IOException {
+        return JSON.readValue(registry.artifact(manifest, PERSONA_NAMES), new TypeReference<List<Persona>>() { });
     }
 
     private static Model<Label> classifier(ModelRegistry registry, ModelManifest manifest, String file) {
@@ -126,7 +129,7 @@ public final class ModelBundle implements Scorer {
     }
 
     private static Model<?> model(ModelRegistry registry, ModelManifest manifest, String file) {
-        byte[] bytes = registry.artifact(manifest.name(), manifest.version(), file);
+        byte[] bytes = registry.artifact(manifest, file);
         Model<?> model;
         try {
             model = Model.deserialize(ModelProto.parseFrom(bytes));

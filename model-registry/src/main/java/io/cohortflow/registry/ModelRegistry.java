@@ -144,7 +144,13 @@ public final class ModelRegistry {
 
     /** An artifact's bytes, refused when they do not match the manifest's hash (a corrupt or tampered bundle). */
     public byte[] artifact(String name, int version, String file) {
-        ModelManifest manifest = manifest(name, version);
+        return artifact(manifest(name, version), file);
+    }
+
+    /** An artifact of the version {@code manifest} describes (read once by the caller), checked against its hash. */
+    public byte[] artifact(ModelManifest manifest, String file) {
+        String name = manifest.name();
+        int version = manifest.version();
         String expected = manifest.artifacts().get(file);
         if (expected == null) {
             throw new IllegalArgumentException(name + " v" + version + " has no artifact " + file);
@@ -160,6 +166,16 @@ public final class ModelRegistry {
             throw new IllegalStateException(name + " v" + version + ": artifact " + file
                     + " is unreadable or corrupt; refusing it (" + e.getMessage() + ")", e);
         }
+    }
+
+    /** Every artifact of a version, each checked against its hash, e.g. to republish or copy it. */
+    public Map<String, byte[]> artifacts(String name, int version) {
+        ModelManifest manifest = manifest(name, version);
+        Map<String, byte[]> artifacts = new LinkedHashMap<>();
+        for (String file : manifest.artifacts().keySet()) {
+            artifacts.put(file, artifact(manifest, file));
+        }
+        return artifacts;
     }
 
     /** The promoted version, if any. */

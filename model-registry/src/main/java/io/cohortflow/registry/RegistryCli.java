@@ -133,9 +133,7 @@ public final class RegistryCli {
             if (!m.artifacts().containsKey(ModelBundle.PERSONA_NAMES)) {
                 continue;
             }
-            List<ModelBundle.Persona> personas = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
-                    registry.artifact(m.name(), m.version(), ModelBundle.PERSONA_NAMES),
-                    new com.fasterxml.jackson.core.type.TypeReference<List<ModelBundle.Persona>>() { });
+            List<ModelBundle.Persona> personas = ModelBundle.personas(registry, m);
             out.printf("%npersona centroids of v%d:%n%-36s %8s", m.version(), "persona", "users");
             m.featureSchema().forEach(f -> out.printf(" %12.12s", f));
             out.println();

@@ -3,14 +3,13 @@ package io.cohortflow.registry;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.model.ModelManifest;
 import io.cohortflow.core.scoring.Scores;
+import io.cohortflow.testkit.KafkaTestSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -44,9 +43,7 @@ class ModelBundleTest {
         assertThat(gone.scores()).containsOnlyKeys("churn", "bundle_propensity");
         assertThat(gone.scores().get("churn")).isBetween(0.0, 1.0).isGreaterThan(loyal.scores().get("churn"));
         // Each persona's own centroid (from personas.json) is scored as that persona.
-        List<ModelBundle.Persona> personas = new com.fasterxml.jackson.databind.ObjectMapper().readValue(
-                registry.artifact("bundle", 1, ModelBundle.PERSONA_NAMES),
-                new com.fasterxml.jackson.core.type.TypeReference<List<ModelBundle.Persona>>() { });
+        List<ModelBundle.Persona> personas = ModelBundle.personas(registry, current);
         assertThat(personas).extracting(ModelBundle.Persona::name).contains("High-Value Bundle Purchaser");
         for (ModelBundle.Persona p : personas) {
             double[] centroid = SIX.stream().mapToDouble(p.centroid()::get).toArray();
@@ -83,10 +80,7 @@ class ModelBundleTest {
         // republished with honest hashes, so only the content check can catch it.
         ModelRegistry registry = new ModelRegistry(copyFixture(dir.resolve("swapped")).toUri());
         ModelManifest manifest = registry.manifest("bundle", 1);
-        Map<String, byte[]> artifacts = new LinkedHashMap<>();
-        for (String file : manifest.artifacts().keySet()) {
-            artifacts.put(file, registry.artifact("bundle", 1, file));
-        }
+        Map<String, byte[]> artifacts = registry.artifacts("bundle", 1);
         artifacts.put(ModelBundle.CHURN, artifacts.get(ModelBundle.PERSONAS));
         ModelManifest swapped = registry.publish(manifest, artifacts);
         assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", swapped.version(), SCHEMA))
@@ -104,12 +98,7 @@ class ModelBundleTest {
     void theCliDiffsCentroidsAndPromotesTheLatestVersion(@TempDir Path dir) throws Exception {
         Path copy = copyFixture(dir.resolve("registry"));
         ModelRegistry registry = new ModelRegistry(copy.toUri());
-        ModelManifest manifest = registry.manifest("bundle", 1);
-        Map<String, byte[]> artifacts = new LinkedHashMap<>();
-        for (String file : manifest.artifacts().keySet()) {
-            artifacts.put(file, registry.artifact("bundle", 1, file));
-        }
-        registry.publish(manifest, artifacts);
+        registry.publish(registry.manifest("bundle", 1), registry.artifacts("bundle", 1));
         var out = new java.io.ByteArrayOutputStream();
         var print = new java.io.PrintStream(out, true);
         assertThat(RegistryCli.run(new String[] {"diff", "bundle", "1", "2", "--registry", copy.toUri().toString()},
@@ -125,15 +114,7 @@ class ModelBundleTest {
         return Path.of(ModelBundleTest.class.getResource("/" + name).toURI());
     }
 
-    static Path copyFixture(Path target) throws IOException, URISyntaxException {
-        Path from = fixture("current-registry");
-        try (var files = Files.walk(from)) {
-            for (Path f : files.filter(Files::isRegularFile).toList()) {
-                Path to = target.resolve(from.relativize(f).toString());
-                Files.createDirectories(to.getParent());
-                Files.copy(f, to);
-            }
-        }
-        return target;
+    static Path copyFixture(Path target) throws URISyntaxException {
+        return KafkaTestSupport.copyTree(fixture("current-registry"), target);
     }
 }

@@ -64,4 +64,22 @@ public final class KafkaTestSupport {
             throw new java.io.UncheckedIOException(e);
         }
     }
+
+    /**
+     * Copies the files under {@code from} to the same places under {@code to} (a registry fixture into a test's own
+     * directory), leaving out Hadoop's {@code .crc} checksum sidecars. Returns {@code to}.
+     */
+    public static Path copyTree(Path from, Path to) {
+        try (var files = Files.walk(from)) {
+            for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().endsWith(".crc"))
+                    .toList()) {
+                Path target = to.resolve(from.relativize(f).toString());
+                Files.createDirectories(target.getParent());
+                Files.copy(f, target);
+            }
+            return to;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
 }

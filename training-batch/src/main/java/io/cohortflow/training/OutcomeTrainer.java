@@ -31,11 +31,9 @@ import java.util.function.Predicate;
 public final class OutcomeTrainer {
     private static final String[] NAMES = FeatureSnapshot.MODEL_FEATURES.toArray(String[]::new);
     private static final int CALIBRATION_BINS = 10;
-    /** Tribuo logs every 1,000 SGD steps and every tree at INFO (java.util.logging): kept to warnings. */
-    private static final java.util.logging.Logger TRIBUO = java.util.logging.Logger.getLogger("org.tribuo");
 
     static {
-        TRIBUO.setLevel(java.util.logging.Level.WARNING);
+        TribuoLogging.quiet();
     }
 
     /** The model kinds tried. */

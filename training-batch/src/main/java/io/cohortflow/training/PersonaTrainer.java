@@ -29,11 +29,9 @@ public final class PersonaTrainer {
     private static final String[] NAMES = FeatureSnapshot.MODEL_FEATURES.toArray(String[]::new);
     /** The silhouette is quadratic in the rows: it is estimated on a fixed-seed sample of this many. */
     private static final int SILHOUETTE_SAMPLE = 2_000;
-    /** Tribuo logs every 1,000 SGD steps and every tree at INFO (java.util.logging): kept to warnings. */
-    private static final java.util.logging.Logger TRIBUO = java.util.logging.Logger.getLogger("org.tribuo");
 
     static {
-        TRIBUO.setLevel(java.util.logging.Level.WARNING);
+        TribuoLogging.quiet();
     }
 
     /** A clustering, its quality, and the profile of each cluster. */

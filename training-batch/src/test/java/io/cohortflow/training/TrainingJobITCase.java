@@ -13,6 +13,7 @@ import io.cohortflow.registry.ModelRegistry;
 import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.MiniClusters;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -92,15 +93,7 @@ class TrainingJobITCase {
         // How model-registry's saved-bundle fixture (a bundle of an earlier build that must keep loading) was made.
         String fixture = System.getProperty("cohortflow.save-bundle-fixture");
         if (fixture != null) {
-            Path from = dir.resolve("registry");
-            try (var files = Files.walk(from)) {
-                for (Path f : files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().endsWith(".crc"))
-                        .toList()) {
-                    Path to = Path.of(fixture).resolve(from.relativize(f).toString());
-                    Files.createDirectories(to.getParent());
-                    Files.copy(f, to);
-                }
-            }
+            KafkaTestSupport.copyTree(dir.resolve("registry"), Path.of(fixture));
         }
     }
 

@@ -444,7 +444,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
                           Collector<SegmentChange> out, boolean forceProfile) throws Exception {
         Map<String, SegmentRules.Compiled> segments = activeSegments(ctx.getBroadcastState(DEFINITIONS));
         FeatureSnapshot snapshot = features.snapshot(t, eventNames);
-        Scores scores = activeScorer(ctx.getBroadcastState(MODELS)).score(snapshot);
+        Scores scores = scorer(ctx).score(snapshot);
         Map<String, Object> variables = SegmentRules.variables(snapshot, scores.scores(), scores.persona());
         // One read of the memberships per evaluation; emit() writes each change through to state.
         java.util.TreeSet<String> members = new java.util.TreeSet<>(keys(memberships));
@@ -511,8 +511,13 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         return Cause.rule(definition.id(), version);
     }
 
+    /** The scorer of the per-user path: the broadcast state is only looked at once, at the first use after a start. */
+    private Scorer scorer(ReadOnlyContext ctx) throws Exception {
+        return modelsInitialised ? scorer : activeScorer(ctx.getBroadcastState(MODELS));
+    }
+
     private String scorerLabel(ReadOnlyContext ctx) throws Exception {
-        return activeScorer(ctx.getBroadcastState(MODELS)).label();
+        return scorer(ctx).label();
     }
 
     private static Cause modelCause(Scores scores) {

@@ -17,6 +17,7 @@ import io.cohortflow.core.model.ModelPublished;
 import io.cohortflow.core.segment.Cause;
 import io.cohortflow.registry.ModelRegistry;
 import io.cohortflow.segmentation.input.Control;
+import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.Repository;
 import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
@@ -232,10 +233,7 @@ class SegmentFunctionTest {
         harness.processBroadcastElement(Control.of(announce(registryDir, 1)), 0);
         // v2: the same bundle, then damaged on disk after publication.
         ModelRegistry registry = new ModelRegistry(registryDir.toUri());
-        ModelManifest v1 = registry.manifest("bundle", 1);
-        Map<String, byte[]> artifacts = new java.util.LinkedHashMap<>();
-        v1.artifacts().keySet().forEach(f -> artifacts.put(f, registry.artifact("bundle", 1, f)));
-        ModelManifest v2 = registry.publish(v1, artifacts);
+        ModelManifest v2 = registry.publish(registry.manifest("bundle", 1), registry.artifacts("bundle", 1));
         Path churn = registryDir.resolve("bundle/versions/" + v2.version() + "/churn.tribuo");
         byte[] bytes = java.nio.file.Files.readAllBytes(churn);
         bytes[100] ^= 0x7f;
@@ -284,16 +282,8 @@ class SegmentFunctionTest {
 
     /** A copy of a bundle of the current feature schema (model-registry's fixture). */
     private static Path savedRegistry(Path dir) throws Exception {
-        Path from = Repository.root().resolve("model-registry/src/test/resources/current-registry");
-        Path to = dir.resolve("registry");
-        try (var files = java.nio.file.Files.walk(from)) {
-            for (Path f : files.filter(java.nio.file.Files::isRegularFile).toList()) {
-                Path target = to.resolve(from.relativize(f).toString());
-                java.nio.file.Files.createDirectories(target.getParent());
-                java.nio.file.Files.copy(f, target);
-            }
-        }
-        return to;
+        return KafkaTestSupport.copyTree(
+                Repository.root().resolve("model-registry/src/test/resources/current-registry"), dir.resolve("registry"));
     }
 
     private void send(UnifiedEvent event) throws Exception {
