@@ -6,12 +6,18 @@ import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.model.ModelManifest;
+import io.cohortflow.core.scoring.Scorer;
+import io.cohortflow.core.scoring.Scores;
 import io.cohortflow.core.segment.SegmentRules;
+import io.cohortflow.registry.ModelBundle;
+import io.cohortflow.registry.ModelRegistry;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.testkit.Repository;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -36,6 +42,9 @@ import java.util.concurrent.TimeUnit;
  * The per-event hot path of the segmentation job, without Flink: decode the unified event (JSON), read the user's
  * state (bytes), update the features, take the snapshot, evaluate every shipped segment (CEL), write the state
  * back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures evaluating all segments on a snapshot.
+ * {@code perEventScored} is {@code perEvent} with a model bundle scoring every evaluation, as the job does once a
+ * bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions; model-registry's
+ * {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone.
  *
  * <pre>
  * mvn -q -DskipTests install
@@ -57,6 +66,7 @@ public class HotPathBenchmark {
     private List<byte[]> encoded;
     private Map<String, byte[]> state;
     private FeatureSnapshot snapshot;
+    private Scorer bundle;
     private int next;
 
     @Setup
@@ -73,6 +83,9 @@ public class HotPathBenchmark {
         List<UnifiedEvent> some = events(1, 7);
         some.forEach(f::add);
         snapshot = f.snapshot(some.get(some.size() - 1).timestamp(), names);
+        bundle = ModelBundle.load(new ModelRegistry(
+                        Repository.root().resolve("model-registry/src/test/resources/current-registry").toUri()),
+                "bundle", 1, ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES));
     }
 
     static List<UnifiedEvent> events(int users, int days) {
@@ -88,12 +101,22 @@ public class HotPathBenchmark {
 
     @Benchmark
     public int perEvent() {
+        return perEvent(Scorer.NONE);
+    }
+
+    @Benchmark
+    public int perEventScored() {
+        return perEvent(bundle);
+    }
+
+    private int perEvent(Scorer scorer) {
         UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
         byte[] bytes = state.get(event.resolvedId());
         UserFeatures features = bytes == null ? new UserFeatures(config) : UserFeatures.fromBytes(bytes, config);
         features.add(event);
         FeatureSnapshot s = features.snapshot(event.timestamp(), names);
-        Map<String, Object> vars = SegmentRules.variables(s, Map.of(), "");
+        Scores scores = scorer.score(s);
+        Map<String, Object> vars = SegmentRules.variables(s, scores.scores(), scores.persona());
         int in = 0;
         for (SegmentRules.Compiled segment : segments) {
             if (SegmentRules.matches(segment, vars)) {
@@ -102,6 +125,11 @@ public class HotPathBenchmark {
         }
         state.put(event.resolvedId(), features.toBytes());
         return in;
+    }
+
+    @Benchmark
+    public Scores scoreOnly() {
+        return bundle.score(snapshot);
     }
 
     @Benchmark
