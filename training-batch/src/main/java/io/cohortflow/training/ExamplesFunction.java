@@ -4,6 +4,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -26,6 +27,7 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
     private final FeatureConfig config;
     private final List<String> eventNames;
     private transient ListState<UnifiedEvent> history;
+    private transient LongCounter emitted;
 
     ExamplesFunction(ChurnLabels labels, long cutoff, FeatureConfig config, List<String> eventNames) {
         this.labels = labels;
@@ -37,6 +39,8 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
     @Override
     public void open(OpenContext openContext) {
         history = getRuntimeContext().getListState(new ListStateDescriptor<>("history", JsonRecordTypeInfo.UNIFIED_EVENT));
+        emitted = new LongCounter();
+        getRuntimeContext().addAccumulator(HistoryRows.ROWS_EMITTED, emitted);
     }
 
     @Override
@@ -54,10 +58,14 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
         history.get().forEach(events::add);
         long horizon = labels.horizon().toMillis();
         String user = ctx.getCurrentKey();
-        labels.example(user, events, cutoff - horizon, config, eventNames).ifPresent(e ->
-                out.collect(new TrainingRow(user, false, e.featureTime(), e.vector(), e.churned(), e.boughtBundle())));
-        labels.example(user, events, cutoff, config, eventNames).ifPresent(e ->
-                out.collect(new TrainingRow(user, true, e.featureTime(), e.vector(), e.churned(), e.boughtBundle())));
+        labels.example(user, events, cutoff - horizon, config, eventNames).ifPresent(e -> {
+            out.collect(new TrainingRow(user, false, e.featureTime(), e.vector(), e.churned(), e.boughtBundle()));
+            emitted.add(1);
+        });
+        labels.example(user, events, cutoff, config, eventNames).ifPresent(e -> {
+            out.collect(new TrainingRow(user, true, e.featureTime(), e.vector(), e.churned(), e.boughtBundle()));
+            emitted.add(1);
+        });
         history.clear();
     }
 }

@@ -2,24 +2,16 @@ package io.cohortflow.training;
 
 import io.cohortflow.core.config.CommandLine;
 import io.cohortflow.core.event.EventTaxonomy;
-import io.cohortflow.core.event.UnifiedEvent;
-import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.model.ModelManifest;
 import io.cohortflow.core.training.ChurnLabels;
-import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import io.cohortflow.registry.Announcer;
 import io.cohortflow.registry.Gate;
 import io.cohortflow.registry.ModelBundle;
 import io.cohortflow.registry.ModelRegistry;
 import org.apache.flink.api.common.RuntimeExecutionMode;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
-import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.core.fs.Path;
-import org.apache.flink.formats.parquet.avro.AvroParquetReaders;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.CloseableIterator;
 import org.apache.flink.util.TimeUtils;
 
 import java.io.PrintStream;
@@ -28,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -62,6 +53,8 @@ public final class TrainingJob {
             "force", "bootstrap-servers", "topic");
     /** A tree ensemble replaces logistic regression only when it adds at least this much holdout AUC. */
     private static final double MIN_AUC_GAIN = 0.005;
+    /** How often the client prints how far the features job has read while it waits. */
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
 
     /** What a run did. */
     public record Result(ModelManifest manifest, OutcomeTrainer.Metrics churn, OutcomeTrainer.Metrics bundle,
@@ -109,34 +102,17 @@ public final class TrainingJob {
         out.printf("[1/5] computing point-in-time features from %s (cutoff %s, horizon %s)%n", history,
                 Instant.ofEpochMilli(cutoff), horizon);
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        FileSource<org.apache.avro.generic.GenericRecord> source = FileSource
-                .forRecordStreamFormat(AvroParquetReaders.forGenericRecord(UnifiedEventAvro.SCHEMA), new Path(history))
-                .build();
-        List<TrainingRow> train = new ArrayList<>();
-        List<TrainingRow> holdout = new ArrayList<>();
-        try (CloseableIterator<TrainingRow> rows = env
-                .fromSource(source, WatermarkStrategy.noWatermarks(), "Parquet history")
-                .map(UnifiedEventAvro::fromRecord).returns(JsonRecordTypeInfo.UNIFIED_EVENT).name("to unified events")
-                .keyBy(UnifiedEvent::resolvedId)
-                .process(new ExamplesFunction(labels, cutoff, features, names))
-                .returns(new JsonRecordTypeInfo<>(new TrainingRowCodec())).name("point-in-time rows")
-                .executeAndCollect("cohortflow training: features")) {
-            rows.forEachRemaining(row -> {
-                (row.holdout() ? holdout : train).add(row);
-                if ((train.size() + holdout.size()) % 50_000 == 0) {
-                    out.printf("      %,d rows so far (%.1f s)%n", train.size() + holdout.size(), seconds(started));
-                }
-            });
-        }
-        out.printf("      %,d training rows, %,d holdout rows (%.1f s)%n", train.size(), holdout.size(), seconds(started));
+        HistoryRows.Rows rows = HistoryRows.compute(env, history, new ExamplesFunction(labels, cutoff, features, names),
+                PROGRESS_EVERY, out, started);
+        List<TrainingRow> train = rows.train();
+        List<TrainingRow> holdout = rows.holdout();
+        out.printf("      %,d events read; %,d training rows, %,d holdout rows (%.1f s)%n", rows.events(), train.size(),
+                holdout.size(), seconds(started));
         if (train.isEmpty() || holdout.isEmpty()) {
             throw new IllegalStateException("not enough history before " + Instant.ofEpochMilli(cutoff)
                     + " for a horizon of " + horizon + ": " + train.size() + " training and " + holdout.size()
                     + " holdout rows");
         }
-        // Rows arrive in whatever order the parallel job emits them: sorted, training is reproducible.
-        train.sort(java.util.Comparator.comparing(TrainingRow::userId));
-        holdout.sort(java.util.Comparator.comparing(TrainingRow::userId));
 
         out.println("[2/5] churn: logistic regression vs random forest, evaluated on the later cutoff");
         TrainingReport.Outcome churn = outcome("Churn within " + horizon.toDays() + " days", train, holdout,

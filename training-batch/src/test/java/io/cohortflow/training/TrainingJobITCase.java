@@ -51,7 +51,7 @@ class TrainingJobITCase {
     @Test
     void trainsFromTheParquetHistoryPublishesAndPromotesThroughTheGate(@TempDir Path dir) throws Exception {
         Path history = dir.resolve("history");
-        writeHistory(history, 800, 56);
+        long written = writeHistory(history, 800, 56);
 
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
@@ -63,7 +63,8 @@ class TrainingJobITCase {
                 new PrintStream(progress));
         System.out.print(progress);
 
-        assertThat(progress.toString()).contains("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "promoted");
+        assertThat(progress.toString()).contains("[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]", "promoted")
+                .as("the job's own count of what it read").contains(String.format("%,d events read;", written));
         assertThat(result.churn().auc()).isGreaterThanOrEqualTo(0.85);
         assertThat(result.promotion().promoted()).isTrue();
         ModelRegistry registry = new ModelRegistry(dir.resolve("registry").toUri());
@@ -97,8 +98,8 @@ class TrainingJobITCase {
         }
     }
 
-    /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet. */
-    private static void writeHistory(Path history, int users, int days) throws Exception {
+    /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet; returns the count. */
+    private static long writeHistory(Path history, int users, int days) throws Exception {
         IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
                 Duration.ofHours(1), Duration.ofDays(3650));
         Map<LocalDate, List<UnifiedEvent>> byDay = new TreeMap<>();
@@ -108,6 +109,7 @@ class TrainingJobITCase {
                         k -> new ArrayList<>()).add(e);
             }
         }
+        long written = 0;
         for (var day : byDay.entrySet()) {
             Path file = history.resolve("dt=" + day.getKey()).resolve("events-0.parquet");
             Files.createDirectories(file.getParent());
@@ -115,8 +117,10 @@ class TrainingJobITCase {
                     .withSchema(UnifiedEventAvro.SCHEMA).build()) {
                 for (UnifiedEvent e : day.getValue()) {
                     writer.write(UnifiedEventAvro.toRecord(e));
+                    written++;
                 }
             }
         }
+        return written;
     }
 }
