@@ -59,6 +59,20 @@ public final class LocalRun {
     private static final PrintStream OUT = System.out;
     private static final String INGEST_GROUP = "cohortflow-ingest";
     private static final String SEGMENTATION_GROUP = "cohortflow-segmentation";
+    /**
+     * How long a raw partition with nothing left to read holds the others back. Ingest reads the raw partitions in
+     * step (watermark alignment, 4 min of receive time apart); one that has run out of data holds back every partition
+     * more than that ahead of it until it is marked idle, after {@code --idleness} of wall-clock time. Live, 4 min of
+     * receive time is 4 min of wall clock, so ingest's default of 1 min never pauses anyone. Here simulated hours pass
+     * in a wall-clock second: when one partition's last event is an hour before the others' (a quiet night among a few
+     * hundred users), the default held the whole run for a minute at every drain, and for longer when it happened
+     * twice in a row (LocalRunITCase took 31 to over 150 s). Raw partitions are written continuously and without
+     * transactions, so a few seconds of silence means a partition really is at its end. (Segmentation keeps the
+     * default: events.unified arrives in bursts at ingest's checkpoints, and a partition marked idle between bursts
+     * would let the watermark run ahead of the others' next burst.) Do not lower it on Flink 2.2.1, whose FLINK-40093
+     * can leave a paused split that went idle paused for good; 2.2.0 and 2.2.2 are not affected.
+     */
+    static final Duration RAW_IDLENESS = Duration.ofSeconds(3);
 
     private final LocalRunOptions options;
     private final Path runDir;
@@ -152,7 +166,7 @@ public final class LocalRun {
         step("submitting ingest-job and segmentation-job");
         JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
             IngestOptions o = IngestOptions.parse(with(jobArgs, "--group-id", INGEST_GROUP,
-                    "--history-path", history.toUri().toString()));
+                    "--history-path", history.toUri().toString(), "--idleness", toSeconds(RAW_IDLENESS)));
             IngestJob.configure(env, o);
             IngestJob.fromOptions(o, false).build(env);
         });
@@ -256,6 +270,10 @@ public final class LocalRun {
                 : "  no change scored by " + model + " yet; users are rescored at their next event or timer");
     }
 
+    private static String toSeconds(Duration d) {
+        return d.toSeconds() + "s";
+    }
+
     private static String rate(double perSecond) {
         return perSecond > 0 ? String.format("%,.0f", perSecond) : "max";
     }
@@ -284,7 +302,8 @@ public final class LocalRun {
                               Map<String, JobClient> jobs) throws Exception {
         Duration checkpointInterval = flinkConf.get(CheckpointingOptions.CHECKPOINTING_INTERVAL);
         Duration quiet = checkpointInterval.multipliedBy(3);
-        long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+        long waitStarted = System.nanoTime();
+        long deadline = waitStarted + Duration.ofMinutes(3).toNanos();
         int stableChecks = 0;
         Map<Integer, Long> previousUnifiedLag = Map.of();
         String lastSeen = "";
@@ -308,6 +327,7 @@ public final class LocalRun {
                         + feed.quietFor().toSeconds() + " s ago";
                 stableChecks = caughtUp ? stableChecks + 1 : 0;
                 if (stableChecks * 1_000L > checkpointInterval.toMillis() + 1_000 && feed.quietFor().compareTo(quiet) > 0) {
+                    OUT.printf("  drained in %.1f s%n", (System.nanoTime() - waitStarted) / 1e9);
                     return;
                 }
                 Thread.sleep(1_000);
