@@ -15,6 +15,7 @@ import org.tribuo.impl.ArrayExample;
 import org.tribuo.protos.core.ModelProto;
 
 import java.io.IOException;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -176,6 +177,11 @@ public final class ModelBundle implements Scorer {
 
     public Model<ClusterID> personaModel() {
         return personas;
+    }
+
+    @Override
+    public Collection<String> personas() {
+        return List.copyOf(names.values());
     }
 
     /** Scores the features this bundle was trained on, by name (the stream only loads bundles of its own schema). */

@@ -3,6 +3,8 @@ package io.cohortflow.core.scoring;
 import io.cohortflow.core.feature.FeatureSnapshot;
 
 import java.io.Serializable;
+import java.util.Collection;
+import java.util.List;
 
 /**
  * The scoring contract: features in, scores out. The segmentation job calls it on every evaluation; the training
@@ -14,6 +16,11 @@ public interface Scorer extends Serializable {
     Scorer NONE = None.INSTANCE;
 
     Scores score(FeatureSnapshot features);
+
+    /** The names of the personas this scorer assigns ({@link Scores#persona()}); none by default. */
+    default Collection<String> personas() {
+        return List.of();
+    }
 
     /** What profiles and changes say scored them: {@code none}, or a bundle's {@code name@vN}. */
     default String label() {

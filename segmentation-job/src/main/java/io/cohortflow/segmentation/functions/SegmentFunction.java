@@ -360,8 +360,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         Map<String, SegmentRules.Compiled> segments = activeSegments(ctx.getBroadcastState(DEFINITIONS));
         FeatureSnapshot snapshot = features.snapshot(at, eventNames);
         for (String segmentId : keys(memberships)) {
-            SegmentRules.Compiled segment = segments.get(segmentId);
-            emit(out, userId, segmentId, segment == null ? segmentId : segment.definition().name(), ChangeType.EXIT,
+            emit(out, userId, segmentId, segmentName(segmentId, segments, scorer(ctx)), ChangeType.EXIT,
                     at, ctx, new Cause("identity", "merged into " + merge.toId(), null), snapshot, scorerLabel(ctx));
         }
         handOff(userId, merge.toId(), features, at, ctx);
@@ -466,7 +465,8 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         String persona = scores.persona() == null ? null : personaSegment(scores.persona());
         for (String id : List.copyOf(members)) {
             if (id.startsWith(PERSONA_PREFIX) ? !id.equals(persona) : !segments.containsKey(id)) {
-                emit(out, userId, id, id, ChangeType.EXIT, t, ctx, id.startsWith(PERSONA_PREFIX)
+                emit(out, userId, id, segmentName(id, segments, scorer(ctx)), ChangeType.EXIT, t, ctx,
+                        id.startsWith(PERSONA_PREFIX)
                         ? modelCause(scores) : new Cause("rule", id, "removed"), snapshot, scores.model());
                 members.remove(id);
                 changed = true;
@@ -522,6 +522,26 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
 
     private static Cause modelCause(Scores scores) {
         return new Cause("model", "persona", scores.model());
+    }
+
+    /**
+     * The name an EXIT carries: the definition's, or for a persona segment the persona's name in the current bundle.
+     * Memberships keep only ids, so a segment that is gone (a deleted definition, a persona the new bundle no longer
+     * has) exits under its id.
+     */
+    static String segmentName(String id, Map<String, SegmentRules.Compiled> segments, Scorer scorer) {
+        SegmentRules.Compiled segment = segments.get(id);
+        if (segment != null) {
+            return segment.definition().name();
+        }
+        if (id.startsWith(PERSONA_PREFIX)) {
+            for (String persona : scorer.personas()) {
+                if (personaSegment(persona).equals(id)) {
+                    return persona;
+                }
+            }
+        }
+        return id;
     }
 
     /** {@code persona_high_value_bundle_purchaser} for "High-Value Bundle Purchaser". */

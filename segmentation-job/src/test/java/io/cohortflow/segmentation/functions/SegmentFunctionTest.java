@@ -225,6 +225,16 @@ class SegmentFunctionTest {
             assertThat(p.scores()).containsKeys("churn", "bundle_propensity");
             assertThat(p.persona()).isNotBlank();
         });
+
+        // Six silent weeks: the timers rescore u1, who drifts into another persona and leaves the first by its name.
+        int entered = changes().size();
+        harness.processWatermark(T0 + 42 * DAY);
+        List<SegmentChange> later = changes().subList(entered, changes().size());
+        assertThat(later).filteredOn(c -> c.segmentId().startsWith("persona_") && c.type() == ChangeType.EXIT)
+                .singleElement().satisfies(c -> {
+                    assertThat(c.segmentName()).isNotEqualTo(c.segmentId());
+                    assertThat(SegmentFunction.personaSegment(c.segmentName())).isEqualTo(c.segmentId());
+                });
     }
 
     @Test
