@@ -2,6 +2,7 @@ package io.cohortflow.ingest.functions;
 
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.ingest.mapping.EventNormalizer;
+import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import io.cohortflow.jobs.state.StateTtls;
@@ -57,7 +58,7 @@ public final class DedupeFunction extends KeyedProcessFunction<String, UnifiedEv
                 new MapStateDescriptor<>("messages-seen", Types.STRING, Types.BOOLEAN);
         descriptor.enableTimeToLive(StateTtls.afterWrite(window));
         seen = getRuntimeContext().getMapState(descriptor);
-        var metrics = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
+        var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
         duplicates = metrics.counter("duplicates");
         late = metrics.counter("lateEvents");
     }

@@ -1,6 +1,7 @@
 package io.cohortflow.ingest.functions;
 
 import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.jobs.metrics.ProductMetrics;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -39,7 +40,7 @@ public final class IdentityCapFunction extends KeyedProcessFunction<String, Iden
         MapStateDescriptor<String, Long> descriptor = new MapStateDescriptor<>("user-linked-ids", Types.STRING, Types.LONG);
         descriptor.enableTimeToLive(StateTtls.afterWrite(linkTtl));
         linkedIds = getRuntimeContext().getMapState(descriptor);
-        var metrics = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
+        var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
         merges = metrics.counter("identityMerges");
         overflow = metrics.counter("identityCapOverflow");
     }

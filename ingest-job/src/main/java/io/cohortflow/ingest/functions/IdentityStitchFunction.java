@@ -3,6 +3,7 @@ package io.cohortflow.ingest.functions;
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -56,7 +57,7 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
         refused.enableTimeToLive(ttl);
         linkedUser = getRuntimeContext().getState(linked);
         refusedUser = getRuntimeContext().getState(refused);
-        var metrics = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
+        var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
         unified = metrics.counter("eventsUnified");
         resolvedFromDevice = metrics.counter("eventsResolvedFromDevice");
     }

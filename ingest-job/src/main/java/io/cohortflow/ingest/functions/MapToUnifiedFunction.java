@@ -6,6 +6,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.MappingOutcome;
 import io.cohortflow.ingest.mapping.RawEvent;
+import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -43,7 +44,7 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
 
     @Override
     public void open(OpenContext openContext) {
-        MetricGroup group = getRuntimeContext().getMetricGroup().addGroup("cohortflow");
+        MetricGroup group = ProductMetrics.of(getRuntimeContext().getMetricGroup());
         in = group.counter("eventsIn");
         mapped = group.counter("eventsMapped");
         deadLettered = group.counter("deadLettered");

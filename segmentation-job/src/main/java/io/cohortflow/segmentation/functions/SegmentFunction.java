@@ -20,6 +20,7 @@ import io.cohortflow.core.segment.SegmentProfileCodec;
 import io.cohortflow.core.segment.SegmentRules;
 import io.cohortflow.core.segment.StateHandoff;
 import io.cohortflow.core.segment.StateHandoffCodec;
+import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.state.StateTtls;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import io.cohortflow.registry.ModelBundle;
@@ -151,7 +152,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         for (SegmentDefinition definition : configured) {
             compiled.put(definition.id(), SegmentRules.compile(definition));
         }
-        var metrics = ctx.getMetricGroup().addGroup("cohortflow");
+        var metrics = ProductMetrics.of(ctx.getMetricGroup());
         enters = metrics.counter("segmentEnters");
         exits = metrics.counter("segmentExits");
         rejected = metrics.counter("definitionsRejected");
