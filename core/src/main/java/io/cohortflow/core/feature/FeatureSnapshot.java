@@ -40,7 +40,7 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         return counts.getOrDefault(window, Map.of()).getOrDefault(event, 0L);
     }
 
-    /** The numeric features by name, in {@link #MODEL_FEATURES} order, then a few more that explain segments. */
+    /** The numeric features by name, in {@link #MODEL_FEATURES} order (what profiles and changes carry). */
     public Map<String, Double> numeric() {
         Map<String, Double> values = new LinkedHashMap<>();
         values.put("recency", recencyDays);
@@ -54,8 +54,10 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         return values;
     }
 
+    /** The values of {@link #MODEL_FEATURES}, in that order: what the models are trained on. */
     public double[] modelVector() {
-        return numeric().values().stream().mapToDouble(Double::doubleValue).limit(MODEL_FEATURES.size()).toArray();
+        Map<String, Double> numeric = numeric();
+        return MODEL_FEATURES.stream().mapToDouble(numeric::get).toArray();
     }
 
     /**

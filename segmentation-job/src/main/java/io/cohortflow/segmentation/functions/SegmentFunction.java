@@ -346,7 +346,6 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private void merge(IdentityMerge merge, ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
         String userId = ctx.getCurrentKey();
         UserFeatures features = features();
-        // (what the watermark has passed is applied; anything later that waits travels with the rest)
         // Whatever is still waiting for the watermark travels with the rest.
         List<Long> waiting = new ArrayList<>();
         for (Long t : pending.keys()) {
@@ -359,14 +358,14 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         pending.clear();
         long at = Math.max(merge.eventTime(), evaluatedUntilOr(merge.eventTime()));
         Map<String, SegmentRules.Compiled> segments = activeSegments(ctx.getBroadcastState(DEFINITIONS));
-        FeatureSnapshot snapshot = features.snapshot(at, eventNames);
+        Map<String, Double> numeric = features.snapshot(at, eventNames).numeric();
+        String model = scorerLabel(ctx);
         for (String segmentId : keys(memberships)) {
             emit(out, userId, segmentId, segmentName(segmentId, segments, scorer(ctx)), ChangeType.EXIT,
-                    at, ctx, new Cause("identity", "merged into " + merge.toId(), null), snapshot, scorerLabel(ctx));
+                    at, ctx, new Cause("identity", "merged into " + merge.toId(), null), numeric, model);
         }
         handOff(userId, merge.toId(), features, at, ctx);
-        ctx.output(PROFILES, new SegmentProfile(userId, at, List.of(), snapshot.numeric(), Map.of(), null,
-                scorerLabel(ctx), merge.toId()));
+        ctx.output(PROFILES, new SegmentProfile(userId, at, List.of(), numeric, Map.of(), null, model, merge.toId()));
         clearUser();
         pendingMerge.clear();
         mergedInto.update(merge.toId());
@@ -445,6 +444,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         Map<String, SegmentRules.Compiled> segments = activeSegments(ctx.getBroadcastState(DEFINITIONS));
         FeatureSnapshot snapshot = features.snapshot(t, eventNames);
         Scores scores = scorer(ctx).score(snapshot);
+        Map<String, Double> numeric = snapshot.numeric();
         Map<String, Object> variables = SegmentRules.variables(snapshot, scores.scores(), scores.persona());
         // One read of the memberships per evaluation; emit() writes each change through to state.
         java.util.TreeSet<String> members = new java.util.TreeSet<>(keys(memberships));
@@ -454,7 +454,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             boolean in = SegmentRules.matches(segment, variables);
             if (in != members.contains(id)) {
                 emit(out, userId, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t, ctx,
-                        cause(segment.definition(), scores), snapshot, scores.model());
+                        cause(segment.definition(), scores), numeric, scores.model());
                 if (in) {
                     members.add(id);
                 } else {
@@ -468,25 +468,25 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             if (id.startsWith(PERSONA_PREFIX) ? !id.equals(persona) : !segments.containsKey(id)) {
                 emit(out, userId, id, segmentName(id, segments, scorer(ctx)), ChangeType.EXIT, t, ctx,
                         id.startsWith(PERSONA_PREFIX)
-                        ? modelCause(scores) : new Cause("rule", id, "removed"), snapshot, scores.model());
+                        ? modelCause(scores) : new Cause("rule", id, "removed"), numeric, scores.model());
                 members.remove(id);
                 changed = true;
             }
         }
         if (persona != null && !members.contains(persona)) {
-            emit(out, userId, persona, scores.persona(), ChangeType.ENTER, t, ctx, modelCause(scores), snapshot,
+            emit(out, userId, persona, scores.persona(), ChangeType.ENTER, t, ctx, modelCause(scores), numeric,
                     scores.model());
             members.add(persona);
             changed = true;
         }
         if (changed || forceProfile) {
-            ctx.output(PROFILES, new SegmentProfile(userId, t, List.copyOf(members), snapshot.numeric(), scores.scores(),
+            ctx.output(PROFILES, new SegmentProfile(userId, t, List.copyOf(members), numeric, scores.scores(),
                     scores.persona(), scores.model(), null));
         }
     }
 
     private void emit(Collector<SegmentChange> out, String userId, String segmentId, String name, ChangeType type,
-                      long t, ReadOnlyContext ctx, Cause cause, FeatureSnapshot snapshot, String model)
+                      long t, ReadOnlyContext ctx, Cause cause, Map<String, Double> numeric, String model)
             throws Exception {
         if (type == ChangeType.ENTER) {
             memberships.put(segmentId, t);
@@ -499,7 +499,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         long ordinal = before == null ? 0 : before;
         transitions.put(segmentId, ordinal + 1);
         out.collect(SegmentChange.of(userId, segmentId, name, type, t, ordinal,
-                ctx.timerService().currentProcessingTime(), cause, snapshot.numeric(), model));
+                ctx.timerService().currentProcessingTime(), cause, numeric, model));
     }
 
     /** A rule's cause carries a version of its condition (so a change of definition is visible); model segments name the model. */
