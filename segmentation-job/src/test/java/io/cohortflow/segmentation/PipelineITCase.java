@@ -7,7 +7,8 @@ import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.feature.FeatureConfig;
-import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentChangeCodec;
@@ -197,7 +198,7 @@ class PipelineITCase {
         Set<String> atOne = changes(broker, second).stream().map(PipelineITCase::describe).collect(Collectors.toSet());
         assertThat(atTwo).hasSizeGreaterThan(100).isEqualTo(atOne);
 
-        // Parity: the features of each user's last profile are what core's engine computes from the same events.
+        // Parity: the features of each user's last profile are what the training computes from the same events.
         String bs = broker.bootstrapServers();
         List<UnifiedEvent> unified = ordered;
         Map<String, SegmentProfile> lastProfile = new HashMap<>();
@@ -211,14 +212,9 @@ class PipelineITCase {
             if (profile.mergedInto() != null) {
                 continue; // merged away: its history moved on
             }
-            UserFeatures replay = new UserFeatures(config);
-            eventsByUser.getOrDefault(profile.userId(), List.of()).stream()
-                    .filter(e -> e.timestamp() <= profile.asOf())
-                    .sorted(Comparator.comparingLong(UnifiedEvent::timestamp))
-                    .forEach(replay::add);
-            replay.prune(profile.asOf());
-            assertThat(replay.snapshot(profile.asOf(), names).numeric()).as("features of " + profile.userId())
-                    .isEqualTo(profile.features());
+            FeatureSnapshot batch = ChurnLabels.featuresAsOf(
+                    eventsByUser.getOrDefault(profile.userId(), List.of()), profile.asOf(), config, names);
+            assertThat(batch.numeric()).as("features of " + profile.userId()).isEqualTo(profile.features());
             compared++;
         }
         assertThat(compared).isGreaterThan(50);

@@ -75,6 +75,29 @@ public final class UserFeatures {
         return config;
     }
 
+    /**
+     * This state under {@code config}: the state itself carries no configuration (what is read back from a checkpoint
+     * is bound to the running one). The data moves over as it is; this instance should not be used afterwards.
+     */
+    public UserFeatures withConfig(FeatureConfig config) {
+        if (config == this.config) {
+            return this;
+        }
+        UserFeatures f = new UserFeatures(config);
+        f.events.putAll(events);
+        f.revenueByDay.putAll(revenueByDay);
+        f.sessionsByDay.putAll(sessionsByDay);
+        f.featureLastUsed.putAll(featureLastUsed);
+        f.categoryLastViewed.putAll(categoryLastViewed);
+        f.sessionStart = sessionStart;
+        f.sessionLast = sessionLast;
+        f.lastActive = lastActive;
+        f.lastEvent = lastEvent;
+        f.lastAddToCart = lastAddToCart;
+        f.lastOrder = lastOrder;
+        return f;
+    }
+
     /** Adds one event. Events without a name (identify, alias, group) carry no behaviour and are ignored. */
     public void add(UnifiedEvent event) {
         String name = event.event();

@@ -42,8 +42,22 @@ public final class SegmentRules {
     private static final Map<String, CelType> VARIABLES = variables();
     private static final Cel CEL = build();
 
-    /** A definition compiled to a program. */
-    public record Compiled(SegmentDefinition definition, CelRuntime.Program program) {
+    /**
+     * A definition compiled to a program.
+     *
+     * @param variables the variables the condition reads (from CEL's checked AST), e.g. {@code count_1h}, {@code scores}
+     * @param version   a short, stable version of the condition text: changes name it in their cause
+     */
+    public record Compiled(SegmentDefinition definition, CelRuntime.Program program, java.util.Set<String> variables,
+                           String version) {
+        public Compiled {
+            variables = java.util.Set.copyOf(variables);
+        }
+
+        /** Whether the condition reads a model's output ({@code scores} or {@code persona}): a model decides it. */
+        public boolean readsModel() {
+            return variables.contains("scores") || variables.contains("persona");
+        }
     }
 
     /** The shipped conf/segments.yaml. */
@@ -101,7 +115,15 @@ public final class SegmentRules {
         }
         try {
             CelAbstractSyntaxTree ast = CEL.compile(definition.condition()).getAst();
-            return new Compiled(definition, CEL.createProgram(ast));
+            java.util.Set<String> referenced = new java.util.TreeSet<>();
+            ast.getReferenceMap().values().forEach(reference -> {
+                if (VARIABLES.containsKey(reference.name())) {
+                    referenced.add(reference.name());
+                }
+            });
+            String version = java.util.UUID.nameUUIDFromBytes(
+                    definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
+            return new Compiled(definition, CEL.createProgram(ast), referenced, version);
         } catch (CelValidationException e) {
             throw new IllegalArgumentException("segment " + definition.id() + ": invalid condition '"
                     + definition.condition() + "': " + e.getMessage(), e);

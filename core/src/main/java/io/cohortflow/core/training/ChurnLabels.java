@@ -64,17 +64,14 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
     public Optional<Example> example(String userId, Collection<UnifiedEvent> events, long cutoff, FeatureConfig config,
                                      Collection<String> eventNames) {
         long featureTime = cutoff - horizon.toMillis();
-        UserFeatures features = new UserFeatures(config);
         boolean activeBefore = false;
         boolean activeAfter = false;
         boolean bundle = false;
         long bundleUntil = featureTime + bundleWindow.toMillis();
-        List<UnifiedEvent> ordered = events.stream().sorted(Comparator.comparingLong(UnifiedEvent::timestamp)).toList();
-        for (UnifiedEvent event : ordered) {
+        for (UnifiedEvent event : events) {
             long t = event.timestamp();
             boolean counts = event.event() != null && qualifying.contains(event.event());
             if (t <= featureTime) {
-                features.add(event);
                 activeBefore |= counts && t > featureTime - ACTIVE_WINDOW;
             } else if (t <= cutoff) {
                 activeAfter |= counts;
@@ -84,8 +81,21 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
         if (!activeBefore) {
             return Optional.empty();
         }
-        features.prune(featureTime);
-        return Optional.of(new Example(userId, featureTime, features.snapshot(featureTime, eventNames), !activeAfter,
-                bundle));
+        return Optional.of(new Example(userId, featureTime, featuresAsOf(events, featureTime, config, eventNames),
+                !activeAfter, bundle));
+    }
+
+    /**
+     * A user's features as of {@code time} from their events up to it (in any order; applied in event-time order):
+     * what training computes for every example, and what the stream's engine holds for a user whose events arrived
+     * in order (PipelineITCase compares the two).
+     */
+    public static FeatureSnapshot featuresAsOf(Collection<UnifiedEvent> events, long time, FeatureConfig config,
+                                               Collection<String> eventNames) {
+        UserFeatures features = new UserFeatures(config);
+        events.stream().filter(e -> e.timestamp() <= time).sorted(Comparator.comparingLong(UnifiedEvent::timestamp))
+                .forEach(features::add);
+        features.prune(time);
+        return features.snapshot(time, eventNames);
     }
 }

@@ -1,5 +1,7 @@
 package io.cohortflow.segmentation.bench;
 
+import io.cohortflow.core.engine.Ruleset;
+import io.cohortflow.core.engine.UserSegments;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
@@ -44,7 +46,9 @@ import java.util.concurrent.TimeUnit;
  * back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures evaluating all segments on a snapshot.
  * {@code perEventScored} is {@code perEvent} with a model bundle scoring every evaluation, as the job does once a
  * bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions; model-registry's
- * {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone.
+ * {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone. {@code engineApply} is the job's
+ * per-event path since the engine moved into core (heap state: objects), {@code engineApplySerialized} the same with
+ * the state to and from bytes on every event (RocksDB).
  *
  * <pre>
  * mvn -q -DskipTests install
@@ -68,6 +72,8 @@ public class HotPathBenchmark {
     private FeatureSnapshot snapshot;
     private Scorer bundle;
     private int next;
+    private Ruleset rules;
+    private Map<String, UserSegments> engines;
 
     @Setup
     public void setUp() {
@@ -79,6 +85,8 @@ public class HotPathBenchmark {
             encoded.add(codec.encode(e));
         }
         state = new HashMap<>();
+        engines = new HashMap<>();
+        rules = Ruleset.of(config, names, Duration.ofDays(90), SegmentRules.defaults(), Scorer.NONE);
         UserFeatures f = new UserFeatures(config);
         List<UnifiedEvent> some = events(1, 7);
         some.forEach(f::add);
@@ -125,6 +133,31 @@ public class HotPathBenchmark {
         }
         state.put(event.resolvedId(), features.toBytes());
         return in;
+    }
+
+    /**
+     * The engine as the job runs it on the heap state backend: decode the event, take the user's engine (objects,
+     * no bytes), apply the event (features, snapshot, every rule, changes and profile), keep it.
+     */
+    @Benchmark
+    public int engineApply() {
+        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        UserSegments user = engines.computeIfAbsent(event.resolvedId(), id -> new UserSegments());
+        return user.apply(event.resolvedId(), event, rules, 0).changes().size();
+    }
+
+    /** {@link #engineApply} with the state read from and written to bytes on every event, as RocksDB does. */
+    @Benchmark
+    public int engineApplySerialized() throws java.io.IOException {
+        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        byte[] bytes = state.get(event.resolvedId());
+        UserSegments user = bytes == null ? new UserSegments()
+                : UserSegments.readFrom(new org.apache.flink.core.memory.DataInputDeserializer(bytes));
+        int changes = user.apply(event.resolvedId(), event, rules, 0).changes().size();
+        org.apache.flink.core.memory.DataOutputSerializer out = new org.apache.flink.core.memory.DataOutputSerializer(512);
+        user.writeTo(out);
+        state.put(event.resolvedId(), out.getCopyOfBuffer());
+        return changes;
     }
 
     @Benchmark

@@ -1,0 +1,29 @@
+package io.cohortflow.core.engine;
+
+import io.cohortflow.core.segment.SegmentChange;
+import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.core.segment.StateHandoff;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/**
+ * What one step of a user's engine produced, for its host (the stream operator, a batch replay, a preview) to publish.
+ *
+ * @param changes  ENTER and EXIT transitions, in the order they happened
+ * @param profile  the user's profile after the step, when a membership changed (or state arrived from another id)
+ * @param handoffs feature state to move to another id (a merge, or a straggler of an id already merged away)
+ * @param wakeUp   the event time at which time alone changes something next (a window passing, a cart turning
+ *                 abandoned, a due merge, cleanup): the host calls {@link UserSegments#advanceTo} once its clock
+ *                 reaches it; empty when nothing is due
+ * @param cleared  nothing is left of the user: the host drops the state
+ */
+public record Outcome(List<SegmentChange> changes, Optional<SegmentProfile> profile, List<StateHandoff> handoffs,
+                      OptionalLong wakeUp, boolean cleared) {
+
+    public Outcome {
+        changes = List.copyOf(changes);
+        handoffs = List.copyOf(handoffs);
+    }
+}

@@ -1,0 +1,277 @@
+package io.cohortflow.core.engine;
+
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.core.scoring.Scorer;
+import io.cohortflow.core.scoring.Scores;
+import io.cohortflow.core.segment.Cause;
+import io.cohortflow.core.segment.ChangeType;
+import io.cohortflow.core.segment.SegmentChange;
+import io.cohortflow.core.segment.SegmentDefinition;
+import io.cohortflow.core.segment.SegmentRules;
+import io.cohortflow.core.segment.StateHandoff;
+import io.cohortflow.core.testing.Events;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
+
+class UserSegmentsTest {
+    static final long T0 = Instant.parse("2026-03-02T10:00:00Z").toEpochMilli();
+    static final long MIN = 60_000L;
+    static final long HOUR = 60 * MIN;
+    static final long DAY = 24 * HOUR;
+    static final Ruleset RULES = Ruleset.of(FeatureConfig.defaults(),
+            EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(), Duration.ofDays(90),
+            SegmentRules.defaults(), Scorer.NONE);
+
+    private final List<SegmentChange> changes = new ArrayList<>();
+    private final List<StateHandoff> handoffs = new ArrayList<>();
+
+    @Test
+    void anEnterComesWithTheEventThatCausesItAndTimeAloneMakesTheExit() {
+        UserSegments jane = new UserSegments();
+        collect(jane.apply("anon_123xyz", shoe("product_search", T0), RULES, 0));
+        collect(jane.apply("anon_123xyz", shoe("product_view", T0 + 2 * MIN), RULES, 0));
+        assertThat(changes).isEmpty();
+        Outcome third = jane.apply("anon_123xyz", shoe("add_to_cart", T0 + 4 * MIN), RULES, 0);
+        collect(third);
+        assertThat(changes).as("on arrival, no watermark needed")
+                .extracting(SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime)
+                .containsExactly(tuple("high_intent_1h", ChangeType.ENTER, T0 + 4 * MIN),
+                        tuple("high_intent_footwear", ChangeType.ENTER, T0 + 4 * MIN));
+        assertThat(third.profile()).hasValueSatisfying(p ->
+                assertThat(p.segments()).containsExactly("high_intent_1h", "high_intent_footwear"));
+        assertThat(third.wakeUp()).hasValue(T0 + 4 * MIN + 30 * MIN).as("the cart turns abandoned first");
+
+        changes.clear();
+        collect(jane.advanceTo("anon_123xyz", T0 + 3 * HOUR, RULES, 0));
+        assertThat(changes).extracting(SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime)
+                .containsExactly(tuple("cart_abandoner", ChangeType.ENTER, T0 + 34 * MIN),
+                        // the search's minute leaves the hour at T0+1h: two actions remain
+                        tuple("high_intent_1h", ChangeType.EXIT, T0 + HOUR),
+                        tuple("high_intent_footwear", ChangeType.EXIT, T0 + HOUR));
+        assertThat(changes).allSatisfy(c -> assertThat(c.cause().kind()).isEqualTo("rule"));
+        assertThat(jane.clock()).hasValue(T0 + 3 * HOUR);
+    }
+
+    @Test
+    void theOutcomeDependsOnTheInputsInArrivalOrderNotOnWhenTheClockMoved() {
+        List<UnifiedEvent> events = new ArrayList<>();
+        Random random = new Random(7);
+        long t = T0;
+        String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
+                "email_opened", "feature_used"};
+        for (int i = 0; i < 300; i++) {
+            t += (long) (random.nextDouble() * random.nextDouble() * 6 * HOUR);
+            // a few arrive out of order, behind what came before
+            long at = random.nextInt(10) == 0 ? t - random.nextInt(20) * MIN : t;
+            String name = names[random.nextInt(names.length)];
+            events.add(Events.track("u1", name, at).with("feature", random.nextBoolean() ? "dashboards" : "api")
+                    .with("revenue", 40.0).build());
+        }
+        List<String> withoutTimers = run(events, new Random(1), 0);
+        for (int seed = 2; seed < 6; seed++) {
+            assertThat(run(events, new Random(seed), 3)).as("watermarks at random moments, seed " + seed)
+                    .isEqualTo(withoutTimers);
+        }
+        assertThat(withoutTimers).hasSizeGreaterThan(50);
+    }
+
+    /** Applies {@code events} in order, moving the clock to a random point before each event now and then. */
+    private static List<String> run(List<UnifiedEvent> events, Random random, int advancesPerEvent) {
+        UserSegments user = new UserSegments();
+        List<String> out = new ArrayList<>();
+        long watermark = Long.MIN_VALUE;
+        long[] earliestToCome = new long[events.size()];
+        for (int i = events.size() - 1; i >= 0; i--) {
+            earliestToCome[i] = Math.min(events.get(i).timestamp(),
+                    i + 1 < events.size() ? earliestToCome[i + 1] : Long.MAX_VALUE);
+        }
+        for (int e = 0; e < events.size(); e++) {
+            UnifiedEvent event = events.get(e);
+            for (int i = 0; i < advancesPerEvent; i++) {
+                // within the out-of-orderness bound, a watermark never passes an event still to come
+                long candidate = earliestToCome[e] - 1 - random.nextInt((int) (3 * HOUR));
+                if (candidate > watermark && random.nextBoolean()) {
+                    watermark = candidate;
+                    user.advanceTo("u1", watermark, RULES, 0).changes().forEach(c -> out.add(describe(c)));
+                }
+            }
+            user.apply("u1", event, RULES, 0).changes().forEach(c -> out.add(describe(c)));
+        }
+        user.advanceTo("u1", events.get(events.size() - 1).timestamp() + 200 * DAY, RULES, 0).changes()
+                .forEach(c -> out.add(describe(c)));
+        return out;
+    }
+
+    private static String describe(SegmentChange c) {
+        return c.changeId() + " " + c.segmentId() + " " + c.type() + " " + c.eventTime() + " " + c.features();
+    }
+
+    @Test
+    void anEventBehindTheClockIsAppliedAsOfTheClock() {
+        UserSegments user = new UserSegments();
+        collect(user.apply("u1", Events.track("u1", "order_completed", T0 + 50 * MIN).with("revenue", 99.0).build(),
+                RULES, 0));
+        collect(user.apply("u1", Events.track("u1", "add_to_cart", T0).build(), RULES, 0));
+        collect(user.advanceTo("u1", T0 + 2 * HOUR, RULES, 0));
+        assertThat(changes).as("the add came after the order in arrival, and before it in event time: no open cart")
+                .extracting(SegmentChange::segmentId).doesNotContain("cart_abandoner");
+
+        UserSegments inOrder = new UserSegments();
+        changes.clear();
+        collect(inOrder.apply("u1", Events.track("u1", "add_to_cart", T0).build(), RULES, 0));
+        collect(inOrder.apply("u1", Events.track("u1", "order_completed", T0 + 50 * MIN).with("revenue", 99.0)
+                .build(), RULES, 0));
+        assertThat(changes).extracting(SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime)
+                .containsExactly(tuple("cart_abandoner", ChangeType.ENTER, T0 + 30 * MIN),
+                        tuple("cart_abandoner", ChangeType.EXIT, T0 + 50 * MIN));
+    }
+
+    @Test
+    void aMergeExitsTheAnonymousIdHandsItsStateOverAndStragglersFollow() {
+        UserSegments anon = new UserSegments();
+        collect(anon.apply("anon_123xyz", shoe("product_view", T0), RULES, 0));
+        collect(anon.apply("anon_123xyz", shoe("add_to_cart", T0 + MIN), RULES, 0));
+        collect(anon.advanceTo("anon_123xyz", T0 + HOUR, RULES, 0));
+        assertThat(changes).extracting(SegmentChange::segmentId, SegmentChange::type)
+                .containsExactly(tuple("cart_abandoner", ChangeType.ENTER));
+
+        Outcome expected = anon.expectMerge("anon_123xyz", new IdentityMerge("anon_123xyz", "user_jane",
+                IdentityMerge.Status.MERGED, "identify", "m-id", T0 + DAY, 1), RULES);
+        assertThat(expected.handoffs()).as("the merge waits for the clock").isEmpty();
+        assertThat(expected.wakeUp().getAsLong()).isLessThanOrEqualTo(T0 + DAY);
+        Outcome merged = anon.advanceTo("anon_123xyz", T0 + DAY, RULES, 0);
+        collect(merged);
+        assertThat(changes).last().satisfies(c -> {
+            assertThat(c.type()).isEqualTo(ChangeType.EXIT);
+            assertThat(c.eventTime()).isEqualTo(T0 + DAY);
+            assertThat(c.cause()).isEqualTo(new Cause("identity", "merged into user_jane", null));
+        });
+        assertThat(merged.profile()).hasValueSatisfying(p -> assertThat(p.mergedInto()).isEqualTo("user_jane"));
+        assertThat(handoffs).singleElement().satisfies(h -> assertThat(h.toId()).isEqualTo("user_jane"));
+
+        UserSegments jane = new UserSegments();
+        Outcome absorbed = jane.absorb("user_jane", handoffs.get(0), RULES, 0);
+        assertThat(absorbed.changes()).extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type)
+                .containsExactly(tuple("user_jane", "cart_abandoner", ChangeType.ENTER));
+        assertThat(absorbed.profile()).hasValueSatisfying(p -> assertThat(p.segments()).contains("cart_abandoner"));
+
+        collect(anon.apply("anon_123xyz", shoe("product_view", T0 + DAY + MIN), RULES, 0));
+        assertThat(handoffs).as("a straggler of the merged id follows her").hasSize(2);
+        assertThat(anon.advanceTo("anon_123xyz", T0 + 92 * DAY, RULES, 0).cleared())
+                .as("the merged id forgets where it went after the merge memory").isTrue();
+    }
+
+    @Test
+    void everythingIsClearedAfterTheLongestWindowOnceTheUserIsInNoSegment() {
+        UserSegments user = new UserSegments();
+        collect(user.apply("u1", Events.track("u1", "add_to_cart", T0).build(), RULES, 0));
+        Outcome last = null;
+        long t = T0;
+        // the host wakes the engine at every wake-up it is given, as the stream's timers do
+        for (Outcome o = user.advanceTo("u1", T0 + HOUR, RULES, 0); ; o = user.advanceTo("u1", t, RULES, 0)) {
+            collect(o);
+            last = o;
+            if (o.cleared() || o.wakeUp().isEmpty()) {
+                break;
+            }
+            t = o.wakeUp().getAsLong();
+        }
+        assertThat(last.cleared()).isTrue();
+        assertThat(t).isLessThanOrEqualTo(T0 + 91 * DAY);
+        assertThat(changes).extracting(SegmentChange::type).last().isEqualTo(ChangeType.EXIT);
+        assertThat(new UserSegments().apply("u2", Events.identify("u2", T0).build(), RULES, 0).cleared())
+                .as("an id with no behaviour keeps nothing").isTrue();
+    }
+
+    @Test
+    void theBinaryFormRoundTripsAndBehavesTheSame() throws Exception {
+        UserSegments user = new UserSegments();
+        user.apply("anon_1", shoe("product_view", T0), RULES, 0);
+        user.apply("anon_1", shoe("add_to_cart", T0 + MIN), RULES, 0);
+        user.expectMerge("anon_1", new IdentityMerge("anon_1", "u1", IdentityMerge.Status.MERGED, "identify", "m",
+                T0 + DAY, 1), RULES);
+        UserSegments copy = roundTrip(user);
+        assertThat(bytes(copy)).isEqualTo(bytes(user));
+        Outcome a = user.advanceTo("anon_1", T0 + 2 * DAY, RULES, 0);
+        Outcome b = copy.advanceTo("anon_1", T0 + 2 * DAY, RULES, 0);
+        assertThat(b).isEqualTo(a);
+        assertThat(a.handoffs()).hasSize(1);
+    }
+
+    @Test
+    void explainGivesTheVerdictAndEveryValueTheConditionReads() {
+        UserSegments user = new UserSegments();
+        for (int i = 0; i < 3; i++) {
+            user.apply("u1", Events.track("u1", "product_view", T0 + i * MIN).build(), RULES, 0);
+        }
+        assertThat(user.explain("product_viewer_3x_1h", RULES)).hasValueSatisfying(e -> {
+            assertThat(e.matches()).isTrue();
+            assertThat(e.member()).isTrue();
+            assertThat(e.since()).isEqualTo(T0 + 2 * MIN);
+            assertThat(e.inputs()).containsOnlyKeys("count_1h");
+            @SuppressWarnings("unchecked")
+            Map<String, Long> counts = (Map<String, Long>) e.inputs().get("count_1h");
+            assertThat(counts).containsEntry("product_view", 3L);
+        });
+        assertThat(user.explain("no_such_segment", RULES)).isEmpty();
+    }
+
+    @Test
+    void aConditionThatReadsTheModelNamesTheModelAsItsCause() {
+        Scorer scorer = new Scorer() {
+            @Override
+            public Scores score(io.cohortflow.core.feature.FeatureSnapshot features) {
+                return new Scores(Map.of("churn", 0.9), "Dormant Browser", "bundle@v7");
+            }
+
+            @Override
+            public java.util.Collection<String> personas() {
+                return List.of("Dormant Browser");
+            }
+        };
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90),
+                List.of(new SegmentDefinition("churny", "Churny", "'churn' in scores && scores['churn'] > 0.5", null,
+                        false)), scorer);
+        Outcome o = new UserSegments().apply("u1", Events.track("u1", "page_view", T0).build(), rules, 0);
+        assertThat(o.changes()).extracting(SegmentChange::segmentId, SegmentChange::cause).containsExactly(
+                tuple("churny", new Cause("model", "churny", "bundle@v7")),
+                tuple("persona_dormant_browser", new Cause("model", "persona", "bundle@v7")));
+        assertThat(o.changes().get(1).segmentName()).isEqualTo("Dormant Browser");
+    }
+
+    private static UnifiedEvent shoe(String name, long t) {
+        return Events.track(name.startsWith("u") ? "u1" : "anon_123xyz", name, t)
+                .with("category", "Men's Running Shoes").build();
+    }
+
+    private void collect(Outcome outcome) {
+        changes.addAll(outcome.changes());
+        handoffs.addAll(outcome.handoffs());
+    }
+
+    private static byte[] bytes(UserSegments user) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        user.writeTo(new DataOutputStream(out));
+        return out.toByteArray();
+    }
+
+    private static UserSegments roundTrip(UserSegments user) throws Exception {
+        return UserSegments.readFrom(new DataInputStream(new ByteArrayInputStream(bytes(user))));
+    }
+}

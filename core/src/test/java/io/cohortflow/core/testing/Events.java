@@ -1,0 +1,72 @@
+package io.cohortflow.core.testing;
+
+import io.cohortflow.core.event.EventType;
+import io.cohortflow.core.event.UnifiedEvent;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Unified events for tests, shared through core's test-jar: {@code Events.track("anon_1", "add_to_cart", t)
+ * .with("category", "Men's Running Shoes").build()}. An id starting with {@code anon} is an anonymous id, any other a
+ * user id; either way it is the resolved id. Message ids count up per builder source, so events differ.
+ */
+public final class Events {
+    private static long sequence;
+
+    private final EventType type;
+    private final String event;
+    private final String user;
+    private final long timestamp;
+    private final Map<String, Object> properties = new LinkedHashMap<>();
+    private String messageId;
+    private String source = "web";
+
+    private Events(EventType type, String event, String user, long timestamp) {
+        this.type = type;
+        this.event = event;
+        this.user = user;
+        this.timestamp = timestamp;
+    }
+
+    /** A track call of canonical event {@code event} by {@code user} at {@code timestamp}. */
+    public static Events track(String user, String event, long timestamp) {
+        return new Events(EventType.TRACK, event, user, timestamp);
+    }
+
+    /** An identify call (no behaviour: no event name). */
+    public static Events identify(String user, long timestamp) {
+        return new Events(EventType.IDENTIFY, null, user, timestamp);
+    }
+
+    public Events with(String property, Object value) {
+        properties.put(property, value);
+        return this;
+    }
+
+    public Events with(Map<String, Object> values) {
+        properties.putAll(values);
+        return this;
+    }
+
+    public Events messageId(String id) {
+        this.messageId = id;
+        return this;
+    }
+
+    public Events source(String name) {
+        this.source = name;
+        return this;
+    }
+
+    public UnifiedEvent build() {
+        boolean anonymous = user.startsWith("anon");
+        String id = messageId != null ? messageId : "m" + nextSequence();
+        return new UnifiedEvent(id, type, event, anonymous ? user : null, anonymous ? null : user, user, timestamp,
+                null, timestamp, source, null, properties, Map.of(), Map.of());
+    }
+
+    private static synchronized long nextSequence() {
+        return sequence++;
+    }
+}

@@ -1,0 +1,332 @@
+package io.cohortflow.segmentation.bench;
+
+import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.segment.SegmentChange;
+import io.cohortflow.core.segment.SegmentChangeCodec;
+import io.cohortflow.core.segment.SegmentDefinition;
+import io.cohortflow.core.segment.SegmentDefinitionCodec;
+import io.cohortflow.ingest.IngestJob;
+import io.cohortflow.ingest.IngestOptions;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.segmentation.SegmentationJob;
+import io.cohortflow.segmentation.SegmentationOptions;
+import io.cohortflow.testkit.KafkaTestSupport;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Event-to-change latency of the product, end to end on this machine: a real broker, ingest-job and
+ * segmentation-job on a MiniCluster, live-paced traffic.
+ *
+ * <p>Every event is an {@code add_to_cart} of one of {@code users} known users, stamped with the wall clock, and a
+ * probe segment published at start ({@code count_1h['add_to_cart'] % 2 == 1}) makes each of them ENTER or EXIT, so every
+ * event has exactly one change, found by (user, event time). First the peak is measured (a burst sent at full speed,
+ * timed until its last change is visible), then traffic is paced at half of it for the run. Per event it takes:
+ * <ul>
+ *   <li>the Kafka append time of the event on events.raw (LogAppendTime);</li>
+ *   <li>the time its unified event became visible on events.unified to a read_committed consumer;</li>
+ *   <li>the time its change became visible on segments.changes to a read_committed consumer, and its append time.</li>
+ * </ul>
+ * and prints p50, p99 and max of raw → change and unified → change. Exactly-once output becomes visible when the
+ * writing job's checkpoint commits its transaction, so there the figures include the checkpoint interval (twice from
+ * events.raw: ingest's commit, then segmentation's).
+ *
+ * <pre>
+ * mvn -q -DskipTests install
+ * mvn -q -pl segmentation-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ *     -Dexec.args="-cp %classpath io.cohortflow.segmentation.bench.LatencyBenchmark at-least-once 30"
+ * </pre>
+ * Arguments: {@code at-least-once|exactly-once} (default at-least-once), seconds of paced traffic (30), checkpoint
+ * interval in ms (1000), users (2000).
+ */
+public final class LatencyBenchmark {
+    static final String PROBE = "latency_probe";
+    private static final int BURST = 30_000;
+
+    private final LocalKafkaBroker broker;
+    private final TopicsConfig topics;
+    private final int users;
+    private final long[] lastTimestamp;
+    private final Map<String, Long> rawAppended = new ConcurrentHashMap<>();
+    private final Map<String, Long> unifiedVisible = new ConcurrentHashMap<>();
+    private final Map<String, Long> changeVisible = new ConcurrentHashMap<>();
+    private final Map<String, Long> changeAppended = new ConcurrentHashMap<>();
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private long sequence;
+
+    private LatencyBenchmark(LocalKafkaBroker broker, TopicsConfig topics, int users) {
+        this.broker = broker;
+        this.topics = topics;
+        this.users = users;
+        this.lastTimestamp = new long[users];
+    }
+
+    public static void main(String[] args) throws Exception {
+        String guarantee = args.length > 0 ? args[0] : "at-least-once";
+        int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+        long checkpointMs = args.length > 2 ? Long.parseLong(args[2]) : 1000;
+        int users = args.length > 3 ? Integer.parseInt(args[3]) : 2000;
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "latency");
+            new LatencyBenchmark(broker, topics, users).run(guarantee, seconds, checkpointMs);
+        }
+        System.exit(0); // the MiniCluster's and Kafka's non-daemon threads
+    }
+
+    private void run(String guarantee, int seconds, long checkpointMs) throws Exception {
+        appendTimes(TopicsConfig.RAW, TopicsConfig.UNIFIED, TopicsConfig.CHANGES);
+        publishProbe();
+        Configuration conf = new Configuration();
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(checkpointMs));
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, KafkaTestSupport.tempDir("latency-cp-").toUri().toString());
+        conf.set(StateBackendOptions.STATE_BACKEND, "hashmap");
+        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
+        // Records leave an operator's network buffer when it is full or after this long: the floor of a shuffle's
+        // latency at low rates (Flink's default is 100 ms).
+        conf.set(ExecutionOptions.BUFFER_TIMEOUT, Duration.ofMillis(5));
+        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, org.apache.flink.configuration.MemorySize.parse("64m"));
+        MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
+                .setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
+        cluster.start();
+        List<Thread> watchers = List.of(
+                watch(TopicsConfig.UNIFIED, record -> {
+                    var e = new UnifiedEventCodec().decode(record.value());
+                    unifiedVisible.putIfAbsent(e.resolvedId() + "@" + e.timestamp(), System.currentTimeMillis());
+                }),
+                watch(TopicsConfig.CHANGES, record -> {
+                    SegmentChange c = new SegmentChangeCodec().decode(record.value());
+                    if (c.segmentId().equals(PROBE)) {
+                        String key = c.userId() + "@" + c.eventTime();
+                        changeVisible.putIfAbsent(key, System.currentTimeMillis());
+                        changeAppended.putIfAbsent(key, record.timestamp());
+                    }
+                }));
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            URI rest = cluster.getRestAddress().get(30, TimeUnit.SECONDS);
+            String[] common = {"--bootstrap-servers", broker.bootstrapServers(), "--delivery-guarantee", guarantee,
+                    "--transaction-timeout", "60s"};
+            List<String> topicArgs = KafkaTestSupport.topicArgs(topics);
+            JobClient ingest = submit(rest, conf, env -> {
+                IngestOptions o = IngestOptions.parse(concat(common, topicArgs, "--group-id", "latency-ingest",
+                        "--history-path", KafkaTestSupport.tempDir("latency-history-").toUri().toString()));
+                IngestJob.configure(env, o);
+                IngestJob.fromOptions(o, false).build(env);
+            });
+            JobClient segmentation = submit(rest, conf, env -> {
+                SegmentationOptions o = SegmentationOptions.parse(concat(common, topicArgs, "--group-id", "latency-seg"));
+                SegmentationJob.configure(env, o);
+                SegmentationJob.fromOptions(o, false).build(env);
+            });
+            awaitRunning(ingest, segmentation);
+            System.out.printf("latency benchmark: %s, checkpoints every %d ms, %,d users, broker and jobs on this machine%n",
+                    guarantee, checkpointMs, users);
+
+            // Warm-up and peak: a burst at full speed, timed until its last change is visible.
+            List<String> burst = send(producer, BURST, 0);
+            long burstStart = System.currentTimeMillis();
+            awaitChanges(burst, Duration.ofMinutes(3));
+            double seconds0 = (System.currentTimeMillis() - burstStart) / 1000.0;
+            double peak = BURST / seconds0;
+            int rate = (int) (peak / 2);
+            System.out.printf("peak: %,d events in %.1f s = %,.0f events/s end to end; pacing at half: %,d events/s for %d s%n",
+                    BURST, seconds0, peak, rate, seconds);
+
+            List<String> paced = send(producer, rate * seconds, rate);
+            awaitChanges(paced, Duration.ofMinutes(2));
+            report(paced);
+            ingest.cancel().get(30, TimeUnit.SECONDS);
+            segmentation.cancel().get(30, TimeUnit.SECONDS);
+        } finally {
+            running.set(false);
+            for (Thread watcher : watchers) {
+                watcher.join(5_000);
+            }
+            cluster.close();
+        }
+    }
+
+    /** Sends {@code count} events, at {@code rate} per second (0: as fast as possible); returns their keys. */
+    private List<String> send(KafkaProducer<byte[], byte[]> producer, int count, int rate) throws InterruptedException {
+        List<String> keys = new ArrayList<>(count);
+        long start = System.nanoTime();
+        for (int i = 0; i < count; i++) {
+            if (rate > 0) {
+                long due = start + (long) (i * 1e9 / rate);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+            }
+            int u = (int) (sequence % users);
+            String user = "u-" + u;
+            long now = System.currentTimeMillis();
+            long t = Math.max(now, lastTimestamp[u] + 1); // one event per user and millisecond: (user, time) is a key
+            lastTimestamp[u] = t;
+            String key = user + "@" + t;
+            keys.add(key);
+            String json = "{\"type\":\"track\",\"event\":\"add_to_cart\",\"messageId\":\"lat-" + sequence++
+                    + "\",\"userId\":\"" + user + "\",\"timestamp\":\"" + Instant.ofEpochMilli(t)
+                    + "\",\"properties\":{\"product_id\":\"p1\"}}";
+            producer.send(new ProducerRecord<>(topics.name(TopicsConfig.RAW), null, user.getBytes(StandardCharsets.UTF_8),
+                    json.getBytes(StandardCharsets.UTF_8), List.of(
+                            new RecordHeader("source", "web".getBytes(StandardCharsets.UTF_8)),
+                            new RecordHeader("received-at", Long.toString(now).getBytes(StandardCharsets.UTF_8)))),
+                    (metadata, e) -> {
+                        if (e == null) {
+                            rawAppended.put(key, metadata.timestamp());
+                        }
+                    });
+        }
+        producer.flush();
+        return keys;
+    }
+
+    private void awaitChanges(Collection<String> keys, Duration timeout) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeout.toMillis();
+        while (System.currentTimeMillis() < deadline) {
+            if (keys.stream().allMatch(changeVisible::containsKey)) {
+                return;
+            }
+            Thread.sleep(20);
+        }
+        long missing = keys.stream().filter(k -> !changeVisible.containsKey(k)).count();
+        throw new IllegalStateException(missing + " of " + keys.size() + " events have no change after " + timeout);
+    }
+
+    private void report(List<String> keys) {
+        long[] rawToChange = keys.stream().mapToLong(k -> changeVisible.get(k) - rawAppended.get(k)).sorted().toArray();
+        long[] unifiedToChange = keys.stream().filter(unifiedVisible::containsKey)
+                .mapToLong(k -> changeVisible.get(k) - unifiedVisible.get(k)).sorted().toArray();
+        long[] appendToAppend = keys.stream().mapToLong(k -> changeAppended.get(k) - rawAppended.get(k)).sorted().toArray();
+        System.out.printf("%,d events, each with its change (ms)            p50     p99     max%n", keys.size());
+        row("events.raw append -> change visible", rawToChange);
+        row("events.unified visible -> change visible", unifiedToChange);
+        row("events.raw append -> change append", appendToAppend);
+    }
+
+    private static void row(String name, long[] sorted) {
+        System.out.printf("  %-44s %7d %7d %7d%n", name, percentile(sorted, 0.50), percentile(sorted, 0.99),
+                sorted[sorted.length - 1]);
+    }
+
+    static long percentile(long[] sorted, double p) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p * sorted.length) - 1)];
+    }
+
+    private Thread watch(String role, Consumer<ConsumerRecord<byte[], byte[]>> onRecord) {
+        Thread thread = new Thread(() -> {
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                    ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                    ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                    ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5),
+                    new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+                String topic = topics.name(role);
+                List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                        .map(p -> new TopicPartition(topic, p.partition())).toList();
+                consumer.assign(partitions);
+                consumer.seekToBeginning(partitions);
+                while (running.get()) {
+                    consumer.poll(Duration.ofMillis(5)).forEach(onRecord);
+                }
+            }
+        }, "watch-" + role);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private KafkaProducer<byte[], byte[]> producer() {
+        return new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all", ProducerConfig.LINGER_MS_CONFIG, 0,
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false,
+                ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    /** Kafka timestamps of these topics become the broker's append time. */
+    private void appendTimes(String... roles) throws Exception {
+        try (var admin = broker.admin()) {
+            Map<ConfigResource, Collection<AlterConfigOp>> ops = new java.util.HashMap<>();
+            for (String role : roles) {
+                ops.put(new ConfigResource(ConfigResource.Type.TOPIC, topics.name(role)), List.of(new AlterConfigOp(
+                        new ConfigEntry("message.timestamp.type", "LogAppendTime"), AlterConfigOp.OpType.SET)));
+            }
+            admin.incrementalAlterConfigs(ops).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private void publishProbe() throws Exception {
+        SegmentDefinition probe = new SegmentDefinition(PROBE, "Latency probe",
+                "count_1h['add_to_cart'] % 2 == 1", "every add_to_cart enters or leaves", false);
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            producer.send(new ProducerRecord<>(topics.name(TopicsConfig.DEFINITIONS),
+                    PROBE.getBytes(StandardCharsets.UTF_8), new SegmentDefinitionCodec().encode(probe))).get();
+        }
+    }
+
+    private static void awaitRunning(JobClient... jobs) throws Exception {
+        long deadline = System.currentTimeMillis() + 60_000;
+        for (JobClient job : jobs) {
+            while (job.getJobStatus().get() != JobStatus.RUNNING) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("job " + job.getJobID() + " is not running");
+                }
+                Thread.sleep(100);
+            }
+        }
+        Thread.sleep(3_000); // sources assigned their splits
+    }
+
+    private static JobClient submit(URI rest, Configuration conf, Consumer<StreamExecutionEnvironment> topology)
+            throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(),
+                rest.getPort(), conf);
+        env.setParallelism(1);
+        topology.accept(env);
+        return env.executeAsync();
+    }
+
+    private static String[] concat(String[] first, List<String> middle, String... last) {
+        List<String> all = new ArrayList<>(Arrays.asList(first));
+        all.addAll(middle);
+        all.addAll(Arrays.asList(last));
+        return all.toArray(String[]::new);
+    }
+}
