@@ -200,10 +200,11 @@ class ManifestsTest {
 
         try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
             assertThat(loader.loadClass(entry).getMethod("main", String[].class)).isNotNull();
-            @SuppressWarnings("unchecked")
-            Map<String, String> training = (Map<String, String>) loader.loadClass(entry)
-                    .getMethod("options", String[].class).invoke(null, (Object) trainingArgs);
-            assertThat(training).doesNotContainKey("promote").as("promotion is step 2's, with the gate");
+            Class<?> trainingOptions = loader.loadClass("io.cohortflow.training.TrainingOptions");
+            Object training = trainingOptions.getMethod("parse", String[].class).invoke(null, (Object) trainingArgs);
+            assertThat((Boolean) trainingOptions.getMethod("promote").invoke(training))
+                    .as("promotion is step 2's, with the gate").isFalse();
+            String trainingRegistry = trainingOptions.getMethod("registry").invoke(training).toString();
             Class<?> cli = loader.loadClass("io.cohortflow.registry.RegistryCli");
             Object parsed = cli.getMethod("parse", String[].class).invoke(null, (Object) promoteArgs);
             @SuppressWarnings("unchecked")
@@ -216,12 +217,12 @@ class ManifestsTest {
             assertThat(options).containsKeys("floor", "max-regression", "bootstrap-servers").doesNotContainKey("force");
             assertThat(options.get("topic")).isEqualTo(TopicsConfig.load(ROOT.resolve("conf/topics.yaml").toString())
                     .name(TopicsConfig.MODELS));
-            assertThat(options.get("registry")).isEqualTo(training.get("registry"));
+            assertThat(options.get("registry")).isEqualTo(trainingRegistry);
             JsonNode segmentation = ofKind(base, "FlinkDeployment").stream()
                     .filter(d -> d.at("/metadata/name").asText().equals("segmentation-job")).findFirst().orElseThrow();
             List<String> segArgs = args(segmentation);
-            assertThat(segArgs.get(segArgs.indexOf("--registry") + 1)).isEqualTo(training.get("registry"));
-            String mountPath = URI.create(training.get("registry")).getPath();
+            assertThat(segArgs.get(segArgs.indexOf("--registry") + 1)).isEqualTo(trainingRegistry);
+            String mountPath = URI.create(trainingRegistry).getPath();
             String claim = claimMountedAt(pod, container, mountPath);
             assertThat(claimMountedAt(segmentation.at("/spec/podTemplate/spec"),
                     segmentation.at("/spec/podTemplate/spec/containers/0"), mountPath)).isEqualTo(claim);

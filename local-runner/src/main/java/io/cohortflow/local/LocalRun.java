@@ -15,6 +15,7 @@ import io.cohortflow.simulator.Playback;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.training.TrainingJob;
+import io.cohortflow.training.TrainingOptions;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.CoreOptions;
@@ -246,12 +247,11 @@ public final class LocalRun {
         step("training-batch (Flink BATCH on the MiniCluster) over " + runDir.relativize(history));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(),
                 rest.getPort(), flinkConf);
-        Map<String, String> trainingOptions = Map.ofEntries(Map.entry("history", history.toUri().toString()),
-                Map.entry("registry", registry), Map.entry("cutoff", Instant.ofEpochMilli(cutoff).toString()),
-                Map.entry("horizon", options.horizon().toDays() + "d"), Map.entry("ground-truth", truth.toString()),
-                Map.entry("report", runDir.resolve("training-report.html").toString()), Map.entry("promote", "true"),
-                Map.entry("floor", "0.7"), Map.entry("bootstrap-servers", broker.bootstrapServers()),
-                Map.entry("topic", topics.name(TopicsConfig.MODELS)));
+        TrainingOptions trainingOptions = TrainingOptions.parse(new String[] {"--history", history.toUri().toString(),
+                "--registry", registry, "--cutoff", Instant.ofEpochMilli(cutoff).toString(),
+                "--horizon", options.horizon().toDays() + "d", "--ground-truth", truth.toString(),
+                "--report", runDir.resolve("training-report.html").toString(), "--promote", "--floor", "0.7",
+                "--bootstrap-servers", broker.bootstrapServers(), "--topic", topics.name(TopicsConfig.MODELS)});
         TrainingJob.Result result = TrainingJob.run(env, trainingOptions, OUT);
         if (result.promotion() == null || !result.promotion().promoted()) {
             OUT.println("  the new models were not promoted: segmentation keeps scoring as before");

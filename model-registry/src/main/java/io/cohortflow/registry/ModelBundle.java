@@ -33,6 +33,8 @@ import java.util.Map;
 public final class ModelBundle implements Scorer {
     private static final long serialVersionUID = 1L;
 
+    /** The bundle's name in a registry: what the nightly training publishes and the stream scores with by default. */
+    public static final String NAME = "bundle";
     public static final String CHURN = "churn.tribuo";
     public static final String BUNDLE_PROPENSITY = "bundle_propensity.tribuo";
     public static final String PERSONAS = "personas.tribuo";

@@ -58,7 +58,7 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
                 a.string("taxonomy", null),
                 a.duration("merge-memory", Duration.ofDays(90)),
                 a.string("registry", null),
-                a.string("model", "bundle"));
+                a.string("model", io.cohortflow.registry.ModelBundle.NAME));
         SegmentRules.compileAll(options.segments()); // an invalid starting set fails the submission, with the reason
         return options;
     }

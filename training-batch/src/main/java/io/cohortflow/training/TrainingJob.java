@@ -1,6 +1,5 @@
 package io.cohortflow.training;
 
-import io.cohortflow.core.config.CommandLine;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
@@ -12,10 +11,8 @@ import io.cohortflow.registry.ModelBundle;
 import io.cohortflow.registry.ModelRegistry;
 import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.TimeUtils;
 
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
@@ -37,20 +34,13 @@ import java.util.Set;
  * registry, and promotes it when it passes the gate on {@code churn_auc} (or when {@code --force}); with
  * {@code --bootstrap-servers} a promotion is announced on models.published.
  *
- * <pre>
- * --history URI --registry URI [--cutoff ISO-8601 (default now)] [--horizon 14d] [--bundle-window 72h]
- * [--clusters 6 | 4-8 (chosen by silhouette)] [--seed 42] [--threshold 0.5] [--personas FILE]
- * [--ground-truth FILE (a simulation's truth: the report adds the ARI)] [--report FILE (a copy of the report)]
- * [--promote] [--floor 0.75] [--max-regression 0.02] [--force] [--bootstrap-servers HOST:PORT] [--topic models.published]
- * </pre>
+ * Options: {@link TrainingOptions}.
  * Exit code 0 promoted (or published without --promote), 2 refused by the gate, 1 error.
  */
 public final class TrainingJob {
-    public static final String MODEL = "bundle";
+    /** The bundle's name in the registry. */
+    public static final String MODEL = ModelBundle.NAME;
     public static final String GATE_METRIC = "churn_auc";
-    private static final Set<String> KEYS = Set.of("history", "registry", "cutoff", "horizon", "bundle-window",
-            "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
-            "force", "bootstrap-servers", "topic");
     /** A tree ensemble replaces logistic regression only when it adds at least this much holdout AUC. */
     private static final double MIN_AUC_GAIN = 0.005;
     /** How often the client prints how far the features job has read while it waits. */
@@ -65,33 +55,22 @@ public final class TrainingJob {
     private TrainingJob() {
     }
 
-    /** The options of a command line, refused when one is unknown or a required one is missing. */
-    public static Map<String, String> options(String[] args) {
-        Map<String, String> options = CommandLine.parse(args, KEYS);
-        required(options, "history");
-        required(options, "registry");
-        return options;
-    }
-
     public static void main(String[] args) throws Exception {
-        Map<String, String> options = options(args);
-        Result result = run(StreamExecutionEnvironment.getExecutionEnvironment(), options, System.out);
+        Result result = run(StreamExecutionEnvironment.getExecutionEnvironment(), TrainingOptions.parse(args), System.out);
         System.exit(result.promotion() != null && !result.promotion().promoted() ? 2 : 0);
     }
 
-    public static Result run(StreamExecutionEnvironment env, Map<String, String> options, PrintStream out) throws Exception {
-        String history = required(options, "history");
-        ModelRegistry registry = new ModelRegistry(URI.create(required(options, "registry")));
-        long cutoff = options.containsKey("cutoff") ? Instant.parse(options.get("cutoff")).toEpochMilli()
-                : System.currentTimeMillis();
-        Duration horizon = TimeUtils.parseDuration(options.getOrDefault("horizon", "14d"));
-        Duration bundleWindow = TimeUtils.parseDuration(options.getOrDefault("bundle-window", "72h"));
-        String[] k = options.getOrDefault("clusters", "6").split("-");
-        int minK = Integer.parseInt(k[0].trim());
-        int maxK = Integer.parseInt(k[k.length - 1].trim());
-        long seed = Long.parseLong(options.getOrDefault("seed", "42"));
-        double threshold = Double.parseDouble(options.getOrDefault("threshold", "0.5"));
-        PersonaNames personaNames = options.containsKey("personas") ? PersonaNames.load(options.get("personas"))
+    public static Result run(StreamExecutionEnvironment env, TrainingOptions options, PrintStream out) throws Exception {
+        String history = options.history();
+        ModelRegistry registry = new ModelRegistry(options.registry());
+        long cutoff = options.cutoff();
+        Duration horizon = options.horizon();
+        Duration bundleWindow = options.bundleWindow();
+        int minK = options.minClusters();
+        int maxK = options.maxClusters();
+        long seed = options.seed();
+        double threshold = options.threshold();
+        PersonaNames personaNames = options.personas() != null ? PersonaNames.load(options.personas())
                 : PersonaNames.defaults();
         ChurnLabels labels = new ChurnLabels(horizon, Set.of("page_view", "product_view", "product_search",
                 "add_to_cart", "checkout_started", "order_completed", "feature_used"), bundleWindow);
@@ -125,8 +104,8 @@ public final class TrainingJob {
                 : minK + ".." + maxK + " by silhouette", seed);
         PersonaTrainer.Clustering personas = PersonaTrainer.fit(holdout.stream().map(TrainingRow::features).toList(),
                 minK, maxK, seed, personaNames);
-        Double ari = options.containsKey("ground-truth")
-                ? GroundTruthAgreement.ari(java.nio.file.Path.of(options.get("ground-truth")), holdout, personas)
+        Double ari = options.groundTruth() != null
+                ? GroundTruthAgreement.ari(java.nio.file.Path.of(options.groundTruth()), holdout, personas)
                 : null;
         out.printf("      k=%d, silhouette %.3f%s (%.1f s)%n", personas.k(), personas.silhouette(),
                 ari == null ? "" : String.format(", ARI against the true personas %.3f", ari), seconds(started));
@@ -176,8 +155,8 @@ public final class TrainingJob {
         });
         out.printf("      published %s v%d; report: %s%n", MODEL, manifest.version(),
                 registry.artifactLocation(MODEL, manifest.version(), ModelBundle.REPORT));
-        if (options.containsKey("report")) {
-            java.nio.file.Path copy = java.nio.file.Path.of(options.get("report"));
+        if (options.report() != null) {
+            java.nio.file.Path copy = java.nio.file.Path.of(options.report());
             if (copy.getParent() != null) {
                 Files.createDirectories(copy.getParent());
             }
@@ -185,15 +164,13 @@ public final class TrainingJob {
             out.println("      report copied to " + copy.toAbsolutePath());
         }
         ModelRegistry.Promotion promotion = null;
-        if (Boolean.parseBoolean(options.getOrDefault("promote", "false"))) {
-            Gate gate = new Gate(GATE_METRIC, Double.parseDouble(options.getOrDefault("floor", "0.75")),
-                    Double.parseDouble(options.getOrDefault("max-regression", "0.02")));
-            promotion = registry.promote(MODEL, manifest.version(), gate,
-                    Boolean.parseBoolean(options.getOrDefault("force", "false")), "nightly training");
+        if (options.promote()) {
+            Gate gate = new Gate(GATE_METRIC, options.floor(), options.maxRegression());
+            promotion = registry.promote(MODEL, manifest.version(), gate, options.force(), "nightly training");
             out.println(promotion.promoted() ? "      promoted: " + promotion.reason() : "      REFUSED: " + promotion.reason());
-            if (promotion.promoted() && options.containsKey("bootstrap-servers")) {
-                String topic = options.getOrDefault("topic", Announcer.DEFAULT_TOPIC);
-                Announcer.announce(options.get("bootstrap-servers"), topic, registry, manifest, promotion.reason());
+            if (promotion.promoted() && options.bootstrapServers() != null) {
+                String topic = options.topic();
+                Announcer.announce(options.bootstrapServers(), topic, registry, manifest, promotion.reason());
                 out.println("      announced on " + topic);
             }
         }
@@ -233,13 +210,5 @@ public final class TrainingJob {
 
     private static double seconds(long startedNanos) {
         return (System.nanoTime() - startedNanos) / 1e9;
-    }
-
-    private static String required(Map<String, String> options, String key) {
-        String value = options.get(key);
-        if (value == null) {
-            throw new IllegalArgumentException("--" + key + " is required");
-        }
-        return value;
     }
 }

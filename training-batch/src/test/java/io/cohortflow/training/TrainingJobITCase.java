@@ -56,10 +56,10 @@ class TrainingJobITCase {
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
         env.setParallelism(2);
-        TrainingJob.Result result = TrainingJob.run(env, Map.of("history", history.toUri().toString(),
-                "registry", dir.resolve("registry").toUri().toString(),
-                "cutoff", Instant.ofEpochMilli(START.toEpochMilli() + 56 * DAY).toString(), "horizon", "14d",
-                "promote", "true", "floor", "0.85", "report", dir.resolve("report.html").toString()),
+        TrainingJob.Result result = TrainingJob.run(env, TrainingOptions.parse(new String[] {
+                "--history", history.toUri().toString(), "--registry", dir.resolve("registry").toUri().toString(),
+                "--cutoff", Instant.ofEpochMilli(START.toEpochMilli() + 56 * DAY).toString(), "--horizon", "14d",
+                "--promote", "--floor", "0.85", "--report", dir.resolve("report.html").toString()}),
                 new PrintStream(progress));
         System.out.print(progress);
 

@@ -81,7 +81,7 @@ public final class KafkaIo {
                 .setTransactionalIdPrefix(transactionalIdPrefix)
                 .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                         String.valueOf(options.transactionTimeout().toMillis()))
-                .setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4")
+                .setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, options.compression())
                 .build();
     }
 

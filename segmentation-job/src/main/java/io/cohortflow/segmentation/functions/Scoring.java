@@ -13,13 +13,11 @@ import java.io.Serializable;
  * @param initial   what scores until a bundle is loaded: {@link Scorer#NONE} in the job; tests may pass their own
  */
 public record Scoring(String registry, String modelName, Scorer initial) implements Serializable {
-    public static final String DEFAULT_MODEL = "bundle";
-
     public static Scoring none() {
-        return new Scoring(null, DEFAULT_MODEL, Scorer.NONE);
+        return new Scoring(null, io.cohortflow.registry.ModelBundle.NAME, Scorer.NONE);
     }
 
     public static Scoring fixed(Scorer scorer) {
-        return new Scoring(null, DEFAULT_MODEL, scorer);
+        return new Scoring(null, io.cohortflow.registry.ModelBundle.NAME, scorer);
     }
 }

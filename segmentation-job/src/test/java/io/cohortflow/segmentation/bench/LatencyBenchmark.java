@@ -74,7 +74,7 @@ import java.util.function.Consumer;
  *     -Dexec.args="-cp %classpath io.cohortflow.segmentation.bench.LatencyBenchmark at-least-once 30"
  * </pre>
  * Arguments: {@code at-least-once|exactly-once} (default at-least-once), seconds of paced traffic (30), checkpoint
- * interval in ms (1000), users (2000).
+ * interval in ms (1000), users (2000), a fixed rate in events/s (default: half of the measured peak).
  */
 public final class LatencyBenchmark {
     static final String PROBE = "latency_probe";
@@ -103,14 +103,15 @@ public final class LatencyBenchmark {
         int seconds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
         long checkpointMs = args.length > 2 ? Long.parseLong(args[2]) : 1000;
         int users = args.length > 3 ? Integer.parseInt(args[3]) : 2000;
+        int rate = args.length > 4 ? Integer.parseInt(args[4]) : 0;
         try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
             TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "latency");
-            new LatencyBenchmark(broker, topics, users).run(guarantee, seconds, checkpointMs);
+            new LatencyBenchmark(broker, topics, users).run(guarantee, seconds, checkpointMs, rate);
         }
         System.exit(0); // the MiniCluster's and Kafka's non-daemon threads
     }
 
-    private void run(String guarantee, int seconds, long checkpointMs) throws Exception {
+    private void run(String guarantee, int seconds, long checkpointMs, int fixedRate) throws Exception {
         appendTimes(TopicsConfig.RAW, TopicsConfig.UNIFIED, TopicsConfig.CHANGES);
         publishProbe();
         Configuration conf = new Configuration();
@@ -158,16 +159,19 @@ public final class LatencyBenchmark {
             System.out.printf("latency benchmark: %s, checkpoints every %d ms, %,d users, broker and jobs on this machine%n",
                     guarantee, checkpointMs, users);
 
-            // Warm-up and peak: a burst at full speed, timed until its last change is visible.
+            // Warm-up (JIT, connections, the first checkpoints), then the peak: a burst at full speed, timed until its
+            // last change is visible.
+            awaitChanges(send(producer, BURST / 3, 0), Duration.ofMinutes(3));
             List<String> burst = send(producer, BURST, 0);
             long burstStart = System.currentTimeMillis();
             awaitChanges(burst, Duration.ofMinutes(3));
             double seconds0 = (System.currentTimeMillis() - burstStart) / 1000.0;
             double peak = BURST / seconds0;
-            int rate = (int) (peak / 2);
-            System.out.printf("peak: %,d events in %.1f s = %,.0f events/s end to end; pacing at half: %,d events/s for %d s%n",
-                    BURST, seconds0, peak, rate, seconds);
+            int rate = fixedRate > 0 ? fixedRate : (int) (peak / 2);
+            System.out.printf("peak: %,d events in %.1f s = %,.0f events/s end to end; pacing at %s: %,d events/s for %d s%n",
+                    BURST, seconds0, peak, fixedRate > 0 ? "a fixed rate" : "half", rate, seconds);
 
+            Thread.sleep(5_000); // the burst's aftermath (its checkpoints, history files) is not part of the paced run
             List<String> paced = send(producer, rate * seconds, rate);
             awaitChanges(paced, Duration.ofMinutes(2));
             report(paced);
@@ -239,6 +243,17 @@ public final class LatencyBenchmark {
         row("events.raw append -> change visible", rawToChange);
         row("events.unified visible -> change visible", unifiedToChange);
         row("events.raw append -> change append", appendToAppend);
+        // The worst latency of each second of traffic: stalls show as runs of high values.
+        java.util.TreeMap<Long, Long> worst = new java.util.TreeMap<>();
+        long first = keys.stream().mapToLong(rawAppended::get).min().orElse(0);
+        keys.forEach(k -> worst.merge((rawAppended.get(k) - first) / 1000, changeVisible.get(k) - rawAppended.get(k),
+                Math::max));
+        System.out.println("  worst raw -> visible per second of traffic (ms): " + worst.values());
+        worst.forEach((second, ms) -> {
+            if (ms > 500) {
+                System.out.println("  stall: " + Instant.ofEpochMilli(first + second * 1000) + " worst " + ms + " ms");
+            }
+        });
     }
 
     private static void row(String name, long[] sorted) {

@@ -98,10 +98,10 @@ public final class TrainingScaleBenchmark {
         conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(2048));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
-        TrainingJob.Result result = TrainingJob.run(env, Map.of("history", history.toUri().toString(),
-                "registry", dir.resolve("registry").toUri().toString(),
-                "cutoff", start.plus(Duration.ofDays(days)).toString(), "horizon", "14d",
-                "ground-truth", truthFile.toString(), "report", dir.resolve("report.html").toString()), System.out);
+        TrainingJob.Result result = TrainingJob.run(env, io.cohortflow.training.TrainingOptions.parse(new String[] {
+                "--history", history.toUri().toString(), "--registry", dir.resolve("registry").toUri().toString(),
+                "--cutoff", start.plus(Duration.ofDays(days)).toString(), "--horizon", "14d",
+                "--ground-truth", truthFile.toString(), "--report", dir.resolve("report.html").toString()}), System.out);
         System.out.printf("%n== %,d users, %d days, %,d events: training %.1f s (history written in %.0f s); "
                         + "churn AUC %.3f (precision %.3f, recall %.3f, Brier %.3f); bundle AUC %.3f; ARI %.3f; k=%d%n",
                 users, days, events, result.seconds(), simulated, result.churn().auc(), result.churn().precision(),

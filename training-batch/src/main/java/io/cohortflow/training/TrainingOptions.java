@@ -1,0 +1,95 @@
+package io.cohortflow.training;
+
+import io.cohortflow.jobs.options.JobArgs;
+import io.cohortflow.registry.Announcer;
+
+import java.net.URI;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.Set;
+
+/**
+ * The options of the nightly training, parsed once from the command line; an unknown option or a bad value is refused
+ * with a message naming it.
+ *
+ * <pre>
+ * --history URI --registry URI [--cutoff ISO-8601 (default now)] [--horizon 14d] [--bundle-window 72h]
+ * [--clusters 6 | 4-8 (chosen by silhouette)] [--seed 42] [--threshold 0.5] [--personas FILE]
+ * [--ground-truth FILE (a simulation's truth: the report adds the ARI)] [--report FILE (a copy of the report)]
+ * [--promote] [--floor 0.75] [--max-regression 0.02] [--force] [--bootstrap-servers HOST:PORT] [--topic models.published]
+ * </pre>
+ *
+ * @param cutoff T, epoch ms: training rows have features as of T − 2H, the holdout as of T − H
+ * @param personas a personas.yaml naming the clusters, or null for the shipped one
+ * @param groundTruth a simulation's ground truth (JSON lines), or null
+ * @param report where to copy the report, or null
+ * @param bootstrapServers where to announce a promotion, or null for no announcement
+ */
+public record TrainingOptions(String history, URI registry, long cutoff, Duration horizon, Duration bundleWindow,
+                              int minClusters, int maxClusters, long seed, double threshold, String personas,
+                              String groundTruth, String report, boolean promote, double floor, double maxRegression,
+                              boolean force, String bootstrapServers, String topic) {
+
+    public static final Set<String> KEYS = Set.of("history", "registry", "cutoff", "horizon", "bundle-window",
+            "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
+            "force", "bootstrap-servers", "topic");
+
+    public TrainingOptions {
+        if (minClusters < 2 || maxClusters < minClusters) {
+            throw new IllegalArgumentException("--clusters must be a number of at least 2, or a range such as 4-8");
+        }
+        if (!(threshold > 0 && threshold < 1)) {
+            throw new IllegalArgumentException("--threshold must lie between 0 and 1, got " + threshold);
+        }
+    }
+
+    public static TrainingOptions parse(String[] args) {
+        JobArgs a = JobArgs.parse(args, KEYS);
+        String[] k = a.string("clusters", "6").split("-");
+        return new TrainingOptions(
+                a.required("history"),
+                URI.create(a.required("registry")),
+                a.string("cutoff", null) == null ? System.currentTimeMillis() : instant(a.string("cutoff", null)),
+                a.duration("horizon", Duration.ofDays(14)),
+                a.duration("bundle-window", Duration.ofHours(72)),
+                integer("clusters", k[0]),
+                integer("clusters", k[k.length - 1]),
+                Long.parseLong(a.string("seed", "42").trim()),
+                number("threshold", a.string("threshold", "0.5")),
+                a.string("personas", null),
+                a.string("ground-truth", null),
+                a.string("report", null),
+                a.flag("promote"),
+                number("floor", a.string("floor", "0.75")),
+                number("max-regression", a.string("max-regression", "0.02")),
+                a.flag("force"),
+                a.string("bootstrap-servers", null),
+                a.string("topic", Announcer.DEFAULT_TOPIC));
+    }
+
+    private static long instant(String value) {
+        try {
+            return Instant.parse(value).toEpochMilli();
+        } catch (DateTimeParseException e) {
+            throw new IllegalArgumentException("--cutoff must be an ISO-8601 instant such as 2026-03-02T00:00:00Z, got '"
+                    + value + "'");
+        }
+    }
+
+    private static int integer(String key, String value) {
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + key + " must be a number or a range such as 4-8, got '" + value + "'");
+        }
+    }
+
+    private static double number(String key, String value) {
+        try {
+            return Double.parseDouble(value.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--" + key + " must be a number, got '" + value + "'");
+        }
+    }
+}
