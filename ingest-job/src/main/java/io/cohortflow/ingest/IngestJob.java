@@ -17,6 +17,7 @@ import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.ingest.mapping.RawEventDeserializer;
 import io.cohortflow.jobs.kafka.KafkaIo;
+import io.cohortflow.jobs.kafka.KafkaLimits;
 import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -29,6 +30,7 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.time.Duration;
+import java.util.List;
 
 
 /**
@@ -96,7 +98,7 @@ public final class IngestJob {
         SingleOutputStreamOperator<UnifiedEvent> mapped = env
                 .fromSource(io.raw(), receiveTimeWatermarks(), "events.raw")
                 .uid(Uids.RAW_SOURCE)
-                .process(new MapToUnifiedFunction(mapper))
+                .process(new MapToUnifiedFunction(mapper, options.deadLetterPayloadBytes()))
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("map and validate")
                 .uid(Uids.MAP_TO_UNIFIED);
@@ -160,6 +162,9 @@ public final class IngestJob {
 
     public static void main(String[] args) throws Exception {
         IngestOptions options = IngestOptions.parse(args);
+        var kafka = options.kafka();
+        KafkaLimits.check(kafka, List.of(kafka.topic(TopicsConfig.UNIFIED),
+                kafka.topic(TopicsConfig.DLQ), kafka.topic(TopicsConfig.LATE), kafka.topic(TopicsConfig.MERGES)));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, options);
         fromOptions(options, false).build(env);

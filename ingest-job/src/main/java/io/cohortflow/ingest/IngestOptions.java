@@ -1,5 +1,7 @@
 package io.cohortflow.ingest;
 
+import io.cohortflow.core.event.DeadLetter;
+import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.jobs.options.JobArgs;
@@ -21,7 +23,9 @@ import java.util.Set;
  * --max-parallelism N       fixed for the life of the job's state (default 128)
  * --taxonomy FILE           tracking plan (default: the shipped conf/taxonomy.yaml)
  * --sources DIR             source mappings (default: the shipped conf/sources)
- * --max-event-bytes N       size cap of one payload (default 32768)
+ * --max-event-bytes N       size cap of one call (default 32768), alone or in a batch
+ * --max-batch-bytes N       size cap of a batch record (default 4194304); each call in it is judged on its own
+ * --dlq-payload-bytes N     the most of a payload a dead letter carries (default 65536; then size and SHA-256)
  * --future-tolerance D      how far past its receive time an event may claim to be (default 1h)
  * --past-tolerance D        how far before its receive time (default 3650d: backfills of old history pass)
  * --dedupe-window D         redeliveries of a messageId within this are dropped (default 7d, processing time)
@@ -36,7 +40,8 @@ import java.util.Set;
  * </pre>
  */
 public record IngestOptions(KafkaOptions kafka, String historyPath, String groupId, int maxParallelism,
-                            String taxonomyLocation, String sourcesDir, int maxEventBytes, Duration futureTolerance,
+                            String taxonomyLocation, String sourcesDir, int maxEventBytes, int maxBatchBytes,
+                            int deadLetterPayloadBytes, Duration futureTolerance,
                             Duration pastTolerance, Duration dedupeWindow, Duration outOfOrderness, Duration idleness,
                             Duration allowedLateness, int maxAnonymousIds, Duration identityTtl,
                             Duration maxPartitionDrift) implements Serializable {
@@ -46,6 +51,7 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
     static {
         Set<String> keys = new HashSet<>(KafkaOptions.KEYS);
         keys.addAll(Set.of("history-path", "group-id", "max-parallelism", "taxonomy", "sources", "max-event-bytes",
+                "max-batch-bytes", "dlq-payload-bytes",
                 "future-tolerance", "past-tolerance", "dedupe-window", "out-of-orderness", "idleness",
                 "allowed-lateness", "max-anonymous-ids", "identity-ttl", "max-partition-drift"));
         KEYS = Set.copyOf(keys);
@@ -61,6 +67,8 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
                 a.string("taxonomy", null),
                 a.string("sources", null),
                 a.integer("max-event-bytes", 32 * 1024),
+                a.integer("max-batch-bytes", IngestMapper.DEFAULT_MAX_BATCH_BYTES),
+                a.integer("dlq-payload-bytes", DeadLetter.DEFAULT_MAX_PAYLOAD_BYTES),
                 a.duration("future-tolerance", Duration.ofHours(1)),
                 a.duration("past-tolerance", Duration.ofDays(3650)),
                 a.duration("dedupe-window", Duration.ofDays(7)),
@@ -70,6 +78,17 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
                 a.integer("max-anonymous-ids", 100),
                 a.duration("identity-ttl", Duration.ofDays(400)),
                 a.duration("max-partition-drift", Duration.ofMinutes(4)));
+        // Every record ingest writes must fit the one size limit of --max-record-bytes: a unified event or a dead
+        // letter is at most about six times what it quotes (JSON escaping), plus its envelope.
+        long largest = 6L * Math.max(options.maxEventBytes(), options.deadLetterPayloadBytes()) + 16 * 1024;
+        if (largest > options.kafka().maxRecordBytes()) {
+            throw new IllegalArgumentException("--max-event-bytes " + options.maxEventBytes() + " and --dlq-payload-bytes "
+                    + options.deadLetterPayloadBytes() + " can make records of " + largest
+                    + " bytes, over --max-record-bytes " + options.kafka().maxRecordBytes());
+        }
+        if (options.maxEventBytes() < 1 || options.deadLetterPayloadBytes() < 0) {
+            throw new IllegalArgumentException("--max-event-bytes must be positive and --dlq-payload-bytes not negative");
+        }
         if (options.maxAnonymousIds() < 1) {
             throw new IllegalArgumentException("--max-anonymous-ids must be at least 1");
         }
@@ -87,8 +106,8 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
 
     /** The mapper for these options: the taxonomy, the source mappings and the validation limits. */
     public IngestMapper mapper() {
-        return new IngestMapper(taxonomy(), IngestMapper.loadMappings(sourcesDir), maxEventBytes, futureTolerance,
-                pastTolerance);
+        return new IngestMapper(taxonomy(), IngestMapper.loadMappings(sourcesDir), maxEventBytes, maxBatchBytes,
+                futureTolerance, pastTolerance);
     }
 
     /** For the web UI's job parameters. */

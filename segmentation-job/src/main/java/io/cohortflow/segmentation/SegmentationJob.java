@@ -17,6 +17,7 @@ import io.cohortflow.core.segment.SegmentProfileCodec;
 import io.cohortflow.core.segment.StateHandoff;
 import io.cohortflow.core.segment.StateHandoffCodec;
 import io.cohortflow.jobs.kafka.KafkaIo;
+import io.cohortflow.jobs.kafka.KafkaLimits;
 import io.cohortflow.jobs.kafka.Watermarks;
 import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
@@ -32,6 +33,8 @@ import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.util.List;
 
 /**
  * The segmentation job.
@@ -145,6 +148,9 @@ public final class SegmentationJob {
 
     public static void main(String[] args) throws Exception {
         SegmentationOptions options = SegmentationOptions.parse(args);
+        var kafka = options.kafka();
+        KafkaLimits.check(kafka, List.of(kafka.topic(TopicsConfig.CHANGES),
+                kafka.topic(TopicsConfig.PROFILES), kafka.topic(TopicsConfig.HANDOFF)));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         configure(env, options);
         fromOptions(options, false).build(env);

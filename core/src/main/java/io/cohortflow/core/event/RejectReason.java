@@ -2,12 +2,18 @@ package io.cohortflow.core.event;
 
 /** Why ingest dead-lettered a payload. The codes are a contract: consumers of events.dlq alert and group on them. */
 public enum RejectReason {
-    /** Larger than the configured cap (32 KB, like Segment's per-call limit). */
+    /** Larger than the configured cap: 32 KB for one call (Segment's per-call limit), 4 MB for a batch record. */
     OVERSIZED,
+    /** A record with no value at all (a Kafka tombstone): nothing to map. */
+    EMPTY_RECORD,
     /** Not valid UTF-8. */
     NOT_UTF8,
     /** Not parseable as JSON. */
     INVALID_JSON,
+    /** JSON with a key twice in one object: last-wins would let a crafted payload change, say, its userId. */
+    DUPLICATE_KEY,
+    /** A number JSON can write but a double cannot hold (1e400): never stored as Infinity. */
+    NON_FINITE_NUMBER,
     /** JSON, but not an object (an array, a string...). */
     NOT_AN_OBJECT,
     /** No {@code type}. */
@@ -18,8 +24,15 @@ public enum RejectReason {
     MISSING_MESSAGE_ID,
     /** Neither {@code anonymousId} nor {@code userId}. */
     MISSING_ID,
-    /** An id that is a placeholder ("undefined", "null"...) or too long to be one. */
+    /**
+     * An id that is a placeholder ("undefined", "null"...), too long, not text or a whole number (an object, an
+     * array, a boolean), or with control characters.
+     */
     INVALID_ID,
+    /** An alias call without a usable {@code previousId}. */
+    MISSING_PREVIOUS_ID,
+    /** A group call without a {@code groupId}. */
+    MISSING_GROUP_ID,
     /** A batch envelope whose {@code batch} is not a non-empty array. */
     INVALID_BATCH,
     /** A payload from a source whose mapping has no rule for it. */

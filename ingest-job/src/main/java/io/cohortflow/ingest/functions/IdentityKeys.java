@@ -16,7 +16,8 @@ public final class IdentityKeys {
     }
 
     public static String forEvent(UnifiedEvent event) {
-        if (event.type() == EventType.ALIAS && event.previousId() != null && event.userId() != null) {
+        if (event.type() == EventType.ALIAS && event.previousId() != null && event.userId() != null
+                && !event.previousId().equals(event.userId())) { // an alias of an id to itself links nothing
             return DEVICE + event.previousId();
         }
         if (event.anonymousId() != null) {

@@ -15,14 +15,13 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
-import java.nio.charset.StandardCharsets;
-import java.util.Base64;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
  * Maps raw payloads onto unified events. Whatever cannot be mapped goes to the {@link #DEAD_LETTERS} side output with
- * its reason and original bytes; this function never throws on input.
+ * its reason and original bytes (bounded: a large payload's first bytes, its size and SHA-256); this function never
+ * throws on input.
  *
  * <p>Metrics (group {@code cohortflow}): {@code eventsIn} (payloads), {@code eventsMapped} (calls mapped),
  * {@code deadLettered} and {@code deadLettered_<REASON>}.
@@ -33,13 +32,20 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
     public static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters", JsonRecordTypeInfo.DEAD_LETTER);
 
     private final IngestMapper mapper;
+    private final int maxDeadLetterPayloadBytes;
     private transient Counter in;
     private transient Counter mapped;
     private transient Counter deadLettered;
     private transient Map<RejectReason, Counter> byReason;
 
     public MapToUnifiedFunction(IngestMapper mapper) {
+        this(mapper, DeadLetter.DEFAULT_MAX_PAYLOAD_BYTES);
+    }
+
+    /** @param maxDeadLetterPayloadBytes the most of a payload a dead letter carries (the rest: size and SHA-256) */
+    public MapToUnifiedFunction(IngestMapper mapper, int maxDeadLetterPayloadBytes) {
         this.mapper = mapper;
+        this.maxDeadLetterPayloadBytes = maxDeadLetterPayloadBytes;
     }
 
     @Override
@@ -71,16 +77,13 @@ public final class MapToUnifiedFunction extends ProcessFunction<RawEvent, Unifie
         for (MappingOutcome.Rejected rejected : outcome.rejected()) {
             deadLettered.inc();
             byReason.get(rejected.reason()).inc();
-            ctx.output(DEAD_LETTERS, deadLetter(raw, rejected, ctx.timerService().currentProcessingTime()));
+            ctx.output(DEAD_LETTERS, deadLetter(raw, rejected, ctx.timerService().currentProcessingTime(),
+                    maxDeadLetterPayloadBytes));
         }
     }
 
-    static DeadLetter deadLetter(RawEvent raw, MappingOutcome.Rejected rejected, long now) {
-        byte[] bytes = rejected.payload() != null ? rejected.payload() : raw.payload();
-        String text = new String(bytes, StandardCharsets.UTF_8);
-        // Keep the payload byte-exact: text when it round-trips through UTF-8, Base64 otherwise.
-        boolean exact = java.util.Arrays.equals(text.getBytes(StandardCharsets.UTF_8), bytes);
-        return new DeadLetter(rejected.reason().name(), rejected.detail(), raw.source(), now,
-                exact ? text : Base64.getEncoder().encodeToString(bytes), !exact);
+    static DeadLetter deadLetter(RawEvent raw, MappingOutcome.Rejected rejected, long now, int maxPayloadBytes) {
+        return DeadLetter.of(rejected.reason().name(), rejected.detail(), raw.source(), now,
+                rejected.payload() != null ? rejected.payload() : raw.payload(), maxPayloadBytes);
     }
 }

@@ -13,8 +13,10 @@ import java.util.Map;
  * @param timestamp   when it happened, as sent (ISO-8601 text or epoch millis), may be null
  * @param sentAt      device send time as sent, may be null
  * @param receivedAt  collector receive time as sent, may be null (then the Kafka timestamp is used)
+ * @param groupId     the group of a group call, or null
  */
 record CallFields(String typeName, String eventName, String messageId, String anonymousId, String userId,
                   String previousId, JsonNode timestamp, JsonNode sentAt, JsonNode receivedAt,
-                  JsonNode properties, JsonNode traits, JsonNode context, Map<String, Object> extraContext) {
+                  JsonNode properties, JsonNode traits, JsonNode context, Map<String, Object> extraContext,
+                  String groupId) {
 }

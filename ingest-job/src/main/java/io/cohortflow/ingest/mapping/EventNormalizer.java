@@ -26,7 +26,8 @@ import java.util.Set;
  * validation lives here so that every source, live or backfilled, is held to the same rules:
  * <ul>
  *   <li>a Segment call type, a messageId, and at least one real id (placeholders such as "undefined" are dropped;
- *       ids longer than 256 characters are refused);</li>
+ *       ids longer than 256 characters, or with control characters, are refused); an alias names a real
+ *       {@code previousId}, a group a {@code groupId};</li>
  *   <li>properties, traits and context are JSON objects;</li>
  *   <li>track calls name an event; names go through the tracking plan, which allows, flags or rejects names it does
  *       not know ({@code unplanned} in conf/taxonomy.yaml);</li>
@@ -72,15 +73,26 @@ public final class EventNormalizer implements Serializable {
         }
         String anonymousId = realId(call.anonymousId());
         String userId = realId(call.userId());
-        for (String id : new String[] {call.anonymousId(), call.userId(), call.messageId()}) {
+        for (String id : new String[] {call.anonymousId(), call.userId(), call.messageId(), call.previousId(),
+                call.groupId()}) {
             if (id != null && id.length() > MAX_ID_LENGTH) {
                 return reject(RejectReason.INVALID_ID, "an id is " + id.length() + " characters long, over "
                         + MAX_ID_LENGTH, part);
+            }
+            if (id != null && id.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                return reject(RejectReason.INVALID_ID, "an id contains control characters", part);
             }
         }
         if (anonymousId == null && userId == null) {
             return reject(RejectReason.INVALID_ID, "ids are placeholders, not ids: anonymousId="
                     + call.anonymousId() + ", userId=" + call.userId(), part);
+        }
+        if (type == EventType.ALIAS && realId(call.previousId()) == null) {
+            return reject(RejectReason.MISSING_PREVIOUS_ID, "an alias needs the previousId it folds into the userId",
+                    part);
+        }
+        if (type == EventType.GROUP && call.groupId() == null) {
+            return reject(RejectReason.MISSING_GROUP_ID, "a group call needs a groupId", part);
         }
         userId = emailKey(userId);
         for (JsonNode field : new JsonNode[] {call.properties(), call.traits(), call.context()}) {
@@ -146,6 +158,9 @@ public final class EventNormalizer implements Serializable {
         }
 
         Map<String, Object> properties = object(call.properties());
+        if (type == EventType.GROUP && !properties.containsKey("groupId")) {
+            properties = with(properties, "groupId", call.groupId());
+        }
         if ((type == EventType.PAGE || type == EventType.SCREEN) && call.eventName() != null
                 && !properties.containsKey("name")) {
             properties = with(properties, "name", call.eventName());

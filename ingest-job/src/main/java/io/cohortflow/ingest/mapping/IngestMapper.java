@@ -28,11 +28,19 @@ public final class IngestMapper implements Serializable {
     private final SegmentSpecMapper segment;
     private final Map<String, WebhookMapper> webhooks;
 
+    /** The most a batch record may take by default; each call in it is held to the per-call cap on its own. */
+    public static final int DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
     public IngestMapper(EventTaxonomy taxonomy, List<SourceMapping> mappings, int maxEventBytes,
                         Duration futureTolerance, Duration pastTolerance) {
+        this(taxonomy, mappings, maxEventBytes, DEFAULT_MAX_BATCH_BYTES, futureTolerance, pastTolerance);
+    }
+
+    public IngestMapper(EventTaxonomy taxonomy, List<SourceMapping> mappings, int maxEventBytes, int maxBatchBytes,
+                        Duration futureTolerance, Duration pastTolerance) {
         EventNormalizer normalizer = new EventNormalizer(taxonomy, futureTolerance, pastTolerance);
-        this.parser = new PayloadParser(maxEventBytes);
-        this.segment = new SegmentSpecMapper(normalizer);
+        this.parser = new PayloadParser(maxEventBytes, maxBatchBytes);
+        this.segment = new SegmentSpecMapper(normalizer, maxEventBytes);
         Map<String, WebhookMapper> bySource = new HashMap<>();
         for (SourceMapping mapping : mappings) {
             if (bySource.put(mapping.source(), new WebhookMapper(mapping, normalizer)) != null) {

@@ -31,6 +31,14 @@ public final class MappingOutcome {
         return new MappingOutcome().reject(reason, detail, null);
     }
 
+    /** This outcome's whole-payload rejections as rejections of {@code part} (one call of a batch), if given. */
+    MappingOutcome withPart(byte[] part) {
+        if (part != null) {
+            rejected.replaceAll(r -> r.payload() == null ? new Rejected(r.reason(), r.detail(), part) : r);
+        }
+        return this;
+    }
+
     public MappingOutcome accept(UnifiedEvent event) {
         events.add(event);
         return this;

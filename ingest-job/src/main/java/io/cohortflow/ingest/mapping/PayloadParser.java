@@ -19,21 +19,33 @@ final class PayloadParser implements Serializable {
     private static final long serialVersionUID = 1L;
     static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            // Last-wins on a repeated key would let a crafted payload say one userId to a validator and another to us.
+            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .build();
 
     /** Either the parsed object or why not. */
     record Parsed(JsonNode json, MappingOutcome.Rejected rejected) {
     }
 
-    private final int maxBytes;
+    private final int maxEventBytes;
+    private final int maxBatchBytes;
 
-    PayloadParser(int maxBytes) {
-        this.maxBytes = maxBytes;
+    /**
+     * @param maxEventBytes the most one call may take (a record that is not a batch)
+     * @param maxBatchBytes the most a batch record may take; each of its calls is held to {@code maxEventBytes} on its
+     *                      own, by the mapper
+     */
+    PayloadParser(int maxEventBytes, int maxBatchBytes) {
+        this.maxEventBytes = maxEventBytes;
+        this.maxBatchBytes = Math.max(maxEventBytes, maxBatchBytes);
     }
 
     Parsed parse(byte[] bytes) {
-        if (bytes.length > maxBytes) {
-            return fail(RejectReason.OVERSIZED, bytes.length + " bytes, over the cap of " + maxBytes);
+        if (bytes == null) {
+            return fail(RejectReason.EMPTY_RECORD, "the record has no value (a Kafka tombstone)");
+        }
+        if (bytes.length > maxBatchBytes) {
+            return fail(RejectReason.OVERSIZED, bytes.length + " bytes, over the cap of " + maxBatchBytes);
         }
         String text;
         try {
@@ -48,13 +60,49 @@ final class PayloadParser implements Serializable {
         try {
             root = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            return fail(RejectReason.INVALID_JSON, firstLine(e.getOriginalMessage()));
+            String message = firstLine(e.getOriginalMessage());
+            return fail(message.startsWith("Duplicate field") ? RejectReason.DUPLICATE_KEY : RejectReason.INVALID_JSON,
+                    message);
         }
         if (root == null || !root.isObject()) {
             return fail(RejectReason.NOT_AN_OBJECT, "expected a JSON object, got "
                     + (root == null || root.isMissingNode() ? "nothing" : root.getNodeType().name().toLowerCase(Locale.ROOT)));
         }
+        if (!root.has("batch") && bytes.length > maxEventBytes) {
+            return fail(RejectReason.OVERSIZED, bytes.length + " bytes, over the cap of " + maxEventBytes + " for one call");
+        }
+        String infinite = nonFinite(root, "");
+        if (infinite != null) {
+            return fail(RejectReason.NON_FINITE_NUMBER, "the number at " + infinite + " is beyond what a double holds");
+        }
         return new Parsed(root, null);
+    }
+
+    /** The path of the first number that parsed to an infinity, or null. */
+    private static String nonFinite(JsonNode node, String path) {
+        if (node.isFloatingPointNumber()) {
+            return Double.isFinite(node.doubleValue()) ? null : (path.isEmpty() ? "/" : path);
+        }
+        if (node.isContainerNode()) {
+            var fields = node.isObject() ? node.fields() : null;
+            if (fields != null) {
+                while (fields.hasNext()) {
+                    var field = fields.next();
+                    String found = nonFinite(field.getValue(), path + "/" + field.getKey());
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            } else {
+                for (int i = 0; i < node.size(); i++) {
+                    String found = nonFinite(node.get(i), path + "/" + i);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     private static Parsed fail(RejectReason reason, String detail) {

@@ -21,7 +21,7 @@ public final class RawEventDeserializer implements KafkaRecordDeserializationSch
         String source = header == null || header.value() == null
                 ? "unknown"
                 : new String(header.value(), StandardCharsets.UTF_8);
-        byte[] payload = record.value() == null ? new byte[0] : record.value();
+        byte[] payload = record.value(); // null for a tombstone: the mapper dead-letters it as EMPTY_RECORD
         Header replay = record.headers().lastHeader(REPLAY_HEADER);
         boolean isReplay = replay != null && replay.value() != null
                 && "true".equals(new String(replay.value(), StandardCharsets.UTF_8));

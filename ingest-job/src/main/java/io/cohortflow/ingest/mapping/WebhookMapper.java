@@ -52,7 +52,7 @@ final class WebhookMapper implements Serializable {
             CallFields fields = new CallFields(rule.type(), rule.event(), text(mapping.messageId(rule), call),
                     text(mapping.anonymousId(rule), call), userId, null, value(mapping.timestamp(rule), call),
                     null, null, object(rule.properties(), call), object(rule.traits(), call), null,
-                    Map.of("integration", mapping.source()));
+                    Map.of("integration", mapping.source()), null);
             return normalizer.normalize(fields, raw, part);
         }
         return new MappingOutcome().reject(RejectReason.UNMAPPED_PAYLOAD,

@@ -65,6 +65,14 @@ class IdentityFunctionsTest {
     }
 
     @Test
+    void anAliasOfAnIdToItselfLinksNothing() throws Exception {
+        send(new UnifiedEvent("m-self", EventType.ALIAS, null, null, "u1", "u1", clock, null, clock, "server", "u1",
+                Map.of(), Map.of(), Map.of()));
+        assertThat(resolvedIds()).containsExactly("u1");
+        assertThat(stitch.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)).as("no link requested").isNull();
+    }
+
+    @Test
     void aliasLinksThePreviousIdAndItsDeviceTrafficFollows() throws Exception {
         UnifiedEvent alias = new UnifiedEvent("m-alias", EventType.ALIAS, null, null, "u_new", "u_new", clock, null,
                 clock, "server", "anon_old", Map.of(), Map.of(), Map.of());

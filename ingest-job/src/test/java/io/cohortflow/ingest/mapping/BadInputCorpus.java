@@ -62,7 +62,25 @@ public final class BadInputCorpus {
         add(c, "blank messageId", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"  \",\"anonymousId\":\"a\"}",
                 RejectReason.MISSING_MESSAGE_ID);
         add(c, "object messageId", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":{},\"anonymousId\":\"a\"}",
-                RejectReason.MISSING_MESSAGE_ID);
+                RejectReason.INVALID_ID);
+        // An id of the wrong JSON type is refused, never dropped while the call goes on under the other id.
+        add(c, "object userId", track("\"userId\":{\"id\":\"u1\"}"), RejectReason.INVALID_ID);
+        add(c, "array anonymousId", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\",\"userId\":\"u1\","
+                + "\"anonymousId\":[\"a\",\"b\"]}", RejectReason.INVALID_ID);
+        add(c, "boolean userId", track("\"userId\":true"), RejectReason.INVALID_ID);
+        add(c, "fractional userId", track("\"userId\":17850.5"), RejectReason.INVALID_ID);
+        add(c, "userId with a NUL", track("\"userId\":\"u1\\u0000admin\""), RejectReason.INVALID_ID);
+        add(c, "anonymousId with a newline", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\","
+                + "\"anonymousId\":\"a\\nb\"}", RejectReason.INVALID_ID);
+        add(c, "alias without previousId", "{\"type\":\"alias\",\"messageId\":\"m\",\"userId\":\"u1\"}",
+                RejectReason.MISSING_PREVIOUS_ID);
+        add(c, "alias with a placeholder previousId", "{\"type\":\"alias\",\"messageId\":\"m\",\"userId\":\"u1\","
+                + "\"previousId\":\"undefined\"}", RejectReason.MISSING_PREVIOUS_ID);
+        add(c, "group without groupId", "{\"type\":\"group\",\"messageId\":\"m\",\"userId\":\"u1\"}",
+                RejectReason.MISSING_GROUP_ID);
+        add(c, "a repeated userId key", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\",\"userId\":\"u1\","
+                + "\"userId\":\"admin\"}", RejectReason.DUPLICATE_KEY);
+        add(c, "a number beyond a double", track("\"properties\":{\"revenue\":1e400}"), RejectReason.NON_FINITE_NUMBER);
         add(c, "no ids", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\"}", RejectReason.MISSING_ID);
         add(c, "empty ids", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\",\"userId\":\"\",\"anonymousId\":null}",
                 RejectReason.MISSING_ID);

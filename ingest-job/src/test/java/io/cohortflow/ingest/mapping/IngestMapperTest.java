@@ -197,6 +197,55 @@ class IngestMapperTest {
     }
 
     @Test
+    void aTombstoneIsAnEmptyRecordNotAnEmptyPayload() {
+        MappingOutcome outcome = mapper.map(new RawEvent(null, "web", RECEIVED));
+        assertThat(outcome.events()).isEmpty();
+        assertThat(outcome.rejected()).singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.EMPTY_RECORD));
+    }
+
+    @Test
+    void eachCallOfABatchIsHeldToTheSizeOfOneCallOnItsOwn() {
+        String small = "{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"m%d\",\"anonymousId\":\"a\"}";
+        String big = "{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"big\",\"anonymousId\":\"a\","
+                + "\"properties\":{\"blob\":\"" + "x".repeat(40_000) + "\"}}";
+        String batch = "{\"batch\":[" + small.formatted(1) + "," + big + "," + small.formatted(2) + "]}";
+        MappingOutcome outcome = mapper.map(raw("web", batch));
+        assertThat(outcome.events()).extracting(UnifiedEvent::messageId).containsExactly("m1", "m2");
+        assertThat(outcome.rejected()).singleElement().satisfies(r -> {
+            assertThat(r.reason()).isEqualTo(RejectReason.OVERSIZED);
+            assertThat(new String(r.payload(), StandardCharsets.UTF_8)).contains("\"big\"");
+        });
+        assertThat(mapper.map(raw("web", big)).rejected()).extracting(MappingOutcome.Rejected::reason)
+                .containsExactly(RejectReason.OVERSIZED);
+    }
+
+    @Test
+    void aBatchOfTenThousandCallsMapsEveryOne() {
+        StringBuilder batch = new StringBuilder("{\"batch\":[");
+        for (int i = 0; i < 10_000; i++) {
+            batch.append(i == 0 ? "" : ",").append("{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"m")
+                    .append(i).append("\",\"anonymousId\":\"a").append(i % 50).append("\"}");
+        }
+        MappingOutcome outcome = mapper.map(raw("web", batch.append("]}").toString()));
+        assertThat(outcome.rejected()).isEmpty();
+        assertThat(outcome.events()).hasSize(10_000);
+    }
+
+    @Test
+    void wholeNumberIdsBecomeTheirDigits() {
+        assertThat(one("web", "{\"type\":\"identify\",\"messageId\":\"m\",\"userId\":17850.0}").userId())
+                .isEqualTo("17850");
+        assertThat(one("web", "{\"type\":\"identify\",\"messageId\":7,\"userId\":17850}").messageId())
+                .isEqualTo("7");
+    }
+
+    @Test
+    void aGroupCallKeepsItsGroupId() {
+        UnifiedEvent group = one("web", "{\"type\":\"group\",\"messageId\":\"m\",\"userId\":\"u1\",\"groupId\":\"acme\"}");
+        assertThat(group.properties()).containsEntry("groupId", "acme");
+    }
+
+    @Test
     void theCorpusHasAtLeastFortyDistinctKinds() {
         assertThat(new HashSet<>(corpus().stream().map(BadInputCorpus.Case::name).toList())).hasSizeGreaterThanOrEqualTo(40);
         assertThat(corpus().stream().map(BadInputCorpus.Case::reason).distinct().count()).isGreaterThanOrEqualTo(14);

@@ -82,6 +82,7 @@ public final class KafkaIo {
                 .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
                         String.valueOf(options.transactionTimeout().toMillis()))
                 .setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, options.compression())
+                .setProperty(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, String.valueOf(options.maxRecordBytes()))
                 .build();
     }
 

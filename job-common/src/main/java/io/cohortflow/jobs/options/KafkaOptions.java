@@ -22,14 +22,21 @@ import java.util.Set;
  * {@code lz4}, {@code snappy}, {@code gzip}: Kafka's producer codecs). Compression costs CPU on the writing task
  * thread: on a 2-core machine running broker and jobs, lz4 stalled the output for up to a second around every
  * checkpoint (event-to-change p99 about 800 ms against 95 ms without; LatencyBenchmark), zstd less (p99 234 ms).
+ * {@code --max-record-bytes} (default 1 MiB) is the one size limit of what the jobs write: the producers' limit, what
+ * the jobs keep their records under (ingest checks its caps against it), and what every output topic's
+ * {@code max.message.bytes} must allow, checked at start ({@link io.cohortflow.jobs.kafka.KafkaLimits}).
  */
 public record KafkaOptions(String bootstrapServers, TopicsConfig topics, Map<String, String> topicOverrides,
-                           DeliveryGuarantee deliveryGuarantee, Duration transactionTimeout, String compression)
+                           DeliveryGuarantee deliveryGuarantee, Duration transactionTimeout, String compression,
+                           int maxRecordBytes)
         implements Serializable {
     public static final Set<String> COMPRESSIONS = Set.of("none", "zstd", "lz4", "snappy", "gzip");
 
     public static final Set<String> KEYS = Set.of("bootstrap-servers", "topics-config", "topic.*",
-            "delivery-guarantee", "transaction-timeout", "compression");
+            "delivery-guarantee", "transaction-timeout", "compression",
+            "max-record-bytes");
+    /** Kafka's own default record size limit (a broker's message.max.bytes, a producer's max.request.size). */
+    public static final int DEFAULT_MAX_RECORD_BYTES = 1024 * 1024;
 
     public KafkaOptions {
         Objects.requireNonNull(bootstrapServers, "bootstrapServers");
@@ -37,6 +44,9 @@ public record KafkaOptions(String bootstrapServers, TopicsConfig topics, Map<Str
         topicOverrides = Map.copyOf(topicOverrides);
         Objects.requireNonNull(deliveryGuarantee, "deliveryGuarantee");
         Objects.requireNonNull(transactionTimeout, "transactionTimeout");
+        if (maxRecordBytes < 64 * 1024) {
+            throw new IllegalArgumentException("--max-record-bytes must be at least 65536, got " + maxRecordBytes);
+        }
         if (!COMPRESSIONS.contains(compression)) {
             throw new IllegalArgumentException("--compression must be one of " + new java.util.TreeSet<>(COMPRESSIONS)
                     + ", got '" + compression + "'");
@@ -55,7 +65,8 @@ public record KafkaOptions(String bootstrapServers, TopicsConfig topics, Map<Str
                 args.withPrefix("topic."),
                 parseGuarantee(args.string("delivery-guarantee", "exactly-once")),
                 args.duration("transaction-timeout", Duration.ofMinutes(15)),
-                args.string("compression", "none").toLowerCase(Locale.ROOT));
+                args.string("compression", "none").toLowerCase(Locale.ROOT),
+                args.integer("max-record-bytes", DEFAULT_MAX_RECORD_BYTES));
     }
 
     /** The topic name for a role, after overrides. */
