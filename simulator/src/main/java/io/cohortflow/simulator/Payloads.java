@@ -13,7 +13,12 @@ import java.util.UUID;
 
 /** Serialises calls as Segment-spec JSON, and breaks some of them on purpose. */
 final class Payloads {
-    private static final ObjectMapper MAPPER = new ObjectMapper();
+    /**
+     * Map keys sorted: properties are often immutable maps, whose iteration order is salted per JVM, and the
+     * simulator promises the same bytes for a seed in any JVM.
+     */
+    private static final ObjectMapper MAPPER = com.fasterxml.jackson.databind.json.JsonMapper.builder()
+            .enable(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS).build();
 
     /** The kinds of malformed payload the simulator sends; ingest must dead-letter each with a reason. */
     static final List<String> MALFORMED_KINDS = List.of("truncated_json", "not_json", "non_utf8", "missing_ids",

@@ -25,6 +25,23 @@ class SimulatorTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Instant START = Instant.parse("2026-03-02T00:00:00Z");
 
+    /**
+     * Byte for byte in any JVM: immutable maps iterate in an order salted per JVM, so JSON written from them differed
+     * between runs until the payload writer sorted map keys.
+     */
+    @Test
+    void theSameSeedGivesTheSameBytesInOtherJvms() throws Exception {
+        String here = SimulationDigest.digest();
+        for (int i = 0; i < 2; i++) {
+            Process child = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), SimulationDigest.class.getName())
+                    .redirectErrorStream(true).start();
+            String printed = new String(child.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            assertThat(child.waitFor()).isZero();
+            assertThat(printed).as("digest printed by another JVM").isEqualTo(here);
+        }
+    }
+
     @Test
     void sameSeedGivesTheSameBytesAndAnotherSeedDoesNot() {
         SimulatorConfig config = SimulatorConfig.of(7, 300, 3, START);

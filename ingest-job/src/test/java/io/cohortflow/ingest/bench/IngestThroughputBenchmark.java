@@ -27,9 +27,9 @@ import java.util.List;
  * them to completion, history included. Prints deliveries per second, for exactly-once and for at-least-once.
  *
  * <pre>
- * mvn -q -pl ingest-job -am -DskipTests install
- * mvn -q -pl ingest-job exec:java -Dexec.classpathScope=test \
- *     -Dexec.mainClass=io.cohortflow.ingest.bench.IngestThroughputBenchmark -Dexec.args="20000"
+ * mvn -q -DskipTests install
+ * mvn -q -pl ingest-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ *     -Dexec.args="-Xmx6g -cp %classpath io.cohortflow.ingest.bench.IngestThroughputBenchmark 20000"
  * </pre>
  * The argument is the number of simulated users (default 20000, about 220 000 deliveries over 3 days).
  */

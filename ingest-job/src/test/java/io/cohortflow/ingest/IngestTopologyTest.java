@@ -1,0 +1,47 @@
+package io.cohortflow.ingest;
+
+import org.apache.flink.api.dag.Transformation;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.transformations.SourceTransformation;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The ingest topology as built, without running it. */
+class IngestTopologyTest {
+    private static final IngestOptions OPTIONS = IngestOptions.parse(new String[] {
+            "--bootstrap-servers", "localhost:9", "--history-path", "file:///tmp/unused"});
+
+    /**
+     * A bounded read of events.raw runs without watermark alignment: with it, the Kafka connector failed bounded runs
+     * at end of input (FLINK-39728, "No current assignment for partition"). A live read keeps it.
+     */
+    @Test
+    void rawPartitionsAreReadInStepLiveButNotInABoundedRun() {
+        assertThat(rawSource(false).getWatermarkStrategy().getAlignmentParameters().isEnabled()).isTrue();
+        assertThat(rawSource(true).getWatermarkStrategy().getAlignmentParameters().isEnabled()).isFalse();
+    }
+
+    private static SourceTransformation<?, ?, ?> rawSource(boolean bounded) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        IngestJob.fromOptions(OPTIONS, bounded).build(env);
+        Deque<Transformation<?>> todo = new ArrayDeque<>(env.getTransformations());
+        Set<Transformation<?>> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            Transformation<?> t = todo.pop();
+            if (!seen.add(t)) {
+                continue;
+            }
+            if (t instanceof SourceTransformation<?, ?, ?> source && "events.raw".equals(source.getName())) {
+                return source;
+            }
+            todo.addAll(t.getInputs());
+        }
+        throw new AssertionError("no events.raw source in the topology");
+    }
+}
