@@ -67,12 +67,20 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Starts a broker with its data in {@code dataDir} (which must be empty or absent). */
+    /** Starts a broker with its data in {@code dataDir} (which must be empty or absent), on free ports. */
     public static LocalKafkaBroker start(Path dataDir, boolean deleteOnClose) {
+        return start(dataDir, deleteOnClose, freePort(), freePort());
+    }
+
+    /**
+     * Starts a broker on fixed ports with its data in {@code dataDir}. A directory a broker ran in before is used as it
+     * is (its topics and records are still there), so a broker can be stopped and started again on the same data: give
+     * it the same ports, since the controller's address is part of the cluster's metadata.
+     */
+    public static LocalKafkaBroker start(Path dataDir, boolean deleteOnClose, int brokerPort, int controllerPort) {
         long started = System.nanoTime();
-        int brokerPort = freePort();
-        int controllerPort = freePort();
         Path logDir = dataDir.resolve("kraft-combined");
+        boolean formatted = Files.exists(logDir.resolve("meta.properties"));
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
@@ -98,14 +106,16 @@ public final class LocalKafkaBroker implements AutoCloseable {
         try {
             Files.createDirectories(logDir);
             KafkaConfig config = KafkaConfig.fromProps(props, false);
-            new Formatter()
-                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                    .setNodeId(1)
-                    .setClusterId(Uuid.randomUuid().toString())
-                    .addDirectory(logDir.toString())
-                    .setMetadataLogDirectory(logDir.toString())
-                    .setControllerListenerName(CONTROLLER_LISTENER)
-                    .run();
+            if (!formatted) {
+                new Formatter()
+                        .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                        .setNodeId(1)
+                        .setClusterId(Uuid.randomUuid().toString())
+                        .addDirectory(logDir.toString())
+                        .setMetadataLogDirectory(logDir.toString())
+                        .setControllerListenerName(CONTROLLER_LISTENER)
+                        .run();
+            }
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
             server.startup();
             String bootstrap = "127.0.0.1:" + brokerPort;
@@ -188,7 +198,7 @@ public final class LocalKafkaBroker implements AutoCloseable {
         throw new IllegalStateException("broker at " + bootstrap + " not ready after " + timeout, last);
     }
 
-    private static int freePort() {
+    static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

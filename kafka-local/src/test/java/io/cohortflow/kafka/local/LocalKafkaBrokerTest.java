@@ -73,4 +73,56 @@ class LocalKafkaBrokerTest {
             }
         }
     }
+
+    @Test
+    void aBrokerStartsAgainOnItsDataAndPortsWithItsTopicsAndRecords(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        int port = LocalKafkaBroker.freePort();
+        int controllerPort = LocalKafkaBroker.freePort();
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(dir, false, port, controllerPort)) {
+            broker.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("kept", 1, (short) 1)));
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()),
+                    new StringSerializer(), new StringSerializer())) {
+                producer.send(new ProducerRecord<>("kept", "k", "before the restart")).get();
+            }
+        }
+        try (LocalKafkaBroker again = LocalKafkaBroker.start(dir, true, port, controllerPort)) {
+            assertThat(again.bootstrapServers()).isEqualTo("127.0.0.1:" + port);
+            List<String> values = new ArrayList<>();
+            TopicReader.readToEnd(again.bootstrapServers(), "kept", Duration.ofSeconds(30),
+                    r -> values.add(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)));
+            assertThat(values).containsExactly("before the restart");
+        }
+    }
+
+    /** The README's command: a broker process on fixed ports and a kept directory, stopped and started again. */
+    @Test
+    void theMainKeepsItsDataAcrossAStopAndAStart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        String port = Integer.toString(LocalKafkaBroker.freePort());
+        String controllerPort = Integer.toString(LocalKafkaBroker.freePort());
+        List<String> command = List.of(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), LocalKafkaMain.class.getName(),
+                "--data-dir", dir.toString(), "--port", port, "--controller-port", controllerPort);
+        for (int run = 0; run < 2; run++) {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            try {
+                java.io.BufferedReader out = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(process.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                String line;
+                while ((line = out.readLine()) != null && !line.startsWith("Kafka broker up at")) {
+                    // the broker's own log lines
+                }
+                assertThat(line).as("run " + run).isEqualTo("Kafka broker up at 127.0.0.1:" + port + " (data in " + dir
+                        + "; Ctrl-C stops it, the data stays)");
+                try (Admin admin = Admin.create(Map.of("bootstrap.servers", "127.0.0.1:" + port))) {
+                    assertThat(admin.listTopics().names().get()).containsAll(
+                            TopicsConfig.defaults().all().stream().map(t -> t.name()).toList());
+                }
+            } finally {
+                process.destroy(); // SIGTERM, as Ctrl-C: the shutdown hook stops the broker cleanly
+                assertThat(process.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            }
+        }
+    }
 }
