@@ -39,7 +39,9 @@ import java.util.List;
 /**
  * The segmentation job.
  *
- * <p>Reads events.unified (read_committed, keyed by resolved user id), identity.merges, its own segments.handoff, and
+ * <p>Reads events.unified (read_committed, keyed by resolved user id), events.late (events later than ingest's allowed
+ * lateness, applied as corrections whose changes carry the cause {@code late}), identity.merges, its own
+ * segments.handoff, and
  * two compacted topics as broadcast: segments.definitions and models.published (a promotion: the job loads that
  * version from the model registry, checks its feature schema, and swaps it in; with {@code --registry} it loads the
  * current version at start). Keeps event-time features per user ({@code UserFeatures}), evaluates the segment
@@ -55,7 +57,7 @@ import java.util.List;
  */
 public final class SegmentationJob {
     /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
-    public record Io(Source<UnifiedEvent, ?, ?> unified, Source<IdentityMerge, ?, ?> merges,
+    public record Io(Source<UnifiedEvent, ?, ?> unified, Source<UnifiedEvent, ?, ?> late, Source<IdentityMerge, ?, ?> merges,
                      Source<StateHandoff, ?, ?> handoffsIn, Source<SegmentDefinition, ?, ?> definitions,
                      Source<ModelPublished, ?, ?> models, Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut) {
     }
@@ -85,6 +87,8 @@ public final class SegmentationJob {
         Io io = new Io(
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.UNIFIED), group, new UnifiedEventCodec(),
                         JsonRecordTypeInfo.UNIFIED_EVENT, bounded),
+                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.LATE), group + "-late", new UnifiedEventCodec(),
+                        JsonRecordTypeInfo.UNIFIED_EVENT, bounded),
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.MERGES), group + "-merges", merges,
                         new JsonRecordTypeInfo<>(merges), bounded),
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.HANDOFF), group + "-handoff", handoffs,
@@ -108,7 +112,12 @@ public final class SegmentationJob {
                         "events.unified")
                 .uid(Uids.UNIFIED_SOURCE)
                 .map(SegmentationInput::of).returns(INPUT).name("events").uid(Uids.EVENTS_IN);
-        // Merges, handoffs and definitions are handled on arrival: they must not hold the event-time clock back.
+        // Late events, merges, handoffs and definitions are handled on arrival: they must not hold the event-time clock
+        // back (late events are old by definition).
+        DataStream<SegmentationInput> late = env
+                .fromSource(io.late(), Watermarks.<UnifiedEvent>neverHoldingBack(), "events.late")
+                .uid(Uids.LATE_SOURCE)
+                .map(SegmentationInput::late).returns(INPUT).name("late events").uid(Uids.LATE_IN);
         DataStream<SegmentationInput> merges = env
                 .fromSource(io.merges(), Watermarks.<IdentityMerge>neverHoldingBack(), "identity.merges")
                 .uid(Uids.MERGES_SOURCE)
@@ -129,7 +138,7 @@ public final class SegmentationJob {
         BroadcastStream<Control> control = definitions.union(models)
                 .broadcast(SegmentFunction.DEFINITIONS, SegmentFunction.MODELS);
 
-        SingleOutputStreamOperator<SegmentChange> changes = events.union(merges, handoffs)
+        SingleOutputStreamOperator<SegmentChange> changes = events.union(late, merges, handoffs)
                 .keyBy(SegmentationInput::key)
                 .connect(control)
                 .process(new SegmentFunction(options.features(), options.eventNames(), options.segments(), scoring,

@@ -7,6 +7,8 @@ package io.cohortflow.segmentation;
 public final class Uids {
     public static final String UNIFIED_SOURCE = "segmentation-unified-source";
     public static final String MERGES_SOURCE = "segmentation-merges-source";
+    public static final String LATE_SOURCE = "segmentation-late-source";
+    public static final String LATE_IN = "segmentation-late-in";
     public static final String HANDOFF_SOURCE = "segmentation-handoff-source";
     public static final String DEFINITIONS_SOURCE = "segmentation-definitions-source";
     public static final String MODELS_SOURCE = "segmentation-models-source";

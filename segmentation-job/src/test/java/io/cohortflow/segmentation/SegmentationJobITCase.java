@@ -48,6 +48,9 @@ class SegmentationJobITCase {
                 Events.track("anon_123xyz", "product_search", T0 + MIN).with("query", "trail running shoes").build(),
                 Events.track("anon_123xyz", "product_view", T0 + 2 * MIN).with("category", "Men's Running Shoes").build(),
                 Events.track("anon_123xyz", "add_to_cart", T0 + 4 * MIN).with("category", "Men's Running Shoes").build());
+        // Events ingest found too late, of another user: applied as corrections.
+        List<UnifiedEvent> late = List.of(Events.track("u_late", "email_opened", T0).build(),
+                Events.track("u_late", "email_opened", T0 + MIN).build());
         IdentityMerge merge = new IdentityMerge("anon_123xyz", "user_jane", IdentityMerge.Status.MERGED, "identify",
                 "m-identify", T0 + DAY, 1);
         CollectingSink<SegmentChange> changes = new CollectingSink<>();
@@ -55,6 +58,7 @@ class SegmentationJobITCase {
         CollectingSink<StateHandoff> handoffs = new CollectingSink<>();
         SegmentationJob.Io io = new SegmentationJob.Io(
                 BoundedSources.of(JsonRecordTypeInfo.UNIFIED_EVENT, events),
+                BoundedSources.of(JsonRecordTypeInfo.UNIFIED_EVENT, late),
                 BoundedSources.of(new JsonRecordTypeInfo<>(new IdentityMergeCodec()), List.of(merge)),
                 BoundedSources.empty(new JsonRecordTypeInfo<>(new StateHandoffCodec())),
                 BoundedSources.empty(new JsonRecordTypeInfo<>(new SegmentDefinitionCodec())),
@@ -68,7 +72,10 @@ class SegmentationJobITCase {
         new SegmentationJob(io, options, Scoring.none()).build(env);
         env.execute("segmentation through the Io seam");
 
-        assertThat(changes.values())
+        assertThat(changes.values()).filteredOn(c -> c.userId().equals("u_late"))
+                .extracting(SegmentChange::segmentId, SegmentChange::type, c -> c.cause().kind())
+                .startsWith(tuple("email_engaged_no_trial", ChangeType.ENTER, "late"));
+        assertThat(changes.values()).filteredOn(c -> c.userId().equals("anon_123xyz"))
                 .extracting(SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime)
                 .containsExactly(
                         tuple("high_intent_1h", ChangeType.ENTER, T0 + 4 * MIN),
@@ -77,11 +84,12 @@ class SegmentationJobITCase {
                         tuple("high_intent_1h", ChangeType.EXIT, T0 + HOUR + MIN),
                         tuple("high_intent_footwear", ChangeType.EXIT, T0 + HOUR + MIN),
                         tuple("cart_abandoner", ChangeType.EXIT, T0 + DAY));
-        assertThat(changes.values().get(5).cause()).isEqualTo(new Cause("identity", "merged into user_jane", null));
+        assertThat(changes.values().stream().filter(c -> c.userId().equals("anon_123xyz")).toList().get(5).cause()).isEqualTo(new Cause("identity", "merged into user_jane", null));
         assertThat(handoffs.values()).singleElement().satisfies(h -> {
             assertThat(h.fromId()).isEqualTo("anon_123xyz");
             assertThat(h.toId()).isEqualTo("user_jane");
         });
-        assertThat(profiles.values()).last().satisfies(p -> assertThat(p.mergedInto()).isEqualTo("user_jane"));
+        assertThat(profiles.values()).filteredOn(p -> p.userId().equals("anon_123xyz")).last()
+                .satisfies(p -> assertThat(p.mergedInto()).isEqualTo("user_jane"));
     }
 }

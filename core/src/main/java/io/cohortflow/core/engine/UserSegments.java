@@ -81,7 +81,23 @@ public final class UserSegments {
 
     /** One event of this user, applied now. */
     public Outcome apply(String userId, UnifiedEvent event, Ruleset rules, long processingTime) {
+        return apply(new Step(userId, rules, processingTime), event);
+    }
+
+    /**
+     * A late event of this user (later than ingest's allowed lateness, from events.late), applied as a correction
+     * like any event: into its own event-time bucket, evaluated as of the clock if it is behind it. A window still
+     * open counts it; one already closed does not. The changes it makes say so: their cause is {@link Cause#late()}.
+     */
+    public Outcome correct(String userId, UnifiedEvent event, Ruleset rules, long processingTime) {
         Step step = new Step(userId, rules, processingTime);
+        step.correction = true;
+        return apply(step, event);
+    }
+
+    private Outcome apply(Step step, UnifiedEvent event) {
+        String userId = step.userId;
+        Ruleset rules = step.rules;
         long t = event.timestamp();
         if (mergedInto == null && t > clock) {
             advance(step, t - 1);
@@ -285,8 +301,8 @@ public final class UserSegments {
         }
         long ordinal = transitions.getOrDefault(segmentId, 0L);
         transitions.put(segmentId, ordinal + 1);
-        step.changes.add(SegmentChange.of(step.userId, segmentId, name, type, t, ordinal, step.processingTime, cause,
-                numeric, model));
+        step.changes.add(SegmentChange.of(step.userId, segmentId, name, type, t, ordinal, step.processingTime,
+                step.correction ? cause.late() : cause, numeric, model));
     }
 
     /** A rule's cause carries a version of its condition; a condition that reads the model names the model. */
@@ -344,6 +360,8 @@ public final class UserSegments {
         final List<SegmentChange> changes = new ArrayList<>(2);
         final List<StateHandoff> handoffs = new ArrayList<>(1);
         SegmentProfile profile;
+        /** Whether this step applies a late event: its changes are corrections. */
+        boolean correction;
 
         Step(String userId, Ruleset rules, long processingTime) {
             this.userId = Objects.requireNonNull(userId, "userId");

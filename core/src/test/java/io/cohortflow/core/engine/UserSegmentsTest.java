@@ -143,6 +143,32 @@ class UserSegmentsTest {
     }
 
     @Test
+    void aLateEventCountsInAWindowStillOpenAsACorrectionAndNotInOneAlreadyClosed() {
+        UserSegments user = new UserSegments();
+        user.apply("u1", Events.track("u1", "product_view", T0).build(), RULES, 0);
+        user.apply("u1", Events.track("u1", "product_view", T0 + 10 * MIN).build(), RULES, 0);
+        user.advanceTo("u1", T0 + 20 * MIN, RULES, 0);
+        // A third view from T0 + 5 min, arriving after ingest's allowed lateness: the hour is still open.
+        Outcome late = user.correct("u1", Events.track("u1", "product_view", T0 + 5 * MIN).build(), RULES, 0);
+        assertThat(late.changes()).extracting(SegmentChange::segmentId)
+                .containsExactly("high_intent_1h", "product_viewer_3x_1h");
+        assertThat(late.changes()).filteredOn(c -> c.segmentId().equals("product_viewer_3x_1h")).singleElement().satisfies(c -> {
+            assertThat(c.type()).isEqualTo(ChangeType.ENTER);
+            assertThat(c.eventTime()).as("as of the clock").isEqualTo(T0 + 20 * MIN);
+            assertThat(c.cause().kind()).isEqualTo("late");
+            assertThat(c.cause().id()).isEqualTo("product_viewer_3x_1h");
+        });
+
+        UserSegments other = new UserSegments();
+        other.apply("u2", Events.track("u2", "product_view", T0).build(), RULES, 0);
+        other.apply("u2", Events.track("u2", "product_view", T0 + 10 * MIN).build(), RULES, 0);
+        other.advanceTo("u2", T0 + 3 * HOUR, RULES, 0);
+        Outcome closed = other.correct("u2", Events.track("u2", "product_view", T0 + 5 * MIN).build(), RULES, 0);
+        assertThat(closed.changes()).as("its hour is over: the 1h window does not count it").isEmpty();
+        assertThat(other.snapshot(RULES).count("24h", "product_view")).as("the 24h window does").isEqualTo(3);
+    }
+
+    @Test
     void aMergeExitsTheAnonymousIdHandsItsStateOverAndStragglersFollow() {
         UserSegments anon = new UserSegments();
         collect(anon.apply("anon_123xyz", shoe("product_view", T0), RULES, 0));

@@ -46,7 +46,8 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>Events, merges and handoffs go to the engine as they arrive: ENTERs are emitted with the event that caused
- *       them. The watermark only drives what time alone decides (window exits, abandoned carts, recency, due merges,
+ *       them. Late events (events.late) are applied the same way, as corrections: their changes' cause is
+ *       {@code late}. The watermark only drives what time alone decides (window exits, abandoned carts, recency, due merges,
  *       cleanup), through the timer. Results depend on each user's inputs in arrival order (a replay of the same
  *       events.unified gives the same changes), not on when watermarks came.</li>
  *   <li>Rules are conf/segments.yaml, overridden and extended by the broadcast segments.definitions topic (hot
@@ -129,6 +130,8 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         Outcome outcome;
         if (input.event() != null) {
             outcome = user.apply(id, input.event(), current, now);
+        } else if (input.late() != null) {
+            outcome = user.correct(id, input.late(), current, now);
         } else if (input.merge() != null) {
             outcome = user.expectMerge(id, input.merge(), current);
         } else {
