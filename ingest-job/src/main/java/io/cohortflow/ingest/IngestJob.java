@@ -157,7 +157,7 @@ public final class IngestJob {
      * on Maven Central fixes it yet. A bounded read keeps each partition in order; only how far apart partitions are
      * read is not bounded.
      */
-    static WatermarkStrategy<RawEvent> receiveTimeWatermarks(IngestOptions options, boolean bounded) {
+    private WatermarkStrategy<RawEvent> receiveTimeWatermarks(boolean bounded) {
         WatermarkStrategy<RawEvent> strategy = WatermarkStrategy.<RawEvent>forBoundedOutOfOrderness(options.outOfOrderness())
                 .withTimestampAssigner((raw, kafkaTimestamp) -> raw.receivedAt())
                 .withIdleness(options.idleness());
@@ -165,9 +165,6 @@ public final class IngestJob {
                 : strategy.withWatermarkAlignment("cohortflow-raw", options.maxPartitionDrift(), Duration.ofMillis(200));
     }
 
-    private WatermarkStrategy<RawEvent> receiveTimeWatermarks(boolean bounded) {
-        return receiveTimeWatermarks(options, bounded);
-    }
 
     /** Configures an environment the way every deployment of this job needs it. */
     public static void configure(StreamExecutionEnvironment env, IngestOptions options) {

@@ -44,12 +44,4 @@ public record Ruleset(FeatureConfig features, List<String> eventNames, Duration 
         }
         return new Ruleset(features, eventNames, mergeMemory, compiled, scorer);
     }
-
-    public Ruleset withSegments(SortedMap<String, SegmentRules.Compiled> replaced) {
-        return new Ruleset(features, eventNames, mergeMemory, replaced, scorer);
-    }
-
-    public Ruleset withScorer(Scorer replaced) {
-        return new Ruleset(features, eventNames, mergeMemory, segments, replaced);
-    }
 }

@@ -175,11 +175,6 @@ public final class UserSegments {
 
     // ---- read access -----------------------------------------------------------------------------------------------
 
-    /** Segment id -> when the user entered it. */
-    public Map<String, Long> memberships() {
-        return java.util.Collections.unmodifiableMap(memberships);
-    }
-
     /** The event time the user is evaluated to, if any input came yet. */
     public OptionalLong clock() {
         return clock == NEVER ? OptionalLong.empty() : OptionalLong.of(clock);
@@ -194,11 +189,6 @@ public final class UserSegments {
     public FeatureSnapshot snapshot(Ruleset rules) {
         bind(rules.features());
         return features.snapshot(clock == NEVER ? 0 : clock, rules.eventNames());
-    }
-
-    /** Where this id was merged into, if it was. */
-    public Optional<String> mergedInto() {
-        return Optional.ofNullable(mergedInto);
     }
 
     // ---- the clock -----------------------------------------------------------------------------------------------

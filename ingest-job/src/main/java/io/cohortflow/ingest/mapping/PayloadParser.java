@@ -71,14 +71,27 @@ final class PayloadParser implements Serializable {
         if (!root.has("batch") && bytes.length > maxEventBytes) {
             return fail(RejectReason.OVERSIZED, bytes.length + " bytes, over the cap of " + maxEventBytes + " for one call");
         }
-        String infinite = nonFinite(root, "");
-        if (infinite != null) {
-            return fail(RejectReason.NON_FINITE_NUMBER, "the number at " + infinite + " is beyond what a double holds");
+        if (hasNonFinite(root)) {
+            return fail(RejectReason.NON_FINITE_NUMBER, "the number at " + nonFinite(root, "")
+                    + " is beyond what a double holds");
         }
         return new Parsed(root, null);
     }
 
-    /** The path of the first number that parsed to an infinity, or null. */
+    /** Whether a number parsed to an infinity: a walk of the tree, no allocation (every payload takes it). */
+    private static boolean hasNonFinite(JsonNode node) {
+        if (node.isFloatingPointNumber()) {
+            return !Double.isFinite(node.doubleValue());
+        }
+        for (JsonNode child : node) { // the values of an object, the elements of an array, nothing for a scalar
+            if (hasNonFinite(child)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The path of the first number that parsed to an infinity, or null: for the dead letter's detail only. */
     private static String nonFinite(JsonNode node, String path) {
         if (node.isFloatingPointNumber()) {
             return Double.isFinite(node.doubleValue()) ? null : (path.isEmpty() ? "/" : path);
