@@ -101,7 +101,7 @@ public final class LocalRun {
             }
             System.err.println("usage: run-local.sh [--days N | --endless] [--users N] [--rate R] [--seed S] "
                     + "[--start yyyy-mm-dd] [--train-at-day D] [--history-rate R] [--horizon 7d] [--web-ui-port P] "
-                    + "[--feed all|story|none] [--conf-dir DIR]");
+                    + "[--feed all|story|none] [--conf-dir DIR] [--changes-out FILE] [--keep-data]");
             System.exit(2);
             return;
         }
@@ -131,7 +131,7 @@ public final class LocalRun {
         TopicsConfig topics = TopicsConfig.load(topicsFile.toString());
 
         step("starting a Kafka broker (KRaft, in-process)");
-        try (LocalKafkaBroker broker = LocalKafkaBroker.start(runDir.resolve("kafka"), true)) {
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start(runDir.resolve("kafka"), !options.keepData())) {
             OUT.printf("  broker at %s, up in %.1f s%n", broker.bootstrapServers(), broker.startupTime().toMillis() / 1000.0);
             broker.createTopics(topics);
             OUT.printf("  topics: %s%n", topics.all().stream().map(t -> t.name() + "(" + t.partitions() + ")").sorted().toList());
@@ -230,6 +230,9 @@ public final class LocalRun {
             stopJob(ingest, "ingest-job");
             stopJob(segmentation, "segmentation-job");
             feed.close();
+            if (options.changesOut() != null && !stopRequested) {
+                exportChanges(broker, topics, options.changesOut());
+            }
             return summary(broker, topics, sent, feed, history, started, training);
         }
     }
@@ -344,6 +347,29 @@ public final class LocalRun {
         } catch (Exception e) {
             OUT.printf("  %s: stop with savepoint failed (%s), cancelling%n", name, e.getMessage());
             job.cancel();
+        }
+    }
+
+    /**
+     * Every committed change, one JSON object a line, partition by partition (so each user's changes in the order
+     * the job made them): two runs of the same input can be compared with {@code sort | diff}.
+     */
+    private static void exportChanges(LocalKafkaBroker broker, TopicsConfig topics, Path file) throws IOException {
+        Path target = file.toAbsolutePath();
+        if (target.getParent() != null) {
+            Files.createDirectories(target.getParent());
+        }
+        try (var out = Files.newOutputStream(target)) {
+            long written = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
+                    Duration.ofMinutes(2), r -> {
+                        try {
+                            out.write(r.value());
+                            out.write('\n');
+                        } catch (IOException e) {
+                            throw new java.io.UncheckedIOException(e);
+                        }
+                    });
+            OUT.printf("  %,d changes written to %s%n", written, target);
         }
     }
 

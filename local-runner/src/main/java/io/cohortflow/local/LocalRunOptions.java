@@ -26,13 +26,17 @@ import java.util.Set;
  * --web-ui-port P   Flink web UI port (default 8081; 0 = any free port)
  * --conf-dir DIR    where conf/ is (default ./conf)
  * --feed all|story|none  print every change, only the seed story's, or none (default all)
+ * --changes-out FILE  at the end of a bounded run, write every committed segments.changes record to FILE, one JSON
+ *                   object a line, in each user's order (to compare two runs)
+ * --keep-data       keep the broker's data under .local-run/kafka after the run (it is deleted by default)
  * </pre>
  */
 record LocalRunOptions(int days, boolean endless, int users, double rate, long seed, LocalDate start, int webUiPort,
-                       Path confDir, String feed, int trainAtDay, double historyRate, java.time.Duration horizon) {
+                       Path confDir, String feed, int trainAtDay, double historyRate, java.time.Duration horizon,
+                       Path changesOut, boolean keepData) {
 
     private static final Set<String> KEYS = Set.of("days", "endless", "users", "rate", "seed", "start", "web-ui-port",
-            "conf-dir", "feed", "help", "train-at-day", "history-rate", "horizon");
+            "conf-dir", "feed", "help", "train-at-day", "history-rate", "horizon", "changes-out", "keep-data");
 
     static LocalRunOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -62,7 +66,9 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
                 Double.parseDouble(opts.getOrDefault("rate", "1500")), Long.parseLong(opts.getOrDefault("seed", "42")),
                 start, Integer.parseInt(opts.getOrDefault("web-ui-port", "8081")),
                 Path.of(opts.getOrDefault("conf-dir", "conf")), feed, trainAtDay,
-                Double.parseDouble(opts.getOrDefault("history-rate", "0")), horizon);
+                Double.parseDouble(opts.getOrDefault("history-rate", "0")), horizon,
+                opts.containsKey("changes-out") ? Path.of(opts.get("changes-out")) : null,
+                Boolean.parseBoolean(opts.getOrDefault("keep-data", "false")));
     }
 
     /** Days handed to the simulator: endless runs simulate for ten years, i.e. until stopped. */

@@ -16,8 +16,10 @@ class LocalRunITCase {
     void aBoundedRunDrainsReconcilesAndShowsTheSeedStory(@TempDir Path runDir) throws Exception {
         // A paced simulator, as in the README's run: partitions move together like live traffic. (At --rate 0 the
         // jobs replay a backlog, where one Kafka fetch can run a partition hours ahead: see the README on time.)
+        Path changesFile = runDir.resolve("export/changes.jsonl");
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "2", "--users", "150", "--rate", "400",
-                "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString()});
+                "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString(),
+                "--changes-out", changesFile.toString(), "--keep-data"});
 
         LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
 
@@ -32,6 +34,13 @@ class LocalRunITCase {
                 "anon_123xyz EXIT high_intent_footwear @2026-03-02T11:03:00Z",
                 "anon_123xyz ENTER cart_abandoner @2026-03-02T10:32:30.040Z");
         assertThat(runDir.resolve("ground-truth.jsonl")).isNotEmptyFile();
+        // The export reads the topic after the jobs stopped; the feed counted what it saw while they ran.
+        java.util.List<String> exportedIds = java.nio.file.Files.readAllLines(changesFile).stream()
+                .map(line -> new io.cohortflow.core.segment.SegmentChangeCodec()
+                        .decode(line.getBytes(java.nio.charset.StandardCharsets.UTF_8)).changeId()).toList();
+        assertThat(exportedIds).as("every committed change, exported once").doesNotHaveDuplicates()
+                .hasSizeGreaterThanOrEqualTo((int) outcome.changes());
+        assertThat(runDir.resolve("kafka")).as("--keep-data").isNotEmptyDirectory();
         assertThat(runDir.resolve("history")).isDirectoryContaining(p -> p.getFileName().toString().startsWith("dt="));
     }
 
