@@ -26,6 +26,10 @@ class OutputSchemasTest {
         assertThat(fields(written)).isEqualTo(fields(schema.get("properties")));
         assertThat(fields(written.get("cause"))).isEqualTo(fields(schema.get("properties").get("cause").get("properties")));
         schema.get("required").forEach(r -> assertThat(written.has(r.asText())).as(r.asText()).isTrue());
+        List<String> kinds = new java.util.ArrayList<>();
+        schema.at("/properties/cause/properties/kind/enum").forEach(k -> kinds.add(k.asText()));
+        assertThat(kinds).as("the cause kinds changes carry").contains(change.cause().kind(), change.cause().late().kind(),
+                "model", "identity");
     }
 
     @Test
