@@ -1,5 +1,6 @@
 package io.cohortflow.core.engine;
 
+import io.cohortflow.core.codec.BinaryMaps;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
@@ -66,7 +67,11 @@ public final class UserSegments {
     private final TreeMap<String, Long> transitions = new TreeMap<>();
     /** Evaluated up to here (event time); {@link #NEVER} before the first input. */
     private long clock = NEVER;
-    /** What the host was last told to wake the engine at; {@link #NEVER} when nothing is due. */
+    /**
+     * What the host was last told to wake the engine at; {@link #NEVER} when nothing is due. Derivable from the rest,
+     * but kept (8 bytes) so the host can delete its previous timer without computing the next feature change twice
+     * on every event.
+     */
     private long wakeUp = NEVER;
     private IdentityMerge pendingMerge;
     private String mergedInto;
@@ -406,8 +411,8 @@ public final class UserSegments {
         byte[] state = features.toBytes();
         out.writeInt(state.length);
         out.write(state);
-        writeTimes(out, memberships);
-        writeTimes(out, transitions);
+        BinaryMaps.writeStringLongs(out, memberships);
+        BinaryMaps.writeStringLongs(out, transitions);
     }
 
     /** Reads what {@link #writeTo} wrote; the features are bound to the running configuration at the first step. */
@@ -430,23 +435,8 @@ public final class UserSegments {
         byte[] state = new byte[in.readInt()];
         in.readFully(state);
         user.features = UserFeatures.fromBytes(state, null);
-        readTimes(in, user.memberships);
-        readTimes(in, user.transitions);
+        BinaryMaps.readStringLongs(in, user.memberships);
+        BinaryMaps.readStringLongs(in, user.transitions);
         return user;
-    }
-
-    private static void writeTimes(DataOutput out, TreeMap<String, Long> values) throws IOException {
-        out.writeShort(values.size());
-        for (Map.Entry<String, Long> entry : values.entrySet()) {
-            out.writeUTF(entry.getKey());
-            out.writeLong(entry.getValue());
-        }
-    }
-
-    private static void readTimes(DataInput in, TreeMap<String, Long> values) throws IOException {
-        int n = in.readUnsignedShort();
-        for (int i = 0; i < n; i++) {
-            values.put(in.readUTF(), in.readLong());
-        }
     }
 }

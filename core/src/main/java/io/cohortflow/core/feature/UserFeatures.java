@@ -1,5 +1,6 @@
 package io.cohortflow.core.feature;
 
+import io.cohortflow.core.codec.BinaryMaps;
 import io.cohortflow.core.event.UnifiedEvent;
 
 import java.io.ByteArrayInputStream;
@@ -375,8 +376,8 @@ public final class UserFeatures {
                 out.writeInt((int) entry.getValue()[0]);
                 out.writeLong(entry.getValue()[1]);
             }
-            writeTimes(out, featureLastUsed);
-            writeTimes(out, categoryLastViewed);
+            BinaryMaps.writeStringLongs(out, featureLastUsed);
+            BinaryMaps.writeStringLongs(out, categoryLastViewed);
             for (long v : new long[] {sessionStart, sessionLast, lastActive, lastEvent, lastAddToCart, lastOrder}) {
                 out.writeLong(v);
             }
@@ -411,8 +412,8 @@ public final class UserFeatures {
             for (int i = 0; i < sessionDays; i++) {
                 f.sessionsByDay.put((long) in.readInt(), new long[] {in.readInt(), in.readLong()});
             }
-            readTimes(in, f.featureLastUsed);
-            readTimes(in, f.categoryLastViewed);
+            BinaryMaps.readStringLongs(in, f.featureLastUsed);
+            BinaryMaps.readStringLongs(in, f.categoryLastViewed);
             f.sessionStart = in.readLong();
             f.sessionLast = in.readLong();
             f.lastActive = in.readLong();
@@ -442,21 +443,6 @@ public final class UserFeatures {
         for (int i = 0; i < n; i++) {
             previous += readVarLong(in);
             counts.put(previous, (int) readVarLong(in));
-        }
-    }
-
-    private static void writeTimes(DataOutputStream out, TreeMap<String, Long> times) throws IOException {
-        out.writeShort(times.size());
-        for (var entry : times.entrySet()) {
-            out.writeUTF(entry.getKey());
-            out.writeLong(entry.getValue());
-        }
-    }
-
-    private static void readTimes(DataInputStream in, TreeMap<String, Long> times) throws IOException {
-        int n = in.readUnsignedShort();
-        for (int i = 0; i < n; i++) {
-            times.put(in.readUTF(), in.readLong());
         }
     }
 
