@@ -5,6 +5,7 @@ import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.event.DeadLetterCodec;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.ingest.functions.DedupeFunction;
@@ -29,6 +30,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
 
 import java.time.Duration;
 import java.util.List;
@@ -141,7 +143,13 @@ public final class IngestJob {
                 .sinkTo(io.merges()).name("identity.merges").uid(Uids.MERGES_SINK);
 
         resolved.sinkTo(io.unified()).name("events.unified").uid(Uids.UNIFIED_SINK);
-        resolved.union(late).sinkTo(io.history()).name("Parquet history").uid(Uids.HISTORY_SINK);
+        // The history keeps user actions as sent: no link markers, no link annotations (they order merges in the stream).
+        resolved.flatMap((UnifiedEvent event, Collector<UnifiedEvent> out) -> {
+                    if (!IdentityLink.isMarker(event)) {
+                        out.collect(IdentityLink.strip(event));
+                    }
+                }).returns(JsonRecordTypeInfo.UNIFIED_EVENT).name("user actions, as sent").uid(Uids.HISTORY_ACTIONS)
+                .union(late).sinkTo(io.history()).name("Parquet history").uid(Uids.HISTORY_SINK);
     }
 
     /**

@@ -16,6 +16,7 @@ public final class Uids {
     public static final String DLQ_SINK = "ingest-dlq-sink";
     public static final String LATE_SINK = "ingest-late-sink";
     public static final String MERGES_SINK = "ingest-merges-sink";
+    public static final String HISTORY_ACTIONS = "ingest-history-actions";
     public static final String HISTORY_SINK = "ingest-history-sink";
 
     private Uids() {

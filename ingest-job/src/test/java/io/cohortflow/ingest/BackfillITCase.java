@@ -82,7 +82,7 @@ class BackfillITCase {
         IngestITCase.runBounded(broker, topics, history);
 
         String bs = broker.bootstrapServers();
-        List<UnifiedEvent> unified = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED), new UnifiedEventCodec());
+        List<UnifiedEvent> unified = KafkaTestSupport.readUserActions(bs, topics.name(TopicsConfig.UNIFIED));
         List<DeadLetter> dlq = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.DLQ), new DeadLetterCodec());
         List<UnifiedEvent> late = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.LATE), new UnifiedEventCodec());
         long simulatedMalformed = simulated.stream().filter(Delivery::isMalformed).count();

@@ -6,6 +6,7 @@ import io.cohortflow.core.event.DeadLetterCodec;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.ingest.mapping.BadInputCorpus;
@@ -100,7 +101,8 @@ class IngestITCase {
         runBounded(broker, topics, history);
 
         String bs = broker.bootstrapServers();
-        List<UnifiedEvent> unified = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED), new UnifiedEventCodec());
+        List<UnifiedEvent> all = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED), new UnifiedEventCodec());
+        List<UnifiedEvent> unified = all.stream().filter(e -> !IdentityLink.isMarker(e)).toList();
         List<DeadLetter> dlq = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.DLQ), new DeadLetterCodec());
         List<UnifiedEvent> late = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.LATE), new UnifiedEventCodec());
         List<IdentityMerge> merges = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.MERGES), new IdentityMergeCodec());
@@ -141,6 +143,16 @@ class IngestITCase {
                 .extracting(IdentityMerge::status)
                 .containsExactlyInAnyOrder(IdentityMerge.Status.MERGED, IdentityMerge.Status.MERGED,
                         IdentityMerge.Status.MERGED, IdentityMerge.Status.REJECTED_CAP, IdentityMerge.Status.REJECTED_CAP);
+        // Each link is in events.unified twice, in order: a marker as the device's last record, and the linking event
+        // annotated for the user. The decisions on identity.merges name the same links.
+        List<IdentityLink> markers = all.stream().filter(IdentityLink::isMarker)
+                .map(e -> IdentityLink.of(e).orElseThrow()).toList();
+        List<IdentityLink> linking = unified.stream().flatMap(e -> IdentityLink.of(e).stream()).toList();
+        assertThat(markers).extracting(IdentityLink::linkId).doesNotHaveDuplicates()
+                .containsExactlyInAnyOrderElementsOf(linking.stream().map(IdentityLink::linkId).toList())
+                .containsExactlyInAnyOrderElementsOf(merges.stream().map(IdentityMerge::messageId).toList());
+        assertThat(all).filteredOn(IdentityLink::isMarker).allSatisfy(marker ->
+                assertThat(marker.resolvedId()).isEqualTo(IdentityLink.of(marker).orElseThrow().from()));
         Map<String, Long> devicesPerUser = new HashMap<>();
         merges.stream().filter(m -> m.status() == IdentityMerge.Status.MERGED)
                 .forEach(m -> devicesPerUser.merge(m.toId(), 1L, Long::sum));
@@ -162,6 +174,8 @@ class IngestITCase {
             }
         }
         assertThat(fromParquet).hasSize(unified.size() + late.size());
+        assertThat(fromParquet).as("user actions as sent: no link markers or annotations")
+                .allSatisfy(e -> assertThat(e.context()).doesNotContainKey(IdentityLink.CONTEXT_KEY));
         assertThat(fromParquet.stream().map(UnifiedEvent::messageId).collect(java.util.stream.Collectors.toSet()))
                 .containsAll(unified.stream().map(UnifiedEvent::messageId).toList());
         UnifiedEvent someOrder = unified.stream().filter(e -> "order_completed".equals(e.event())).findFirst().orElseThrow();

@@ -91,8 +91,7 @@ class LargeInputITCase {
         env.execute("ingest of large input"); // no restart strategy: a failure throws here
 
         String bs = broker.bootstrapServers();
-        List<UnifiedEvent> unified = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED),
-                new UnifiedEventCodec());
+        List<UnifiedEvent> unified = KafkaTestSupport.readUserActions(bs, topics.name(TopicsConfig.UNIFIED));
         assertThat(unified).hasSize(10_001);
         List<DeadLetter> dlq = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.DLQ), new DeadLetterCodec());
         assertThat(dlq).extracting(DeadLetter::reason).containsExactlyInAnyOrder("OVERSIZED", "OVERSIZED", "EMPTY_RECORD");

@@ -2,6 +2,8 @@ package io.cohortflow.local;
 
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.event.DeadLetterCodec;
+import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
@@ -11,6 +13,7 @@ import io.cohortflow.segmentation.SegmentationJob;
 import io.cohortflow.segmentation.SegmentationOptions;
 import io.cohortflow.simulator.GroundTruthFile;
 import io.cohortflow.simulator.KafkaDeliverySink;
+import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.Playback;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
@@ -101,7 +104,8 @@ public final class LocalRun {
             }
             System.err.println("usage: run-local.sh [--days N | --endless] [--users N] [--rate R] [--seed S] "
                     + "[--start yyyy-mm-dd] [--train-at-day D] [--history-rate R] [--horizon 7d] [--web-ui-port P] "
-                    + "[--feed all|story|none] [--conf-dir DIR] [--changes-out FILE] [--keep-data]");
+                    + "[--feed all|story|none] [--conf-dir DIR] [--changes-out FILE] [--keep-data] "
+                    + "[--input FILE.jsonl|DIR [--input-source S]] [--only ingest]");
             System.exit(2);
             return;
         }
@@ -164,22 +168,28 @@ public final class LocalRun {
                 "--transaction-timeout", "5min"};
         Path history = runDir.resolve("history");
         String registry = runDir.resolve("registry").toUri().toString();
-        step("submitting ingest-job and segmentation-job");
+        step(options.ingestOnly() ? "submitting ingest-job (alone)" : "submitting ingest-job and segmentation-job");
         JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
             IngestOptions o = IngestOptions.parse(with(jobArgs, "--group-id", INGEST_GROUP,
                     "--history-path", history.toUri().toString(), "--idleness", toSeconds(RAW_IDLENESS)));
             IngestJob.configure(env, o);
             IngestJob.fromOptions(o, false).build(env);
         });
-        JobClient segmentation = submit(rest, flinkConf, "cohortflow segmentation", env -> {
-            SegmentationOptions o = SegmentationOptions.parse(with(jobArgs, "--group-id", SEGMENTATION_GROUP,
-                    "--registry", registry));
-            SegmentationJob.configure(env, o);
-            SegmentationJob.fromOptions(o, false).build(env);
-        });
-        OUT.printf("  jobs %s and %s running; segmentation scores with the current model of %s (none yet)%n",
-                ingest.getJobID(), segmentation.getJobID(), registry);
-        Map<String, JobClient> jobs = Map.of("ingest-job", ingest, "segmentation-job", segmentation);
+        Map<String, JobClient> jobs = new TreeMap<>(Map.of("ingest-job", ingest));
+        if (!options.ingestOnly()) {
+            JobClient segmentation = submit(rest, flinkConf, "cohortflow segmentation", env -> {
+                SegmentationOptions o = SegmentationOptions.parse(with(jobArgs, "--group-id", SEGMENTATION_GROUP,
+                        "--registry", registry));
+                SegmentationJob.configure(env, o);
+                SegmentationJob.fromOptions(o, false).build(env);
+            });
+            jobs.put("segmentation-job", segmentation);
+            OUT.printf("  segmentation scores with the current model of %s (none yet)%n", registry);
+        }
+        OUT.printf("  running: %s%n", jobs.entrySet().stream().map(j -> j.getKey() + " " + j.getValue().getJobID()).toList());
+        if (options.input() != null) {
+            return runOnFile(broker, topics, history, jobs, flinkConf, started);
+        }
 
         long start = options.start().atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
         SimulatorConfig simConfig = SimulatorConfig.of(options.seed(), options.users(), options.simulatedDays(),
@@ -227,13 +237,52 @@ public final class LocalRun {
             if (!stopRequested) {
                 awaitDrained(broker, topics, feed, flinkConf, jobs);
             }
-            stopJob(ingest, "ingest-job");
-            stopJob(segmentation, "segmentation-job");
+            jobs.forEach((name, job) -> stopJob(job, name));
             feed.close();
             if (options.changesOut() != null && !stopRequested) {
                 exportChanges(broker, topics, options.changesOut());
             }
             return summary(broker, topics, sent, feed, history, started, training);
+        }
+    }
+
+    /** Records of one's own (--input) instead of the simulator: sent as fast as the broker takes them, then drained. */
+    private Outcome runOnFile(LocalKafkaBroker broker, TopicsConfig topics, Path history, Map<String, JobClient> jobs,
+                              Configuration flinkConf, long started) throws Exception {
+        step("sending the records of " + options.input() + " (source " + options.inputSource() + ") to events.raw");
+        long begin = System.nanoTime();
+        long sentCount = 0;
+        long lastReport = begin;
+        try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
+                options.feed(), OUT);
+             KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
+            feed.start();
+            for (Delivery delivery : new RecordFiles(options.input(), options.inputSource())) {
+                if (stopRequested) {
+                    break;
+                }
+                sink.send(delivery);
+                sentCount++;
+                if (System.nanoTime() - lastReport > Duration.ofSeconds(10).toNanos()) {
+                    lastReport = System.nanoTime();
+                    OUT.printf("  [input] %,d records sent, %,.0f/s%n", sentCount,
+                            sentCount / ((lastReport - begin) / 1e9));
+                }
+            }
+            sink.flush();
+            Playback.Progress sent = new Playback.Progress(sentCount, Map.of("file", sentCount), 0,
+                    Duration.ofNanos(System.nanoTime() - begin));
+            OUT.printf("  %,d records sent in %.1f s%n", sentCount, sent.elapsed().toMillis() / 1000.0);
+            step(stopRequested ? "stopping" : "input sent; waiting for the pipeline to drain");
+            if (!stopRequested) {
+                awaitDrained(broker, topics, feed, flinkConf, jobs);
+            }
+            jobs.forEach((name, job) -> stopJob(job, name));
+            feed.close();
+            if (options.changesOut() != null && !stopRequested) {
+                exportChanges(broker, topics, options.changesOut());
+            }
+            return summary(broker, topics, sent, feed, history, started, null);
         }
     }
 
@@ -320,7 +369,9 @@ public final class LocalRun {
                     }
                 }
                 Map<Integer, Long> rawLag = PipelineLag.lag(admin, INGEST_GROUP, topics.name(TopicsConfig.RAW));
-                Map<Integer, Long> unifiedLag = PipelineLag.lag(admin, SEGMENTATION_GROUP, topics.name(TopicsConfig.UNIFIED));
+                // Ingest alone: nobody reads events.unified, and no change comes.
+                Map<Integer, Long> unifiedLag = jobs.containsKey("segmentation-job")
+                        ? PipelineLag.lag(admin, SEGMENTATION_GROUP, topics.name(TopicsConfig.UNIFIED)) : Map.of();
                 // Each of ingest's writers can leave a commit marker at the end of a partition.
                 long writers = flinkConf.get(CoreOptions.DEFAULT_PARALLELISM);
                 boolean caughtUp = PipelineLag.caughtUp(rawLag, 0) && PipelineLag.caughtUp(unifiedLag, 2 * writers)
@@ -329,7 +380,8 @@ public final class LocalRun {
                 lastSeen = "lag of events.raw " + rawLag + ", of events.unified " + unifiedLag + ", last change "
                         + feed.quietFor().toSeconds() + " s ago";
                 stableChecks = caughtUp ? stableChecks + 1 : 0;
-                if (stableChecks * 1_000L > checkpointInterval.toMillis() + 1_000 && feed.quietFor().compareTo(quiet) > 0) {
+                if (stableChecks * 1_000L > checkpointInterval.toMillis() + 1_000
+                        && (!jobs.containsKey("segmentation-job") || feed.quietFor().compareTo(quiet) > 0)) {
                     OUT.printf("  drained in %.1f s%n", (System.nanoTime() - waitStarted) / 1e9);
                     return;
                 }
@@ -375,28 +427,41 @@ public final class LocalRun {
 
     private Outcome summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, ChangeFeed feed,
                             Path history, long started, TrainingJob.Result training) throws IOException {
+        // events.unified also holds one marker per identity link (IdentityLink), which is not a user action.
+        UnifiedEventCodec unifiedCodec = new UnifiedEventCodec();
+        long[] markers = {0};
         long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
-                Duration.ofMinutes(2), r -> { });
+                Duration.ofMinutes(2), r -> markers[0] += IdentityLink.isMarker(unifiedCodec.decode(r.value())) ? 1 : 0)
+                - markers[0];
         long late = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.LATE),
                 Duration.ofMinutes(1), r -> { });
         Map<String, Long> merges = new TreeMap<>();
         IdentityMergeCodec mergeCodec = new IdentityMergeCodec();
         TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.MERGES), Duration.ofMinutes(1),
                 r -> merges.merge(mergeCodec.decode(r.value()).status().name(), 1L, Long::sum));
-        long duplicates = sent.byKind().getOrDefault("duplicate", 0L);
+        // The simulator knows which deliveries it duplicated; for records of one's own, duplicates are what is left.
         Map<String, Long> reasons = new TreeMap<>();
         DeadLetterCodec dlqCodec = new DeadLetterCodec();
         TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
                 r -> reasons.merge(dlqCodec.decode(r.value()).reason(), 1L, Long::sum));
         long deadLettered = reasons.values().stream().mapToLong(Long::longValue).sum();
+        boolean simulated = options.input() == null;
+        long duplicates = simulated ? sent.byKind().getOrDefault("duplicate", 0L)
+                : Math.max(0, sent.sent() - unified - deadLettered - late);
 
         OUT.println();
         OUT.println("== summary ==");
-        OUT.printf("simulated %,d users from %s, seed %d%n", options.users(), options.start(), options.seed());
+        if (simulated) {
+            OUT.printf("simulated %,d users from %s, seed %d%n", options.users(), options.start(), options.seed());
+        } else {
+            OUT.printf("records of %s, source %s%n", options.input(), options.inputSource());
+        }
         OUT.printf("deliveries into events.raw: %,d %s in %.1f s%n", sent.sent(), sent.byKind(),
                 sent.elapsed().toMillis() / 1000.0);
-        OUT.printf("events.unified: %,d   events.dlq: %,d %s%n", unified, deadLettered, reasons);
-        OUT.printf("events.late: %,d   duplicates dropped: %,d   identity.merges: %s%n", late, duplicates, merges);
+        OUT.printf("events.unified: %,d (and %,d link markers)   events.dlq: %,d %s%n", unified, markers[0],
+                deadLettered, reasons);
+        OUT.printf("events.late: %,d   duplicates dropped: %,d%s   identity.merges: %s%n", late, duplicates,
+                simulated ? "" : " (the rest: same source and messageId as an earlier record)", merges);
         long accounted = unified + deadLettered + duplicates + late;
         OUT.printf("in = unified + dead-lettered + duplicates + late: %,d = %,d%s%n", sent.sent(), accounted,
                 sent.sent() == accounted ? "" : "  (MISMATCH)");

@@ -29,14 +29,20 @@ import java.util.Set;
  * --changes-out FILE  at the end of a bounded run, write every committed segments.changes record to FILE, one JSON
  *                   object a line, in each user's order (to compare two runs)
  * --keep-data       keep the broker's data under .local-run/kafka after the run (it is deleted by default)
+ * --input PATH      feed raw records of your own instead of the simulator: a JSON-lines file (one record a line) or a
+ *                   directory with one record per file (binary payloads); no training then
+ * --input-source S  the source header of those records (default web; a webhook source such as stripe maps them
+ *                   with conf/sources/)
+ * --only ingest     run the ingest job alone (no segmentation, no training): map, validate, dedupe, stitch, history
  * </pre>
  */
 record LocalRunOptions(int days, boolean endless, int users, double rate, long seed, LocalDate start, int webUiPort,
                        Path confDir, String feed, int trainAtDay, double historyRate, java.time.Duration horizon,
-                       Path changesOut, boolean keepData) {
+                       Path changesOut, boolean keepData, Path input, String inputSource, boolean ingestOnly) {
 
     private static final Set<String> KEYS = Set.of("days", "endless", "users", "rate", "seed", "start", "web-ui-port",
-            "conf-dir", "feed", "help", "train-at-day", "history-rate", "horizon", "changes-out", "keep-data");
+            "conf-dir", "feed", "help", "train-at-day", "history-rate", "horizon", "changes-out", "keep-data", "input",
+            "input-source", "only");
 
     static LocalRunOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -56,7 +62,19 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
             throw new IllegalArgumentException("--feed must be all, story or none");
         }
         java.time.Duration horizon = org.apache.flink.util.TimeUtils.parseDuration(opts.getOrDefault("horizon", "7d"));
-        int trainAtDay = Integer.parseInt(opts.getOrDefault("train-at-day",
+        String only = opts.get("only");
+        if (only != null && !only.equals("ingest")) {
+            throw new IllegalArgumentException("--only takes ingest");
+        }
+        Path input = opts.containsKey("input") ? Path.of(opts.get("input")) : null;
+        boolean ingestOnly = only != null;
+        if ((input != null || ingestOnly) && (opts.containsKey("train-at-day") || endless)) {
+            throw new IllegalArgumentException("--input and --only ingest run no training and are not endless");
+        }
+        if (ingestOnly && opts.containsKey("changes-out")) {
+            throw new IllegalArgumentException("--only ingest makes no segments.changes to write out");
+        }
+        int trainAtDay = input != null || ingestOnly ? 0 : Integer.parseInt(opts.getOrDefault("train-at-day",
                 !endless && days >= 15 ? Integer.toString(days - 1) : "0"));
         if (trainAtDay > 0 && ((!endless && trainAtDay > days) || trainAtDay * 86_400_000L <= 2 * horizon.toMillis())) {
             throw new IllegalArgumentException("--train-at-day " + trainAtDay + " needs more than twice the horizon ("
@@ -68,7 +86,8 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
                 Path.of(opts.getOrDefault("conf-dir", "conf")), feed, trainAtDay,
                 Double.parseDouble(opts.getOrDefault("history-rate", "0")), horizon,
                 opts.containsKey("changes-out") ? Path.of(opts.get("changes-out")) : null,
-                Boolean.parseBoolean(opts.getOrDefault("keep-data", "false")));
+                Boolean.parseBoolean(opts.getOrDefault("keep-data", "false")), input,
+                opts.getOrDefault("input-source", "web"), ingestOnly);
     }
 
     /** Days handed to the simulator: endless runs simulate for ten years, i.e. until stopped. */

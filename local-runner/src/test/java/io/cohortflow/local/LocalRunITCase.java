@@ -77,6 +77,45 @@ class LocalRunITCase {
         assertThat(personaMembers).as("one persona per scored user, like one churn band").isEqualTo(churnMembers);
     }
 
+    /**
+     * Records of one's own through ingest alone: a JSON-lines file (a login, the same call twice, a line that is not
+     * JSON) and a directory with one record per file (a binary payload), no simulator, no segmentation.
+     */
+    @Test
+    void ingestAloneOnAFileOfRecordsOfOnesOwn(@TempDir Path runDir) throws Exception {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        String now = java.time.Instant.now().toString();
+        for (int i = 0; i < 40; i++) {
+            lines.add("{\"type\":\"track\",\"event\":\"Product Viewed\",\"messageId\":\"f-" + i
+                    + "\",\"anonymousId\":\"dev-" + (i % 5) + "\",\"timestamp\":\"" + now + "\"}");
+        }
+        lines.add("{\"type\":\"identify\",\"messageId\":\"f-login\",\"anonymousId\":\"dev-0\","
+                + "\"userId\":\"u-file\",\"timestamp\":\"" + now + "\"}");
+        lines.add(lines.get(3)); // sent twice
+        lines.add("");           // blank lines are skipped
+        lines.add("not json at all");
+        Path file = runDir.resolve("records.jsonl");
+        java.nio.file.Files.write(file, lines);
+        LocalRunOptions options = LocalRunOptions.parse(new String[] {"--input", file.toString(), "--only", "ingest",
+                "--web-ui-port", "0", "--feed", "none", "--conf-dir", Repository.conf().toString()});
+
+        LocalRun.Outcome outcome = new LocalRun(options, runDir.resolve("run")).run();
+
+        assertThat(outcome.delivered()).isEqualTo(43);
+        assertThat(outcome.unified()).as("40 views and the login, without the link marker").isEqualTo(41);
+        assertThat(outcome.deadLettered()).isEqualTo(1);
+        assertThat(outcome.duplicates()).isEqualTo(1);
+        assertThat(outcome.changes()).as("no segmentation").isZero();
+
+        Path dir = runDir.resolve("records");
+        java.nio.file.Files.createDirectories(dir);
+        java.nio.file.Files.write(dir.resolve("1.bin"), new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1});
+        java.nio.file.Files.writeString(dir.resolve("2.json"), lines.get(0).replace("f-0", "g-0"));
+        assertThat(new RecordFiles(dir, "web")).extracting(d -> d.key(), d -> d.payload().length)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(null, 4),
+                        org.assertj.core.groups.Tuple.tuple("dev-0", lines.get(0).length()));
+    }
+
     @Test
     void rejectsUnknownOptions() {
         assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--dayz", "2"})).hasMessageContaining("--dayz");
@@ -85,5 +124,9 @@ class LocalRunITCase {
         assertThat(LocalRunOptions.parse(new String[] {"--days", "2"}).trainAtDay()).as("too short to train").isZero();
         assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--days", "10", "--train-at-day", "9"}))
                 .hasMessageContaining("twice the horizon");
+        assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--only", "segmentation"}))
+                .hasMessageContaining("--only takes ingest");
+        assertThatThrownBy(() -> LocalRunOptions.parse(new String[] {"--only", "ingest", "--changes-out", "x"}))
+                .hasMessageContaining("no segments.changes");
     }
 }

@@ -33,6 +33,7 @@ import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
 
 import java.util.List;
 
@@ -40,7 +41,8 @@ import java.util.List;
  * The segmentation job.
  *
  * <p>Reads events.unified (read_committed, keyed by resolved user id), events.late (events later than ingest's allowed
- * lateness, applied as corrections whose changes carry the cause {@code late}), identity.merges, its own
+ * lateness, applied as corrections whose changes carry the cause {@code late}), identity.merges (the decision on each
+ * link: a merge takes effect at the link's place in events.unified, see {@code IdentityLink}), its own
  * segments.handoff, and
  * two compacted topics as broadcast: segments.definitions and models.published (a promotion: the job loads that
  * version from the model registry, checks its feature schema, and swaps it in; with {@code --registry} it loads the
@@ -49,8 +51,9 @@ import java.util.List;
  * <ul>
  *   <li>segments.changes: ENTER and EXIT transitions only, with a deterministic change id;</li>
  *   <li>segments.profiles (compacted): each user's memberships, key features and scores after every change;</li>
- *   <li>segments.handoff: feature state moved from a merged-away id to its user, read back by this job (adds about
- *       one checkpoint interval, plus a poll, between an identity merge and the fold).</li>
+ *   <li>segments.handoff: feature state moved from a merged-away id to its user, read back by this job. The user holds
+ *       what follows its linking event until the handoff is folded in: about one checkpoint interval, plus a poll,
+ *       at each new link (exactly-once).</li>
  * </ul>
  * Outputs are exactly-once by default. Options: {@link SegmentationOptions}. Checkpointing, the state backend and
  * the restart strategy come from the cluster configuration, not from this code.
@@ -121,8 +124,12 @@ public final class SegmentationJob {
         DataStream<SegmentationInput> merges = env
                 .fromSource(io.merges(), Watermarks.<IdentityMerge>neverHoldingBack(), "identity.merges")
                 .uid(Uids.MERGES_SOURCE)
-                .filter(merge -> merge.status() == IdentityMerge.Status.MERGED)
-                .map(SegmentationInput::of).returns(INPUT).name("merges").uid(Uids.MERGES_IN);
+                .flatMap((IdentityMerge decision, Collector<SegmentationInput> out) -> {
+                    out.collect(SegmentationInput.of(decision)); // the device merges (or not) at its marker
+                    if (decision.status() != IdentityMerge.Status.MERGED) {
+                        out.collect(SegmentationInput.refusal(decision)); // the user stops waiting for its state
+                    }
+                }).returns(INPUT).name("link decisions").uid(Uids.MERGES_IN);
         DataStream<SegmentationInput> handoffs = env
                 .fromSource(io.handoffsIn(), Watermarks.<StateHandoff>neverHoldingBack(), "segments.handoff")
                 .uid(Uids.HANDOFF_SOURCE)

@@ -131,7 +131,7 @@ class PipelineITCase {
         runBounded(segmentation(broker, topics, topics, 2));
 
         String bs = broker.bootstrapServers();
-        List<UnifiedEvent> unified = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED), new UnifiedEventCodec());
+        List<UnifiedEvent> unified = KafkaTestSupport.readUserActions(bs, topics.name(TopicsConfig.UNIFIED));
         List<DeadLetter> dlq = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.DLQ), new DeadLetterCodec());
         List<UnifiedEvent> late = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.LATE), new UnifiedEventCodec());
         assertThat(unified.size() + dlq.size() + kinds.get("duplicate") + late.size()).isEqualTo(deliveries.size());
@@ -262,7 +262,7 @@ class PipelineITCase {
     static Topology segmentation(LocalKafkaBroker broker, TopicsConfig in, TopicsConfig out, int parallelism,
                                  String... extraArgs) {
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
-                "--transaction-timeout", "60s", "--group-id", "it-segmentation-" + out.name(TopicsConfig.CHANGES)));
+                "--transaction-timeout", "60s", "--group-id", segmentationGroup(out)));
         args.addAll(List.of(extraArgs));
         args.addAll(KafkaTestSupport.topicArgs(in));
         for (String role : List.of(TopicsConfig.CHANGES, TopicsConfig.PROFILES, TopicsConfig.HANDOFF)) {
@@ -274,6 +274,11 @@ class PipelineITCase {
             SegmentationJob.configure(env, options);
             SegmentationJob.fromOptions(options, bounded).build(env);
         };
+    }
+
+    /** The consumer group of a segmentation run writing to {@code out}. */
+    static String segmentationGroup(TopicsConfig out) {
+        return "it-segmentation-" + out.name(TopicsConfig.CHANGES);
     }
 
     static StreamExecutionEnvironment env() {

@@ -1,6 +1,7 @@
 package io.cohortflow.segmentation;
 
 import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.core.model.ModelPublishedCodec;
@@ -47,7 +48,10 @@ class SegmentationJobITCase {
                 Events.track("anon_123xyz", "page_view", T0).build(),
                 Events.track("anon_123xyz", "product_search", T0 + MIN).with("query", "trail running shoes").build(),
                 Events.track("anon_123xyz", "product_view", T0 + 2 * MIN).with("category", "Men's Running Shoes").build(),
-                Events.track("anon_123xyz", "add_to_cart", T0 + 4 * MIN).with("category", "Men's Running Shoes").build());
+                Events.track("anon_123xyz", "add_to_cart", T0 + 4 * MIN).with("category", "Men's Running Shoes").build(),
+                // Her login a day later: ingest's marker closes the device's stream (the linking event is user_jane's).
+                IdentityLink.marker(Events.identify("user_jane", T0 + DAY).device("anon_123xyz").messageId("m-identify")
+                        .build(), "anon_123xyz"));
         // Events ingest found too late, of another user: applied as corrections.
         List<UnifiedEvent> late = List.of(Events.track("u_late", "email_opened", T0).build(),
                 Events.track("u_late", "email_opened", T0 + MIN).build());
@@ -88,6 +92,7 @@ class SegmentationJobITCase {
         assertThat(handoffs.values()).singleElement().satisfies(h -> {
             assertThat(h.fromId()).isEqualTo("anon_123xyz");
             assertThat(h.toId()).isEqualTo("user_jane");
+            assertThat(h.linkId()).isEqualTo("m-identify");
         });
         assertThat(profiles.values()).filteredOn(p -> p.userId().equals("anon_123xyz")).last()
                 .satisfies(p -> assertThat(p.mergedInto()).isEqualTo("user_jane"));

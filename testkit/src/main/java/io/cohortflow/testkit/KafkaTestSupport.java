@@ -3,6 +3,9 @@ package io.cohortflow.testkit;
 import io.cohortflow.core.codec.JsonCodec;
 import io.cohortflow.core.config.TopicSpec;
 import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.kafka.local.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -49,6 +52,12 @@ public final class KafkaTestSupport {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
         TopicReader.readToEnd(bootstrapServers, topic, Duration.ofSeconds(60), records::add);
         return records;
+    }
+
+    /** The user actions on events.unified (committed), without the identity link markers it also holds. */
+    public static List<UnifiedEvent> readUserActions(String bootstrapServers, String topic) {
+        return readAllCommitted(bootstrapServers, topic, new UnifiedEventCodec()).stream()
+                .filter(event -> !IdentityLink.isMarker(event)).toList();
     }
 
     /** The committed values of {@code topic}, decoded. */

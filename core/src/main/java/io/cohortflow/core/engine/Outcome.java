@@ -15,12 +15,15 @@ import java.util.OptionalLong;
  * @param profile  the user's profile after the step, when a membership changed (or state arrived from another id)
  * @param handoffs feature state to move to another id (a merge, or a straggler of an id already merged away)
  * @param wakeUp   the event time at which time alone changes something next (a window passing, a cart turning
- *                 abandoned, a due merge, cleanup): the host calls {@link UserSegments#advanceTo} once its clock
- *                 reaches it; empty when nothing is due
+ *                 abandoned, cleanup): the host calls {@link UserSegments#advanceTo} once its clock
+ *                 reaches it; empty when nothing is due; {@link UserSegments#END_OF_INPUT} while the user waits for
+ *                 an identity link's state
  * @param cleared  nothing is left of the user: the host drops the state
+ * @param linksGivenUp identity links whose handoff or decision never came, given up after too many inputs were held
+ *                 waiting (the host counts them: each is a merge lost upstream)
  */
 public record Outcome(List<SegmentChange> changes, Optional<SegmentProfile> profile, List<StateHandoff> handoffs,
-                      OptionalLong wakeUp, boolean cleared) {
+                      OptionalLong wakeUp, boolean cleared, int linksGivenUp) {
 
     public Outcome {
         changes = List.copyOf(changes);

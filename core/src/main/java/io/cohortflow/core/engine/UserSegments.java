@@ -2,9 +2,11 @@ package io.cohortflow.core.engine;
 
 import io.cohortflow.core.codec.BinaryMaps;
 import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.scoring.Scores;
@@ -14,6 +16,7 @@ import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentProfile;
 import io.cohortflow.core.segment.SegmentRules;
 import io.cohortflow.core.segment.StateHandoff;
+import io.cohortflow.core.segment.StateHandoffCodec;
 
 import java.io.DataInput;
 import java.io.DataOutput;
@@ -41,12 +44,16 @@ import java.util.TreeMap;
  *       event at or behind the clock is applied as of the clock. The outcome is a function of the user's inputs in
  *       the order they arrive, whatever the watermark did meanwhile.</li>
  *   <li><b>Time passing</b> ({@link #advanceTo}): the host calls it when its event-time clock (the watermark)
- *       reaches {@link Outcome#wakeUp}. Window exits, abandoned carts, recency, due merges and cleanup happen there,
+ *       reaches {@link Outcome#wakeUp}. Window exits, abandoned carts, recency and cleanup happen there,
  *       each change carrying the moment it happened.</li>
- *   <li><b>Identity merges</b>: a MERGED link arrives at the anonymous id ({@link #expectMerge}) and takes effect
- *       when the clock passes its time: the id's members EXIT (cause {@code identity}), its features are handed to
- *       the known user, and it remembers where it went for {@link Ruleset#mergeMemory} so that stragglers follow.
- *       The known user folds a handoff in with {@link #absorb}.</li>
+ *   <li><b>Identity merges</b> take effect at fixed places in the two ids' streams, whenever the decision and the
+ *       state arrive ({@link IdentityLink}): the device merges at its marker, once the decision on the link
+ *       ({@link #decided}) is known: its members EXIT (cause {@code identity}), its features are handed to the
+ *       known user, and it remembers where it went for {@link Ruleset#mergeMemory} so that stragglers follow. The
+ *       user folds the handoff in ({@link #absorb}) right after its linking event, and holds every input after that
+ *       event (events, handoffs, time passing) until it has; the device holds what follows its marker until the
+ *       decision. A decision or handoff that comes before its place waits for it. So the outcome is a function of
+ *       each id's own inputs in order, not of when a decision or a handoff happened to arrive.</li>
  *   <li><b>Causes</b>: a rule's change names the rule and a version of its condition; a condition that reads
  *       {@code scores} or {@code persona} names the model and its version instead. Every scored user is in exactly
  *       one persona segment ({@code persona_<name>}), made by the model.</li>
@@ -58,7 +65,17 @@ public final class UserSegments {
     /** Persona segments (one per user once a bundle scores) have ids with this prefix. */
     public static final String PERSONA_PREFIX = "persona_";
     private static final long NEVER = Long.MIN_VALUE;
-    private static final byte FORMAT_VERSION = 1;
+    private static final byte FORMAT_VERSION = 2;
+    /**
+     * The end of input, as a time: a bounded run's (or a drain's) last watermark. A user still waiting for a link's
+     * state then gives the wait up, since nothing more can come (a bounded run does not read its own handoffs back),
+     * and applies what it held. While it waits, its wake-up is this.
+     */
+    public static final long END_OF_INPUT = Long.MAX_VALUE;
+    /** The most inputs held behind one barrier before it is given up. */
+    static final int MAX_HELD = 10_000;
+    private static final UnifiedEventCodec EVENTS = new UnifiedEventCodec();
+    private static final StateHandoffCodec HANDOFFS = new StateHandoffCodec();
 
     private UserFeatures features;
     /** Segment id -> when the user entered it. */
@@ -73,9 +90,28 @@ public final class UserSegments {
      * on every event.
      */
     private long wakeUp = NEVER;
-    private IdentityMerge pendingMerge;
     private String mergedInto;
     private long mergedAt = NEVER;
+    /** The link this id waits on (its handoff at the user, its decision at the device); null when none. */
+    private Barrier barrier;
+    /** Inputs that came after the barrier, in arrival order: applied once it is lifted. */
+    private final List<Held> held = new ArrayList<>();
+    /** Decisions (by link id) that came before their place in this id's stream. */
+    private final TreeMap<String, IdentityMerge> earlyDecisions = new TreeMap<>();
+    /** Handoffs (by link id) that came before their linking event. */
+    private final TreeMap<String, StateHandoff> earlyHandoffs = new TreeMap<>();
+
+    /** What a user (at its linking event) or a device (at its marker) waits on. */
+    private record Barrier(boolean atUser, String linkId, String other, long time) {
+    }
+
+    /** An input held behind a barrier: an event, a late event, a handoff, or time passing. */
+    private record Held(char kind, UnifiedEvent event, StateHandoff handoff, long time) {
+        static final char EVENT = 'e';
+        static final char LATE = 'l';
+        static final char HANDOFF = 'h';
+        static final char TIME = 't';
+    }
 
     /** A user with no history; its features are bound to the ruleset's configuration at the first step. */
     public UserSegments() {
@@ -84,9 +120,11 @@ public final class UserSegments {
 
     // ---- steps ---------------------------------------------------------------------------------------------------
 
-    /** One event of this user, applied now. */
+    /** One event of this user, applied now (or held, while a merge is waited on). */
     public Outcome apply(String userId, UnifiedEvent event, Ruleset rules, long processingTime) {
-        return apply(new Step(userId, rules, processingTime), event);
+        Step step = new Step(userId, rules, processingTime);
+        onEvent(step, event, false);
+        return step.finish();
     }
 
     /**
@@ -96,12 +134,88 @@ public final class UserSegments {
      */
     public Outcome correct(String userId, UnifiedEvent event, Ruleset rules, long processingTime) {
         Step step = new Step(userId, rules, processingTime);
-        step.correction = true;
-        return apply(step, event);
+        onEvent(step, event, true);
+        return step.finish();
     }
 
-    private Outcome apply(Step step, UnifiedEvent event) {
-        String userId = step.userId;
+    /**
+     * Feature state handed over from an id merged into this user. One that carries a link is folded in right after
+     * that link's event in this user's stream (now, if that is where the user waits; else when it gets there); a
+     * straggler's is folded in when it arrives.
+     */
+    public Outcome absorb(String userId, StateHandoff handoff, Ruleset rules, long processingTime) {
+        Step step = new Step(userId, rules, processingTime);
+        String linkId = handoff.linkId();
+        if (linkId != null && mergedInto == null) {
+            if (barrier != null && barrier.atUser() && barrier.linkId().equals(linkId)) {
+                lift(step, () -> fold(step, handoff));
+            } else {
+                earlyHandoffs.put(linkId, handoff);
+            }
+        } else {
+            onHandoff(step, handoff);
+        }
+        return step.finish();
+    }
+
+    /**
+     * Ingest's decision on a link, at either end: at the device ({@code fromId}) a MERGED decision merges it at its
+     * marker; at the user ({@code toId}) a refusal (REJECTED_CAP) tells it no state will come. Links of an id to
+     * itself change nothing.
+     */
+    public Outcome decided(String userId, IdentityMerge decision, Ruleset rules, long processingTime) {
+        Step step = new Step(userId, rules, processingTime);
+        String linkId = decision.messageId();
+        if (decision.fromId().equals(decision.toId())) {
+            return step.finish();
+        }
+        if (decision.fromId().equals(userId)) {
+            if (barrier != null && !barrier.atUser() && barrier.linkId().equals(linkId)) {
+                long t = barrier.time();
+                lift(step, () -> resolveDevice(step, decision, t));
+            } else {
+                earlyDecisions.put(linkId, decision);
+            }
+        } else if (decision.toId().equals(userId) && decision.status() != IdentityMerge.Status.MERGED) {
+            if (barrier != null && barrier.atUser() && barrier.linkId().equals(linkId)) {
+                lift(step, () -> { });
+            } else {
+                earlyDecisions.put(linkId, decision);
+            }
+        }
+        return step.finish();
+    }
+
+    /** Time passes to {@code time} (the host's watermark): whatever time alone changes up to it happens now. */
+    public Outcome advanceTo(String userId, long time, Ruleset rules, long processingTime) {
+        Step step = new Step(userId, rules, processingTime);
+        onTime(step, time);
+        return step.finish();
+    }
+
+    // ---- inputs, in this id's order ------------------------------------------------------------------------------
+
+    private void onEvent(Step step, UnifiedEvent event, boolean correction) {
+        if (barrier != null) {
+            hold(step, new Held(correction ? Held.LATE : Held.EVENT, event, null, 0));
+            return;
+        }
+        IdentityLink link = correction ? null : IdentityLink.of(event).orElse(null);
+        if (link != null && link.marker()) {
+            if (link.from().equals(step.userId) && !link.to().equals(step.userId)) {
+                onMarker(step, link, event.timestamp());
+            }
+            return; // a marker is not a user action
+        }
+        step.correction = correction;
+        applyEvent(step, event);
+        step.correction = false;
+        if (link != null && link.to().equals(step.userId) && !link.from().equals(step.userId) && mergedInto == null) {
+            onLinkingEvent(step, link, event.timestamp());
+        }
+    }
+
+    private void applyEvent(Step step, UnifiedEvent event) {
         Ruleset rules = step.rules;
         long t = event.timestamp();
         if (mergedInto == null && t > clock) {
@@ -111,53 +225,112 @@ public final class UserSegments {
             // A straggler of an id already merged away: its behaviour belongs to the known user.
             UserFeatures single = new UserFeatures(rules.features());
             single.add(event);
-            step.handoffs.add(handoff(userId, mergedInto, single, t));
-            return step.finish();
+            step.handoffs.add(handoff(step.userId, mergedInto, single, t, null));
+            return;
         }
         features.add(event);
         long at = Math.max(t, clock);
         evaluate(step, at, false);
         clock = at;
-        return step.finish();
     }
 
-    /** Feature state handed over from an id merged into this user: folded in bucket by bucket. */
-    public Outcome absorb(String userId, StateHandoff handoff, Ruleset rules, long processingTime) {
-        Step step = new Step(userId, rules, processingTime);
+    /** The user's linking event was applied: the device's state is folded in here, now or once it comes. */
+    private void onLinkingEvent(Step step, IdentityLink link, long t) {
+        StateHandoff early = earlyHandoffs.remove(link.linkId());
+        if (early != null) {
+            fold(step, early);
+        } else if (earlyDecisions.remove(link.linkId()) == null) { // a refusal: nothing will come
+            barrier = new Barrier(true, link.linkId(), link.from(), t);
+        }
+    }
+
+    /** The device's last input before its link: it merges here once the decision is known. */
+    private void onMarker(Step step, IdentityLink link, long t) {
+        IdentityMerge early = earlyDecisions.remove(link.linkId());
+        if (early != null) {
+            resolveDevice(step, early, t);
+        } else {
+            barrier = new Barrier(false, link.linkId(), link.to(), t);
+        }
+    }
+
+    private void resolveDevice(Step step, IdentityMerge decision, long t) {
+        if (decision.status() != IdentityMerge.Status.MERGED) {
+            return;
+        }
+        if (mergedInto == null && t > clock) {
+            advance(step, t);
+        }
+        merge(step, decision.toId(), decision.messageId(), Math.max(t, clock));
+    }
+
+    private void onHandoff(Step step, StateHandoff handoff) {
+        if (barrier != null) {
+            hold(step, new Held(Held.HANDOFF, null, handoff, 0));
+            return;
+        }
+        fold(step, handoff);
+    }
+
+    private void onTime(Step step, long time) {
+        if (time == END_OF_INPUT) {
+            while (barrier != null) {
+                step.linksGivenUp++;
+                lift(step, () -> { });
+            }
+            return; // what time does before the end is up to the timers at their own times
+        }
+        if (barrier != null) {
+            hold(step, new Held(Held.TIME, null, null, time));
+            return;
+        }
+        advance(step, time);
+    }
+
+    /** Folds a handoff in as of its time (or the clock, if that is later); follows the state on if merged away. */
+    private void fold(Step step, StateHandoff handoff) {
         long t = handoff.eventTime();
         if (mergedInto == null && t > clock) {
             advance(step, t - 1);
         }
         if (mergedInto != null) {
             // This id was itself merged on (an alias chain): the state follows.
-            step.handoffs.add(new StateHandoff(handoff.fromId(), mergedInto, handoff.features(), t));
-            return step.finish();
+            step.handoffs.add(new StateHandoff(handoff.fromId(), mergedInto, handoff.features(), t, null));
+            return;
         }
-        features.merge(UserFeatures.fromBytes(Base64.getDecoder().decode(handoff.features()), rules.features()));
+        features.merge(UserFeatures.fromBytes(Base64.getDecoder().decode(handoff.features()), step.rules.features()));
         long at = Math.max(t, clock);
         evaluate(step, at, true);
         clock = at;
-        return step.finish();
     }
 
     /**
-     * A link of this (anonymous) id to a known user. It takes effect when the clock passes its time, so that the
-     * history before it is applied first; links that are not MERGED, or that link an id to itself, change nothing.
+     * Holds an input behind the barrier. A link whose handoff or decision never comes (its records lost, say) must
+     * not hold the user for ever: past {@link #MAX_HELD} inputs the barrier is given up, the wait counted in
+     * {@link Outcome#linksGivenUp}, and what was held is applied without the other side's state.
      */
-    public Outcome expectMerge(String userId, IdentityMerge merge, Ruleset rules) {
-        Step step = new Step(userId, rules, 0);
-        if (merge.status() == IdentityMerge.Status.MERGED && !merge.fromId().equals(merge.toId()) && mergedInto == null
-                && (pendingMerge == null || merge.eventTime() < pendingMerge.eventTime())) {
-            pendingMerge = merge;
+    private void hold(Step step, Held input) {
+        held.add(input);
+        if (held.size() >= MAX_HELD) {
+            step.linksGivenUp++;
+            lift(step, () -> { });
         }
-        return step.finish();
     }
 
-    /** Time passes to {@code time} (the host's watermark): whatever time alone changes up to it happens now. */
-    public Outcome advanceTo(String userId, long time, Ruleset rules, long processingTime) {
-        Step step = new Step(userId, rules, processingTime);
-        advance(step, time);
-        return step.finish();
+    /** Lifts the barrier with {@code resolution}, then applies what was held behind it, in order. */
+    private void lift(Step step, Runnable resolution) {
+        barrier = null;
+        resolution.run();
+        List<Held> waiting = List.copyOf(held);
+        held.clear();
+        for (Held input : waiting) { // a linking event among them may raise a barrier again: the rest is held anew
+            switch (input.kind()) {
+                case Held.EVENT -> onEvent(step, input.event(), false);
+                case Held.LATE -> onEvent(step, input.event(), true);
+                case Held.HANDOFF -> onHandoff(step, input.handoff());
+                default -> onTime(step, input.time());
+            }
+        }
     }
 
     /** Why the user is in {@code segmentId} or not, as of the clock; empty when no such segment runs. */
@@ -200,47 +373,44 @@ public final class UserSegments {
 
     /**
      * Evaluates at every moment a feature changes on its own in (clock, {@code to}], so each change carries its own
-     * time; a merge due on the way takes effect at its time.
+     * time.
      */
     private void advance(Step step, long to) {
         if (mergedInto != null) {
             clock = Math.max(clock, to);
             return;
         }
-        long mergeAt = pendingMerge == null ? Long.MAX_VALUE : pendingMerge.eventTime();
-        long until = Math.min(to, mergeAt);
         OptionalLong next = clock == NEVER ? OptionalLong.empty() : features.nextChange(clock);
-        while (next.isPresent() && next.getAsLong() <= until) {
+        while (next.isPresent() && next.getAsLong() <= to) {
             long at = next.getAsLong();
             features.prune(at);
             evaluate(step, at, false);
             clock = at;
             next = features.nextChange(at);
         }
-        if (until > clock) {
-            features.prune(until);
-            clock = until;
-        }
-        if (pendingMerge != null && mergeAt <= to) {
-            merge(step, pendingMerge);
-            clock = Math.max(clock, to);
+        if (to > clock) {
+            features.prune(to);
+            clock = to;
         }
     }
 
-    private void merge(Step step, IdentityMerge merge) {
-        long at = Math.max(merge.eventTime(), clock);
+    /**
+     * The id merges into {@code toId} at {@code at}: its members EXIT, its features go to the user (the handoff
+     * carries the link, so the user folds it in at its linking event), and it becomes a forwarder for stragglers. An
+     * id already merged away (linked anew) hands on its empty state, so that the new user's wait ends.
+     */
+    private void merge(Step step, String toId, String linkId, long at) {
         String model = step.rules.scorer().label();
         Map<String, Double> numeric = features.snapshot(at, step.rules.eventNames()).numeric();
-        Cause cause = new Cause("identity", "merged into " + merge.toId(), null);
+        Cause cause = new Cause("identity", "merged into " + toId, null);
         for (String segmentId : List.copyOf(memberships.keySet())) {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);
         }
-        step.handoffs.add(handoff(step.userId, merge.toId(), features, at));
-        step.profile = new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, merge.toId());
+        step.handoffs.add(handoff(step.userId, toId, features, at, linkId));
+        step.profile = new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, toId);
         features = new UserFeatures(step.rules.features());
         transitions.clear();
-        pendingMerge = null;
-        mergedInto = merge.toId();
+        mergedInto = toId;
         mergedAt = at;
         clock = at;
     }
@@ -338,8 +508,8 @@ public final class UserSegments {
         return id.length() > 64 ? id.substring(0, 64) : id;
     }
 
-    private static StateHandoff handoff(String from, String to, UserFeatures state, long t) {
-        return new StateHandoff(from, to, Base64.getEncoder().encodeToString(state.toBytes()), t);
+    private static StateHandoff handoff(String from, String to, UserFeatures state, long t, String linkId) {
+        return new StateHandoff(from, to, Base64.getEncoder().encodeToString(state.toBytes()), t, linkId);
     }
 
     /** Deserialized state carries no configuration (it is not part of the state): bind it to the running one. */
@@ -357,6 +527,8 @@ public final class UserSegments {
         SegmentProfile profile;
         /** Whether this step applies a late event: its changes are corrections. */
         boolean correction;
+        /** Barriers given up in this step (see {@link #hold}). */
+        int linksGivenUp;
 
         Step(String userId, Ruleset rules, long processingTime) {
             this.userId = Objects.requireNonNull(userId, "userId");
@@ -367,23 +539,44 @@ public final class UserSegments {
 
         /** Works out the next wake-up, or that nothing is left of the user. */
         Outcome finish() {
-            boolean cleared;
+            if (clock != NEVER) { // what waited for a place that never came (an input lost upstream) is let go
+                long forgetBefore = clock - rules.mergeMemory().toMillis();
+                earlyDecisions.values().removeIf(decision -> decision.eventTime() < forgetBefore);
+                earlyHandoffs.values().removeIf(handoff -> handoff.eventTime() < forgetBefore);
+            }
+            boolean pending = barrier != null || !held.isEmpty();
+            boolean early = !earlyDecisions.isEmpty() || !earlyHandoffs.isEmpty();
+            boolean empty;
             long next;
             if (mergedInto != null) {
                 long forgetAt = mergedAt + rules.mergeMemory().toMillis();
-                cleared = clock >= forgetAt;
+                empty = !pending && clock >= forgetAt;
                 next = forgetAt;
             } else {
-                cleared = pendingMerge == null && memberships.isEmpty()
+                empty = !pending && memberships.isEmpty()
                         && features.isEmpty(clock == NEVER ? Long.MAX_VALUE : clock);
                 next = clock == NEVER ? Long.MAX_VALUE : features.nextChange(clock).orElse(Long.MAX_VALUE);
-                if (pendingMerge != null) {
-                    next = Math.min(next, Math.max(pendingMerge.eventTime(), clock));
-                }
             }
-            wakeUp = cleared || next == Long.MAX_VALUE ? NEVER : next;
+            boolean cleared = empty && !early;
+            if (empty && early) {
+                // Nothing is left but decisions or handoffs that came before their place. Had they come later, the
+                // user would be cleared now and start afresh (its clock too): so it does, keeping only them.
+                features = new UserFeatures(rules.features());
+                memberships.clear();
+                transitions.clear();
+                clock = NEVER;
+                mergedInto = null;
+                mergedAt = NEVER;
+                next = Long.MAX_VALUE;
+            }
+            if (barrier != null) {
+                next = END_OF_INPUT; // time is held while waiting: only the end of input matters now
+            } else if (next == Long.MAX_VALUE) {
+                next = NEVER;
+            }
+            wakeUp = cleared ? NEVER : next;
             return new Outcome(changes, Optional.ofNullable(profile), handoffs,
-                    wakeUp == NEVER ? OptionalLong.empty() : OptionalLong.of(wakeUp), cleared);
+                    wakeUp == NEVER ? OptionalLong.empty() : OptionalLong.of(wakeUp), cleared, linksGivenUp);
         }
     }
 
@@ -399,26 +592,53 @@ public final class UserSegments {
             out.writeUTF(mergedInto);
             out.writeLong(mergedAt);
         }
-        out.writeBoolean(pendingMerge != null);
-        if (pendingMerge != null) {
-            out.writeUTF(pendingMerge.fromId());
-            out.writeUTF(pendingMerge.toId());
-            out.writeUTF(pendingMerge.trigger());
-            out.writeUTF(pendingMerge.messageId());
-            out.writeLong(pendingMerge.eventTime());
-            out.writeInt(pendingMerge.linkedIds());
-        }
         byte[] state = features.toBytes();
         out.writeInt(state.length);
         out.write(state);
         BinaryMaps.writeStringLongs(out, memberships);
         BinaryMaps.writeStringLongs(out, transitions);
+        // The merge bookkeeping, rarely present: one flag byte when there is none.
+        boolean waiting = barrier != null || !held.isEmpty() || !earlyDecisions.isEmpty() || !earlyHandoffs.isEmpty();
+        out.writeBoolean(waiting);
+        if (!waiting) {
+            return;
+        }
+        out.writeBoolean(barrier != null);
+        if (barrier != null) {
+            out.writeBoolean(barrier.atUser());
+            out.writeUTF(barrier.linkId());
+            out.writeUTF(barrier.other());
+            out.writeLong(barrier.time());
+        }
+        out.writeInt(held.size());
+        for (Held input : held) {
+            out.writeChar(input.kind());
+            switch (input.kind()) {
+                case Held.EVENT, Held.LATE -> writeBytes(out, EVENTS.encode(input.event()));
+                case Held.HANDOFF -> writeBytes(out, HANDOFFS.encode(input.handoff()));
+                default -> out.writeLong(input.time());
+            }
+        }
+        out.writeInt(earlyDecisions.size());
+        for (IdentityMerge decision : earlyDecisions.values()) {
+            out.writeUTF(decision.fromId());
+            out.writeUTF(decision.toId());
+            out.writeUTF(decision.status().name());
+            out.writeUTF(decision.trigger());
+            out.writeUTF(decision.messageId());
+            out.writeLong(decision.eventTime());
+            out.writeInt(decision.linkedIds());
+        }
+        out.writeInt(earlyHandoffs.size());
+        for (StateHandoff handoff : earlyHandoffs.values()) {
+            writeBytes(out, HANDOFFS.encode(handoff));
+        }
     }
 
     /** Reads what {@link #writeTo} wrote; the features are bound to the running configuration at the first step. */
     public static UserSegments readFrom(DataInput in) throws IOException {
         byte version = in.readByte();
-        if (version != FORMAT_VERSION) {
+        if (version != FORMAT_VERSION && version != 1) {
             throw new IOException("unknown user state format " + version);
         }
         UserSegments user = new UserSegments();
@@ -428,15 +648,56 @@ public final class UserSegments {
             user.mergedInto = in.readUTF();
             user.mergedAt = in.readLong();
         }
-        if (in.readBoolean()) {
-            user.pendingMerge = new IdentityMerge(in.readUTF(), in.readUTF(), IdentityMerge.Status.MERGED,
-                    in.readUTF(), in.readUTF(), in.readLong(), in.readInt());
+        if (version == 1 && in.readBoolean()) {
+            // Format 1 (before links were placed in-band) kept a merge waiting for the clock. Its place in the stream
+            // is unknown, so it is dropped: the device's next link merges it.
+            in.readUTF();
+            in.readUTF();
+            in.readUTF();
+            in.readUTF();
+            in.readLong();
+            in.readInt();
         }
-        byte[] state = new byte[in.readInt()];
-        in.readFully(state);
-        user.features = UserFeatures.fromBytes(state, null);
+        user.features = UserFeatures.fromBytes(readBytes(in), null);
         BinaryMaps.readStringLongs(in, user.memberships);
         BinaryMaps.readStringLongs(in, user.transitions);
+        if (version == 1 || !in.readBoolean()) {
+            return user;
+        }
+        if (in.readBoolean()) {
+            user.barrier = new Barrier(in.readBoolean(), in.readUTF(), in.readUTF(), in.readLong());
+        }
+        int heldCount = in.readInt();
+        for (int i = 0; i < heldCount; i++) {
+            char kind = in.readChar();
+            user.held.add(switch (kind) {
+                case Held.EVENT, Held.LATE -> new Held(kind, EVENTS.decode(readBytes(in)), null, 0);
+                case Held.HANDOFF -> new Held(kind, null, HANDOFFS.decode(readBytes(in)), 0);
+                default -> new Held(Held.TIME, null, null, in.readLong());
+            });
+        }
+        int decisions = in.readInt();
+        for (int i = 0; i < decisions; i++) {
+            IdentityMerge decision = new IdentityMerge(in.readUTF(), in.readUTF(),
+                    IdentityMerge.Status.valueOf(in.readUTF()), in.readUTF(), in.readUTF(), in.readLong(), in.readInt());
+            user.earlyDecisions.put(decision.messageId(), decision);
+        }
+        int handoffs = in.readInt();
+        for (int i = 0; i < handoffs; i++) {
+            StateHandoff handoff = HANDOFFS.decode(readBytes(in));
+            user.earlyHandoffs.put(handoff.linkId(), handoff);
+        }
         return user;
+    }
+
+    private static void writeBytes(DataOutput out, byte[] bytes) throws IOException {
+        out.writeInt(bytes.length);
+        out.write(bytes);
+    }
+
+    private static byte[] readBytes(DataInput in) throws IOException {
+        byte[] bytes = new byte[in.readInt()];
+        in.readFully(bytes);
+        return bytes;
     }
 }

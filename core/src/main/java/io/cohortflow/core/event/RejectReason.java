@@ -47,6 +47,11 @@ public enum RejectReason {
     INVALID_FIELD_TYPE,
     /** An event name the tracking plan rejects. */
     UNPLANNED_EVENT,
+    /**
+     * A context key only the product writes ({@code context.cohortflow_link}, which orders identity merges): a sender
+     * that sets it could hold a user's segments back.
+     */
+    RESERVED_FIELD,
     /** The mapper itself failed on this payload (a bug to fix, then replay the dead letter). */
     MAPPING_FAILED
 }

@@ -61,6 +61,12 @@ public record UnifiedEvent(
                 receivedAt, source, previousId, properties, traits, context);
     }
 
+    /** A copy with another context. */
+    public UnifiedEvent withContext(Map<String, Object> newContext) {
+        return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt,
+                receivedAt, source, previousId, properties, traits, newContext);
+    }
+
     /** A numeric property, or {@code fallback} when absent or not a number. */
     public double numberProperty(String name, double fallback) {
         Object value = properties.get(name);

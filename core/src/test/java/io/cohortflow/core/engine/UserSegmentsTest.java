@@ -3,6 +3,7 @@ package io.cohortflow.core.engine;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.scoring.Scores;
@@ -169,19 +170,15 @@ class UserSegmentsTest {
     }
 
     @Test
-    void aMergeExitsTheAnonymousIdHandsItsStateOverAndStragglersFollow() {
-        UserSegments anon = new UserSegments();
-        collect(anon.apply("anon_123xyz", shoe("product_view", T0), RULES, 0));
-        collect(anon.apply("anon_123xyz", shoe("add_to_cart", T0 + MIN), RULES, 0));
-        collect(anon.advanceTo("anon_123xyz", T0 + HOUR, RULES, 0));
-        assertThat(changes).extracting(SegmentChange::segmentId, SegmentChange::type)
-                .containsExactly(tuple("cart_abandoner", ChangeType.ENTER));
-
-        Outcome expected = anon.expectMerge("anon_123xyz", new IdentityMerge("anon_123xyz", "user_jane",
-                IdentityMerge.Status.MERGED, "identify", "m-id", T0 + DAY, 1), RULES);
-        assertThat(expected.handoffs()).as("the merge waits for the clock").isEmpty();
-        assertThat(expected.wakeUp().getAsLong()).isLessThanOrEqualTo(T0 + DAY);
-        Outcome merged = anon.advanceTo("anon_123xyz", T0 + DAY, RULES, 0);
+    void aMergeExitsTheAnonymousIdAtItsMarkerHandsItsStateOverAndStragglersFollow() {
+        UserSegments anon = anonymousCartAbandoner();
+        UnifiedEvent login = login(T0 + DAY);
+        Outcome atMarker = anon.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
+        assertThat(atMarker.handoffs()).as("the decision is not known yet").isEmpty();
+        Outcome held = anon.apply("anon_123xyz", shoe("product_view", T0 + DAY + MIN), RULES, 0);
+        assertThat(held.changes()).isEmpty();
+        assertThat(held.handoffs()).as("held behind the marker").isEmpty();
+        Outcome merged = anon.decided("anon_123xyz", merged(login), RULES, 0);
         collect(merged);
         assertThat(changes).last().satisfies(c -> {
             assertThat(c.type()).isEqualTo(ChangeType.EXIT);
@@ -189,18 +186,163 @@ class UserSegmentsTest {
             assertThat(c.cause()).isEqualTo(new Cause("identity", "merged into user_jane", null));
         });
         assertThat(merged.profile()).hasValueSatisfying(p -> assertThat(p.mergedInto()).isEqualTo("user_jane"));
-        assertThat(handoffs).singleElement().satisfies(h -> assertThat(h.toId()).isEqualTo("user_jane"));
+        assertThat(handoffs).as("the merge, then the event held behind the marker, a straggler").hasSize(2);
+        assertThat(handoffs.get(0).linkId()).isEqualTo(login.messageId());
+        assertThat(handoffs.get(1).linkId()).isNull();
 
-        UserSegments jane = new UserSegments();
-        Outcome absorbed = jane.absorb("user_jane", handoffs.get(0), RULES, 0);
-        assertThat(absorbed.changes()).extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type)
-                .containsExactly(tuple("user_jane", "cart_abandoner", ChangeType.ENTER));
-        assertThat(absorbed.profile()).hasValueSatisfying(p -> assertThat(p.segments()).contains("cart_abandoner"));
+        // The same inputs with the decision first: the same outcome.
+        UserSegments early = anonymousCartAbandoner();
+        List<SegmentChange> earlyChanges = new ArrayList<>(early.decided("anon_123xyz", merged(login), RULES, 0).changes());
+        assertThat(earlyChanges).isEmpty();
+        Outcome atMarkerAfterDecision = early.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
+        assertThat(atMarkerAfterDecision.changes()).isEqualTo(merged.changes());
+        assertThat(atMarkerAfterDecision.handoffs()).isEqualTo(handoffs.subList(0, 1));
 
-        collect(anon.apply("anon_123xyz", shoe("product_view", T0 + DAY + MIN), RULES, 0));
-        assertThat(handoffs).as("a straggler of the merged id follows her").hasSize(2);
+        collect(anon.apply("anon_123xyz", shoe("product_view", T0 + DAY + 2 * MIN), RULES, 0));
+        assertThat(handoffs).as("a later straggler follows her").hasSize(3);
         assertThat(anon.advanceTo("anon_123xyz", T0 + 92 * DAY, RULES, 0).cleared())
                 .as("the merged id forgets where it went after the merge memory").isTrue();
+    }
+
+    @Test
+    void theUserFoldsTheHandoffInRightAfterItsLinkingEventWhicheverArrivesFirst() throws Exception {
+        UnifiedEvent login = login(T0 + DAY);
+        UserSegments anon = anonymousCartAbandoner();
+        anon.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
+        StateHandoff handoff = anon.decided("anon_123xyz", merged(login), RULES, 0).handoffs().get(0);
+        UnifiedEvent linking = IdentityLink.annotate(login, "anon_123xyz");
+        UnifiedEvent later = Events.track("user_jane", "product_view", T0 + DAY + MIN).build();
+
+        // The linking event first: what follows it waits for the handoff.
+        UserSegments first = new UserSegments();
+        List<SegmentChange> inOrder = new ArrayList<>(first.apply("user_jane", linking, RULES, 0).changes());
+        Outcome waiting = first.apply("user_jane", later, RULES, 0);
+        assertThat(waiting.changes()).isEmpty();
+        assertThat(first.clock()).hasValue(T0 + DAY);
+        inOrder.addAll(first.absorb("user_jane", handoff, RULES, 0).changes());
+        assertThat(first.clock()).as("the held event applied after the fold").hasValue(T0 + DAY + MIN);
+
+        // The handoff first: kept until the linking event.
+        UserSegments second = new UserSegments();
+        List<SegmentChange> handoffFirst = new ArrayList<>(second.absorb("user_jane", handoff, RULES, 0).changes());
+        assertThat(handoffFirst).isEmpty();
+        handoffFirst.addAll(second.apply("user_jane", linking, RULES, 0).changes());
+        handoffFirst.addAll(second.apply("user_jane", later, RULES, 0).changes());
+
+        assertThat(inOrder).extracting(SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime)
+                .contains(tuple("cart_abandoner", ChangeType.ENTER, T0 + DAY));
+        assertThat(handoffFirst).isEqualTo(inOrder);
+        assertThat(bytes(second)).isEqualTo(bytes(first));
+    }
+
+    @Test
+    void aRefusedLinkReleasesTheUserWithNothingFolded() {
+        UnifiedEvent login = login(T0 + DAY);
+        UserSegments jane = new UserSegments();
+        jane.apply("user_jane", IdentityLink.annotate(login, "anon_123xyz"), RULES, 0);
+        assertThat(jane.apply("user_jane", Events.track("user_jane", "add_to_cart", T0 + DAY + MIN).build(), RULES, 0)
+                .changes()).isEmpty();
+        IdentityMerge refused = new IdentityMerge("anon_123xyz", "user_jane", IdentityMerge.Status.REJECTED_CAP,
+                "identify", login.messageId(), T0 + DAY, 5);
+        Outcome released = jane.decided("user_jane", refused, RULES, 0);
+        assertThat(jane.clock()).hasValue(T0 + DAY + MIN);
+        assertThat(released.wakeUp()).isPresent();
+    }
+
+    @Test
+    void aHandoffThatNeverComesIsGivenUpAfterTooManyHeldInputs() {
+        UserSegments jane = new UserSegments();
+        jane.apply("user_jane", IdentityLink.annotate(login(T0), "anon_123xyz"), RULES, 0);
+        int givenUp = 0;
+        for (int i = 1; i <= UserSegments.MAX_HELD; i++) {
+            givenUp += jane.apply("user_jane", Events.track("user_jane", "page_view", T0 + i).build(), RULES, 0)
+                    .linksGivenUp();
+        }
+        assertThat(givenUp).isEqualTo(1);
+        assertThat(jane.clock()).hasValue(T0 + UserSegments.MAX_HELD);
+    }
+
+    @Test
+    void atTheEndOfInputAWaitEndsAndWhatWasHeldIsApplied() {
+        UserSegments jane = new UserSegments();
+        Outcome waiting = jane.apply("user_jane", IdentityLink.annotate(login(T0), "anon_123xyz"), RULES, 0);
+        assertThat(waiting.wakeUp()).as("time is held: only the end of input wakes her").hasValue(UserSegments.END_OF_INPUT);
+        jane.apply("user_jane", Events.track("user_jane", "add_to_cart", T0 + MIN).build(), RULES, 0);
+        Outcome end = jane.advanceTo("user_jane", UserSegments.END_OF_INPUT, RULES, 0);
+        assertThat(end.linksGivenUp()).isEqualTo(1);
+        assertThat(jane.clock()).hasValue(T0 + MIN);
+        assertThat(end.wakeUp()).as("her own timers again").isPresent();
+        assertThat(end.wakeUp().getAsLong()).isLessThan(T0 + DAY);
+        assertThat(jane.advanceTo("user_jane", UserSegments.END_OF_INPUT, RULES, 0).changes())
+                .as("for a user who waits for nothing, the end of input is no step of time").isEmpty();
+    }
+
+    @Test
+    void anEarlyHandoffDoesNotKeepAnEmptyUserFromStartingAfresh() throws Exception {
+        UserSegments anon = anonymousCartAbandoner();
+        UnifiedEvent login = login(T0 + DAY);
+        anon.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
+        StateHandoff handoff = anon.decided("anon_123xyz", merged(login), RULES, 0).handoffs().get(0);
+        // A call with no behaviour from her server, far ahead, then her login (out of order on her key).
+        UnifiedEvent server = Events.identify("user_jane", T0 + 2 * DAY).build();
+        UnifiedEvent linking = IdentityLink.annotate(login, "anon_123xyz");
+
+        UserSegments late = new UserSegments(); // the handoff comes after the server call: she was cleared
+        assertThat(late.apply("user_jane", server, RULES, 0).cleared()).isTrue();
+        UserSegments afresh = new UserSegments();
+        afresh.absorb("user_jane", handoff, RULES, 0);
+        List<SegmentChange> whenLate = new ArrayList<>(afresh.apply("user_jane", linking, RULES, 0).changes());
+
+        UserSegments early = new UserSegments(); // the handoff comes first
+        early.absorb("user_jane", handoff, RULES, 0);
+        Outcome afterServer = early.apply("user_jane", server, RULES, 0);
+        assertThat(afterServer.cleared()).isFalse();
+        assertThat(early.clock()).as("starts afresh, keeping the handoff").isEmpty();
+        List<SegmentChange> whenEarly = new ArrayList<>(early.apply("user_jane", linking, RULES, 0).changes());
+        assertThat(whenEarly).isEqualTo(whenLate).isNotEmpty();
+    }
+
+    @Test
+    void stateOfTheFirstFormatIsReadAndItsWaitingMergeDropped() throws Exception {
+        UserSegments current = anonymousCartAbandoner();
+        ByteArrayOutputStream v1 = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(v1)) {
+            out.writeByte(1);
+            out.writeLong(current.clock().getAsLong());
+            out.writeLong(current.wakeUp().getAsLong());
+            out.writeBoolean(false); // not merged away
+            out.writeBoolean(true);  // a merge waiting for the clock, as format 1 kept it
+            for (String field : List.of("anon_123xyz", "user_jane", "identify", "m-old")) {
+                out.writeUTF(field);
+            }
+            out.writeLong(T0 + DAY);
+            out.writeInt(1);
+            byte[] v2 = bytes(current); // the rest is laid out as in format 2, up to the merge bookkeeping
+            int featuresAt = 1 + 8 + 8 + 1;
+            out.write(v2, featuresAt, v2.length - featuresAt - 1);
+        }
+        UserSegments read = UserSegments.readFrom(new DataInputStream(new ByteArrayInputStream(v1.toByteArray())));
+        assertThat(bytes(read)).isEqualTo(bytes(current));
+    }
+
+    private UserSegments anonymousCartAbandoner() {
+        UserSegments anon = new UserSegments();
+        List<SegmentChange> seen = new ArrayList<>();
+        seen.addAll(anon.apply("anon_123xyz", shoe("product_view", T0), RULES, 0).changes());
+        seen.addAll(anon.apply("anon_123xyz", shoe("add_to_cart", T0 + MIN), RULES, 0).changes());
+        seen.addAll(anon.advanceTo("anon_123xyz", T0 + HOUR, RULES, 0).changes());
+        assertThat(seen).extracting(SegmentChange::segmentId, SegmentChange::type)
+                .containsExactly(tuple("cart_abandoner", ChangeType.ENTER));
+        return anon;
+    }
+
+    private static UnifiedEvent login(long t) {
+        return Events.identify("user_jane", t).device("anon_123xyz").messageId("m-login").build();
+    }
+
+    private static IdentityMerge merged(UnifiedEvent login) {
+        return new IdentityMerge("anon_123xyz", "user_jane", IdentityMerge.Status.MERGED, "identify",
+                login.messageId(), login.timestamp(), 1);
     }
 
     @Test
@@ -227,17 +369,20 @@ class UserSegmentsTest {
 
     @Test
     void theBinaryFormRoundTripsAndBehavesTheSame() throws Exception {
-        UserSegments user = new UserSegments();
-        user.apply("anon_1", shoe("product_view", T0), RULES, 0);
-        user.apply("anon_1", shoe("add_to_cart", T0 + MIN), RULES, 0);
-        user.expectMerge("anon_1", new IdentityMerge("anon_1", "u1", IdentityMerge.Status.MERGED, "identify", "m",
-                T0 + DAY, 1), RULES);
+        UserSegments user = anonymousCartAbandoner();
+        UnifiedEvent login = login(T0 + DAY);
+        user.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
+        user.apply("anon_123xyz", shoe("product_view", T0 + DAY + MIN), RULES, 0);
+        user.advanceTo("anon_123xyz", T0 + 2 * DAY, RULES, 0);
+        user.decided("anon_123xyz", new IdentityMerge("anon_123xyz", "user_x", IdentityMerge.Status.MERGED,
+                "identify", "another-link", T0, 1), RULES, 0);
         UserSegments copy = roundTrip(user);
         assertThat(bytes(copy)).isEqualTo(bytes(user));
-        Outcome a = user.advanceTo("anon_1", T0 + 2 * DAY, RULES, 0);
-        Outcome b = copy.advanceTo("anon_1", T0 + 2 * DAY, RULES, 0);
+        Outcome a = user.decided("anon_123xyz", merged(login), RULES, 0);
+        Outcome b = copy.decided("anon_123xyz", merged(login), RULES, 0);
         assertThat(b).isEqualTo(a);
-        assertThat(a.handoffs()).hasSize(1);
+        assertThat(a.handoffs()).hasSize(2);
+        assertThat(bytes(copy)).isEqualTo(bytes(user));
     }
 
     @Test

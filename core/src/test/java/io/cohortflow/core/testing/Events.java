@@ -21,6 +21,7 @@ public final class Events {
     private final Map<String, Object> properties = new LinkedHashMap<>();
     private String messageId;
     private String source = "web";
+    private String device;
 
     private Events(EventType type, String event, String user, long timestamp) {
         this.type = type;
@@ -54,6 +55,12 @@ public final class Events {
         return this;
     }
 
+    /** The device (anonymous id) a known user's call came from: an identify from it links the two. */
+    public Events device(String anonymousId) {
+        this.device = anonymousId;
+        return this;
+    }
+
     public Events source(String name) {
         this.source = name;
         return this;
@@ -62,7 +69,7 @@ public final class Events {
     public UnifiedEvent build() {
         boolean anonymous = user.startsWith("anon");
         String id = messageId != null ? messageId : "m" + nextSequence();
-        return new UnifiedEvent(id, type, event, anonymous ? user : null, anonymous ? null : user, user, timestamp,
+        return new UnifiedEvent(id, type, event, anonymous ? user : device, anonymous ? null : user, user, timestamp,
                 null, timestamp, source, null, properties, Map.of(), Map.of());
     }
 

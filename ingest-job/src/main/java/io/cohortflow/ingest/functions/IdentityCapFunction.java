@@ -16,8 +16,8 @@ import java.time.Duration;
 /**
  * Keyed by user id: accepts at most {@code maxLinkedIds} linked anonymous ids per user, like Segment's identity
  * limits, so that a shared kiosk device cannot glue thousands of people into one profile. An accepted link is
- * published as {@code MERGED}; one over the cap as {@code REJECTED_CAP} (reported, never merged). A link already
- * accepted is not published again.
+ * published as {@code MERGED}; one over the cap as {@code REJECTED_CAP} (reported, never merged). Every request gets
+ * a decision (a link accepted before is {@code MERGED} again): segmentation holds both ids at the link until it comes.
  *
  * <p>Metrics (group {@code cohortflow}): {@code identityMerges}, {@code identityCapOverflow}.
  */
@@ -47,22 +47,28 @@ public final class IdentityCapFunction extends KeyedProcessFunction<String, Iden
 
     @Override
     public void processElement(IdentityMerge request, Context ctx, Collector<IdentityMerge> out) throws Exception {
-        if (linkedIds.contains(request.fromId())) {
-            return;
-        }
         int count = 0;
         for (String ignored : linkedIds.keys()) {
             count++;
         }
+        if (linkedIds.contains(request.fromId())) {
+            // Linked before (the device went elsewhere and came back): merged again, so that both ends, which wait
+            // for a decision on every link, get one.
+            out.collect(decision(request, IdentityMerge.Status.MERGED, count));
+            return;
+        }
         if (count >= maxLinkedIds) {
             overflow.inc();
-            out.collect(new IdentityMerge(request.fromId(), request.toId(), IdentityMerge.Status.REJECTED_CAP,
-                    request.trigger(), request.messageId(), request.eventTime(), count));
+            out.collect(decision(request, IdentityMerge.Status.REJECTED_CAP, count));
             return;
         }
         linkedIds.put(request.fromId(), request.eventTime());
         merges.inc();
-        out.collect(new IdentityMerge(request.fromId(), request.toId(), IdentityMerge.Status.MERGED, request.trigger(),
-                request.messageId(), request.eventTime(), count + 1));
+        out.collect(decision(request, IdentityMerge.Status.MERGED, count + 1));
+    }
+
+    private static IdentityMerge decision(IdentityMerge request, IdentityMerge.Status status, int linked) {
+        return new IdentityMerge(request.fromId(), request.toId(), status, request.trigger(), request.messageId(),
+                request.eventTime(), linked);
     }
 }

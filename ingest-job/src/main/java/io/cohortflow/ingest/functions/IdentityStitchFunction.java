@@ -2,6 +2,7 @@ package io.cohortflow.ingest.functions;
 
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
@@ -25,7 +26,9 @@ import java.time.Duration;
  *   <li>An event carrying both an anonymous id and a user id (identify, or any call after login) links the device to
  *       that user; so does an alias (previousId to userId). A new link is sent to {@link #LINK_REQUESTS}, where the
  *       per-user cap decides whether it becomes a merge. A device that logs in as someone else is re-linked: the
- *       newest login wins, as on a shared family computer.</li>
+ *       newest login wins, as on a shared family computer. The link is written in-band too ({@link IdentityLink}):
+ *       a marker keyed by the device, and the linking event annotated, so that segmentation merges at the same place
+ *       on every run.</li>
  *   <li>An event with only the anonymous id is resolved to the linked user, if any.</li>
  *   <li>Input 2 carries links the cap refused (read back from identity.merges): the device stops resolving to that
  *       user and is not linked to them again.</li>
@@ -71,13 +74,19 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
         }
         String device = key.substring(IdentityKeys.DEVICE.length());
         String linked = linkedUser.value();
-        if (event.userId() != null && !event.userId().equals(linked) && !event.userId().equals(refusedUser.value())) {
+        if (event.userId() != null && !event.userId().equals(device) && !event.userId().equals(linked)
+                && !event.userId().equals(refusedUser.value())) {
             linkedUser.update(event.userId());
             linked = event.userId();
             String trigger = event.type() == EventType.ALIAS ? "alias"
                     : event.type() == EventType.IDENTIFY ? "identify" : "event";
             ctx.output(LINK_REQUESTS, new IdentityMerge(device, event.userId(), IdentityMerge.Status.MERGED, trigger,
                     event.messageId(), event.timestamp(), 0));
+            // The link's place in both ids' streams (IdentityLink): the device's marker is the last record of its own
+            // key, and the linking event carries the link to the user's.
+            out.collect(IdentityLink.marker(event, device));
+            emit(IdentityLink.annotate(event, device), out);
+            return;
         }
         if (event.userId() == null && linked != null) {
             resolvedFromDevice.inc();

@@ -6,6 +6,7 @@ import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.RejectReason;
 import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.identity.IdentityLink;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
@@ -102,6 +103,10 @@ public final class EventNormalizer implements Serializable {
         }
 
         Map<String, Object> context = object(call.context());
+        if (context.containsKey(IdentityLink.CONTEXT_KEY)) {
+            return reject(RejectReason.RESERVED_FIELD, "context." + IdentityLink.CONTEXT_KEY
+                    + " is written by the product only", part);
+        }
         String event = null;
         switch (type) {
             case TRACK -> {

@@ -2,6 +2,7 @@ package io.cohortflow.ingest.functions;
 
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
@@ -48,6 +49,14 @@ class IdentityFunctionsTest {
             assertThat(m.toId()).isEqualTo("user_jane");
             assertThat(m.trigger()).isEqualTo("identify");
         });
+        // In-band: the device's marker is its last record, then the linking event, annotated, goes to the user.
+        List<UnifiedEvent> out = stitch.extractOutputValues();
+        String linkId = linkRequests().get(0).messageId();
+        assertThat(out).extracting(UnifiedEvent::resolvedId, e -> IdentityLink.of(e).orElse(null)).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("anon_123xyz", null),
+                org.assertj.core.groups.Tuple.tuple("anon_123xyz", new IdentityLink("anon_123xyz", "user_jane", linkId, true)),
+                org.assertj.core.groups.Tuple.tuple("user_jane", new IdentityLink("anon_123xyz", "user_jane", linkId, false)),
+                org.assertj.core.groups.Tuple.tuple("user_jane", null));
     }
 
     @Test
@@ -97,7 +106,7 @@ class IdentityFunctionsTest {
     }
 
     @Test
-    void theCapAcceptsUpToItsLimitReportsTheOverflowAndIgnoresRepeats() throws Exception {
+    void theCapAcceptsUpToItsLimitReportsTheOverflowAndDecidesEveryRequest() throws Exception {
         try (KeyedOneInputStreamOperatorTestHarness<String, IdentityMerge, IdentityMerge> cap =
                      ProcessFunctionTestHarnesses.forKeyedProcessFunction(new IdentityCapFunction(2, Duration.ofDays(1)),
                              IdentityMerge::toId, Types.STRING)) {
@@ -109,6 +118,7 @@ class IdentityFunctionsTest {
                     IdentityMerge::linkedIds).containsExactly(
                     org.assertj.core.groups.Tuple.tuple("d1", IdentityMerge.Status.MERGED, 1),
                     org.assertj.core.groups.Tuple.tuple("d2", IdentityMerge.Status.MERGED, 2),
+                    org.assertj.core.groups.Tuple.tuple("d1", IdentityMerge.Status.MERGED, 2), // linked before: again
                     org.assertj.core.groups.Tuple.tuple("d3", IdentityMerge.Status.REJECTED_CAP, 2));
         }
     }
@@ -124,7 +134,8 @@ class IdentityFunctionsTest {
     }
 
     private List<String> resolvedIds() {
-        return stitch.extractOutputValues().stream().map(UnifiedEvent::resolvedId).toList();
+        return stitch.extractOutputValues().stream().filter(e -> !IdentityLink.isMarker(e))
+                .map(UnifiedEvent::resolvedId).toList();
     }
 
     private List<IdentityMerge> linkRequests() {

@@ -109,6 +109,9 @@ public final class BadInputCorpus {
         add(c, "properties not an object", track("\"properties\":\"size=42\""), RejectReason.INVALID_FIELD_TYPE);
         add(c, "traits an array", "{\"type\":\"identify\",\"traits\":[1,2]," + IDS + "}", RejectReason.INVALID_FIELD_TYPE);
         add(c, "context a number", track("\"context\":5"), RejectReason.INVALID_FIELD_TYPE);
+        // A sender may not forge the product's identity link (it would hold the user's segments back).
+        add(c, "forged identity link", track("\"context\":{\"cohortflow_link\":{\"from\":\"a\",\"to\":\"u1\","
+                + "\"linkId\":\"x\"}}"), RejectReason.RESERVED_FIELD);
         // Batches
         add(c, "batch not an array", "{\"batch\":{\"type\":\"track\"}}", RejectReason.INVALID_BATCH);
         add(c, "empty batch", "{\"batch\":[]}", RejectReason.INVALID_BATCH);

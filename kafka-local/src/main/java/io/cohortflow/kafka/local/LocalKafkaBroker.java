@@ -198,7 +198,8 @@ public final class LocalKafkaBroker implements AutoCloseable {
         throw new IllegalStateException("broker at " + bootstrap + " not ready after " + timeout, last);
     }
 
-    static int freePort() {
+    /** A port free on this machine now (for a broker that must come back on the same ports). */
+    public static int freePort() {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             socket.setReuseAddress(true);
             return socket.getLocalPort();

@@ -45,18 +45,20 @@ import java.util.TreeMap;
  * per user, one event-time timer at the engine's next wake-up, and the running rules.
  *
  * <ul>
- *   <li>Events, merges and handoffs go to the engine as they arrive: ENTERs are emitted with the event that caused
- *       them. Late events (events.late) are applied the same way, as corrections: their changes' cause is
- *       {@code late}. The watermark only drives what time alone decides (window exits, abandoned carts, recency, due merges,
- *       cleanup), through the timer. Results depend on each user's inputs in arrival order (a replay of the same
- *       events.unified gives the same changes), not on when watermarks came.</li>
+ *   <li>Events, link decisions and handoffs go to the engine as they arrive: ENTERs are emitted with the event that
+ *       caused them. Late events (events.late) are applied the same way, as corrections: their changes' cause is
+ *       {@code late}. The watermark only drives what time alone decides (window exits, abandoned carts, recency,
+ *       cleanup), through the timer. A merge takes effect at the link's place in each id's stream (the engine holds
+ *       what follows until the decision or the state has come). So results depend on each user's events in the order
+ *       events.unified holds them, not on when watermarks, decisions or handoffs came.</li>
  *   <li>Rules are conf/segments.yaml, overridden and extended by the broadcast segments.definitions topic (hot
  *       reload); an invalid definition is refused with a log line and {@code definitionsRejected}, the running set
  *       stays. Models come from models.published ({@link ModelSwitch}). A change applies to each user at their next
  *       evaluation.</li>
  * </ul>
  * Outputs: changes (main), profiles and handoffs (side outputs). Metrics: {@code segmentEnters}, {@code segmentExits},
- * {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}, {@code modelsLoaded},
+ * {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}, {@code identityLinksGivenUp},
+ * {@code modelsLoaded},
  * {@code modelsRefused}, {@code modelVersion}.
  */
 public final class SegmentFunction extends KeyedBroadcastProcessFunction<String, SegmentationInput, Control, SegmentChange> {
@@ -91,6 +93,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private transient Counter rejected;
     private transient Counter handoffs;
     private transient Counter cleared;
+    private transient Counter linksGivenUp;
 
     public SegmentFunction(FeatureConfig featureConfig, List<String> eventNames, List<SegmentDefinition> configured,
                            Scoring scoring, Duration mergeMemory) {
@@ -112,6 +115,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         rejected = metrics.counter("definitionsRejected");
         handoffs = metrics.counter("stateHandoffs");
         cleared = metrics.counter("usersCleared");
+        linksGivenUp = metrics.counter("identityLinksGivenUp");
         models = new ModelSwitch(scoring, metrics.counter("modelsLoaded"), metrics.counter("modelsRefused"));
         metrics.gauge("modelVersion", () -> models.version());
     }
@@ -132,8 +136,8 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             outcome = user.apply(id, input.event(), current, now);
         } else if (input.late() != null) {
             outcome = user.correct(id, input.late(), current, now);
-        } else if (input.merge() != null) {
-            outcome = user.expectMerge(id, input.merge(), current);
+        } else if (input.decision() != null) {
+            outcome = user.decided(id, input.decision(), current, now);
         } else {
             outcome = user.absorb(id, input.handoff(), current, now);
         }
@@ -162,6 +166,11 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         for (StateHandoff handoff : outcome.handoffs()) {
             handoffs.inc();
             ctx.output(HANDOFFS, handoff);
+        }
+        if (outcome.linksGivenUp() > 0) {
+            // At the end of a bounded run (which does not read its own handoffs back) every wait ends this way.
+            linksGivenUp.inc(outcome.linksGivenUp());
+            LOG.debug("{}: gave up waiting for the state of an identity link", ctx.getCurrentKey());
         }
         OptionalLong next = outcome.wakeUp();
         if (!next.equals(scheduled) && scheduled.isPresent()) {

@@ -5,26 +5,38 @@ import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.segment.StateHandoff;
 
 /**
- * One input of the per-user function: a unified event, a late event (from events.late: applied as a correction), an
- * identity merge (at the id merged away), or a state handoff (at the id merged into). The sources are unioned into one
- * keyed stream so one function owns a user's state. Exactly one component is set.
+ * One input of the per-user function: a unified event, a late event (from events.late: applied as a correction), a
+ * decision on an identity link (at the device, {@code merge}; a refusal also at the user, {@code refusal}), or a
+ * state handoff (at the id merged into). The sources are unioned into one keyed stream so one function owns a
+ * user's state. Exactly one component is set.
  */
-public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHandoff handoff, UnifiedEvent late) {
+public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHandoff handoff, UnifiedEvent late,
+                                IdentityMerge refusal) {
 
     public static SegmentationInput of(UnifiedEvent event) {
-        return new SegmentationInput(event, null, null, null);
+        return new SegmentationInput(event, null, null, null, null);
     }
 
     public static SegmentationInput of(IdentityMerge merge) {
-        return new SegmentationInput(null, merge, null, null);
+        return new SegmentationInput(null, merge, null, null, null);
     }
 
     public static SegmentationInput of(StateHandoff handoff) {
-        return new SegmentationInput(null, null, handoff, null);
+        return new SegmentationInput(null, null, handoff, null, null);
     }
 
     public static SegmentationInput late(UnifiedEvent event) {
-        return new SegmentationInput(null, null, null, event);
+        return new SegmentationInput(null, null, null, event, null);
+    }
+
+    /** A refused link, at the user it would have merged into: no state will come for it. */
+    public static SegmentationInput refusal(IdentityMerge refused) {
+        return new SegmentationInput(null, null, null, null, refused);
+    }
+
+    /** The decision this input carries, at whichever end; null for events and handoffs. */
+    public IdentityMerge decision() {
+        return merge != null ? merge : refusal;
     }
 
     /** The user this input belongs to. */
@@ -34,6 +46,9 @@ public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHa
         }
         if (late != null) {
             return late.resolvedId();
+        }
+        if (refusal != null) {
+            return refusal.toId();
         }
         return merge != null ? merge.fromId() : handoff.toId();
     }
@@ -45,6 +60,7 @@ public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHa
         if (late != null) {
             return late.timestamp();
         }
-        return merge != null ? merge.eventTime() : handoff.eventTime();
+        IdentityMerge decision = decision();
+        return decision != null ? decision.eventTime() : handoff.eventTime();
     }
 }

@@ -5,6 +5,7 @@ import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
@@ -131,24 +132,30 @@ class SegmentFunctionTest {
         assertThat(changes()).extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type)
                 .containsExactly(tuple("anon_123xyz", "cart_abandoner", ChangeType.ENTER));
 
+        // Her login, as ingest writes it: the device's marker, the linking event on her key, and the decision.
+        UnifiedEvent login = new UnifiedEvent("m-id", EventType.IDENTIFY, null, "anon_123xyz", "user_jane",
+                "user_jane", T0 + DAY, null, T0 + DAY, "web", null, Map.of(), Map.of(), Map.of());
+        send(IdentityLink.marker(login, "anon_123xyz"));
+        send(IdentityLink.annotate(login, "anon_123xyz"));
+        send(track("user_jane", "page_view", T0 + DAY + MIN, Map.of()));
+        assertThat(harness.getSideOutput(SegmentFunction.HANDOFFS)).as("the decision is not known yet").isNull();
         harness.processElement(new StreamRecord<>(SegmentationInput.of(new IdentityMerge("anon_123xyz", "user_jane",
                 IdentityMerge.Status.MERGED, "identify", "m-id", T0 + DAY, 1))));
-        assertThat(harness.getSideOutput(SegmentFunction.HANDOFFS)).as("the merge waits for the watermark").isNull();
-        harness.processWatermark(T0 + DAY);
         assertThat(changes()).extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type)
                 .last().isEqualTo(tuple("anon_123xyz", "cart_abandoner", ChangeType.EXIT));
         List<StateHandoff> handoffs = harness.getSideOutput(SegmentFunction.HANDOFFS).stream().map(StreamRecord::getValue).toList();
         assertThat(handoffs).singleElement().satisfies(h -> assertThat(h.toId()).isEqualTo("user_jane"));
 
-        // The handoff comes back (through Kafka in the job) at the known user: her profile carries the cart.
+        // The handoff comes back (through Kafka in the job) at the known user: folded in right after her login, then
+        // the page view she made meanwhile, which waited for it. Her profile carries the cart.
         harness.processElement(new StreamRecord<>(SegmentationInput.of(handoffs.get(0))));
         SegmentProfile jane = profiles().stream().filter(p -> p.userId().equals("user_jane")).reduce((a, b) -> b).orElseThrow();
         assertThat(jane.segments()).contains("cart_abandoner");
-        assertThat(changes()).extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type)
-                .last().isEqualTo(tuple("user_jane", "cart_abandoner", ChangeType.ENTER));
+        assertThat(changes()).extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type,
+                SegmentChange::eventTime).last().isEqualTo(tuple("user_jane", "cart_abandoner", ChangeType.ENTER, T0 + DAY));
 
         // A straggler of the merged id follows her.
-        send(track("anon_123xyz", "product_view", T0 + DAY + MIN, Map.of()));
+        send(track("anon_123xyz", "product_view", T0 + DAY + 2 * MIN, Map.of()));
         assertThat(harness.getSideOutput(SegmentFunction.HANDOFFS)).hasSize(2);
     }
 
