@@ -1,0 +1,301 @@
+package io.cohortflow.collector;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CorsHandler;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The collector: Segment's Tracking API over HTTP, in front of events.raw, so that Segment's and RudderStack's SDKs
+ * post to it by changing only their endpoint.
+ *
+ * <ul>
+ *   <li>Routes: {@code POST /v1/track|identify|page|screen|group|alias|batch|import}, each with or without a
+ *       trailing slash. A call becomes one record of events.raw ({@link Calls}), with the headers ingest reads:
+ *       {@code source} (the write key's) and {@code received-at} (now, epoch ms).</li>
+ *   <li>Write keys ({@link WriteKeys}) as HTTP Basic auth ({@code writeKey:}, empty password) or a {@code writeKey}
+ *       field of the body. None, or an unknown one: 401.</li>
+ *   <li>{@code Content-Encoding: gzip} (and deflate) bodies are decompressed; the limits apply after it: one call
+ *       at most {@code --max-call-bytes}, a batch request at most {@code --max-batch-bytes}; over: 413. A body that
+ *       is not a JSON object: 400. Every error has a JSON body {@code {"success": false, "error": ...}}.</li>
+ *   <li>200 {@code {"success": true}} only once Kafka has acknowledged every record of the request ({@code acks=all},
+ *       idempotent producer). Not within {@code --produce-timeout}, or refused: 503, and the client retries. A retry
+ *       of a request partly written is harmless: ingest drops the calls it already has (same source and
+ *       messageId).</li>
+ *   <li>Rate limit per write key ({@code --rate-limit} calls/s): 429 with {@code Retry-After}.</li>
+ *   <li>CORS for browser SDKs: any origin, preflight answered, {@code Authorization}, {@code Content-Type} and
+ *       {@code Content-Encoding} allowed.</li>
+ *   <li>{@code GET /healthz} (the process is up) and {@code GET /readyz} (Kafka answered within the last few
+ *       seconds). Close drains: requests in flight are answered first.</li>
+ * </ul>
+ */
+public final class Collector implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Collector.class);
+    static final String SOURCE_HEADER = "source";
+    static final String RECEIVED_AT_HEADER = "received-at";
+
+    private final CollectorOptions options;
+    private final WriteKeys keys;
+    private final RateLimiter limiter;
+    private final Vertx vertx;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Admin admin;
+    private final AtomicBoolean kafkaReady = new AtomicBoolean();
+    private HttpServer server;
+    private long readinessTimer;
+
+    private Collector(CollectorOptions options, WriteKeys keys) {
+        this.options = options;
+        this.keys = keys;
+        this.limiter = new RateLimiter(options.rateLimit());
+        this.vertx = Vertx.vertx();
+        this.producer = new KafkaProducer<>(Map.<String, Object>of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 2,
+                // send() must never hold an event loop: metadata is fetched at start and kept warm.
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000,
+                ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(options.produceTimeout().toMillis(), 1_000) + 1_000,
+                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(options.produceTimeout().toMillis(), 1_000)),
+                new ByteArraySerializer(), new ByteArraySerializer());
+        this.admin = Admin.create(Map.of("bootstrap.servers", options.bootstrapServers(),
+                "request.timeout.ms", 2_000, "default.api.timeout.ms", 2_000));
+    }
+
+    /** Starts the collector and returns once it listens. */
+    public static Collector start(CollectorOptions options, WriteKeys keys) throws Exception {
+        Collector collector = new Collector(options, keys);
+        try {
+            collector.listen();
+        } catch (Exception e) {
+            collector.close();
+            throw e;
+        }
+        return collector;
+    }
+
+    private void listen() throws Exception {
+        checkKafka();
+        Router router = Router.router(vertx);
+        router.route().handler(CorsHandler.create().addOrigin("*")
+                .allowedMethods(Set.of(HttpMethod.POST, HttpMethod.OPTIONS, HttpMethod.GET))
+                .allowedHeaders(Set.of("Authorization", "Content-Type", "Content-Encoding", "X-Requested-With"))
+                .maxAgeSeconds(3600));
+        router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
+        router.get("/readyz").handler(ctx -> {
+            if (kafkaReady.get()) {
+                ctx.response().end("ready");
+            } else {
+                error(ctx, 503, "Kafka is not reachable");
+            }
+        });
+        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(options.maxBatchBytes());
+        router.post("/v1/:route").handler(bodies).handler(this::onCall);
+        router.post("/v1/:route/").handler(bodies).handler(this::onCall);
+        router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + options.maxBatchBytes() + " bytes"));
+        router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
+        router.errorHandler(404, ctx -> error(ctx, 404, "no such route: " + ctx.request().path()));
+        router.errorHandler(405, ctx -> error(ctx, 405, "method not allowed"));
+        router.errorHandler(500, ctx -> {
+            LOG.error("request to {} failed", ctx.request().path(), ctx.failure());
+            error(ctx, 500, "internal error");
+        });
+        server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
+                        .setDecompressionSupported(true))
+                .requestHandler(router);
+        server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        readinessTimer = vertx.setPeriodic(2_000, id -> vertx.executeBlocking(() -> {
+            checkKafka();
+            return null;
+        }, false));
+        LOG.info("collector listening on {}:{}, writing to {} ({} write keys)", options.host(), port(),
+                options.rawTopic(), keys.size());
+    }
+
+    /** The port it listens on. */
+    public int port() {
+        return server.actualPort();
+    }
+
+    private void checkKafka() {
+        try {
+            producer.partitionsFor(options.rawTopic()); // also keeps the topic's metadata warm
+            admin.describeCluster().nodes().get(2, TimeUnit.SECONDS);
+            kafkaReady.set(true);
+        } catch (Exception e) {
+            if (kafkaReady.getAndSet(false)) {
+                LOG.warn("Kafka not reachable, not ready: {}", e.toString());
+            }
+        }
+    }
+
+    private void onCall(RoutingContext ctx) {
+        long receivedAt = System.currentTimeMillis();
+        String route = Calls.route(ctx.pathParam("route"));
+        if (route == null) {
+            error(ctx, 404, "no such route: " + ctx.request().path());
+            return;
+        }
+        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        if (Calls.SINGLE.contains(route) && body.length > options.maxCallBytes()) {
+            error(ctx, 413, "a call is larger than " + options.maxCallBytes() + " bytes");
+            return;
+        }
+        ObjectNode json;
+        try {
+            json = Calls.parse(body);
+        } catch (Calls.Refused e) {
+            error(ctx, 400, e.getMessage());
+            return;
+        }
+        String presented = basicUser(ctx.request().getHeader("Authorization"));
+        if (presented == null) {
+            presented = Calls.writeKey(json);
+        }
+        String source = keys.source(presented).orElse(null);
+        if (source == null) {
+            error(ctx, 401, presented == null ? "no write key: use Basic auth (writeKey:) or a writeKey field"
+                    : "unknown write key");
+            return;
+        }
+        long wait = limiter.acquire(source + '\u0000' + presented, Calls.count(route, json), System.nanoTime());
+        if (wait > 0) {
+            ctx.response().putHeader("Retry-After", Long.toString(wait));
+            error(ctx, 429, "rate limit of " + options.rateLimit() + " calls/s for this write key");
+            return;
+        }
+        List<Calls.Call> calls;
+        try {
+            calls = Calls.split(route, json);
+        } catch (Calls.Refused e) {
+            error(ctx, 400, e.getMessage());
+            return;
+        }
+        produce(ctx, source, receivedAt, calls);
+    }
+
+    /** Sends every call; answers 200 once all are acknowledged, 503 on the first failure or at the deadline. */
+    private void produce(RoutingContext ctx, String source, long receivedAt, List<Calls.Call> calls) {
+        Context context = vertx.getOrCreateContext();
+        AtomicInteger remaining = new AtomicInteger(calls.size());
+        AtomicBoolean answered = new AtomicBoolean();
+        long deadline = vertx.setTimer(Math.max(1, options.produceTimeout().toMillis()), id -> {
+            if (answered.compareAndSet(false, true)) {
+                error(ctx, 503, "Kafka did not acknowledge within " + options.produceTimeout().toMillis() + " ms; retry");
+            }
+        });
+        byte[] sourceHeader = source.getBytes(StandardCharsets.UTF_8);
+        byte[] receivedHeader = Long.toString(receivedAt).getBytes(StandardCharsets.UTF_8);
+        vertx.executeBlocking(() -> {
+            for (Calls.Call call : calls) {
+                ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(options.rawTopic(), null,
+                        call.key() == null ? null : call.key().getBytes(StandardCharsets.UTF_8), call.payload(),
+                        List.of(new RecordHeader(SOURCE_HEADER, sourceHeader),
+                                new RecordHeader(RECEIVED_AT_HEADER, receivedHeader)));
+                producer.send(record, (metadata, e) -> {
+                    if (e != null) {
+                        if (answered.compareAndSet(false, true)) {
+                            context.runOnContext(v -> {
+                                vertx.cancelTimer(deadline);
+                                error(ctx, 503, "Kafka refused the call (" + e.getClass().getSimpleName() + "); retry");
+                            });
+                        }
+                    } else if (remaining.decrementAndGet() == 0 && answered.compareAndSet(false, true)) {
+                        context.runOnContext(v -> {
+                            vertx.cancelTimer(deadline);
+                            ctx.response().putHeader("Content-Type", "application/json").end("{\"success\":true}");
+                        });
+                    }
+                });
+            }
+            return null;
+        }, false).onFailure(e -> {
+            if (answered.compareAndSet(false, true)) {
+                vertx.cancelTimer(deadline);
+                error(ctx, 503, "Kafka is not reachable (" + e.getClass().getSimpleName() + "); retry");
+            }
+        });
+    }
+
+    /** The user part of HTTP Basic credentials ({@code writeKey:}), or null. */
+    static String basicUser(String authorization) {
+        if (authorization == null || !authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+            return null;
+        }
+        try {
+            String decoded = new String(Base64.getDecoder().decode(authorization.substring(6).trim()), StandardCharsets.UTF_8);
+            int colon = decoded.indexOf(':');
+            String user = colon < 0 ? decoded : decoded.substring(0, colon);
+            return user.isEmpty() ? null : user;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static void error(RoutingContext ctx, int status, String message) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        String json = "{\"success\":false,\"error\":" + quote(message) + "}";
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
+    }
+
+    private static String quote(String text) {
+        StringBuilder out = new StringBuilder("\"");
+        for (char c : text.toCharArray()) {
+            switch (c) {
+                case '"' -> out.append("\\\"");
+                case '\\' -> out.append("\\\\");
+                default -> {
+                    if (c < 0x20) {
+                        out.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        out.append(c);
+                    }
+                }
+            }
+        }
+        return out.append('"').toString();
+    }
+
+    /** Stops taking requests, answers those in flight (up to 10 s), then closes Kafka. */
+    @Override
+    public void close() {
+        try {
+            if (server != null) {
+                vertx.cancelTimer(readinessTimer);
+                server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.warn("collector shutdown: {}", e.toString());
+        } finally {
+            producer.close(java.time.Duration.ofSeconds(5));
+            admin.close(java.time.Duration.ofSeconds(2));
+            vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS).join();
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package io.cohortflow.collector;
+
+import io.cohortflow.core.config.CommandLine;
+import io.cohortflow.core.config.TopicsConfig;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Options of the collector.
+ *
+ * <pre>
+ * --bootstrap-servers H:P   Kafka (required)
+ * --port N                  HTTP port (default 8088; 0 = any free port)
+ * --host H                  address to listen on (default 0.0.0.0)
+ * --topics-config FILE      topics.yaml (default: the shipped conf/topics.yaml); --topic.raw=NAME renames events.raw
+ * --write-keys FILE         accepted write keys, by SHA-256 (default: the shipped conf/collector/write-keys.yaml)
+ * --max-call-bytes N        one call, after decompression (default 32768: Segment's limit)
+ * --max-batch-bytes N       one batch request, after decompression (default 512000: Segment's 500 KB)
+ * --produce-timeout D       how long a request waits for Kafka to acknowledge all its calls before it gets 503
+ *                           (default 10s)
+ * --rate-limit N            calls per second per write key, 0 = none (default 0)
+ * </pre>
+ */
+public record CollectorOptions(String bootstrapServers, String host, int port, String rawTopic, String writeKeys,
+                               int maxCallBytes, int maxBatchBytes, Duration produceTimeout, double rateLimit) {
+
+    /** Options for tests and the local run: everything by default but Kafka, the port and the keys. */
+    public static CollectorOptions local(String bootstrapServers, String rawTopic, int port) {
+        return new CollectorOptions(bootstrapServers, "127.0.0.1", port, rawTopic, null, 32_768, 512_000,
+                Duration.ofSeconds(10), 0);
+    }
+
+    public CollectorOptions withRateLimit(double callsPerSecond) {
+        return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, maxCallBytes, maxBatchBytes,
+                produceTimeout, callsPerSecond);
+    }
+
+    public CollectorOptions withProduceTimeout(Duration timeout) {
+        return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, maxCallBytes, maxBatchBytes,
+                timeout, rateLimit);
+    }
+
+    private static final Set<String> KEYS = Set.of("bootstrap-servers", "port", "host", "topics-config", "topic.raw",
+            "write-keys", "max-call-bytes", "max-batch-bytes", "produce-timeout", "rate-limit");
+
+    public static CollectorOptions parse(String[] args) {
+        Map<String, String> opts = CommandLine.parse(args, KEYS);
+        String bootstrap = opts.get("bootstrap-servers");
+        if (bootstrap == null) {
+            throw new IllegalArgumentException("--bootstrap-servers is required");
+        }
+        TopicsConfig topics = opts.containsKey("topics-config") ? TopicsConfig.load(opts.get("topics-config"))
+                : TopicsConfig.defaults();
+        return new CollectorOptions(bootstrap, opts.getOrDefault("host", "0.0.0.0"),
+                Integer.parseInt(opts.getOrDefault("port", "8088")),
+                opts.getOrDefault("topic.raw", topics.name(TopicsConfig.RAW)),
+                opts.getOrDefault("write-keys", io.cohortflow.core.config.ConfFiles.defaultLocation("collector/write-keys.yaml")),
+                Integer.parseInt(opts.getOrDefault("max-call-bytes", "32768")),
+                Integer.parseInt(opts.getOrDefault("max-batch-bytes", "512000")),
+                duration(opts.getOrDefault("produce-timeout", "10s")),
+                Double.parseDouble(opts.getOrDefault("rate-limit", "0")));
+    }
+
+    /** {@code 500ms}, {@code 10s}, {@code 2min}, {@code 1h}. */
+    static Duration duration(String text) {
+        var m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|min|m|h)").matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("not a duration: " + text + " (500ms, 10s, 2min, 1h)");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofMinutes(n);
+        };
+    }
+}
