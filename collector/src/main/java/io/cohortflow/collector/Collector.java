@@ -48,17 +48,26 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>Rate limit per write key ({@code --rate-limit} calls/s): 429 with {@code Retry-After}.</li>
  *   <li>CORS for browser SDKs: any origin, preflight answered, {@code Authorization}, {@code Content-Type} and
  *       {@code Content-Encoding} allowed.</li>
- *   <li>{@code GET /healthz} (the process is up) and {@code GET /readyz} (Kafka answered within the last few
- *       seconds). Close drains: requests in flight are answered first.</li>
+ *   <li>Webhooks: {@code POST /v1/webhooks/<source>} for the sources of {@link Webhooks} (conf/collector/
+ *       webhooks.yaml) that have a mapping and a secret: the delivery's signature is checked with the source's own
+ *       scheme (401 when wrong or stale), and the body becomes one record with that source; an unknown or
+ *       unconfigured source gets 404.</li>
+ *   <li>{@code GET /healthz} (the process is up), {@code GET /readyz} (Kafka answered within the last few
+ *       seconds), {@code GET /metrics} ({@link CollectorMetrics}, Prometheus text). Close drains: requests in flight
+ *       are answered first.</li>
  * </ul>
  */
 public final class Collector implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Collector.class);
     static final String SOURCE_HEADER = "source";
     static final String RECEIVED_AT_HEADER = "received-at";
+    /** The routing context's key for the route a request counts under in the metrics. */
+    private static final String ROUTE = "cohortflow.route";
 
     private final CollectorOptions options;
     private final WriteKeys keys;
+    private final Webhooks webhooks;
+    private final CollectorMetrics metrics = new CollectorMetrics();
     private final RateLimiter limiter;
     private final Vertx vertx;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -67,9 +76,10 @@ public final class Collector implements AutoCloseable {
     private HttpServer server;
     private long readinessTimer;
 
-    private Collector(CollectorOptions options, WriteKeys keys) {
+    private Collector(CollectorOptions options, WriteKeys keys, Webhooks webhooks) {
         this.options = options;
         this.keys = keys;
+        this.webhooks = webhooks;
         this.limiter = new RateLimiter(options.rateLimit());
         this.vertx = Vertx.vertx();
         this.producer = new KafkaProducer<>(Map.<String, Object>of(
@@ -86,9 +96,14 @@ public final class Collector implements AutoCloseable {
                 "request.timeout.ms", 2_000, "default.api.timeout.ms", 2_000));
     }
 
-    /** Starts the collector and returns once it listens. */
+    /** Starts the collector (no webhook sources) and returns once it listens. */
     public static Collector start(CollectorOptions options, WriteKeys keys) throws Exception {
-        Collector collector = new Collector(options, keys);
+        return start(options, keys, Webhooks.none());
+    }
+
+    /** Starts the collector and returns once it listens. */
+    public static Collector start(CollectorOptions options, WriteKeys keys, Webhooks webhooks) throws Exception {
+        Collector collector = new Collector(options, keys, webhooks);
         try {
             collector.listen();
         } catch (Exception e) {
@@ -110,19 +125,23 @@ public final class Collector implements AutoCloseable {
             if (kafkaReady.get()) {
                 ctx.response().end("ready");
             } else {
-                error(ctx, 503, "Kafka is not reachable");
+                error(ctx, 503, "kafka_down", "Kafka is not reachable");
             }
         });
+        router.get("/metrics").handler(ctx -> ctx.response()
+                .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.render()));
         BodyHandler bodies = BodyHandler.create(false).setBodyLimit(options.maxBatchBytes());
+        router.post("/v1/webhooks/:source").handler(bodies).handler(this::onWebhook);
+        router.post("/v1/webhooks/:source/").handler(bodies).handler(this::onWebhook);
         router.post("/v1/:route").handler(bodies).handler(this::onCall);
         router.post("/v1/:route/").handler(bodies).handler(this::onCall);
-        router.errorHandler(413, ctx -> error(ctx, 413, "the body is larger than " + options.maxBatchBytes() + " bytes"));
-        router.errorHandler(400, ctx -> error(ctx, 400, "bad request"));
-        router.errorHandler(404, ctx -> error(ctx, 404, "no such route: " + ctx.request().path()));
-        router.errorHandler(405, ctx -> error(ctx, 405, "method not allowed"));
+        router.errorHandler(413, ctx -> error(ctx, 413, "too_large", "the body is larger than " + options.maxBatchBytes() + " bytes"));
+        router.errorHandler(400, ctx -> error(ctx, 400, "bad_request", "bad request"));
+        router.errorHandler(404, ctx -> error(ctx, 404, "no_route", "no such route: " + ctx.request().path()));
+        router.errorHandler(405, ctx -> error(ctx, 405, "bad_method", "method not allowed"));
         router.errorHandler(500, ctx -> {
             LOG.error("request to {} failed", ctx.request().path(), ctx.failure());
-            error(ctx, 500, "internal error");
+            error(ctx, 500, "internal", "internal error");
         });
         server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
                         .setDecompressionSupported(true))
@@ -132,8 +151,13 @@ public final class Collector implements AutoCloseable {
             checkKafka();
             return null;
         }, false));
-        LOG.info("collector listening on {}:{}, writing to {} ({} write keys)", options.host(), port(),
-                options.rawTopic(), keys.size());
+        LOG.info("collector listening on {}:{}, writing to {} ({} write keys, {} webhook sources)", options.host(),
+                port(), options.rawTopic(), keys.size(), webhooks.size());
+    }
+
+    /** What it has counted (for tests; Prometheus reads {@code /metrics}). */
+    CollectorMetrics metrics() {
+        return metrics;
     }
 
     /** The port it listens on. */
@@ -157,19 +181,20 @@ public final class Collector implements AutoCloseable {
         long receivedAt = System.currentTimeMillis();
         String route = Calls.route(ctx.pathParam("route"));
         if (route == null) {
-            error(ctx, 404, "no such route: " + ctx.request().path());
+            error(ctx, 404, "no_route", "no such route: " + ctx.request().path());
             return;
         }
+        ctx.put(ROUTE, route);
         byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
         if (Calls.SINGLE.contains(route) && body.length > options.maxCallBytes()) {
-            error(ctx, 413, "a call is larger than " + options.maxCallBytes() + " bytes");
+            error(ctx, 413, "too_large", "a call is larger than " + options.maxCallBytes() + " bytes");
             return;
         }
         ObjectNode json;
         try {
             json = Calls.parse(body);
         } catch (Calls.Refused e) {
-            error(ctx, 400, e.getMessage());
+            error(ctx, 400, "not_json", e.getMessage());
             return;
         }
         String presented = basicUser(ctx.request().getHeader("Authorization"));
@@ -178,34 +203,60 @@ public final class Collector implements AutoCloseable {
         }
         String source = keys.source(presented).orElse(null);
         if (source == null) {
-            error(ctx, 401, presented == null ? "no write key: use Basic auth (writeKey:) or a writeKey field"
-                    : "unknown write key");
+            error(ctx, 401, presented == null ? "no_key" : "unknown_key", presented == null
+                    ? "no write key: use Basic auth (writeKey:) or a writeKey field" : "unknown write key");
             return;
         }
         long wait = limiter.acquire(source + '\u0000' + presented, Calls.count(route, json), System.nanoTime());
         if (wait > 0) {
             ctx.response().putHeader("Retry-After", Long.toString(wait));
-            error(ctx, 429, "rate limit of " + options.rateLimit() + " calls/s for this write key");
+            error(ctx, 429, "rate_limited", "rate limit of " + options.rateLimit() + " calls/s for this write key");
             return;
         }
         List<Calls.Call> calls;
         try {
             calls = Calls.split(route, json);
         } catch (Calls.Refused e) {
-            error(ctx, 400, e.getMessage());
+            error(ctx, 400, "bad_batch", e.getMessage());
             return;
         }
-        produce(ctx, source, receivedAt, calls);
+        produce(ctx, source, receivedAt, calls, body.length);
+    }
+
+    /** A webhook delivery: signed by its source, one record with that source. */
+    private void onWebhook(RoutingContext ctx) {
+        long receivedAt = System.currentTimeMillis();
+        String name = ctx.pathParam("source");
+        ctx.put(ROUTE, "webhooks/" + name);
+        Webhooks.Source source = webhooks.source(name).orElse(null);
+        if (source == null) {
+            String why = webhooks.whyNot(name);
+            error(ctx, 404, "no_source", why != null ? why : "no webhook source " + name);
+            return;
+        }
+        byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+        String scheme = ctx.request().getHeader("X-Forwarded-Proto") != null
+                ? ctx.request().getHeader("X-Forwarded-Proto") : ctx.request().scheme();
+        String url = scheme + "://" + ctx.request().authority() + ctx.request().uri();
+        String refused = webhooks.verify(source, new Webhooks.Delivery(ctx.request().method().name(), url,
+                ctx.request()::getHeader, body, java.time.Instant.now()));
+        if (refused != null) {
+            error(ctx, 401, "bad_signature", name + ": " + refused);
+            return;
+        }
+        produce(ctx, name, receivedAt, List.of(new Calls.Call(null, body)), body.length);
     }
 
     /** Sends every call; answers 200 once all are acknowledged, 503 on the first failure or at the deadline. */
-    private void produce(RoutingContext ctx, String source, long receivedAt, List<Calls.Call> calls) {
+    private void produce(RoutingContext ctx, String source, long receivedAt, List<Calls.Call> calls, long bodyBytes) {
         Context context = vertx.getOrCreateContext();
+        long started = System.nanoTime();
         AtomicInteger remaining = new AtomicInteger(calls.size());
         AtomicBoolean answered = new AtomicBoolean();
         long deadline = vertx.setTimer(Math.max(1, options.produceTimeout().toMillis()), id -> {
             if (answered.compareAndSet(false, true)) {
-                error(ctx, 503, "Kafka did not acknowledge within " + options.produceTimeout().toMillis() + " ms; retry");
+                error(ctx, 503, "kafka_timeout", "Kafka did not acknowledge within " + options.produceTimeout().toMillis()
+                        + " ms; retry");
             }
         });
         byte[] sourceHeader = source.getBytes(StandardCharsets.UTF_8);
@@ -221,12 +272,15 @@ public final class Collector implements AutoCloseable {
                         if (answered.compareAndSet(false, true)) {
                             context.runOnContext(v -> {
                                 vertx.cancelTimer(deadline);
-                                error(ctx, 503, "Kafka refused the call (" + e.getClass().getSimpleName() + "); retry");
+                                error(ctx, 503, "kafka_error", "Kafka refused the call (" + e.getClass().getSimpleName()
+                                        + "); retry");
                             });
                         }
                     } else if (remaining.decrementAndGet() == 0 && answered.compareAndSet(false, true)) {
                         context.runOnContext(v -> {
                             vertx.cancelTimer(deadline);
+                            metrics.accepted(calls.size(), bodyBytes, System.nanoTime() - started);
+                            metrics.request(ctx.get(ROUTE), 200);
                             ctx.response().putHeader("Content-Type", "application/json").end("{\"success\":true}");
                         });
                     }
@@ -236,7 +290,7 @@ public final class Collector implements AutoCloseable {
         }, false).onFailure(e -> {
             if (answered.compareAndSet(false, true)) {
                 vertx.cancelTimer(deadline);
-                error(ctx, 503, "Kafka is not reachable (" + e.getClass().getSimpleName() + "); retry");
+                error(ctx, 503, "kafka_down", "Kafka is not reachable (" + e.getClass().getSimpleName() + "); retry");
             }
         });
     }
@@ -256,10 +310,14 @@ public final class Collector implements AutoCloseable {
         }
     }
 
-    private static void error(RoutingContext ctx, int status, String message) {
+    /** Answers {@code status} with a JSON error, counted under the request's route and {@code reason}. */
+    private void error(RoutingContext ctx, int status, String reason, String message) {
         if (ctx.response().ended()) {
             return;
         }
+        String route = ctx.get(ROUTE);
+        metrics.request(route == null ? "other" : route, status);
+        metrics.refused(reason);
         String json = "{\"success\":false,\"error\":" + quote(message) + "}";
         ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(json);
     }

@@ -17,12 +17,13 @@ public final class CollectorMain {
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             System.err.println("usage: CollectorMain --bootstrap-servers H:P [--port 8088] [--host 0.0.0.0] "
-                    + "[--write-keys FILE] [--topics-config FILE] [--topic.raw NAME] [--max-call-bytes 32768] "
+                    + "[--write-keys FILE] [--webhooks FILE] [--topics-config FILE] [--topic.raw NAME] [--max-call-bytes 32768] "
                     + "[--max-batch-bytes 512000] [--produce-timeout 10s] [--rate-limit CALLS_PER_S]");
             System.exit(2);
             return;
         }
-        Collector collector = Collector.start(options, WriteKeys.load(options.writeKeys()));
+        Collector collector = Collector.start(options, WriteKeys.load(options.writeKeys()),
+                Webhooks.load(options.webhooks(), System::getenv));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             collector.close();

@@ -1,6 +1,7 @@
 package io.cohortflow.collector;
 
 import io.cohortflow.core.config.CommandLine;
+import io.cohortflow.core.config.ConfFiles;
 import io.cohortflow.core.config.TopicsConfig;
 
 import java.time.Duration;
@@ -16,6 +17,8 @@ import java.util.Set;
  * --host H                  address to listen on (default 0.0.0.0)
  * --topics-config FILE      topics.yaml (default: the shipped conf/topics.yaml); --topic.raw=NAME renames events.raw
  * --write-keys FILE         accepted write keys, by SHA-256 (default: the shipped conf/collector/write-keys.yaml)
+ * --webhooks FILE           webhook sources, their signature schemes and the variables holding their secrets
+ *                           (default: the shipped conf/collector/webhooks.yaml)
  * --max-call-bytes N        one call, after decompression (default 32768: Segment's limit)
  * --max-batch-bytes N       one batch request, after decompression (default 512000: Segment's 500 KB)
  * --produce-timeout D       how long a request waits for Kafka to acknowledge all its calls before it gets 503
@@ -24,26 +27,26 @@ import java.util.Set;
  * </pre>
  */
 public record CollectorOptions(String bootstrapServers, String host, int port, String rawTopic, String writeKeys,
-                               int maxCallBytes, int maxBatchBytes, Duration produceTimeout, double rateLimit) {
+                               String webhooks, int maxCallBytes, int maxBatchBytes, Duration produceTimeout, double rateLimit) {
 
     /** Options for tests and the local run: everything by default but Kafka, the port and the keys. */
     public static CollectorOptions local(String bootstrapServers, String rawTopic, int port) {
-        return new CollectorOptions(bootstrapServers, "127.0.0.1", port, rawTopic, null, 32_768, 512_000,
+        return new CollectorOptions(bootstrapServers, "127.0.0.1", port, rawTopic, null, null, 32_768, 512_000,
                 Duration.ofSeconds(10), 0);
     }
 
     public CollectorOptions withRateLimit(double callsPerSecond) {
-        return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, maxCallBytes, maxBatchBytes,
-                produceTimeout, callsPerSecond);
+        return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, webhooks, maxCallBytes,
+                maxBatchBytes, produceTimeout, callsPerSecond);
     }
 
     public CollectorOptions withProduceTimeout(Duration timeout) {
-        return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, maxCallBytes, maxBatchBytes,
-                timeout, rateLimit);
+        return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, webhooks, maxCallBytes,
+                maxBatchBytes, timeout, rateLimit);
     }
 
     private static final Set<String> KEYS = Set.of("bootstrap-servers", "port", "host", "topics-config", "topic.raw",
-            "write-keys", "max-call-bytes", "max-batch-bytes", "produce-timeout", "rate-limit");
+            "write-keys", "webhooks", "max-call-bytes", "max-batch-bytes", "produce-timeout", "rate-limit");
 
     public static CollectorOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -56,7 +59,8 @@ public record CollectorOptions(String bootstrapServers, String host, int port, S
         return new CollectorOptions(bootstrap, opts.getOrDefault("host", "0.0.0.0"),
                 Integer.parseInt(opts.getOrDefault("port", "8088")),
                 opts.getOrDefault("topic.raw", topics.name(TopicsConfig.RAW)),
-                opts.getOrDefault("write-keys", io.cohortflow.core.config.ConfFiles.defaultLocation("collector/write-keys.yaml")),
+                opts.getOrDefault("write-keys", ConfFiles.defaultLocation("collector/write-keys.yaml")),
+                opts.getOrDefault("webhooks", ConfFiles.defaultLocation("collector/webhooks.yaml")),
                 Integer.parseInt(opts.getOrDefault("max-call-bytes", "32768")),
                 Integer.parseInt(opts.getOrDefault("max-batch-bytes", "512000")),
                 duration(opts.getOrDefault("produce-timeout", "10s")),

@@ -182,6 +182,45 @@ class CollectorITCase {
     }
 
     @Test
+    void aSignedStripeWebhookReachesEventsUnifiedAndForgedOrStaleOnesAre401(LocalKafkaBroker broker) throws Exception {
+        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "collector-webhooks");
+        CollectorOptions options = CollectorOptions.local(broker.bootstrapServers(), topics.name(TopicsConfig.RAW), 0);
+        Webhooks webhooks = Webhooks.load(io.cohortflow.core.config.ConfFiles.defaultLocation("collector/webhooks.yaml"),
+                Map.of("STRIPE_WEBHOOK_SECRET", "whsec_test")::get);
+        Instant now = Instant.now();
+        byte[] charge = ("{\"id\":\"evt_it_1\",\"created\":" + now.getEpochSecond() + ",\"type\":\"charge.succeeded\","
+                + "\"data\":{\"object\":{\"id\":\"ch_1\",\"amount\":4900,\"currency\":\"eur\","
+                + "\"metadata\":{\"user_id\":\"u-stripe\"}}}}").getBytes(StandardCharsets.UTF_8);
+        try (Collector collector = Collector.start(options, WriteKeys.ofDigests(Map.of()), webhooks)) {
+            String url = "http://127.0.0.1:" + collector.port() + "/v1/webhooks/stripe";
+            assertThat(webhook(url, WebhooksTest.stripeHeader(now, charge), charge).statusCode()).isEqualTo(200);
+            byte[] forged = new String(charge, StandardCharsets.UTF_8).replace("4900", "1").getBytes(StandardCharsets.UTF_8);
+            HttpResponse<String> tampered = webhook(url, WebhooksTest.stripeHeader(now, charge), forged);
+            assertThat(tampered.statusCode()).isEqualTo(401);
+            assertThat(tampered.body()).contains("does not match");
+            assertThat(webhook(url, WebhooksTest.stripeHeader(now.minusSeconds(3600), charge), charge).statusCode())
+                    .as("stale: a replay").isEqualTo(401);
+            assertThat(webhook(url.replace("stripe", "zendesk"), "x", charge).statusCode()).as("no secret set").isEqualTo(404);
+            assertThat(webhook(url.replace("stripe", "mailchimp"), "x", charge).statusCode()).as("no mapping").isEqualTo(404);
+
+            String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + collector.port() + "/metrics"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body();
+            assertThat(metrics).contains("cohortflow_collector_requests_total{route=\"webhooks/stripe\",status=\"200\"} 1",
+                    "cohortflow_collector_requests_total{route=\"webhooks/stripe\",status=\"401\"} 2",
+                    "cohortflow_collector_refusals_total{reason=\"bad_signature\"} 2",
+                    "cohortflow_collector_calls_accepted_total 1", "cohortflow_collector_produce_seconds_count 1");
+        }
+        runIngest(broker, topics);
+        List<UnifiedEvent> unified = KafkaTestSupport.readUserActions(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED));
+        assertThat(unified).singleElement().satisfies(e -> {
+            assertThat(e.source()).isEqualTo("stripe");
+            assertThat(e.userId()).isEqualTo("u-stripe");
+            assertThat(e.messageId()).isEqualTo("evt_it_1");
+            assertThat(e.numberProperty("amount", 0)).isEqualTo(49.0);
+        });
+    }
+
+    @Test
     void aWriteKeyOverItsRateGets429WithRetryAfter(LocalKafkaBroker broker) throws Exception {
         TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "collector-rate");
         try (Collector collector = start(broker, topics, CollectorOptions::withRateLimit, 5)) {
@@ -229,6 +268,12 @@ class CollectorITCase {
             }
             assertThat(ready).as("not ready while Kafka is down").isEqualTo(503);
         }
+    }
+
+    private HttpResponse<String> webhook(String url, String signature, byte[] body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .header("Stripe-Signature", signature).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     private static Collector start(LocalKafkaBroker broker, TopicsConfig topics,
