@@ -87,8 +87,9 @@ public final class Collector implements AutoCloseable {
                 ProducerConfig.ACKS_CONFIG, "all",
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 2,
-                // send() must never hold an event loop: metadata is fetched at start and kept warm.
-                ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000,
+                // send() runs on an event loop: metadata is fetched at start and kept warm, and a full buffer (Kafka
+                // far behind) fails the request fast (503) rather than holding the loop.
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 200,
                 ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, (int) Math.max(options.produceTimeout().toMillis(), 1_000) + 1_000,
                 ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.max(options.produceTimeout().toMillis(), 1_000)),
                 new ByteArraySerializer(), new ByteArraySerializer());
@@ -261,7 +262,10 @@ public final class Collector implements AutoCloseable {
         });
         byte[] sourceHeader = source.getBytes(StandardCharsets.UTF_8);
         byte[] receivedHeader = Long.toString(receivedAt).getBytes(StandardCharsets.UTF_8);
-        vertx.executeBlocking(() -> {
+        // send() hands the record to the producer's buffer and returns: metadata is kept warm (checkKafka) and the
+        // buffer is far larger than one request, so it does not hold the event loop; if it cannot take the record
+        // within max.block.ms it throws, and the request gets 503.
+        try {
             for (Calls.Call call : calls) {
                 ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(options.rawTopic(), null,
                         call.key() == null ? null : call.key().getBytes(StandardCharsets.UTF_8), call.payload(),
@@ -286,13 +290,12 @@ public final class Collector implements AutoCloseable {
                     }
                 });
             }
-            return null;
-        }, false).onFailure(e -> {
+        } catch (RuntimeException e) {
             if (answered.compareAndSet(false, true)) {
                 vertx.cancelTimer(deadline);
                 error(ctx, 503, "kafka_down", "Kafka is not reachable (" + e.getClass().getSimpleName() + "); retry");
             }
-        });
+        }
     }
 
     /** The user part of HTTP Basic credentials ({@code writeKey:}), or null. */

@@ -1,0 +1,221 @@
+package io.cohortflow.collector.bench;
+
+import io.cohortflow.collector.Collector;
+import io.cohortflow.collector.CollectorOptions;
+import io.cohortflow.collector.WriteKeys;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The collector under load, against its ceiling, in one run on one machine with a local broker:
+ * <ol>
+ *   <li>a bare Kafka producer sending the same records the collector would write (acks=all, idempotent): the ceiling;</li>
+ *   <li>batches of 100 calls over HTTP, from a non-blocking client (Vert.x) with {@code connections} connections
+ *       kept busy: sustained calls/s and request latency p50/p99;</li>
+ *   <li>single calls paced at {@code rate} requests/s (open loop: a request's latency counts from when it was due):
+ *       p50/p99.</li>
+ * </ol>
+ * Args: {@code seconds} per phase (default 15), {@code connections} (default 16), {@code rate} (default 2000).
+ * A benchmark that prints its figures, not a test. Run it with
+ * {@code mvn -q -pl collector exec:exec -Dexec.classpathScope=test -Dexec.executable=java
+ * -Dexec.args="-cp %classpath io.cohortflow.collector.bench.CollectorLoadBenchmark 15 16 2000"}.
+ */
+public final class CollectorLoadBenchmark {
+    private static final String KEY = "wk_bench";
+    private static final String TOPIC = "events.raw.bench";
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 15;
+        int connections = args.length > 1 ? Integer.parseInt(args[1]) : 16;
+        int rate = args.length > 2 ? Integer.parseInt(args[2]) : 2_000;
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            broker.createTopics(List.of(new NewTopic(TOPIC, 4, (short) 1)));
+            String call = "{\"type\":\"track\",\"event\":\"Product Viewed\",\"anonymousId\":\"anon_%d\",\"messageId\":\"m-%d\","
+                    + "\"timestamp\":\"2026-12-02T10:00:00Z\",\"properties\":{\"product_id\":\"p-42\",\"price\":89.5,"
+                    + "\"category\":\"Men's Running Shoes\"}}";
+            double ceiling = bareProducer(broker, call, seconds);
+            try (Collector collector = Collector.start(CollectorOptions.local(broker.bootstrapServers(), TOPIC, 0),
+                    WriteKeys.ofDigests(Map.of()).with(KEY, "web"))) {
+                Vertx vertx = Vertx.vertx();
+                HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
+                        .setDefaultPort(collector.port()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(connections));
+                try {
+                    warmUp(client, call);
+                    Result batches = batches(client, call, connections, seconds);
+                    Result singles = paced(client, call, rate, seconds);
+                    System.out.printf("%nCollectorLoadBenchmark (%d s per phase, %d connections, %d cores)%n", seconds,
+                            connections, Runtime.getRuntime().availableProcessors());
+                    System.out.printf("  bare producer (ceiling):   %,10.0f records/s%n", ceiling);
+                    System.out.printf("  batches of 100 over HTTP:  %,10.0f calls/s = %.2f of the ceiling; request p50 %.1f ms, p99 %.1f ms (%d requests, %d failed)%n",
+                            batches.callsPerSecond, batches.callsPerSecond / ceiling, batches.p50, batches.p99,
+                            batches.requests, batches.failed);
+                    System.out.printf("  single calls at %,d/s:     %,10.0f calls/s; request p50 %.1f ms, p99 %.1f ms (%d requests, %d failed)%n",
+                            rate, singles.callsPerSecond, singles.p50, singles.p99, singles.requests, singles.failed);
+                    String metrics = new String(java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest
+                                    .newBuilder(java.net.URI.create("http://127.0.0.1:" + collector.port() + "/metrics")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofByteArray()).body(), StandardCharsets.UTF_8);
+                    metrics.lines().filter(l -> l.startsWith("cohortflow_collector_requests_total")
+                            || l.startsWith("cohortflow_collector_calls_accepted_total"))
+                            .forEach(l -> System.out.println("  collector: " + l));
+                } finally {
+                    client.close();
+                    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                }
+            }
+        }
+        System.exit(0);
+    }
+
+    record Result(double callsPerSecond, double p50, double p99, long requests, long failed) {
+    }
+
+    private static double bareProducer(LocalKafkaBroker broker, String call, int seconds) throws Exception {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.<String, Object>of(
+                "bootstrap.servers", broker.bootstrapServers(), "acks", "all", "enable.idempotence", true, "linger.ms", 2),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            byte[][] keys = new byte[10_000][];
+            byte[][] values = new byte[10_000][];
+            for (int i = 0; i < keys.length; i++) {
+                keys[i] = ("anon_" + i).getBytes(StandardCharsets.UTF_8);
+                values[i] = String.format(call, i, i).getBytes(StandardCharsets.UTF_8);
+            }
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+            long start = System.nanoTime();
+            long sent = 0;
+            AtomicLong acked = new AtomicLong();
+            while (System.nanoTime() < end) {
+                int i = (int) (sent % keys.length);
+                producer.send(new ProducerRecord<>(TOPIC, keys[i], values[i]), (m, e) -> acked.incrementAndGet());
+                sent++;
+            }
+            producer.flush();
+            return acked.get() / ((System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    private static void warmUp(HttpClient client, String call) throws Exception {
+        for (int i = 0; i < 200; i++) {
+            send(client, "/v1/track", Buffer.buffer(String.format(call, i, -i - 1))).toCompletionStage().toCompletableFuture()
+                    .get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** {@code connections} requests in flight at all times, each a batch of 100 calls. */
+    /** Request bodies made before the clock starts, so that the generator spends its CPU on sending. */
+    private static Buffer[] BATCHES;
+
+    private static Result batches(HttpClient client, String call, int connections, int seconds) throws Exception {
+        BATCHES = new Buffer[256];
+        for (int b = 0; b < BATCHES.length; b++) {
+            StringBuilder batch = new StringBuilder("{\"batch\":[");
+            for (int i = 0; i < 100; i++) {
+                long n = 1_000_000L + b * 100L + i;
+                batch.append(i == 0 ? "" : ",").append(String.format(call, n % 10_000, n));
+            }
+            BATCHES[b] = Buffer.buffer(batch.append("]}").toString());
+        }
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        long[] latencies = new long[5_000_000];
+        AtomicInteger count = new AtomicInteger();
+        AtomicLong failed = new AtomicLong();
+        AtomicLong sequence = new AtomicLong(1_000_000);
+        CountDownLatch done = new CountDownLatch(connections);
+        long start = System.nanoTime();
+        for (int c = 0; c < connections; c++) {
+            loop(client, call, end, latencies, count, failed, sequence, done);
+        }
+        done.await(seconds + 60L, TimeUnit.SECONDS);
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        long ok = count.get() - failed.get();
+        return summary(latencies, count.get(), failed.get(), ok * 100 / elapsed);
+    }
+
+    private static void loop(HttpClient client, String call, long end, long[] latencies, AtomicInteger count,
+                             AtomicLong failed, AtomicLong sequence, CountDownLatch done) {
+        if (System.nanoTime() >= end) {
+            done.countDown();
+            return;
+        }
+        Buffer body = BATCHES[(int) (sequence.incrementAndGet() % BATCHES.length)];
+        long sent = System.nanoTime();
+        send(client, "/v1/batch", body).onComplete(result -> {
+            int i = count.getAndIncrement();
+            if (i < latencies.length) {
+                latencies[i] = System.nanoTime() - sent;
+            }
+            if (result.failed() || result.result() != 200) {
+                failed.incrementAndGet();
+            }
+            loop(client, call, end, latencies, count, failed, sequence, done);
+        });
+    }
+
+    /** Single calls at {@code rate}/s, each timed from when it was due. */
+    private static Result paced(HttpClient client, String call, int rate, int seconds) throws Exception {
+        int total = rate * seconds;
+        Buffer[] bodies = new Buffer[total];
+        for (int i = 0; i < total; i++) {
+            long n = 10_000_000L + i;
+            bodies[i] = Buffer.buffer(String.format(call, n % 10_000, n));
+        }
+        long[] latencies = new long[total];
+        AtomicInteger count = new AtomicInteger();
+        AtomicLong failed = new AtomicLong();
+        CountDownLatch done = new CountDownLatch(total);
+        long start = System.nanoTime();
+        for (int i = 0; i < total; i++) {
+            long due = start + (long) (i * 1e9 / rate);
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            }
+            send(client, "/v1/track", bodies[i]).onComplete(result -> {
+                latencies[count.getAndIncrement()] = System.nanoTime() - due;
+                if (result.failed() || result.result() != 200) {
+                    failed.incrementAndGet();
+                }
+                done.countDown();
+            });
+        }
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        if (!done.await(60, TimeUnit.SECONDS)) {
+            System.out.printf("  (%d single calls got no answer within 60 s)%n", done.getCount());
+        }
+        return summary(latencies, count.get(), failed.get(), (count.get() - failed.get()) / elapsed);
+    }
+
+    private static io.vertx.core.Future<Integer> send(HttpClient client, String path, Buffer body) {
+        return client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
+                        .putHeader("Authorization", "Basic " + Base64.getEncoder().encodeToString((KEY + ":").getBytes(StandardCharsets.UTF_8)))
+                        .putHeader("Content-Type", "application/json"))
+                .compose(request -> request.send(body)).compose(response -> response.body().map(b -> response.statusCode()));
+    }
+
+    private static Result summary(long[] latencies, int count, long failed, double callsPerSecond) {
+        long[] sorted = Arrays.copyOf(latencies, Math.min(count, latencies.length));
+        Arrays.sort(sorted);
+        double p50 = sorted.length == 0 ? 0 : sorted[(int) (sorted.length * 0.50)] / 1e6;
+        double p99 = sorted.length == 0 ? 0 : sorted[Math.min(sorted.length - 1, (int) (sorted.length * 0.99))] / 1e6;
+        return new Result(callsPerSecond, p50, p99, count, failed);
+    }
+}
