@@ -258,6 +258,63 @@ class ManifestsTest {
         return words;
     }
 
+    /**
+     * The collector runs the runnable jar the Dockerfile copies, with arguments its own parser accepts and files that
+     * load; its Service, autoscaler, disruption budget and PodMonitor all find its pods and port.
+     */
+    @Test
+    void theCollectorRunsItsJarWithArgumentsItAcceptsAndEverythingAroundItSelectsItsPods() throws Exception {
+        JsonNode deployment = ofKind(base, "Deployment").stream()
+                .filter(d -> d.at("/metadata/name").asText().equals("collector")).findFirst().orElseThrow();
+        JsonNode container = deployment.at("/spec/template/spec/containers/0");
+        List<String> command = new ArrayList<>();
+        container.get("command").forEach(c -> command.add(c.asText()));
+        assertThat(command).containsSequence("-jar", "/opt/cohortflow/collector.jar");
+        Matcher copy = Pattern.compile("(?m)^COPY (\\S+\\.jar) /opt/cohortflow/collector\\.jar$")
+                .matcher(Files.readString(K8S.resolve("Dockerfile")));
+        assertThat(copy.find()).as("the Dockerfile copies the collector's jar").isTrue();
+        Path jar = ROOT.resolve(copy.group(1));
+        assertThat(jar).as("built by mvn package").exists();
+
+        // Paths inside the image map to the repository; the write keys come from a Secret shaped like the shipped file.
+        List<String> args = new ArrayList<>();
+        container.get("args").forEach(a -> args.add(a.asText()
+                .replace("/opt/cohortflow/conf/", ROOT.resolve("conf") + "/")
+                .replace("/etc/cohortflow/write-keys/", ROOT.resolve("conf/collector") + "/")));
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+            Class<?> optionsType = loader.loadClass("io.cohortflow.collector.CollectorOptions");
+            Object options = optionsType.getMethod("parse", String[].class).invoke(null, (Object) args.toArray(String[]::new));
+            assertThat(optionsType.getMethod("port").invoke(options)).isEqualTo(8088);
+            String writeKeys = (String) optionsType.getMethod("writeKeys").invoke(options);
+            loader.loadClass("io.cohortflow.collector.WriteKeys").getMethod("load", String.class).invoke(null, writeKeys);
+            String webhooks = (String) optionsType.getMethod("webhooks").invoke(options);
+            loader.loadClass("io.cohortflow.collector.Webhooks")
+                    .getMethod("load", String.class, java.util.function.Function.class)
+                    .invoke(null, webhooks, (java.util.function.Function<String, String>) name -> "secret");
+        }
+        assertThat(container.at("/ports/0/name").asText()).isEqualTo("http");
+        assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(8088);
+        assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
+        assertThat(container.at("/livenessProbe/httpGet/path").asText()).isEqualTo("/healthz");
+        JsonNode podLabels = deployment.at("/spec/template/metadata/labels");
+        assertThat(deployment.at("/spec/selector/matchLabels")).isEqualTo(podLabels);
+
+        JsonNode service = named("Service", "collector");
+        assertThat(service.at("/spec/selector")).isEqualTo(podLabels);
+        assertThat(service.at("/spec/ports/0/targetPort").asText()).isEqualTo("http");
+        JsonNode hpa = named("HorizontalPodAutoscaler", "collector");
+        assertThat(hpa.at("/spec/scaleTargetRef/kind").asText()).isEqualTo("Deployment");
+        assertThat(hpa.at("/spec/scaleTargetRef/name").asText()).isEqualTo("collector");
+        assertThat(hpa.at("/spec/minReplicas").asInt()).isGreaterThanOrEqualTo(2);
+        JsonNode pdb = named("PodDisruptionBudget", "collector");
+        assertThat(pdb.at("/spec/selector/matchLabels")).isEqualTo(podLabels);
+        assertThat(pdb.at("/spec/minAvailable").asInt()).isLessThan(hpa.at("/spec/minReplicas").asInt());
+        JsonNode monitor = named("PodMonitor", "cohortflow-collector");
+        assertThat(monitor.at("/spec/selector/matchLabels")).isEqualTo(podLabels);
+        assertThat(monitor.at("/spec/podMetricsEndpoints/0/port").asText()).isEqualTo("http");
+        assertThat(monitor.at("/spec/podMetricsEndpoints/0/path").asText()).isEqualTo("/metrics");
+    }
+
     @Test
     void kustomizationsListExistingFilesAndOverlaysPatchExistingResources() throws IOException {
         JsonNode kustomization = YAML.readTree(K8S.resolve("base/kustomization.yaml").toFile());
@@ -288,6 +345,11 @@ class ManifestsTest {
         List<String> args = new ArrayList<>();
         deployment.at("/spec/job/args").forEach(a -> args.add(a.asText()));
         return args;
+    }
+
+    private static JsonNode named(String kind, String name) {
+        return ofKind(base, kind).stream().filter(d -> d.at("/metadata/name").asText().equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no " + kind + " " + name + " in k8s/base"));
     }
 
     private static List<JsonNode> ofKind(List<JsonNode> docs, String kind) {
