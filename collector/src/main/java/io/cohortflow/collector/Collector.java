@@ -125,8 +125,8 @@ public final class Collector implements AutoCloseable {
         router.get("/readyz").handler(ctx -> {
             if (kafkaReady.get()) {
                 ctx.response().end("ready");
-            } else {
-                error(ctx, 503, "kafka_down", "Kafka is not reachable");
+            } else { // a probe's answer, not a refused request: not counted
+                ctx.response().setStatusCode(503).end("Kafka is not reachable");
             }
         });
         router.get("/metrics").handler(ctx -> ctx.response()

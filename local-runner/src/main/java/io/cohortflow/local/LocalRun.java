@@ -439,13 +439,13 @@ public final class LocalRun {
         IdentityMergeCodec mergeCodec = new IdentityMergeCodec();
         TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.MERGES), Duration.ofMinutes(1),
                 r -> merges.merge(mergeCodec.decode(r.value()).status().name(), 1L, Long::sum));
-        // The simulator knows which deliveries it duplicated; for records of one's own, duplicates are what is left.
         Map<String, Long> reasons = new TreeMap<>();
         DeadLetterCodec dlqCodec = new DeadLetterCodec();
         TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
                 r -> reasons.merge(dlqCodec.decode(r.value()).reason(), 1L, Long::sum));
         long deadLettered = reasons.values().stream().mapToLong(Long::longValue).sum();
         boolean simulated = options.input() == null;
+        // The simulator knows which deliveries it duplicated; for records of one's own, duplicates are what is left.
         long duplicates = simulated ? sent.byKind().getOrDefault("duplicate", 0L)
                 : Math.max(0, sent.sent() - unified - deadLettered - late);
 

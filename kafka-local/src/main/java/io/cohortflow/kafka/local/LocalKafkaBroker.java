@@ -198,13 +198,46 @@ public final class LocalKafkaBroker implements AutoCloseable {
         throw new IllegalStateException("broker at " + bootstrap + " not ready after " + timeout, last);
     }
 
-    /** A port free on this machine now (for a broker that must come back on the same ports). */
+    /**
+     * A port free on this machine now, below the kernel's ephemeral range: a broker stopped to be started again on the
+     * same port must find it free, and a port of the ephemeral range can meanwhile be handed to any outgoing
+     * connection (a Kafka client's, say). Not handed out twice by this JVM.
+     */
     public static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
+        int below = ephemeralLow();
+        int span = below - FIXED_PORTS_FROM;
+        int start = java.util.concurrent.ThreadLocalRandom.current().nextInt(span);
+        for (int i = 0; i < span; i++) {
+            int port = FIXED_PORTS_FROM + (start + i) % span;
+            if (!HANDED_OUT.contains(port) && bindable(port)) {
+                HANDED_OUT.add(port);
+                return port;
+            }
+        }
+        throw new IllegalStateException("no free port in [" + FIXED_PORTS_FROM + ", " + below + ")");
+    }
+
+    private static final int FIXED_PORTS_FROM = 20_000;
+    private static final java.util.Set<Integer> HANDED_OUT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private static boolean bindable(int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new java.net.InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+            return true;
         } catch (IOException e) {
-            throw new UncheckedIOException("no free port", e);
+            return false;
+        }
+    }
+
+    /** The lowest port the kernel hands to outgoing connections (Linux), else 32768. */
+    private static int ephemeralLow() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range")).trim();
+            int low = Integer.parseInt(range.split("\\s+")[0]);
+            return low > FIXED_PORTS_FROM + 1_000 ? low : 32_768;
+        } catch (IOException | RuntimeException e) {
+            return 32_768;
         }
     }
 
