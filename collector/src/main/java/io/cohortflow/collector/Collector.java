@@ -156,11 +156,6 @@ public final class Collector implements AutoCloseable {
                 port(), options.rawTopic(), keys.size(), webhooks.size());
     }
 
-    /** What it has counted (for tests; Prometheus reads {@code /metrics}). */
-    CollectorMetrics metrics() {
-        return metrics;
-    }
-
     /** The port it listens on. */
     public int port() {
         return server.actualPort();

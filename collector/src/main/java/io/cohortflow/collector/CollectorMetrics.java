@@ -48,17 +48,6 @@ final class CollectorMetrics {
         produceMicros.add(produceNanos / 1_000);
     }
 
-    /** How many requests got {@code status} on {@code route} (for tests). */
-    long requests(String route, int status) {
-        LongAdder n = requests.get(route + '\u0000' + status);
-        return n == null ? 0 : n.sum();
-    }
-
-    long refusals(String reason) {
-        LongAdder n = refusals.get(reason);
-        return n == null ? 0 : n.sum();
-    }
-
     /** Prometheus text exposition format 0.0.4. */
     String render() {
         StringBuilder out = new StringBuilder();
