@@ -234,15 +234,7 @@ public final class LocalRun {
             }
 
             step(stopRequested ? "stopping" : "simulation done; waiting for the pipeline to drain");
-            if (!stopRequested) {
-                awaitDrained(broker, topics, feed, flinkConf, jobs);
-            }
-            jobs.forEach((name, job) -> stopJob(job, name));
-            feed.close();
-            if (options.changesOut() != null && !stopRequested) {
-                exportChanges(broker, topics, options.changesOut());
-            }
-            return summary(broker, topics, sent, feed, history, started, training);
+            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, history, started, training);
         }
     }
 
@@ -274,16 +266,23 @@ public final class LocalRun {
                     Duration.ofNanos(System.nanoTime() - begin));
             OUT.printf("  %,d records sent in %.1f s%n", sentCount, sent.elapsed().toMillis() / 1000.0);
             step(stopRequested ? "stopping" : "input sent; waiting for the pipeline to drain");
-            if (!stopRequested) {
-                awaitDrained(broker, topics, feed, flinkConf, jobs);
-            }
-            jobs.forEach((name, job) -> stopJob(job, name));
-            feed.close();
-            if (options.changesOut() != null && !stopRequested) {
-                exportChanges(broker, topics, options.changesOut());
-            }
-            return summary(broker, topics, sent, feed, history, started, null);
+            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, history, started, null);
         }
+    }
+
+    /** The end of a run: drain (unless stopped), stop the jobs with savepoints, export the changes, the summary. */
+    private Outcome drainStopAndSum(LocalKafkaBroker broker, TopicsConfig topics, ChangeFeed feed,
+                                    Configuration flinkConf, Map<String, JobClient> jobs, Playback.Progress sent,
+                                    Path history, long started, TrainingJob.Result training) throws Exception {
+        if (!stopRequested) {
+            awaitDrained(broker, topics, feed, flinkConf, jobs);
+        }
+        jobs.forEach((name, job) -> stopJob(job, name));
+        feed.close();
+        if (options.changesOut() != null && !stopRequested) {
+            exportChanges(broker, topics, options.changesOut());
+        }
+        return summary(broker, topics, sent, feed, history, started, training);
     }
 
     private Playback.Progress play(Playback.Cursor cursor, long until, KafkaDeliverySink sink, double rate) {
