@@ -207,9 +207,7 @@ class UserSegmentsTest {
     @Test
     void theUserFoldsTheHandoffInRightAfterItsLinkingEventWhicheverArrivesFirst() throws Exception {
         UnifiedEvent login = login(T0 + DAY);
-        UserSegments anon = anonymousCartAbandoner();
-        anon.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
-        StateHandoff handoff = anon.decided("anon_123xyz", merged(login), RULES, 0).handoffs().get(0);
+        StateHandoff handoff = cartHandoff(login);
         UnifiedEvent linking = IdentityLink.annotate(login, "anon_123xyz");
         UnifiedEvent later = Events.track("user_jane", "product_view", T0 + DAY + MIN).build();
 
@@ -279,10 +277,8 @@ class UserSegmentsTest {
 
     @Test
     void anEarlyHandoffDoesNotKeepAnEmptyUserFromStartingAfresh() throws Exception {
-        UserSegments anon = anonymousCartAbandoner();
         UnifiedEvent login = login(T0 + DAY);
-        anon.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
-        StateHandoff handoff = anon.decided("anon_123xyz", merged(login), RULES, 0).handoffs().get(0);
+        StateHandoff handoff = cartHandoff(login);
         // A call with no behaviour from her server, far ahead, then her login (out of order on her key).
         UnifiedEvent server = Events.identify("user_jane", T0 + 2 * DAY).build();
         UnifiedEvent linking = IdentityLink.annotate(login, "anon_123xyz");
@@ -323,6 +319,13 @@ class UserSegmentsTest {
         }
         UserSegments read = UserSegments.readFrom(new DataInputStream(new ByteArrayInputStream(v1.toByteArray())));
         assertThat(bytes(read)).isEqualTo(bytes(current));
+    }
+
+    /** What the anonymous cart abandoner hands to user_jane when {@code login} links them. */
+    private StateHandoff cartHandoff(UnifiedEvent login) {
+        UserSegments anon = anonymousCartAbandoner();
+        anon.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
+        return anon.decided("anon_123xyz", merged(login), RULES, 0).handoffs().get(0);
     }
 
     private UserSegments anonymousCartAbandoner() {
