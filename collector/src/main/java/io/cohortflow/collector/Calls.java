@@ -19,8 +19,10 @@ import java.util.Set;
  *   <li>{@code /v1/batch} and {@code /v1/import}: {@code {"batch": [call, ...], "sentAt", "context"}}. Each call
  *       gets the envelope's {@code sentAt} and {@code context} where it has none of its own (its own context keys
  *       win), so it reads the same alone.</li>
+ *   <li>analytics.js's short routes: {@code /v1/t}, {@code i}, {@code p}, {@code s}, {@code g}, {@code a} and
+ *       {@code b} (its batching dispatcher).</li>
  * </ul>
- * The write key never goes downstream. A record's key is the call's anonymousId, else its userId: one device's calls
+ * Each call's {@code receivedAt} is the collector's receive time. The write key never goes downstream. A record's key is the call's anonymousId, else its userId: one device's calls
  * share a partition and keep their order, as ingest expects.
  */
 final class Calls {
@@ -70,13 +72,19 @@ final class Calls {
                 ? batch.size() : 1;
     }
 
-    /** The records of a request to {@code route}. */
-    static List<Call> split(String route, ObjectNode body) throws Refused {
+    /**
+     * The records of a request to {@code route} received at {@code receivedAt} (epoch ms), which each call gets as its
+     * {@code receivedAt}, whatever it said itself: the receive time is the collector's to set, as Segment's API sets
+     * it, since ingest corrects device clocks with it.
+     */
+    static List<Call> split(String route, ObjectNode body, long receivedAt) throws Refused {
+        String received = java.time.Instant.ofEpochMilli(receivedAt).toString();
         body.remove("writeKey");
         if (SINGLE.contains(route)) {
             if (!body.hasNonNull("type")) {
                 body.put("type", route);
             }
+            body.put("receivedAt", received);
             return List.of(call(body));
         }
         JsonNode batch = body.get("batch");
@@ -89,6 +97,7 @@ final class Calls {
         for (JsonNode item : batch) {
             if (item instanceof ObjectNode call) {
                 call.remove("writeKey");
+                call.put("receivedAt", received);
                 if (sentAt != null && !call.has("sentAt")) {
                     call.set("sentAt", sentAt);
                 }
@@ -131,12 +140,21 @@ final class Calls {
         }
     }
 
+    /**
+     * analytics.js (Analytics 2.0) posts to the first letter of the call's type ({@code /v1/t}, {@code /v1/p},
+     * {@code /v1/i}, {@code /v1/g}, {@code /v1/a}) and, when it batches, to {@code /v1/b}; both spellings are the
+     * same route here.
+     */
+    private static final java.util.Map<String, String> SHORT = java.util.Map.of("t", "track", "i", "identify",
+            "p", "page", "s", "screen", "g", "group", "a", "alias", "b", "batch");
+
     /** The route's name, without a trailing slash, lower-case; null when it is not one of the API's. */
     static String route(String pathParam) {
         if (pathParam == null) {
             return null;
         }
         String route = pathParam.toLowerCase(java.util.Locale.ROOT);
+        route = SHORT.getOrDefault(route, route);
         return SINGLE.contains(route) || BATCH.contains(route) ? route : null;
     }
 }

@@ -52,6 +52,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       webhooks.yaml) that have a mapping and a secret: the delivery's signature is checked with the source's own
  *       scheme (401 when wrong or stale), and the body becomes one record with that source; an unknown or
  *       unconfigured source gets 404.</li>
+ *   <li>Receive time: the collector's clock; with {@code --trust-received-at}, a request's {@code X-Received-At}
+ *       header (for a trusted replay of old deliveries, such as the local run's simulator).</li>
  *   <li>{@code GET /healthz} (the process is up), {@code GET /readyz} (Kafka answered within the last few
  *       seconds), {@code GET /metrics} ({@link CollectorMetrics}, Prometheus text). Close drains: requests in flight
  *       are answered first.</li>
@@ -61,6 +63,8 @@ public final class Collector implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Collector.class);
     static final String SOURCE_HEADER = "source";
     static final String RECEIVED_AT_HEADER = "received-at";
+    /** With {@code --trust-received-at}, a request's own receive time (epoch ms), for replays of old deliveries. */
+    public static final String RECEIVED_AT_REQUEST_HEADER = "X-Received-At";
     /** The routing context's key for the route a request counts under in the metrics. */
     private static final String ROUTE = "cohortflow.route";
 
@@ -73,11 +77,13 @@ public final class Collector implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Admin admin;
     private final AtomicBoolean kafkaReady = new AtomicBoolean();
+    private final java.util.function.LongSupplier clock;
     private HttpServer server;
     private long readinessTimer;
 
-    private Collector(CollectorOptions options, WriteKeys keys, Webhooks webhooks) {
+    private Collector(CollectorOptions options, WriteKeys keys, Webhooks webhooks, java.util.function.LongSupplier clock) {
         this.options = options;
+        this.clock = clock;
         this.keys = keys;
         this.webhooks = webhooks;
         this.limiter = new RateLimiter(options.rateLimit());
@@ -104,7 +110,16 @@ public final class Collector implements AutoCloseable {
 
     /** Starts the collector and returns once it listens. */
     public static Collector start(CollectorOptions options, WriteKeys keys, Webhooks webhooks) throws Exception {
-        Collector collector = new Collector(options, keys, webhooks);
+        return start(options, keys, webhooks, System::currentTimeMillis);
+    }
+
+    /**
+     * Starts the collector with {@code clock} (epoch ms) as its receive time, and returns once it listens. The local
+     * run passes the simulation's clock, so that a call someone posts by hand lands at the simulated now.
+     */
+    public static Collector start(CollectorOptions options, WriteKeys keys, Webhooks webhooks,
+                                  java.util.function.LongSupplier clock) throws Exception {
+        Collector collector = new Collector(options, keys, webhooks, clock);
         try {
             collector.listen();
         } catch (Exception e) {
@@ -156,6 +171,11 @@ public final class Collector implements AutoCloseable {
                 port(), options.rawTopic(), keys.size(), webhooks.size());
     }
 
+    /** Calls Kafka has acknowledged since the start. */
+    public long callsAccepted() {
+        return metrics.callsAccepted();
+    }
+
     /** The port it listens on. */
     public int port() {
         return server.actualPort();
@@ -174,13 +194,16 @@ public final class Collector implements AutoCloseable {
     }
 
     private void onCall(RoutingContext ctx) {
-        long receivedAt = System.currentTimeMillis();
         String route = Calls.route(ctx.pathParam("route"));
         if (route == null) {
             error(ctx, 404, "no_route", "no such route: " + ctx.request().path());
             return;
         }
         ctx.put(ROUTE, route);
+        long receivedAt = receivedAt(ctx);
+        if (receivedAt < 0) {
+            return;
+        }
         byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
         if (Calls.SINGLE.contains(route) && body.length > options.maxCallBytes()) {
             error(ctx, 413, "too_large", "a call is larger than " + options.maxCallBytes() + " bytes");
@@ -211,7 +234,7 @@ public final class Collector implements AutoCloseable {
         }
         List<Calls.Call> calls;
         try {
-            calls = Calls.split(route, json);
+            calls = Calls.split(route, json, receivedAt);
         } catch (Calls.Refused e) {
             error(ctx, 400, "bad_batch", e.getMessage());
             return;
@@ -221,9 +244,12 @@ public final class Collector implements AutoCloseable {
 
     /** A webhook delivery: signed by its source, one record with that source. */
     private void onWebhook(RoutingContext ctx) {
-        long receivedAt = System.currentTimeMillis();
         String name = ctx.pathParam("source");
         ctx.put(ROUTE, "webhooks/" + name);
+        long receivedAt = receivedAt(ctx);
+        if (receivedAt < 0) {
+            return;
+        }
         Webhooks.Source source = webhooks.source(name).orElse(null);
         if (source == null) {
             String why = webhooks.whyNot(name);
@@ -241,6 +267,27 @@ public final class Collector implements AutoCloseable {
             return;
         }
         produce(ctx, name, receivedAt, List.of(new Calls.Call(null, body)), body.length);
+    }
+
+    /**
+     * The request's receive time: the clock's, or with {@code --trust-received-at} the request's
+     * {@code X-Received-At} header when it has one. -1 when that header is not epoch ms (answered 400).
+     */
+    private long receivedAt(RoutingContext ctx) {
+        String header = options.trustReceivedAt() ? ctx.request().getHeader(RECEIVED_AT_REQUEST_HEADER) : null;
+        if (header == null) {
+            return clock.getAsLong();
+        }
+        try {
+            long millis = Long.parseLong(header.trim());
+            if (millis >= 0) {
+                return millis;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        error(ctx, 400, "bad_received_at", RECEIVED_AT_REQUEST_HEADER + " must be epoch milliseconds, not " + header);
+        return -1;
     }
 
     /** Sends every call; answers 200 once all are acknowledged, 503 on the first failure or at the deadline. */

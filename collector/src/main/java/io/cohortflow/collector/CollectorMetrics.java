@@ -35,6 +35,10 @@ final class CollectorMetrics {
         refusals.computeIfAbsent(reason, k -> new LongAdder()).increment();
     }
 
+    long callsAccepted() {
+        return callsAccepted.sum();
+    }
+
     void accepted(int calls, long bodyBytes, long produceNanos) {
         callsAccepted.add(calls);
         bytes.add(bodyBytes);

@@ -24,29 +24,41 @@ import java.util.Set;
  * --produce-timeout D       how long a request waits for Kafka to acknowledge all its calls before it gets 503
  *                           (default 10s)
  * --rate-limit N            calls per second per write key, 0 = none (default 0)
+ * --trust-received-at       take a request's {@code X-Received-At} header (epoch ms) as its receive time instead of
+ *                           the collector's clock: for a trusted sender that replays deliveries with their original
+ *                           receive times (the local run's simulator, a migration from an archive). Never on an
+ *                           endpoint the public can reach: a client could then place its calls anywhere in time.
  * </pre>
  */
 public record CollectorOptions(String bootstrapServers, String host, int port, String rawTopic, String writeKeys,
-                               String webhooks, int maxCallBytes, int maxBatchBytes, Duration produceTimeout, double rateLimit) {
+                               String webhooks, int maxCallBytes, int maxBatchBytes, Duration produceTimeout, double rateLimit,
+                               boolean trustReceivedAt) {
 
     /** Options for tests and the local run: everything by default but Kafka, the port and the keys. */
     public static CollectorOptions local(String bootstrapServers, String rawTopic, int port) {
         return new CollectorOptions(bootstrapServers, "127.0.0.1", port, rawTopic, null, null, 32_768, 512_000,
-                Duration.ofSeconds(10), 0);
+                Duration.ofSeconds(10), 0, false);
     }
 
     public CollectorOptions withRateLimit(double callsPerSecond) {
         return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, webhooks, maxCallBytes,
-                maxBatchBytes, produceTimeout, callsPerSecond);
+                maxBatchBytes, produceTimeout, callsPerSecond, trustReceivedAt);
     }
 
     public CollectorOptions withProduceTimeout(Duration timeout) {
         return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, webhooks, maxCallBytes,
-                maxBatchBytes, timeout, rateLimit);
+                maxBatchBytes, timeout, rateLimit, trustReceivedAt);
+    }
+
+    /** With {@code --trust-received-at}: the {@code X-Received-At} header, when a request has one, is its receive time. */
+    public CollectorOptions trustingReceivedAt() {
+        return new CollectorOptions(bootstrapServers, host, port, rawTopic, writeKeys, webhooks, maxCallBytes,
+                maxBatchBytes, produceTimeout, rateLimit, true);
     }
 
     private static final Set<String> KEYS = Set.of("bootstrap-servers", "port", "host", "topics-config", "topic.raw",
-            "write-keys", "webhooks", "max-call-bytes", "max-batch-bytes", "produce-timeout", "rate-limit");
+            "write-keys", "webhooks", "max-call-bytes", "max-batch-bytes", "produce-timeout", "rate-limit",
+            "trust-received-at");
 
     public static CollectorOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -64,7 +76,8 @@ public record CollectorOptions(String bootstrapServers, String host, int port, S
                 Integer.parseInt(opts.getOrDefault("max-call-bytes", "32768")),
                 Integer.parseInt(opts.getOrDefault("max-batch-bytes", "512000")),
                 duration(opts.getOrDefault("produce-timeout", "10s")),
-                Double.parseDouble(opts.getOrDefault("rate-limit", "0")));
+                Double.parseDouble(opts.getOrDefault("rate-limit", "0")),
+                Boolean.parseBoolean(opts.getOrDefault("trust-received-at", "false")));
     }
 
     /** {@code 500ms}, {@code 10s}, {@code 2min}, {@code 1h}. */

@@ -158,6 +158,32 @@ public final class Webhooks {
         };
     }
 
+    /**
+     * The headers the source's sender puts on a delivery of {@code body} to {@code url} at {@code at}: what
+     * {@link #verify} takes. For whoever plays a sender (the local run's simulated SaaS sources).
+     */
+    public static Map<String, String> sign(Source source, String method, String url, byte[] body, Instant at) {
+        return switch (source.scheme()) {
+            case STRIPE -> Map.of("Stripe-Signature", "t=" + at.getEpochSecond() + ",v1="
+                    + HexFormat.of().formatHex(hmac(source, concat(at.getEpochSecond() + ".", body, ""))));
+            case HUBSPOT_V3 -> {
+                String timestamp = Long.toString(at.toEpochMilli());
+                yield Map.of("X-HubSpot-Request-Timestamp", timestamp, "X-HubSpot-Signature-v3",
+                        base64(hmac(source, concat(method.toUpperCase(Locale.ROOT) + url, body, timestamp))));
+            }
+            case ZENDESK -> {
+                String timestamp = Instant.ofEpochSecond(at.getEpochSecond()).toString();
+                yield Map.of("X-Zendesk-Webhook-Signature-Timestamp", timestamp,
+                        "X-Zendesk-Webhook-Signature", base64(hmac(source, concat(timestamp, body, ""))));
+            }
+            case HMAC_SHA256 -> {
+                String timestamp = Long.toString(at.getEpochSecond());
+                yield Map.of("X-Signature-Timestamp", timestamp,
+                        "X-Signature", HexFormat.of().formatHex(hmac(source, concat(timestamp + ".", body, ""))));
+            }
+        };
+    }
+
     private String stripe(Source source, String signature, Delivery delivery) {
         if (signature == null) {
             return "no Stripe-Signature header";

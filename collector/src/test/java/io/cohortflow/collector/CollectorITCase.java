@@ -132,13 +132,22 @@ class CollectorITCase {
                     + "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"h-3\",\"userId\":\"u-3\",\"context\":{\"ip\":\"1.2.3.4\"}},"
                     + "\"not a call\"]}");
             assertThat(gzipped.statusCode()).isEqualTo(200);
+            // analytics.js's short route and its text/plain body; a receive time of its own is not trusted here.
+            assertThat(http.send(HttpRequest.newBuilder(URI.create(base + "/v1/t")).header("Content-Type", "text/plain")
+                    .header(Collector.RECEIVED_AT_REQUEST_HEADER, "5")
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"writeKey\":\"" + KEY + "\",\"event\":\"Y\","
+                            + "\"messageId\":\"h-4\",\"anonymousId\":\"dev-4\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
 
             Map<String, ConsumerRecord<byte[], byte[]>> raw = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
                     topics.name(TopicsConfig.RAW)).stream().collect(Collectors.toMap(
                     r -> new String(r.value(), StandardCharsets.UTF_8).contains("\"messageId\"")
                             ? new String(r.value(), StandardCharsets.UTF_8).replaceAll(".*\"messageId\":\"([^\"]+)\".*", "$1")
                             : "not-a-call", Function.identity()));
-            assertThat(raw).containsOnlyKeys("h-1", "h-2", "h-3", "not-a-call");
+            assertThat(raw).containsOnlyKeys("h-1", "h-2", "h-3", "h-4", "not-a-call");
+            assertThat(new String(raw.get("h-4").value(), StandardCharsets.UTF_8)).contains("\"type\":\"track\"");
+            assertThat(Long.parseLong(new String(raw.get("h-4").headers().lastHeader(Collector.RECEIVED_AT_HEADER).value(),
+                    StandardCharsets.UTF_8))).as("the collector's clock, not the header").isGreaterThan(1_000_000L);
             String first = new String(raw.get("h-1").value(), StandardCharsets.UTF_8);
             assertThat(first).contains("\"type\":\"track\"").doesNotContain("writeKey").doesNotContain(KEY);
             assertThat(new String(raw.get("h-1").key(), StandardCharsets.UTF_8)).isEqualTo("dev-1");
@@ -184,16 +193,22 @@ class CollectorITCase {
     @Test
     void aSignedStripeWebhookReachesEventsUnifiedAndForgedOrStaleOnesAre401(LocalKafkaBroker broker) throws Exception {
         TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "collector-webhooks");
-        CollectorOptions options = CollectorOptions.local(broker.bootstrapServers(), topics.name(TopicsConfig.RAW), 0);
+        // Trusting X-Received-At, as for a replay: the delivery keeps the receive time it was sent with.
+        CollectorOptions options = CollectorOptions.local(broker.bootstrapServers(), topics.name(TopicsConfig.RAW), 0)
+                .trustingReceivedAt();
         Webhooks webhooks = Webhooks.load(io.cohortflow.core.config.ConfFiles.defaultLocation("collector/webhooks.yaml"),
                 Map.of("STRIPE_WEBHOOK_SECRET", "whsec_test")::get);
         Instant now = Instant.now();
+        long replayedReceivedAt = now.minusSeconds(90).toEpochMilli();
         byte[] charge = ("{\"id\":\"evt_it_1\",\"created\":" + now.getEpochSecond() + ",\"type\":\"charge.succeeded\","
                 + "\"data\":{\"object\":{\"id\":\"ch_1\",\"amount\":4900,\"currency\":\"eur\","
                 + "\"metadata\":{\"user_id\":\"u-stripe\"}}}}").getBytes(StandardCharsets.UTF_8);
         try (Collector collector = Collector.start(options, WriteKeys.ofDigests(Map.of()), webhooks)) {
             String url = "http://127.0.0.1:" + collector.port() + "/v1/webhooks/stripe";
-            assertThat(webhook(url, WebhooksTest.stripeHeader(now, charge), charge).statusCode()).isEqualTo(200);
+            assertThat(webhook(url, WebhooksTest.stripeHeader(now, charge), charge, "yesterday").statusCode())
+                    .as("a receive time that is not epoch ms").isEqualTo(400);
+            assertThat(webhook(url, WebhooksTest.stripeHeader(now, charge), charge, Long.toString(replayedReceivedAt))
+                    .statusCode()).isEqualTo(200);
             byte[] forged = new String(charge, StandardCharsets.UTF_8).replace("4900", "1").getBytes(StandardCharsets.UTF_8);
             HttpResponse<String> tampered = webhook(url, WebhooksTest.stripeHeader(now, charge), forged);
             assertThat(tampered.statusCode()).isEqualTo(401);
@@ -207,6 +222,7 @@ class CollectorITCase {
                     .build(), HttpResponse.BodyHandlers.ofString()).body();
             assertThat(metrics).contains("cohortflow_collector_requests_total{route=\"webhooks/stripe\",status=\"200\"} 1",
                     "cohortflow_collector_requests_total{route=\"webhooks/stripe\",status=\"401\"} 2",
+                    "cohortflow_collector_requests_total{route=\"webhooks/stripe\",status=\"400\"} 1",
                     "cohortflow_collector_refusals_total{reason=\"bad_signature\"} 2",
                     "cohortflow_collector_calls_accepted_total 1", "cohortflow_collector_produce_seconds_count 1");
         }
@@ -216,6 +232,7 @@ class CollectorITCase {
             assertThat(e.source()).isEqualTo("stripe");
             assertThat(e.userId()).isEqualTo("u-stripe");
             assertThat(e.messageId()).isEqualTo("evt_it_1");
+            assertThat(e.receivedAt()).isEqualTo(replayedReceivedAt);
             assertThat(e.numberProperty("amount", 0)).isEqualTo(49.0);
         });
     }
@@ -271,9 +288,16 @@ class CollectorITCase {
     }
 
     private HttpResponse<String> webhook(String url, String signature, byte[] body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
-                .header("Stripe-Signature", signature).POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
-                HttpResponse.BodyHandlers.ofString());
+        return webhook(url, signature, body, null);
+    }
+
+    private HttpResponse<String> webhook(String url, String signature, byte[] body, String receivedAt) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                .header("Stripe-Signature", signature);
+        if (receivedAt != null) {
+            request.header(Collector.RECEIVED_AT_REQUEST_HEADER, receivedAt);
+        }
+        return http.send(request.POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static Collector start(LocalKafkaBroker broker, TopicsConfig topics,

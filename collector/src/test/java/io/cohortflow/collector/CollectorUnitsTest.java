@@ -14,6 +14,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The collector's parts without a server: write keys, the calls of a request, the rate limit, Basic auth. */
 class CollectorUnitsTest {
+    private static final long RECEIVED = java.time.Instant.parse("2026-12-02T10:00:00.250Z").toEpochMilli();
 
     @Test
     void writeKeysAreKeptAsDigestsAndNameTheirSource(@TempDir Path dir) throws Exception {
@@ -35,12 +36,15 @@ class CollectorUnitsTest {
 
     @Test
     void aSingleCallGetsItsRoutesTypeAndLosesItsWriteKey() throws Exception {
-        var calls = Calls.split("identify", Calls.parse(bytes("{\"writeKey\":\"secret\",\"userId\":42,\"traits\":{}}")));
+        var calls = Calls.split("identify", Calls.parse(bytes("{\"writeKey\":\"secret\",\"userId\":42,\"traits\":{},"
+                + "\"receivedAt\":\"2020-01-01T00:00:00Z\"}")), RECEIVED);
         assertThat(calls).singleElement().satisfies(c -> {
             assertThat(c.key()).isEqualTo("42");
-            assertThat(text(c.payload())).contains("\"type\":\"identify\"").doesNotContain("secret");
+            assertThat(text(c.payload())).contains("\"type\":\"identify\"").doesNotContain("secret")
+                    .as("the receive time is the collector's").contains("\"receivedAt\":\"2026-12-02T10:00:00.250Z\"")
+                    .doesNotContain("2020");
         });
-        var typed = Calls.split("track", Calls.parse(bytes("{\"type\":\"page\",\"anonymousId\":\"a\",\"userId\":\"u\"}")));
+        var typed = Calls.split("track", Calls.parse(bytes("{\"type\":\"page\",\"anonymousId\":\"a\",\"userId\":\"u\"}")), RECEIVED);
         assertThat(text(typed.get(0).payload())).as("its own type stays").contains("\"type\":\"page\"");
         assertThat(typed.get(0).key()).as("the device first").isEqualTo("a");
     }
@@ -51,19 +55,23 @@ class CollectorUnitsTest {
                 + "\"context\":{\"library\":{\"name\":\"x\"},\"ip\":\"9.9.9.9\"},\"batch\":["
                 + "{\"type\":\"track\",\"event\":\"A\",\"userId\":\"u1\",\"context\":{\"ip\":\"1.1.1.1\"}},"
                 + "{\"type\":\"track\",\"event\":\"B\",\"anonymousId\":\"a2\",\"sentAt\":\"2026-12-02T09:00:00Z\",\"writeKey\":\"k\"},"
-                + "[1,2]]}")));
+                + "[1,2]]}")), RECEIVED);
         assertThat(calls).hasSize(3);
         assertThat(text(calls.get(0).payload())).contains("\"sentAt\":\"2026-12-02T10:00:00Z\"", "\"ip\":\"1.1.1.1\"",
                 "\"library\"");
-        assertThat(text(calls.get(1).payload())).contains("\"sentAt\":\"2026-12-02T09:00:00Z\"").doesNotContain("writeKey");
+        assertThat(text(calls.get(1).payload())).contains("\"sentAt\":\"2026-12-02T09:00:00Z\"").doesNotContain("writeKey")
+                .contains("\"receivedAt\":\"2026-12-02T10:00:00.250Z\"");
         assertThat(calls.get(2).key()).isNull();
         assertThat(text(calls.get(2).payload())).as("not a call: passed on for ingest to dead-letter").isEqualTo("[1,2]");
         assertThat(Calls.count("batch", Calls.parse(bytes("{\"batch\":[{},{},{}]}")))).isEqualTo(3);
-        assertThatThrownBy(() -> Calls.split("batch", Calls.parse(bytes("{\"batch\":{}}"))))
+        assertThatThrownBy(() -> Calls.split("batch", Calls.parse(bytes("{\"batch\":{}}")), RECEIVED))
                 .isInstanceOf(Calls.Refused.class);
         assertThatThrownBy(() -> Calls.parse(bytes("\"text\""))).isInstanceOf(Calls.Refused.class);
         assertThat(Calls.route("Track")).isEqualTo("track");
         assertThat(Calls.route("purchase")).isNull();
+        assertThat(java.util.stream.Stream.of("t", "i", "p", "g", "a", "b").map(Calls::route))
+                .as("analytics.js's short routes").containsExactly("track", "identify", "page", "group", "alias", "batch");
+        assertThat(Calls.route("x")).isNull();
     }
 
     @Test

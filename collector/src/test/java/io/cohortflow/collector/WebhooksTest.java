@@ -79,6 +79,26 @@ class WebhooksTest {
     }
 
     @Test
+    void whatSignMakesIsWhatEachSenderSendsAndVerifyTakesIt() {
+        String url = "http://127.0.0.1:8088/v1/webhooks/x";
+        for (String name : new String[] {"stripe", "hubspot", "zendesk", "salesforce"}) {
+            Webhooks.Source source = WEBHOOKS.source(name).orElseThrow();
+            Map<String, String> headers = Webhooks.sign(source, "POST", url, BODY, NOW);
+            assertThat(WEBHOOKS.verify(source, new Webhooks.Delivery("POST", url, headers::get, BODY, NOW))).as(name).isNull();
+            assertThat(WEBHOOKS.verify(source, new Webhooks.Delivery("POST", url, headers::get, TAMPERED, NOW))).as(name)
+                    .isEqualTo("the signature does not match");
+        }
+        // The same bytes as the senders' schemes computed by hand above.
+        assertThat(Webhooks.sign(WEBHOOKS.source("stripe").orElseThrow(), "POST", url, BODY, NOW))
+                .containsEntry("Stripe-Signature", stripeHeader(NOW, BODY));
+        assertThat(Webhooks.sign(WEBHOOKS.source("zendesk").orElseThrow(), "POST", url, BODY, NOW))
+                .containsEntry("X-Zendesk-Webhook-Signature", base64(hmac("zd-secret", NOW + new String(BODY, StandardCharsets.UTF_8))));
+        assertThat(Webhooks.sign(WEBHOOKS.source("hubspot").orElseThrow(), "post", url, BODY, NOW))
+                .containsEntry("X-HubSpot-Signature-v3", base64(hmac("hs-secret",
+                        "POST" + url + new String(BODY, StandardCharsets.UTF_8) + NOW.toEpochMilli())));
+    }
+
+    @Test
     void aSourceWithoutItsSecretIsNotTakenUnsigned() {
         Webhooks partial = Webhooks.load(ConfFiles.defaultLocation("collector/webhooks.yaml"),
                 Map.of("STRIPE_WEBHOOK_SECRET", "s")::get);

@@ -285,6 +285,8 @@ class ManifestsTest {
             Class<?> optionsType = loader.loadClass("io.cohortflow.collector.CollectorOptions");
             Object options = optionsType.getMethod("parse", String[].class).invoke(null, (Object) args.toArray(String[]::new));
             assertThat(optionsType.getMethod("port").invoke(options)).isEqualTo(8088);
+            assertThat(optionsType.getMethod("trustReceivedAt").invoke(options))
+                    .as("a public endpoint stamps its own receive time").isEqualTo(false);
             String writeKeys = (String) optionsType.getMethod("writeKeys").invoke(options);
             loader.loadClass("io.cohortflow.collector.WriteKeys").getMethod("load", String.class).invoke(null, writeKeys);
             String webhooks = (String) optionsType.getMethod("webhooks").invoke(options);

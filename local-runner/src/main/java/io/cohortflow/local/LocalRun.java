@@ -1,5 +1,9 @@
 package io.cohortflow.local;
 
+import io.cohortflow.collector.Collector;
+import io.cohortflow.collector.CollectorOptions;
+import io.cohortflow.collector.Webhooks;
+import io.cohortflow.collector.WriteKeys;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.event.DeadLetterCodec;
 import io.cohortflow.core.event.UnifiedEventCodec;
@@ -38,15 +42,21 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.stream.Stream;
 
 /**
@@ -63,6 +73,17 @@ public final class LocalRun {
     private static final PrintStream OUT = System.out;
     private static final String INGEST_GROUP = "cohortflow-ingest";
     private static final String SEGMENTATION_GROUP = "cohortflow-segmentation";
+    /**
+     * How the simulator posts to the collector ({@link CollectorDeliverySink}): 16 requests in flight at most, each
+     * key's deliveries in order, 32 handed over and unanswered at most, and none sent more than a minute of
+     * simulated receive time ahead of one unanswered. Ingest's receive-time watermark trails the latest receive time
+     * by {@code --out-of-orderness} (5 min by default, as run here), so a delivery overtaken by a minute is never
+     * behind it. (With 4 min, LocalRunITCase's nightly run had 4 late events of 24,257 and was 25% faster; with a
+     * minute, none.)
+     */
+    private static final int COLLECTOR_LANES = 16;
+    private static final int COLLECTOR_WINDOW = 32;
+    private static final Duration COLLECTOR_MAX_REORDER = Duration.ofMinutes(1);
     /**
      * How long a raw partition with nothing left to read holds the others back. Ingest reads the raw partitions in
      * step (watermark alignment, 4 min of receive time apart); one that has run out of data holds back every partition
@@ -82,9 +103,11 @@ public final class LocalRun {
     private final Path runDir;
     private volatile boolean stopRequested;
     private final CountDownLatch finished = new CountDownLatch(1);
+    /** The collector, once it is up (for a test to post to while the run goes on). */
+    private volatile FrontDoor frontDoor;
 
     /** What a bounded run did, for its caller (and its test). */
-    record Outcome(long delivered, long unified, long deadLettered, long duplicates, long late, long changes,
+    record Outcome(long delivered, long byHand, long refused, long unified, long deadLettered, long duplicates, long late, long changes,
                    java.util.List<String> story, TrainingJob.Result training, Map<String, Long> changesByModel,
                    Map<String, Integer> membersNow) {
     }
@@ -105,7 +128,7 @@ public final class LocalRun {
             System.err.println("usage: run-local.sh [--days N | --endless] [--users N] [--rate R] [--seed S] "
                     + "[--start yyyy-mm-dd] [--train-at-day D] [--history-rate R] [--horizon 7d] [--web-ui-port P] "
                     + "[--feed all|story|none] [--conf-dir DIR] [--changes-out FILE] [--keep-data] "
-                    + "[--input FILE.jsonl|DIR [--input-source S]] [--only ingest]");
+                    + "[--input FILE.jsonl|DIR [--input-source S]] [--only ingest] [--collector-port P]");
             System.exit(2);
             return;
         }
@@ -187,11 +210,23 @@ public final class LocalRun {
             OUT.printf("  segmentation scores with the current model of %s (none yet)%n", registry);
         }
         OUT.printf("  running: %s%n", jobs.entrySet().stream().map(j -> j.getKey() + " " + j.getValue().getJobID()).toList());
-        if (options.input() != null) {
-            return runOnFile(broker, topics, history, jobs, flinkConf, started);
-        }
-
         long start = options.start().atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
+        // The simulated now: the receive time of the latest delivery posted. A call posted by hand lands there.
+        AtomicLong simulatedNow = new AtomicLong(start);
+        try (FrontDoor door = startCollector(broker, topics,
+                options.input() != null ? System::currentTimeMillis : simulatedNow::get)) {
+            frontDoor = door;
+            if (options.input() != null) {
+                return runOnFile(broker, topics, history, jobs, flinkConf, started, door);
+            }
+            return simulate(broker, topics, history, registry, jobs, flinkConf, rest, started, start, door, simulatedNow);
+        }
+    }
+
+    /** The simulator's traffic, posted to the collector over HTTP; with a training day, the nightly loop. */
+    private Outcome simulate(LocalKafkaBroker broker, TopicsConfig topics, Path history, String registry,
+                             Map<String, JobClient> jobs, Configuration flinkConf, URI rest, long started, long start,
+                             FrontDoor door, AtomicLong simulatedNow) throws Exception {
         SimulatorConfig simConfig = SimulatorConfig.of(options.seed(), options.users(), options.simulatedDays(),
                 Instant.ofEpochMilli(start));
         Simulator simulator = new Simulator(simConfig);
@@ -211,7 +246,8 @@ public final class LocalRun {
         TrainingJob.Result training = null;
         try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
                 options.feed(), OUT);
-             KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
+             CollectorDeliverySink sink = new CollectorDeliverySink(door.url(), door.writeKeys(), door.webhooks(),
+                     simulatedNow, COLLECTOR_LANES, COLLECTOR_WINDOW, COLLECTOR_MAX_REORDER)) {
             feed.start();
             if (train) {
                 sent = sent.plus(play(cursor, trainAt, sink, options.historyRate()));
@@ -234,13 +270,81 @@ public final class LocalRun {
             }
 
             step(stopRequested ? "stopping" : "simulation done; waiting for the pipeline to drain");
-            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, history, started, training);
+            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent,
+                    new FrontDoorCounts(sent.sent(), sink.refused(), sink.refusedByStatus(), sink.retried(),
+                            door.collector()::callsAccepted), history, started, training);
         }
+    }
+
+    /**
+     * What reached the collector: the deliveries the simulator posted, those it refused (broken payloads, as an SDK
+     * might send) by status, requests retried, and the calls it took from anyone else (posted by hand).
+     */
+    record FrontDoorCounts(long posted, long refused, Map<Integer, Long> refusedByStatus, long retried,
+                           LongSupplier acceptedByCollector) {
+        static FrontDoorCounts none(FrontDoor door) {
+            return new FrontDoorCounts(0, 0, Map.of(), 0, door.collector()::callsAccepted);
+        }
+
+        /** Calls the collector took that the simulator did not post. */
+        long byHand() {
+            return Math.max(0, acceptedByCollector.getAsLong() - (posted - refused));
+        }
+    }
+
+    /** The run's collector, with the write keys and webhook secrets made for this run. */
+    record FrontDoor(Collector collector, URI url, Map<String, String> writeKeys, Webhooks webhooks)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            collector.close();
+        }
+    }
+
+    /**
+     * Starts the collector in front of events.raw, as deployed but on this machine: a write key for each SDK source
+     * and a secret for each webhook source, made for this run; it trusts {@code X-Received-At}, so that the
+     * simulator's deliveries keep their simulated receive times, and {@code clock} is the receive time of a call that
+     * has none.
+     */
+    FrontDoor frontDoor() {
+        return frontDoor;
+    }
+
+    private FrontDoor startCollector(LocalKafkaBroker broker, TopicsConfig topics, LongSupplier clock) throws Exception {
+        step("starting the collector (Segment's Tracking API and signed webhooks over HTTP, in front of events.raw)");
+        SecureRandom random = new SecureRandom();
+        Map<String, String> writeKeys = new TreeMap<>();
+        WriteKeys keys = WriteKeys.ofDigests(Map.of());
+        for (String source : List.of("web", "ios", "android")) {
+            String key = "wk_local_" + source + "_" + secret(random);
+            writeKeys.put(source, key);
+            keys = keys.with(key, source);
+        }
+        Map<String, String> secrets = new ConcurrentHashMap<>();
+        Webhooks webhooks = Webhooks.load(options.confDir().resolve("collector/webhooks.yaml").toString(),
+                variable -> secrets.computeIfAbsent(variable, v -> "whsec_local_" + secret(random)));
+        Collector collector = Collector.start(CollectorOptions.local(broker.bootstrapServers(),
+                topics.name(TopicsConfig.RAW), options.collectorPort()).trustingReceivedAt(), keys, webhooks, clock);
+        URI url = URI.create("http://127.0.0.1:" + collector.port());
+        OUT.printf("  collector at %s; write key of source web: %s (ios and android have their own); webhooks signed "
+                + "with secrets made for this run: %d sources%n", url, writeKeys.get("web"), webhooks.size());
+        OUT.printf("  post a call of your own while it runs (it lands at the %s now):%n",
+                options.input() == null ? "simulated" : "current");
+        OUT.printf("    curl -s -u %s: -H 'Content-Type: application/json' -d '{\"event\":\"Product Viewed\","
+                + "\"userId\":\"me\",\"messageId\":\"by-hand-1\"}' %s/v1/track%n", writeKeys.get("web"), url);
+        return new FrontDoor(collector, url, Map.copyOf(writeKeys), webhooks);
+    }
+
+    private static String secret(SecureRandom random) {
+        byte[] bytes = new byte[12];
+        random.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
     }
 
     /** Records of one's own (--input) instead of the simulator: sent as fast as the broker takes them, then drained. */
     private Outcome runOnFile(LocalKafkaBroker broker, TopicsConfig topics, Path history, Map<String, JobClient> jobs,
-                              Configuration flinkConf, long started) throws Exception {
+                              Configuration flinkConf, long started, FrontDoor door) throws Exception {
         step("sending the records of " + options.input() + " (source " + options.inputSource() + ") to events.raw");
         long begin = System.nanoTime();
         long sentCount = 0;
@@ -266,14 +370,16 @@ public final class LocalRun {
                     Duration.ofNanos(System.nanoTime() - begin));
             OUT.printf("  %,d records sent in %.1f s%n", sentCount, sent.elapsed().toMillis() / 1000.0);
             step(stopRequested ? "stopping" : "input sent; waiting for the pipeline to drain");
-            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, history, started, null);
+            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, FrontDoorCounts.none(door), history,
+                    started, null);
         }
     }
 
     /** The end of a run: drain (unless stopped), stop the jobs with savepoints, export the changes, the summary. */
     private Outcome drainStopAndSum(LocalKafkaBroker broker, TopicsConfig topics, ChangeFeed feed,
                                     Configuration flinkConf, Map<String, JobClient> jobs, Playback.Progress sent,
-                                    Path history, long started, TrainingJob.Result training) throws Exception {
+                                    FrontDoorCounts front, Path history, long started, TrainingJob.Result training)
+            throws Exception {
         if (!stopRequested) {
             awaitDrained(broker, topics, feed, flinkConf, jobs);
         }
@@ -282,12 +388,12 @@ public final class LocalRun {
         if (options.changesOut() != null && !stopRequested) {
             exportChanges(broker, topics, options.changesOut());
         }
-        return summary(broker, topics, sent, feed, history, started, training);
+        return summary(broker, topics, sent, front, feed, history, started, training);
     }
 
-    private Playback.Progress play(Playback.Cursor cursor, long until, KafkaDeliverySink sink, double rate) {
+    private Playback.Progress play(Playback.Cursor cursor, long until, CollectorDeliverySink sink, double rate) {
         return Playback.play(cursor, until, sink, rate, Duration.ofSeconds(10),
-                p -> OUT.printf("  [simulator] %,d deliveries sent, simulated time %s, %,.0f/s%n", p.sent(),
+                p -> OUT.printf("  [simulator] %,d deliveries posted, simulated time %s, %,.0f/s%n", p.sent(),
                         Instant.ofEpochMilli(p.simulatedTime()), p.ratePerSecond()),
                 () -> stopRequested);
     }
@@ -424,8 +530,8 @@ public final class LocalRun {
         }
     }
 
-    private Outcome summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, ChangeFeed feed,
-                            Path history, long started, TrainingJob.Result training) throws IOException {
+    private Outcome summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, FrontDoorCounts front,
+                            ChangeFeed feed, Path history, long started, TrainingJob.Result training) throws IOException {
         // events.unified also holds one marker per identity link (IdentityLink), which is not a user action.
         UnifiedEventCodec unifiedCodec = new UnifiedEventCodec();
         long[] markers = {0};
@@ -443,10 +549,12 @@ public final class LocalRun {
         TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
                 r -> reasons.merge(dlqCodec.decode(r.value()).reason(), 1L, Long::sum));
         long deadLettered = reasons.values().stream().mapToLong(Long::longValue).sum();
+        long raw = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.RAW), Duration.ofMinutes(1),
+                r -> { });
         boolean simulated = options.input() == null;
         // The simulator knows which deliveries it duplicated; for records of one's own, duplicates are what is left.
         long duplicates = simulated ? sent.byKind().getOrDefault("duplicate", 0L)
-                : Math.max(0, sent.sent() - unified - deadLettered - late);
+                : Math.max(0, sent.sent() + front.byHand() - unified - deadLettered - late);
 
         OUT.println();
         OUT.println("== summary ==");
@@ -455,15 +563,26 @@ public final class LocalRun {
         } else {
             OUT.printf("records of %s, source %s%n", options.input(), options.inputSource());
         }
-        OUT.printf("deliveries into events.raw: %,d %s in %.1f s%n", sent.sent(), sent.byKind(),
-                sent.elapsed().toMillis() / 1000.0);
-        OUT.printf("events.unified: %,d (and %,d link markers)   events.dlq: %,d %s%n", unified, markers[0],
-                deadLettered, reasons);
+        long byHand = front.byHand();
+        if (simulated) {
+            OUT.printf("deliveries posted to the collector: %,d %s in %.1f s; refused by it: %,d %s%s%n", sent.sent(),
+                    sent.byKind(), sent.elapsed().toMillis() / 1000.0, front.refused(), front.refusedByStatus(),
+                    front.retried() == 0 ? "" : String.format("; %,d requests retried after 429/503", front.retried()));
+        } else {
+            OUT.printf("records written to events.raw: %,d in %.1f s%n", sent.sent(), sent.elapsed().toMillis() / 1000.0);
+        }
+        if (byHand > 0) {
+            OUT.printf("calls posted to the collector by hand: %,d%n", byHand);
+        }
+        OUT.printf("events.raw: %,d records   events.unified: %,d (and %,d link markers)   events.dlq: %,d %s%n", raw,
+                unified, markers[0], deadLettered, reasons);
         OUT.printf("events.late: %,d   duplicates dropped: %,d%s   identity.merges: %s%n", late, duplicates,
                 simulated ? "" : " (the rest: same source and messageId as an earlier record)", merges);
-        long accounted = unified + deadLettered + duplicates + late;
-        OUT.printf("in = unified + dead-lettered + duplicates + late: %,d = %,d%s%n", sent.sent(), accounted,
-                sent.sent() == accounted ? "" : "  (MISMATCH)");
+        long in = sent.sent() + byHand;
+        long accounted = front.refused() + unified + deadLettered + duplicates + late;
+        OUT.printf("in = refused + unified + dead-lettered + duplicates + late: %,d = %,d%s%n", in, accounted,
+                in == accounted ? "" : "  (MISMATCH" + (front.retried() > 0 ? ": a retried request whose first try "
+                        + "Kafka had in fact taken is dropped by ingest as a duplicate)" : ")"));
         OUT.printf("Parquet history: %s (%d date partitions)%n", history, countPartitions(history));
         if (training != null) {
             OUT.printf("nightly training: %s v%d in %.1f s; churn AUC %.3f, bundle-propensity AUC %.3f, personas k=%d%s; "
@@ -476,7 +595,7 @@ public final class LocalRun {
         feed.printSummary(OUT);
         OUT.printf("total run time %.1f s; data and savepoints under %s%n",
                 (System.nanoTime() - started) / 1e9, runDir);
-        return new Outcome(sent.sent(), unified, deadLettered, duplicates, late, feed.total(), feed.story(), training,
+        return new Outcome(sent.sent(), byHand, front.refused(), unified, deadLettered, duplicates, late, feed.total(), feed.story(), training,
                 feed.byModel(), feed.membersNow());
     }
 

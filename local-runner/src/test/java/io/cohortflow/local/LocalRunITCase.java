@@ -19,13 +19,38 @@ class LocalRunITCase {
         Path changesFile = runDir.resolve("export/changes.jsonl");
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "2", "--users", "150", "--rate", "400",
                 "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString(),
-                "--changes-out", changesFile.toString(), "--keep-data"});
+                "--changes-out", changesFile.toString(), "--keep-data", "--collector-port", "0"});
 
-        LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
+        LocalRun run = new LocalRun(options, runDir);
+        var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return run.run();
+            } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+            }
+        });
+        // While it runs, a call by hand, as the run prints it: no timestamp, so it lands at the simulated now.
+        while (run.frontDoor() == null && !running.isDone()) {
+            Thread.sleep(50);
+        }
+        LocalRun.FrontDoor door = run.frontDoor();
+        assertThat(door).as("the collector is up before the simulation starts").isNotNull();
+        var byHand = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                        door.url().resolve("/v1/track"))
+                .header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(
+                        (door.writeKeys().get("web") + ":").getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        "{\"event\":\"Product Viewed\",\"userId\":\"by-hand\",\"messageId\":\"by-hand-1\"}")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(byHand.statusCode()).isEqualTo(200);
+        LocalRun.Outcome outcome = running.get(10, java.util.concurrent.TimeUnit.MINUTES);
 
         assertThat(outcome.delivered()).isGreaterThan(1_000);
-        assertThat(outcome.unified() + outcome.deadLettered() + outcome.duplicates() + outcome.late())
-                .isEqualTo(outcome.delivered());
+        assertThat(outcome.byHand()).isEqualTo(1);
+        assertThat(outcome.refused()).as("broken payloads the collector cannot read: not JSON, too big").isPositive();
+        assertThat(outcome.refused() + outcome.unified() + outcome.deadLettered() + outcome.duplicates() + outcome.late())
+                .isEqualTo(outcome.delivered() + outcome.byHand());
         assertThat(outcome.duplicates()).isPositive();
         assertThat(outcome.deadLettered()).isPositive();
         assertThat(outcome.changes()).isPositive();
@@ -42,6 +67,10 @@ class LocalRunITCase {
                 .hasSizeGreaterThanOrEqualTo((int) outcome.changes());
         assertThat(runDir.resolve("kafka")).as("--keep-data").isNotEmptyDirectory();
         assertThat(runDir.resolve("history")).isDirectoryContaining(p -> p.getFileName().toString().startsWith("dt="));
+        try (var partitions = java.nio.file.Files.list(runDir.resolve("history"))) {
+            assertThat(partitions.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("dt=")))
+                    .as("every event in the simulated days, the call by hand too").allMatch(n -> n.startsWith("dt=2026-03-0"));
+        }
     }
 
     /**
@@ -52,12 +81,13 @@ class LocalRunITCase {
     @Test
     void theNightlyLoopTrainsPromotesAndTheRunningStreamSwapsTheModelIn(@TempDir Path runDir) throws Exception {
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "16", "--users", "300", "--rate", "2000",
-                "--web-ui-port", "0", "--feed", "none", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString()});
+                "--web-ui-port", "0", "--feed", "none", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString(),
+                "--collector-port", "0"});
         assertThat(options.trainAtDay()).as("the last day is played after the training").isEqualTo(15);
 
         LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
 
-        assertThat(outcome.unified() + outcome.deadLettered() + outcome.duplicates() + outcome.late())
+        assertThat(outcome.refused() + outcome.unified() + outcome.deadLettered() + outcome.duplicates() + outcome.late())
                 .isEqualTo(outcome.delivered());
         assertThat(outcome.training()).isNotNull();
         assertThat(outcome.training().promotion().promoted()).isTrue();
@@ -97,7 +127,7 @@ class LocalRunITCase {
         Path file = runDir.resolve("records.jsonl");
         java.nio.file.Files.write(file, lines);
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--input", file.toString(), "--only", "ingest",
-                "--web-ui-port", "0", "--feed", "none", "--conf-dir", Repository.conf().toString()});
+                "--web-ui-port", "0", "--feed", "none", "--conf-dir", Repository.conf().toString(), "--collector-port", "0"});
 
         LocalRun.Outcome outcome = new LocalRun(options, runDir.resolve("run")).run();
 
