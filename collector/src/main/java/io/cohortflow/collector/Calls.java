@@ -22,8 +22,9 @@ import java.util.Set;
  *   <li>analytics.js's short routes: {@code /v1/t}, {@code i}, {@code p}, {@code s}, {@code g}, {@code a} and
  *       {@code b} (its batching dispatcher).</li>
  * </ul>
- * Each call's {@code receivedAt} is the collector's receive time. The write key never goes downstream. A record's key is the call's anonymousId, else its userId: one device's calls
- * share a partition and keep their order, as ingest expects.
+ * Each call's {@code receivedAt} is the collector's receive time. The write key never goes downstream. A record's
+ * key is the call's anonymousId, else its userId: one device's calls share a partition and keep their order, as
+ * ingest expects.
  */
 final class Calls {
     static final Set<String> SINGLE = Set.of("track", "identify", "page", "screen", "group", "alias");

@@ -61,7 +61,8 @@ import java.util.stream.Stream;
 
 /**
  * The whole product on one machine: a real Kafka broker (KRaft, in-process), the topics of conf/topics.yaml, a Flink
- * MiniCluster with its web UI running ingest-job and segmentation-job, and the simulator feeding events.raw. With a
+ * MiniCluster with its web UI running ingest-job and segmentation-job, the collector in front of events.raw, and the
+ * simulator posting to it over HTTP as SDKs and webhook senders do ({@link CollectorDeliverySink}). With a
  * training day it closes the nightly loop: the simulation pauses at that day, the training job (BATCH, same
  * MiniCluster) learns from the Parquet history ingest wrote, publishes to a registry under the run directory,
  * promotes through the gate and announces on models.published; the running segmentation job swaps the models in and
@@ -107,8 +108,8 @@ public final class LocalRun {
     private volatile FrontDoor frontDoor;
 
     /** What a bounded run did, for its caller (and its test). */
-    record Outcome(long delivered, long byHand, long refused, long unified, long deadLettered, long duplicates, long late, long changes,
-                   java.util.List<String> story, TrainingJob.Result training, Map<String, Long> changesByModel,
+    record Outcome(long delivered, long byHand, long refused, long unified, long deadLettered, long duplicates,
+                   long late, long changes, java.util.List<String> story, TrainingJob.Result training, Map<String, Long> changesByModel,
                    Map<String, Integer> membersNow) {
     }
 
@@ -301,16 +302,16 @@ public final class LocalRun {
         }
     }
 
+    FrontDoor frontDoor() {
+        return frontDoor;
+    }
+
     /**
      * Starts the collector in front of events.raw, as deployed but on this machine: a write key for each SDK source
      * and a secret for each webhook source, made for this run; it trusts {@code X-Received-At}, so that the
      * simulator's deliveries keep their simulated receive times, and {@code clock} is the receive time of a call that
      * has none.
      */
-    FrontDoor frontDoor() {
-        return frontDoor;
-    }
-
     private FrontDoor startCollector(LocalKafkaBroker broker, TopicsConfig topics, LongSupplier clock) throws Exception {
         step("starting the collector (Segment's Tracking API and signed webhooks over HTTP, in front of events.raw)");
         SecureRandom random = new SecureRandom();
@@ -552,9 +553,10 @@ public final class LocalRun {
         long raw = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.RAW), Duration.ofMinutes(1),
                 r -> { });
         boolean simulated = options.input() == null;
+        long byHand = front.byHand();
         // The simulator knows which deliveries it duplicated; for records of one's own, duplicates are what is left.
         long duplicates = simulated ? sent.byKind().getOrDefault("duplicate", 0L)
-                : Math.max(0, sent.sent() + front.byHand() - unified - deadLettered - late);
+                : Math.max(0, sent.sent() + byHand - unified - deadLettered - late);
 
         OUT.println();
         OUT.println("== summary ==");
@@ -563,7 +565,6 @@ public final class LocalRun {
         } else {
             OUT.printf("records of %s, source %s%n", options.input(), options.inputSource());
         }
-        long byHand = front.byHand();
         if (simulated) {
             OUT.printf("deliveries posted to the collector: %,d %s in %.1f s; refused by it: %,d %s%s%n", sent.sent(),
                     sent.byKind(), sent.elapsed().toMillis() / 1000.0, front.refused(), front.refusedByStatus(),
@@ -595,8 +596,8 @@ public final class LocalRun {
         feed.printSummary(OUT);
         OUT.printf("total run time %.1f s; data and savepoints under %s%n",
                 (System.nanoTime() - started) / 1e9, runDir);
-        return new Outcome(sent.sent(), byHand, front.refused(), unified, deadLettered, duplicates, late, feed.total(), feed.story(), training,
-                feed.byModel(), feed.membersNow());
+        return new Outcome(sent.sent(), byHand, front.refused(), unified, deadLettered, duplicates, late, feed.total(),
+                feed.story(), training, feed.byModel(), feed.membersNow());
     }
 
     private static long countPartitions(Path history) throws IOException {
