@@ -85,6 +85,7 @@ final class CollectorDeliverySink implements DeliverySink {
     private final AtomicReference<Exception> failure = new AtomicReference<>();
     private final Map<Integer, LongAdder> refused = new ConcurrentHashMap<>();
     private final LongAdder retried = new LongAdder();
+    private final LongAdder accepted = new LongAdder();
 
     /**
      * @param base       the collector, e.g. {@code http://127.0.0.1:8088}
@@ -161,6 +162,11 @@ final class CollectorDeliverySink implements DeliverySink {
         return out;
     }
 
+    /** Deliveries the collector took (200). */
+    long accepted() {
+        return accepted.sum();
+    }
+
     long refused() {
         return refused.values().stream().mapToLong(LongAdder::sum).sum();
     }
@@ -219,6 +225,7 @@ final class CollectorDeliverySink implements DeliverySink {
             HttpResponse<String> response = http.send(request(delivery), HttpResponse.BodyHandlers.ofString());
             int status = response.statusCode();
             if (status == 200) {
+                accepted.increment();
                 return;
             }
             if (status == 400 || status == 413) {

@@ -272,16 +272,16 @@ public final class LocalRun {
 
             step(stopRequested ? "stopping" : "simulation done; waiting for the pipeline to drain");
             return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent,
-                    new FrontDoorCounts(sent.sent(), sink.refused(), sink.refusedByStatus(), sink.retried(),
+                    new FrontDoorCounts(sink.accepted(), sink.refused(), sink.refusedByStatus(), sink.retried(),
                             door.collector()::callsAccepted), history, started, training);
         }
     }
 
     /**
-     * What reached the collector: the deliveries the simulator posted, those it refused (broken payloads, as an SDK
+     * What reached the collector: the simulator's deliveries it took, those it refused (broken payloads, as an SDK
      * might send) by status, requests retried, and the calls it took from anyone else (posted by hand).
      */
-    record FrontDoorCounts(long posted, long refused, Map<Integer, Long> refusedByStatus, long retried,
+    record FrontDoorCounts(long accepted, long refused, Map<Integer, Long> refusedByStatus, long retried,
                            LongSupplier acceptedByCollector) {
         static FrontDoorCounts none(FrontDoor door) {
             return new FrontDoorCounts(0, 0, Map.of(), 0, door.collector()::callsAccepted);
@@ -289,7 +289,7 @@ public final class LocalRun {
 
         /** Calls the collector took that the simulator did not post. */
         long byHand() {
-            return Math.max(0, acceptedByCollector.getAsLong() - (posted - refused));
+            return Math.max(0, acceptedByCollector.getAsLong() - accepted);
         }
     }
 
@@ -550,8 +550,6 @@ public final class LocalRun {
         TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
                 r -> reasons.merge(dlqCodec.decode(r.value()).reason(), 1L, Long::sum));
         long deadLettered = reasons.values().stream().mapToLong(Long::longValue).sum();
-        long raw = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.RAW), Duration.ofMinutes(1),
-                r -> { });
         boolean simulated = options.input() == null;
         long byHand = front.byHand();
         // The simulator knows which deliveries it duplicated; for records of one's own, duplicates are what is left.
@@ -575,8 +573,8 @@ public final class LocalRun {
         if (byHand > 0) {
             OUT.printf("calls posted to the collector by hand: %,d%n", byHand);
         }
-        OUT.printf("events.raw: %,d records   events.unified: %,d (and %,d link markers)   events.dlq: %,d %s%n", raw,
-                unified, markers[0], deadLettered, reasons);
+        OUT.printf("events.unified: %,d (and %,d link markers)   events.dlq: %,d %s%n", unified, markers[0],
+                deadLettered, reasons);
         OUT.printf("events.late: %,d   duplicates dropped: %,d%s   identity.merges: %s%n", late, duplicates,
                 simulated ? "" : " (the rest: same source and messageId as an earlier record)", merges);
         long in = sent.sent() + byHand;
