@@ -1,7 +1,9 @@
 package io.cohortflow.collector;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.vertx.core.Context;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
@@ -78,7 +80,7 @@ public final class Collector implements AutoCloseable {
     private final Admin admin;
     private final AtomicBoolean kafkaReady = new AtomicBoolean();
     private final java.util.function.LongSupplier clock;
-    private HttpServer server;
+    private final List<HttpServer> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private long readinessTimer;
 
     private Collector(CollectorOptions options, WriteKeys keys, Webhooks webhooks, java.util.function.LongSupplier clock) {
@@ -131,6 +133,39 @@ public final class Collector implements AutoCloseable {
 
     private void listen() throws Exception {
         checkKafka();
+        // One server per event loop, as many as cores, sharing the port: Vert.x hands each new connection to the next
+        // one, so requests are parsed on every core (one loop was the bottleneck under load). Port 0 would give each
+        // its own free port; Vert.x shares one free port among servers that ask for the same negative port.
+        int loops = Math.max(1, Runtime.getRuntime().availableProcessors());
+        deploy(options.port() == 0 ? -1 : options.port(), loops);
+        if (servers.stream().mapToInt(HttpServer::actualPort).distinct().count() != 1) {
+            throw new IllegalStateException("the collector's event loops listen on different ports: "
+                    + servers.stream().map(HttpServer::actualPort).toList());
+        }
+        readinessTimer = vertx.setPeriodic(2_000, id -> vertx.executeBlocking(() -> {
+            checkKafka();
+            return null;
+        }, false));
+        LOG.info("collector listening on {}:{} with {} event loops, writing to {} ({} write keys, {} webhook sources)",
+                options.host(), port(), loops, options.rawTopic(), keys.size(), webhooks.size());
+    }
+
+    /** Starts {@code instances} servers on {@code port}, each on its own event loop, and waits until they listen. */
+    private void deploy(int port, int instances) throws Exception {
+        vertx.deployVerticle(() -> new VerticleBase() {
+                    @Override
+                    public Future<?> start() {
+                        HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host())
+                                .setPort(port).setDecompressionSupported(true)).requestHandler(router());
+                        servers.add(server);
+                        return server.listen();
+                    }
+                }, new DeploymentOptions().setInstances(instances))
+                .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+
+    /** The routes, for one server (a router belongs to the event loop of its server). */
+    private Router router() {
         Router router = Router.router(vertx);
         router.route().handler(CorsHandler.create().addOrigin("*")
                 .allowedMethods(Set.of(HttpMethod.POST, HttpMethod.OPTIONS, HttpMethod.GET))
@@ -146,7 +181,8 @@ public final class Collector implements AutoCloseable {
         });
         router.get("/metrics").handler(ctx -> ctx.response()
                 .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.render()));
-        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(options.maxBatchBytes());
+        // The body buffer sized from Content-Length up front (capped by the limit): no copies as it grows.
+        BodyHandler bodies = BodyHandler.create(false).setBodyLimit(options.maxBatchBytes()).setPreallocateBodyBuffer(true);
         router.post("/v1/webhooks/:source").handler(bodies).handler(this::onWebhook);
         router.post("/v1/webhooks/:source/").handler(bodies).handler(this::onWebhook);
         router.post("/v1/:route").handler(bodies).handler(this::onCall);
@@ -159,16 +195,7 @@ public final class Collector implements AutoCloseable {
             LOG.error("request to {} failed", ctx.request().path(), ctx.failure());
             error(ctx, 500, "internal", "internal error");
         });
-        server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
-                        .setDecompressionSupported(true))
-                .requestHandler(router);
-        server.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-        readinessTimer = vertx.setPeriodic(2_000, id -> vertx.executeBlocking(() -> {
-            checkKafka();
-            return null;
-        }, false));
-        LOG.info("collector listening on {}:{}, writing to {} ({} write keys, {} webhook sources)", options.host(),
-                port(), options.rawTopic(), keys.size(), webhooks.size());
+        return router;
     }
 
     /** Calls Kafka has acknowledged since the start. */
@@ -178,7 +205,7 @@ public final class Collector implements AutoCloseable {
 
     /** The port it listens on. */
     public int port() {
-        return server.actualPort();
+        return servers.get(0).actualPort();
     }
 
     private void checkKafka() {
@@ -209,7 +236,7 @@ public final class Collector implements AutoCloseable {
             error(ctx, 413, "too_large", "a call is larger than " + options.maxCallBytes() + " bytes");
             return;
         }
-        ObjectNode json;
+        Calls.Body json;
         try {
             json = Calls.parse(body);
         } catch (Calls.Refused e) {
@@ -389,9 +416,10 @@ public final class Collector implements AutoCloseable {
     @Override
     public void close() {
         try {
-            if (server != null) {
+            if (!servers.isEmpty()) {
                 vertx.cancelTimer(readinessTimer);
-                server.shutdown(10, TimeUnit.SECONDS).toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+                Future.all(servers.stream().map(server -> server.shutdown(10, TimeUnit.SECONDS)).toList())
+                        .toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
             }
         } catch (Exception e) {
             LOG.warn("collector shutdown: {}", e.toString());

@@ -75,6 +75,39 @@ class CollectorUnitsTest {
     }
 
     @Test
+    void aCallsRecordIsItsOwnMembersAsSentWhateverTheirSpacingEscapesAndNesting() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        String call = " { \"type\" : \"track\" ,\n \"event\":\"Caf\\u00e9 \\\"Bought\\\" ü\", \"writeKey\":\"wk\","
+                + " \"properties\" : { \"items\" : [ {\"sku\":\"a\", \"n\":-1.5e3}, [] , {} ], \"nested\":{\"receivedAt\":1}},"
+                + " \"receivedAt\":\"1999-01-01T00:00:00Z\", \"context\": null, \"anonymousId\" : 17850.0, \"n\": 42 } ";
+        var single = Calls.split("track", Calls.parse(bytes(call)), RECEIVED);
+        var expected = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(call);
+        expected.remove("writeKey");
+        expected.put("receivedAt", "2026-12-02T10:00:00.250Z");
+        assertThat(json.readTree(single.get(0).payload())).as("the same call, re-spaced").isEqualTo(expected);
+        assertThat(single.get(0).key()).as("a number as written").isEqualTo("17850.0");
+
+        var batch = Calls.split("batch", Calls.parse(bytes("{\"context\":{\"ip\":\"9.9.9.9\",\"library\":{\"name\":\"x\"}},"
+                + "\"batch\":[" + call + ", {}, {\"userId\":\" \",\"context\":{\"ip\":\"1.1.1.1\"}}, \"text\", 7]}")), RECEIVED);
+        assertThat(batch).hasSize(5);
+        assertThat(json.readTree(batch.get(0).payload())).as("its own null context stays").isEqualTo(expected);
+        assertThat(json.readTree(batch.get(1).payload())).isEqualTo(json.readTree("{\"receivedAt\":\"2026-12-02T10:00:00.250Z\","
+                + "\"context\":{\"ip\":\"9.9.9.9\",\"library\":{\"name\":\"x\"}}}"));
+        assertThat(batch.get(1).key()).isNull();
+        assertThat(json.readTree(batch.get(2).payload())).as("contexts merged, its own keys winning").isEqualTo(json.readTree(
+                "{\"userId\":\" \",\"receivedAt\":\"2026-12-02T10:00:00.250Z\",\"context\":{\"ip\":\"1.1.1.1\",\"library\":{\"name\":\"x\"}}}"));
+        assertThat(batch.get(2).key()).as("a blank id is no key").isNull();
+        assertThat(text(batch.get(3).payload())).isEqualTo("\"text\"");
+        assertThat(text(batch.get(4).payload())).isEqualTo("7");
+        assertThat(Calls.writeKey(Calls.parse(bytes(call)))).isEqualTo("wk");
+
+        for (String bad : new String[] {"", "{", "{\"a\":}", "{\"a\":1}}", "{\"a\":1} x", "[{}]", "{\"batch\":[{\"a\":tru]}",
+                "{\"a\":\"\u0001\"}"}) {
+            assertThatThrownBy(() -> Calls.parse(bytes(bad))).as(bad).isInstanceOf(Calls.Refused.class);
+        }
+    }
+
+    @Test
     void theRateLimitRefillsOverTimeAndABigBatchRunsIntoDebt() {
         RateLimiter limiter = new RateLimiter(10);
         long t = 0;
