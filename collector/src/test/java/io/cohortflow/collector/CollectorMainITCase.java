@@ -16,8 +16,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,9 +30,8 @@ class CollectorMainITCase {
     @Test
     void theReadmesCommandsStartTheJarAndCurlGetsAnAcknowledgedCall(LocalKafkaBroker broker, @TempDir Path dir)
             throws Exception {
-        String readme = Files.readString(Repository.root().resolve("README.md"));
-        List<String> start = block(readme, "openssl rand -hex");
-        List<String> curl = block(readme, "curl -s -u");
+        List<String> start = Repository.readmeBashBlock("openssl rand -hex");
+        List<String> curl = Repository.readmeBashBlock("curl -s -u");
         TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "collector-main");
         int port = LocalKafkaBroker.freePort();
         String jarDir = Repository.root().resolve("collector/target").toString() + "/";
@@ -73,17 +70,5 @@ class CollectorMainITCase {
             assertThat(new String(r.value(), StandardCharsets.UTF_8)).contains("\"messageId\":\"m-1\"", "\"type\":\"track\"");
             assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo("anon_1");
         });
-    }
-
-    /** The lines of the README's bash block that contains {@code marker}, continuation lines joined. */
-    private static List<String> block(String readme, String marker) {
-        Matcher blocks = Pattern.compile("```bash\\n(.*?)```", Pattern.DOTALL).matcher(readme);
-        while (blocks.find()) {
-            String body = blocks.group(1);
-            if (body.contains(marker)) {
-                return List.of(body.replace("\\\n", " ").strip().split("\n"));
-            }
-        }
-        throw new AssertionError("no bash block with " + marker + " in the README");
     }
 }

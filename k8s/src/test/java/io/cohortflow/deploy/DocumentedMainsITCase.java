@@ -1,0 +1,115 @@
+package io.cohortflow.deploy;
+
+import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.testkit.KafkaTestSupport;
+import io.cohortflow.testkit.Repository;
+import io.cohortflow.testkit.SharedKafka;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The README's {@code java -cp <the -job jar> <main>} commands, taken from the README and run in bash with nothing but
+ * the jar on the classpath: Backfill, SegmentsCli (validate, publish) and RegistryCli (list, promote). Only the
+ * addresses are the test's own: its broker for {@code kafka:9092}, a file registry for the S3 bucket, a topic of its
+ * own (an added {@code --topic}); the jars' paths are made absolute, and the files the commands name are made in the
+ * directory they run in.
+ */
+@ExtendWith(SharedKafka.class)
+class DocumentedMainsITCase {
+    private static final Path ROOT = Repository.root();
+
+    @Test
+    void theJobJarsRunTheirDocumentedMainsAsWritten(LocalKafkaBroker broker, @TempDir Path dir) throws Exception {
+        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "documented-mains");
+        Files.writeString(dir.resolve("orders-export.csv"), """
+                type,event,userId,messageId,timestamp,properties.revenue,properties.currency
+                track,Order Completed,17850,o-1,2026-03-01T08:26:00Z,15.3,GBP
+                track,Order Completed,17850,o-2,2026-03-02T10:00:00Z,22.0,GBP
+                track,Order Completed,13047,o-3,2026-03-02T11:30:00Z,54.1,GBP
+                """);
+        Files.copy(ROOT.resolve("conf/segments.yaml"), dir.resolve("my-segments.yaml"));
+        KafkaTestSupport.copyTree(ROOT.resolve("model-registry/src/test/resources/current-registry"),
+                dir.resolve(".local-run/registry"));
+
+        List<String> script = new ArrayList<>(List.of("set -e"));
+        for (String line : Repository.readmeBashBlock("io.cohortflow.ingest.backfill.Backfill")) {
+            script.add(addresses(withOption(line, "--topic " + topics.name(TopicsConfig.RAW)), broker));
+        }
+        for (String line : Repository.readmeBashBlock("io.cohortflow.segmentation.cli.SegmentsCli")) {
+            line = line.replace(" conf/segments.yaml", " " + ROOT.resolve("conf/segments.yaml"));
+            script.add(addresses(line.contains(" publish ")
+                    ? withOption(line, "--topic " + topics.name(TopicsConfig.DEFINITIONS)) : line, broker));
+        }
+        for (String line : Repository.readmeBashBlock("io.cohortflow.registry.RegistryCli")) {
+            line = line.replace("s3a://cohortflow-models", "file://$PWD/.local-run/registry");
+            script.add(addresses(line.contains("--bootstrap-servers")
+                    ? withOption(line, "--topic " + topics.name(TopicsConfig.MODELS)) : line, broker));
+        }
+        Process bash = new ProcessBuilder("bash", "-c", String.join("\n", script)).directory(dir.toFile()).start();
+        String[] output = new String[2];
+        Thread stderr = new Thread(() -> output[1] = read(bash.getErrorStream()));
+        stderr.start();
+        output[0] = read(bash.getInputStream());
+        assertThat(bash.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        stderr.join();
+        String shown = String.join("\n", script) + "\n--- stdout ---\n" + output[0] + "\n--- stderr ---\n" + output[1];
+        assertThat(bash.exitValue()).as(shown).isZero();
+        assertThat(output[1]).as("nothing fails to load: " + shown).doesNotContain("NoClassDefFoundError", "SLF4J", "StatusLogger");
+
+        assertThat(output[0]).as(shown).contains("backfill of orders-export.csv done: 3 records");
+        List<ConsumerRecord<byte[], byte[]>> raw = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
+                topics.name(TopicsConfig.RAW));
+        assertThat(raw).hasSize(3).allSatisfy(r -> {
+            assertThat(header(r, "source")).isEqualTo("web");
+            assertThat(header(r, "replay")).isEqualTo("true");
+        });
+        assertThat(new String(raw.get(0).value(), StandardCharsets.UTF_8)).contains("\"messageId\":\"o-1\"", "\"revenue\":15.3");
+
+        long segments = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.DEFINITIONS)).size();
+        assertThat(segments).as("every segment of the file published").isPositive();
+        assertThat(output[0].lines().filter(l -> l.startsWith("published ")).count()).isEqualTo(segments);
+
+        assertThat(output[0]).as(shown).contains("bundle v1", "<- current");
+        assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.MODELS)))
+                .as("the promotion is announced").hasSize(1);
+    }
+
+    /** The test's broker for the README's, and the jars where this build made them. */
+    private static String addresses(String line, LocalKafkaBroker broker) {
+        for (String module : List.of("ingest-job", "segmentation-job", "training-batch")) {
+            line = line.replace(module + "/target/", ROOT.resolve(module + "/target") + "/");
+        }
+        return line.replace("kafka:9092", broker.bootstrapServers());
+    }
+
+    /** {@code option} added to a command line, before its trailing comment if it has one. */
+    private static String withOption(String line, String option) {
+        int comment = line.indexOf(" #");
+        return comment < 0 ? line + " " + option : line.substring(0, comment) + " " + option + line.substring(comment);
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        var header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    private static String read(java.io.InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            return e.toString();
+        }
+    }
+}
