@@ -27,7 +27,8 @@ import java.util.Set;
  * --max-batch-bytes N       size cap of a batch record (default 4194304); each call in it is judged on its own
  * --dlq-payload-bytes N     the most of a payload a dead letter carries (default 65536; then size and SHA-256)
  * --future-tolerance D      how far past its receive time an event may claim to be (default 1h)
- * --past-tolerance D        how far before its receive time (default 3650d: backfills of old history pass)
+ * --past-tolerance D        how far before its receive time a live call may be (default 3650d); history replayed by
+ *                           a backfill is exempt
  * --dedupe-window D         redeliveries of a messageId within this are dropped (default 7d, processing time)
  * --out-of-orderness D      watermark bound on receive time (default 5min)
  * --idleness D              a partition silent this long stops holding the watermark back (default 1min)

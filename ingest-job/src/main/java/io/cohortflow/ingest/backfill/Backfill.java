@@ -1,11 +1,6 @@
 package io.cohortflow.ingest.backfill;
 
-import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.csv.CsvMapper;
-import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.cohortflow.ingest.mapping.RawEventDeserializer;
 import io.cohortflow.jobs.options.JobArgs;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -19,7 +14,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +23,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 
 /**
  * Backfills history from a file into events.raw, so that the running ingest job puts it through the same mapping,
@@ -40,17 +33,18 @@ import java.util.regex.Pattern;
  * <pre>
  * java -cp ingest-job-job.jar io.cohortflow.ingest.backfill.Backfill \
  *     --file history.csv|history.jsonl --source web|stripe|... --bootstrap-servers HOST:PORT [--topic events.raw]
+ *     [--timestamp-format 'M/d/yyyy H:mm'] [--zone Europe/London]
  * </pre>
  *
  * <p>JSON lines: one payload per line, as a source would send it; lines are sent byte for byte (a broken line is
- * dead-lettered by ingest with its reason, not dropped here). CSV: the header names the fields; a dotted header nests
- * ({@code properties.price} becomes {@code {"properties": {"price": ...}}}); values that read as numbers or booleans
- * become JSON numbers and booleans, empty cells are absent. Progress is printed every two seconds.
+ * dead-lettered by ingest with its reason, not dropped here). CSV: {@link CsvRows}, each column typed once for the
+ * whole file, ids as text, times without a zone read in {@code --zone}. Progress, in rows of the whole file, is
+ * printed every two seconds.
  */
 public final class Backfill {
-    private static final Set<String> KEYS = Set.of("file", "source", "bootstrap-servers", "topic", "format");
+    private static final Set<String> KEYS = Set.of("file", "source", "bootstrap-servers", "topic", "format",
+            "timestamp-format", "zone");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?");
 
     /** What a backfill sent. */
     public record Result(long records, long bytes, Duration elapsed) {
@@ -62,8 +56,10 @@ public final class Backfill {
     public static void main(String[] args) throws IOException {
         JobArgs a = JobArgs.parse(args, KEYS);
         Path file = Path.of(a.required("file"));
+        CsvRows.Times times = new CsvRows.Times(a.string("timestamp-format", null),
+                java.time.ZoneId.of(a.string("zone", "UTC")));
         Result result = run(file, a.required("source"), a.string("format", formatOf(file)), a.required("bootstrap-servers"),
-                a.string("topic", "events.raw"), System.out);
+                a.string("topic", "events.raw"), times, System.out);
         System.out.printf("backfill of %s done: %,d records, %,d bytes in %.1f s%n", file, result.records(),
                 result.bytes(), result.elapsed().toMillis() / 1000.0);
     }
@@ -73,10 +69,21 @@ public final class Backfill {
         return name.endsWith(".csv") ? "csv" : "jsonl";
     }
 
-    /** Sends every record of {@code file} to {@code topic}; blocks until all are acknowledged. */
+    /** {@link #run(Path, String, String, String, String, CsvRows.Times, PrintStream)} with times in UTC. */
     public static Result run(Path file, String source, String format, String bootstrapServers, String topic,
                              PrintStream progress) throws IOException {
-        long size = Files.size(file);
+        return run(file, source, format, bootstrapServers, topic, CsvRows.Times.UTC, progress);
+    }
+
+    /** Sends every record of {@code file} to {@code topic}; blocks until all are acknowledged. */
+    public static Result run(Path file, String source, String format, String bootstrapServers, String topic,
+                             CsvRows.Times times, PrintStream progress) throws IOException {
+        CsvRows csv = switch (format) {
+            case "csv" -> CsvRows.plan(file, times);
+            case "jsonl" -> null;
+            default -> throw new IllegalArgumentException("--format must be jsonl or csv, got " + format);
+        };
+        long total = csv != null ? csv.rows() : lines(file);
         long started = System.nanoTime();
         AtomicReference<Exception> failure = new AtomicReference<>();
         long[] counts = new long[2];
@@ -89,8 +96,7 @@ public final class Backfill {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false,
                 ProducerConfig.MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION, 1,
                 ProducerConfig.LINGER_MS_CONFIG, 20,
-                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new ByteArraySerializer(), new ByteArraySerializer());
-             InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4"), new ByteArraySerializer(), new ByteArraySerializer())) {
             List<org.apache.kafka.common.header.Header> headers = List.of(
                     new RecordHeader(RawEventDeserializer.SOURCE_HEADER, source.getBytes(StandardCharsets.UTF_8)),
                     new RecordHeader(RawEventDeserializer.REPLAY_HEADER, "true".getBytes(StandardCharsets.UTF_8)));
@@ -108,15 +114,22 @@ public final class Backfill {
                 long now = System.nanoTime();
                 if (now - lastReport[0] > 2_000_000_000L) {
                     lastReport[0] = now;
-                    progress.printf("  %,d records, %.0f%% of %s, %,.0f records/s%n", counts[0],
-                            100.0 * counts[1] / Math.max(1, size), file.getFileName(),
-                            counts[0] / ((now - started) / 1e9));
+                    progress.printf("  %,d of %,d rows (%.0f%%) of %s, %,.0f rows/s%n", counts[0], total,
+                            100.0 * counts[0] / Math.max(1, total), file.getFileName(), counts[0] / ((now - started) / 1e9));
                 }
             };
-            switch (format) {
-                case "jsonl" -> readLines(in, send);
-                case "csv" -> readCsv(in, send);
-                default -> throw new IllegalArgumentException("--format must be jsonl or csv, got " + format);
+            if (csv != null) {
+                csv.each(file, call -> {
+                    try {
+                        send.accept(JSON.writeValueAsBytes(call));
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+            } else {
+                try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+                    readLines(in, send);
+                }
             }
             producer.flush();
         }
@@ -153,45 +166,12 @@ public final class Backfill {
         send.accept(end == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, end));
     }
 
-    private static void readCsv(InputStream in, Consumer<byte[]> send) throws IOException {
-        CsvMapper csv = new CsvMapper();
-        try (MappingIterator<Map<String, String>> rows = csv.readerForMapOf(String.class)
-                .with(CsvSchema.emptySchema().withHeader())
-                .readValues(in)) {
-            while (rows.hasNextValue()) {
-                send.accept(JSON.writeValueAsBytes(nest(rows.nextValue())));
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
+    /** The lines of a JSON-lines file that are not blank: its rows. */
+    static long lines(Path file) throws IOException {
+        long[] count = {0};
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            readLines(in, line -> count[0]++);
         }
-    }
-
-    /** A CSV row as a JSON object: dotted names nest, numbers and booleans are typed, empty cells are absent. */
-    static ObjectNode nest(Map<String, String> row) {
-        ObjectNode root = JsonNodeFactory.instance.objectNode();
-        row.forEach((name, value) -> {
-            if (value == null || value.isEmpty()) {
-                return;
-            }
-            String[] path = name.trim().split("\\.");
-            ObjectNode node = root;
-            for (int i = 0; i < path.length - 1; i++) {
-                node = node.has(path[i]) && node.get(path[i]).isObject()
-                        ? (ObjectNode) node.get(path[i]) : node.putObject(path[i]);
-            }
-            String leaf = path[path.length - 1];
-            boolean number = NUMBER.matcher(value).matches();
-            boolean leadingZero = value.length() > 1 && value.startsWith("0") && !value.startsWith("0.");
-            if (number && (value.contains(".") || value.contains("e") || value.contains("E"))) {
-                node.put(leaf, Double.parseDouble(value));
-            } else if (number && !leadingZero && value.length() < 19) {
-                node.put(leaf, Long.parseLong(value));
-            } else if (value.equals("true") || value.equals("false")) {
-                node.put(leaf, Boolean.parseBoolean(value));
-            } else {
-                node.put(leaf, value);
-            }
-        });
-        return root;
+        return count[0];
     }
 }

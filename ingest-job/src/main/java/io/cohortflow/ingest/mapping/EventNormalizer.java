@@ -157,7 +157,8 @@ public final class EventNormalizer implements Serializable {
         } catch (DateTimeParseException | ArithmeticException e) {
             return reject(RejectReason.INVALID_TIMESTAMP, "unparsable time: " + e.getMessage(), part);
         }
-        if (timestamp > receivedAt + futureToleranceMs || timestamp < receivedAt - pastToleranceMs) {
+        // Replayed history (a backfill) is old by nature: only live calls are held to the past tolerance.
+        if (timestamp > receivedAt + futureToleranceMs || !raw.replay() && timestamp < receivedAt - pastToleranceMs) {
             return reject(RejectReason.TIMESTAMP_OUT_OF_RANGE, "event time " + Instant.ofEpochMilli(timestamp)
                     + " too far from receive time " + Instant.ofEpochMilli(receivedAt), part);
         }

@@ -26,6 +26,20 @@ class IngestMapperTest {
     }
 
     @Test
+    void replayedHistoryIsExemptFromThePastToleranceButNotFromTheFuture() {
+        String old = "{\"type\":\"track\",\"event\":\"Order Completed\",\"messageId\":\"o1\",\"userId\":\"17850\","
+                + "\"timestamp\":\"2010-12-01T08:26:00Z\"}";
+        byte[] payload = old.getBytes(StandardCharsets.UTF_8);
+        assertThat(mapper.map(new RawEvent(payload, "web", RECEIVED)).rejected())
+                .singleElement().satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.TIMESTAMP_OUT_OF_RANGE));
+        assertThat(mapper.map(new RawEvent(payload, "web", RECEIVED, true)).events()).singleElement()
+                .satisfies(e -> assertThat(e.timestamp()).isEqualTo(Instant.parse("2010-12-01T08:26:00Z").toEpochMilli()));
+        byte[] future = old.replace("2010-12-01", "2027-12-01").getBytes(StandardCharsets.UTF_8);
+        assertThat(mapper.map(new RawEvent(future, "web", RECEIVED, true)).rejected()).singleElement()
+                .satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.TIMESTAMP_OUT_OF_RANGE));
+    }
+
+    @Test
     void mapsATrackCallWithCanonicalNameAndSkewCorrectedTime() {
         // The device clock is 2 hours fast: timestamp and sentAt carry it, receivedAt does not.
         UnifiedEvent e = one("web", """
