@@ -236,16 +236,16 @@ public final class Collector implements AutoCloseable {
             error(ctx, 413, "too_large", "a call is larger than " + options.maxCallBytes() + " bytes");
             return;
         }
-        Calls.Body json;
+        Calls.Body parsed;
         try {
-            json = Calls.parse(body);
+            parsed = Calls.parse(body);
         } catch (Calls.Refused e) {
             error(ctx, 400, "not_json", e.getMessage());
             return;
         }
         String presented = basicUser(ctx.request().getHeader("Authorization"));
         if (presented == null) {
-            presented = Calls.writeKey(json);
+            presented = Calls.writeKey(parsed);
         }
         String source = keys.source(presented).orElse(null);
         if (source == null) {
@@ -253,7 +253,7 @@ public final class Collector implements AutoCloseable {
                     ? "no write key: use Basic auth (writeKey:) or a writeKey field" : "unknown write key");
             return;
         }
-        long wait = limiter.acquire(source + '\u0000' + presented, Calls.count(route, json), System.nanoTime());
+        long wait = limiter.acquire(source + '\u0000' + presented, Calls.count(route, parsed), System.nanoTime());
         if (wait > 0) {
             ctx.response().putHeader("Retry-After", Long.toString(wait));
             error(ctx, 429, "rate_limited", "rate limit of " + options.rateLimit() + " calls/s for this write key");
@@ -261,7 +261,7 @@ public final class Collector implements AutoCloseable {
         }
         List<Calls.Call> calls;
         try {
-            calls = Calls.split(route, json, receivedAt);
+            calls = Calls.split(route, parsed, receivedAt);
         } catch (Calls.Refused e) {
             error(ctx, 400, "bad_batch", e.getMessage());
             return;
