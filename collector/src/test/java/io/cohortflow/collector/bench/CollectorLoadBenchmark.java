@@ -270,7 +270,11 @@ public final class CollectorLoadBenchmark {
         Process wrk = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--timeout", "20s",
                 "-s", script.toString(), "http://127.0.0.1:" + port + "/v1/batch").redirectErrorStream(true).start();
         String out = new String(wrk.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!wrk.waitFor(seconds + 60L, TimeUnit.SECONDS) || wrk.exitValue() != 0) {
+        boolean exited = wrk.waitFor(seconds + 60L, TimeUnit.SECONDS);
+        java.nio.file.Files.delete(script);
+        java.nio.file.Files.delete(body);
+        java.nio.file.Files.delete(dir);
+        if (!exited || wrk.exitValue() != 0) {
             throw new IllegalStateException("wrk failed:\n" + out);
         }
         String[] f = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst()
