@@ -281,7 +281,7 @@ final class Calls {
             }
             Member own = item.context;
             if (sharedContext && own != null && own.value == JsonToken.START_OBJECT) {
-                calls.add(merged(body, item, contextBytes, sharedSentAt, receivedText));
+                calls.add(merged(body, item, context, sentAt, receivedText));
                 continue;
             }
             Out out = new Out(body.bytes, item.end - item.start + received.length
@@ -292,33 +292,28 @@ final class Calls {
         return calls;
     }
 
-    /**
-     * A call whose context and the envelope's ({@code "context":{...}}) are both objects: merged in a tree, the call's
-     * own keys winning.
-     */
-    private static Call merged(Body body, Value item, byte[] sharedContext, byte[] sharedSentAt, String receivedAt) {
+    /** A call whose context and the envelope's are both objects: merged in a tree, the call's own keys winning. */
+    private static Call merged(Body body, Value item, Member context, Member sentAt, String receivedAt) {
         try {
             ObjectNode call = (ObjectNode) JSON.readTree(body.bytes, item.start, item.end - item.start);
-            ObjectNode envelope = (ObjectNode) JSON.readTree(envelope(sharedContext, sharedSentAt));
             call.remove("writeKey");
             call.put("receivedAt", receivedAt);
-            if (envelope.has("sentAt") && !call.has("sentAt")) {
-                call.set("sentAt", envelope.get("sentAt"));
+            if (sentAt != null && !call.has("sentAt")) {
+                call.set("sentAt", value(body, sentAt));
             }
-            ObjectNode context = (ObjectNode) envelope.get("context");
-            context.setAll((ObjectNode) call.get("context"));
-            call.set("context", context);
+            ObjectNode merged = (ObjectNode) value(body, context);
+            merged.setAll((ObjectNode) call.get("context"));
+            call.set("context", merged);
             return new Call(key(item), JSON.writeValueAsBytes(call));
         } catch (IOException e) {
             throw new IllegalStateException("a call read once could not be read again", e);
         }
     }
 
-    /** {@code {"context":…,"sentAt":…}} of the envelope's members as sent. */
-    private static byte[] envelope(byte[]... members) {
-        Out out = new Out(null, 256);
-        out.call(new Value(0, List.of()), false, members);
-        return out.bytes();
+    /** The value of one of the body's own members, as a tree. */
+    private static com.fasterxml.jackson.databind.JsonNode value(Body body, Member member) throws IOException {
+        int from = Value.valueStart(body.bytes, member);
+        return JSON.readTree(body.bytes, from, body.root.end(body.bytes, member) - from);
     }
 
     /** The member as sent, from its name to its value's end, with its name written plainly. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
+import io.cohortflow.ingest.mapping.SegmentSpecMapper;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -49,7 +50,6 @@ final class CsvRows {
     private static final Set<String> TIMES = Set.of("timestamp", "sentAt", "originalTimestamp");
     private static final Pattern LONG = Pattern.compile("-?(0|[1-9]\\d{0,17})");
     private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?");
-    private static final Pattern WHOLE_DECIMAL = Pattern.compile("(-?\\d+)\\.0+");
     private static final DateTimeFormatter LOCAL = DateTimeFormatter.ofPattern("yyyy-MM-dd[' ']['T']HH:mm[:ss][.SSS]");
 
     /** How a column's cells are written. */
@@ -139,8 +139,11 @@ final class CsvRows {
             String leaf = path[path.length - 1];
             switch (kinds.getOrDefault(name, Kind.TEXT)) {
                 case ID -> {
-                    var whole = WHOLE_DECIMAL.matcher(value);
-                    node.put(leaf, whole.matches() ? whole.group(1) : value);
+                    // A number cell reads as ingest reads a number id (17850.0 is 17850); anything else as it is.
+                    String id = NUMBER.matcher(value).matches()
+                            ? SegmentSpecMapper.idText(JsonNodeFactory.instance.numberNode(new java.math.BigDecimal(value)))
+                            : null;
+                    node.put(leaf, id != null ? id : value);
                 }
                 case TIME -> node.put(leaf, time(value));
                 case LONG -> node.put(leaf, Long.parseLong(value));

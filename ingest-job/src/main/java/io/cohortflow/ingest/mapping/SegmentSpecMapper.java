@@ -14,7 +14,7 @@ import java.util.Map;
  * a bad one is dead-lettered with its own bytes and the others go on. Ids must be text or whole numbers: an object,
  * an array, a boolean or a fraction is refused, never dropped while the rest of the call goes on.
  */
-final class SegmentSpecMapper implements Serializable {
+public final class SegmentSpecMapper implements Serializable {
     private static final long serialVersionUID = 1L;
 
     private static final java.util.List<String> ID_FIELDS = java.util.List.of("messageId", "anonymousId", "userId",
@@ -65,8 +65,11 @@ final class SegmentSpecMapper implements Serializable {
         return normalizer.normalize(fields(call, envelope), raw, part);
     }
 
-    /** An id as text: a string (trimmed; empty means absent), or a whole number without its ".0"; else null. */
-    static String idText(JsonNode id) {
+    /**
+     * An id as text: a string (trimmed; empty means absent), or a whole number without its ".0"; else null. Backfill's
+     * CSV reader writes number cells of id columns with it, so that a file and a live call agree.
+     */
+    public static String idText(JsonNode id) {
         if (id.isTextual()) {
             return id.asText().trim();
         }
