@@ -28,7 +28,12 @@ import java.util.Map;
  *
  * <p>{@link #load} refuses, with a {@link Refused} that says why, a version whose feature schema hash differs from the
  * caller's, an artifact that is missing or does not match its SHA-256, bytes that are not a Tribuo model of the
- * expected kind, a model that does not know the schema's features, and a bundle whose scores are not finite.
+ * expected kind, a model that reads a feature outside the schema, and a bundle whose scores are not finite.
+ *
+ * <p>A training run may leave a classifier out (its label had a single class: nothing to learn); the manifest then
+ * lists no artifact for it and says why under {@code provenance.skipped}, and the bundle gives no such score, so a
+ * condition such as {@code 'bundle_propensity' in scores && ...} is false rather than wrong. The models read the
+ * features they were trained on by name; a feature the run dropped (constant in its rows) is not among them.
  */
 public final class ModelBundle implements Scorer {
     private static final long serialVersionUID = 1L;
@@ -97,8 +102,8 @@ public final class ModelBundle implements Scorer {
                         + manifest.featureSchemaHash().substring(0, 12) + "), this job computes schema "
                         + expectedSchemaHash.substring(0, 12), null);
             }
-            Model<Label> churn = classifier(registry, manifest, CHURN);
-            Model<Label> bundle = classifier(registry, manifest, BUNDLE_PROPENSITY);
+            Model<Label> churn = optionalClassifier(registry, manifest, CHURN);
+            Model<Label> bundle = optionalClassifier(registry, manifest, BUNDLE_PROPENSITY);
             Model<?> clusters = model(registry, manifest, PERSONAS);
             if (!(clusters.getOutputIDInfo().getDomain().iterator().next() instanceof ClusterID)) {
                 throw new Refused(what + ": " + PERSONAS + " is not a clustering model", null);
@@ -118,6 +123,11 @@ public final class ModelBundle implements Scorer {
     /** The persona clusters of a version (personas.json): names, sizes and centroids. */
     public static List<Persona> personas(ModelRegistry registry, ModelManifest manifest) throws IOException {
         return JSON.readValue(registry.artifact(manifest, PERSONA_NAMES), new TypeReference<List<Persona>>() { });
+    }
+
+    /** The classifier, or null when the manifest lists no such artifact (the run skipped it). */
+    private static Model<Label> optionalClassifier(ModelRegistry registry, ModelManifest manifest, String file) {
+        return manifest.artifacts().containsKey(file) ? classifier(registry, manifest, file) : null;
     }
 
     private static Model<Label> classifier(ModelRegistry registry, ModelManifest manifest, String file) {
@@ -140,11 +150,17 @@ public final class ModelBundle implements Scorer {
             throw new Refused(manifest.name() + " v" + manifest.version() + ": " + file
                     + " is not a Tribuo model (" + e.getMessage() + ")", e);
         }
-        for (String feature : manifest.featureSchema()) {
-            if (model.getFeatureIDMap().getID(feature) < 0) {
+        java.util.Set<String> schema = java.util.Set.copyOf(manifest.featureSchema());
+        int known = 0;
+        for (var feature : model.getFeatureIDMap()) {
+            if (!schema.contains(feature.getName())) {
                 throw new Refused(manifest.name() + " v" + manifest.version() + ": " + file
-                        + " does not know the feature " + feature + " of its own manifest", null);
+                        + " reads the feature " + feature.getName() + ", which is not in its manifest's schema", null);
             }
+            known++;
+        }
+        if (known == 0) {
+            throw new Refused(manifest.name() + " v" + manifest.version() + ": " + file + " reads no feature", null);
         }
         return model;
     }
@@ -169,10 +185,12 @@ public final class ModelBundle implements Scorer {
         return label;
     }
 
+    /** The churn classifier, or null when the run skipped it. */
     public Model<Label> churnModel() {
         return churn;
     }
 
+    /** The bundle-propensity classifier, or null when the run skipped it. */
     public Model<Label> bundleModel() {
         return bundlePropensity;
     }
@@ -199,8 +217,12 @@ public final class ModelBundle implements Scorer {
 
     public Scores score(double[] vector) {
         Map<String, Double> scores = new LinkedHashMap<>();
-        scores.put(CHURN_SCORE, probability(churn, featureNames, vector));
-        scores.put(BUNDLE_SCORE, probability(bundlePropensity, featureNames, vector));
+        if (churn != null) {
+            scores.put(CHURN_SCORE, probability(churn, featureNames, vector));
+        }
+        if (bundlePropensity != null) {
+            scores.put(BUNDLE_SCORE, probability(bundlePropensity, featureNames, vector));
+        }
         int cluster = personas.predict(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, featureNames, vector))
                 .getOutput().getID();
         return new Scores(scores, names.getOrDefault(cluster, "Cluster " + cluster), label);

@@ -66,6 +66,19 @@ class ModelBundleTest {
     }
 
     @Test
+    void aBundleWhoseRunSkippedAClassifierLoadsAndGivesNoSuchScore(@TempDir Path dir) throws Exception {
+        ModelRegistry registry = new ModelRegistry(copyFixture(dir.resolve("skipped")).toUri());
+        Map<String, byte[]> artifacts = registry.artifacts("bundle", 1);
+        artifacts.remove(ModelBundle.BUNDLE_PROPENSITY);
+        ModelManifest skipped = registry.publish(registry.manifest("bundle", 1), artifacts);
+        ModelBundle bundle = ModelBundle.load(registry, "bundle", skipped.version(), SCHEMA);
+        assertThat(bundle.bundleModel()).isNull();
+        Scores scores = bundle.score(new double[FeatureSnapshot.MODEL_FEATURES.size()]);
+        assertThat(scores.scores()).containsOnlyKeys("churn");
+        assertThat(scores.persona()).isNotBlank();
+    }
+
+    @Test
     void corruptOrSwappedArtifactsAreRefused(@TempDir Path dir) throws Exception {
         Path copy = copyFixture(dir.resolve("corrupt"));
         Path churn = copy.resolve("bundle/versions/1/churn.tribuo");

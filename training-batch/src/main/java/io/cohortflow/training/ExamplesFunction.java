@@ -16,8 +16,9 @@ import java.util.List;
 
 /**
  * Keyed by resolved user id, in BATCH mode: collects the user's history, and at the end of the key emits the
- * training row (features as of T − 2H, label from (T − 2H, T − H]) and the holdout row (features as of T − H, label
- * from (T − H, T]), computed by core's {@link ChurnLabels} and {@code UserFeatures}, the stream's code.
+ * training row (features as of T − 2H, label from (T − 2H, T − H]), the holdout row (features as of T − H, label
+ * from (T − H, T]) and the current row (features as of T), each when the user is in the population then, computed by
+ * core's {@link ChurnLabels} and {@code UserFeatures}, the stream's code.
  */
 final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, TrainingRow> {
     private static final long serialVersionUID = 1L;
@@ -59,11 +60,17 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
         long horizon = labels.horizon().toMillis();
         String user = ctx.getCurrentKey();
         labels.example(user, events, cutoff - horizon, config, eventNames).ifPresent(e -> {
-            out.collect(new TrainingRow(user, false, e.featureTime(), e.vector(), e.churned(), e.boughtBundle()));
+            out.collect(new TrainingRow(user, TrainingRow.Split.TRAIN, e.featureTime(), e.vector(), e.churned(),
+                    e.boughtBundle()));
             emitted.add(1);
         });
         labels.example(user, events, cutoff, config, eventNames).ifPresent(e -> {
-            out.collect(new TrainingRow(user, true, e.featureTime(), e.vector(), e.churned(), e.boughtBundle()));
+            out.collect(new TrainingRow(user, TrainingRow.Split.HOLDOUT, e.featureTime(), e.vector(), e.churned(),
+                    e.boughtBundle()));
+            emitted.add(1);
+        });
+        labels.current(events, cutoff, config, eventNames).ifPresent(f -> {
+            out.collect(new TrainingRow(user, TrainingRow.Split.CURRENT, cutoff, f.modelVector(), false, false));
             emitted.add(1);
         });
         history.clear();

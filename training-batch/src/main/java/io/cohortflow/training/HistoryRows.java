@@ -41,8 +41,9 @@ final class HistoryRows {
     static final String EVENTS_READ = "cohortflow-events-read";
     static final String ROWS_EMITTED = "cohortflow-rows-emitted";
 
-    /** The training rows (features at T − 2H), the holdout rows (at T − H), sorted by user, and the events read. */
-    record Rows(List<TrainingRow> train, List<TrainingRow> holdout, long events) {
+    /** The training rows (features at T − 2H), the holdout rows (at T − H), the current rows (at T), each sorted by
+     * user, and the events read. */
+    record Rows(List<TrainingRow> train, List<TrainingRow> holdout, List<TrainingRow> current, long events) {
     }
 
     private HistoryRows() {
@@ -63,6 +64,7 @@ final class HistoryRows {
         JobClient job = env.executeAsync("cohortflow training: features");
         List<TrainingRow> train = new ArrayList<>();
         List<TrainingRow> holdout = new ArrayList<>();
+        List<TrainingRow> current = new ArrayList<>();
         ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "training progress");
             t.setDaemon(true);
@@ -72,20 +74,26 @@ final class HistoryRows {
         progress.scheduleWithFixedDelay(() -> report(job, lastRead, out, started), progressEvery.toMillis(),
                 progressEvery.toMillis(), TimeUnit.MILLISECONDS);
         try (collected) {
-            collected.forEachRemaining(row -> (row.holdout() ? holdout : train).add(row));
+            collected.forEachRemaining(row -> (switch (row.split()) {
+                case TRAIN -> train;
+                case HOLDOUT -> holdout;
+                case CURRENT -> current;
+            }).add(row));
         } finally {
             progress.shutdownNow();
         }
         JobExecutionResult result = job.getJobExecutionResult().get();
         long emitted = counter(result, ROWS_EMITTED);
-        if (emitted != train.size() + holdout.size()) {
-            throw new IllegalStateException("the features job emitted " + emitted + " rows but "
-                    + (train.size() + holdout.size()) + " reached the client; not training on part of the history");
+        long arrived = train.size() + holdout.size() + current.size();
+        if (emitted != arrived) {
+            throw new IllegalStateException("the features job emitted " + emitted + " rows but " + arrived
+                    + " reached the client; not training on part of the history");
         }
         // Rows arrive in whatever order the parallel job emits them: sorted, training is reproducible.
         train.sort(Comparator.comparing(TrainingRow::userId));
         holdout.sort(Comparator.comparing(TrainingRow::userId));
-        return new Rows(train, holdout, counter(result, EVENTS_READ));
+        current.sort(Comparator.comparing(TrainingRow::userId));
+        return new Rows(train, holdout, current, counter(result, EVENTS_READ));
     }
 
     private static long counter(JobExecutionResult result, String name) {

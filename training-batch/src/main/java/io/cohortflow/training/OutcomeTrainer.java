@@ -24,8 +24,9 @@ import java.util.Map;
 import java.util.function.Predicate;
 
 /**
- * Trains and evaluates a binary outcome model (churn, bundle purchase) on the model features: logistic regression on
- * standardised features (the standardiser is part of the model), and a random forest for comparison. Evaluation is on
+ * Trains and evaluates a binary outcome model (churn, bundle purchase) on the features the run uses
+ * ({@link ModelInputs}): logistic regression on log-scaled, standardised features (the scaling is part of the model),
+ * and a random forest for comparison. Evaluation is on
  * the time-based holdout: ROC AUC, precision and recall at a threshold, the Brier score and a calibration table.
  */
 public final class OutcomeTrainer {
@@ -75,15 +76,16 @@ public final class OutcomeTrainer {
     private OutcomeTrainer() {
     }
 
-    public static Model<Label> train(Kind kind, List<TrainingRow> rows, Predicate<TrainingRow> outcome, long seed) {
+    public static Model<Label> train(Kind kind, List<TrainingRow> rows, Predicate<TrainingRow> outcome, long seed,
+                                     ModelInputs inputs) {
         Trainer<Label> trainer = switch (kind) {
-            case LOGISTIC_REGRESSION -> new TransformTrainer<>(new LogisticRegressionTrainer(),
-                    Standardisation.of(rows.stream().map(TrainingRow::features).toList()), true);
-            // Forests need a feature fraction below 1: half of the six features per split.
+            case LOGISTIC_REGRESSION -> new TransformTrainer<>(new LogisticRegressionTrainer(), inputs.transformations(),
+                    true);
+            // Forests need a feature fraction below 1: half of the features per split.
             case RANDOM_FOREST -> new RandomForestTrainer<>(new CARTClassificationTrainer(8, 0.5f, seed),
                     new VotingCombiner(), 50, seed);
         };
-        return trainer.train(dataset(rows, outcome, "training rows"));
+        return trainer.train(dataset(rows, outcome, "training rows", inputs));
     }
 
     /**
@@ -91,10 +93,11 @@ public final class OutcomeTrainer {
      * first unless another kind beats its AUC by more than {@code minGain} (a simpler model is easier to trust).
      */
     public static List<Trained> compare(List<TrainingRow> train, List<TrainingRow> holdout,
-                                        Predicate<TrainingRow> outcome, double threshold, double minGain, long seed) {
+                                        Predicate<TrainingRow> outcome, double threshold, double minGain, long seed,
+                                        ModelInputs inputs) {
         List<Trained> all = new ArrayList<>();
         for (Kind kind : Kind.values()) {
-            Model<Label> model = train(kind, train, outcome, seed);
+            Model<Label> model = train(kind, train, outcome, seed, inputs);
             all.add(new Trained(kind, model, evaluate(model, holdout, outcome, threshold)));
         }
         Trained simple = all.get(0);
@@ -106,8 +109,19 @@ public final class OutcomeTrainer {
         return t == simple ? t.metrics().auc() + minGain : t.metrics().auc();
     }
 
+    /**
+     * The model's metrics on the holdout. Rows are scored as the stream scores them: every model feature by name (the
+     * model reads those it knows).
+     */
     public static Metrics evaluate(Model<Label> model, List<TrainingRow> holdout, Predicate<TrainingRow> outcome,
                                    double threshold) {
+        return evaluate(holdout, outcome, threshold,
+                row -> ModelBundle.probability(model, NAMES, row.features()));
+    }
+
+    /** The metrics of any score on the holdout, such as recency alone (the baseline a model must beat). */
+    public static Metrics evaluate(List<TrainingRow> holdout, Predicate<TrainingRow> outcome, double threshold,
+                                   java.util.function.ToDoubleFunction<TrainingRow> score) {
         int n = holdout.size();
         boolean[] actual = new boolean[n];
         double[] predicted = new double[n];
@@ -119,7 +133,7 @@ public final class OutcomeTrainer {
         for (int i = 0; i < n; i++) {
             TrainingRow row = holdout.get(i);
             actual[i] = outcome.test(row);
-            predicted[i] = ModelBundle.probability(model, NAMES, row.features());
+            predicted[i] = score.applyAsDouble(row);
             positives += actual[i] ? 1 : 0;
             if (predicted[i] >= threshold) {
                 tp += actual[i] ? 1 : 0;
@@ -145,12 +159,14 @@ public final class OutcomeTrainer {
                 roc == null ? new double[][] {{0, 1}, {0, 1}} : new double[][] {roc.fpr, roc.tpr});
     }
 
-    static MutableDataset<Label> dataset(List<TrainingRow> rows, Predicate<TrainingRow> outcome, String description) {
+    static MutableDataset<Label> dataset(List<TrainingRow> rows, Predicate<TrainingRow> outcome, String description,
+                                         ModelInputs inputs) {
         LabelFactory factory = new LabelFactory();
         List<org.tribuo.Example<Label>> examples = new ArrayList<>();
+        String[] names = inputs.nameArray();
         for (TrainingRow row : rows) {
-            examples.add(new ArrayExample<>(outcome.test(row) ? ModelBundle.POSITIVE : ModelBundle.NEGATIVE, NAMES,
-                    row.features()));
+            examples.add(new ArrayExample<>(outcome.test(row) ? ModelBundle.POSITIVE : ModelBundle.NEGATIVE, names,
+                    inputs.select(row.features())));
         }
         return new MutableDataset<>(new ListDataSource<>(examples, factory,
                 new SimpleDataSourceProvenance(description, factory)));

@@ -14,6 +14,7 @@ import org.tribuo.provenance.SimpleDataSourceProvenance;
 import org.tribuo.transform.TransformTrainer;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,74 +22,202 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Persona clusters: K-Means on standardised features (the standardiser is part of the model), k-means++ start, fixed
- * seed; k fixed, or chosen over a range by the silhouette. Each cluster's profile (centroid in units and in standard
- * deviations, size) is what {@link PersonaNames} names it from.
+ * Persona clusters: K-Means (k-means++ start) on the run's {@link ModelInputs} scale (heavy-tailed features logged,
+ * all standardised; the scaling is part of the model). Segments are built on personas, so a clustering must hold
+ * still from one night to the next:
+ * <ul>
+ *   <li>each clustering is the lowest-inertia one of {@value #RESTARTS} k-means++ restarts;</li>
+ *   <li>that is done from {@value #SEEDS} independent seeds, and the stability of k is the lowest adjusted Rand
+ *       index between their assignments (1 = the same partition every time);</li>
+ *   <li>a k that isolates fewer than {@value #MIN_SHARE_PERCENT}% of the users in a cluster is refused (8 whales
+ *       against 911 others is not a persona);</li>
+ *   <li>over a range of k, the best silhouette among the stable ks (stability at least {@value #STABLE}) wins; when
+ *       none is stable, the most stable one, with a warning.</li>
+ * </ul>
+ * Each cluster's profile (centroid in units and in standard deviations, size) is what {@link PersonaNames} names it
+ * from.
  */
 public final class PersonaTrainer {
-    private static final String[] NAMES = FeatureSnapshot.MODEL_FEATURES.toArray(String[]::new);
     /** The silhouette is quadratic in the rows: it is estimated on a fixed-seed sample of this many. */
     private static final int SILHOUETTE_SAMPLE = 2_000;
+    static final int RESTARTS = 4;
+    static final int SEEDS = 3;
+    static final double STABLE = 0.9;
+    static final int MIN_SHARE_PERCENT = 1;
 
     static {
         TribuoLogging.quiet();
     }
 
-    /** A clustering, its quality, and the profile of each cluster. */
-    public record Clustering(Model<ClusterID> model, int k, double silhouette, Map<Integer, Double> silhouettesByK,
-                             int[] assignments, List<ModelBundle.Persona> profiles) {
+    /**
+     * A clustering, its quality, and the profile of each cluster.
+     *
+     * @param stability      the chosen k's lowest ARI between seeds
+     * @param byK            every k tried, with its figures
+     * @param warnings       what a reader of the report should know (no stable k, a refused k)
+     */
+    public record Clustering(Model<ClusterID> model, int k, double silhouette, double stability, Map<Integer, KFigures> byK,
+                             int[] assignments, List<ModelBundle.Persona> profiles, ModelInputs inputs,
+                             List<String> warnings) {
+        public Map<Integer, Double> silhouettesByK() {
+            Map<Integer, Double> s = new LinkedHashMap<>();
+            byK.forEach((k, f) -> s.put(k, f.silhouette()));
+            return s;
+        }
+    }
+
+    /** How one k did: silhouette, stability across seeds, its smallest cluster's share of users, and inertia. */
+    public record KFigures(double silhouette, double stability, double smallestShare, double inertia) {
+        boolean refused() {
+            return smallestShare * 100 < MIN_SHARE_PERCENT;
+        }
+    }
+
+    private record Fit(Model<ClusterID> model, int[] assignments, double inertia) {
     }
 
     private PersonaTrainer() {
     }
 
-    public static Model<ClusterID> train(List<double[]> rows, int k, long seed) {
+    public static Model<ClusterID> train(List<double[]> rows, int k, long seed, ModelInputs inputs) {
         var trainer = new TransformTrainer<>(
                 new KMeansTrainer(k, 100, new L2Distance(), KMeansTrainer.Initialisation.PLUSPLUS, 1, seed),
-                Standardisation.of(rows), true);
+                inputs.transformations(), true);
         ClusteringFactory factory = new ClusteringFactory();
         List<org.tribuo.Example<ClusterID>> examples = new ArrayList<>();
+        String[] names = inputs.nameArray();
         for (double[] row : rows) {
-            examples.add(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, NAMES, row));
+            examples.add(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, names, inputs.select(row)));
         }
         return trainer.train(new MutableDataset<>(new ListDataSource<>(examples, factory,
                 new SimpleDataSourceProvenance("persona features", factory))));
     }
 
     /**
-     * Clusters {@code rows} with each k in [{@code minK}, {@code maxK}] and keeps the one with the best silhouette
-     * (one k when they are equal), then profiles and names the clusters.
+     * Clusters {@code rows} (full model vectors) with each k in [{@code minK}, {@code maxK}], keeps the k the class
+     * comment describes, then profiles and names its clusters.
      */
-    public static Clustering fit(List<double[]> rows, int minK, int maxK, long seed, PersonaNames names) {
-        double[][] z = standardise(rows);
+    public static Clustering fit(List<double[]> rows, int minK, int maxK, long seed, PersonaNames names,
+                                 ModelInputs inputs) {
+        double[][] z = rows.stream().map(inputs::standardised).toArray(double[][]::new);
         int[] sample = sample(rows.size(), seed);
-        Map<Integer, Double> silhouettes = new LinkedHashMap<>();
-        Model<ClusterID> best = null;
-        int[] bestAssignments = null;
-        int bestK = minK;
+        Map<Integer, KFigures> byK = new LinkedHashMap<>();
+        Map<Integer, Fit> fits = new HashMap<>();
         for (int k = minK; k <= maxK; k++) {
-            Model<ClusterID> model = train(rows, k, seed);
-            int[] assignments = rows.stream().mapToInt(r -> cluster(model, r)).toArray();
-            double s = silhouette(z, assignments, sample);
-            silhouettes.put(k, s);
-            if (best == null || s > silhouettes.get(bestK)) {
-                best = model;
-                bestAssignments = assignments;
-                bestK = k;
+            Fit best = null;
+            List<int[]> perSeed = new ArrayList<>();
+            for (int s = 0; s < SEEDS; s++) {
+                Fit seedBest = null;
+                for (int r = 0; r < RESTARTS; r++) {
+                    Fit fit = fit(rows, z, k, seed + 1_000_003L * s + 7919L * r, inputs);
+                    if (seedBest == null || fit.inertia() < seedBest.inertia()) {
+                        seedBest = fit;
+                    }
+                }
+                perSeed.add(seedBest.assignments());
+                if (best == null || seedBest.inertia() < best.inertia()) {
+                    best = seedBest;
+                }
             }
+            double stability = 1;
+            for (int a = 0; a < perSeed.size(); a++) {
+                for (int b = a + 1; b < perSeed.size(); b++) {
+                    stability = Math.min(stability, adjustedRandIndex(perSeed.get(a), perSeed.get(b)));
+                }
+            }
+            byK.put(k, new KFigures(silhouette(z, best.assignments(), sample), stability,
+                    smallestShare(best.assignments(), k), best.inertia()));
+            fits.put(k, best);
         }
-        List<ModelBundle.Persona> profiles = names.name(profile(rows, z, bestAssignments, bestK));
-        return new Clustering(best, bestK, silhouettes.get(bestK), silhouettes, bestAssignments, profiles);
+        List<String> warnings = new ArrayList<>();
+        byK.forEach((k, f) -> {
+            if (f.refused()) {
+                warnings.add(String.format(java.util.Locale.ROOT, "k=%d refused: its smallest cluster holds %.2f%% of "
+                        + "the users (at least %d%% required)", k, 100 * f.smallestShare(), MIN_SHARE_PERCENT));
+            }
+        });
+        int chosen = choose(byK, warnings);
+        Fit fit = fits.get(chosen);
+        KFigures figures = byK.get(chosen);
+        List<ModelBundle.Persona> profiles = names.name(profile(rows, z, fit.assignments(), inputs));
+        return new Clustering(fit.model(), chosen, figures.silhouette(), figures.stability(), byK, fit.assignments(),
+                profiles, inputs, warnings);
     }
 
+    private static int choose(Map<Integer, KFigures> byK, List<String> warnings) {
+        Comparator<Map.Entry<Integer, KFigures>> bySilhouette = Comparator.comparingDouble(e -> e.getValue().silhouette());
+        var eligible = byK.entrySet().stream().filter(e -> !e.getValue().refused()).toList();
+        if (eligible.isEmpty()) {
+            int k = byK.entrySet().stream().max(Comparator.comparingDouble(e -> e.getValue().smallestShare()))
+                    .orElseThrow().getKey();
+            warnings.add("every k isolates a tiny cluster; k=" + k + " has the largest smallest cluster");
+            return k;
+        }
+        var stable = eligible.stream().filter(e -> e.getValue().stability() >= STABLE).toList();
+        if (!stable.isEmpty()) {
+            return stable.stream().max(bySilhouette).orElseThrow().getKey();
+        }
+        var most = eligible.stream().max(Comparator.comparingDouble(e -> e.getValue().stability())).orElseThrow();
+        warnings.add(String.format(java.util.Locale.ROOT, "no k is stable across seeds (ARI >= %.1f); k=%d is the most "
+                + "stable, at %.3f: segments built on its personas may reshuffle between runs", STABLE, most.getKey(),
+                most.getValue().stability()));
+        return most.getKey();
+    }
+
+    private static Fit fit(List<double[]> rows, double[][] z, int k, long seed, ModelInputs inputs) {
+        Model<ClusterID> model = train(rows, k, seed, inputs);
+        String[] names = inputs.nameArray();
+        List<org.tribuo.Example<ClusterID>> examples = new ArrayList<>(rows.size());
+        for (double[] row : rows) {
+            examples.add(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, names, inputs.select(row)));
+        }
+        int[] assignments = model.predict(examples).stream().mapToInt(p -> p.getOutput().getID()).toArray();
+        return new Fit(model, assignments, inertia(z, assignments));
+    }
+
+    /** The k-means objective on the model's scale: squared distances to each cluster's mean. */
+    static double inertia(double[][] z, int[] assignments) {
+        Map<Integer, double[]> sums = new HashMap<>();
+        Map<Integer, Integer> sizes = new HashMap<>();
+        int d = z.length == 0 ? 0 : z[0].length;
+        for (int i = 0; i < z.length; i++) {
+            double[] sum = sums.computeIfAbsent(assignments[i], c -> new double[d]);
+            for (int j = 0; j < d; j++) {
+                sum[j] += z[i][j];
+            }
+            sizes.merge(assignments[i], 1, Integer::sum);
+        }
+        double total = 0;
+        for (int i = 0; i < z.length; i++) {
+            double[] sum = sums.get(assignments[i]);
+            int n = sizes.get(assignments[i]);
+            for (int j = 0; j < d; j++) {
+                double diff = z[i][j] - sum[j] / n;
+                total += diff * diff;
+            }
+        }
+        return total;
+    }
+
+    private static double smallestShare(int[] assignments, int k) {
+        Map<Integer, Integer> sizes = new HashMap<>();
+        for (int a : assignments) {
+            sizes.merge(a, 1, Integer::sum);
+        }
+        int smallest = sizes.size() < k ? 0 : sizes.values().stream().mapToInt(Integer::intValue).min().orElse(0);
+        return assignments.length == 0 ? 0 : (double) smallest / assignments.length;
+    }
+
+    /** The cluster a full model vector falls in. */
     public static int cluster(Model<ClusterID> model, double[] features) {
-        return model.predict(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, NAMES, features))
-                .getOutput().getID();
+        return model.predict(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID,
+                FeatureSnapshot.MODEL_FEATURES.toArray(String[]::new), features)).getOutput().getID();
     }
 
     /** Each cluster's size and mean, in the features' units and in standard deviations (unnamed yet). */
-    static List<ModelBundle.Persona> profile(List<double[]> rows, double[][] z, int[] assignments, int k) {
-        int d = NAMES.length;
+    static List<ModelBundle.Persona> profile(List<double[]> rows, double[][] z, int[] assignments, ModelInputs inputs) {
+        List<String> names = inputs.names();
+        int d = names.size();
         Map<Integer, double[]> sums = new HashMap<>();
         Map<Integer, double[]> zSums = new HashMap<>();
         Map<Integer, Long> sizes = new HashMap<>();
@@ -96,8 +225,9 @@ public final class PersonaTrainer {
             int c = assignments[i];
             double[] sum = sums.computeIfAbsent(c, x -> new double[d]);
             double[] zSum = zSums.computeIfAbsent(c, x -> new double[d]);
+            double[] used = inputs.select(rows.get(i));
             for (int j = 0; j < d; j++) {
-                sum[j] += rows.get(i)[j];
+                sum[j] += used[j];
                 zSum[j] += z[i][j];
             }
             sizes.merge(c, 1L, Long::sum);
@@ -107,35 +237,12 @@ public final class PersonaTrainer {
             Map<String, Double> centroid = new LinkedHashMap<>();
             Map<String, Double> zScores = new LinkedHashMap<>();
             for (int j = 0; j < d; j++) {
-                centroid.put(NAMES[j], sums.get(c)[j] / sizes.get(c));
-                zScores.put(NAMES[j], zSums.get(c)[j] / sizes.get(c));
+                centroid.put(names.get(j), sums.get(c)[j] / sizes.get(c));
+                zScores.put(names.get(j), zSums.get(c)[j] / sizes.get(c));
             }
             profiles.add(new ModelBundle.Persona(c, null, sizes.get(c), centroid, zScores));
         }
         return profiles;
-    }
-
-    static double[][] standardise(List<double[]> rows) {
-        int d = NAMES.length;
-        double[] mean = new double[d];
-        double[] sd = new double[d];
-        for (double[] row : rows) {
-            for (int j = 0; j < d; j++) {
-                mean[j] += row[j] / rows.size();
-            }
-        }
-        for (double[] row : rows) {
-            for (int j = 0; j < d; j++) {
-                sd[j] += (row[j] - mean[j]) * (row[j] - mean[j]) / rows.size();
-            }
-        }
-        double[][] z = new double[rows.size()][d];
-        for (int i = 0; i < rows.size(); i++) {
-            for (int j = 0; j < d; j++) {
-                z[i][j] = sd[j] == 0 ? 0 : (rows.get(i)[j] - mean[j]) / Math.sqrt(sd[j]);
-            }
-        }
-        return z;
     }
 
     private static int[] sample(int n, long seed) {

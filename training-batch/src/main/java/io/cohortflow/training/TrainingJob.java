@@ -1,5 +1,6 @@
 package io.cohortflow.training;
 
+import io.cohortflow.core.config.ConfFiles;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
@@ -20,7 +21,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The nightly retraining, as a Flink job in BATCH mode.
@@ -28,11 +29,14 @@ import java.util.Set;
  * <p>Reads the Parquet history under {@code --history} (the ingest job's output), keys it by resolved user id, and
  * computes each user's point-in-time rows with core's {@link ChurnLabels} and {@code UserFeatures}, the code the
  * stream runs: features as of T − 2H labelled by (T − 2H, T − H] for training, as of T − H labelled by (T − H, T] for
- * the time-based holdout. The rows come back to the client, which trains the churn and bundle-propensity classifiers
- * (logistic regression, compared with a random forest) and the persona clusters (K-Means, named from their centroids
- * by conf/personas.yaml), evaluates them on the holdout, writes the HTML report, publishes one bundle version to the
- * registry, and promotes it when it passes the gate on {@code churn_auc} (or when {@code --force}); with
- * {@code --bootstrap-servers} a promotion is announced on models.published.
+ * the time-based holdout, and as of T for the population now. Each set is everyone with activity
+ * (conf/features.yaml {@code activityEvents}) in the lookback before its time. The rows come back to the client, which
+ * picks the features that vary ({@link ModelInputs}), trains the churn and bundle-propensity classifiers (logistic
+ * regression, compared with a random forest; a label with a single class skips its model with a warning) and the
+ * persona clusters (K-Means, stable across seeds, named from their centroids by conf/personas.yaml), evaluates them
+ * on the holdout next to recency alone, writes the HTML report and the per-user scores (Parquet), publishes one bundle
+ * version to the registry, and promotes it when it passes the gate on {@code churn_auc} (or when {@code --force});
+ * with {@code --bootstrap-servers} a promotion is announced on models.published.
  *
  * Options: {@link TrainingOptions}.
  * Exit code 0 promoted (or published without --promote), 2 refused by the gate, 1 error.
@@ -47,7 +51,15 @@ public final class TrainingJob {
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
 
     /** What a run did. */
+    /**
+     * What a run did.
+     *
+     * @param churn    the chosen churn model's holdout metrics, or null when it was skipped
+     * @param bundle   the same for bundle propensity
+     * @param baseline recency alone as the churn score, on the same holdout
+     */
     public record Result(ModelManifest manifest, OutcomeTrainer.Metrics churn, OutcomeTrainer.Metrics bundle,
+                         OutcomeTrainer.Metrics baseline, ModelInputs inputs, Population population,
                          PersonaTrainer.Clustering personas, Double ari, ModelRegistry.Promotion promotion,
                          double seconds) {
     }
@@ -70,98 +82,157 @@ public final class TrainingJob {
         int maxK = options.maxClusters();
         long seed = options.seed();
         double threshold = options.threshold();
-        PersonaNames personaNames = options.personas() != null ? PersonaNames.load(options.personas())
-                : PersonaNames.defaults();
-        ChurnLabels labels = new ChurnLabels(horizon, Set.of("page_view", "product_view", "product_search",
-                "add_to_cart", "checkout_started", "order_completed", "feature_used"), bundleWindow);
-        FeatureConfig features = FeatureConfig.defaults();
+        PersonaNames personaNames = PersonaNames.load(options.personas() != null ? options.personas()
+                : ConfFiles.defaultLocation("personas.yaml"), options.business());
+        FeatureConfig features = options.features() == null ? FeatureConfig.defaults()
+                : FeatureConfig.load(options.features());
+        ChurnLabels labels = new ChurnLabels(horizon, features.activityEvents(), bundleWindow, options.lookback());
         List<String> names = EventTaxonomy.defaults().canonicalNames().stream().sorted().toList();
+        String activity = String.join(", ", new TreeSet<>(labels.qualifying()));
 
         long started = System.nanoTime();
         out.printf("[1/5] computing point-in-time features from %s (cutoff %s, horizon %s)%n", history,
-                Instant.ofEpochMilli(cutoff), horizon);
+                Instant.ofEpochMilli(cutoff), days(horizon));
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
         HistoryRows.Rows rows = HistoryRows.compute(env, history, new ExamplesFunction(labels, cutoff, features, names),
                 PROGRESS_EVERY, out, started);
         List<TrainingRow> train = rows.train();
         List<TrainingRow> holdout = rows.holdout();
-        out.printf("      %,d events read; %,d training rows, %,d holdout rows (%.1f s)%n", rows.events(), train.size(),
-                holdout.size(), seconds(started));
+        List<TrainingRow> current = rows.current();
+        out.printf("      %,d events read; %,d training rows, %,d holdout rows, %,d users now (%.1f s)%n", rows.events(),
+                train.size(), holdout.size(), current.size(), seconds(started));
         if (train.isEmpty() || holdout.isEmpty()) {
             throw new IllegalStateException("not enough history before " + Instant.ofEpochMilli(cutoff)
-                    + " for a horizon of " + horizon + ": " + train.size() + " training and " + holdout.size()
+                    + " for a horizon of " + days(horizon) + ": " + train.size() + " training and " + holdout.size()
                     + " holdout rows");
+        }
+        Population population = new Population(options.lookback(), activity, train, holdout, current);
+        out.printf("      population: everyone with %s in the %s before each feature time; churn rate %.1f%% in "
+                + "training, %.1f%% in the holdout%n", activity, days(options.lookback()),
+                100 * population.trainChurnRate(), 100 * population.holdoutChurnRate());
+        ModelInputs inputs = ModelInputs.of(train.stream().map(TrainingRow::features).toList());
+        if (!inputs.dropped().isEmpty()) {
+            out.println("      WARNING constant in the training rows, not used: " + String.join(", ", inputs.dropped()));
+        }
+        if (inputs.names().isEmpty()) {
+            throw new IllegalStateException("every model feature is constant in the training rows: nothing to learn from");
         }
 
         out.println("[2/5] churn: logistic regression vs random forest, evaluated on the later cutoff");
-        TrainingReport.Outcome churn = outcome("Churn within " + horizon.toDays() + " days", train, holdout,
-                TrainingRow::churned, threshold, seed, out, started);
+        int recency = FeatureSnapshot.MODEL_FEATURES.indexOf("recency");
+        OutcomeTrainer.Metrics baseline = OutcomeTrainer.evaluate(holdout, TrainingRow::churned, threshold,
+                r -> r.features()[recency]);
+        TrainingReport.Outcome churn = outcome("Churn within " + days(horizon), ModelBundle.CHURN_SCORE, train,
+                holdout, TrainingRow::churned, threshold, seed, inputs, out, started);
+        out.printf("      recency alone: AUC %.3f%n", baseline.auc());
         out.println("[3/5] bundle propensity: an order of 2+ items within " + bundleWindow.toHours() + " hours");
-        TrainingReport.Outcome bundle = outcome("Bundle purchase within " + bundleWindow.toHours() + " hours", train,
-                holdout, TrainingRow::boughtBundle, threshold, seed, out, started);
+        TrainingReport.Outcome bundle = outcome("Bundle purchase within " + bundleWindow.toHours() + " hours",
+                ModelBundle.BUNDLE_SCORE, train, holdout, TrainingRow::boughtBundle, threshold, seed, inputs, out,
+                started);
 
-        out.printf("[4/5] clustering personas (K-Means, k=%s, k-means++, seed %d)%n", minK == maxK ? minK
-                : minK + ".." + maxK + " by silhouette", seed);
-        PersonaTrainer.Clustering personas = PersonaTrainer.fit(holdout.stream().map(TrainingRow::features).toList(),
-                minK, maxK, seed, personaNames);
+        List<TrainingRow> clustered = current.isEmpty() ? holdout : current;
+        List<double[]> clusterRows = clustered.stream().map(TrainingRow::features).toList();
+        ModelInputs clusterInputs = ModelInputs.of(clusterRows);
+        out.printf("[4/5] clustering personas (K-Means, k=%s, %d k-means++ restarts x %d seeds, %s vocabulary)%n",
+                minK == maxK ? minK : minK + ".." + maxK + " by silhouette and stability", PersonaTrainer.RESTARTS,
+                PersonaTrainer.SEEDS, personaNames.business());
+        PersonaTrainer.Clustering personas = PersonaTrainer.fit(clusterRows, minK, maxK, seed, personaNames,
+                clusterInputs);
         Double ari = options.groundTruth() != null
-                ? GroundTruthAgreement.ari(java.nio.file.Path.of(options.groundTruth()), holdout, personas)
+                ? GroundTruthAgreement.ari(java.nio.file.Path.of(options.groundTruth()), clustered, personas)
                 : null;
-        out.printf("      k=%d, silhouette %.3f%s (%.1f s)%n", personas.k(), personas.silhouette(),
+        out.printf("      k=%d, silhouette %.3f, stability across seeds (lowest ARI) %.3f%s (%.1f s)%n", personas.k(),
+                personas.silhouette(), personas.stability(),
                 ari == null ? "" : String.format(", ARI against the true personas %.3f", ari), seconds(started));
+        personas.warnings().forEach(w -> out.println("      WARNING " + w));
         for (ModelBundle.Persona p : personas.profiles()) {
             out.printf("      %-32s %,8d users%n", p.name(), p.size());
         }
 
         out.println("[5/5] publishing to the registry " + registry.root());
-        Map<String, Double> metrics = new LinkedHashMap<>(churn.chosen().metrics().asMap("churn_"));
-        metrics.putAll(bundle.chosen().metrics().asMap("bundle_"));
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        churn.trained().ifPresent(t -> metrics.putAll(t.metrics().asMap("churn_")));
+        metrics.put("churn_auc_recency_baseline", baseline.auc());
+        bundle.trained().ifPresent(t -> metrics.putAll(t.metrics().asMap("bundle_")));
         metrics.put("persona_k", (double) personas.k());
         metrics.put("persona_silhouette", personas.silhouette());
+        metrics.put("persona_stability_ari", personas.stability());
         if (ari != null) {
             metrics.put("persona_ari", ari);
         }
         metrics.put("training_rows", (double) train.size());
+        metrics.put("population_train", (double) train.size());
+        metrics.put("population_holdout", (double) holdout.size());
+        metrics.put("population_now", (double) current.size());
+        metrics.put("churn_rate_train", population.trainChurnRate());
+        metrics.put("churn_rate_holdout", population.holdoutChurnRate());
+        Map<String, String> provenance = new LinkedHashMap<>();
+        provenance.put("churnModel", churn.trained().map(t -> t.kind().description).orElse("skipped"));
+        provenance.put("bundleModel", bundle.trained().map(t -> t.kind().description).orElse("skipped"));
+        provenance.put("personaModel", "K-Means (k-means++, best of " + PersonaTrainer.RESTARTS + " restarts, "
+                + "log-scaled and standardised)");
+        provenance.put("tribuo", org.tribuo.Tribuo.VERSION);
+        provenance.put("seed", Long.toString(seed));
+        provenance.put("clusters", Integer.toString(personas.k()));
+        provenance.put("horizon", days(horizon));
+        provenance.put("bundleWindow", bundleWindow.toHours() + " hours");
+        provenance.put("lookback", days(options.lookback()));
+        provenance.put("activity", activity);
+        provenance.put("business", personaNames.business());
+        provenance.put("featuresUsed", String.join(",", inputs.names()));
+        provenance.put("featuresDropped", String.join(",", inputs.dropped()));
+        provenance.put("personaFeaturesUsed", String.join(",", clusterInputs.names()));
+        String skipped = java.util.stream.Stream.of(churn, bundle).filter(o -> o.skipped() != null)
+                .map(o -> o.score() + ": " + o.skipped()).collect(java.util.stream.Collectors.joining("; "));
+        if (!skipped.isEmpty()) {
+            provenance.put("skipped", skipped);
+        }
         ModelManifest draft = new ModelManifest(MODEL, 0, null, FeatureSnapshot.MODEL_FEATURES,
                 ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES), metrics,
-                Instant.ofEpochMilli(cutoff - 2 * horizon.toMillis() - Duration.ofDays(90).toMillis()).toString(),
-                Instant.ofEpochMilli(cutoff).toString(), train.size() + holdout.size(), holdout.size(),
-                Map.of("churnModel", churn.chosen().kind().description,
-                        "bundleModel", bundle.chosen().kind().description,
-                        "personaModel", "K-Means (k-means++, standardised)",
-                        "tribuo", org.tribuo.Tribuo.VERSION,
-                        "seed", Long.toString(seed), "clusters", Integer.toString(personas.k()),
-                        "horizon", horizon.toString(), "bundleWindow", bundleWindow.toString()),
+                Instant.ofEpochMilli(cutoff - 2 * horizon.toMillis() - options.lookback().toMillis()).toString(),
+                Instant.ofEpochMilli(cutoff).toString(), train.size() + holdout.size(), holdout.size(), provenance,
                 TrainingJob.class.getPackage().getImplementationVersion() == null ? "dev"
                         : TrainingJob.class.getPackage().getImplementationVersion(),
                 Map.of());
+        byte[] scores = UserScores.parquet(clustered, personas, churn.trained().map(OutcomeTrainer.Trained::model)
+                .orElse(null), bundle.trained().map(OutcomeTrainer.Trained::model).orElse(null));
         ModelManifest manifest = registry.publish(draft, version -> {
             Map<String, String> run = new LinkedHashMap<>();
             run.put("cutoff T", Instant.ofEpochMilli(cutoff).toString());
-            run.put("horizon H", horizon.toString());
-            run.put("bundle window", bundleWindow.toString());
-            run.put("training rows (features at T - 2H)", Integer.toString(train.size()));
-            run.put("holdout rows (features at T - H)", Integer.toString(holdout.size()));
+            run.put("churn horizon H", days(horizon));
+            run.put("bundle window", bundleWindow.toHours() + " hours");
+            run.put("population", "everyone with " + activity + " in the " + days(options.lookback())
+                    + " before the feature time");
+            run.put("training rows (features at T - 2H)", String.format("%,d users, %.1f%% churned",
+                    train.size(), 100 * population.trainChurnRate()));
+            run.put("holdout rows (features at T - H)", String.format("%,d users, %.1f%% churned",
+                    holdout.size(), 100 * population.holdoutChurnRate()));
+            run.put("scored now (features at T)", String.format("%,d users (%s)", current.size(), UserScores.FILE));
+            run.put("features used", String.join(", ", inputs.names()));
             run.put("trained in", String.format("%.1f s", seconds(started)));
             String report = TrainingReport.html(draft.withVersion(version, Instant.now().toString(), Map.of()),
-                    List.of(churn, bundle), personas, ari, run);
+                    List.of(churn, bundle), baseline, inputs, personas, ari, run);
             Map<String, byte[]> artifacts = new LinkedHashMap<>();
-            artifacts.put(ModelBundle.CHURN, churn.chosen().model().serialize().toByteArray());
-            artifacts.put(ModelBundle.BUNDLE_PROPENSITY, bundle.chosen().model().serialize().toByteArray());
+            churn.trained().ifPresent(t -> artifacts.put(ModelBundle.CHURN, t.model().serialize().toByteArray()));
+            bundle.trained().ifPresent(t -> artifacts.put(ModelBundle.BUNDLE_PROPENSITY,
+                    t.model().serialize().toByteArray()));
             artifacts.put(ModelBundle.PERSONAS, personas.model().serialize().toByteArray());
             artifacts.put(ModelBundle.PERSONA_NAMES, json(personas.profiles()));
             artifacts.put(ModelBundle.REPORT, report.getBytes(StandardCharsets.UTF_8));
+            artifacts.put(UserScores.FILE, scores);
             return artifacts;
         });
         out.printf("      published %s v%d; report: %s%n", MODEL, manifest.version(),
                 registry.artifactLocation(MODEL, manifest.version(), ModelBundle.REPORT));
         if (options.report() != null) {
-            java.nio.file.Path copy = java.nio.file.Path.of(options.report());
+            java.nio.file.Path copy = java.nio.file.Path.of(options.report()).toAbsolutePath();
             if (copy.getParent() != null) {
                 Files.createDirectories(copy.getParent());
             }
             Files.write(copy, registry.artifact(MODEL, manifest.version(), ModelBundle.REPORT));
-            out.println("      report copied to " + copy.toAbsolutePath());
+            java.nio.file.Path perUser = copy.resolveSibling(UserScores.FILE);
+            Files.write(perUser, scores);
+            out.println("      report copied to " + copy + "; per-user scores and personas in " + perUser);
         }
         ModelRegistry.Promotion promotion = null;
         if (options.promote()) {
@@ -176,20 +247,49 @@ public final class TrainingJob {
         }
         double seconds = seconds(started);
         out.printf("training done in %.1f s%n", seconds);
-        return new Result(manifest, churn.chosen().metrics(), bundle.chosen().metrics(), personas, ari, promotion,
-                seconds);
+        return new Result(manifest, churn.trained().map(OutcomeTrainer.Trained::metrics).orElse(null),
+                bundle.trained().map(OutcomeTrainer.Trained::metrics).orElse(null), baseline, inputs, population,
+                personas, ari, promotion, seconds);
     }
 
-    private static TrainingReport.Outcome outcome(String title, List<TrainingRow> train, List<TrainingRow> holdout,
+    /** Who the run scored: the rows of each set, and the churn rate among them. */
+    public record Population(Duration lookback, String activity, List<TrainingRow> train, List<TrainingRow> holdout,
+                             List<TrainingRow> current) {
+        public double trainChurnRate() {
+            return rate(train);
+        }
+
+        public double holdoutChurnRate() {
+            return rate(holdout);
+        }
+
+        private static double rate(List<TrainingRow> rows) {
+            return rows.isEmpty() ? Double.NaN : rows.stream().filter(TrainingRow::churned).count() / (double) rows.size();
+        }
+    }
+
+    /** "90 days", "36 hours": a duration as a reader says it. */
+    static String days(Duration d) {
+        return d.toHours() % 24 == 0 ? d.toDays() + " days" : d.toHours() + " hours";
+    }
+
+    /**
+     * Trains and evaluates one outcome, or skips it with the reason when its training label has a single class: one
+     * model that cannot be trained does not sink the others.
+     */
+    private static TrainingReport.Outcome outcome(String title, String score, List<TrainingRow> train,
+                                                  List<TrainingRow> holdout,
                                                   java.util.function.Predicate<TrainingRow> label, double threshold,
-                                                  long seed, PrintStream out, long started) {
+                                                  long seed, ModelInputs inputs, PrintStream out, long started) {
         long positives = train.stream().filter(label).count();
         if (positives == 0 || positives == train.size()) {
-            throw new IllegalStateException(title + ": the training rows have a single outcome (" + positives + " of "
-                    + train.size() + " positive); there is nothing to learn");
+            String why = String.format("the training rows have a single outcome (%,d of %,d positive): nothing to "
+                    + "learn, no model published for it", positives, train.size());
+            out.println("      WARNING skipped: " + why);
+            return new TrainingReport.Outcome(title, score, List.of(), why);
         }
         List<OutcomeTrainer.Trained> candidates = OutcomeTrainer.compare(train, holdout, label, threshold,
-                MIN_AUC_GAIN, seed);
+                MIN_AUC_GAIN, seed, inputs);
         for (OutcomeTrainer.Trained t : candidates) {
             OutcomeTrainer.Metrics m = t.metrics();
             out.printf("      %-30s AUC %.3f, precision %.3f, recall %.3f at %.2f, Brier %.3f%s%n", t.kind().description,
@@ -197,7 +297,7 @@ public final class TrainingJob {
         }
         out.printf("      (%,d holdout rows, %,d positive; %.1f s)%n", candidates.get(0).metrics().examples(),
                 candidates.get(0).metrics().positives(), seconds(started));
-        return new TrainingReport.Outcome(title, candidates);
+        return new TrainingReport.Outcome(title, score, candidates, null);
     }
 
     private static byte[] json(Object value) {

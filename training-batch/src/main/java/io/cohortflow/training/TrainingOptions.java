@@ -15,24 +15,29 @@ import java.util.Set;
  *
  * <pre>
  * --history URI --registry URI [--cutoff ISO-8601 (default now)] [--horizon 14d] [--bundle-window 72h]
- * [--clusters 6 | 4-8 (chosen by silhouette)] [--seed 42] [--threshold 0.5] [--personas FILE]
+ * [--lookback 365d] [--features FILE (conf/features.yaml: which events are activity)]
+ * [--clusters 6 | 4-8 (chosen by silhouette and stability)] [--seed 42] [--threshold 0.5] [--personas FILE]
+ * [--business commerce|saas|media (the names' vocabulary; default: the personas file's)]
  * [--ground-truth FILE (a simulation's truth: the report adds the ARI)] [--report FILE (a copy of the report)]
  * [--promote] [--floor 0.75] [--max-regression 0.02] [--force] [--bootstrap-servers HOST:PORT] [--topic models.published]
  * </pre>
  *
  * @param cutoff T, epoch ms: training rows have features as of T − 2H, the holdout as of T − H
+ * @param lookback how far before a feature time activity makes someone part of the population
+ * @param features a features.yaml, or null for the shipped one
  * @param personas a personas.yaml naming the clusters, or null for the shipped one
+ * @param business the vocabulary of names, or null for the personas file's default
  * @param groundTruth a simulation's ground truth (JSON lines), or null
  * @param report where to copy the report, or null
  * @param bootstrapServers where to announce a promotion, or null for no announcement
  */
 public record TrainingOptions(String history, URI registry, long cutoff, Duration horizon, Duration bundleWindow,
-                              int minClusters, int maxClusters, long seed, double threshold, String personas,
-                              String groundTruth, String report, boolean promote, double floor, double maxRegression,
+                              Duration lookback, String features, int minClusters, int maxClusters, long seed,
+                              double threshold, String personas, String business, String groundTruth, String report, boolean promote, double floor, double maxRegression,
                               boolean force, String bootstrapServers, String topic) {
 
     public static final Set<String> KEYS = Set.of("history", "registry", "cutoff", "horizon", "bundle-window",
-            "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
+            "lookback", "features", "business", "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
             "force", "bootstrap-servers", "topic");
 
     public TrainingOptions {
@@ -53,11 +58,14 @@ public record TrainingOptions(String history, URI registry, long cutoff, Duratio
                 a.string("cutoff", null) == null ? System.currentTimeMillis() : instant(a.string("cutoff", null)),
                 a.duration("horizon", Duration.ofDays(14)),
                 a.duration("bundle-window", Duration.ofHours(72)),
+                a.duration("lookback", io.cohortflow.core.training.ChurnLabels.DEFAULT_LOOKBACK),
+                a.string("features", null),
                 integer("clusters", k[0]),
                 integer("clusters", k[k.length - 1]),
                 Long.parseLong(a.string("seed", "42").trim()),
                 number("threshold", a.string("threshold", "0.5")),
                 a.string("personas", null),
+                a.string("business", null),
                 a.string("ground-truth", null),
                 a.string("report", null),
                 a.flag("promote"),

@@ -65,7 +65,9 @@ class TrainersTest {
         long started = System.nanoTime();
         List<TrainingRow> train = rows(examples(START.toEpochMilli() + 42 * DAY));
         List<TrainingRow> holdout = rows(examples(START.toEpochMilli() + 70 * DAY));
-        List<OutcomeTrainer.Trained> churn = OutcomeTrainer.compare(train, holdout, TrainingRow::churned, 0.5, 0.005, 1L);
+        ModelInputs inputs = ModelInputs.of(train.stream().map(TrainingRow::features).toList());
+        List<OutcomeTrainer.Trained> churn = OutcomeTrainer.compare(train, holdout, TrainingRow::churned, 0.5, 0.005, 1L,
+                inputs);
         for (OutcomeTrainer.Trained t : churn) {
             OutcomeTrainer.Metrics m = t.metrics();
             System.out.printf("churn, %s: %d training rows (%d churners), holdout %d (%d churners): AUC %.3f, "
@@ -83,7 +85,7 @@ class TrainersTest {
                 .containsExactlyInAnyOrder(OutcomeTrainer.Kind.values());
 
         List<OutcomeTrainer.Trained> bundle = OutcomeTrainer.compare(train, holdout, TrainingRow::boughtBundle, 0.5,
-                0.005, 1L);
+                0.005, 1L, inputs);
         System.out.printf("bundle propensity, %s: holdout %d (%d bought): AUC %.3f%n", bundle.get(0).kind().description,
                 bundle.get(0).metrics().examples(), bundle.get(0).metrics().positives(), bundle.get(0).metrics().auc());
         assertThat(bundle.get(0).metrics().auc()).isGreaterThanOrEqualTo(0.8);
@@ -127,7 +129,8 @@ class TrainersTest {
             personas.add(t.persona().ordinal());
         }
         long started = System.nanoTime();
-        PersonaTrainer.Clustering clustering = PersonaTrainer.fit(rows, 6, 6, 42L, PersonaNames.defaults());
+        PersonaTrainer.Clustering clustering = PersonaTrainer.fit(rows, 6, 6, 42L, PersonaNames.defaults(),
+                ModelInputs.of(rows));
         double ari = PersonaTrainer.adjustedRandIndex(clustering.assignments(),
                 personas.stream().mapToInt(Integer::intValue).toArray());
         System.out.printf("personas: %d users, k=6: ARI %.3f against the simulator's personas, silhouette %.3f, %.1f s%n",
@@ -151,28 +154,76 @@ class TrainersTest {
                 .isEqualTo("BUNDLE_BUYER");
         assertThat(PersonaTrainer.adjustedRandIndex(new int[] {0, 0, 1, 1}, new int[] {5, 5, 7, 7})).isEqualTo(1.0);
 
-        PersonaTrainer.Clustering chosen = PersonaTrainer.fit(rows, 4, 7, 42L, PersonaNames.defaults());
-        System.out.printf("k by silhouette over 4..7: %s -> k=%d%n", chosen.silhouettesByK(), chosen.k());
-        assertThat(chosen.silhouettesByK()).containsOnlyKeys(4, 5, 6, 7);
-        assertThat(chosen.silhouette()).isEqualTo(chosen.silhouettesByK().values().stream()
-                .mapToDouble(Double::doubleValue).max().orElseThrow());
+        assertThat(clustering.stability()).as("the same partition from every seed").isGreaterThanOrEqualTo(0.9);
+
+        PersonaTrainer.Clustering chosen = PersonaTrainer.fit(rows, 4, 7, 42L, PersonaNames.defaults(),
+                ModelInputs.of(rows));
+        System.out.printf("k over 4..7: %s -> k=%d%n", chosen.byK(), chosen.k());
+        assertThat(chosen.byK()).containsOnlyKeys(4, 5, 6, 7);
+        // The best silhouette among the ks that are stable and isolate no tiny cluster.
+        assertThat(chosen.silhouette()).isEqualTo(chosen.byK().values().stream()
+                .filter(f -> f.stability() >= 0.9 && !f.refused())
+                .mapToDouble(PersonaTrainer.KFigures::silhouette).max().orElseThrow());
     }
 
     @Test
-    void aFeatureConstantInTheTrainingRowsDoesNotBreakStandardisation() {
+    void featuresConstantInTheTrainingRowsAreDroppedAndHeavyTailsLogged() {
         List<TrainingRow> rows = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             boolean churned = i % 3 == 0;
-            rows.add(new TrainingRow("u" + i, false, 0L, new double[] {0, churned ? 1 : 9 + i % 5, i % 7, 0, 0, 3, i % 2, 0},
-                    churned, false));
+            rows.add(new TrainingRow("u" + i, TrainingRow.Split.TRAIN, 0L, new double[] {0, churned ? 1 : 9 + i % 5,
+                    i % 7, 0, 0, 3, i % 2, 0, i == 7 ? 500 : i % 20, -(i % 3), 0}, churned, false));
         }
-        Model<Label> model = OutcomeTrainer.train(OutcomeTrainer.Kind.LOGISTIC_REGRESSION, rows, TrainingRow::churned, 1L);
-        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3, 0, 1});
-        assertThat(p).as("recency, adoption, tickets and session length were constant").isBetween(0.0, 1.0);
+        ModelInputs inputs = ModelInputs.of(rows.stream().map(TrainingRow::features).toList());
+        assertThat(inputs.names()).containsExactly("frequency_30d", "monetary_value_90d", "cart_adds_30d",
+                "purchases_365d");
+        assertThat(inputs.dropped()).as("constant, or refunds only: nothing once logged").containsExactly("recency",
+                "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "email_engagement_30d",
+                "monetary_value_365d", "tenure_days");
+        double[] whale = inputs.standardised(rows.get(7).features());
+        double[] orders = rows.stream().mapToDouble(r -> r.features()[8]).toArray();
+        double mean = java.util.Arrays.stream(orders).average().orElseThrow();
+        double sd = Math.sqrt(java.util.Arrays.stream(orders).map(v -> (v - mean) * (v - mean)).sum() / (orders.length - 1));
+        assertThat(whale[3]).as("one customer with 500 orders stretches the logged axis far less than the raw one")
+                .isLessThan((500 - mean) / sd / 2);
+
+        Model<Label> model = OutcomeTrainer.train(OutcomeTrainer.Kind.LOGISTIC_REGRESSION, rows, TrainingRow::churned, 1L,
+                inputs);
+        assertThat(model.getFeatureIDMap().size()).as("the model knows the features it uses").isEqualTo(4);
+        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3, 0, 1, 2, 40, 90});
+        assertThat(p).as("the stream passes every feature; the model reads its own").isBetween(0.0, 1.0);
         assertThat(OutcomeTrainer.evaluate(model, rows, TrainingRow::churned, 0.5).auc()).isGreaterThan(0.9);
         var clusters = PersonaTrainer.fit(rows.stream().map(TrainingRow::features).toList(), 2, 2, 1L,
-                PersonaNames.defaults());
+                PersonaNames.defaults(), inputs);
         assertThat(clusters.silhouette()).isFinite();
+        assertThat(clusters.profiles()).allSatisfy(c -> assertThat(c.zScores()).containsOnlyKeys(inputs.names()));
+    }
+
+    @Test
+    void namesComeFromTheBusinessVocabularyAndNeverContradictTheCentroid() {
+        PersonaNames commerce = PersonaNames.defaults();
+        assertThat(commerce.business()).isEqualTo("commerce");
+        // Low in 90-day spend against whales, yet spending: "Low-Spending", never "Non-Buying".
+        ModelBundle.Persona spenders = new ModelBundle.Persona(0, null, 900,
+                Map.of("monetary_value_90d", 1_100.0, "support_tickets_60d", 3.0),
+                Map.of("monetary_value_90d", -0.9, "support_tickets_60d", 0.1));
+        ModelBundle.Persona nobody = new ModelBundle.Persona(1, null, 90,
+                Map.of("monetary_value_90d", 0.0, "support_tickets_60d", 3.0),
+                Map.of("monetary_value_90d", -1.2, "support_tickets_60d", 0.2));
+        List<ModelBundle.Persona> named = commerce.name(List.of(spenders, nobody));
+        assertThat(named.get(0).name()).isEqualTo("Low-Spending, Support-Heavy Customers");
+        assertThat(named.get(1).name()).isEqualTo("Non-Buying, Support-Heavy Customers");
+        PersonaNames saas = PersonaNames.load(io.cohortflow.core.config.ConfFiles.defaultLocation("personas.yaml"),
+                "saas");
+        ModelBundle.Persona power = new ModelBundle.Persona(2, null, 50,
+                Map.of("feature_adoption_rate", 0.9, "frequency_30d", 20.0),
+                Map.of("feature_adoption_rate", 1.5, "frequency_30d", 1.1));
+        assertThat(saas.name(List.of(power)).get(0).name()).isEqualTo("Product Power User");
+        assertThat(PersonaNames.load(io.cohortflow.core.config.ConfFiles.defaultLocation("personas.yaml"), "media")
+                .name(List.of(power)).get(0).name()).isEqualTo("Feature-Adopting, Frequent Readers");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PersonaNames.load(
+                io.cohortflow.core.config.ConfFiles.defaultLocation("personas.yaml"), "retail"))
+                .hasMessageContaining("no vocabulary for the business type 'retail'");
     }
 
     private static double baseRateBrier(List<TrainingRow> rows, java.util.function.Predicate<TrainingRow> outcome) {
@@ -181,8 +232,8 @@ class TrainersTest {
     }
 
     private static List<TrainingRow> rows(List<ChurnLabels.Example> examples) {
-        return examples.stream().map(e -> new TrainingRow(e.userId(), false, e.featureTime(), e.vector(), e.churned(),
-                e.boughtBundle())).toList();
+        return examples.stream().map(e -> new TrainingRow(e.userId(), TrainingRow.Split.TRAIN, e.featureTime(), e.vector(),
+                e.churned(), e.boughtBundle())).toList();
     }
 
     private static List<ChurnLabels.Example> examples(long cutoff) {

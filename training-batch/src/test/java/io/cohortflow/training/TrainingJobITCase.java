@@ -51,7 +51,7 @@ class TrainingJobITCase {
     @Test
     void trainsFromTheParquetHistoryPublishesAndPromotesThroughTheGate(@TempDir Path dir) throws Exception {
         Path history = dir.resolve("history");
-        long written = writeHistory(history, 800, 56);
+        long written = writeHistory(history, 23, 800, 56, e -> true);
 
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
@@ -71,13 +71,18 @@ class TrainingJobITCase {
         ModelManifest current = registry.current(TrainingJob.MODEL).orElseThrow();
         assertThat(current.version()).isEqualTo(1);
         assertThat(current.artifacts()).containsOnlyKeys(ModelBundle.CHURN, ModelBundle.BUNDLE_PROPENSITY,
-                ModelBundle.PERSONAS, ModelBundle.PERSONA_NAMES, ModelBundle.REPORT);
-        assertThat(current.metrics()).containsKeys("churn_auc", "churn_brier", "bundle_auc", "persona_silhouette");
+                ModelBundle.PERSONAS, ModelBundle.PERSONA_NAMES, ModelBundle.REPORT, UserScores.FILE);
+        assertThat(current.metrics()).containsKeys("churn_auc", "churn_brier", "bundle_auc", "persona_silhouette",
+                "persona_stability_ari", "churn_auc_recency_baseline", "churn_rate_train", "churn_rate_holdout",
+                "population_now");
+        assertThat(current.provenance()).containsEntry("horizon", "14 days").containsEntry("lookback", "365 days")
+                .containsKey("featuresUsed");
+        assertThat(progress.toString()).contains("population: everyone with", "recency alone: AUC");
 
         ModelBundle bundle = ModelBundle.load(registry, TrainingJob.MODEL, 1,
                 ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES));
-        Scores gone = bundle.score(new double[] {45, 0, 0, 0, 2, 0, 0, 0});
-        Scores loyal = bundle.score(new double[] {0, 12, 200, 0.8, 0, 20, 1, 2});
+        Scores gone = bundle.score(new double[] {45, 0, 0, 0, 2, 0, 0, 0, 0, 0, 50});
+        Scores loyal = bundle.score(new double[] {0, 12, 200, 0.8, 0, 20, 1, 2, 4, 400, 50});
         assertThat(gone.scores().get("churn")).as("long gone, tickets: likely churn")
                 .isGreaterThan(loyal.scores().get("churn"));
         assertThat(gone.model()).isEqualTo("bundle@v1");
@@ -87,7 +92,9 @@ class TrainingJobITCase {
         assertThat(report).isEqualTo(new String(registry.artifact(TrainingJob.MODEL, 1, ModelBundle.REPORT),
                 java.nio.charset.StandardCharsets.UTF_8));
         assertThat(report).contains("bundle v1", "ROC curve", "Calibration", "Feature weights", "Cluster sizes",
-                "Cluster profiles", "<svg").doesNotContain("<script");
+                "Cluster profiles", "<svg", "recency alone", "14 days", "stability").doesNotContain("<script", "PT336H");
+        assertThat(dir.resolve(UserScores.FILE)).as("the per-user scores next to the report's copy")
+                .hasBinaryContent(registry.artifact(TrainingJob.MODEL, 1, UserScores.FILE));
         for (ModelBundle.Persona p : result.personas().profiles()) {
             assertThat(report).contains(p.name().replace("&", "&amp;"));
         }
@@ -98,13 +105,30 @@ class TrainingJobITCase {
         }
     }
 
-    /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet; returns the count. */
-    private static long writeHistory(Path history, int users, int days) throws Exception {
+    /**
+     * Simulated behaviour through the real ingest mapper, the events {@code keep} accepts written as
+     * dt=YYYY-MM-DD/events.parquet; returns the count.
+     */
+    static long writeHistory(Path history, long seed, int users, int days,
+                             java.util.function.Predicate<UnifiedEvent> keep) throws Exception {
+        List<RawEvent> raw = new ArrayList<>();
+        for (Delivery d : new Simulator(SimulatorConfig.of(seed, users, days, START).withRates(0, 0, 0).withSeedStory(false))) {
+            raw.add(new RawEvent(d.payload(), d.source(), d.deliveredAt()));
+        }
+        return writeHistory(history, raw, keep);
+    }
+
+    /** Calls through the real ingest mapper, the events {@code keep} accepts written as ingest lays them out. */
+    static long writeHistory(Path history, Iterable<RawEvent> calls, java.util.function.Predicate<UnifiedEvent> keep)
+            throws Exception {
         IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
                 Duration.ofHours(1), Duration.ofDays(3650));
         Map<LocalDate, List<UnifiedEvent>> byDay = new TreeMap<>();
-        for (Delivery d : new Simulator(SimulatorConfig.of(23, users, days, START).withRates(0, 0, 0).withSeedStory(false))) {
-            for (UnifiedEvent e : mapper.map(new RawEvent(d.payload(), d.source(), d.deliveredAt())).events()) {
+        for (RawEvent call : calls) {
+            for (UnifiedEvent e : mapper.map(call).events()) {
+                if (!keep.test(e)) {
+                    continue;
+                }
                 byDay.computeIfAbsent(LocalDate.ofInstant(Instant.ofEpochMilli(e.timestamp()), ZoneOffset.UTC),
                         k -> new ArrayList<>()).add(e);
             }

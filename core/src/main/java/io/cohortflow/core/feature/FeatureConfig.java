@@ -23,13 +23,15 @@ public final class FeatureConfig implements Serializable {
     private final Duration cartAbandonAfter;
     private final Set<String> revenueEvents;
     private final Set<String> passiveEvents;
+    private final Set<String> activityEvents;
 
     @JsonCreator
     public FeatureConfig(@JsonProperty("keyFeatures") List<String> keyFeatures,
                          @JsonProperty("sessionGapMinutes") int sessionGapMinutes,
                          @JsonProperty("cartAbandonAfterMinutes") int cartAbandonAfterMinutes,
                          @JsonProperty("revenueEvents") List<String> revenueEvents,
-                         @JsonProperty("passiveEvents") List<String> passiveEvents) {
+                         @JsonProperty("passiveEvents") List<String> passiveEvents,
+                         @JsonProperty("activityEvents") List<String> activityEvents) {
         this.keyFeatures = List.copyOf(Objects.requireNonNull(keyFeatures, "keyFeatures"));
         if (sessionGapMinutes < 1 || cartAbandonAfterMinutes < 1) {
             throw new IllegalArgumentException("sessionGapMinutes and cartAbandonAfterMinutes must be positive");
@@ -38,6 +40,11 @@ public final class FeatureConfig implements Serializable {
         this.cartAbandonAfter = Duration.ofMinutes(cartAbandonAfterMinutes);
         this.revenueEvents = Set.copyOf(revenueEvents == null ? List.of() : revenueEvents);
         this.passiveEvents = Set.copyOf(passiveEvents == null ? List.of() : passiveEvents);
+        if (activityEvents == null || activityEvents.isEmpty()) {
+            throw new IllegalArgumentException("activityEvents must name at least one event: the churn label and "
+                    + "the training population are defined by them");
+        }
+        this.activityEvents = Set.copyOf(activityEvents);
     }
 
     public static FeatureConfig defaults() {
@@ -63,6 +70,14 @@ public final class FeatureConfig implements Serializable {
     /** Events whose {@code revenue} or {@code amount} property is money spent. */
     public boolean isRevenue(String event) {
         return revenueEvents.contains(event);
+    }
+
+    /**
+     * The events that make someone a customer still there, for the churn label and the training population: an
+     * order-only source lists its order event, a web app its page and feature events.
+     */
+    public Set<String> activityEvents() {
+        return activityEvents;
     }
 
     /** Events that happen to a user (an email opened, a payment) rather than by them: no session, no recency. */

@@ -8,7 +8,7 @@ import java.util.Map;
  * A user's features as of one time: what segment rules and models read.
  *
  * @param asOf                 the time they are computed for, epoch ms
- * @param recencyDays          whole days since the last active event (capped at 90; 90 when never active)
+ * @param recencyDays          whole days since the last active event (capped at 365; 365 when never active)
  * @param frequency30d         sessions started in the last 30 days (30-minute inactivity gap)
  * @param monetaryValue90d     revenue of the last 90 days
  * @param featureAdoptionRate  key product features used in 90 days / key features configured
@@ -16,25 +16,31 @@ import java.util.Map;
  * @param avgSessionDuration   mean duration of the last 30 days' sessions, minutes
  * @param cartOpen             something was added to the cart in the last 7 days and no order followed
  * @param cartAbandoned        the cart is open and nothing was added for the configured time (30 minutes)
+ * @param purchases365d        revenue events (orders, payments) in the last 365 days
+ * @param monetaryValue365d    their revenue
+ * @param tenureDays           whole days since the first active event still in state (capped at 365)
  * @param counts               window ("1h", "24h", "7d", "30d", "60d", "90d") -> canonical event name -> count
  * @param categories24h        product categories viewed in the last 24 hours
  * @param featuresUsed90d      product features used in the last 90 days
  */
 public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, double monetaryValue90d,
                               double featureAdoptionRate, long supportTickets60d, double avgSessionDuration,
-                              boolean cartOpen, boolean cartAbandoned, Map<String, Map<String, Long>> counts,
+                              boolean cartOpen, boolean cartAbandoned, long purchases365d, double monetaryValue365d,
+                              double tenureDays, Map<String, Map<String, Long>> counts,
                               List<String> categories24h, List<String> featuresUsed90d) {
 
     public static final List<String> COUNT_WINDOWS = List.of("1h", "24h", "7d", "30d", "60d", "90d");
 
     /**
-     * The features of the models, in a fixed order (the schema is hashed; a bundle trained on another list is refused
-     * by the stream): the seed's six, then two behaviours that tell shoppers who abandon carts and readers of
-     * marketing email from other light users.
+     * The features the models may use, in a fixed order: the seed's six; two behaviours that tell shoppers who
+     * abandon carts and readers of marketing email from other light users; and the year-long purchase history
+     * (how often, how much, since when) that a customer who orders a few times a year is judged by. A training run
+     * uses those that vary in its rows, and its bundle lists them; the stream loads a bundle whose features it
+     * computes.
      */
     public static final List<String> MODEL_FEATURES = List.of("recency", "frequency_30d", "monetary_value_90d",
             "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "cart_adds_30d",
-            "email_engagement_30d");
+            "email_engagement_30d", "purchases_365d", "monetary_value_365d", "tenure_days");
 
     public long count(String window, String event) {
         return counts.getOrDefault(window, Map.of()).getOrDefault(event, 0L);
@@ -51,6 +57,9 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         values.put("avg_session_duration", avgSessionDuration);
         values.put("cart_adds_30d", (double) count("30d", "add_to_cart"));
         values.put("email_engagement_30d", (double) (count("30d", "email_opened") + count("30d", "email_clicked")));
+        values.put("purchases_365d", (double) purchases365d);
+        values.put("monetary_value_365d", monetaryValue365d);
+        values.put("tenure_days", tenureDays);
         return values;
     }
 
@@ -63,7 +72,8 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
     /**
      * The variables segment rules see, by the names of conf/segments.yaml: {@code recency_days}, {@code frequency_30d},
      * {@code monetary_value_90d}, {@code feature_adoption_rate}, {@code support_tickets_60d},
-     * {@code avg_session_duration}, {@code cart_open}, {@code cart_abandoned}, {@code count_1h} ... {@code count_90d}
+     * {@code avg_session_duration}, {@code cart_open}, {@code cart_abandoned}, {@code purchases_365d},
+     * {@code monetary_value_365d}, {@code tenure_days}, {@code count_1h} ... {@code count_90d}
      * (maps from canonical event name to count), {@code categories_24h}, {@code features_used_90d}.
      */
     public Map<String, Object> ruleVariables() {
@@ -76,6 +86,9 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         vars.put("avg_session_duration", avgSessionDuration);
         vars.put("cart_open", cartOpen);
         vars.put("cart_abandoned", cartAbandoned);
+        vars.put("purchases_365d", purchases365d);
+        vars.put("monetary_value_365d", monetaryValue365d);
+        vars.put("tenure_days", tenureDays);
         for (String window : COUNT_WINDOWS) {
             vars.put("count_" + window, counts.getOrDefault(window, Map.of()));
         }

@@ -22,10 +22,11 @@ import java.util.TreeMap;
  * a time ({@link #snapshot}). The stream job and the nightly batch call this same class.
  *
  * <p>State is sparse time buckets, never raw events: per canonical event name, counts per minute (last hour), per
- * hour (last 24 hours) and per day (last 90 days); revenue per day; sessions per day of their start; the last use of
- * each product feature; the categories viewed in the last 24 hours; the last add-to-cart and order. Windows are
- * therefore exact to the minute for 1h, to the hour for 24h, and to the day (UTC) for 7d and longer. Buckets older
- * than the longest window are dropped as time moves ({@link #prune}). Events should be added in event-time order
+ * hour (last 24 hours) and per day (last 90 days); purchases and their revenue per day (last 365 days); sessions per
+ * day of their start; the last use of each product feature; the categories viewed in the last 24 hours; the first and
+ * last activity; the last add-to-cart and order. Windows are therefore exact to the minute for 1h, to the hour for
+ * 24h, and to the day (UTC) for 7d and longer. Buckets older than their longest window are dropped as time moves
+ * ({@link #prune}). Events should be added in event-time order
  * (the job and the batch both do); counts are right in any order, sessions only in order.
  */
 public final class UserFeatures {
@@ -33,9 +34,15 @@ public final class UserFeatures {
     public static final long HOUR = 60 * MINUTE;
     public static final long DAY = 24 * HOUR;
     public static final int MAX_DAYS = 90;
+    /**
+     * The long window: purchases and revenue over a year, and how far recency and tenure count before they cap. A
+     * customer who buys twice a year is neither "new" nor "gone" at 90 days; the churn population reaches this far.
+     */
+    public static final int LOOKBACK_DAYS = 365;
     static final int[] DAY_WINDOWS = {7, 30, 60, 90};
     private static final long CART_OPEN_FOR = 7 * DAY;
-    private static final byte FORMAT_VERSION = 1;
+    /** 2 added purchases per day over the lookback (1 kept 90 days of revenue only) and the first activity. */
+    private static final byte FORMAT_VERSION = 2;
 
     /** Counts of one event name at three resolutions; keys are bucket indexes (epoch ms / unit). */
     static final class Buckets {
@@ -56,13 +63,15 @@ public final class UserFeatures {
 
     private final FeatureConfig config;
     private final TreeMap<String, Buckets> events = new TreeMap<>();
-    private final TreeMap<Long, Double> revenueByDay = new TreeMap<>();
+    /** Day -> {purchases (revenue events), revenue}, over the lookback. */
+    private final TreeMap<Long, double[]> purchasesByDay = new TreeMap<>();
     /** Day of a completed session's start -> {sessions, total duration ms}. */
     private final TreeMap<Long, long[]> sessionsByDay = new TreeMap<>();
     private final TreeMap<String, Long> featureLastUsed = new TreeMap<>();
     private final TreeMap<String, Long> categoryLastViewed = new TreeMap<>();
     private long sessionStart = -1;
     private long sessionLast = -1;
+    private long firstActive = -1;
     private long lastActive = -1;
     private long lastEvent = -1;
     private long lastAddToCart = -1;
@@ -86,12 +95,13 @@ public final class UserFeatures {
         }
         UserFeatures f = new UserFeatures(config);
         f.events.putAll(events);
-        f.revenueByDay.putAll(revenueByDay);
+        f.purchasesByDay.putAll(purchasesByDay);
         f.sessionsByDay.putAll(sessionsByDay);
         f.featureLastUsed.putAll(featureLastUsed);
         f.categoryLastViewed.putAll(categoryLastViewed);
         f.sessionStart = sessionStart;
         f.sessionLast = sessionLast;
+        f.firstActive = firstActive;
         f.lastActive = lastActive;
         f.lastEvent = lastEvent;
         f.lastAddToCart = lastAddToCart;
@@ -110,9 +120,9 @@ public final class UserFeatures {
         lastEvent = Math.max(lastEvent, t);
         if (config.isRevenue(name)) {
             double amount = event.numberProperty("revenue", event.numberProperty("amount", 0));
-            if (amount != 0) {
-                revenueByDay.merge(Math.floorDiv(t, DAY), amount, Double::sum);
-            }
+            double[] day = purchasesByDay.computeIfAbsent(Math.floorDiv(t, DAY), k -> new double[2]);
+            day[0]++;
+            day[1] += amount;
         }
         switch (name) {
             case "feature_used" -> {
@@ -147,6 +157,7 @@ public final class UserFeatures {
             sessionLast = Math.max(sessionLast, t);
         }
         lastActive = Math.max(lastActive, t);
+        firstActive = firstActive < 0 ? t : Math.min(firstActive, t);
     }
 
     private void closeSession() {
@@ -173,7 +184,7 @@ public final class UserFeatures {
             b.days.headMap(day, true).clear();
             return b.isEmpty();
         });
-        revenueByDay.headMap(day, true).clear();
+        purchasesByDay.headMap(Math.floorDiv(t, DAY) - LOOKBACK_DAYS, true).clear();
         sessionsByDay.headMap(day, true).clear();
         featureLastUsed.values().removeIf(last -> last <= t - MAX_DAYS * DAY);
         categoryLastViewed.values().removeIf(last -> last <= t - DAY);
@@ -181,15 +192,15 @@ public final class UserFeatures {
 
     /** Nothing left that any feature could still see as of {@code t}: the state can be dropped. */
     public boolean isEmpty(long t) {
-        return events.isEmpty() && revenueByDay.isEmpty() && sessionsByDay.isEmpty() && sessionStart < 0
+        return events.isEmpty() && purchasesByDay.isEmpty() && sessionsByDay.isEmpty() && sessionStart < 0
                 && featureLastUsed.isEmpty() && categoryLastViewed.isEmpty()
-                && (lastActive < 0 || t - lastActive >= MAX_DAYS * DAY)
+                && (lastActive < 0 || t - lastActive >= LOOKBACK_DAYS * DAY)
                 && (lastAddToCart < 0 || t - lastAddToCart >= CART_OPEN_FOR);
     }
 
     /**
      * The first moment after {@code t} at which some feature changes without a new event: a bucket leaving a window,
-     * a session ending, a cart turning abandoned, recency passing a day. Timers are set for it.
+     * a session ending, a cart turning abandoned, recency or tenure passing a day. Timers are set for it.
      */
     public OptionalLong nextChange(long t) {
         long next = Long.MAX_VALUE;
@@ -200,7 +211,8 @@ public final class UserFeatures {
                 next = Math.min(next, firstAfter(b.days, DAY, w * DAY, t));
             }
         }
-        next = Math.min(next, firstAfter(revenueByDay, DAY, MAX_DAYS * DAY, t));
+        next = Math.min(next, firstAfter(purchasesByDay, DAY, MAX_DAYS * DAY, t));
+        next = Math.min(next, firstAfter(purchasesByDay, DAY, LOOKBACK_DAYS * DAY, t));
         for (int w : new int[] {30, MAX_DAYS}) {
             next = Math.min(next, firstAfter(sessionsByDay, DAY, w * DAY, t));
         }
@@ -217,10 +229,8 @@ public final class UserFeatures {
             next = Math.min(next, after(lastAddToCart + config.cartAbandonAfterMs(), t));
             next = Math.min(next, after(lastAddToCart + CART_OPEN_FOR, t));
         }
-        if (lastActive >= 0 && t - lastActive < MAX_DAYS * DAY) {
-            long days = Math.floorDiv(t - lastActive, DAY);
-            next = Math.min(next, lastActive + (days + 1) * DAY);
-        }
+        next = Math.min(next, nextDay(lastActive, t));
+        next = Math.min(next, nextDay(firstActive, t));
         return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
     }
 
@@ -232,6 +242,14 @@ public final class UserFeatures {
             }
         }
         return Long.MAX_VALUE;
+    }
+
+    /** When the whole days since {@code since} next grow, while they are below the lookback. */
+    private static long nextDay(long since, long t) {
+        if (since < 0 || t - since >= LOOKBACK_DAYS * DAY) {
+            return Long.MAX_VALUE;
+        }
+        return since + (Math.floorDiv(t - since, DAY) + 1) * DAY;
     }
 
     private static long after(long when, long t) {
@@ -264,9 +282,15 @@ public final class UserFeatures {
             duration30 += Math.min(sessionLast, t) - sessionStart;
         }
         double revenue90 = 0;
-        for (var entry : revenueByDay.entrySet()) {
-            if (inDays(entry.getKey(), MAX_DAYS, t)) {
-                revenue90 += entry.getValue();
+        double revenue365 = 0;
+        long purchases365 = 0;
+        for (var entry : purchasesByDay.entrySet()) {
+            if (inDays(entry.getKey(), LOOKBACK_DAYS, t)) {
+                purchases365 += (long) entry.getValue()[0];
+                revenue365 += entry.getValue()[1];
+                if (inDays(entry.getKey(), MAX_DAYS, t)) {
+                    revenue90 += entry.getValue()[1];
+                }
             }
         }
         List<String> featuresUsed = new ArrayList<>();
@@ -282,14 +306,20 @@ public final class UserFeatures {
                 categories.add(category);
             }
         });
-        double recency = lastActive < 0 ? MAX_DAYS : Math.min(MAX_DAYS, Math.floorDiv(Math.max(0, t - lastActive), DAY));
+        double recency = lastActive < 0 ? LOOKBACK_DAYS : wholeDays(lastActive, t);
+        double tenure = firstActive < 0 || firstActive > t ? 0 : wholeDays(firstActive, t);
         boolean cartOpen = lastAddToCart > lastOrder && lastAddToCart <= t && t - lastAddToCart < CART_OPEN_FOR;
         boolean cartAbandoned = cartOpen && t - lastAddToCart >= config.cartAbandonAfterMs();
         long tickets60 = count(events.get("support_ticket_created"), "60d", t);
         return new FeatureSnapshot(t, recency, sessions30, revenue90,
                 config.keyFeatures().isEmpty() ? 0 : (double) keyUsed / config.keyFeatures().size(), tickets60,
-                sessions30 == 0 ? 0 : duration30 / 60_000.0 / sessions30, cartOpen, cartAbandoned, counts,
-                categories, featuresUsed);
+                sessions30 == 0 ? 0 : duration30 / 60_000.0 / sessions30, cartOpen, cartAbandoned, purchases365,
+                revenue365, tenure, counts, categories, featuresUsed);
+    }
+
+    /** Whole days from {@code since} to {@code t}, at most the lookback. */
+    private static double wholeDays(long since, long t) {
+        return Math.min(LOOKBACK_DAYS, Math.floorDiv(Math.max(0, t - since), DAY));
     }
 
     private static long count(Buckets b, String window, long t) {
@@ -332,7 +362,11 @@ public final class UserFeatures {
             b.hours.forEach((k, v) -> mine.hours.merge(k, v, Integer::sum));
             b.days.forEach((k, v) -> mine.days.merge(k, v, Integer::sum));
         });
-        other.revenueByDay.forEach((k, v) -> revenueByDay.merge(k, v, Double::sum));
+        other.purchasesByDay.forEach((k, v) -> {
+            double[] mine = purchasesByDay.computeIfAbsent(k, x -> new double[2]);
+            mine[0] += v[0];
+            mine[1] += v[1];
+        });
         other.sessionsByDay.forEach((k, v) -> {
             long[] mine = sessionsByDay.computeIfAbsent(k, x -> new long[2]);
             mine[0] += v[0];
@@ -347,6 +381,9 @@ public final class UserFeatures {
         other.featureLastUsed.forEach((k, v) -> featureLastUsed.merge(k, v, Math::max));
         other.categoryLastViewed.forEach((k, v) -> categoryLastViewed.merge(k, v, Math::max));
         lastActive = Math.max(lastActive, other.lastActive);
+        if (other.firstActive >= 0) {
+            firstActive = firstActive < 0 ? other.firstActive : Math.min(firstActive, other.firstActive);
+        }
         lastEvent = Math.max(lastEvent, other.lastEvent);
         lastAddToCart = Math.max(lastAddToCart, other.lastAddToCart);
         lastOrder = Math.max(lastOrder, other.lastOrder);
@@ -365,10 +402,11 @@ public final class UserFeatures {
                 writeCounts(out, entry.getValue().hours);
                 writeCounts(out, entry.getValue().days);
             }
-            out.writeShort(revenueByDay.size());
-            for (var entry : revenueByDay.entrySet()) {
+            out.writeShort(purchasesByDay.size());
+            for (var entry : purchasesByDay.entrySet()) {
                 out.writeInt(entry.getKey().intValue());
-                out.writeDouble(entry.getValue());
+                writeVarLong(out, (long) entry.getValue()[0]);
+                out.writeDouble(entry.getValue()[1]);
             }
             out.writeShort(sessionsByDay.size());
             for (var entry : sessionsByDay.entrySet()) {
@@ -378,7 +416,8 @@ public final class UserFeatures {
             }
             BinaryMaps.writeStringLongs(out, featureLastUsed);
             BinaryMaps.writeStringLongs(out, categoryLastViewed);
-            for (long v : new long[] {sessionStart, sessionLast, lastActive, lastEvent, lastAddToCart, lastOrder}) {
+            for (long v : new long[] {sessionStart, sessionLast, firstActive, lastActive, lastEvent, lastAddToCart,
+                    lastOrder}) {
                 out.writeLong(v);
             }
             out.flush();
@@ -393,7 +432,7 @@ public final class UserFeatures {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
             byte version = in.readByte();
-            if (version != FORMAT_VERSION) {
+            if (version != FORMAT_VERSION && version != 1) {
                 throw new IllegalStateException("unknown feature state format " + version);
             }
             int names = in.readUnsignedShort();
@@ -404,9 +443,12 @@ public final class UserFeatures {
                 readCounts(in, b.hours);
                 readCounts(in, b.days);
             }
-            int revenueDays = in.readUnsignedShort();
-            for (int i = 0; i < revenueDays; i++) {
-                f.revenueByDay.put((long) in.readInt(), in.readDouble());
+            int purchaseDays = in.readUnsignedShort();
+            for (int i = 0; i < purchaseDays; i++) {
+                long day = in.readInt();
+                // Format 1 kept each day's revenue only: a day with revenue counts as one purchase.
+                long purchases = version == 1 ? 1 : readVarLong(in);
+                f.purchasesByDay.put(day, new double[] {purchases, in.readDouble()});
             }
             int sessionDays = in.readUnsignedShort();
             for (int i = 0; i < sessionDays; i++) {
@@ -416,10 +458,17 @@ public final class UserFeatures {
             BinaryMaps.readStringLongs(in, f.categoryLastViewed);
             f.sessionStart = in.readLong();
             f.sessionLast = in.readLong();
+            f.firstActive = version == 1 ? -1 : in.readLong();
             f.lastActive = in.readLong();
             f.lastEvent = in.readLong();
             f.lastAddToCart = in.readLong();
             f.lastOrder = in.readLong();
+            if (version == 1 && f.lastActive >= 0) {
+                // Format 1 did not keep the first activity: tenure starts from the oldest day it kept.
+                f.firstActive = f.events.values().stream().filter(b -> !b.days.isEmpty())
+                        .mapToLong(b -> b.days.firstKey() * DAY).min().orElse(f.lastActive);
+                f.firstActive = Math.min(f.firstActive, f.lastActive);
+            }
             return f;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -22,16 +22,21 @@ import java.util.Set;
  *       "purchase a bundle within 72 hours" (B = {@code bundleWindow}, at most H).</li>
  * </ul>
  * Nothing that happened after T − H reaches the features, so a model trained on them can be used as of any time, as
- * the stream does. Only users active in the 30 days before T − H are examples: churn is defined for people who were
- * there.
+ * the stream does. The examples are the population: everyone with qualifying activity in the lookback before T − H
+ * (a year by default), so a customer who ordered five months ago and is drifting away is scored, not left out: those
+ * are the people a retention campaign is for.
  *
  * @param horizon      H: how long without qualifying activity makes a churner
- * @param qualifying   the canonical events that count as activity for the label
+ * @param qualifying   the canonical events that count as activity for the label and the population
+ *                     (conf/features.yaml {@code activityEvents})
  * @param bundleWindow B: how soon after the feature time a multi-item order counts as a bundle purchase
+ * @param lookback     how far before the feature time qualifying activity makes someone part of the population; at
+ *                     most {@link UserFeatures#LOOKBACK_DAYS}, the reach of the features
  */
-public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bundleWindow) implements Serializable {
-    private static final long ACTIVE_WINDOW = Duration.ofDays(30).toMillis();
+public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bundleWindow, Duration lookback)
+        implements Serializable {
     public static final Duration DEFAULT_BUNDLE_WINDOW = Duration.ofHours(72);
+    public static final Duration DEFAULT_LOOKBACK = Duration.ofDays(UserFeatures.LOOKBACK_DAYS);
     private static final String ORDER = "order_completed";
 
     /** One user's example: features as of the feature time, and the labels. */
@@ -50,16 +55,25 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
             throw new IllegalArgumentException("the bundle window must be positive and within the horizon "
                     + horizon + ": labels may only look at (T - H, T]");
         }
+        if (lookback.isNegative() || lookback.isZero() || lookback.toDays() > UserFeatures.LOOKBACK_DAYS) {
+            throw new IllegalArgumentException("the lookback must be positive and at most "
+                    + UserFeatures.LOOKBACK_DAYS + " days (how far the features reach), got " + lookback.toDays()
+                    + " days");
+        }
+        if (qualifying.isEmpty()) {
+            throw new IllegalArgumentException("no event counts as activity: churn is undefined");
+        }
         qualifying = Set.copyOf(qualifying);
     }
 
     public ChurnLabels(Duration horizon, Set<String> qualifying) {
-        this(horizon, qualifying, DEFAULT_BUNDLE_WINDOW.compareTo(horizon) > 0 ? horizon : DEFAULT_BUNDLE_WINDOW);
+        this(horizon, qualifying, DEFAULT_BUNDLE_WINDOW.compareTo(horizon) > 0 ? horizon : DEFAULT_BUNDLE_WINDOW,
+                DEFAULT_LOOKBACK);
     }
 
     /**
-     * The example of one user for {@code cutoff}, or empty when the user was not active in the 30 days before the
-     * feature time. {@code events} are that user's events, in any order.
+     * The example of one user for {@code cutoff}, or empty when the user had no qualifying activity in the lookback
+     * before the feature time. {@code events} are that user's events, in any order.
      */
     public Optional<Example> example(String userId, Collection<UnifiedEvent> events, long cutoff, FeatureConfig config,
                                      Collection<String> eventNames) {
@@ -68,11 +82,12 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
         boolean activeAfter = false;
         boolean bundle = false;
         long bundleUntil = featureTime + bundleWindow.toMillis();
+        long since = featureTime - lookback.toMillis();
         for (UnifiedEvent event : events) {
             long t = event.timestamp();
             boolean counts = event.event() != null && qualifying.contains(event.event());
             if (t <= featureTime) {
-                activeBefore |= counts && t > featureTime - ACTIVE_WINDOW;
+                activeBefore |= counts && t > since;
             } else if (t <= cutoff) {
                 activeAfter |= counts;
                 bundle |= t <= bundleUntil && ORDER.equals(event.event()) && event.numberProperty("items", 1) >= 2;
@@ -83,6 +98,18 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
         }
         return Optional.of(new Example(userId, featureTime, featuresAsOf(events, featureTime, config, eventNames),
                 !activeAfter, bundle));
+    }
+
+    /**
+     * The features as of {@code time} of a user in the population then (qualifying activity in the lookback before
+     * it), or empty: the rows the run scores with the models it trained, for the per-user output.
+     */
+    public Optional<FeatureSnapshot> current(Collection<UnifiedEvent> events, long time, FeatureConfig config,
+                                             Collection<String> eventNames) {
+        long since = time - lookback.toMillis();
+        boolean active = events.stream().anyMatch(e -> e.timestamp() > since && e.timestamp() <= time
+                && e.event() != null && qualifying.contains(e.event()));
+        return active ? Optional.of(featuresAsOf(events, time, config, eventNames)) : Optional.empty();
     }
 
     /**

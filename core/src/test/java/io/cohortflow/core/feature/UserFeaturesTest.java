@@ -71,7 +71,7 @@ class UserFeaturesTest {
         assertThat(s.frequency30d()).isEqualTo(2);
         assertThat(s.avgSessionDuration()).isEqualTo(15.0);
         assertThat(s.recencyDays()).isEqualTo(5.0);
-        assertThat(new UserFeatures(config).snapshot(T0, NAMES).recencyDays()).as("never active").isEqualTo(90.0);
+        assertThat(new UserFeatures(config).snapshot(T0, NAMES).recencyDays()).as("never active").isEqualTo(365.0);
     }
 
     @Test
@@ -114,11 +114,59 @@ class UserFeaturesTest {
         assertThat(f.nextChange(t + 30 * MINUTE)).hasValue(t + 30 * MINUTE + 1);
         // Then the first minute bucket leaves the hour window.
         assertThat(f.nextChange(T0 + 40 * MINUTE)).hasValue(T0 + HOUR);
-        // Far in the future, nothing is left to change and the state can be dropped.
-        long later = T0 + 91 * DAY;
+        // Recency and tenure grow by a day at a time, up to the lookback.
+        assertThat(f.nextChange(T0 + 100 * DAY)).as("recency, from the add at 2 minutes").hasValue(T0 + 100 * DAY + 2 * MINUTE);
+        assertThat(f.isEmpty(T0 + 100 * DAY)).as("recency still counts").isFalse();
+        // A year on, nothing is left to change and the state can be dropped.
+        long later = T0 + 366 * DAY;
         f.prune(later);
         assertThat(f.isEmpty(later)).isTrue();
         assertThat(f.nextChange(later)).isEmpty();
+    }
+
+    @Test
+    void theYearLongPurchaseHistoryRecencyAndTenureReachBackAYear() {
+        UserFeatures f = new UserFeatures(config);
+        f.add(event("order_completed", T0 - 400 * DAY, Map.of("revenue", 77.0)));   // outside the year
+        f.add(event("order_completed", T0 - 300 * DAY, Map.of("revenue", 100.0)));
+        f.add(event("order_completed", T0 - 200 * DAY, Map.of("revenue", 50.0)));
+        f.add(event("order_completed", T0 - 200 * DAY + HOUR));                       // no revenue: still an order
+        f.add(event("order_refunded", T0 - 150 * DAY, Map.of("revenue", 30.0)));      // not a revenue event
+        FeatureSnapshot s = f.snapshot(T0, NAMES);
+        assertThat(s.purchases365d()).isEqualTo(3);
+        assertThat(s.monetaryValue365d()).isEqualTo(150.0);
+        assertThat(s.monetaryValue90d()).isZero();
+        assertThat(s.recencyDays()).as("not capped at 90").isEqualTo(150.0);
+        assertThat(s.tenureDays()).as("capped at the lookback").isEqualTo(365.0);
+        assertThat(f.snapshot(T0 - 250 * DAY, NAMES).tenureDays()).isEqualTo(150.0);
+        assertThat(s.numeric()).containsEntry("purchases_365d", 3.0).containsEntry("tenure_days", 365.0);
+        // The day the 300-day-old order leaves the year is a change, as is recency's next day.
+        assertThat(f.nextChange(T0)).hasValue(T0 - 150 * DAY + 151 * DAY);
+        UserFeatures back = UserFeatures.fromBytes(f.toBytes(), config);
+        assertThat(back.snapshot(T0, NAMES)).isEqualTo(s);
+    }
+
+    @Test
+    void stateWrittenInTheFirstFormatStillReads() throws Exception {
+        // Format 1: no names, one day of revenue, no sessions, no features or categories, then six times.
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+        out.writeByte(1);
+        out.writeShort(0);
+        out.writeShort(1);
+        out.writeInt((int) ((T0 - 10 * DAY) / DAY));
+        out.writeDouble(42.0);
+        out.writeShort(0);
+        io.cohortflow.core.codec.BinaryMaps.writeStringLongs(out, new java.util.TreeMap<>());
+        io.cohortflow.core.codec.BinaryMaps.writeStringLongs(out, new java.util.TreeMap<>());
+        for (long v : new long[] {-1, -1, T0 - 10 * DAY, T0 - 10 * DAY, -1, T0 - 10 * DAY}) {
+            out.writeLong(v);
+        }
+        FeatureSnapshot s = UserFeatures.fromBytes(bytes.toByteArray(), config).snapshot(T0, NAMES);
+        assertThat(s.monetaryValue90d()).isEqualTo(42.0);
+        assertThat(s.purchases365d()).as("a day with revenue is one purchase").isEqualTo(1);
+        assertThat(s.recencyDays()).isEqualTo(10.0);
+        assertThat(s.tenureDays()).as("from the oldest day kept").isEqualTo(10.0);
     }
 
     @Test

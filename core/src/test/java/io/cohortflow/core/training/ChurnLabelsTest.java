@@ -28,12 +28,23 @@ class ChurnLabelsTest {
     void labelsChurnersByTheHorizonAndSkipsPeopleWhoWereNotThere() {
         List<UnifiedEvent> stays = List.of(event("page_view", CUTOFF - 20 * DAY), event("page_view", CUTOFF - 3 * DAY));
         List<UnifiedEvent> leaves = List.of(event("page_view", CUTOFF - 20 * DAY), event("email_opened", CUTOFF - 3 * DAY));
-        List<UnifiedEvent> gone = List.of(event("page_view", CUTOFF - 80 * DAY));
+        List<UnifiedEvent> lapsing = List.of(event("page_view", CUTOFF - 200 * DAY));
+        List<UnifiedEvent> gone = List.of(event("page_view", CUTOFF - 400 * DAY));
         assertThat(LABELS.example("u1", stays, CUTOFF, config, NAMES)).get()
                 .satisfies(e -> assertThat(e.churned()).isFalse());
         assertThat(LABELS.example("u2", leaves, CUTOFF, config, NAMES)).get()
                 .as("an email opened is not activity").satisfies(e -> assertThat(e.churned()).isTrue());
-        assertThat(LABELS.example("u3", gone, CUTOFF, config, NAMES)).as("not active before the feature time").isEmpty();
+        assertThat(LABELS.example("u3", lapsing, CUTOFF, config, NAMES)).as("active in the year: in the population")
+                .get().satisfies(e -> assertThat(e.churned()).isTrue())
+                .satisfies(e -> assertThat(e.features().recencyDays()).isEqualTo(186.0));
+        assertThat(LABELS.example("u4", gone, CUTOFF, config, NAMES)).as("not active in the year before").isEmpty();
+        ChurnLabels month = new ChurnLabels(Duration.ofDays(14), Set.of("page_view"), Duration.ofDays(3),
+                Duration.ofDays(30));
+        assertThat(month.example("u3", lapsing, CUTOFF, config, NAMES)).as("a shorter lookback").isEmpty();
+        assertThat(month.current(stays, CUTOFF, config, NAMES)).get()
+                .satisfies(f -> assertThat(f.recencyDays()).isEqualTo(3.0));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new ChurnLabels(Duration.ofDays(14), Set.of("page_view"),
+                Duration.ofDays(3), Duration.ofDays(400))).hasMessageContaining("at most 365 days");
     }
 
     @Test

@@ -194,7 +194,9 @@ class SegmentFunctionTest {
         assertThat(keyedStateEntries()).isPositive();
         harness.processWatermark(T0 + 91 * DAY);
         assertThat(changes()).extracting(SegmentChange::type).last().isEqualTo(ChangeType.EXIT);
-        assertThat(keyedStateEntries()).as("state after 90 days of silence").isZero();
+        assertThat(keyedStateEntries()).as("recency and tenure still count after 90 days").isPositive();
+        harness.processWatermark(T0 + 366 * DAY);
+        assertThat(keyedStateEntries()).as("state after a year of silence").isZero();
         assertThat(harness.numEventTimeTimers()).isZero();
     }
 
