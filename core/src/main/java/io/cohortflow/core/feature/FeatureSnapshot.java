@@ -34,9 +34,9 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
     /**
      * The features the models may use, in a fixed order: the seed's six; two behaviours that tell shoppers who
      * abandon carts and readers of marketing email from other light users; and the year-long purchase history
-     * (how often, how much, since when) that a customer who orders a few times a year is judged by. A training run
-     * uses those that vary in its rows, and its bundle lists them; the stream loads a bundle whose features it
-     * computes.
+     * (how often, how much, since when) that a customer who orders a few times a year is judged by. A bundle declares
+     * this whole list (its hash is what the stream checks before it swaps a bundle in); its models read, by name, the
+     * ones that varied in the run's training rows.
      */
     public static final List<String> MODEL_FEATURES = List.of("recency", "frequency_30d", "monetary_value_90d",
             "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "cart_adds_30d",
