@@ -163,6 +163,10 @@ final class Calls {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new Refused("the body must be a JSON object");
             }
+            if (parser.currentTokenLocation().getByteOffset() < 0) {
+                // Jackson detected UTF-16 or UTF-32 and reads characters: records are copied by byte offsets.
+                throw new Refused("the body must be UTF-8");
+            }
             List<Value> batch = null;
             Value root = new Value(offset(parser.currentTokenLocation().getByteOffset()), new ArrayList<>());
             while (parser.nextToken() == JsonToken.FIELD_NAME) {

@@ -128,8 +128,8 @@ public final class Webhooks {
                 if (stale != null) {
                     yield stale;
                 }
-                byte[] signed = concat(delivery.method().toUpperCase(Locale.ROOT) + delivery.url(), delivery.body(), timestamp);
-                yield matches(base64(hmac(source, signed)), header.apply("X-HubSpot-Signature-v3"));
+                yield matches(signature(source, delivery.method(), delivery.url(), delivery.body(), timestamp),
+                        header.apply("X-HubSpot-Signature-v3"));
             }
             case ZENDESK -> {
                 String timestamp = header.apply("X-Zendesk-Webhook-Signature-Timestamp");
@@ -143,7 +143,7 @@ public final class Webhooks {
                 if (stale != null) {
                     yield stale;
                 }
-                yield matches(base64(hmac(source, concat(timestamp, delivery.body(), ""))),
+                yield matches(signature(source, delivery.method(), delivery.url(), delivery.body(), timestamp),
                         header.apply("X-Zendesk-Webhook-Signature"));
             }
             case HMAC_SHA256 -> {
@@ -152,7 +152,7 @@ public final class Webhooks {
                 if (stale != null) {
                     yield stale;
                 }
-                yield matches(HexFormat.of().formatHex(hmac(source, concat(timestamp + ".", delivery.body(), ""))),
+                yield matches(signature(source, delivery.method(), delivery.url(), delivery.body(), timestamp),
                         header.apply("X-Signature"));
             }
         };
@@ -164,23 +164,34 @@ public final class Webhooks {
      */
     public static Map<String, String> sign(Source source, String method, String url, byte[] body, Instant at) {
         return switch (source.scheme()) {
-            case STRIPE -> Map.of("Stripe-Signature", "t=" + at.getEpochSecond() + ",v1="
-                    + HexFormat.of().formatHex(hmac(source, concat(at.getEpochSecond() + ".", body, ""))));
+            case STRIPE -> {
+                String timestamp = Long.toString(at.getEpochSecond());
+                yield Map.of("Stripe-Signature", "t=" + timestamp + ",v1=" + signature(source, method, url, body, timestamp));
+            }
             case HUBSPOT_V3 -> {
                 String timestamp = Long.toString(at.toEpochMilli());
                 yield Map.of("X-HubSpot-Request-Timestamp", timestamp, "X-HubSpot-Signature-v3",
-                        base64(hmac(source, concat(method.toUpperCase(Locale.ROOT) + url, body, timestamp))));
+                        signature(source, method, url, body, timestamp));
             }
             case ZENDESK -> {
                 String timestamp = Instant.ofEpochSecond(at.getEpochSecond()).toString();
                 yield Map.of("X-Zendesk-Webhook-Signature-Timestamp", timestamp,
-                        "X-Zendesk-Webhook-Signature", base64(hmac(source, concat(timestamp, body, ""))));
+                        "X-Zendesk-Webhook-Signature", signature(source, method, url, body, timestamp));
             }
             case HMAC_SHA256 -> {
                 String timestamp = Long.toString(at.getEpochSecond());
                 yield Map.of("X-Signature-Timestamp", timestamp,
-                        "X-Signature", HexFormat.of().formatHex(hmac(source, concat(timestamp + ".", body, ""))));
+                        "X-Signature", signature(source, method, url, body, timestamp));
             }
+        };
+    }
+
+    /** The scheme's signature of a delivery at {@code timestamp} (as its header writes it): what sign and verify share. */
+    private static String signature(Source source, String method, String url, byte[] body, String timestamp) {
+        return switch (source.scheme()) {
+            case STRIPE, HMAC_SHA256 -> HexFormat.of().formatHex(hmac(source, concat(timestamp + ".", body, "")));
+            case HUBSPOT_V3 -> base64(hmac(source, concat(method.toUpperCase(Locale.ROOT) + url, body, timestamp)));
+            case ZENDESK -> base64(hmac(source, concat(timestamp, body, "")));
         };
     }
 
@@ -202,7 +213,7 @@ public final class Webhooks {
         if (stale != null) {
             return stale;
         }
-        String expected = HexFormat.of().formatHex(hmac(source, concat(timestamp + ".", delivery.body(), "")));
+        String expected = signature(source, delivery.method(), delivery.url(), delivery.body(), timestamp);
         boolean any = false;
         for (String candidate : candidates) { // Stripe sends one v1 per active secret
             any |= matches(expected, candidate) == null;

@@ -105,6 +105,11 @@ class CollectorUnitsTest {
                 "{\"a\":\"\u0001\"}"}) {
             assertThatThrownBy(() -> Calls.parse(bytes(bad))).as(bad).isInstanceOf(Calls.Refused.class);
         }
+        for (java.nio.charset.Charset utf16 : new java.nio.charset.Charset[] {java.nio.charset.StandardCharsets.UTF_16BE,
+                java.nio.charset.StandardCharsets.UTF_16LE}) {
+            assertThatThrownBy(() -> Calls.parse("{\"type\":\"track\"}".getBytes(utf16))).as(utf16.name())
+                    .isInstanceOf(Calls.Refused.class).hasMessageContaining("UTF-8");
+        }
     }
 
     @Test

@@ -48,6 +48,8 @@ public final class ModelBundle implements Scorer {
     /** The scores a bundle gives, by the names segment conditions use ({@code scores['churn']}). */
     public static final String CHURN_SCORE = "churn";
     public static final String BUNDLE_SCORE = "bundle_propensity";
+    /** The provenance key under which a run says which models it skipped and why ({@code score: reason; ...}). */
+    public static final String SKIPPED = "skipped";
     /** The positive class of both classifiers. */
     public static final Label POSITIVE = new Label("yes");
     public static final Label NEGATIVE = new Label("no");
@@ -125,9 +127,20 @@ public final class ModelBundle implements Scorer {
         return JSON.readValue(registry.artifact(manifest, PERSONA_NAMES), new TypeReference<List<Persona>>() { });
     }
 
-    /** The classifier, or null when the manifest lists no such artifact (the run skipped it). */
+    /**
+     * The classifier, or null when the run skipped it: the manifest lists no such artifact and its
+     * {@code provenance.skipped} names the score. An artifact missing for no stated reason is refused.
+     */
     private static Model<Label> optionalClassifier(ModelRegistry registry, ModelManifest manifest, String file) {
-        return manifest.artifacts().containsKey(file) ? classifier(registry, manifest, file) : null;
+        if (manifest.artifacts().containsKey(file)) {
+            return classifier(registry, manifest, file);
+        }
+        String score = file.substring(0, file.indexOf('.'));
+        if (!manifest.provenance().getOrDefault(SKIPPED, "").contains(score + ":")) {
+            throw new Refused(manifest.name() + " v" + manifest.version() + ": no " + file + ", and its manifest does "
+                    + "not say the run skipped it (provenance." + SKIPPED + ")", null);
+        }
+        return null;
     }
 
     private static Model<Label> classifier(ModelRegistry registry, ModelManifest manifest, String file) {
@@ -151,15 +164,13 @@ public final class ModelBundle implements Scorer {
                     + " is not a Tribuo model (" + e.getMessage() + ")", e);
         }
         java.util.Set<String> schema = java.util.Set.copyOf(manifest.featureSchema());
-        int known = 0;
         for (var feature : model.getFeatureIDMap()) {
             if (!schema.contains(feature.getName())) {
                 throw new Refused(manifest.name() + " v" + manifest.version() + ": " + file
                         + " reads the feature " + feature.getName() + ", which is not in its manifest's schema", null);
             }
-            known++;
         }
-        if (known == 0) {
+        if (model.getFeatureIDMap().size() == 0) {
             throw new Refused(manifest.name() + " v" + manifest.version() + ": " + file + " reads no feature", null);
         }
         return model;

@@ -70,7 +70,16 @@ class ModelBundleTest {
         ModelRegistry registry = new ModelRegistry(copyFixture(dir.resolve("skipped")).toUri());
         Map<String, byte[]> artifacts = registry.artifacts("bundle", 1);
         artifacts.remove(ModelBundle.BUNDLE_PROPENSITY);
-        ModelManifest skipped = registry.publish(registry.manifest("bundle", 1), artifacts);
+        ModelManifest v1 = registry.manifest("bundle", 1);
+        ModelManifest lost = registry.publish(v1, artifacts);
+        assertThatThrownBy(() -> ModelBundle.load(registry, "bundle", lost.version(), SCHEMA))
+                .as("missing for no stated reason").isInstanceOf(ModelBundle.Refused.class)
+                .hasMessageContaining("does not say the run skipped it");
+        Map<String, String> provenance = new java.util.HashMap<>(v1.provenance());
+        provenance.put(ModelBundle.SKIPPED, "bundle_propensity: a single outcome");
+        ModelManifest skipped = registry.publish(new ModelManifest(v1.name(), 0, null, v1.featureSchema(),
+                v1.featureSchemaHash(), v1.metrics(), v1.trainingFrom(), v1.trainingTo(), v1.rows(), v1.users(),
+                provenance, v1.codeVersion(), Map.of()), artifacts);
         ModelBundle bundle = ModelBundle.load(registry, "bundle", skipped.version(), SCHEMA);
         assertThat(bundle.bundleModel()).isNull();
         Scores scores = bundle.score(new double[FeatureSnapshot.MODEL_FEATURES.size()]);

@@ -1,13 +1,11 @@
 package io.cohortflow.simulator;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -26,7 +24,6 @@ import java.util.SplittableRandom;
  */
 public final class RetailOrders {
     private static final long DAY = 86_400_000L;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The customer types: their share, mean days between orders, dropout chance after an order, mean basket. */
     public enum CustomerType {
@@ -97,20 +94,19 @@ public final class RetailOrders {
         return orders;
     }
 
-    /** The order as the track call a shop's server would send ({@code Order Completed}, Segment's e-commerce spec). */
+    /**
+     * The order as the track call a shop's site sends ({@code Order Completed}, Segment's e-commerce spec), received
+     * when it happened.
+     */
     public static byte[] trackCall(Order order) {
-        ObjectNode call = JSON.createObjectNode();
-        call.put("type", "track");
-        call.put("event", "Order Completed");
-        call.put("userId", order.customerId());
-        call.put("messageId", "m-" + order.orderId());
-        call.put("timestamp", Instant.ofEpochMilli(order.time()).toString());
-        ObjectNode properties = call.putObject("properties");
+        Map<String, Object> properties = new LinkedHashMap<>();
         properties.put("order_id", order.orderId());
         properties.put("revenue", order.revenue());
         properties.put("currency", "GBP");
         properties.put("items", order.items());
-        return call.toString().getBytes(StandardCharsets.UTF_8);
+        SimEvent event = new SimEvent("track", "Order Completed", null, order.customerId(), order.time(), 0, "web",
+                properties, Map.of(), null);
+        return Payloads.bytes(Payloads.segmentJson(event, "m-" + order.orderId(), order.time()));
     }
 
     private static CustomerType pick(SplittableRandom rng) {

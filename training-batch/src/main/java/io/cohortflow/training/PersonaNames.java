@@ -33,7 +33,10 @@ import java.util.Set;
  */
 public record PersonaNames(String business, String noun, List<Named> personas,
                            Map<String, Map<String, String>> descriptors, double threshold) {
-    /** Below this, in the feature's own units, a cluster "does not" do something: less than half an order. */
+    /**
+     * Below this, in the feature's own units (orders, sessions, pounds), a cluster "does not" do something: less
+     * than half an order on average.
+     */
     public static final double NONE = 0.5;
 
     /** A name and the profile it stands for. */
@@ -156,11 +159,16 @@ public record PersonaNames(String business, String noun, List<Named> personas,
         return words.isEmpty() ? "Typical " + noun : String.join(", ", words) + " " + noun;
     }
 
+    /**
+     * The word for a feature's deviation; where the centroid is below {@link #NONE} and the feature has a {@code none}
+     * word, that word whatever the deviation (half an order on average is above the mean where most never buy, but
+     * is not "Repeat-Buying").
+     */
     private String word(String feature, double z, Double centroid) {
         Map<String, String> d = descriptors.get(feature);
-        if (z >= 0) {
-            return d.get("high");
+        if (centroid != null && centroid < NONE && d.containsKey("none")) {
+            return d.get("none");
         }
-        return centroid != null && centroid < NONE && d.containsKey("none") ? d.get("none") : d.get("low");
+        return d.get(z >= 0 ? "high" : "low");
     }
 }

@@ -1,6 +1,5 @@
 package io.cohortflow.training;
 
-import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.registry.ModelBundle;
 import org.tribuo.Model;
 import org.tribuo.MutableDataset;
@@ -59,15 +58,10 @@ public final class PersonaTrainer {
     public record Clustering(Model<ClusterID> model, int k, double silhouette, double stability, Map<Integer, KFigures> byK,
                              int[] assignments, List<ModelBundle.Persona> profiles, ModelInputs inputs,
                              List<String> warnings) {
-        public Map<Integer, Double> silhouettesByK() {
-            Map<Integer, Double> s = new LinkedHashMap<>();
-            byK.forEach((k, f) -> s.put(k, f.silhouette()));
-            return s;
-        }
     }
 
-    /** How one k did: silhouette, stability across seeds, its smallest cluster's share of users, and inertia. */
-    public record KFigures(double silhouette, double stability, double smallestShare, double inertia) {
+    /** How one k did: silhouette, stability across seeds, and its smallest cluster's share of users. */
+    public record KFigures(double silhouette, double stability, double smallestShare) {
         boolean refused() {
             return smallestShare * 100 < MIN_SHARE_PERCENT;
         }
@@ -79,18 +73,23 @@ public final class PersonaTrainer {
     private PersonaTrainer() {
     }
 
-    public static Model<ClusterID> train(List<double[]> rows, int k, long seed, ModelInputs inputs) {
+    private static Model<ClusterID> train(MutableDataset<ClusterID> dataset, int k, long seed, ModelInputs inputs) {
         var trainer = new TransformTrainer<>(
                 new KMeansTrainer(k, 100, new L2Distance(), KMeansTrainer.Initialisation.PLUSPLUS, 1, seed),
                 inputs.transformations(), true);
+        return trainer.train(dataset);
+    }
+
+    /** The rows as clustering examples of the features the run uses: built once for every k, seed and restart. */
+    private static MutableDataset<ClusterID> dataset(List<double[]> rows, ModelInputs inputs) {
         ClusteringFactory factory = new ClusteringFactory();
-        List<org.tribuo.Example<ClusterID>> examples = new ArrayList<>();
+        List<org.tribuo.Example<ClusterID>> examples = new ArrayList<>(rows.size());
         String[] names = inputs.nameArray();
         for (double[] row : rows) {
             examples.add(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, names, inputs.select(row)));
         }
-        return trainer.train(new MutableDataset<>(new ListDataSource<>(examples, factory,
-                new SimpleDataSourceProvenance("persona features", factory))));
+        return new MutableDataset<>(new ListDataSource<>(examples, factory,
+                new SimpleDataSourceProvenance("persona features", factory)));
     }
 
     /**
@@ -100,6 +99,7 @@ public final class PersonaTrainer {
     public static Clustering fit(List<double[]> rows, int minK, int maxK, long seed, PersonaNames names,
                                  ModelInputs inputs) {
         double[][] z = rows.stream().map(inputs::standardised).toArray(double[][]::new);
+        MutableDataset<ClusterID> dataset = dataset(rows, inputs);
         int[] sample = sample(rows.size(), seed);
         Map<Integer, KFigures> byK = new LinkedHashMap<>();
         Map<Integer, Fit> fits = new HashMap<>();
@@ -109,7 +109,7 @@ public final class PersonaTrainer {
             for (int s = 0; s < SEEDS; s++) {
                 Fit seedBest = null;
                 for (int r = 0; r < RESTARTS; r++) {
-                    Fit fit = fit(rows, z, k, seed + 1_000_003L * s + 7919L * r, inputs);
+                    Fit fit = fit(dataset, z, k, seed + 1_000_003L * s + 7919L * r, inputs);
                     if (seedBest == null || fit.inertia() < seedBest.inertia()) {
                         seedBest = fit;
                     }
@@ -126,7 +126,7 @@ public final class PersonaTrainer {
                 }
             }
             byK.put(k, new KFigures(silhouette(z, best.assignments(), sample), stability,
-                    smallestShare(best.assignments(), k), best.inertia()));
+                    smallestShare(best.assignments(), k)));
             fits.put(k, best);
         }
         List<String> warnings = new ArrayList<>();
@@ -164,14 +164,9 @@ public final class PersonaTrainer {
         return most.getKey();
     }
 
-    private static Fit fit(List<double[]> rows, double[][] z, int k, long seed, ModelInputs inputs) {
-        Model<ClusterID> model = train(rows, k, seed, inputs);
-        String[] names = inputs.nameArray();
-        List<org.tribuo.Example<ClusterID>> examples = new ArrayList<>(rows.size());
-        for (double[] row : rows) {
-            examples.add(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, names, inputs.select(row)));
-        }
-        int[] assignments = model.predict(examples).stream().mapToInt(p -> p.getOutput().getID()).toArray();
+    private static Fit fit(MutableDataset<ClusterID> dataset, double[][] z, int k, long seed, ModelInputs inputs) {
+        Model<ClusterID> model = train(dataset, k, seed, inputs);
+        int[] assignments = model.predict(dataset).stream().mapToInt(p -> p.getOutput().getID()).toArray();
         return new Fit(model, assignments, inertia(z, assignments));
     }
 
@@ -206,12 +201,6 @@ public final class PersonaTrainer {
         }
         int smallest = sizes.size() < k ? 0 : sizes.values().stream().mapToInt(Integer::intValue).min().orElse(0);
         return assignments.length == 0 ? 0 : (double) smallest / assignments.length;
-    }
-
-    /** The cluster a full model vector falls in. */
-    public static int cluster(Model<ClusterID> model, double[] features) {
-        return model.predict(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID,
-                FeatureSnapshot.MODEL_FEATURES.toArray(String[]::new), features)).getOutput().getID();
     }
 
     /** Each cluster's size and mean, in the features' units and in standard deviations (unnamed yet). */

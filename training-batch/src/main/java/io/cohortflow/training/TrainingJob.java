@@ -4,6 +4,7 @@ import io.cohortflow.core.config.ConfFiles;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.feature.UserFeatures;
 import io.cohortflow.core.model.ModelManifest;
 import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.registry.Announcer;
@@ -50,7 +51,6 @@ public final class TrainingJob {
     /** How often the client prints how far the features job has read while it waits. */
     private static final Duration PROGRESS_EVERY = Duration.ofSeconds(15);
 
-    /** What a run did. */
     /**
      * What a run did.
      *
@@ -106,7 +106,7 @@ public final class TrainingJob {
                     + " for a horizon of " + days(horizon) + ": " + train.size() + " training and " + holdout.size()
                     + " holdout rows");
         }
-        Population population = new Population(options.lookback(), activity, train, holdout, current);
+        Population population = new Population(train, holdout, current);
         out.printf("      population: everyone with %s in the %s before each feature time; churn rate %.1f%% in "
                 + "training, %.1f%% in the holdout%n", activity, days(options.lookback()),
                 100 * population.trainChurnRate(), 100 * population.holdoutChurnRate());
@@ -161,7 +161,6 @@ public final class TrainingJob {
             metrics.put("persona_ari", ari);
         }
         metrics.put("training_rows", (double) train.size());
-        metrics.put("population_train", (double) train.size());
         metrics.put("population_holdout", (double) holdout.size());
         metrics.put("population_now", (double) current.size());
         metrics.put("churn_rate_train", population.trainChurnRate());
@@ -169,8 +168,8 @@ public final class TrainingJob {
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("churnModel", churn.trained().map(t -> t.kind().description).orElse("skipped"));
         provenance.put("bundleModel", bundle.trained().map(t -> t.kind().description).orElse("skipped"));
-        provenance.put("personaModel", "K-Means (k-means++, best of " + PersonaTrainer.RESTARTS + " restarts, "
-                + "log-scaled and standardised)");
+        provenance.put("personaModel", "K-Means (k-means++, the lowest inertia of " + PersonaTrainer.RESTARTS
+                + " restarts x " + PersonaTrainer.SEEDS + " seeds, log-scaled and standardised)");
         provenance.put("tribuo", org.tribuo.Tribuo.VERSION);
         provenance.put("seed", Long.toString(seed));
         provenance.put("clusters", Integer.toString(personas.k()));
@@ -185,11 +184,13 @@ public final class TrainingJob {
         String skipped = java.util.stream.Stream.of(churn, bundle).filter(o -> o.skipped() != null)
                 .map(o -> o.score() + ": " + o.skipped()).collect(java.util.stream.Collectors.joining("; "));
         if (!skipped.isEmpty()) {
-            provenance.put("skipped", skipped);
+            provenance.put(ModelBundle.SKIPPED, skipped);
         }
         ModelManifest draft = new ModelManifest(MODEL, 0, null, FeatureSnapshot.MODEL_FEATURES,
                 ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES), metrics,
-                Instant.ofEpochMilli(cutoff - 2 * horizon.toMillis() - options.lookback().toMillis()).toString(),
+                // The features of the earliest rows reach back the engine's lookback, whatever --lookback is.
+                Instant.ofEpochMilli(cutoff - 2 * horizon.toMillis()
+                        - Duration.ofDays(UserFeatures.LOOKBACK_DAYS).toMillis()).toString(),
                 Instant.ofEpochMilli(cutoff).toString(), train.size() + holdout.size(), holdout.size(), provenance,
                 TrainingJob.class.getPackage().getImplementationVersion() == null ? "dev"
                         : TrainingJob.class.getPackage().getImplementationVersion(),
@@ -253,8 +254,7 @@ public final class TrainingJob {
     }
 
     /** Who the run scored: the rows of each set, and the churn rate among them. */
-    public record Population(Duration lookback, String activity, List<TrainingRow> train, List<TrainingRow> holdout,
-                             List<TrainingRow> current) {
+    public record Population(List<TrainingRow> train, List<TrainingRow> holdout, List<TrainingRow> current) {
         public double trainChurnRate() {
             return rate(train);
         }

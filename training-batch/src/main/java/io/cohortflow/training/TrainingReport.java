@@ -108,8 +108,8 @@ public final class TrainingReport {
         h.append("<h2>Personas</h2><p>K-Means, k = ").append(personas.k()).append(", silhouette ")
                 .append(fmt(personas.silhouette())).append(", stability across ").append(PersonaTrainer.SEEDS)
                 .append(" seeds (lowest adjusted Rand index between them) <b>").append(fmt(personas.stability()))
-                .append("</b>; each clustering is the best of ").append(PersonaTrainer.RESTARTS)
-                .append(" k-means++ restarts.");
+                .append("</b>. Each seed's clustering is the lowest-inertia of ").append(PersonaTrainer.RESTARTS)
+                .append(" k-means++ restarts, and the model is the lowest-inertia of the seeds' clusterings.");
         h.append(ari == null ? "" : " Adjusted Rand index against the simulator's true personas: <b>" + fmt(ari) + "</b>.");
         h.append("</p><table><tr><th>k</th><th>silhouette</th><th>stability (ARI)</th><th>smallest cluster</th></tr>");
         personas.byK().forEach((k, f) -> h.append("<tr><td>").append(k).append(k == personas.k() ? " (chosen)" : "")

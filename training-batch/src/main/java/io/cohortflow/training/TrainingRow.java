@@ -19,9 +19,4 @@ public record TrainingRow(String userId, Split split, long featureTime, double[]
         /** Features as of T, outcomes unknown: the population as it is now, scored for the per-user output. */
         CURRENT
     }
-
-    /** Whether this is a holdout row. */
-    public boolean holdout() {
-        return split == Split.HOLDOUT;
-    }
 }

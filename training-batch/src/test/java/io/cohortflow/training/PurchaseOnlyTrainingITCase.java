@@ -1,6 +1,5 @@
 package io.cohortflow.training;
 
-import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.simulator.RetailOrders;
 import io.cohortflow.testkit.MiniClusters;
@@ -24,7 +23,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -45,16 +43,13 @@ class PurchaseOnlyTrainingITCase {
     void churnCoversEveryCustomerOfTheYearBeatsRecencyAloneAndPersonasHoldStill(@TempDir Path dir) throws Exception {
         Path history = dir.resolve("history");
         // The simulator's retail mode: orders only, customers who buy at their own pace and drop out unannounced.
+        List<RetailOrders.Order> orders = RetailOrders.generate(31, 3_000, DAYS, START);
         List<io.cohortflow.ingest.mapping.RawEvent> calls = new ArrayList<>();
-        for (RetailOrders.Order order : RetailOrders.generate(31, 3_000, DAYS, START)) {
+        for (RetailOrders.Order order : orders) {
             calls.add(new io.cohortflow.ingest.mapping.RawEvent(RetailOrders.trackCall(order), "web", order.time()));
         }
-        long written = TrainingJobITCase.writeHistory(history, calls, e -> true);
-        Set<String> customers = new TreeSet<>();
-        List<long[]> orders = new ArrayList<>();
-        List<String> orderUsers = new ArrayList<>();
-        readHistory(history, orderUsers, orders);
-        customers.addAll(orderUsers);
+        long written = TrainingJobITCase.writeHistory(history, calls);
+        assertThat(written).as("every order reaches the history").isEqualTo(orders.size());
         Path features = dir.resolve("features.yaml");
         // The shipped features file, with orders as the only activity: what an order export's recipe says.
         Files.writeString(features, Files.readString(Repository.root().resolve("conf/features.yaml"))
@@ -70,26 +65,15 @@ class PurchaseOnlyTrainingITCase {
                 features.toString(), "--clusters", "3-6", "--report", dir.resolve("report.html").toString()}),
                 new PrintStream(progress));
         System.out.print(progress);
-        System.out.printf("purchase-only: %,d orders of %,d customers%n", written, customers.size());
+        System.out.printf("purchase-only: %,d orders of %,d customers%n", written,
+                orders.stream().map(RetailOrders.Order::customerId).distinct().count());
 
         // The population: every customer with an order in the year before each feature time, lapsing ones included.
-        long holdoutTime = cutoff - 60 * DAY;
-        Set<String> expected = new HashSet<>();
-        for (int i = 0; i < orders.size(); i++) {
-            if (orders.get(i)[0] <= holdoutTime && orders.get(i)[0] > holdoutTime - 365 * DAY) {
-                expected.add(orderUsers.get(i));
-            }
-        }
         assertThat(result.population().holdout()).extracting(TrainingRow::userId)
-                .containsExactlyInAnyOrderElementsOf(expected);
+                .containsExactlyInAnyOrderElementsOf(customersBefore(orders, cutoff - 60 * DAY));
         assertThat(result.population().holdout()).as("customers whose last order is months old are in it")
                 .anyMatch(r -> r.features()[0] > 60);
-        Set<String> now = new HashSet<>();
-        for (int i = 0; i < orders.size(); i++) {
-            if (orders.get(i)[0] > cutoff - 365 * DAY) {
-                now.add(orderUsers.get(i));
-            }
-        }
+        Set<String> now = customersBefore(orders, cutoff);
         assertThat(result.population().current()).extracting(TrainingRow::userId).containsExactlyInAnyOrderElementsOf(now);
 
         // Only features that vary: what an order export cannot tell is dropped, and the models do not read it.
@@ -145,19 +129,12 @@ class PurchaseOnlyTrainingITCase {
         assertThat(scored).containsExactlyInAnyOrderElementsOf(now);
     }
 
-    private static void readHistory(Path history, List<String> users, List<long[]> times) throws Exception {
-        try (var files = Files.walk(history)) {
-            for (Path file : files.filter(f -> f.toString().endsWith(".parquet")).sorted().toList()) {
-                try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
-                        new LocalInputFile(file)).build()) {
-                    for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-                        UnifiedEvent e = io.cohortflow.core.event.UnifiedEventAvro.fromRecord(r);
-                        users.add(e.resolvedId());
-                        times.add(new long[] {e.timestamp()});
-                    }
-                }
-            }
-        }
+    /** The customers with an order in the year up to {@code time}. */
+    private static Set<String> customersBefore(List<RetailOrders.Order> orders, long time) {
+        Set<String> customers = new HashSet<>();
+        orders.stream().filter(o -> o.time() <= time && o.time() > time - 365 * DAY)
+                .forEach(o -> customers.add(o.customerId()));
+        return customers;
     }
 
     private static void readScores(Path file, List<String> users) throws Exception {

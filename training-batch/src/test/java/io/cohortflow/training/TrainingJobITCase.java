@@ -51,7 +51,7 @@ class TrainingJobITCase {
     @Test
     void trainsFromTheParquetHistoryPublishesAndPromotesThroughTheGate(@TempDir Path dir) throws Exception {
         Path history = dir.resolve("history");
-        long written = writeHistory(history, 23, 800, 56, e -> true);
+        long written = writeHistory(history, 800, 56);
 
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
@@ -105,30 +105,22 @@ class TrainingJobITCase {
         }
     }
 
-    /**
-     * Simulated behaviour through the real ingest mapper, the events {@code keep} accepts written as
-     * dt=YYYY-MM-DD/events.parquet; returns the count.
-     */
-    static long writeHistory(Path history, long seed, int users, int days,
-                             java.util.function.Predicate<UnifiedEvent> keep) throws Exception {
+    /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet; returns the count. */
+    private static long writeHistory(Path history, int users, int days) throws Exception {
         List<RawEvent> raw = new ArrayList<>();
-        for (Delivery d : new Simulator(SimulatorConfig.of(seed, users, days, START).withRates(0, 0, 0).withSeedStory(false))) {
+        for (Delivery d : new Simulator(SimulatorConfig.of(23, users, days, START).withRates(0, 0, 0).withSeedStory(false))) {
             raw.add(new RawEvent(d.payload(), d.source(), d.deliveredAt()));
         }
-        return writeHistory(history, raw, keep);
+        return writeHistory(history, raw);
     }
 
-    /** Calls through the real ingest mapper, the events {@code keep} accepts written as ingest lays them out. */
-    static long writeHistory(Path history, Iterable<RawEvent> calls, java.util.function.Predicate<UnifiedEvent> keep)
-            throws Exception {
+    /** Calls through the real ingest mapper, written as ingest lays the history out; returns the events written. */
+    static long writeHistory(Path history, Iterable<RawEvent> calls) throws Exception {
         IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
                 Duration.ofHours(1), Duration.ofDays(3650));
         Map<LocalDate, List<UnifiedEvent>> byDay = new TreeMap<>();
         for (RawEvent call : calls) {
             for (UnifiedEvent e : mapper.map(call).events()) {
-                if (!keep.test(e)) {
-                    continue;
-                }
                 byDay.computeIfAbsent(LocalDate.ofInstant(Instant.ofEpochMilli(e.timestamp()), ZoneOffset.UTC),
                         k -> new ArrayList<>()).add(e);
             }

@@ -73,7 +73,7 @@ public final class CollectorLoadBenchmark {
                             : s -> batches(client, call, connections, s);
                     // Unmeasured first, so that every phase is measured with the JIT done and the broker warm: on 2
                     // cores the compiler alone takes half a core in a phase's first seconds.
-                    warmUp(client, call);
+                    warmUp(client, call); // single calls: the paced phase below sends them
                     bareProducer(broker, call, warmUp);
                     http.run(warmUp);
                     // Alternating rounds: the bare producer's rate moves by a third or more from one run to the next on
@@ -182,10 +182,10 @@ public final class CollectorLoadBenchmark {
         }
     }
 
-    /** {@code connections} requests in flight at all times, each a batch of 100 calls. */
     /** Request bodies made before the clock starts, so that the generator spends its CPU on sending. */
     private static Buffer[] BATCHES;
 
+    /** {@code connections} requests in flight at all times, each a batch of 100 calls. */
     private static Result batches(HttpClient client, String call, int connections, int seconds) throws Exception {
         BATCHES = new Buffer[256];
         for (int b = 0; b < BATCHES.length; b++) {
@@ -204,7 +204,7 @@ public final class CollectorLoadBenchmark {
         CountDownLatch done = new CountDownLatch(connections);
         long start = System.nanoTime();
         for (int c = 0; c < connections; c++) {
-            loop(client, call, end, latencies, count, failed, sequence, done);
+            loop(client, end, latencies, count, failed, sequence, done);
         }
         done.await(seconds + 60L, TimeUnit.SECONDS);
         double elapsed = (System.nanoTime() - start) / 1e9;
@@ -212,7 +212,7 @@ public final class CollectorLoadBenchmark {
         return summary(latencies, count.get(), failed.get(), ok * 100 / elapsed);
     }
 
-    private static void loop(HttpClient client, String call, long end, long[] latencies, AtomicInteger count,
+    private static void loop(HttpClient client, long end, long[] latencies, AtomicInteger count,
                              AtomicLong failed, AtomicLong sequence, CountDownLatch done) {
         if (System.nanoTime() >= end) {
             done.countDown();
@@ -228,7 +228,7 @@ public final class CollectorLoadBenchmark {
             if (result.failed() || result.result() != 200) {
                 failed.incrementAndGet();
             }
-            loop(client, call, end, latencies, count, failed, sequence, done);
+            loop(client, end, latencies, count, failed, sequence, done);
         });
     }
 

@@ -24,6 +24,9 @@ public final class FeatureConfig implements Serializable {
     private final Set<String> revenueEvents;
     private final Set<String> passiveEvents;
     private final Set<String> activityEvents;
+    /** The activity of a web shop and app, when a features file names none. */
+    static final List<String> DEFAULT_ACTIVITY = List.of("page_view", "product_view", "product_search", "add_to_cart",
+            "checkout_started", "order_completed", "feature_used");
 
     @JsonCreator
     public FeatureConfig(@JsonProperty("keyFeatures") List<String> keyFeatures,
@@ -40,11 +43,12 @@ public final class FeatureConfig implements Serializable {
         this.cartAbandonAfter = Duration.ofMinutes(cartAbandonAfterMinutes);
         this.revenueEvents = Set.copyOf(revenueEvents == null ? List.of() : revenueEvents);
         this.passiveEvents = Set.copyOf(passiveEvents == null ? List.of() : passiveEvents);
-        if (activityEvents == null || activityEvents.isEmpty()) {
+        if (activityEvents != null && activityEvents.isEmpty()) {
             throw new IllegalArgumentException("activityEvents must name at least one event: the churn label and "
                     + "the training population are defined by them");
         }
-        this.activityEvents = Set.copyOf(activityEvents);
+        // A features file written before the list existed keeps the events training used then.
+        this.activityEvents = Set.copyOf(activityEvents == null ? DEFAULT_ACTIVITY : activityEvents);
     }
 
     public static FeatureConfig defaults() {

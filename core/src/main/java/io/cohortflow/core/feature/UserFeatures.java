@@ -234,14 +234,11 @@ public final class UserFeatures {
         return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
     }
 
+    /** When the oldest bucket still inside the window leaves it: found by key, not by walking the older ones. */
     private static long firstAfter(TreeMap<Long, ?> buckets, long unit, long window, long t) {
-        for (Long index : buckets.keySet()) {
-            long expiry = index * unit + window;
-            if (expiry > t) {
-                return expiry; // keys are ascending: the first one still inside is the next to leave
-            }
-        }
-        return Long.MAX_VALUE;
+        // index * unit + window > t  <=>  index > floor((t - window) / unit)
+        Long index = buckets.higherKey(Math.floorDiv(t - window, unit));
+        return index == null ? Long.MAX_VALUE : index * unit + window;
     }
 
     /** When the whole days since {@code since} next grow, while they are below the lookback. */
@@ -464,9 +461,10 @@ public final class UserFeatures {
             f.lastAddToCart = in.readLong();
             f.lastOrder = in.readLong();
             if (version == 1 && f.lastActive >= 0) {
-                // Format 1 did not keep the first activity: tenure starts from the oldest day it kept.
-                f.firstActive = f.events.values().stream().filter(b -> !b.days.isEmpty())
-                        .mapToLong(b -> b.days.firstKey() * DAY).min().orElse(f.lastActive);
+                // Format 1 did not keep the first activity: tenure starts from the oldest day of activity it kept.
+                f.firstActive = f.events.entrySet().stream()
+                        .filter(e -> !config.isPassive(e.getKey()) && !e.getValue().days.isEmpty())
+                        .mapToLong(e -> e.getValue().days.firstKey() * DAY).min().orElse(f.lastActive);
                 f.firstActive = Math.min(f.firstActive, f.lastActive);
             }
             return f;

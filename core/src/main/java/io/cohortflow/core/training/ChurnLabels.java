@@ -78,23 +78,18 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
     public Optional<Example> example(String userId, Collection<UnifiedEvent> events, long cutoff, FeatureConfig config,
                                      Collection<String> eventNames) {
         long featureTime = cutoff - horizon.toMillis();
-        boolean activeBefore = false;
+        if (!inPopulation(events, featureTime)) {
+            return Optional.empty();
+        }
         boolean activeAfter = false;
         boolean bundle = false;
         long bundleUntil = featureTime + bundleWindow.toMillis();
-        long since = featureTime - lookback.toMillis();
         for (UnifiedEvent event : events) {
             long t = event.timestamp();
-            boolean counts = event.event() != null && qualifying.contains(event.event());
-            if (t <= featureTime) {
-                activeBefore |= counts && t > since;
-            } else if (t <= cutoff) {
-                activeAfter |= counts;
+            if (t > featureTime && t <= cutoff) {
+                activeAfter |= counts(event);
                 bundle |= t <= bundleUntil && ORDER.equals(event.event()) && event.numberProperty("items", 1) >= 2;
             }
-        }
-        if (!activeBefore) {
-            return Optional.empty();
         }
         return Optional.of(new Example(userId, featureTime, featuresAsOf(events, featureTime, config, eventNames),
                 !activeAfter, bundle));
@@ -106,10 +101,18 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
      */
     public Optional<FeatureSnapshot> current(Collection<UnifiedEvent> events, long time, FeatureConfig config,
                                              Collection<String> eventNames) {
+        return inPopulation(events, time) ? Optional.of(featuresAsOf(events, time, config, eventNames))
+                : Optional.empty();
+    }
+
+    /** Qualifying activity in the lookback before {@code time}: part of the population then. */
+    private boolean inPopulation(Collection<UnifiedEvent> events, long time) {
         long since = time - lookback.toMillis();
-        boolean active = events.stream().anyMatch(e -> e.timestamp() > since && e.timestamp() <= time
-                && e.event() != null && qualifying.contains(e.event()));
-        return active ? Optional.of(featuresAsOf(events, time, config, eventNames)) : Optional.empty();
+        return events.stream().anyMatch(e -> e.timestamp() > since && e.timestamp() <= time && counts(e));
+    }
+
+    private boolean counts(UnifiedEvent event) {
+        return event.event() != null && qualifying.contains(event.event());
     }
 
     /**

@@ -140,8 +140,10 @@ class UserFeaturesTest {
         assertThat(s.tenureDays()).as("capped at the lookback").isEqualTo(365.0);
         assertThat(f.snapshot(T0 - 250 * DAY, NAMES).tenureDays()).isEqualTo(150.0);
         assertThat(s.numeric()).containsEntry("purchases_365d", 3.0).containsEntry("tenure_days", 365.0);
-        // The day the 300-day-old order leaves the year is a change, as is recency's next day.
+        // Recency's next day is a change, and so is the day the 300-day-old order leaves the year.
         assertThat(f.nextChange(T0)).hasValue(T0 - 150 * DAY + 151 * DAY);
+        long leavesTheYear = Math.floorDiv(T0 - 300 * DAY, DAY) * DAY + 365 * DAY;
+        assertThat(f.nextChange(leavesTheYear - HOUR)).hasValue(leavesTheYear);
         UserFeatures back = UserFeatures.fromBytes(f.toBytes(), config);
         assertThat(back.snapshot(T0, NAMES)).isEqualTo(s);
     }

@@ -166,12 +166,28 @@ public final class Backfill {
         send.accept(end == bytes.length ? bytes : java.util.Arrays.copyOf(bytes, end));
     }
 
-    /** The lines of a JSON-lines file that are not blank: its rows. */
+    /**
+     * The lines of a JSON-lines file that are not blank (as {@link #emitLine} skips them): its rows. Counted in place,
+     * nothing copied, so the pass before sending costs a read of the file and no more.
+     */
     static long lines(Path file) throws IOException {
-        long[] count = {0};
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            readLines(in, line -> count[0]++);
+        long count = 0;
+        long length = 0; // of the current line
+        boolean onlyCr = false;
+        byte[] buffer = new byte[1 << 16];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buffer)) != -1; ) {
+                for (int i = 0; i < n; i++) {
+                    if (buffer[i] == '\n') {
+                        count += length > 0 && !(length == 1 && onlyCr) ? 1 : 0;
+                        length = 0;
+                    } else {
+                        onlyCr = length == 0 && buffer[i] == '\r';
+                        length++;
+                    }
+                }
+            }
         }
-        return count[0];
+        return count + (length > 0 && !(length == 1 && onlyCr) ? 1 : 0);
     }
 }

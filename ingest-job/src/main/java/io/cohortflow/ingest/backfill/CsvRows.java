@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneId;
@@ -46,7 +45,7 @@ import java.util.regex.Pattern;
  * then to send.
  */
 final class CsvRows {
-    private static final Set<String> IDS = Set.of("userId", "anonymousId", "messageId", "groupId", "previousId");
+    private static final Set<String> IDS = Set.copyOf(SegmentSpecMapper.ID_FIELDS);
     private static final Set<String> TIMES = Set.of("timestamp", "sentAt", "originalTimestamp");
     private static final Pattern LONG = Pattern.compile("-?(0|[1-9]\\d{0,17})");
     private static final Pattern NUMBER = Pattern.compile("-?(0|[1-9]\\d*)(\\.\\d+)?([eE][+-]?\\d+)?");
@@ -81,10 +80,9 @@ final class CsvRows {
             row.forEach((name, value) -> {
                 boolean[] all = seen.computeIfAbsent(name.trim(), n -> new boolean[] {true, true, true});
                 if (value != null && !value.isEmpty()) {
-                    boolean leadingZero = value.length() > 1 && value.startsWith("0") && !value.startsWith("0.")
-                            || value.startsWith("-0") && value.length() > 2 && !value.startsWith("-0.");
-                    all[0] &= !leadingZero && LONG.matcher(value).matches();
-                    all[1] &= !leadingZero && NUMBER.matcher(value).matches();
+                    // Neither pattern takes a leading zero (007): such a cell makes its column text.
+                    all[0] &= LONG.matcher(value).matches();
+                    all[1] &= NUMBER.matcher(value).matches();
                     all[2] &= value.equals("true") || value.equals("false");
                 }
             });
@@ -170,10 +168,6 @@ final class CsvRows {
                 // the next pattern
             }
         }
-        try {
-            return Instant.parse(value).toString();
-        } catch (DateTimeParseException e) {
-            return value; // ingest dead-letters it as INVALID_TIMESTAMP, with the value in the reason
-        }
+        return value; // ingest dead-letters it as INVALID_TIMESTAMP, with the value in the reason
     }
 }

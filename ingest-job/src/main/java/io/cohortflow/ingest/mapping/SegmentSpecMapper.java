@@ -17,7 +17,8 @@ import java.util.Map;
 public final class SegmentSpecMapper implements Serializable {
     private static final long serialVersionUID = 1L;
 
-    private static final java.util.List<String> ID_FIELDS = java.util.List.of("messageId", "anonymousId", "userId",
+    /** The fields that hold ids: text, or a whole number written as text ({@link #idText}). */
+    public static final java.util.List<String> ID_FIELDS = java.util.List.of("messageId", "anonymousId", "userId",
             "previousId", "groupId");
 
     private final EventNormalizer normalizer;
