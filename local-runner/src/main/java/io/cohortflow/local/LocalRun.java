@@ -11,6 +11,7 @@ import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
+import io.cohortflow.ingest.backfill.Backfill;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.kafka.local.TopicReader;
 import io.cohortflow.segmentation.SegmentationJob;
@@ -354,6 +355,20 @@ public final class LocalRun {
                 options.feed(), OUT);
              KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
             feed.start();
+            if (Files.isRegularFile(options.input()) && Backfill.formatOf(options.input()).equals("csv")) {
+                // An export: read as Backfill reads it (the source's file layout, when its mapping declares one) and
+                // sent as replayed history, so old orders are neither late nor held to the past tolerance.
+                Backfill.Result result = Backfill.run(options.input(), options.inputSource(), "csv",
+                        broker.bootstrapServers(), topics.name(TopicsConfig.RAW), Backfill.Times.UTC,
+                        Backfill.layoutOf(options.inputSource(), null), OUT);
+                OUT.printf("  %,d records from %,d rows sent in %.1f s%n", result.records(), result.rows(),
+                        result.elapsed().toMillis() / 1000.0);
+                Playback.Progress sent = new Playback.Progress(result.records(), Map.of("file", result.records()), 0,
+                        result.elapsed());
+                step(stopRequested ? "stopping" : "input sent; waiting for the pipeline to drain");
+                return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, FrontDoorCounts.none(door), history,
+                        started, null);
+            }
             for (Delivery delivery : new RecordFiles(options.input(), options.inputSource())) {
                 if (stopRequested) {
                     break;

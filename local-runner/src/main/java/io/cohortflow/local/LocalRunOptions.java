@@ -30,8 +30,9 @@ import java.util.Set;
  * --changes-out FILE  at the end of a bounded run, write every committed segments.changes record to FILE, one JSON
  *                   object a line, in each user's order (to compare two runs)
  * --keep-data       keep the broker's data under .local-run/kafka after the run (it is deleted by default)
- * --input PATH      feed raw records of your own instead of the simulator: a JSON-lines file (one record a line) or a
- *                   directory with one record per file (binary payloads); no training then
+ * --input PATH      feed raw records of your own instead of the simulator: a JSON-lines file (one record a line), a
+ *                   directory with one record per file (binary payloads), or a CSV export (read as Backfill reads it,
+ *                   in the file layout of the source's mapping, and sent as replayed history); no training then
  * --input-source S  the source header of those records (default web; a webhook source such as stripe maps them
  *                   with conf/sources/)
  * --only ingest     run the ingest job alone (no segmentation, no training): map, validate, dedupe, stitch, history

@@ -109,6 +109,95 @@ public final class RetailOrders {
         return Payloads.bytes(Payloads.segmentJson(event, "m-" + order.orderId(), order.time()));
     }
 
+    /** What {@link #writeCsv} wrote: rows, invoices, and of those the cancellations and the guests' invoices. */
+    public record Export(long rows, long invoices, long cancellations, long guestInvoices) {
+    }
+
+    /** The export's header: the layout of the UCI "Online Retail" dataset, which conf/sources/online-retail.yaml reads. */
+    public static final String CSV_HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country";
+    private static final java.time.format.DateTimeFormatter INVOICE_DATE =
+            java.time.format.DateTimeFormatter.ofPattern("M/d/yyyy H:mm", java.util.Locale.ROOT)
+                    .withZone(java.time.ZoneId.of("Europe/London"));
+    private static final String[] PRODUCTS = {"WHITE HANGING HEART T-LIGHT HOLDER", "REGENCY CAKESTAND 3 TIER",
+        "JUMBO BAG RED RETROSPOT", "PARTY BUNTING", "LUNCH BAG RED RETROSPOT", "ASSORTED COLOUR BIRD ORNAMENT",
+        "SET OF 3 CAKE TINS PANTRY DESIGN", "PACK OF 72 RETROSPOT CAKE CASES", "NATURAL SLATE HEART CHALKBOARD",
+        "HAND WARMER UNION JACK", "PAPER CHAIN KIT 50'S CHRISTMAS", "SPOTTY BUNTING", "JAM MAKING SET WITH JARS",
+        "ALARM CLOCK BAKELIKE RED", "SET OF 4 PANTRY JELLY MOULDS", "HEART OF WICKER SMALL"};
+
+    /**
+     * The orders as a shop exports them: one row per invoice line in the layout of the UCI "Online Retail" dataset
+     * ({@link #CSV_HEADER}), invoice dates as {@code M/d/yyyy H:mm} in London, customer ids as a spreadsheet writes
+     * them ({@code 12000.0}). Each order's items are split over a few lines, priced per unit to the penny so that the
+     * lines add up to the order's revenue within a penny a unit. As in real exports, some orders are partly cancelled a few days later (a
+     * {@code C} invoice with negative quantities) and some invoices are guests' (no CustomerID). Deterministic.
+     */
+    public static Export writeCsv(List<Order> orders, java.nio.file.Path file, long seed) throws java.io.IOException {
+        SplittableRandom rng = new SplittableRandom(seed);
+        record Row(long time, String invoice, String code, String name, int quantity, double price, String customer) {
+        }
+        List<List<Row>> invoices = new ArrayList<>();
+        int number = 536_365;
+        long cancellations = 0;
+        long guests = 0;
+        long last = orders.isEmpty() ? 0 : orders.get(orders.size() - 1).time(); // the export's end: nothing after it
+        for (Order order : orders) {
+            String invoice = Integer.toString(number++);
+            int lines = Math.min(order.items(), 1 + rng.nextInt(4));
+            // The items over the lines (one or more each), and the money over them by random weights, priced per
+            // unit to the penny: the export's own totals are then the truth, within a penny a unit of the order's.
+            int[] quantities = new int[lines];
+            java.util.Arrays.fill(quantities, 1);
+            for (int left = order.items() - lines; left > 0; left--) {
+                quantities[rng.nextInt(lines)]++;
+            }
+            double[] weights = new double[lines];
+            double sum = 0;
+            for (int l = 0; l < lines; l++) {
+                weights[l] = quantities[l] * (0.5 + rng.nextDouble());
+                sum += weights[l];
+            }
+            List<Row> rows = new ArrayList<>();
+            for (int l = 0; l < lines; l++) {
+                int product = rng.nextInt(PRODUCTS.length);
+                long unitCents = Math.max(1, Math.round(order.revenue() * 100 * weights[l] / sum / quantities[l]));
+                rows.add(new Row(order.time(), invoice, Integer.toString(20_000 + product * 37), PRODUCTS[product],
+                        quantities[l], unitCents / 100.0, order.customerId()));
+            }
+            invoices.add(rows);
+            long returnedAt = order.time() + (long) ((1 + rng.nextDouble() * 6) * DAY);
+            if (rng.nextDouble() < 0.04 && returnedAt <= last) { // part of it comes back a few days later
+                Row returned = rows.get(0);
+                long at = returnedAt;
+                invoices.add(List.of(new Row(at, "C" + number++, returned.code(), returned.name(),
+                        -Math.max(1, returned.quantity() / 2), returned.price(), returned.customer())));
+                cancellations++;
+            }
+            long guestAt = order.time() + (long) (rng.nextDouble() * 3_600_000L);
+            if (rng.nextDouble() < 0.06 && guestAt <= last) { // a guest checks out around the same time
+                long at = guestAt;
+                invoices.add(List.of(new Row(at, Integer.toString(number++), "22423", PRODUCTS[1], 1, 12.75, null)));
+                guests++;
+            }
+        }
+        invoices.sort(Comparator.comparingLong((List<Row> rows) -> rows.get(0).time()));
+        long rows = 0;
+        try (var out = java.nio.file.Files.newBufferedWriter(file)) {
+            out.write(CSV_HEADER);
+            out.write('\n');
+            for (List<Row> invoice : invoices) {
+                for (Row r : invoice) {
+                    out.write(String.join(",", r.invoice(), r.code(), '"' + r.name() + '"', Integer.toString(r.quantity()),
+                            INVOICE_DATE.format(Instant.ofEpochMilli(r.time())),
+                            java.math.BigDecimal.valueOf(r.price()).stripTrailingZeros().toPlainString(),
+                            r.customer() == null ? "" : r.customer() + ".0", "United Kingdom"));
+                    out.write('\n');
+                    rows++;
+                }
+            }
+        }
+        return new Export(rows, invoices.size(), cancellations, guests);
+    }
+
     private static CustomerType pick(SplittableRandom rng) {
         double r = rng.nextDouble();
         for (CustomerType type : CustomerType.values()) {

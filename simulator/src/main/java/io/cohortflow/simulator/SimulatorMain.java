@@ -17,11 +17,18 @@ import java.util.Set;
  * java -cp ... io.cohortflow.simulator.SimulatorMain --users 1000 --days 3 --seed 42 \
  *     (--bootstrap-servers HOST:PORT [--topic events.raw] [--rate 2000] | --out-dir DIR) \
  *     [--start 2026-01-05] [--ground-truth truth.jsonl] [--duplicate-rate 0.01] [--late-rate 0.02] [--malformed-rate 0.005]
+ *
+ * java -cp ... io.cohortflow.simulator.SimulatorMain --retail-csv orders.csv --users 4000 --days 400 [--seed 42]
+ *     [--start 2025-10-28]
  * </pre>
+ * {@code --retail-csv} writes a retailer's order export instead ({@link RetailOrders}): one row per invoice line in
+ * the layout of the UCI "Online Retail" dataset, orders only, ending at the start of today (UTC) unless {@code --start}
+ * says otherwise.
  */
 public final class SimulatorMain {
     private static final Set<String> KEYS = Set.of("users", "days", "seed", "start", "bootstrap-servers", "topic",
-            "rate", "out-dir", "ground-truth", "duplicate-rate", "late-rate", "malformed-rate", "no-seed-story");
+            "rate", "out-dir", "ground-truth", "duplicate-rate", "late-rate", "malformed-rate", "no-seed-story",
+            "retail-csv");
 
     private SimulatorMain() {
     }
@@ -29,6 +36,10 @@ public final class SimulatorMain {
     public static void main(String[] args) {
         Map<String, String> opts = parse(args);
         SimulatorConfig config = configFrom(opts);
+        if (opts.containsKey("retail-csv")) {
+            writeRetailCsv(Path.of(opts.get("retail-csv")), config);
+            return;
+        }
         Simulator simulator = new Simulator(config);
         if (opts.containsKey("ground-truth")) {
             GroundTruthFile.write(Path.of(opts.get("ground-truth")), simulator.groundTruth());
@@ -49,6 +60,22 @@ public final class SimulatorMain {
                     p -> System.out.printf("  sent %,d deliveries (%s), simulated time %s, %.0f/s%n", p.sent(),
                             p.byKind(), Instant.ofEpochMilli(p.simulatedTime()), p.ratePerSecond()),
                     () -> false);
+        }
+    }
+
+    private static void writeRetailCsv(Path file, SimulatorConfig config) {
+        System.out.printf("simulating the orders of %,d customers over %d days from %s (seed %d)%n", config.users(),
+                config.days(), config.start(), config.seed());
+        long started = System.nanoTime();
+        var orders = RetailOrders.generate(config.seed(), config.users(), config.days(), config.start());
+        try {
+            RetailOrders.Export export = RetailOrders.writeCsv(orders, file, config.seed());
+            System.out.printf("wrote %s: %,d rows, %,d invoices (%,d cancellations, %,d guest checkouts) of %,d customers"
+                            + " in %.1f s%n", file, export.rows(), export.invoices(), export.cancellations(),
+                    export.guestInvoices(), orders.stream().map(RetailOrders.Order::customerId).distinct().count(),
+                    (System.nanoTime() - started) / 1e9);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write " + file, e);
         }
     }
 

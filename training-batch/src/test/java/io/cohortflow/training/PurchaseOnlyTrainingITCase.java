@@ -1,6 +1,8 @@
 package io.cohortflow.training;
 
 import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.ingest.backfill.Backfill;
+import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.simulator.RetailOrders;
 import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.Repository;
@@ -27,7 +29,9 @@ import java.util.Set;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A retailer's order history as a new user brings it: orders only, no page views, no sessions, no email. The
+ * A retailer's order history as a new user brings it: an export of invoice lines (orders only, no page views, no
+ * sessions, no email; cancellations, guest checkouts, ids as a spreadsheet writes them), imported with the shipped
+ * recipe (conf/sources/online-retail.yaml: Backfill's reading of the file, ingest's mapping of each invoice). The
  * training must define churn over every customer of the past year, use only the features such a source can give,
  * beat recency alone, and give personas that hold still from seed to seed.
  */
@@ -42,20 +46,28 @@ class PurchaseOnlyTrainingITCase {
     @Test
     void churnCoversEveryCustomerOfTheYearBeatsRecencyAloneAndPersonasHoldStill(@TempDir Path dir) throws Exception {
         Path history = dir.resolve("history");
-        // The simulator's retail mode: orders only, customers who buy at their own pace and drop out unannounced.
-        List<RetailOrders.Order> orders = RetailOrders.generate(31, 3_000, DAYS, START);
-        List<io.cohortflow.ingest.mapping.RawEvent> calls = new ArrayList<>();
-        for (RetailOrders.Order order : orders) {
-            calls.add(new io.cohortflow.ingest.mapping.RawEvent(RetailOrders.trackCall(order), "web", order.time()));
-        }
-        long written = TrainingJobITCase.writeHistory(history, calls);
-        assertThat(written).as("every order reaches the history").isEqualTo(orders.size());
-        Path features = dir.resolve("features.yaml");
-        // The shipped features file, with orders as the only activity: what an order export's recipe says.
-        Files.writeString(features, Files.readString(Repository.root().resolve("conf/features.yaml"))
-                .replaceAll("(?m)^activityEvents:.*$", "activityEvents: [order_completed]"));
-
+        // The simulator's retail mode: orders only, customers who buy at their own pace and drop out unannounced,
+        // exported as invoice lines. The export's times are to the minute, so the expectations below are too.
+        List<RetailOrders.Order> orders = RetailOrders.generate(31, 3_000, DAYS, START).stream()
+                .map(o -> new RetailOrders.Order(o.customerId(), o.type(), o.orderId(), o.time() / 60_000 * 60_000,
+                        o.revenue(), o.items())).toList();
+        Path csv = dir.resolve("orders.csv");
+        RetailOrders.Export export = RetailOrders.writeCsv(orders, csv, 31);
         long cutoff = START.toEpochMilli() + DAYS * DAY;
+        Backfill.Input input = Backfill.Input.plan(csv, "csv", Backfill.Times.UTC,
+                Backfill.layoutOf("online-retail", null));
+        assertThat(input.warnings()).isEmpty();
+        List<RawEvent> records = new ArrayList<>();
+        input.each(bytes -> records.add(new RawEvent(bytes, "online-retail", cutoff, true)), rows -> { });
+        assertThat(records).as("one record per invoice").hasSize((int) export.invoices());
+        long written = TrainingJobITCase.writeHistory(history, records);
+        assertThat(written).as("every order and cancellation reaches the history; guest checkouts are refused")
+                .isEqualTo(orders.size() + export.cancellations());
+        assertThat(export.guestInvoices()).isPositive();
+        assertThat(export.cancellations()).isPositive();
+        // The shipped features file as it is: an order export's only activity is its orders.
+        Path features = Repository.root().resolve("conf/features.yaml");
+
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
         env.setParallelism(2);

@@ -37,6 +37,8 @@ public enum RejectReason {
     INVALID_BATCH,
     /** A payload from a source whose mapping has no rule for it. */
     UNMAPPED_PAYLOAD,
+    /** A payload a rule of its source mapping refuses (a row filter); the detail is the rule's reason. */
+    REFUSED,
     /** A track call with no {@code event}. */
     MISSING_EVENT_NAME,
     /** A timestamp that cannot be parsed. */

@@ -131,17 +131,17 @@ class UserFeaturesTest {
         f.add(event("order_completed", T0 - 300 * DAY, Map.of("revenue", 100.0)));
         f.add(event("order_completed", T0 - 200 * DAY, Map.of("revenue", 50.0)));
         f.add(event("order_completed", T0 - 200 * DAY + HOUR));                       // no revenue: still an order
-        f.add(event("order_refunded", T0 - 150 * DAY, Map.of("revenue", 30.0)));      // not a revenue event
+        f.add(event("order_refunded", T0 - 150 * DAY, Map.of("revenue", 30.0)));      // not revenue, not activity
         FeatureSnapshot s = f.snapshot(T0, NAMES);
         assertThat(s.purchases365d()).isEqualTo(3);
         assertThat(s.monetaryValue365d()).isEqualTo(150.0);
         assertThat(s.monetaryValue90d()).isZero();
-        assertThat(s.recencyDays()).as("not capped at 90").isEqualTo(150.0);
+        assertThat(s.recencyDays()).as("not capped at 90; from the last order, not the refund").isEqualTo(199.0);
         assertThat(s.tenureDays()).as("capped at the lookback").isEqualTo(365.0);
         assertThat(f.snapshot(T0 - 250 * DAY, NAMES).tenureDays()).isEqualTo(150.0);
         assertThat(s.numeric()).containsEntry("purchases_365d", 3.0).containsEntry("tenure_days", 365.0);
         // Recency's next day is a change, and so is the day the 300-day-old order leaves the year.
-        assertThat(f.nextChange(T0)).hasValue(T0 - 150 * DAY + 151 * DAY);
+        assertThat(f.nextChange(T0)).hasValue(T0 - 200 * DAY + HOUR + 200 * DAY);
         long leavesTheYear = Math.floorDiv(T0 - 300 * DAY, DAY) * DAY + 365 * DAY;
         assertThat(f.nextChange(leavesTheYear - HOUR)).hasValue(leavesTheYear);
         UserFeatures back = UserFeatures.fromBytes(f.toBytes(), config);

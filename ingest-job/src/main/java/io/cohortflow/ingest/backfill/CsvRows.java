@@ -1,11 +1,13 @@
 package io.cohortflow.ingest.backfill;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.MappingIterator;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.csv.CsvMapper;
 import com.fasterxml.jackson.dataformat.csv.CsvSchema;
 import io.cohortflow.ingest.mapping.SegmentSpecMapper;
+import io.cohortflow.ingest.mapping.SourceMapping;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;
@@ -15,10 +17,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
-import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -41,8 +45,14 @@ import java.util.regex.Pattern;
  *   <li>Any other column is a whole number when every cell of it is one, else a number when every cell is one, else
  *       true/false when every cell is one, else text. A cell with a leading zero ({@code 007}) makes its column text.</li>
  * </ul>
- * The file is read twice: once to type the columns and count the rows (so that progress is in rows of the whole),
- * then to send.
+ * A source's mapping may declare the file's layout ({@link SourceMapping.FileLayout}): the kinds of its columns
+ * (a declared kind wins over the cells), and a group column, so that the rows of one invoice become one record: the
+ * first row's columns, with every row of the group (each typed as above) in an array. Rows of a group must be
+ * together, as exports write them; a group that comes back after another is refused, naming both rows, since sending
+ * it twice would make the second half a duplicate.
+ *
+ * <p>The file is read twice: once to type the columns, count the rows (so that progress is in rows of the whole) and
+ * check the groups, then to send.
  */
 final class CsvRows {
     private static final Set<String> IDS = Set.copyOf(SegmentSpecMapper.ID_FIELDS);
@@ -54,31 +64,74 @@ final class CsvRows {
     /** How a column's cells are written. */
     enum Kind { ID, TIME, LONG, DOUBLE, BOOLEAN, TEXT }
 
-    /** How times without a zone are read: the {@code --timestamp-format} pattern (or null) and {@code --zone}. */
-    record Times(String format, ZoneId zone) {
-        static final Times UTC = new Times(null, ZoneId.of("UTC"));
-    }
-
     private final Map<String, Kind> kinds;
     private final long rows;
-    private final Times times;
+    private final long records;
+    private final Backfill.Times times;
     private final DateTimeFormatter format;
+    private final SourceMapping.Group group;
+    private final List<String> warnings;
 
-    private CsvRows(Map<String, Kind> kinds, long rows, Times times) {
+    private CsvRows(Map<String, Kind> kinds, long rows, long records, Backfill.Times times, SourceMapping.Group group,
+                    List<String> warnings) {
+        this.warnings = List.copyOf(warnings);
         this.kinds = kinds;
         this.rows = rows;
+        this.records = records;
         this.times = times;
         this.format = times.format() == null ? null : DateTimeFormatter.ofPattern(times.format());
+        this.group = group;
     }
 
-    /** Reads {@code file} once: each column's kind, and the number of rows. */
-    static CsvRows plan(Path file, Times times) throws IOException {
+    /** Cells of a declared column that are not of its kind: how many, and the first. */
+    private static final class Misfit {
+        private final String first;
+        private long count;
+
+        Misfit(String first) {
+            this.first = first;
+        }
+    }
+
+    /** {@link #plan(Path, Backfill.Times, SourceMapping.FileLayout)} with no layout: every column typed by its cells. */
+    static CsvRows plan(Path file, Backfill.Times times) throws IOException {
+        return plan(file, times, null);
+    }
+
+    /** Reads {@code file} once: each column's kind, the number of rows and of records, and that groups are whole. */
+    static CsvRows plan(Path file, Backfill.Times times, SourceMapping.FileLayout layout) throws IOException {
         Map<String, boolean[]> seen = new LinkedHashMap<>(); // per column: all long, all number, all boolean
-        long[] rows = {0};
+        SourceMapping.Group group = layout == null ? null : layout.group();
+        Map<String, String> declared = layout == null ? Map.of() : layout.columns();
+        Map<String, Misfit> misfits = new LinkedHashMap<>();
+        Map<String, Long> groupStarts = new java.util.HashMap<>(); // group value -> its first row
+        String[] current = {null};
+        long[] rows = {0, 0}; // rows, records
         read(file, row -> {
             rows[0]++;
+            if (group == null) {
+                rows[1]++;
+            } else {
+                String key = groupKey(row, group);
+                if (!key.equals(current[0])) {
+                    Long first = groupStarts.putIfAbsent(key, rows[0]);
+                    if (first != null) {
+                        throw new IllegalArgumentException(file.getFileName() + ": the rows of " + group.by() + " "
+                                + key + " are not together (rows " + first + " and " + rows[0]
+                                + "); sort the file by " + group.by());
+                    }
+                    current[0] = key;
+                    rows[1]++;
+                }
+            }
             row.forEach((name, value) -> {
                 boolean[] all = seen.computeIfAbsent(name.trim(), n -> new boolean[] {true, true, true});
+                if (value != null && !value.isEmpty() && declared.containsKey(name.trim())) {
+                    Kind kind = Kind.valueOf(declared.get(name.trim()).toUpperCase(java.util.Locale.ROOT));
+                    if (EnumSet.of(Kind.LONG, Kind.DOUBLE, Kind.BOOLEAN).contains(kind) && typed(kind, value) == null) {
+                        misfits.computeIfAbsent(name.trim(), n -> new Misfit(rows[0] + ": '" + value + "'")).count++;
+                    }
+                }
                 if (value != null && !value.isEmpty()) {
                     // Neither pattern takes a leading zero (007): such a cell makes its column text.
                     all[0] &= LONG.matcher(value).matches();
@@ -88,22 +141,69 @@ final class CsvRows {
             });
         });
         Map<String, Kind> kinds = new LinkedHashMap<>();
-        seen.forEach((name, all) -> kinds.put(name, IDS.contains(name) ? Kind.ID : TIMES.contains(name) ? Kind.TIME
+        seen.forEach((name, all) -> kinds.put(name, declared.containsKey(name)
+                ? Kind.valueOf(declared.get(name).toUpperCase(java.util.Locale.ROOT))
+                : IDS.contains(name) ? Kind.ID : TIMES.contains(name) ? Kind.TIME
                 : all[0] ? Kind.LONG : all[1] ? Kind.DOUBLE : all[2] ? Kind.BOOLEAN : Kind.TEXT));
-        return new CsvRows(kinds, rows[0], times);
+        List<String> warnings = new ArrayList<>();
+        misfits.forEach((column, m) -> warnings.add(String.format("column %s is declared %s, but %s cells are not (the"
+                + " first in row %s); they pass as text", column, declared.get(column), m.count, m.first)));
+        return new CsvRows(kinds, rows[0], rows[1], times, group, warnings);
+    }
+
+    /** The group column's cell: an empty or absent one is a group of its own kind, the empty text. */
+    private static String groupKey(Map<String, String> row, SourceMapping.Group group) {
+        String key = row.get(group.by());
+        return key == null ? "" : key.trim();
     }
 
     long rows() {
         return rows;
     }
 
+    /** The records the rows make: one a row, or one a group. */
+    long records() {
+        return records;
+    }
+
     Map<String, Kind> kinds() {
         return kinds;
     }
 
-    /** Every row of {@code file} as a call, in order. */
-    void each(Path file, Consumer<ObjectNode> call) throws IOException {
-        read(file, row -> call.accept(call(row)));
+    /**
+     * Every record of {@code file}, in order: a row as a call, or a group's first row with all of its rows under the
+     * group's array. {@code rowsDone} hears of every row read, for progress.
+     */
+    void each(Path file, Consumer<ObjectNode> record, java.util.function.LongConsumer rowsDone) throws IOException {
+        if (group == null) {
+            long[] n = {0};
+            read(file, row -> {
+                record.accept(call(row));
+                rowsDone.accept(++n[0]);
+            });
+            return;
+        }
+        ObjectNode[] open = {null};
+        String[] key = {null};
+        long[] n = {0};
+        read(file, row -> {
+            String k = groupKey(row, group);
+            ObjectNode call = call(row);
+            if (open[0] != null && !k.equals(key[0])) {
+                record.accept(open[0]);
+                open[0] = null;
+            }
+            if (open[0] == null) {
+                open[0] = call.deepCopy();
+                open[0].putArray(group.into());
+                key[0] = k;
+            }
+            ((com.fasterxml.jackson.databind.node.ArrayNode) open[0].get(group.into())).add(call);
+            rowsDone.accept(++n[0]);
+        });
+        if (open[0] != null) {
+            record.accept(open[0]);
+        }
     }
 
     private static void read(Path file, Consumer<Map<String, String>> row) throws IOException {
@@ -144,13 +244,37 @@ final class CsvRows {
                     node.put(leaf, id != null ? id : value);
                 }
                 case TIME -> node.put(leaf, time(value));
-                case LONG -> node.put(leaf, Long.parseLong(value));
-                case DOUBLE -> node.put(leaf, Double.parseDouble(value));
-                case BOOLEAN -> node.put(leaf, Boolean.parseBoolean(value));
+                case LONG, DOUBLE, BOOLEAN -> {
+                    JsonNode typed = typed(kinds.get(name), value);
+                    // Only a declared column can hold a cell that does not fit (planned ones fit by construction):
+                    // it passes as text, so the mapping sees it and nothing is dropped; plan() warned of it.
+                    node.set(leaf, typed != null ? typed : JsonNodeFactory.instance.textNode(value));
+                }
                 case TEXT -> node.put(leaf, value);
             }
         });
         return root;
+    }
+
+    /** The cell as {@code kind}, or null when it is not one. */
+    private static JsonNode typed(Kind kind, String value) {
+        try {
+            return switch (kind) {
+                case LONG -> JsonNodeFactory.instance.numberNode(Long.parseLong(value.trim()));
+                case DOUBLE -> NUMBER.matcher(value.trim()).matches() || value.trim().matches("-?\\d+(\\.\\d*)?")
+                        ? JsonNodeFactory.instance.numberNode(Double.parseDouble(value.trim())) : null;
+                case BOOLEAN -> value.trim().equals("true") || value.trim().equals("false")
+                        ? JsonNodeFactory.instance.booleanNode(Boolean.parseBoolean(value.trim())) : null;
+                default -> null;
+            };
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** Cells of declared columns that are not of the declared kind: they pass as text. */
+    List<String> warnings() {
+        return warnings;
     }
 
     /** The time as an ISO instant when it has an offset, has none, or is in the given format; else as it is. */

@@ -22,7 +22,8 @@ public final class IngestMapper implements Serializable {
     private static final long serialVersionUID = 1L;
 
     /** The shipped source mappings, on the classpath of every jar. */
-    public static final List<String> SHIPPED_SOURCES = List.of("stripe", "zendesk", "hubspot", "salesforce");
+    public static final List<String> SHIPPED_SOURCES = List.of("stripe", "zendesk", "hubspot", "salesforce",
+            "online-retail");
 
     private final PayloadParser parser;
     private final SegmentSpecMapper segment;
@@ -66,11 +67,11 @@ public final class IngestMapper implements Serializable {
     }
 
     public MappingOutcome map(RawEvent raw) {
-        PayloadParser.Parsed parsed = parser.parse(raw.payload());
+        WebhookMapper webhook = webhooks.get(raw.source());
+        PayloadParser.Parsed parsed = parser.parse(raw.payload(), webhook != null && webhook.manyRows());
         if (parsed.rejected() != null) {
             return new MappingOutcome().reject(parsed.rejected().reason(), parsed.rejected().detail(), null);
         }
-        WebhookMapper webhook = webhooks.get(raw.source());
         return webhook != null ? webhook.map(parsed.json(), raw) : segment.map(parsed.json(), raw);
     }
 }

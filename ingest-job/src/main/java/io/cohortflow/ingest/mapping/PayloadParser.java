@@ -41,6 +41,14 @@ final class PayloadParser implements Serializable {
     }
 
     Parsed parse(byte[] bytes) {
+        return parse(bytes, false);
+    }
+
+    /**
+     * @param manyRows the source's mapping takes many rows in one record (an array of records, or the rows of an
+     *                 export grouped into one): held to the batch cap, not the one-call cap
+     */
+    Parsed parse(byte[] bytes, boolean manyRows) {
         if (bytes == null) {
             return fail(RejectReason.EMPTY_RECORD, "the record has no value (a Kafka tombstone)");
         }
@@ -68,7 +76,7 @@ final class PayloadParser implements Serializable {
             return fail(RejectReason.NOT_AN_OBJECT, "expected a JSON object, got "
                     + (root == null || root.isMissingNode() ? "nothing" : root.getNodeType().name().toLowerCase(Locale.ROOT)));
         }
-        if (!root.has("batch") && bytes.length > maxEventBytes) {
+        if (!manyRows && !root.has("batch") && bytes.length > maxEventBytes) {
             return fail(RejectReason.OVERSIZED, bytes.length + " bytes, over the cap of " + maxEventBytes + " for one call");
         }
         if (hasNonFinite(root)) {

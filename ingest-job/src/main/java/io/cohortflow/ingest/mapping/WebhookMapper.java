@@ -20,6 +20,11 @@ final class WebhookMapper implements Serializable {
         this.normalizer = normalizer;
     }
 
+    /** Whether one record of this source holds many rows: an array of records, or an export's grouped rows. */
+    boolean manyRows() {
+        return mapping.records() != null || mapping.file() != null && mapping.file().group() != null;
+    }
+
     MappingOutcome map(JsonNode root, RawEvent raw) {
         if (mapping.records() == null) {
             return mapCall(root, raw, null);
@@ -44,13 +49,16 @@ final class WebhookMapper implements Serializable {
             if (rule.when() != null && !rule.when().matches(call)) {
                 continue;
             }
-            String userId = text(mapping.userId(rule), call);
+            if (rule.refuse() != null) {
+                return new MappingOutcome().reject(RejectReason.REFUSED, rule.refuse(), part);
+            }
+            String userId = id(mapping.userId(rule), call);
             if (userId == null) {
                 // An email identifies the person when the source has no user id; the normaliser hashes it.
                 userId = text(mapping.email(rule), call);
             }
-            CallFields fields = new CallFields(rule.type(), rule.event(), text(mapping.messageId(rule), call),
-                    text(mapping.anonymousId(rule), call), userId, null, value(mapping.timestamp(rule), call),
+            CallFields fields = new CallFields(rule.type(), rule.event(), id(mapping.messageId(rule), call),
+                    id(mapping.anonymousId(rule), call), userId, null, value(mapping.timestamp(rule), call),
                     null, null, object(rule.properties(), call), object(rule.traits(), call), null,
                     Map.of("integration", mapping.source()), null);
             return normalizer.normalize(fields, raw, part);
@@ -61,6 +69,10 @@ final class WebhookMapper implements Serializable {
 
     private static String text(ValueSpec spec, JsonNode call) {
         return spec == null ? null : spec.text(call);
+    }
+
+    private static String id(ValueSpec spec, JsonNode call) {
+        return spec == null ? null : spec.id(call);
     }
 
     private static JsonNode value(ValueSpec spec, JsonNode call) {

@@ -22,10 +22,10 @@ class BackfillTest {
 
                 track,abc,3,yesterday,3,1e2,1,3,false,Cap,export
                 """);
-        CsvRows csv = CsvRows.plan(file, CsvRows.Times.UTC);
+        CsvRows csv = CsvRows.plan(file, Backfill.Times.UTC);
         assertThat(csv.rows()).isEqualTo(3);
         List<String> calls = new ArrayList<>();
-        csv.each(file, call -> calls.add(call.toString()));
+        csv.each(file, call -> calls.add(call.toString()), rows -> { });
         assertThat(calls).containsExactly(
                 "{\"type\":\"track\",\"userId\":\"17850\",\"messageId\":\"1\",\"timestamp\":\"2010-12-01T08:26:00Z\","
                         + "\"properties\":{\"quantity\":6,\"price\":2.55,\"code\":\"007\",\"mixed\":\"12\",\"gift\":true,"
@@ -43,7 +43,7 @@ class BackfillTest {
     @Test
     void timesWithoutAZoneAreReadInTheZoneAndTheGivenFormat(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("t.csv"), "timestamp\n12/1/2010 8:26\n");
-        CsvRows csv = CsvRows.plan(file, new CsvRows.Times("M/d/yyyy H:mm", ZoneId.of("Europe/London")));
+        CsvRows csv = CsvRows.plan(file, new Backfill.Times("M/d/yyyy H:mm", ZoneId.of("Europe/London")));
         assertThat(csv.time("12/1/2010 8:26")).as("GMT in winter").isEqualTo("2010-12-01T08:26:00Z");
         assertThat(csv.time("6/1/2011 8:26")).as("BST in summer").isEqualTo("2011-06-01T07:26:00Z");
         assertThat(csv.time("2011-06-01 08:26")).as("ISO without a zone, in the zone").isEqualTo("2011-06-01T07:26:00Z");
