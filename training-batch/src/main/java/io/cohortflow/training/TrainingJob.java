@@ -132,7 +132,7 @@ public final class TrainingJob {
 
         List<TrainingRow> clustered = current.isEmpty() ? holdout : current;
         List<double[]> clusterRows = clustered.stream().map(TrainingRow::features).toList();
-        ModelInputs clusterInputs = ModelInputs.of(clusterRows);
+        ModelInputs clusterInputs = ModelInputs.forPersonas(clusterRows);
         out.printf("[4/5] clustering personas (K-Means, k=%s, %d k-means++ restarts x %d seeds, %s vocabulary)%n",
                 minK == maxK ? minK : minK + ".." + maxK + " by silhouette and stability", PersonaTrainer.RESTARTS,
                 PersonaTrainer.SEEDS, personaNames.business());

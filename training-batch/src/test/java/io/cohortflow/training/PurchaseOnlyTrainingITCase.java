@@ -73,16 +73,16 @@ class PurchaseOnlyTrainingITCase {
         env.setParallelism(2);
         TrainingJob.Result result = TrainingJob.run(env, TrainingOptions.parse(new String[] {
                 "--history", history.toUri().toString(), "--registry", dir.resolve("registry").toUri().toString(),
-                "--cutoff", Instant.ofEpochMilli(cutoff).toString(), "--horizon", "60d", "--features",
+                "--cutoff", Instant.ofEpochMilli(cutoff).toString(), "--horizon", "90d", "--features",
                 features.toString(), "--clusters", "3-6", "--report", dir.resolve("report.html").toString()}),
                 new PrintStream(progress));
         System.out.print(progress);
-        System.out.printf("purchase-only: %,d orders of %,d customers%n", written,
+        System.out.printf("purchase-only: %,d orders and refunds of %,d customers%n", written,
                 orders.stream().map(RetailOrders.Order::customerId).distinct().count());
 
         // The population: every customer with an order in the year before each feature time, lapsing ones included.
         assertThat(result.population().holdout()).extracting(TrainingRow::userId)
-                .containsExactlyInAnyOrderElementsOf(customersBefore(orders, cutoff - 60 * DAY));
+                .containsExactlyInAnyOrderElementsOf(customersBefore(orders, cutoff - 90 * DAY));
         assertThat(result.population().holdout()).as("customers whose last order is months old are in it")
                 .anyMatch(r -> r.features()[0] > 60);
         Set<String> now = customersBefore(orders, cutoff);
@@ -107,11 +107,12 @@ class PurchaseOnlyTrainingITCase {
                 result.churn().auc(), recencyAuc, 100 * result.population().trainChurnRate(),
                 100 * result.population().holdoutChurnRate());
         assertThat(recencyAuc).isCloseTo(result.baseline().auc(), org.assertj.core.data.Offset.offset(1e-9));
-        assertThat(result.churn().auc()).isGreaterThan(recencyAuc);
+        assertThat(result.churn().auc()).as("beats recency alone by a margin, not a rounding")
+                .isGreaterThan(recencyAuc + 0.01);
 
         // Personas: the run's own stability, and three runs with other seeds agree with each other.
         List<double[]> rows = result.population().current().stream().map(TrainingRow::features).toList();
-        ModelInputs inputs = ModelInputs.of(rows);
+        ModelInputs inputs = ModelInputs.forPersonas(rows);
         int k = result.personas().k();
         List<int[]> bySeed = new ArrayList<>();
         for (long seed : new long[] {1, 2, 3}) {
@@ -134,7 +135,7 @@ class PurchaseOnlyTrainingITCase {
             }
         });
         String report = Files.readString(dir.resolve("report.html"));
-        assertThat(report).contains("Warnings", "Constant in the training rows", "60 days", "recency alone");
+        assertThat(report).contains("Warnings", "Constant in the training rows", "90 days", "recency alone");
         assertThat(dir.resolve(UserScores.FILE)).exists();
         List<String> scored = new ArrayList<>();
         readScores(dir.resolve(UserScores.FILE), scored);

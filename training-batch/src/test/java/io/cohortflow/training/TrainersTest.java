@@ -130,7 +130,7 @@ class TrainersTest {
         }
         long started = System.nanoTime();
         PersonaTrainer.Clustering clustering = PersonaTrainer.fit(rows, 6, 6, 42L, PersonaNames.defaults(),
-                ModelInputs.of(rows));
+                ModelInputs.forPersonas(rows));
         double ari = PersonaTrainer.adjustedRandIndex(clustering.assignments(),
                 personas.stream().mapToInt(Integer::intValue).toArray());
         System.out.printf("personas: %d users, k=6: ARI %.3f against the simulator's personas, silhouette %.3f, %.1f s%n",
@@ -157,7 +157,7 @@ class TrainersTest {
         assertThat(clustering.stability()).as("the same partition from every seed").isGreaterThanOrEqualTo(0.9);
 
         PersonaTrainer.Clustering chosen = PersonaTrainer.fit(rows, 4, 7, 42L, PersonaNames.defaults(),
-                ModelInputs.of(rows));
+                ModelInputs.forPersonas(rows));
         System.out.printf("k over 4..7: %s -> k=%d%n", chosen.byK(), chosen.k());
         assertThat(chosen.byK()).containsOnlyKeys(4, 5, 6, 7);
         // The best silhouette among the ks that are stable and isolate no tiny cluster.
@@ -172,14 +172,14 @@ class TrainersTest {
         for (int i = 0; i < 200; i++) {
             boolean churned = i % 3 == 0;
             rows.add(new TrainingRow("u" + i, TrainingRow.Split.TRAIN, 0L, new double[] {0, churned ? 1 : 9 + i % 5,
-                    i % 7, 0, 0, 3, i % 2, 0, i == 7 ? 500 : i % 20, -(i % 3), 0}, churned, false));
+                    i % 7, 0, 0, 3, i % 2, 0, i == 7 ? 500 : i % 20, -(i % 3), 0, 0}, churned, false));
         }
         ModelInputs inputs = ModelInputs.of(rows.stream().map(TrainingRow::features).toList());
         assertThat(inputs.names()).containsExactly("frequency_30d", "monetary_value_90d", "cart_adds_30d",
                 "purchases_365d");
         assertThat(inputs.dropped()).as("constant, or refunds only: nothing once logged").containsExactly("recency",
                 "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "email_engagement_30d",
-                "monetary_value_365d", "tenure_days");
+                "monetary_value_365d", "tenure_days", "overdue_purchases");
         double[] whale = inputs.standardised(rows.get(7).features());
         double[] orders = rows.stream().mapToDouble(r -> r.features()[8]).toArray();
         double mean = java.util.Arrays.stream(orders).average().orElseThrow();
@@ -190,7 +190,7 @@ class TrainersTest {
         Model<Label> model = OutcomeTrainer.train(OutcomeTrainer.Kind.LOGISTIC_REGRESSION, rows, TrainingRow::churned, 1L,
                 inputs);
         assertThat(model.getFeatureIDMap().size()).as("the model knows the features it uses").isEqualTo(4);
-        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3, 0, 1, 2, 40, 90});
+        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3, 0, 1, 2, 40, 90, 2 * 4 / 90.0});
         assertThat(p).as("the stream passes every feature; the model reads its own").isBetween(0.0, 1.0);
         assertThat(OutcomeTrainer.evaluate(model, rows, TrainingRow::churned, 0.5).auc()).isGreaterThan(0.9);
         var clusters = PersonaTrainer.fit(rows.stream().map(TrainingRow::features).toList(), 2, 2, 1L,

@@ -311,7 +311,24 @@ public final class UserFeatures {
         return new FeatureSnapshot(t, recency, sessions30, revenue90,
                 config.keyFeatures().isEmpty() ? 0 : (double) keyUsed / config.keyFeatures().size(), tickets60,
                 sessions30 == 0 ? 0 : duration30 / 60_000.0 / sessions30, cartOpen, cartAbandoned, purchases365,
-                revenue365, tenure, counts, categories, featuresUsed);
+                revenue365, tenure, overduePurchases(purchases365, recency,
+                        firstActive < 0 || lastActive < 0 ? 0 : Math.floorDiv(lastActive - firstActive, DAY)),
+                counts, categories, featuresUsed);
+    }
+
+    /**
+     * The purchases a customer would have made since they were last active, at their own pace of the year: purchases
+     * per day of tenure times the days since. A regular who has been away for three of their usual gaps scores about 3
+     * whatever their pace, where recency alone calls a weekly buyer gone after a month and a yearly one fresh.
+     *
+     * <p>Tenure here is the whole days from first to last activity plus recency (at least 1, at most the lookback),
+     * not {@code tenure_days}: that one ticks at the first activity's time of day and recency at the last's, and a
+     * ratio of the two would step down at one and up at the other every day. This one changes only when recency or
+     * the year's purchases do, so it needs no timer of its own and never flaps within a day.
+     */
+    static double overduePurchases(long purchases365, double recencyDays, long activeSpanDays) {
+        return purchases365 == 0 ? 0
+                : purchases365 * recencyDays / Math.max(1, Math.min(LOOKBACK_DAYS, activeSpanDays + recencyDays));
     }
 
     /** Whole days from {@code since} to {@code t}, at most the lookback. */

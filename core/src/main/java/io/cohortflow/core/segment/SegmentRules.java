@@ -32,7 +32,7 @@ import java.util.Optional;
  * recency_days double        frequency_30d int            monetary_value_90d double
  * feature_adoption_rate double  support_tickets_60d int   avg_session_duration double (minutes)
  * cart_open bool             cart_abandoned bool
- * purchases_365d int         monetary_value_365d double   tenure_days double
+ * purchases_365d int         monetary_value_365d double   tenure_days double   overdue_purchases double
  * count_1h, count_24h, count_7d, count_30d, count_60d, count_90d   map(string, int): canonical event -> count
  * categories_24h list(string)    features_used_90d list(string)
  * scores map(string, double): model scores (empty until a model is published)     persona string ("" until then)
@@ -85,6 +85,7 @@ public final class SegmentRules {
         vars.put("purchases_365d", SimpleType.INT);
         vars.put("monetary_value_365d", SimpleType.DOUBLE);
         vars.put("tenure_days", SimpleType.DOUBLE);
+        vars.put("overdue_purchases", SimpleType.DOUBLE);
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
             vars.put("count_" + window, MapType.create(SimpleType.STRING, SimpleType.INT));
         }

@@ -149,6 +149,34 @@ class UserFeaturesTest {
     }
 
     @Test
+    void overduePurchasesWeighRecencyByTheCustomersOwnPaceAndChangeOnlyWithRecency() {
+        UserFeatures weekly = new UserFeatures(config);
+        UserFeatures quarterly = new UserFeatures(config);
+        for (int w = 0; w < 12; w++) {
+            weekly.add(event("order_completed", T0 - (98 - 7 * w) * DAY + 9 * HOUR, Map.of("revenue", 20.0)));
+        }
+        for (int q = 0; q < 3; q++) {
+            quarterly.add(event("order_completed", T0 - (201 - 90 * q) * DAY + 9 * HOUR, Map.of("revenue", 90.0)));
+        }
+        weekly.add(event("page_view", T0 - 98 * DAY + 8 * HOUR)); // first active an hour before the first order
+        long at = T0 + 21 * DAY + 10 * HOUR; // three weeks after the weekly buyer's last order
+        FeatureSnapshot w = weekly.snapshot(at, NAMES);
+        FeatureSnapshot q = quarterly.snapshot(at, NAMES);
+        assertThat(w.recencyDays()).isEqualTo(42.0);
+        assertThat(q.recencyDays()).isEqualTo(42.0);
+        // Same recency: the weekly buyer has missed about six orders, the quarterly one less than half of one.
+        assertThat(w.overduePurchases()).isCloseTo(12 * 42.0 / (77 + 42), org.assertj.core.data.Offset.offset(1e-9));
+        assertThat(q.overduePurchases()).isCloseTo(3 * 42.0 / (180 + 42), org.assertj.core.data.Offset.offset(1e-9));
+        // Tenure ticks at 08:00 (the page view), recency at 09:00 (the last order): the ratio moves at 09:00 only.
+        assertThat(weekly.snapshot(at - 2 * HOUR + 30 * 60_000L, NAMES).overduePurchases())
+                .as("08:30, after tenure's tick").isEqualTo(weekly.snapshot(at - 2 * HOUR - 30 * 60_000L, NAMES)
+                        .overduePurchases());
+        assertThat(new UserFeatures(config).snapshot(at, NAMES).overduePurchases()).as("no purchases").isZero();
+        assertThat(w.numeric()).containsKey("overdue_purchases");
+        assertThat(w.ruleVariables()).containsEntry("overdue_purchases", w.overduePurchases());
+    }
+
+    @Test
     void stateWrittenInTheFirstFormatStillReads() throws Exception {
         // Format 1: no names, one day of revenue, no sessions, no features or categories, then six times.
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();

@@ -88,7 +88,7 @@ class SegmentRulesTest {
             }
             byWindow.put(window, all);
         }
-        return new FeatureSnapshot(0L, 1, sessions30, 0, 0, 0, 0, cartAbandoned, cartAbandoned, 0, 0, 0, byWindow,
+        return new FeatureSnapshot(0L, 1, sessions30, 0, 0, 0, 0, cartAbandoned, cartAbandoned, 0, 0, 0, 0, byWindow,
                 categories, features);
     }
 }
