@@ -195,10 +195,13 @@ class IngestITCase {
                 assertThat(rs.getLong(2)).isBetween(2L, 3L);
                 assertThat(rs.getLong(3)).isEqualTo(productViews);
             }
-            try (ResultSet rs = sql.executeQuery("SELECT properties['revenue'] FROM " + table
-                    + " WHERE messageId = '" + someOrder.messageId() + "'")) {
+            try (ResultSet rs = sql.executeQuery("SELECT revenue, currency, json_extract_string(context, '$.library.name') FROM "
+                    + table + " WHERE messageId = '" + someOrder.messageId() + "'")) {
                 rs.next();
-                assertThat(rs.getString(1)).contains(String.valueOf(someOrder.numberProperty("revenue", 0)));
+                assertThat(rs.getDouble(1)).as("a typed column").isEqualTo(someOrder.numberProperty("revenue", 0));
+                assertThat(rs.getString(2)).isEqualTo(someOrder.stringProperty("currency"));
+                assertThat(rs.getString(3)).as("the rest as JSON")
+                        .isEqualTo(((Map<?, ?>) someOrder.context().get("library")).get("name"));
             }
         }
     }

@@ -56,7 +56,14 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<TrainingRow> out) throws Exception {
         List<UnifiedEvent> events = new ArrayList<>();
-        history.get().forEach(events::add);
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (UnifiedEvent event : history.get()) {
+            // Ingest writes each message (source and messageId) once; a row read twice (a compaction swapping files
+            // under the reader) is dropped here, so it never counts twice.
+            if (seen.add(event.source() + '\u0000' + event.messageId())) {
+                events.add(event);
+            }
+        }
         long horizon = labels.horizon().toMillis();
         String user = ctx.getCurrentKey();
         labels.example(user, events, cutoff - horizon, config, eventNames).ifPresent(e -> {

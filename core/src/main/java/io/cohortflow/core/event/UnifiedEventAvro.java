@@ -1,6 +1,7 @@
 package io.cohortflow.core.event;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -9,19 +10,48 @@ import org.apache.avro.generic.GenericRecord;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.math.BigInteger;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@link UnifiedEvent} to and from the Avro record of conf/schemas/unified-event.avsc, the row format of the
- * Parquet history. Scalar map values keep their type (integers widen to long); nested objects and arrays are
- * stored as JSON text and come back as text.
+ * {@link UnifiedEvent} to and from the Avro record of conf/schemas/unified-event.avsc, the row format of the Parquet
+ * history: typed columns for the well-known properties ({@link #TYPED}), and the other properties, the traits and the
+ * context as JSON objects in text columns.
+ *
+ * <p>A well-known property goes to its column when its value is of the column's kind: any number for revenue and
+ * price; a whole number for quantity and items; text or a number (written as its text) for the others. Any other
+ * value stays in the properties JSON. Read back, an event's features are what they were: numbers as doubles are the
+ * same doubles, and text is the text {@link UnifiedEvent#stringProperty} gave.
+ *
+ * <p>{@link #fromRecord} also reads history written before the typed columns (properties, traits and context as maps
+ * of scalars, nested values as JSON text), so a file's own schema can be read whichever layout wrote it.
  */
 public final class UnifiedEventAvro {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() { };
 
     /** The schema, read from the shipped conf/schemas/unified-event.avsc. */
     public static final Schema SCHEMA = load();
+
+    /** Column kinds of the well-known properties. */
+    public enum Kind { DOUBLE, LONG, TEXT }
+
+    /** The well-known properties with a column of their own, and its kind. */
+    public static final Map<String, Kind> TYPED = typed();
+
+    private static Map<String, Kind> typed() {
+        Map<String, Kind> typed = new LinkedHashMap<>();
+        typed.put("revenue", Kind.DOUBLE);
+        typed.put("price", Kind.DOUBLE);
+        typed.put("quantity", Kind.LONG);
+        typed.put("currency", Kind.TEXT);
+        typed.put("product_id", Kind.TEXT);
+        typed.put("category", Kind.TEXT);
+        typed.put("order_id", Kind.TEXT);
+        typed.put("items", Kind.LONG);
+        return java.util.Collections.unmodifiableMap(typed);
+    }
 
     private UnifiedEventAvro() {
     }
@@ -51,47 +81,86 @@ public final class UnifiedEventAvro {
         r.put("receivedAt", e.receivedAt());
         r.put("source", e.source());
         r.put("previousId", e.previousId());
-        r.put("properties", flat(e.properties()));
-        r.put("traits", flat(e.traits()));
-        r.put("context", flat(e.context()));
+        Map<String, Object> rest = new LinkedHashMap<>();
+        e.properties().forEach((name, value) -> {
+            Kind kind = TYPED.get(name);
+            Object typed = kind == null ? null : typed(kind, value);
+            if (typed != null) {
+                r.put(name, typed);
+            } else {
+                rest.put(name, value);
+            }
+        });
+        r.put("properties", json(rest));
+        r.put("traits", json(e.traits()));
+        r.put("context", json(e.context()));
         return r;
     }
 
     public static UnifiedEvent fromRecord(GenericRecord r) {
+        boolean typedLayout = r.getSchema().getField("revenue") != null;
+        Map<String, Object> properties;
+        if (typedLayout) {
+            properties = new LinkedHashMap<>();
+            for (String name : TYPED.keySet()) {
+                Object value = r.get(name);
+                if (value != null) {
+                    properties.put(name, value instanceof CharSequence cs ? cs.toString() : value);
+                }
+            }
+            properties.putAll(parsed(r.get("properties")));
+        } else {
+            properties = unflat(r.get("properties"));
+        }
         return new UnifiedEvent(text(r.get("messageId")), EventType.parse(text(r.get("type"))), text(r.get("event")),
                 text(r.get("anonymousId")), text(r.get("userId")), text(r.get("resolvedId")),
                 (Long) r.get("timestamp"), (Long) r.get("sentAt"), (Long) r.get("receivedAt"), text(r.get("source")),
-                text(r.get("previousId")), unflat(r.get("properties")), unflat(r.get("traits")),
-                unflat(r.get("context")));
+                text(r.get("previousId")), properties,
+                typedLayout ? parsed(r.get("traits")) : unflat(r.get("traits")),
+                typedLayout ? parsed(r.get("context")) : unflat(r.get("context")));
     }
 
-    private static Map<String, Object> flat(Map<String, Object> map) {
-        Map<String, Object> out = new LinkedHashMap<>();
-        map.forEach((k, v) -> out.put(k, scalar(v)));
-        return out;
+    /** The value as its column's kind, or null when it is not of that kind. */
+    private static Object typed(Kind kind, Object value) {
+        return switch (kind) {
+            case DOUBLE -> value instanceof Number n && Double.isFinite(n.doubleValue()) ? n.doubleValue() : null;
+            case LONG -> {
+                if (value instanceof Long || value instanceof Integer || value instanceof Short || value instanceof Byte) {
+                    yield ((Number) value).longValue();
+                }
+                if (value instanceof BigInteger big) {
+                    yield big.bitLength() < 64 ? big.longValue() : null;
+                }
+                if (value instanceof Number n) {
+                    double d = n.doubleValue();
+                    yield d == Math.rint(d) && Math.abs(d) < 9.0e15 ? (long) d : null; // 12.0 units is 12
+                }
+                yield null;
+            }
+            case TEXT -> value instanceof CharSequence || value instanceof Number ? value.toString() : null;
+        };
     }
 
-    private static Object scalar(Object value) {
-        if (value == null || value instanceof Boolean || value instanceof Long || value instanceof Double
-                || value instanceof String) {
-            return value;
+    private static String json(Map<String, Object> map) {
+        try {
+            return JSON.writeValueAsString(map);
+        } catch (JsonProcessingException ex) {
+            throw new IllegalArgumentException("an event's map cannot be written as JSON", ex);
         }
-        if (value instanceof Integer || value instanceof Short || value instanceof Byte) {
-            return ((Number) value).longValue();
-        }
-        if (value instanceof Float || value instanceof java.math.BigDecimal) {
-            return ((Number) value).doubleValue();
-        }
-        if (value instanceof java.math.BigInteger big) {
-            return big.bitLength() < 64 ? big.longValue() : big.toString();
+    }
+
+    private static Map<String, Object> parsed(Object json) {
+        if (json == null) {
+            return Map.of();
         }
         try {
-            return JSON.writeValueAsString(value); // nested object or array
-        } catch (JsonProcessingException e) {
-            return String.valueOf(value);
+            return JSON.readValue(json.toString(), MAP);
+        } catch (JsonProcessingException ex) {
+            throw new IllegalArgumentException("a history row's JSON column is not a JSON object: " + ex.getOriginalMessage(), ex);
         }
     }
 
+    /** A map column of the layout before typed columns (scalars; nested values as JSON text, read back as text). */
     private static Map<String, Object> unflat(Object avroMap) {
         if (!(avroMap instanceof Map<?, ?> map)) {
             return Map.of();

@@ -14,7 +14,8 @@ import org.apache.flink.formats.parquet.ParquetWriterFactory;
 import org.apache.flink.streaming.api.functions.sink.filesystem.BucketAssigner;
 import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig;
 import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.SimpleVersionedStringSerializer;
-import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.OnCheckpointRollingPolicy;
+import org.apache.flink.streaming.api.functions.sink.filesystem.PartFileInfo;
+import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.CheckpointRollingPolicy;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
@@ -25,9 +26,10 @@ import java.time.ZoneOffset;
 
 /**
  * The history of unified events as Parquet files: {@code <base>/dt=YYYY-MM-DD/events-<uuid>-<n>.parquet}, Hive-style
- * partitions by event date (UTC), one row per event in the Avro schema of conf/schemas/unified-event.avsc, Snappy
- * compressed. Files roll and are committed on every checkpoint, so only complete, committed files are ever visible
- * (in-progress files start with a dot). DuckDB, Spark and Trino read the tree as one table:
+ * partitions by event date (UTC), one row per event in the Avro schema of conf/schemas/unified-event.avsc (typed
+ * columns for the well-known properties, JSON text for the rest), Snappy compressed. Files roll on every checkpoint
+ * and at 128 MB, and are committed with the checkpoint, so only complete, committed files are ever visible
+ * (in-progress files start with a dot); {@link HistoryCompaction} merges the small ones. DuckDB, Spark and Trino read the tree as one table:
  * {@code SELECT * FROM read_parquet('<base>/dt=*}{@code /*.parquet', hive_partitioning = true)}.
  */
 public final class ParquetHistory {
@@ -37,9 +39,36 @@ public final class ParquetHistory {
     public static FileSink<UnifiedEvent> sink(String basePath) {
         return FileSink.forBulkFormat(new Path(basePath), new WriterFactory())
                 .withBucketAssigner(new EventDateBucketAssigner())
-                .withRollingPolicy(OnCheckpointRollingPolicy.build())
+                .withRollingPolicy(new CheckpointOrSize(MAX_PART_BYTES))
                 .withOutputFileConfig(OutputFileConfig.builder().withPartPrefix("events").withPartSuffix(".parquet").build())
                 .build();
+    }
+
+    /** A part file rolls at this size even between checkpoints, so one busy partition never makes one huge file. */
+    static final long MAX_PART_BYTES = 128L * 1024 * 1024;
+
+    /**
+     * Files roll on every checkpoint (a Parquet file is written whole, and only a closed file can be committed with
+     * the checkpoint, exactly once) and when they reach {@code maxBytes}. The checkpoint interval is the time bound;
+     * the small files a short interval leaves are merged by {@link HistoryCompaction}.
+     */
+    static final class CheckpointOrSize extends CheckpointRollingPolicy<UnifiedEvent, String> {
+        private static final long serialVersionUID = 1L;
+        private final long maxBytes;
+
+        CheckpointOrSize(long maxBytes) {
+            this.maxBytes = maxBytes;
+        }
+
+        @Override
+        public boolean shouldRollOnEvent(PartFileInfo<String> part, UnifiedEvent event) throws IOException {
+            return part.getSize() >= maxBytes;
+        }
+
+        @Override
+        public boolean shouldRollOnProcessingTime(PartFileInfo<String> part, long now) {
+            return false;
+        }
     }
 
     /** {@code dt=YYYY-MM-DD} of the event time, UTC. */

@@ -1,0 +1,86 @@
+package io.cohortflow.core.event;
+
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.junit.jupiter.api.Test;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class UnifiedEventAvroTest {
+
+    private static UnifiedEvent order(Map<String, Object> properties) {
+        return new UnifiedEvent("m1", EventType.TRACK, "order_completed", null, "u1", "u1", 1_000L, null, 2_000L, "web",
+                null, properties, Map.of("plan", "pro"), Map.of("library", Map.of("name", "analytics.js")));
+    }
+
+    @Test
+    void wellKnownPropertiesGetTypedColumnsAndTheRestIsJson() {
+        Map<String, Object> properties = new LinkedHashMap<>();
+        properties.put("revenue", 120);             // a whole number: a double column all the same
+        properties.put("items", 3.0);               // 3.0 units: a whole number
+        properties.put("quantity", 1.5);            // not a whole number: stays in the JSON
+        properties.put("order_id", 536365);         // an id sent as a number: its text
+        properties.put("currency", "GBP");
+        properties.put("category", List.of("a"));   // not text: stays in the JSON
+        properties.put("products", List.of(Map.of("product_id", "85123A", "price", 2.55)));
+        GenericRecord r = UnifiedEventAvro.toRecord(order(properties));
+        assertThat(r.get("revenue")).isEqualTo(120.0);
+        assertThat(r.get("items")).isEqualTo(3L);
+        assertThat(r.get("quantity")).isNull();
+        assertThat(r.get("order_id")).isEqualTo("536365");
+        assertThat(r.get("currency")).isEqualTo("GBP");
+        assertThat(r.get("price")).isNull();
+        assertThat(r.get("properties")).isEqualTo(
+                "{\"quantity\":1.5,\"category\":[\"a\"],\"products\":[{\"product_id\":\"85123A\",\"price\":2.55}]}");
+        assertThat(r.get("context")).isEqualTo("{\"library\":{\"name\":\"analytics.js\"}}");
+
+        UnifiedEvent back = UnifiedEventAvro.fromRecord(r);
+        assertThat(back.numberProperty("revenue", -1)).isEqualTo(120.0);
+        assertThat(back.numberProperty("items", -1)).isEqualTo(3.0);
+        assertThat(back.numberProperty("quantity", -1)).isEqualTo(1.5);
+        assertThat(back.stringProperty("order_id")).isEqualTo("536365");
+        assertThat(back.properties().get("products")).as("nested values come back as values, not text")
+                .isEqualTo(List.of(Map.of("product_id", "85123A", "price", 2.55)));
+        assertThat(back.traits()).isEqualTo(Map.of("plan", "pro"));
+        assertThat(back.context()).isEqualTo(Map.of("library", Map.of("name", "analytics.js")));
+        assertThat(UnifiedEventAvro.SCHEMA.getFields()).extracting(Schema.Field::name)
+                .containsAll(UnifiedEventAvro.TYPED.keySet());
+    }
+
+    @Test
+    void historyWrittenBeforeTheTypedColumnsStillReads() {
+        Schema scalar = SchemaBuilder.unionOf().nullType().and().booleanType().and().longType().and().doubleType()
+                .and().stringType().endUnion();
+        Schema legacy = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
+                .requiredString("messageId").requiredString("type").optionalString("event")
+                .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
+                .requiredLong("timestamp").optionalLong("sentAt").requiredLong("receivedAt").requiredString("source")
+                .optionalString("previousId")
+                .name("properties").type().map().values(scalar).noDefault()
+                .name("traits").type().map().values(scalar).noDefault()
+                .name("context").type().map().values(scalar).noDefault()
+                .endRecord();
+        GenericData.Record r = new GenericData.Record(legacy);
+        r.put("messageId", "m1");
+        r.put("type", "track");
+        r.put("event", "order_completed");
+        r.put("userId", "u1");
+        r.put("resolvedId", "u1");
+        r.put("timestamp", 1_000L);
+        r.put("receivedAt", 2_000L);
+        r.put("source", "web");
+        r.put("properties", Map.of("revenue", 9.5, "order_id", "o1"));
+        r.put("traits", Map.of());
+        r.put("context", Map.of("library", "{\"name\":\"x\"}"));
+        UnifiedEvent e = UnifiedEventAvro.fromRecord(r);
+        assertThat(e.numberProperty("revenue", 0)).isEqualTo(9.5);
+        assertThat(e.stringProperty("order_id")).isEqualTo("o1");
+        assertThat(e.context()).containsEntry("library", "{\"name\":\"x\"}");
+    }
+}
