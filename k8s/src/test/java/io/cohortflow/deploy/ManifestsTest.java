@@ -191,6 +191,24 @@ class ManifestsTest {
         assertThat(jar).as(flinkRun.get(jarAt) + " is copied into the image by the Dockerfile").isNotNull().exists();
         String[] trainingArgs = flinkRun.subList(jarAt + 1, flinkRun.size()).toArray(String[]::new);
 
+        // Step 0, compaction: its class is in the ingest jar of the image, its options pass its parser, and it
+        // compacts the history the training reads (over Hadoop's s3a:// client where the training uses Flink's s3://).
+        List<String> compaction = commands.stream().filter(c -> c.contains("io.cohortflow.ingest.history.HistoryCompaction"))
+                .findFirst().orElseThrow(() -> new AssertionError("no compaction step"));
+        assertThat(commands.indexOf(compaction)).as("compaction comes before the training").isLessThan(commands.indexOf(flinkRun));
+        Path ingestJar = imageJars.get("local://" + compaction.get(compaction.indexOf("-cp") + 1).split(":")[0]);
+        assertThat(ingestJar).as("the compaction's jar is in the image").isNotNull().exists();
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {ingestJar.toUri().toURL()}, getClass().getClassLoader())) {
+            Class<?> compactor = loader.loadClass("io.cohortflow.ingest.history.HistoryCompaction");
+            Object parsed = compactor.getMethod("parse", String[].class).invoke(null, (Object) compaction.subList(
+                    compaction.indexOf("io.cohortflow.ingest.history.HistoryCompaction") + 1, compaction.size()).toArray(String[]::new));
+            String compacted = (String) parsed.getClass().getMethod("history").invoke(parsed);
+            String trained = flinkRun.get(flinkRun.indexOf("--history") + 1);
+            assertThat(URI.create(compacted).getScheme()).isEqualTo("s3a");
+            assertThat(URI.create(compacted).getAuthority() + URI.create(compacted).getPath())
+                    .isEqualTo(URI.create(trained).getAuthority() + URI.create(trained).getPath());
+        }
+
         List<String> promote = commands.stream().filter(c -> c.contains("io.cohortflow.registry.RegistryCli"))
                 .findFirst().orElseThrow();
         assertThat(promote.get(0)).isEqualTo("exec");

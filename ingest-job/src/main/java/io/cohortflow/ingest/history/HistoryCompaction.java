@@ -65,10 +65,25 @@ public final class HistoryCompaction {
     private HistoryCompaction() {
     }
 
-    public static void main(String[] args) throws IOException {
+    /** The command line, parsed: an unknown option or a bad value is refused with a message naming it. */
+    public record Options(String history, Duration olderThan, long targetBytes, int minFiles) {
+        public Options {
+            if (olderThan.isNegative() || targetBytes < 1 << 20 || minFiles < 1) {
+                throw new IllegalArgumentException("--older-than must not be negative, --target-file-mb at least 1 and "
+                        + "--min-files at least 1");
+            }
+        }
+    }
+
+    public static Options parse(String[] args) {
         JobArgs a = JobArgs.parse(args, KEYS);
-        Result r = run(a.required("history"), a.duration("older-than", Duration.ofDays(1)),
-                a.integer("target-file-mb", 128) * 1024L * 1024L, a.integer("min-files", 2), LocalDate.now(ZoneOffset.UTC),
+        return new Options(a.required("history"), a.duration("older-than", Duration.ofDays(1)),
+                a.integer("target-file-mb", 128) * 1024L * 1024L, a.integer("min-files", 2));
+    }
+
+    public static void main(String[] args) throws IOException {
+        Options o = parse(args);
+        Result r = run(o.history(), o.olderThan(), o.targetBytes(), o.minFiles(), LocalDate.now(ZoneOffset.UTC),
                 System.out);
         System.out.printf("compaction done: %d partitions, %,d files into %,d, %,d rows, %,d bytes into %,d%n",
                 r.partitions(), r.filesIn(), r.filesOut(), r.rows(), r.bytesIn(), r.bytesOut());
@@ -88,7 +103,15 @@ public final class HistoryCompaction {
         Arrays.sort(partitions, Comparator.comparing(s -> s.getPath().getName()));
         long[] totals = new long[5]; // files in, files out, rows, bytes in, bytes out
         int compacted = 0;
+        int seen = 0;
+        long lastReport = System.nanoTime();
         for (FileStatus partition : partitions) {
+            seen++;
+            if (System.nanoTime() - lastReport > 2_000_000_000L) {
+                lastReport = System.nanoTime();
+                progress.printf("  %d of %d partitions looked at, %d compacted: %,d files into %,d, %,d rows%n", seen,
+                        partitions.length, compacted, totals[0], totals[1], totals[2]);
+            }
             LocalDate date;
             try {
                 date = LocalDate.parse(partition.getPath().getName().substring(3));
@@ -109,8 +132,6 @@ public final class HistoryCompaction {
             for (int i = 0; i < done.length; i++) {
                 totals[i] += done[i];
             }
-            progress.printf("  %s: %d files (%,d bytes) into %d (%,d bytes), %,d rows%n", partition.getPath().getName(),
-                    done[0], done[3], done[1], done[4], done[2]);
         }
         return new Result(compacted, totals[0], totals[1], totals[2], totals[3], totals[4]);
     }
