@@ -5,7 +5,8 @@ WITH as_of AS (
     SELECT coalesce(CAST(getvariable('as_of') AS TIMESTAMPTZ), max(timestamp)) AS t FROM events
 ), customers AS (
     SELECT resolvedId                                  AS customer,
-           date_diff('day', max(timestamp), any_value(as_of.t)) AS recency_days,
+           -- whole days since the last order, as the feature engine counts recency
+           CAST(floor((epoch_ms(any_value(as_of.t)) - epoch_ms(max(timestamp))) / 86400000.0) AS BIGINT) AS recency_days,
            count(*)                                    AS orders,
            round(sum(coalesce(revenue, 0)), 2)         AS revenue
     FROM events, as_of

@@ -193,9 +193,12 @@ class ManifestsTest {
 
         // Step 0, compaction: its class is in the ingest jar of the image, its options pass its parser, and it
         // compacts the history the training reads (over Hadoop's s3a:// client where the training uses Flink's s3://).
-        List<String> compaction = commands.stream().filter(c -> c.contains("io.cohortflow.ingest.history.HistoryCompaction"))
+        List<String> compactionLine = commands.stream().filter(c -> c.contains("io.cohortflow.ingest.history.HistoryCompaction"))
                 .findFirst().orElseThrow(() -> new AssertionError("no compaction step"));
-        assertThat(commands.indexOf(compaction)).as("compaction comes before the training").isLessThan(commands.indexOf(flinkRun));
+        assertThat(commands.indexOf(compactionLine)).as("compaction comes before the training")
+                .isLessThan(commands.indexOf(flinkRun));
+        assertThat(compactionLine).as("a compaction that fails does not stop the training").contains("||");
+        List<String> compaction = compactionLine.subList(0, compactionLine.indexOf("||"));
         Path ingestJar = imageJars.get("local://" + compaction.get(compaction.indexOf("-cp") + 1).split(":")[0]);
         assertThat(ingestJar).as("the compaction's jar is in the image").isNotNull().exists();
         try (URLClassLoader loader = new URLClassLoader(new URL[] {ingestJar.toUri().toURL()}, getClass().getClassLoader())) {

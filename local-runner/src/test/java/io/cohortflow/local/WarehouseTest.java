@@ -13,7 +13,10 @@ import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.RetailOrders;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.Repository;
+import io.cohortflow.training.TrainingJob;
+import io.cohortflow.training.TrainingOptions;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
@@ -21,6 +24,7 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.io.LocalOutputFile;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -65,6 +69,15 @@ class WarehouseTest {
         int small = writeSmallFiles(history, events);
         long asOf = START.toEpochMilli() + DAYS * DAY;
         assertThat(small).isGreaterThan(3 * DAYS);
+
+        // The training reads the history as it is, both layouts mixed.
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
+        env.setParallelism(2);
+        TrainingJob.Result trained = TrainingJob.run(env, TrainingOptions.parse(new String[] {"--history",
+                history.toUri().toString(), "--registry", dir.resolve("registry").toUri().toString(), "--cutoff",
+                Instant.ofEpochMilli(asOf).toString(), "--horizon", "30d", "--clusters", "3"}), new PrintStream(
+                new ByteArrayOutputStream()));
+        assertThat(trained.population().current()).isNotEmpty();
 
         // Compaction: one file per partition (the last day is left to live traffic), the same rows, old layout upgraded.
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
@@ -125,7 +138,8 @@ class WarehouseTest {
         events.forEach(e -> byUser.computeIfAbsent(e.resolvedId(), k -> new ArrayList<>()).add(e));
         long inPopulation = byUser.values().stream()
                 .filter(userEvents -> labels.current(userEvents, asOf, config, List.of()).isPresent()).count();
-        assertThat(population.rows().stream().mapToLong(r -> Long.parseLong(r.get(1))).sum()).isEqualTo(inPopulation);
+        assertThat(population.rows().stream().mapToLong(r -> Long.parseLong(r.get(1))).sum()).isEqualTo(inPopulation)
+                .as("the training's own population, read before compaction").isEqualTo(trained.population().current().size());
         assertThat(population.rows()).extracting(r -> r.get(0)).as("the lapsing are in it")
                 .contains("c: last active 90-365 days ago");
 

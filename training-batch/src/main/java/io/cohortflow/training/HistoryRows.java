@@ -9,13 +9,17 @@ import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.connector.file.src.FileSource;
+import org.apache.flink.connector.file.src.reader.StreamFormat;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.Path;
 import org.apache.flink.formats.parquet.avro.AvroParquetReaders;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,12 +55,10 @@ final class HistoryRows {
 
     static Rows compute(StreamExecutionEnvironment env, String history, ExamplesFunction examples, Duration progressEvery,
                         PrintStream out, long started) throws Exception {
-        FileSource<GenericRecord> source = FileSource
-                .forRecordStreamFormat(AvroParquetReaders.forGenericRecord(UnifiedEventAvro.SCHEMA), new Path(history))
-                .build();
+        FileSource<UnifiedEvent> source = FileSource.forRecordStreamFormat(new HistoryFormat(), new Path(history)).build();
         CloseableIterator<TrainingRow> collected = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Parquet history")
-                .map(new ReadEvents()).returns(JsonRecordTypeInfo.UNIFIED_EVENT).name("to unified events")
+                .map(new CountEvents()).returns(JsonRecordTypeInfo.UNIFIED_EVENT).name("count events")
                 .keyBy(UnifiedEvent::resolvedId)
                 .process(examples)
                 .returns(new JsonRecordTypeInfo<>(new TrainingRowCodec())).name("point-in-time rows")
@@ -124,8 +126,61 @@ final class HistoryRows {
         }
     }
 
-    /** Decodes a history record and counts it. */
-    static final class ReadEvents extends RichMapFunction<GenericRecord, UnifiedEvent> {
+    /**
+     * The history's rows as unified events, decoded in the reader itself: a row never travels as an Avro record, whose
+     * copy between operators would force it into the current schema, so files of every layout read (the one before
+     * the typed columns included: {@link UnifiedEventAvro#fromRecord} takes each file's own schema).
+     */
+    static final class HistoryFormat implements StreamFormat<UnifiedEvent> {
+        private static final long serialVersionUID = 1L;
+        private final StreamFormat<GenericRecord> parquet = AvroParquetReaders.forGenericRecord(UnifiedEventAvro.SCHEMA);
+
+        @Override
+        public Reader<UnifiedEvent> createReader(org.apache.flink.configuration.Configuration config,
+                                                 FSDataInputStream stream, long fileLen, long splitEnd) throws IOException {
+            return decoding(parquet.createReader(config, stream, fileLen, splitEnd));
+        }
+
+        @Override
+        public Reader<UnifiedEvent> restoreReader(org.apache.flink.configuration.Configuration config,
+                                                  FSDataInputStream stream, long restoredOffset, long fileLen,
+                                                  long splitEnd) throws IOException {
+            return decoding(parquet.restoreReader(config, stream, restoredOffset, fileLen, splitEnd));
+        }
+
+        private static Reader<UnifiedEvent> decoding(Reader<GenericRecord> records) {
+            return new Reader<>() {
+                @Override
+                public UnifiedEvent read() throws IOException {
+                    GenericRecord record = records.read();
+                    return record == null ? null : UnifiedEventAvro.fromRecord(record);
+                }
+
+                @Override
+                public void close() throws IOException {
+                    records.close();
+                }
+
+                @Override
+                public org.apache.flink.connector.file.src.util.CheckpointedPosition getCheckpointedPosition() {
+                    return records.getCheckpointedPosition();
+                }
+            };
+        }
+
+        @Override
+        public boolean isSplittable() {
+            return parquet.isSplittable();
+        }
+
+        @Override
+        public TypeInformation<UnifiedEvent> getProducedType() {
+            return JsonRecordTypeInfo.UNIFIED_EVENT;
+        }
+    }
+
+    /** Counts the events read, for progress. */
+    static final class CountEvents extends RichMapFunction<UnifiedEvent, UnifiedEvent> {
         private static final long serialVersionUID = 1L;
         private transient LongCounter read;
 
@@ -136,9 +191,9 @@ final class HistoryRows {
         }
 
         @Override
-        public UnifiedEvent map(GenericRecord record) {
+        public UnifiedEvent map(UnifiedEvent event) {
             read.add(1);
-            return UnifiedEventAvro.fromRecord(record);
+            return event;
         }
     }
 }

@@ -156,6 +156,11 @@ public final class UserFeatures {
             sessionStart = Math.min(sessionStart, t);
             sessionLast = Math.max(sessionLast, t);
         }
+        if (lastActive >= 0 && t - lastActive >= LOOKBACK_DAYS * DAY) {
+            // Back after a year without activity: a new tenure. The stream may have dropped this user's state by
+            // then (and starts anew anyway); the rule makes the training, which replays the whole history, agree.
+            firstActive = t;
+        }
         lastActive = Math.max(lastActive, t);
         firstActive = firstActive < 0 ? t : Math.min(firstActive, t);
     }

@@ -172,6 +172,14 @@ class UserFeaturesTest {
                 .as("08:30, after tenure's tick").isEqualTo(weekly.snapshot(at - 2 * HOUR - 30 * 60_000L, NAMES)
                         .overduePurchases());
         assertThat(new UserFeatures(config).snapshot(at, NAMES).overduePurchases()).as("no purchases").isZero();
+        // Back after more than a year away: a new tenure, as in the stream, whose state for them is gone by then.
+        UserFeatures returning = new UserFeatures(config);
+        returning.add(event("order_completed", T0 - 500 * DAY));
+        returning.add(event("order_completed", T0 - 60 * DAY));
+        returning.add(event("order_completed", T0 - 30 * DAY));
+        FeatureSnapshot back = returning.snapshot(T0, NAMES);
+        assertThat(back.tenureDays()).isEqualTo(60.0);
+        assertThat(back.overduePurchases()).isCloseTo(2 * 30.0 / (30 + 30), org.assertj.core.data.Offset.offset(1e-9));
         assertThat(w.numeric()).containsKey("overdue_purchases");
         assertThat(w.ruleVariables()).containsEntry("overdue_purchases", w.overduePurchases());
     }

@@ -109,10 +109,11 @@ final class CsvRows {
         long[] rows = {0, 0}; // rows, records
         read(file, row -> {
             rows[0]++;
-            if (group == null) {
-                rows[1]++;
+            String key = group == null ? "" : groupKey(row, group);
+            if (key.isEmpty()) {
+                rows[1]++; // no group: a record of its own
+                current[0] = null;
             } else {
-                String key = groupKey(row, group);
                 if (!key.equals(current[0])) {
                     Long first = groupStarts.putIfAbsent(key, rows[0]);
                     if (first != null) {
@@ -140,6 +141,10 @@ final class CsvRows {
                 }
             });
         });
+        if (group != null && rows[0] > 0 && !seen.containsKey(group.by())) {
+            throw new IllegalArgumentException(file.getFileName() + " has no column " + group.by() + ", which the "
+                    + "source's file layout groups rows by; its columns: " + seen.keySet());
+        }
         Map<String, Kind> kinds = new LinkedHashMap<>();
         seen.forEach((name, all) -> kinds.put(name, declared.containsKey(name)
                 ? Kind.valueOf(declared.get(name).toUpperCase(java.util.Locale.ROOT))
@@ -151,7 +156,7 @@ final class CsvRows {
         return new CsvRows(kinds, rows[0], rows[1], times, group, warnings);
     }
 
-    /** The group column's cell: an empty or absent one is a group of its own kind, the empty text. */
+    /** The group column's cell, trimmed; empty when the row has none (then it is a record of its own). */
     private static String groupKey(Map<String, String> row, SourceMapping.Group group) {
         String key = row.get(group.by());
         return key == null ? "" : key.trim();
@@ -193,6 +198,14 @@ final class CsvRows {
                 record.accept(open[0]);
                 open[0] = null;
             }
+            if (k.isEmpty()) {
+                // No group value: a record of its own (the mapping judges it), never merged with its neighbours.
+                ObjectNode alone = call.deepCopy();
+                alone.putArray(group.into()).add(call);
+                record.accept(alone);
+                rowsDone.accept(++n[0]);
+                return;
+            }
             if (open[0] == null) {
                 open[0] = call.deepCopy();
                 open[0].putArray(group.into());
@@ -213,7 +226,9 @@ final class CsvRows {
                      .with(com.fasterxml.jackson.dataformat.csv.CsvParser.Feature.SKIP_EMPTY_LINES) // as in JSON lines
                      .readValues(in)) {
             while (rows.hasNextValue()) {
-                row.accept(rows.nextValue());
+                Map<String, String> cells = new LinkedHashMap<>();
+                rows.nextValue().forEach((header, value) -> cells.put(header.trim(), value)); // " InvoiceNo" is InvoiceNo
+                row.accept(cells);
             }
         } catch (UncheckedIOException e) {
             throw e.getCause();

@@ -1,5 +1,6 @@
 package io.cohortflow.ingest.history;
 
+import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.jobs.options.JobArgs;
 import org.apache.avro.generic.GenericData;
@@ -25,6 +26,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -41,25 +43,31 @@ import java.util.UUID;
  * </pre>
  *
  * <ul>
- *   <li>Only partitions whose date is at least {@code --older-than} before today (UTC) are touched, so the partitions
- *       live traffic writes to are left alone; files that arrive in a partition while it is compacted (late events,
- *       a backfill) are not among its inputs and stay as they are.</li>
+ *   <li>A partition dated {@code --older-than} or more before today (UTC; {@code 1d}: yesterday and older) has its
+ *       files under half of {@code --target-file-mb} merged, when there are {@code --min-files} of them; a file near
+ *       the target stays as it is, so a large partition is not rewritten every night. Partitions live traffic writes
+ *       to are left alone; files that arrive in a partition while it is compacted (late events, a backfill) are not
+ *       among its inputs and stay as they are.</li>
  *   <li>Each output is written under a hidden name that no reader takes for a history file (a dot first, no
- *       {@code .parquet} last, as Flink names its in-progress files), its row count checked
- *       against its inputs', then renamed into place; only then are the inputs deleted. Readers never see a partial
- *       file. Between the rename and the deletes a reader may see a row twice: the training drops repeated
- *       messages (source and messageId), and a query that must be exact at that moment should do the same.</li>
- *   <li>Rows are rewritten in the current layout (conf/schemas/unified-event.avsc), so history written before the
- *       typed columns is upgraded by the same step: a partition with such a file is rewritten even when it has only
- *       one.</li>
+ *       {@code .parquet} last, as Flink names its in-progress files), its row count checked against what was read,
+ *       then renamed into place; only then are the inputs deleted. Readers never see a partial file. Between the
+ *       rename and the deletes a reader may see a row twice: the training drops repeated messages (source and
+ *       messageId), and a query that must be exact at that moment should do the same. If a run stops in between,
+ *       the next one writes each message once.</li>
+ *   <li>A partition that fails (an unreadable file, a full disk) is left as it was and named at the end; the others
+ *       are compacted, and the exit code is 1.</li>
+ *   <li>Rows are rewritten in the current layout (conf/schemas/unified-event.avsc), and files in the layout before
+ *       the typed columns are rewritten in every partition, today's included: nothing writes that layout any more,
+ *       so an upgrade needs no step of its own.</li>
  * </ul>
  * Any Hadoop file system URI works (file://, s3a:// with hadoop-aws on the classpath, hdfs://).
  */
 public final class HistoryCompaction {
     private static final Set<String> KEYS = Set.of("history", "older-than", "target-file-mb", "min-files");
 
-    /** What one run did. */
-    public record Result(int partitions, long filesIn, long filesOut, long rows, long bytesIn, long bytesOut) {
+    /** What one run did; {@code failed} names the partitions left as they were, with why. */
+    public record Result(int partitions, long filesIn, long filesOut, long rows, long duplicates, long bytesIn,
+                         long bytesOut, List<String> failed) {
     }
 
     private HistoryCompaction() {
@@ -81,15 +89,24 @@ public final class HistoryCompaction {
                 a.integer("target-file-mb", 128) * 1024L * 1024L, a.integer("min-files", 2));
     }
 
+    /** Exit code 0, or 1 when a partition could not be compacted (the others were; the failures are on stderr). */
     public static void main(String[] args) throws IOException {
         Options o = parse(args);
         Result r = run(o.history(), o.olderThan(), o.targetBytes(), o.minFiles(), LocalDate.now(ZoneOffset.UTC),
                 System.out);
-        System.out.printf("compaction done: %d partitions, %,d files into %,d, %,d rows, %,d bytes into %,d%n",
-                r.partitions(), r.filesIn(), r.filesOut(), r.rows(), r.bytesIn(), r.bytesOut());
+        System.out.printf("compaction done: %d partitions, %,d files into %,d, %,d rows (%,d repeated rows dropped), "
+                + "%,d bytes into %,d%n", r.partitions(), r.filesIn(), r.filesOut(), r.rows(), r.duplicates(),
+                r.bytesIn(), r.bytesOut());
+        r.failed().forEach(f -> System.err.println("not compacted: " + f));
+        System.exit(r.failed().isEmpty() ? 0 : 1);
     }
 
-    /** Compacts every partition of {@code history} dated at least {@code olderThan} before {@code today}. */
+    /**
+     * Compacts the partitions of {@code history} dated {@code olderThan} or more before {@code today}: their files
+     * under half of {@code targetBytes} (a file already near the target is left as it is, so a large partition is not
+     * rewritten every night), when there are at least {@code minFiles}. Files in the layout before the typed columns
+     * are rewritten in every partition, today's included, since nothing writes that layout any more.
+     */
     public static Result run(String history, Duration olderThan, long targetBytes, int minFiles, LocalDate today,
                              PrintStream progress) throws IOException {
         Configuration conf = new Configuration();
@@ -100,8 +117,9 @@ public final class HistoryCompaction {
         }
         LocalDate newest = today.minusDays(Math.max(0, olderThan.toDays()));
         FileStatus[] partitions = fs.listStatus(base, p -> p.getName().startsWith("dt="));
-        Arrays.sort(partitions, Comparator.comparing(s -> s.getPath().getName()));
-        long[] totals = new long[5]; // files in, files out, rows, bytes in, bytes out
+        Arrays.sort(partitions, Comparator.comparing(st -> st.getPath().getName()));
+        long[] totals = new long[6]; // files in, files out, rows, duplicates, bytes in, bytes out
+        List<String> failed = new ArrayList<>();
         int compacted = 0;
         int seen = 0;
         long lastReport = System.nanoTime();
@@ -118,42 +136,63 @@ public final class HistoryCompaction {
             } catch (java.time.format.DateTimeParseException e) {
                 continue; // not a partition of ours
             }
-            if (!partition.isDirectory() || !date.isBefore(newest)) {
+            if (!partition.isDirectory()) {
                 continue;
             }
-            FileStatus[] files = fs.listStatus(partition.getPath(), p -> p.getName().endsWith(".parquet")
-                    && !p.getName().startsWith(".") && !p.getName().startsWith("_"));
-            if (files.length < minFiles && !anyInEarlierLayout(files, conf)) {
-                continue;
-            }
-            Arrays.sort(files, Comparator.comparing(s -> s.getPath().getName()));
-            long[] done = compact(fs, conf, partition.getPath(), files, targetBytes);
-            compacted++;
-            for (int i = 0; i < done.length; i++) {
-                totals[i] += done[i];
+            try {
+                FileStatus[] files = fs.listStatus(partition.getPath(), p -> p.getName().endsWith(".parquet")
+                        && !p.getName().startsWith(".") && !p.getName().startsWith("_"));
+                Arrays.sort(files, Comparator.comparing(st -> st.getPath().getName()));
+                List<FileStatus> earlierLayout = new ArrayList<>();
+                List<FileStatus> small = new ArrayList<>();
+                for (FileStatus file : files) {
+                    if (inEarlierLayout(file, conf)) {
+                        earlierLayout.add(file);
+                    } else if (file.getLen() < targetBytes / 2) {
+                        small.add(file);
+                    }
+                }
+                List<FileStatus> inputs = new ArrayList<>(earlierLayout);
+                if (!date.isAfter(newest) && small.size() + earlierLayout.size() >= minFiles) {
+                    inputs.addAll(small);
+                }
+                if (inputs.isEmpty() || inputs.size() < minFiles && earlierLayout.isEmpty()) {
+                    continue;
+                }
+                inputs.sort(Comparator.comparing(st -> st.getPath().getName()));
+                long[] done = compact(fs, conf, partition.getPath(), inputs, targetBytes);
+                compacted++;
+                for (int i = 0; i < done.length; i++) {
+                    totals[i] += done[i];
+                }
+            } catch (IOException | RuntimeException e) {
+                failed.add(partition.getPath().getName() + ": left as it was: " + e.getMessage()
+                        + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
             }
         }
-        return new Result(compacted, totals[0], totals[1], totals[2], totals[3], totals[4]);
+        return new Result(compacted, totals[0], totals[1], totals[2], totals[3], totals[4], totals[5], failed);
     }
 
     /** Whether a file was written before the typed columns (its footer has no revenue column): it is rewritten. */
-    private static boolean anyInEarlierLayout(FileStatus[] files, Configuration conf) throws IOException {
-        for (FileStatus file : files) {
-            try (ParquetFileReader footer = ParquetFileReader.open(HadoopInputFile.fromPath(file.getPath(), conf))) {
-                if (!footer.getFileMetaData().getSchema().containsField("revenue")) {
-                    return true;
-                }
-            }
+    private static boolean inEarlierLayout(FileStatus file, Configuration conf) throws IOException {
+        try (ParquetFileReader footer = ParquetFileReader.open(HadoopInputFile.fromPath(file.getPath(), conf))) {
+            return !footer.getFileMetaData().getSchema().containsField("revenue");
         }
-        return false;
     }
 
-    /** One partition: its files' rows into outputs of about {@code targetBytes}; returns the figures. */
-    private static long[] compact(FileSystem fs, Configuration conf, Path dir, FileStatus[] inputs, long targetBytes)
+    /**
+     * One partition: the rows of {@code inputs} into outputs of about {@code targetBytes}, a message (source and
+     * messageId) once: a row that an interrupted earlier run left in two files is written once here. Returns files
+     * in, files out, rows, repeated rows dropped, bytes in, bytes out. On any failure before the inputs are deleted,
+     * what this run wrote is removed and the inputs are as they were.
+     */
+    private static long[] compact(FileSystem fs, Configuration conf, Path dir, List<FileStatus> inputs, long targetBytes)
             throws IOException {
         String run = UUID.randomUUID().toString();
         List<Path[]> outputs = new ArrayList<>(); // hidden, final
-        long rowsIn = 0;
+        Set<String> messages = new HashSet<>();
+        long rows = 0;
+        long duplicates = 0;
         long bytesIn = 0;
         ParquetWriter<GenericRecord> writer = null;
         try {
@@ -162,6 +201,11 @@ public final class HistoryCompaction {
                 try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                         HadoopInputFile.fromPath(input.getPath(), conf)).withDataModel(GenericData.get()).build()) {
                     for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
+                        UnifiedEvent event = UnifiedEventAvro.fromRecord(r);
+                        if (!messages.add(event.source() + '\u0000' + event.messageId())) {
+                            duplicates++;
+                            continue;
+                        }
                         if (writer != null && writer.getDataSize() >= targetBytes) {
                             writer.close();
                             writer = null;
@@ -174,45 +218,55 @@ public final class HistoryCompaction {
                                     .withSchema(UnifiedEventAvro.SCHEMA).withDataModel(GenericData.get())
                                     .withCompressionCodec(CompressionCodecName.SNAPPY).build();
                         }
-                        writer.write(UnifiedEventAvro.toRecord(UnifiedEventAvro.fromRecord(r)));
-                        rowsIn++;
+                        writer.write(UnifiedEventAvro.toRecord(event));
+                        rows++;
                     }
+                }
+            }
+            if (writer != null) {
+                ParquetWriter<GenericRecord> last = writer;
+                writer = null;
+                last.close();
+            }
+            long written = 0;
+            for (Path[] out : outputs) {
+                try (ParquetFileReader footer = ParquetFileReader.open(HadoopInputFile.fromPath(out[0], conf))) {
+                    written += footer.getRecordCount();
+                }
+            }
+            if (written != rows) {
+                throw new IOException("wrote " + written + " rows of " + rows);
+            }
+            for (Path[] out : outputs) {
+                if (!fs.rename(out[0], out[1])) {
+                    throw new IOException("cannot rename " + out[0] + " to " + out[1]);
                 }
             }
         } catch (IOException | RuntimeException e) {
             if (writer != null) {
-                writer.close();
+                try {
+                    writer.close();
+                } catch (IOException | RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
             }
-            for (Path[] out : outputs) {
+            for (Path[] out : outputs) { // hidden or renamed: neither stays next to the untouched inputs
                 fs.delete(out[0], false);
+                fs.delete(out[1], false);
             }
-            throw new IOException("compacting " + dir + " failed; its files are untouched", e);
+            throw new IOException("compacting failed", e);
         }
-        if (writer != null) {
-            writer.close();
-        }
-        long rowsOut = 0;
         long bytesOut = 0;
         for (Path[] out : outputs) {
-            try (ParquetFileReader footer = ParquetFileReader.open(HadoopInputFile.fromPath(out[0], conf))) {
-                rowsOut += footer.getRecordCount();
-            }
-            bytesOut += fs.getFileStatus(out[0]).getLen();
-        }
-        if (rowsOut != rowsIn) {
-            for (Path[] out : outputs) {
-                fs.delete(out[0], false);
-            }
-            throw new IOException("compacting " + dir + ": wrote " + rowsOut + " rows of " + rowsIn + "; its files are untouched");
-        }
-        for (Path[] out : outputs) {
-            if (!fs.rename(out[0], out[1])) {
-                throw new IOException("cannot rename " + out[0] + " to " + out[1]);
-            }
+            bytesOut += fs.getFileStatus(out[1]).getLen();
         }
         for (FileStatus input : inputs) {
-            fs.delete(input.getPath(), false);
+            if (!fs.delete(input.getPath(), false) && fs.exists(input.getPath())) {
+                // Its rows are in the outputs too: readers may see them twice until the next run merges them once.
+                throw new IOException("cannot delete " + input.getPath() + " after compacting it; the next run "
+                        + "drops the repeated rows");
+            }
         }
-        return new long[] {inputs.length, outputs.size(), rowsIn, bytesIn, bytesOut};
+        return new long[] {inputs.size(), outputs.size(), rows, duplicates, bytesIn, bytesOut};
     }
 }

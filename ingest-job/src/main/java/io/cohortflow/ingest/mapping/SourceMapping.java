@@ -43,6 +43,10 @@ import java.util.Objects;
 public final class SourceMapping implements Serializable {
     private static final long serialVersionUID = 1L;
 
+    /** The compiled expressions of {@code matches}, once per expression (a record holds no transient field). */
+    private static final java.util.Map<String, java.util.regex.Pattern> PATTERNS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     /** A rule's condition on the payload. */
     public record When(String path, String equals, List<String> in, Boolean exists, String matches)
             implements Serializable {
@@ -67,7 +71,7 @@ public final class SourceMapping implements Serializable {
             }
             String text = value.asText();
             if (matches != null) {
-                return java.util.regex.Pattern.matches(matches, text);
+                return PATTERNS.computeIfAbsent(matches, java.util.regex.Pattern::compile).matcher(text).matches();
             }
             return equals != null ? equals.equals(text) : in.contains(text);
         }

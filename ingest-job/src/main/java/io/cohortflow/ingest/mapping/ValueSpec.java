@@ -68,6 +68,9 @@ public final class ValueSpec implements Serializable {
         if (each == null && (fields != null || sum != null || limit != null)) {
             throw new IllegalArgumentException("fields, sum and limit go with each");
         }
+        if (limit != null && fields == null) {
+            throw new IllegalArgumentException("limit bounds the entries of each ... fields; a sum takes every entry");
+        }
         if (sum != null && sum.isEmpty()) {
             throw new IllegalArgumentException("sum needs at least one field");
         }

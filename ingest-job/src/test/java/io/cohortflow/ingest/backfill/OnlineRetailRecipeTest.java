@@ -111,6 +111,30 @@ class OnlineRetailRecipeTest {
     }
 
     @Test
+    void rowsWithoutAnInvoiceAreRecordsOfTheirOwnAndRefusedOneByOne(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("orders.csv"), """
+                InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country
+                ,85123A,HOLDER,6,2010-12-01 08:26:00,2.55,17850,United Kingdom
+                536366,71053,LANTERN,6,2010-12-01 08:28:00,3.39,17850,United Kingdom
+                ,22633,WARMER,6,2010-12-01 08:26:00,1.85,17850,United Kingdom
+                ,22634,WARMER,6,2010-12-01 08:26:00,1.85,17850,United Kingdom
+                """);
+        CsvRows csv = CsvRows.plan(file, Backfill.Times.UTC, Backfill.layoutOf("online-retail", null));
+        assertThat(csv.records()).isEqualTo(4);
+        IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
+                Duration.ofHours(1), Duration.ofDays(30));
+        List<MappingOutcome> outcomes = new ArrayList<>();
+        csv.each(file, record -> outcomes.add(mapper.map(new RawEvent(record.toString()
+                .getBytes(java.nio.charset.StandardCharsets.UTF_8), "online-retail", NOW, true))), n -> { });
+        assertThat(outcomes).hasSize(4);
+        assertThat(outcomes.get(1).events()).singleElement().satisfies(e -> assertThat(e.messageId()).isEqualTo("536366"));
+        for (int i : new int[] {0, 2, 3}) {
+            assertThat(outcomes.get(i).rejected()).singleElement()
+                    .satisfies(r -> assertThat(r.reason()).isEqualTo(RejectReason.REFUSED));
+        }
+    }
+
+    @Test
     void aGroupedRecordIsHeldToTheBatchCapNotTheOneCallCap(@TempDir Path dir) throws Exception {
         StringBuilder csv = new StringBuilder("InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n");
         for (int i = 0; i < 600; i++) { // a wholesaler's invoice: far over 32 KB as one record
