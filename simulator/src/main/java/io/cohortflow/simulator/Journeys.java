@@ -97,7 +97,7 @@ final class Journeys {
     /** One web or app session of {@code user} on {@code day}. */
     static List<SimEvent> session(SimUser user, SimUser.Device device, int day, long start, SplittableRandom rng) {
         Session s = new Session(user, device, start, rng);
-        switch (user.persona) {
+        switch (user.actingPersona(start)) {
             case BROWSER -> browse(s, day);
             case CART_ABANDONER -> abandonCart(s, day);
             case BUNDLE_BUYER -> buyBundle(s, day);

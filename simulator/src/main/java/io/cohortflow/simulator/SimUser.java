@@ -26,9 +26,21 @@ final class SimUser {
     final int billingDay;
     /** Devices (by anonymous id) that have identified; the SDK sends userId from then on. */
     final Set<String> identifiedDevices = new HashSet<>();
+    /** With realism: the person's traits beyond their persona. */
+    final Realism realism;
+
+    /**
+     * What makes a person less than a textbook persona (all zero without realism): a second persona whose journey a
+     * share of their sessions follows; a drift of their pace over the period (log-rate change from its start to its
+     * end); a break of some days (vacation, a busy month) after which they come back; and, for a churner, stopping
+     * at once rather than fading.
+     */
+    record Realism(Persona secondary, double overlap, double drift, int breakStart, int breakEnd, boolean abrupt) {
+        static final Realism NONE = new Realism(null, 0, 0, -1, -1, false);
+    }
 
     SimUser(int index, String userId, String email, Persona persona, List<Device> devices, int identifyDay,
-            int churnDay, int billingDay) {
+            int churnDay, int billingDay, Realism realism, int periodDays) {
         this.index = index;
         this.userId = userId;
         this.email = email;
@@ -37,9 +49,17 @@ final class SimUser {
         this.identifyDay = identifyDay;
         this.churnDay = churnDay;
         this.billingDay = billingDay;
+        this.realism = realism;
+        this.periodDays = periodDays;
     }
 
-    static SimUser create(int index, SimulatorConfig config, SplittableRandom rng) {
+    private final int periodDays;
+
+    /**
+     * @param traits the draws of realism, a stream of their own: without realism none is taken, and every other draw
+     *               is what it always was
+     */
+    static SimUser create(int index, SimulatorConfig config, SplittableRandom rng, SplittableRandom traits) {
         Persona persona = pickPersona(rng);
         List<Device> devices = new ArrayList<>();
         int deviceCount = 1 + (rng.nextDouble() < 0.35 ? 1 : 0) + (rng.nextDouble() < 0.10 ? 1 : 0);
@@ -71,8 +91,43 @@ final class SimUser {
             churnDay = 1 + rng.nextInt(days - 1); // some people just stop, without warning signs
         }
         String userId = String.format("u%07d", index);
+        int billingDay = rng.nextInt(Math.min(days, 28));
+        Realism realism = Realism.NONE;
+        double level = config.realism();
+        if (level > 0) {
+            Persona secondary = pickPersona(traits);
+            double overlap = secondary == persona ? 0 : level * 0.35 * traits.nextDouble();
+            double drift = level * traits.nextGaussian(0, 0.6);
+            int breakStart = -1;
+            int breakEnd = -1;
+            if (traits.nextDouble() < 0.25 * level && days > 10) {
+                breakStart = traits.nextInt(days - 7);
+                breakEnd = Math.min(days, breakStart + 7 + traits.nextInt(Math.max(1, days / 4)));
+            }
+            boolean abrupt = persona == Persona.CHURNING && traits.nextDouble() < 0.4 * level;
+            if (churnDay < 0 && persona != Persona.CHURNING && traits.nextDouble() < 0.08 * level && days > 1) {
+                churnDay = 1 + traits.nextInt(days - 1); // more people stop without any warning sign
+            }
+            realism = new Realism(secondary, overlap, drift, breakStart, breakEnd, abrupt);
+        }
         return new SimUser(index, userId, "User" + index + "@Example.com", persona, List.copyOf(devices),
-                identifyDay, churnDay, rng.nextInt(Math.min(days, 28)));
+                identifyDay, churnDay, billingDay, realism, days);
+    }
+
+    /**
+     * The persona whose journey a session starting at {@code start} follows: the person's own, or with realism now
+     * and then their second one. Decided by a hash of the person and the time, so no draw of the session's own is
+     * taken and the crisp simulation is unchanged.
+     */
+    Persona actingPersona(long start) {
+        if (realism.overlap() <= 0) {
+            return persona;
+        }
+        long h = (index * 0x9E3779B97F4A7C15L) ^ (start * 0xBF58476D1CE4E5B9L);
+        h ^= h >>> 31;
+        h *= 0x94D049BB133111EBL;
+        h ^= h >>> 29;
+        return (h >>> 11) * 0x1.0p-53 < realism.overlap() ? realism.secondary() : persona;
     }
 
     boolean activeOn(int day) {
@@ -81,14 +136,15 @@ final class SimUser {
 
     /** Mean sessions that day: churners fade out before they stop. */
     double sessionRate(int day) {
-        if (!activeOn(day)) {
+        if (!activeOn(day) || day >= realism.breakStart() && day < realism.breakEnd()) {
             return 0;
         }
-        if (persona == Persona.CHURNING) {
+        double pace = realism.drift() == 0 ? 1 : Math.exp(realism.drift() * ((double) day / periodDays - 0.5));
+        if (persona == Persona.CHURNING && !realism.abrupt()) {
             double remaining = 1.0 - (double) day / churnDay;
-            return persona.sessionsPerDay * Math.max(0.1, remaining);
+            return persona.sessionsPerDay * Math.max(0.1, remaining) * pace;
         }
-        return persona.sessionsPerDay;
+        return persona.sessionsPerDay * pace;
     }
 
     boolean churns() {

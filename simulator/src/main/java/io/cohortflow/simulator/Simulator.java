@@ -37,7 +37,7 @@ public final class Simulator implements Iterable<Delivery> {
         this.config = config;
         List<SimUser> created = new ArrayList<>(config.users());
         for (int i = 0; i < config.users(); i++) {
-            created.add(SimUser.create(i, config, rng(i, -1)));
+            created.add(SimUser.create(i, config, rng(i, -1), rng(i, -2)));
         }
         this.users = List.copyOf(created);
     }

@@ -15,31 +15,42 @@ import java.util.Objects;
  * @param malformedRate  share of extra deliveries that are malformed payloads of various kinds
  * @param skewedDeviceRate share of devices whose clock is off (timestamp and sentAt shifted alike)
  * @param seedStory      whether to play the seed's anon_123xyz journey
+ * @param realism        0 (the default): every person acts out one persona, crisply; up to 1: people mix in a second
+ *                       persona's sessions, their pace drifts over the period, some take breaks and come back, some
+ *                       stop with no warning, and some churners stop at once instead of fading ({@link SimUser})
  */
 public record SimulatorConfig(long seed, int users, int days, Instant start, double duplicateRate, double lateRate,
-                              double malformedRate, double skewedDeviceRate, boolean seedStory) {
+                              double malformedRate, double skewedDeviceRate, boolean seedStory, double realism) {
     public SimulatorConfig {
         Objects.requireNonNull(start, "start");
         if (users < 0 || days < 1) {
             throw new IllegalArgumentException("need users >= 0 and days >= 1");
         }
-        for (double rate : new double[] {duplicateRate, lateRate, malformedRate, skewedDeviceRate}) {
+        for (double rate : new double[] {duplicateRate, lateRate, malformedRate, skewedDeviceRate, realism}) {
             if (rate < 0 || rate > 1) {
-                throw new IllegalArgumentException("rates are shares in [0, 1]");
+                throw new IllegalArgumentException("rates and realism are shares in [0, 1]");
             }
         }
     }
 
     /** Defaults: 1% duplicates, 2% late, 0.5% malformed, 5% skewed devices, the seed story on. */
     public static SimulatorConfig of(long seed, int users, int days, Instant start) {
-        return new SimulatorConfig(seed, users, days, start, 0.01, 0.02, 0.005, 0.05, true);
+        return new SimulatorConfig(seed, users, days, start, 0.01, 0.02, 0.005, 0.05, true, 0);
     }
 
     public SimulatorConfig withRates(double duplicates, double late, double malformed) {
-        return new SimulatorConfig(seed, users, days, start, duplicates, late, malformed, skewedDeviceRate, seedStory);
+        return new SimulatorConfig(seed, users, days, start, duplicates, late, malformed, skewedDeviceRate, seedStory,
+                realism);
     }
 
     public SimulatorConfig withSeedStory(boolean on) {
-        return new SimulatorConfig(seed, users, days, start, duplicateRate, lateRate, malformedRate, skewedDeviceRate, on);
+        return new SimulatorConfig(seed, users, days, start, duplicateRate, lateRate, malformedRate, skewedDeviceRate, on,
+                realism);
+    }
+
+    /** The same with {@code level} of realism (0 to 1): see {@link #realism()}. */
+    public SimulatorConfig withRealism(double level) {
+        return new SimulatorConfig(seed, users, days, start, duplicateRate, lateRate, malformedRate, skewedDeviceRate,
+                seedStory, level);
     }
 }

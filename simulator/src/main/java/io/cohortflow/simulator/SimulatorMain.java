@@ -17,6 +17,7 @@ import java.util.Set;
  * java -cp ... io.cohortflow.simulator.SimulatorMain --users 1000 --days 3 --seed 42 \
  *     (--bootstrap-servers HOST:PORT [--topic events.raw] [--rate 2000] | --out-dir DIR) \
  *     [--start 2026-01-05] [--ground-truth truth.jsonl] [--duplicate-rate 0.01] [--late-rate 0.02] [--malformed-rate 0.005]
+ *     [--realism 0..1 (people less than textbook personas: mixed journeys, drifting pace, breaks, sudden stops)]
  *
  * java -cp ... io.cohortflow.simulator.SimulatorMain --retail-csv orders.csv --users 4000 --days 400 [--seed 42]
  *     [--start 2025-10-28]
@@ -28,7 +29,7 @@ import java.util.Set;
 public final class SimulatorMain {
     private static final Set<String> KEYS = Set.of("users", "days", "seed", "start", "bootstrap-servers", "topic",
             "rate", "out-dir", "ground-truth", "duplicate-rate", "late-rate", "malformed-rate", "no-seed-story",
-            "retail-csv");
+            "retail-csv", "realism");
 
     private SimulatorMain() {
     }
@@ -91,7 +92,8 @@ public final class SimulatorMain {
                         Double.parseDouble(opts.getOrDefault("duplicate-rate", String.valueOf(defaults.duplicateRate()))),
                         Double.parseDouble(opts.getOrDefault("late-rate", String.valueOf(defaults.lateRate()))),
                         Double.parseDouble(opts.getOrDefault("malformed-rate", String.valueOf(defaults.malformedRate()))))
-                .withSeedStory(!opts.containsKey("no-seed-story"));
+                .withSeedStory(!opts.containsKey("no-seed-story"))
+                .withRealism(Double.parseDouble(opts.getOrDefault("realism", "0")));
     }
 
     static Map<String, String> parse(String[] args) {

@@ -43,6 +43,34 @@ class SimulatorTest {
     }
 
     @Test
+    void withoutRealismTheSimulationIsTheOneItAlwaysWas() throws Exception {
+        // The digest of SimulationDigest's run, taken before realism was added: its draws come from a stream of their
+        // own, so the crisp simulation every other test and the local run stand on is byte for byte what it was.
+        assertThat(SimulationDigest.digest()).isEqualTo("992b741a674962ba43f6e8ea1044ffb75dcb1e015409d221ae7c792f9fea75ed");
+    }
+
+    @Test
+    void realismMixesPersonasAndAddsChurnWithoutWarningDeterministically() {
+        SimulatorConfig config = SimulatorConfig.of(13, 2_000, 28, START).withRates(0, 0, 0).withSeedStory(false);
+        List<Delivery> realistic = all(new Simulator(config.withRealism(1.0)));
+        List<Delivery> again = all(new Simulator(config.withRealism(1.0)));
+        assertThat(again).hasSameSizeAs(realistic);
+        for (int i = 0; i < realistic.size(); i++) {
+            assertThat(again.get(i).payload()).isEqualTo(realistic.get(i).payload());
+        }
+        long crispChurners = new Simulator(config).groundTruth().stream().filter(GroundTruth::churned).count();
+        long realChurners = new Simulator(config.withRealism(1.0)).groundTruth().stream().filter(GroundTruth::churned).count();
+        assertThat(realChurners).as("more people stop without warning").isGreaterThan(crispChurners);
+        // Browsers never add to a cart in the crisp simulation; with realism some sessions follow a second persona.
+        java.util.Set<String> browsers = new java.util.HashSet<>();
+        new Simulator(config.withRealism(1.0)).groundTruth().stream().filter(t -> t.persona() == Persona.BROWSER)
+                .forEach(t -> browsers.addAll(t.anonymousIds()));
+        assertThat(realistic.stream().map(d -> new String(d.payload(), java.nio.charset.StandardCharsets.UTF_8))
+                .filter(p -> p.contains("Product Added")).anyMatch(p -> browsers.stream().anyMatch(p::contains)))
+                .isTrue();
+    }
+
+    @Test
     void sameSeedGivesTheSameBytesAndAnotherSeedDoesNot() {
         SimulatorConfig config = SimulatorConfig.of(7, 300, 3, START);
         List<Delivery> first = all(new Simulator(config));
