@@ -17,7 +17,10 @@ import java.util.Objects;
  * @param seedStory      whether to play the seed's anon_123xyz journey
  * @param realism        0 (the default): every person acts out one persona, crisply; up to 1: people mix in a second
  *                       persona's sessions, their pace drifts over the period, some take breaks and come back, some
- *                       stop with no warning, and some churners stop at once instead of fading ({@link SimUser})
+ *                       stop with no warning, and some churners stop at once instead of fading ({@link SimUser}).
+ *                       The ground truth stays the drawn persona and churn: a person whose second persona signs up
+ *                       may identify before their recorded day, and a break may last to the end of the period
+ *                       without counting as churn (as a model sees it, it looks like one)
  */
 public record SimulatorConfig(long seed, int users, int days, Instant start, double duplicateRate, double lateRate,
                               double malformedRate, double skewedDeviceRate, boolean seedStory, double realism) {
@@ -27,7 +30,7 @@ public record SimulatorConfig(long seed, int users, int days, Instant start, dou
             throw new IllegalArgumentException("need users >= 0 and days >= 1");
         }
         for (double rate : new double[] {duplicateRate, lateRate, malformedRate, skewedDeviceRate, realism}) {
-            if (rate < 0 || rate > 1) {
+            if (!(rate >= 0 && rate <= 1)) { // NaN too
                 throw new IllegalArgumentException("rates and realism are shares in [0, 1]");
             }
         }

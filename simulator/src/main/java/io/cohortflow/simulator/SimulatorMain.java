@@ -37,6 +37,10 @@ public final class SimulatorMain {
     public static void main(String[] args) {
         Map<String, String> opts = parse(args);
         SimulatorConfig config = configFrom(opts);
+        if (opts.containsKey("retail-csv") && opts.containsKey("realism")) {
+            throw new IllegalArgumentException("--realism is for the web and app simulation; --retail-csv customers "
+                    + "already buy at their own pace and drop out unannounced");
+        }
         if (opts.containsKey("retail-csv")) {
             writeRetailCsv(Path.of(opts.get("retail-csv")), config);
             return;

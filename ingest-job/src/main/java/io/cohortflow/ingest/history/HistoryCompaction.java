@@ -1,6 +1,5 @@
 package io.cohortflow.ingest.history;
 
-import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.jobs.options.JobArgs;
 import org.apache.avro.generic.GenericData;
@@ -26,7 +25,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
@@ -49,11 +47,14 @@ import java.util.UUID;
  *       to are left alone; files that arrive in a partition while it is compacted (late events, a backfill) are not
  *       among its inputs and stay as they are.</li>
  *   <li>Each output is written under a hidden name that no reader takes for a history file (a dot first, no
- *       {@code .parquet} last, as Flink names its in-progress files), its row count checked against what was read,
- *       then renamed into place; only then are the inputs deleted. Readers never see a partial file. Between the
+ *       {@code .parquet} last, as Flink names its in-progress files) and its row count checked against what was
+ *       read. Then a manifest ({@code _compaction-<run>}: its inputs and outputs) is written, the outputs are renamed
+ *       into place and the inputs deleted, and the manifest last. Readers never see a partial file. Between the
  *       rename and the deletes a reader may see a row twice: the training drops repeated messages (source and
- *       messageId), and a query that must be exact at that moment should do the same. If a run stops in between,
- *       the next one writes each message once.</li>
+ *       messageId), and a query that must be exact at that moment should do the same. A run that stops in between
+ *       is finished by the next one from its manifest (inputs deleted when every output is in place, else its
+ *       outputs removed), so no row stays twice. One run at a time (the CronJob's {@code concurrencyPolicy:
+ *       Forbid}); memory does not grow with a partition.</li>
  *   <li>A partition that fails (an unreadable file, a full disk) is left as it was and named at the end; the others
  *       are compacted, and the exit code is 1.</li>
  *   <li>Rows are rewritten in the current layout (conf/schemas/unified-event.avsc), and files in the layout before
@@ -65,8 +66,11 @@ import java.util.UUID;
 public final class HistoryCompaction {
     private static final Set<String> KEYS = Set.of("history", "older-than", "target-file-mb", "min-files");
 
-    /** What one run did; {@code failed} names the partitions left as they were, with why. */
-    public record Result(int partitions, long filesIn, long filesOut, long rows, long duplicates, long bytesIn,
+    /**
+     * What one run did. {@code recovered}: inputs of an interrupted earlier run deleted now that its outputs were
+     * found in place. {@code failed}: the partitions not compacted, with why.
+     */
+    public record Result(int partitions, long filesIn, long filesOut, long rows, long recovered, long bytesIn,
                          long bytesOut, List<String> failed) {
     }
 
@@ -76,9 +80,9 @@ public final class HistoryCompaction {
     /** The command line, parsed: an unknown option or a bad value is refused with a message naming it. */
     public record Options(String history, Duration olderThan, long targetBytes, int minFiles) {
         public Options {
-            if (olderThan.isNegative() || targetBytes < 1 << 20 || minFiles < 1) {
+            if (olderThan.isNegative() || targetBytes < 1 << 20 || minFiles < 2) {
                 throw new IllegalArgumentException("--older-than must not be negative, --target-file-mb at least 1 and "
-                        + "--min-files at least 1");
+                        + "--min-files at least 2 (one file merges into nothing smaller)");
             }
         }
     }
@@ -94,9 +98,9 @@ public final class HistoryCompaction {
         Options o = parse(args);
         Result r = run(o.history(), o.olderThan(), o.targetBytes(), o.minFiles(), LocalDate.now(ZoneOffset.UTC),
                 System.out);
-        System.out.printf("compaction done: %d partitions, %,d files into %,d, %,d rows (%,d repeated rows dropped), "
-                + "%,d bytes into %,d%n", r.partitions(), r.filesIn(), r.filesOut(), r.rows(), r.duplicates(),
-                r.bytesIn(), r.bytesOut());
+        System.out.printf("compaction done: %d partitions, %,d files into %,d, %,d rows, %,d bytes into %,d%s%n",
+                r.partitions(), r.filesIn(), r.filesOut(), r.rows(), r.bytesIn(), r.bytesOut(), r.recovered() == 0 ? ""
+                        : String.format("; finished an interrupted run (%,d inputs deleted)", r.recovered()));
         r.failed().forEach(f -> System.err.println("not compacted: " + f));
         System.exit(r.failed().isEmpty() ? 0 : 1);
     }
@@ -115,10 +119,11 @@ public final class HistoryCompaction {
         if (!fs.exists(base)) {
             throw new IllegalArgumentException("--history " + history + ": no such directory");
         }
+        minFiles = Math.max(2, minFiles); // one file merges into nothing smaller
         LocalDate newest = today.minusDays(Math.max(0, olderThan.toDays()));
         FileStatus[] partitions = fs.listStatus(base, p -> p.getName().startsWith("dt="));
         Arrays.sort(partitions, Comparator.comparing(st -> st.getPath().getName()));
-        long[] totals = new long[6]; // files in, files out, rows, duplicates, bytes in, bytes out
+        long[] totals = new long[6]; // files in, files out, rows, recovered, bytes in, bytes out
         List<String> failed = new ArrayList<>();
         int compacted = 0;
         int seen = 0;
@@ -140,13 +145,15 @@ public final class HistoryCompaction {
                 continue;
             }
             try {
+                totals[3] += recover(fs, partition.getPath());
                 FileStatus[] files = fs.listStatus(partition.getPath(), p -> p.getName().endsWith(".parquet")
                         && !p.getName().startsWith(".") && !p.getName().startsWith("_"));
                 Arrays.sort(files, Comparator.comparing(st -> st.getPath().getName()));
                 List<FileStatus> earlierLayout = new ArrayList<>();
                 List<FileStatus> small = new ArrayList<>();
                 for (FileStatus file : files) {
-                    if (inEarlierLayout(file, conf)) {
+                    // Our own outputs are in the current layout: no footer to read for them.
+                    if (!file.getPath().getName().startsWith(OUTPUT_PREFIX) && inEarlierLayout(file, conf)) {
                         earlierLayout.add(file);
                     } else if (file.getLen() < targetBytes / 2) {
                         small.add(file);
@@ -165,6 +172,8 @@ public final class HistoryCompaction {
                 for (int i = 0; i < done.length; i++) {
                     totals[i] += done[i];
                 }
+            } catch (Unfinished e) {
+                failed.add(partition.getPath().getName() + ": " + e.getMessage());
             } catch (IOException | RuntimeException e) {
                 failed.add(partition.getPath().getName() + ": left as it was: " + e.getMessage()
                         + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
@@ -180,20 +189,69 @@ public final class HistoryCompaction {
         }
     }
 
+    /** Outputs are named so: current layout, no footer check needed. */
+    private static final String OUTPUT_PREFIX = "events-compacted-";
+    private static final String MANIFEST_PREFIX = "_compaction-";
+
+    /** Compacted, but not every input could be deleted: the manifest stays, and the next run finishes the job. */
+    private static final class Unfinished extends IOException {
+        Unfinished(String message) {
+            super(message);
+        }
+    }
+
     /**
-     * One partition: the rows of {@code inputs} into outputs of about {@code targetBytes}, a message (source and
-     * messageId) once: a row that an interrupted earlier run left in two files is written once here. Returns files
-     * in, files out, rows, repeated rows dropped, bytes in, bytes out. On any failure before the inputs are deleted,
-     * what this run wrote is removed and the inputs are as they were.
+     * Finishes what an earlier run left in {@code dir}: a manifest ({@code _compaction-<run>}, written just before a
+     * run renames its outputs into place) lists that run's inputs and outputs. If every output is in place, the inputs
+     * still there are deleted (their rows are in the outputs); if not, the run's outputs are removed and its inputs
+     * stay. Hidden outputs of a run that died before its manifest are removed. Returns the inputs deleted.
+     */
+    private static long recover(FileSystem fs, Path dir) throws IOException {
+        long deleted = 0;
+        for (FileStatus manifest : fs.listStatus(dir, p -> p.getName().startsWith(MANIFEST_PREFIX))) {
+            List<String> lines;
+            try (var in = fs.open(manifest.getPath())) {
+                lines = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+            }
+            List<Path> inputs = lines.stream().filter(l -> l.startsWith("in ")).map(l -> new Path(dir, l.substring(3))).toList();
+            List<Path> outputs = lines.stream().filter(l -> l.startsWith("out ")).map(l -> new Path(dir, l.substring(4))).toList();
+            boolean committed = true;
+            for (Path out : outputs) {
+                committed &= fs.exists(out);
+            }
+            if (committed) {
+                for (Path in : inputs) {
+                    if (fs.exists(in) && fs.delete(in, false)) {
+                        deleted++;
+                    }
+                }
+            } else {
+                for (Path out : outputs) {
+                    fs.delete(out, false);
+                }
+            }
+            fs.delete(manifest.getPath(), false);
+        }
+        for (FileStatus hidden : fs.listStatus(dir, p -> p.getName().startsWith(".compacting-"))) {
+            fs.delete(hidden.getPath(), false);
+        }
+        return deleted;
+    }
+
+    /**
+     * One partition: the rows of {@code inputs} into outputs of about {@code targetBytes}, in constant memory. Returns
+     * files in, files out, rows, inputs of an earlier run finished (0 here), bytes in, bytes out. On any failure before
+     * the manifest is written, what this run wrote is removed and the inputs are as they were; after it, {@link
+     * #recover} finishes the job at the next run.
      */
     private static long[] compact(FileSystem fs, Configuration conf, Path dir, List<FileStatus> inputs, long targetBytes)
             throws IOException {
         String run = UUID.randomUUID().toString();
         List<Path[]> outputs = new ArrayList<>(); // hidden, final
-        Set<String> messages = new HashSet<>();
+        Path manifest = new Path(dir, MANIFEST_PREFIX + run);
         long rows = 0;
-        long duplicates = 0;
         long bytesIn = 0;
+        long bytesOut = 0;
         ParquetWriter<GenericRecord> writer = null;
         try {
             for (FileStatus input : inputs) {
@@ -201,11 +259,6 @@ public final class HistoryCompaction {
                 try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                         HadoopInputFile.fromPath(input.getPath(), conf)).withDataModel(GenericData.get()).build()) {
                     for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-                        UnifiedEvent event = UnifiedEventAvro.fromRecord(r);
-                        if (!messages.add(event.source() + '\u0000' + event.messageId())) {
-                            duplicates++;
-                            continue;
-                        }
                         if (writer != null && writer.getDataSize() >= targetBytes) {
                             writer.close();
                             writer = null;
@@ -213,12 +266,12 @@ public final class HistoryCompaction {
                         if (writer == null) {
                             Path hidden = new Path(dir, ".compacting-" + run + "-" + outputs.size() + ".inprogress");
                             outputs.add(new Path[] {hidden,
-                                    new Path(dir, "events-compacted-" + run + "-" + outputs.size() + ".parquet")});
+                                    new Path(dir, OUTPUT_PREFIX + run + "-" + outputs.size() + ".parquet")});
                             writer = AvroParquetWriter.<GenericRecord>builder(HadoopOutputFile.fromPath(hidden, conf))
                                     .withSchema(UnifiedEventAvro.SCHEMA).withDataModel(GenericData.get())
                                     .withCompressionCodec(CompressionCodecName.SNAPPY).build();
                         }
-                        writer.write(UnifiedEventAvro.toRecord(event));
+                        writer.write(UnifiedEventAvro.toRecord(UnifiedEventAvro.fromRecord(r)));
                         rows++;
                     }
                 }
@@ -233,14 +286,17 @@ public final class HistoryCompaction {
                 try (ParquetFileReader footer = ParquetFileReader.open(HadoopInputFile.fromPath(out[0], conf))) {
                     written += footer.getRecordCount();
                 }
+                bytesOut += fs.getFileStatus(out[0]).getLen();
             }
             if (written != rows) {
                 throw new IOException("wrote " + written + " rows of " + rows);
             }
-            for (Path[] out : outputs) {
-                if (!fs.rename(out[0], out[1])) {
-                    throw new IOException("cannot rename " + out[0] + " to " + out[1]);
-                }
+            // The commit point: from here on the run is finished, by this run or by the next one's recover().
+            StringBuilder listing = new StringBuilder();
+            inputs.forEach(in -> listing.append("in ").append(in.getPath().getName()).append('\n'));
+            outputs.forEach(out -> listing.append("out ").append(out[1].getName()).append('\n'));
+            try (var stream = fs.create(manifest, false)) {
+                stream.write(listing.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
             }
         } catch (IOException | RuntimeException e) {
             if (writer != null) {
@@ -250,23 +306,33 @@ public final class HistoryCompaction {
                     e.addSuppressed(closing);
                 }
             }
-            for (Path[] out : outputs) { // hidden or renamed: neither stays next to the untouched inputs
-                fs.delete(out[0], false);
-                fs.delete(out[1], false);
+            for (Path[] out : outputs) {
+                quietlyDelete(fs, out[0], e);
             }
+            quietlyDelete(fs, manifest, e);
             throw new IOException("compacting failed", e);
         }
-        long bytesOut = 0;
         for (Path[] out : outputs) {
-            bytesOut += fs.getFileStatus(out[1]).getLen();
+            if (!fs.rename(out[0], out[1])) {
+                throw new Unfinished("compacted, but " + out[0].getName() + " could not be renamed; the next run "
+                        + "removes this run's outputs and keeps its inputs");
+            }
         }
         for (FileStatus input : inputs) {
             if (!fs.delete(input.getPath(), false) && fs.exists(input.getPath())) {
-                // Its rows are in the outputs too: readers may see them twice until the next run merges them once.
-                throw new IOException("cannot delete " + input.getPath() + " after compacting it; the next run "
-                        + "drops the repeated rows");
+                throw new Unfinished("compacted, but " + input.getPath().getName() + " could not be deleted: readers "
+                        + "see its rows twice until the next run deletes it");
             }
         }
-        return new long[] {inputs.size(), outputs.size(), rows, duplicates, bytesIn, bytesOut};
+        fs.delete(manifest, false);
+        return new long[] {inputs.size(), outputs.size(), rows, 0, bytesIn, bytesOut};
+    }
+
+    private static void quietlyDelete(FileSystem fs, Path path, Exception into) {
+        try {
+            fs.delete(path, false);
+        } catch (IOException | RuntimeException e) {
+            into.addSuppressed(e);
+        }
     }
 }

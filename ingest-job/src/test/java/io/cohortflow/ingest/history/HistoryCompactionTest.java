@@ -31,10 +31,9 @@ class HistoryCompactionTest {
     private static final LocalDate TODAY = LocalDate.parse("2026-03-10");
 
     @Test
-    void repeatedRowsAreWrittenOnceABrokenPartitionIsLeftAsItWasAndTodayWaits(@TempDir Path history) throws Exception {
-        // Yesterday: two files sharing a row, as a run stopped between its rename and its deletes leaves them.
+    void smallFilesMergeABrokenPartitionIsLeftAsItWasAndTodayWaits(@TempDir Path history) throws Exception {
         write(history.resolve("dt=2026-03-09/events-a.parquet"), events("2026-03-09", 0, 30));
-        write(history.resolve("dt=2026-03-09/events-b.parquet"), events("2026-03-09", 29, 40));
+        write(history.resolve("dt=2026-03-09/events-b.parquet"), events("2026-03-09", 30, 40));
         // A day with an unreadable file: left as it was, named at the end; the other days are compacted.
         write(history.resolve("dt=2026-03-08/events-a.parquet"), events("2026-03-08", 0, 5));
         Files.writeString(history.resolve("dt=2026-03-08/events-b.parquet"), "not parquet");
@@ -42,29 +41,63 @@ class HistoryCompactionTest {
         write(history.resolve("dt=2026-03-10/events-a.parquet"), events("2026-03-10", 0, 5));
         write(history.resolve("dt=2026-03-10/events-b.parquet"), events("2026-03-10", 5, 10));
 
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        HistoryCompaction.Result result = HistoryCompaction.run(history.toUri().toString(), Duration.ofDays(1),
-                128L << 20, 2, TODAY, new PrintStream(out));
+        HistoryCompaction.Result result = run(history, 128L << 20, 2);
 
         assertThat(result.partitions()).isEqualTo(1);
         assertThat(result.rows()).isEqualTo(40);
-        assertThat(result.duplicates()).as("the row in both files").isEqualTo(1);
         assertThat(files(history.resolve("dt=2026-03-09"))).singleElement().asString().contains("events-compacted-");
         assertThat(read(files(history.resolve("dt=2026-03-09")).get(0))).hasSize(40);
         assertThat(result.failed()).singleElement().asString().startsWith("dt=2026-03-08: left as it was: ")
                 .contains("events-b.parquet");
         assertThat(files(history.resolve("dt=2026-03-08"))).hasSize(2);
-        assertThat(files(history.resolve("dt=2026-03-08"))).noneMatch(f -> f.getFileName().toString().startsWith("."));
         assertThat(files(history.resolve("dt=2026-03-10"))).hasSize(2);
-        try (Stream<Path> hidden = Files.walk(history)) {
-            assertThat(hidden.filter(f -> f.getFileName().toString().startsWith(".compacting"))).as("nothing left behind")
+        try (Stream<Path> left = Files.walk(history)) {
+            assertThat(left.map(f -> f.getFileName().toString())
+                    .filter(n -> n.startsWith(".compacting") || n.startsWith("_compaction"))).as("nothing left behind")
                     .isEmpty();
         }
 
-        // A file already near the target is not rewritten again: the next run has nothing to do.
-        HistoryCompaction.Result again = HistoryCompaction.run(history.toUri().toString(), Duration.ofDays(1),
-                1L << 20, 1, TODAY, new PrintStream(out));
-        assertThat(again.filesIn()).as("only yesterday's one small file: merged with nothing").isLessThanOrEqualTo(1);
+        // Nothing left to merge: the next run leaves the compacted file be.
+        assertThat(run(history, 1L << 20, 2).filesIn()).isZero();
+        // A late file arrives; with a target the compacted file already reaches, that file is not rewritten again
+        // (a large day is not rewritten every night), and one late file alone merges into nothing.
+        write(history.resolve("dt=2026-03-09/events-late.parquet"), events("2026-03-09", 40, 41));
+        long compactedBytes = Files.size(files(history.resolve("dt=2026-03-09")).get(0));
+        assertThat(run(history, compactedBytes, 2).filesIn()).isZero();
+        assertThat(run(history, 1L << 20, 2).filesIn()).as("with room to spare, the two merge").isEqualTo(2);
+    }
+
+    @Test
+    void aRunThatStoppedAfterItsRenamesIsFinishedAndOneThatStoppedBeforeIsUndone(@TempDir Path history) throws Exception {
+        // Stopped after renaming: its output is in place and its inputs are still there (every row twice).
+        Path done = history.resolve("dt=2026-03-07");
+        write(done.resolve("events-a.parquet"), events("2026-03-07", 0, 30));
+        write(done.resolve("events-b.parquet"), events("2026-03-07", 30, 40));
+        write(done.resolve("events-compacted-r1-0.parquet"), events("2026-03-07", 0, 40));
+        Files.writeString(done.resolve("_compaction-r1"), "in events-a.parquet\nin events-b.parquet\n"
+                + "out events-compacted-r1-0.parquet\n");
+        // Stopped before renaming: its output is still hidden; its inputs are the truth.
+        Path undone = history.resolve("dt=2026-03-06");
+        write(undone.resolve("events-a.parquet"), events("2026-03-06", 0, 30));
+        write(undone.resolve("events-b.parquet"), events("2026-03-06", 30, 40));
+        write(undone.resolve(".compacting-r2-0.inprogress"), events("2026-03-06", 0, 40));
+        Files.writeString(undone.resolve("_compaction-r2"), "in events-a.parquet\nin events-b.parquet\n"
+                + "out events-compacted-r2-0.parquet\n");
+
+        HistoryCompaction.Result result = run(history, 128L << 20, 2);
+
+        assertThat(result.recovered()).as("the first run's inputs").isEqualTo(2);
+        assertThat(files(done)).containsExactly(done.resolve("events-compacted-r1-0.parquet"));
+        assertThat(read(files(done).get(0))).hasSize(40);
+        assertThat(files(undone)).singleElement().asString().contains("events-compacted-").doesNotContain("r2");
+        assertThat(read(files(undone).get(0))).as("every row once").hasSize(40)
+                .extracting(UnifiedEvent::messageId).doesNotHaveDuplicates();
+        assertThat(result.failed()).isEmpty();
+    }
+
+    private static HistoryCompaction.Result run(Path history, long target, int minFiles) throws Exception {
+        return HistoryCompaction.run(history.toUri().toString(), Duration.ofDays(1), target, minFiles, TODAY,
+                new PrintStream(new ByteArrayOutputStream()));
     }
 
     private static List<UnifiedEvent> events(String day, int from, int to) {
@@ -89,7 +122,8 @@ class HistoryCompactionTest {
 
     private static List<Path> files(Path dir) throws Exception {
         try (Stream<Path> list = Files.list(dir)) {
-            return list.filter(f -> !f.getFileName().toString().endsWith(".crc")).sorted().toList();
+            return list.filter(f -> !f.getFileName().toString().endsWith(".crc")
+                    && !f.getFileName().toString().startsWith(".")).sorted().toList();
         }
     }
 
