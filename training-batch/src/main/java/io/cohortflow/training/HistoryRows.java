@@ -129,7 +129,8 @@ final class HistoryRows {
     /**
      * The history's rows as unified events, decoded in the reader itself: a row never travels as an Avro record, whose
      * copy between operators would force it into the current schema, so files of every layout read (the one before
-     * the typed columns included: {@link UnifiedEventAvro#fromRecord} takes each file's own schema).
+     * the typed columns included: {@link UnifiedEventAvro#forFeatures} takes each file's own schema). Traits and
+     * context, which no feature reads, are not decoded.
      */
     static final class HistoryFormat implements StreamFormat<UnifiedEvent> {
         private static final long serialVersionUID = 1L;
@@ -153,7 +154,7 @@ final class HistoryRows {
                 @Override
                 public UnifiedEvent read() throws IOException {
                     GenericRecord record = records.read();
-                    return record == null ? null : UnifiedEventAvro.fromRecord(record);
+                    return record == null ? null : UnifiedEventAvro.forFeatures(record);
                 }
 
                 @Override

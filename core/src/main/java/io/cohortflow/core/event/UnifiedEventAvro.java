@@ -29,7 +29,8 @@ import java.util.Map;
  */
 public final class UnifiedEventAvro {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<LinkedHashMap<String, Object>> MAP = new TypeReference<>() { };
+    private static final com.fasterxml.jackson.databind.ObjectReader MAP_READER =
+            JSON.readerFor(new TypeReference<LinkedHashMap<String, Object>>() { });
 
     /** The schema, read from the shipped conf/schemas/unified-event.avsc. */
     public static final Schema SCHEMA = load();
@@ -98,6 +99,19 @@ public final class UnifiedEventAvro {
     }
 
     public static UnifiedEvent fromRecord(GenericRecord r) {
+        return fromRecord(r, true);
+    }
+
+    /**
+     * The event as the feature engine needs it: everything but its traits and context, which no feature reads, left
+     * empty. The training reads the history this way: a JSON column it does not parse is time saved on every row
+     * (and bytes saved on every shuffle).
+     */
+    public static UnifiedEvent forFeatures(GenericRecord r) {
+        return fromRecord(r, false);
+    }
+
+    private static UnifiedEvent fromRecord(GenericRecord r, boolean whole) {
         boolean typedLayout = r.getSchema().getField("revenue") != null;
         Map<String, Object> properties;
         if (typedLayout) {
@@ -116,8 +130,8 @@ public final class UnifiedEventAvro {
                 text(r.get("anonymousId")), text(r.get("userId")), text(r.get("resolvedId")),
                 (Long) r.get("timestamp"), (Long) r.get("sentAt"), (Long) r.get("receivedAt"), text(r.get("source")),
                 text(r.get("previousId")), properties,
-                typedLayout ? parsed(r.get("traits")) : unflat(r.get("traits")),
-                typedLayout ? parsed(r.get("context")) : unflat(r.get("context")));
+                !whole ? Map.of() : typedLayout ? parsed(r.get("traits")) : unflat(r.get("traits")),
+                !whole ? Map.of() : typedLayout ? parsed(r.get("context")) : unflat(r.get("context")));
     }
 
     /** The value as its column's kind, or null when it is not of that kind. */
@@ -153,8 +167,12 @@ public final class UnifiedEventAvro {
         if (json == null) {
             return Map.of();
         }
+        String text = json.toString();
+        if (text.equals("{}")) {
+            return Map.of(); // most rows' traits, and many properties: no parser needed
+        }
         try {
-            return JSON.readValue(json.toString(), MAP);
+            return MAP_READER.readValue(text);
         } catch (JsonProcessingException ex) {
             throw new IllegalArgumentException("a history row's JSON column is not a JSON object: " + ex.getOriginalMessage(), ex);
         }

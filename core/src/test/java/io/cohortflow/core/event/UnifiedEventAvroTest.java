@@ -51,6 +51,10 @@ class UnifiedEventAvroTest {
                 .isEqualTo(List.of(Map.of("product_id", "85123A", "price", 2.55)));
         assertThat(back.traits()).isEqualTo(Map.of("plan", "pro"));
         assertThat(back.context()).isEqualTo(Map.of("library", Map.of("name", "analytics.js")));
+        UnifiedEvent forFeatures = UnifiedEventAvro.forFeatures(r);
+        assertThat(forFeatures.properties()).isEqualTo(back.properties());
+        assertThat(forFeatures.traits()).as("not decoded for the features").isEmpty();
+        assertThat(forFeatures.context()).isEmpty();
         assertThat(UnifiedEventAvro.SCHEMA.getFields()).extracting(Schema.Field::name)
                 .containsAll(UnifiedEventAvro.TYPED.keySet());
     }
