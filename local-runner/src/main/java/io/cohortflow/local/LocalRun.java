@@ -130,7 +130,7 @@ public final class LocalRun {
             System.err.println("usage: run-local.sh [--days N | --endless] [--users N] [--rate R] [--seed S] "
                     + "[--start yyyy-mm-dd] [--train-at-day D] [--history-rate R] [--horizon 7d] [--web-ui-port P] "
                     + "[--feed all|story|none] [--conf-dir DIR] [--changes-out FILE] [--keep-data] "
-                    + "[--input FILE.jsonl|DIR [--input-source S]] [--only ingest] [--collector-port P]");
+                    + "[--input FILE.jsonl|FILE.csv|DIR [--input-source S]] [--only ingest] [--collector-port P]");
             System.exit(2);
             return;
         }
