@@ -21,7 +21,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The README's {@code java -cp <the -job jar> <main>} commands, taken from the README and run in bash with nothing but
- * the jar on the classpath: Backfill, SegmentsCli (validate, publish) and RegistryCli (list, promote). Only the
+ * the jar on the classpath: Backfill, HistoryCompaction, SegmentsCli (validate, publish) and RegistryCli (list, promote). Only the
  * addresses are the test's own: its broker for {@code kafka:9092}, a file registry for the S3 bucket, a topic of its
  * own (an added {@code --topic}); the jars' paths are made absolute, and the files the commands name are made in the
  * directory they run in.
@@ -47,6 +47,12 @@ class DocumentedMainsITCase {
         for (String line : Repository.readmeBashBlock("io.cohortflow.ingest.backfill.Backfill")) {
             script.add(addresses(withOption(line, "--topic " + topics.name(TopicsConfig.RAW)), broker));
         }
+        // The warehouse's compaction, from the ingest jar, over a history of the test's own (one day, nothing to merge:
+        // what it compacts is HistoryCompactionTest's; here, that the jar runs it as written).
+        Files.createDirectories(dir.resolve("history/dt=2026-03-01"));
+        for (String line : Repository.readmeBashBlock("--history file:///data/history")) {
+            script.add(addresses(line.replace("file:///data/history", "file://$PWD/history"), broker));
+        }
         for (String line : Repository.readmeBashBlock("io.cohortflow.segmentation.cli.SegmentsCli")) {
             line = line.replace(" conf/segments.yaml", " " + ROOT.resolve("conf/segments.yaml"));
             script.add(addresses(line.contains(" publish ")
@@ -68,7 +74,8 @@ class DocumentedMainsITCase {
         assertThat(bash.exitValue()).as(shown).isZero();
         assertThat(output[1]).as("nothing fails to load: " + shown).doesNotContain("NoClassDefFoundError", "SLF4J", "StatusLogger");
 
-        assertThat(output[0]).as(shown).contains("backfill of orders-export.csv done: 3 records");
+        assertThat(output[0]).as(shown).contains("backfill of orders-export.csv done: 3 records")
+                .contains("compaction done: 0 partitions");
         List<ConsumerRecord<byte[], byte[]>> raw = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
                 topics.name(TopicsConfig.RAW));
         assertThat(raw).hasSize(3).allSatisfy(r -> {

@@ -348,27 +348,36 @@ public final class LocalRun {
     private Outcome runOnFile(LocalKafkaBroker broker, TopicsConfig topics, Path history, Map<String, JobClient> jobs,
                               Configuration flinkConf, long started, FrontDoor door) throws Exception {
         step("sending the records of " + options.input() + " (source " + options.inputSource() + ") to events.raw");
+        try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
+                options.feed(), OUT)) {
+            feed.start();
+            Playback.Progress sent = Files.isRegularFile(options.input())
+                    && Backfill.formatOf(options.input()).equals("csv") ? sendExport(broker, topics)
+                    : sendRecords(broker, topics);
+            step(stopRequested ? "stopping" : "input sent; waiting for the pipeline to drain");
+            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, FrontDoorCounts.none(door), history,
+                    started, null);
+        }
+    }
+
+    /**
+     * An export: read as Backfill reads it (the source's file layout, when its mapping declares one) and sent as
+     * replayed history, so old orders are neither late nor held to the past tolerance.
+     */
+    private Playback.Progress sendExport(LocalKafkaBroker broker, TopicsConfig topics) throws IOException {
+        Backfill.Result result = Backfill.run(options.input(), options.inputSource(), "csv", broker.bootstrapServers(),
+                topics.name(TopicsConfig.RAW), Backfill.Times.UTC, Backfill.layoutOf(options.inputSource(), null), OUT);
+        OUT.printf("  %,d records from %,d rows sent in %.1f s%n", result.records(), result.rows(),
+                result.elapsed().toMillis() / 1000.0);
+        return new Playback.Progress(result.records(), Map.of("file", result.records()), 0, result.elapsed());
+    }
+
+    /** Raw records (JSON lines, or a file each), received now. */
+    private Playback.Progress sendRecords(LocalKafkaBroker broker, TopicsConfig topics) {
         long begin = System.nanoTime();
         long sentCount = 0;
         long lastReport = begin;
-        try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
-                options.feed(), OUT);
-             KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
-            feed.start();
-            if (Files.isRegularFile(options.input()) && Backfill.formatOf(options.input()).equals("csv")) {
-                // An export: read as Backfill reads it (the source's file layout, when its mapping declares one) and
-                // sent as replayed history, so old orders are neither late nor held to the past tolerance.
-                Backfill.Result result = Backfill.run(options.input(), options.inputSource(), "csv",
-                        broker.bootstrapServers(), topics.name(TopicsConfig.RAW), Backfill.Times.UTC,
-                        Backfill.layoutOf(options.inputSource(), null), OUT);
-                OUT.printf("  %,d records from %,d rows sent in %.1f s%n", result.records(), result.rows(),
-                        result.elapsed().toMillis() / 1000.0);
-                Playback.Progress sent = new Playback.Progress(result.records(), Map.of("file", result.records()), 0,
-                        result.elapsed());
-                step(stopRequested ? "stopping" : "input sent; waiting for the pipeline to drain");
-                return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, FrontDoorCounts.none(door), history,
-                        started, null);
-            }
+        try (KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
             for (Delivery delivery : new RecordFiles(options.input(), options.inputSource())) {
                 if (stopRequested) {
                     break;
@@ -382,13 +391,11 @@ public final class LocalRun {
                 }
             }
             sink.flush();
-            Playback.Progress sent = new Playback.Progress(sentCount, Map.of("file", sentCount), 0,
-                    Duration.ofNanos(System.nanoTime() - begin));
-            OUT.printf("  %,d records sent in %.1f s%n", sentCount, sent.elapsed().toMillis() / 1000.0);
-            step(stopRequested ? "stopping" : "input sent; waiting for the pipeline to drain");
-            return drainStopAndSum(broker, topics, feed, flinkConf, jobs, sent, FrontDoorCounts.none(door), history,
-                    started, null);
         }
+        Playback.Progress sent = new Playback.Progress(sentCount, Map.of("file", sentCount), 0,
+                Duration.ofNanos(System.nanoTime() - begin));
+        OUT.printf("  %,d records sent in %.1f s%n", sentCount, sent.elapsed().toMillis() / 1000.0);
+        return sent;
     }
 
     /** The end of a run: drain (unless stopped), stop the jobs with savepoints, export the changes, the summary. */

@@ -4,6 +4,7 @@ import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.testing.LegacyHistory;
 import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.ingest.backfill.Backfill;
 import io.cohortflow.ingest.history.HistoryCompaction;
@@ -17,9 +18,6 @@ import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.Repository;
 import io.cohortflow.training.TrainingJob;
 import io.cohortflow.training.TrainingOptions;
-import org.apache.avro.Schema;
-import org.apache.avro.SchemaBuilder;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
@@ -187,9 +185,9 @@ class WarehouseTest {
                 boolean legacy = n == 0 && day.getKey().isBefore(last); // written before an upgrade
                 try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(
                         new LocalOutputFile(partition.resolve("events-" + n + ".parquet")))
-                        .withSchema(legacy ? LEGACY : UnifiedEventAvro.SCHEMA).build()) {
+                        .withSchema(legacy ? LegacyHistory.SCHEMA : UnifiedEventAvro.SCHEMA).build()) {
                     for (UnifiedEvent e : rows.subList(from, Math.min(rows.size(), from + 10))) {
-                        writer.write(legacy ? legacy(e) : UnifiedEventAvro.toRecord(e));
+                        writer.write(legacy ? LegacyHistory.record(e) : UnifiedEventAvro.toRecord(e));
                     }
                 }
                 files++;
@@ -219,53 +217,5 @@ class WarehouseTest {
         System.out.println("-- " + name);
         Sql.print(new Sql.Result(result.columns(), result.rows().subList(0, Math.min(5, result.rows().size())),
                 result.total()), System.out);
-    }
-
-    private static final Schema SCALAR = SchemaBuilder.unionOf().nullType().and().booleanType().and().longType().and()
-            .doubleType().and().stringType().endUnion();
-    /** The history's layout before the typed columns: properties, traits and context as maps of scalars. */
-    private static final Schema LEGACY = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
-            .requiredString("messageId").requiredString("type").optionalString("event").optionalString("anonymousId")
-            .optionalString("userId").requiredString("resolvedId").requiredLong("timestamp").optionalLong("sentAt")
-            .requiredLong("receivedAt").requiredString("source").optionalString("previousId")
-            .name("properties").type().map().values(SCALAR).noDefault()
-            .name("traits").type().map().values(SCALAR).noDefault()
-            .name("context").type().map().values(SCALAR).noDefault()
-            .endRecord();
-
-    private static GenericRecord legacy(UnifiedEvent e) {
-        GenericData.Record r = new GenericData.Record(LEGACY);
-        r.put("messageId", e.messageId());
-        r.put("type", e.type().wireName());
-        r.put("event", e.event());
-        r.put("anonymousId", e.anonymousId());
-        r.put("userId", e.userId());
-        r.put("resolvedId", e.resolvedId());
-        r.put("timestamp", e.timestamp());
-        r.put("sentAt", e.sentAt());
-        r.put("receivedAt", e.receivedAt());
-        r.put("source", e.source());
-        r.put("previousId", e.previousId());
-        r.put("properties", scalars(e.properties()));
-        r.put("traits", scalars(e.traits()));
-        r.put("context", scalars(e.context()));
-        return r;
-    }
-
-    /** As the old layout wrote maps: numbers widened, nested values as JSON text. */
-    private static Map<String, Object> scalars(Map<String, Object> map) {
-        Map<String, Object> out = new HashMap<>();
-        map.forEach((k, v) -> out.put(k, v == null || v instanceof Boolean || v instanceof String ? v
-                : v instanceof Integer || v instanceof Long ? ((Number) v).longValue()
-                : v instanceof Number n ? n.doubleValue() : json(v)));
-        return out;
-    }
-
-    private static String json(Object value) {
-        try {
-            return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(value);
-        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -28,6 +28,8 @@ final class SimUser {
     final Set<String> identifiedDevices = new HashSet<>();
     /** With realism: the person's traits beyond their persona. */
     final Realism realism;
+    /** The simulated days, over which the pace drifts. */
+    private final int periodDays;
 
     /**
      * What makes a person less than a textbook persona (all zero without realism): a second persona whose journey a
@@ -52,8 +54,6 @@ final class SimUser {
         this.realism = realism;
         this.periodDays = periodDays;
     }
-
-    private final int periodDays;
 
     /**
      * @param traits the draws of realism, a stream of their own: without realism none is taken, and every other draw

@@ -113,25 +113,26 @@ public final class UnifiedEventAvro {
 
     private static UnifiedEvent fromRecord(GenericRecord r, boolean whole) {
         boolean typedLayout = r.getSchema().getField("revenue") != null;
-        Map<String, Object> properties;
+        Map<String, Object> properties = new LinkedHashMap<>();
         if (typedLayout) {
-            properties = new LinkedHashMap<>();
             for (String name : TYPED.keySet()) {
                 Object value = r.get(name);
                 if (value != null) {
                     properties.put(name, value instanceof CharSequence cs ? cs.toString() : value);
                 }
             }
-            properties.putAll(parsed(r.get("properties")));
-        } else {
-            properties = unflat(r.get("properties"));
         }
+        properties.putAll(map(r, "properties", typedLayout));
         return new UnifiedEvent(text(r.get("messageId")), EventType.parse(text(r.get("type"))), text(r.get("event")),
                 text(r.get("anonymousId")), text(r.get("userId")), text(r.get("resolvedId")),
                 (Long) r.get("timestamp"), (Long) r.get("sentAt"), (Long) r.get("receivedAt"), text(r.get("source")),
-                text(r.get("previousId")), properties,
-                !whole ? Map.of() : typedLayout ? parsed(r.get("traits")) : unflat(r.get("traits")),
-                !whole ? Map.of() : typedLayout ? parsed(r.get("context")) : unflat(r.get("context")));
+                text(r.get("previousId")), properties, whole ? map(r, "traits", typedLayout) : Map.of(),
+                whole ? map(r, "context", typedLayout) : Map.of());
+    }
+
+    /** A map column: JSON text in the current layout, a map of scalars in the earlier one. */
+    private static Map<String, Object> map(GenericRecord r, String column, boolean typedLayout) {
+        return typedLayout ? parsed(r.get(column)) : unflat(r.get(column));
     }
 
     /** The value as its column's kind, or null when it is not of that kind. */

@@ -1,8 +1,7 @@
 package io.cohortflow.core.event;
 
+import io.cohortflow.core.testing.LegacyHistory;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaBuilder;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.junit.jupiter.api.Test;
 
@@ -61,32 +60,10 @@ class UnifiedEventAvroTest {
 
     @Test
     void historyWrittenBeforeTheTypedColumnsStillReads() {
-        Schema scalar = SchemaBuilder.unionOf().nullType().and().booleanType().and().longType().and().doubleType()
-                .and().stringType().endUnion();
-        Schema legacy = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
-                .requiredString("messageId").requiredString("type").optionalString("event")
-                .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
-                .requiredLong("timestamp").optionalLong("sentAt").requiredLong("receivedAt").requiredString("source")
-                .optionalString("previousId")
-                .name("properties").type().map().values(scalar).noDefault()
-                .name("traits").type().map().values(scalar).noDefault()
-                .name("context").type().map().values(scalar).noDefault()
-                .endRecord();
-        GenericData.Record r = new GenericData.Record(legacy);
-        r.put("messageId", "m1");
-        r.put("type", "track");
-        r.put("event", "order_completed");
-        r.put("userId", "u1");
-        r.put("resolvedId", "u1");
-        r.put("timestamp", 1_000L);
-        r.put("receivedAt", 2_000L);
-        r.put("source", "web");
-        r.put("properties", Map.of("revenue", 9.5, "order_id", "o1"));
-        r.put("traits", Map.of());
-        r.put("context", Map.of("library", "{\"name\":\"x\"}"));
-        UnifiedEvent e = UnifiedEventAvro.fromRecord(r);
+        UnifiedEvent e = UnifiedEventAvro.fromRecord(LegacyHistory.record(order(Map.of("revenue", 9.5, "order_id", "o1"))));
         assertThat(e.numberProperty("revenue", 0)).isEqualTo(9.5);
         assertThat(e.stringProperty("order_id")).isEqualTo("o1");
-        assertThat(e.context()).containsEntry("library", "{\"name\":\"x\"}");
+        assertThat(e.traits()).isEqualTo(Map.of("plan", "pro"));
+        assertThat(e.context()).as("nested values were text in that layout").containsEntry("library", "{\"name\":\"analytics.js\"}");
     }
 }

@@ -111,7 +111,7 @@ public final class Backfill {
         long total = input.rows();
         long started = System.nanoTime();
         AtomicReference<Exception> failure = new AtomicReference<>();
-        long[] counts = new long[3]; // records, bytes, rows read
+        long[] counts = new long[2]; // records, bytes
         long[] lastReport = {started};
         try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -136,14 +136,15 @@ public final class Backfill {
                 });
                 counts[0]++;
                 counts[1] += payload.length;
+            };
+            input.each(send, rows -> {
                 long now = System.nanoTime();
                 if (now - lastReport[0] > 2_000_000_000L) {
                     lastReport[0] = now;
-                    progress.printf("  %,d of %,d rows (%.0f%%) of %s, %,.0f rows/s%n", counts[2], total,
-                            100.0 * counts[2] / Math.max(1, total), file.getFileName(), counts[2] / ((now - started) / 1e9));
+                    progress.printf("  %,d of %,d rows (%.0f%%) of %s, %,.0f rows/s%n", rows, total,
+                            100.0 * rows / Math.max(1, total), file.getFileName(), rows / ((now - started) / 1e9));
                 }
-            };
-            input.each(send, rows -> counts[2] = rows);
+            });
             producer.flush();
         }
         if (failure.get() != null) {

@@ -89,8 +89,20 @@ public final class HistoryCompaction {
 
     public static Options parse(String[] args) {
         JobArgs a = JobArgs.parse(args, KEYS);
-        return new Options(a.required("history"), a.duration("older-than", Duration.ofDays(1)),
+        return new Options(a.required("history"), days(a.string("older-than", "1d")),
                 a.integer("target-file-mb", 128) * 1024L * 1024L, a.integer("min-files", 2));
+    }
+
+    /**
+     * Whole days ({@code 1d}, {@code 0d}, {@code 2}): partitions are days. Parsed here, not with Flink's duration
+     * syntax, so the command runs from the -job jar, which leaves Flink to the cluster.
+     */
+    static Duration days(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(d|days?)?").matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("--older-than takes whole days such as 1d or 0d, got '" + text + "'");
+        }
+        return Duration.ofDays(Long.parseLong(m.group(1)));
     }
 
     /** Exit code 0, or 1 when a partition could not be compacted (the others were; the failures are on stderr). */

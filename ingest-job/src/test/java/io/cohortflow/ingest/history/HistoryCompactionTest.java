@@ -70,19 +70,9 @@ class HistoryCompactionTest {
     @Test
     void aRunThatStoppedAfterItsRenamesIsFinishedAndOneThatStoppedBeforeIsUndone(@TempDir Path history) throws Exception {
         // Stopped after renaming: its output is in place and its inputs are still there (every row twice).
-        Path done = history.resolve("dt=2026-03-07");
-        write(done.resolve("events-a.parquet"), events("2026-03-07", 0, 30));
-        write(done.resolve("events-b.parquet"), events("2026-03-07", 30, 40));
-        write(done.resolve("events-compacted-r1-0.parquet"), events("2026-03-07", 0, 40));
-        Files.writeString(done.resolve("_compaction-r1"), "in events-a.parquet\nin events-b.parquet\n"
-                + "out events-compacted-r1-0.parquet\n");
+        Path done = leftover(history, "2026-03-07", "r1", "events-compacted-r1-0.parquet");
         // Stopped before renaming: its output is still hidden; its inputs are the truth.
-        Path undone = history.resolve("dt=2026-03-06");
-        write(undone.resolve("events-a.parquet"), events("2026-03-06", 0, 30));
-        write(undone.resolve("events-b.parquet"), events("2026-03-06", 30, 40));
-        write(undone.resolve(".compacting-r2-0.inprogress"), events("2026-03-06", 0, 40));
-        Files.writeString(undone.resolve("_compaction-r2"), "in events-a.parquet\nin events-b.parquet\n"
-                + "out events-compacted-r2-0.parquet\n");
+        Path undone = leftover(history, "2026-03-06", "r2", ".compacting-r2-0.inprogress");
 
         HistoryCompaction.Result result = run(history, 128L << 20, 2);
 
@@ -93,6 +83,30 @@ class HistoryCompactionTest {
         assertThat(read(files(undone).get(0))).as("every row once").hasSize(40)
                 .extracting(UnifiedEvent::messageId).doesNotHaveDuplicates();
         assertThat(result.failed()).isEmpty();
+    }
+
+    @Test
+    void olderThanIsWholeDays() {
+        assertThat(HistoryCompaction.parse(new String[] {"--history", "file:///h", "--older-than", "0d"}).olderThan())
+                .isEqualTo(Duration.ZERO);
+        assertThat(HistoryCompaction.parse(new String[] {"--history", "file:///h"}).olderThan()).isEqualTo(Duration.ofDays(1));
+        assertThat(HistoryCompaction.days("3 days")).isEqualTo(Duration.ofDays(3));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HistoryCompaction.days("5min"))
+                .hasMessageContaining("whole days");
+    }
+
+    /**
+     * A partition as a run {@code run} left it: two inputs, its one output written as {@code output} (renamed into
+     * place, or still hidden), and its manifest. Returns the partition.
+     */
+    private static Path leftover(Path history, String day, String run, String output) throws Exception {
+        Path dir = history.resolve("dt=" + day);
+        write(dir.resolve("events-a.parquet"), events(day, 0, 30));
+        write(dir.resolve("events-b.parquet"), events(day, 30, 40));
+        write(dir.resolve(output), events(day, 0, 40));
+        Files.writeString(dir.resolve("_compaction-" + run), "in events-a.parquet\nin events-b.parquet\n"
+                + "out events-compacted-" + run + "-0.parquet\n");
+        return dir;
     }
 
     private static HistoryCompaction.Result run(Path history, long target, int minFiles) throws Exception {
