@@ -264,7 +264,7 @@ public final class LocalRun {
                     } catch (Exception e) {
                         OUT.println("  TRAINING FAILED, segmentation keeps scoring as before: " + e);
                     }
-                    step("going on with live traffic: users are rescored with the new models at their next event or timer");
+                    step("going on with live traffic: every user was rescored with the new models when they were swapped in");
                 }
             }
             if (!stopRequested) {
@@ -447,7 +447,7 @@ public final class LocalRun {
         }
         OUT.println(feed.byModel().containsKey(model)
                 ? "  segmentation swapped in " + model + " without a restart: the feed shows changes it scored"
-                : "  no change scored by " + model + " yet; users are rescored at their next event or timer");
+                : "  no change scored by " + model + " within a minute: see the segmentation job's log for the swap");
     }
 
     private static String toSeconds(Duration d) {

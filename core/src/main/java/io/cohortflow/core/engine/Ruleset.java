@@ -15,8 +15,8 @@ import java.util.TreeMap;
 
 /**
  * What every user's engine is evaluated against at one moment: how features are computed, the running segment
- * definitions (compiled) and the scorer. Immutable: a new definition or a model swap makes a new one, which the
- * next evaluation of each user picks up.
+ * definitions (compiled) and the scorer. Immutable: a new definition or a model swap makes a new one, against which
+ * the host evaluates every user again at once ({@link UserSegments#reevaluate}).
  *
  * @param features     feature settings (conf/features.yaml)
  * @param eventNames   the canonical event names every count map carries (zero when unseen)

@@ -193,6 +193,24 @@ public final class UserSegments {
         return step.finish();
     }
 
+    /**
+     * The rules changed under the user (a definition added, edited or deleted, or another model swapped in): the user
+     * is evaluated again as of its own clock, with no input of its own. Members who no longer qualify EXIT, new ones
+     * ENTER, each change naming the definition's version or the model's; a deleted segment's members EXIT. Evaluating
+     * at the user's clock (not at the host's wall clock or watermark) keeps the change's time, and so its id, a
+     * function of the user's own inputs and the rules. {@code rescored} (a model swap) publishes the profile even when
+     * no membership changed, since its scores did. Time does not move, so the wake-up stays what it was: it depends on
+     * the features alone, and the host needs no timer service here. An id merged away, or with no input yet, has
+     * nothing to evaluate.
+     */
+    public Outcome reevaluate(String userId, Ruleset rules, long processingTime, boolean rescored) {
+        Step step = new Step(userId, rules, processingTime);
+        if (mergedInto == null && clock != NEVER) {
+            evaluate(step, clock, rescored);
+        }
+        return step.finish();
+    }
+
     // ---- inputs, in this id's order ------------------------------------------------------------------------------
 
     private void onEvent(Step step, UnifiedEvent event, boolean correction) {
@@ -407,7 +425,7 @@ public final class UserSegments {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);
         }
         step.handoffs.add(handoff(step.userId, toId, features, at, linkId));
-        step.profile = new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, toId);
+        step.profile = new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, toId, Map.of());
         features = new UserFeatures(step.rules.features());
         transitions.clear();
         mergedInto = toId;
@@ -453,7 +471,7 @@ public final class UserSegments {
         if (changed || forceProfile) {
             step.profile = new SegmentProfile(step.userId, t, List.copyOf(memberships.keySet()),
                     numeric == null ? snapshot.numeric() : numeric, scores.scores(), scores.persona(), scores.model(),
-                    null);
+                    null, features.traits().asMap());
         }
     }
 

@@ -42,7 +42,7 @@ public final class UserFeatures {
     static final int[] DAY_WINDOWS = {7, 30, 60, 90};
     private static final long CART_OPEN_FOR = 7 * DAY;
     /** 2 added purchases per day over the lookback (1 kept 90 days of revenue only) and the first activity. */
-    private static final byte FORMAT_VERSION = 2;
+    private static final byte FORMAT_VERSION = 3;
 
     /** Counts of one event name at three resolutions; keys are bucket indexes (epoch ms / unit). */
     static final class Buckets {
@@ -76,6 +76,8 @@ public final class UserFeatures {
     private long lastEvent = -1;
     private long lastAddToCart = -1;
     private long lastOrder = -1;
+    /** Products viewed, the cart, hashed contact details: for the profile, not for any feature. */
+    private ProfileTraits traits = new ProfileTraits();
 
     public UserFeatures(FeatureConfig config) {
         this.config = config;
@@ -106,11 +108,13 @@ public final class UserFeatures {
         f.lastEvent = lastEvent;
         f.lastAddToCart = lastAddToCart;
         f.lastOrder = lastOrder;
+        f.traits = traits;
         return f;
     }
 
     /** Adds one event. Events without a name (identify, alias, group) carry no behaviour and are ignored. */
     public void add(UnifiedEvent event) {
+        traits.add(event);
         String name = event.event();
         if (name == null) {
             return;
@@ -193,6 +197,12 @@ public final class UserFeatures {
         sessionsByDay.headMap(day, true).clear();
         featureLastUsed.values().removeIf(last -> last <= t - MAX_DAYS * DAY);
         categoryLastViewed.values().removeIf(last -> last <= t - DAY);
+        traits.prune(t);
+    }
+
+    /** The computed traits: the last products viewed, the cart, hashed contact details. */
+    public ProfileTraits traits() {
+        return traits;
     }
 
     /** Nothing left that any feature could still see as of {@code t}: the state can be dropped. */
@@ -406,6 +416,7 @@ public final class UserFeatures {
         lastEvent = Math.max(lastEvent, other.lastEvent);
         lastAddToCart = Math.max(lastAddToCart, other.lastAddToCart);
         lastOrder = Math.max(lastOrder, other.lastOrder);
+        traits.merge(other.traits);
     }
 
     /** The state as bytes (versioned, compact): what the stream job keeps per user. */
@@ -439,6 +450,7 @@ public final class UserFeatures {
                     lastOrder}) {
                 out.writeLong(v);
             }
+            traits.writeTo(out);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -451,7 +463,7 @@ public final class UserFeatures {
         try {
             DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
             byte version = in.readByte();
-            if (version != FORMAT_VERSION && version != 1) {
+            if (version < 1 || version > FORMAT_VERSION) {
                 throw new IllegalStateException("unknown feature state format " + version);
             }
             int names = in.readUnsignedShort();
@@ -482,6 +494,9 @@ public final class UserFeatures {
             f.lastEvent = in.readLong();
             f.lastAddToCart = in.readLong();
             f.lastOrder = in.readLong();
+            if (version >= 3) { // formats 1 and 2 had no traits: they start empty
+                f.traits = ProfileTraits.readFrom(in);
+            }
             if (version == 1 && f.lastActive >= 0) {
                 // Format 1 did not keep the first activity: tenure starts from the oldest day of activity it kept.
                 f.firstActive = f.events.entrySet().stream()

@@ -18,13 +18,18 @@ import java.util.Objects;
  * @param persona     persona segment from the clustering model, or null
  * @param model       the model bundle that scored, e.g. {@code none} or {@code bundle@v3}
  * @param mergedInto  set when this id was merged into another user: the profile is final, look there
+ * @param traits      computed traits for activation ({@link io.cohortflow.core.feature.ProfileTraits#asMap}): the
+ *                    last products viewed, the cart's items, hashed email and phone; empty when none (and in profiles
+ *                    written before traits existed)
  */
 public record SegmentProfile(String userId, long asOf, List<String> segments, Map<String, Double> features,
-                             Map<String, Double> scores, String persona, String model, String mergedInto) {
+                             Map<String, Double> scores, String persona, String model, String mergedInto,
+                             Map<String, Object> traits) {
     public SegmentProfile {
         Objects.requireNonNull(userId, "userId");
         segments = List.copyOf(segments);
         features = Collections.unmodifiableMap(new LinkedHashMap<>(features));
         scores = Collections.unmodifiableMap(new LinkedHashMap<>(scores));
+        traits = traits == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(traits));
     }
 }

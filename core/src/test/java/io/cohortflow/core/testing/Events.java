@@ -19,6 +19,7 @@ public final class Events {
     private final String user;
     private final long timestamp;
     private final Map<String, Object> properties = new LinkedHashMap<>();
+    private final Map<String, Object> traits = new LinkedHashMap<>();
     private String messageId;
     private String source = "web";
     private String device;
@@ -61,6 +62,12 @@ public final class Events {
         return this;
     }
 
+    /** A trait of the user, as an identify carries it. */
+    public Events trait(String name, Object value) {
+        traits.put(name, value);
+        return this;
+    }
+
     public Events source(String name) {
         this.source = name;
         return this;
@@ -70,7 +77,7 @@ public final class Events {
         boolean anonymous = user.startsWith("anon");
         String id = messageId != null ? messageId : "m" + nextSequence();
         return new UnifiedEvent(id, type, event, anonymous ? user : device, anonymous ? null : user, user, timestamp,
-                null, timestamp, source, null, properties, Map.of(), Map.of());
+                null, timestamp, source, null, properties, traits, Map.of());
     }
 
     private static synchronized long nextSequence() {

@@ -27,7 +27,7 @@ import java.util.Set;
  * </pre>
  * {@code publish} validates the whole file first and publishes nothing if any condition is invalid. Definitions are
  * keyed by segment id on a compacted topic: the latest one per id is the running one; {@code delete} publishes a
- * deletion (the segment's members EXIT at their next evaluation). Exit code 0 on success, 1 on invalid input.
+ * deletion (the segment's members EXIT at once). Exit code 0 on success, 1 on invalid input.
  */
 public final class SegmentsCli {
     private static final Set<String> KEYS = Set.of("bootstrap-servers", "topic");

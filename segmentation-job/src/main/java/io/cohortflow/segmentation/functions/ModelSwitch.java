@@ -98,7 +98,7 @@ final class ModelSwitch {
             scorer = bundle;
             version = candidate;
             loaded.inc();
-            LOG.info("now scoring with {} from {} ({}); users are rescored at their next event or timer",
+            LOG.info("now scoring with {} from {} ({}); every user is rescored now",
                     bundle.label(), registry, why);
             return true;
         } catch (RuntimeException e) {

@@ -53,13 +53,12 @@ import java.util.TreeMap;
  *       events.unified holds them, not on when watermarks, decisions or handoffs came.</li>
  *   <li>Rules are conf/segments.yaml, overridden and extended by the broadcast segments.definitions topic (hot
  *       reload); an invalid definition is refused with a log line and {@code definitionsRejected}, the running set
- *       stays. Models come from models.published ({@link ModelSwitch}). A change applies to each user at their next
- *       evaluation.</li>
+ *       stays. Models come from models.published ({@link ModelSwitch}). A change applies to every user at once
+ *       ({@link #applyToEveryone}): members ENTER and EXIT without an event of theirs.</li>
  * </ul>
  * Outputs: changes (main), profiles and handoffs (side outputs). Metrics: {@code segmentEnters}, {@code segmentExits},
  * {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}, {@code identityLinksGivenUp},
- * {@code modelsLoaded},
- * {@code modelsRefused}, {@code modelVersion}.
+ * {@code usersReevaluated}, {@code modelsLoaded}, {@code modelsRefused}, {@code modelVersion}.
  */
 public final class SegmentFunction extends KeyedBroadcastProcessFunction<String, SegmentationInput, Control, SegmentChange> {
     private static final long serialVersionUID = 2L;
@@ -74,6 +73,9 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             new OutputTag<>("profiles", new JsonRecordTypeInfo<>(new SegmentProfileCodec()));
     public static final OutputTag<StateHandoff> HANDOFFS =
             new OutputTag<>("handoffs", new JsonRecordTypeInfo<>(new StateHandoffCodec()));
+    /** The engine's value per user; also how a rules change visits every user ({@link #applyToEveryone}). */
+    static final ValueStateDescriptor<UserSegments> USERS =
+            new ValueStateDescriptor<>("user-segments", new UserSegmentsSerializer());
 
     private final FeatureConfig featureConfig;
     private final List<String> eventNames;
@@ -94,6 +96,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private transient Counter handoffs;
     private transient Counter cleared;
     private transient Counter linksGivenUp;
+    private transient Counter reevaluated;
 
     public SegmentFunction(FeatureConfig featureConfig, List<String> eventNames, List<SegmentDefinition> configured,
                            Scoring scoring, Duration mergeMemory) {
@@ -106,7 +109,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
 
     @Override
     public void open(OpenContext openContext) {
-        users = getRuntimeContext().getState(new ValueStateDescriptor<>("user-segments", new UserSegmentsSerializer()));
+        users = getRuntimeContext().getState(USERS);
         segments = new TreeMap<>();
         configured.forEach(definition -> segments.put(definition.id(), SegmentRules.compile(definition)));
         var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
@@ -116,6 +119,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         handoffs = metrics.counter("stateHandoffs");
         cleared = metrics.counter("usersCleared");
         linksGivenUp = metrics.counter("identityLinksGivenUp");
+        reevaluated = metrics.counter("usersReevaluated");
         models = new ModelSwitch(scoring, metrics.counter("modelsLoaded"), metrics.counter("modelsRefused"));
         metrics.gauge("modelVersion", () -> models.version());
     }
@@ -158,15 +162,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
 
     private void publish(UserSegments user, boolean existed, OptionalLong scheduled, Outcome outcome,
                          ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
-        for (SegmentChange change : outcome.changes()) {
-            (change.type() == ChangeType.ENTER ? enters : exits).inc();
-            out.collect(change);
-        }
-        outcome.profile().ifPresent(profile -> ctx.output(PROFILES, profile));
-        for (StateHandoff handoff : outcome.handoffs()) {
-            handoffs.inc();
-            ctx.output(HANDOFFS, handoff);
-        }
+        emit(outcome, ctx::output, out);
         if (outcome.linksGivenUp() > 0) {
             // At the end of a bounded run (which does not read its own handoffs back) every wait ends this way.
             linksGivenUp.inc(outcome.linksGivenUp());
@@ -189,6 +185,23 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         }
     }
 
+    /** Where side outputs go: either context's {@code output} (their common base type is not public). */
+    private interface SideOutputs {
+        <X> void output(OutputTag<X> tag, X value);
+    }
+
+    private void emit(Outcome outcome, SideOutputs ctx, Collector<SegmentChange> out) {
+        for (SegmentChange change : outcome.changes()) {
+            (change.type() == ChangeType.ENTER ? enters : exits).inc();
+            out.collect(change);
+        }
+        outcome.profile().ifPresent(profile -> ctx.output(PROFILES, profile));
+        for (StateHandoff handoff : outcome.handoffs()) {
+            handoffs.inc();
+            ctx.output(HANDOFFS, handoff);
+        }
+    }
+
     // ---- the running rules (broadcast) ---------------------------------------------------------------------------
 
     @Override
@@ -200,32 +213,94 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
                 ctx.getBroadcastState(MODELS).put(published.name(), published);
                 if (models.onPublished(published)) {
                     rules = null;
+                    applyToEveryone(ctx, out, true, "model " + published.name() + " v" + published.version());
                 }
             }
             return;
         }
         SegmentDefinition definition = control.definition();
+        SegmentRules.Compiled known = segments.get(definition.id());
         if (definition.deleted()) {
             ctx.getBroadcastState(DEFINITIONS).put(definition.id(), definition);
-            segments.remove(definition.id());
-            rules = null;
-            LOG.info("segment {} removed; its members leave at their next evaluation", definition.id());
+            if (known != null) {
+                segments.remove(definition.id());
+                rules = null;
+                LOG.info("segment {} removed; its members leave now", definition.id());
+                applyToEveryone(ctx, out, false, "segment " + definition.id() + " removed");
+            }
             return;
         }
-        try {
-            SegmentRules.Compiled program = SegmentRules.compile(definition);
+        if (known != null && known.definition().equals(definition)) {
             ctx.getBroadcastState(DEFINITIONS).put(definition.id(), definition);
-            segments.put(definition.id(), program);
-            rules = null;
-            LOG.info("segment {} ('{}') is now: {}", definition.id(), definition.name(), definition.condition());
+            return; // published again as it is: nobody's membership can change
+        }
+        SegmentRules.Compiled program;
+        try {
+            program = SegmentRules.compile(definition);
         } catch (IllegalArgumentException e) {
             rejected.inc();
             LOG.warn("refused a segment definition, the running set stays: {}", e.getMessage());
+            return;
         }
+        ctx.getBroadcastState(DEFINITIONS).put(definition.id(), definition);
+        segments.put(definition.id(), program);
+        rules = null;
+        LOG.info("segment {} ('{}') is now: {}", definition.id(), definition.name(), definition.condition());
+        applyToEveryone(ctx, out, false, "segment " + definition.id() + " v" + program.version());
+    }
+
+    /**
+     * The rules changed: every user this instance keeps is evaluated again, now, as of the user's own clock
+     * ({@link UserSegments#reevaluate}). A definition's members ENTER and EXIT without waiting for an event of theirs,
+     * and a new model rescores everyone (their profiles are published with the new scores). Each parallel instance
+     * visits its own keys when the broadcast element reaches it. The pass holds the instance's input meanwhile: its
+     * rate (users per second) is logged, and the README gives the figure measured here.
+     */
+    private void applyToEveryone(Context ctx, Collector<SegmentChange> out, boolean rescore, String why)
+            throws Exception {
+        Ruleset current = rules(ctx);
+        long now = ctx.currentProcessingTime();
+        long started = System.nanoTime();
+        long[] visited = new long[2]; // users, changes
+        ctx.applyToKeyedState(USERS, (String key, ValueState<UserSegments> state) -> {
+            UserSegments user = state.value();
+            if (user == null) {
+                return;
+            }
+            OptionalLong scheduled = user.wakeUp();
+            Outcome outcome = user.reevaluate(key, current, now, rescore);
+            emit(outcome, ctx::output, out);
+            visited[0]++;
+            visited[1] += outcome.changes().size();
+            if (outcome.cleared()) {
+                state.clear(); // its timer, if any, finds nothing and ends
+                cleared.inc();
+                return;
+            }
+            if (!outcome.changes().isEmpty()) { // else nothing of the user's state changed: no write
+                state.update(user);
+            }
+            if (!outcome.wakeUp().equals(scheduled)) { // cannot happen: the wake-up depends on the features alone
+                LOG.warn("{}: re-evaluation moved the wake-up from {} to {}", key, scheduled, outcome.wakeUp());
+            }
+        });
+        reevaluated.inc(visited[0]);
+        double seconds = Math.max(1e-9, (System.nanoTime() - started) / 1e9);
+        LOG.info("{}: {} users re-evaluated in {} ms ({} users/s), {} changes", why, visited[0],
+                Math.round(seconds * 1000), Math.round(visited[0] / seconds), visited[1]);
     }
 
     private Ruleset rules(ReadOnlyContext ctx) throws Exception {
         start(ctx.getBroadcastState(DEFINITIONS), ctx.getBroadcastState(MODELS));
+        return rules();
+    }
+
+    private Ruleset rules(Context ctx) throws Exception {
+        start(ctx.getBroadcastState(DEFINITIONS), ctx.getBroadcastState(MODELS));
+        return rules();
+    }
+
+    private Ruleset rules() {
         if (rules == null) {
             rules = new Ruleset(featureConfig, eventNames, mergeMemory, segments, models.scorer());
         }

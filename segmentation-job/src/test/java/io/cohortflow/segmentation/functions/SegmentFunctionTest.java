@@ -175,6 +175,39 @@ class SegmentFunctionTest {
     }
 
     @Test
+    void aPublishedSegmentTakesItsMembersAtOnceAndADeletedOneLetsThemGo() throws Exception {
+        send(track("u1", "order_completed", T0, Map.of("revenue", 150.0)));
+        send(track("u2", "order_completed", T0 + MIN, Map.of("revenue", 40.0)));
+        send(track("u3", "page_view", T0 + 2 * MIN, Map.of()));
+        harness.processWatermark(T0 + 2 * MIN);
+        int before = changes().size();
+
+        SegmentDefinition vip = new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 100.0", null, false);
+        harness.processBroadcastElement(Control.of(vip), 0);
+        List<SegmentChange> published = changes().subList(before, changes().size());
+        assertThat(published).as("no event of theirs was needed")
+                .extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime)
+                .containsExactly(tuple("u1", "vip", ChangeType.ENTER, T0));
+        assertThat(published.get(0).cause()).isEqualTo(Cause.rule("vip", SegmentRules.compile(vip).version()));
+
+        // Edited: 40 now qualifies, so u2 enters; u1 stays (no change for her), and the cause is the new version.
+        SegmentDefinition edited = new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 30.0", null, false);
+        harness.processBroadcastElement(Control.of(edited), 0);
+        assertThat(changes().subList(before + 1, changes().size()))
+                .extracting(SegmentChange::userId, SegmentChange::type, c -> c.cause().version())
+                .containsExactly(tuple("u2", ChangeType.ENTER, SegmentRules.compile(edited).version()));
+        harness.processBroadcastElement(Control.of(edited), 0);
+        assertThat(changes()).as("the same definition again changes nothing").hasSize(before + 2);
+
+        harness.processBroadcastElement(Control.of(SegmentDefinition.tombstone("vip")), 0);
+        assertThat(changes().subList(before + 2, changes().size()))
+                .extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type, c -> c.cause().kind())
+                .containsExactlyInAnyOrder(tuple("u1", "vip", ChangeType.EXIT, "rule"),
+                        tuple("u2", "vip", ChangeType.EXIT, "rule"));
+        assertThat(harness.numEventTimeTimers()).as("time still drives each user by its one timer").isEqualTo(3);
+    }
+
+    @Test
     void definitionsFromTheTopicSurviveARestore() throws Exception {
         harness.processBroadcastElement(Control.of(new SegmentDefinition("vip", "VIP", "monetary_value_90d >= 100.0", null, false)), 0);
         var snapshot = harness.snapshot(1L, 1L);
@@ -215,12 +248,19 @@ class SegmentFunctionTest {
                 || c.segmentId().startsWith("churn_risk")).allMatch(c -> c.model().equals("none"));
         int before = changes().size();
 
+        int profilesBefore = profiles().size();
         harness.processBroadcastElement(Control.of(announce(registryDir, 1)), 0);
+        List<SegmentChange> after = changes().subList(before, changes().size());
+        assertThat(after).as("the swap rescores u1 at once, as of her own clock").isNotEmpty()
+                .allMatch(c -> c.model().equals("bundle@v1") && c.eventTime() == T0);
+        assertThat(profiles()).hasSize(profilesBefore + 1);
+        // Rescored in the same way as an evaluation at an event: a user with the same inputs, sent after the swap.
+        send(track("u1_twin", "order_completed", T0, Map.of("revenue", 420.0, "items", 3)));
+        assertThat(profiles().get(profiles().size() - 1).scores())
+                .isEqualTo(profiles().get(profilesBefore).scores());
+        assertThat(profiles().get(profiles().size() - 1).persona()).isEqualTo(profiles().get(profilesBefore).persona());
         send(track("u1", "page_view", T0 + MIN, Map.of()));
         harness.processWatermark(T0 + MIN);
-        List<SegmentChange> after = changes().subList(before, changes().size());
-        assertThat(after).as("the next evaluation scores with the new bundle").isNotEmpty()
-                .allMatch(c -> c.model().equals("bundle@v1"));
         assertThat(after).filteredOn(c -> c.segmentId().startsWith("persona_")).singleElement()
                 .satisfies(c -> {
                     assertThat(c.type()).isEqualTo(ChangeType.ENTER);
@@ -239,7 +279,8 @@ class SegmentFunctionTest {
         int entered = changes().size();
         harness.processWatermark(T0 + 42 * DAY);
         List<SegmentChange> later = changes().subList(entered, changes().size());
-        assertThat(later).filteredOn(c -> c.segmentId().startsWith("persona_") && c.type() == ChangeType.EXIT)
+        assertThat(later).filteredOn(c -> c.userId().equals("u1") && c.segmentId().startsWith("persona_")
+                        && c.type() == ChangeType.EXIT)
                 .singleElement().satisfies(c -> {
                     assertThat(c.segmentName()).isNotEqualTo(c.segmentId());
                     assertThat(UserSegments.personaSegment(c.segmentName())).isEqualTo(c.segmentId());
@@ -319,6 +360,7 @@ class SegmentFunctionTest {
     }
 
     private List<SegmentProfile> profiles() {
-        return harness.getSideOutput(SegmentFunction.PROFILES).stream().map(StreamRecord::getValue).toList();
+        var side = harness.getSideOutput(SegmentFunction.PROFILES);
+        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
     }
 }

@@ -1,0 +1,99 @@
+package io.cohortflow.core.feature;
+
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.testing.Events;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ProfileTraitsTest {
+    private static final long T0 = 1_772_445_600_000L; // 2026-03-02T10:00:00Z
+    private static final long MIN = 60_000L;
+
+    @Test
+    void contactDetailsAreKeptOnlyAsCustomerMatchHashes() {
+        // Google's customer-match example: " Jane.Doe@Example.com " and "jane.doe@example.com" hash alike.
+        // Expected digests from another implementation (Python's hashlib) of the normalised text.
+        assertThat(ProfileTraits.hashEmail(" Jane.Doe@Example.com "))
+                .isEqualTo("86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d");
+        assertThat(ProfileTraits.hashPhone("+1 (415) 555-0123"))
+                .isEqualTo("36a2cef4ff9bf7a1abd2a93359136b870393be4106e6c5d19b72ff564f9deca4");
+        assertThat(ProfileTraits.hashPhone("0044 20 7946 0958")).isEqualTo(ProfileTraits.sha256("+442079460958"));
+        assertThat(ProfileTraits.hashPhone("12-34")).as("too short to match anyone").isNull();
+
+        UserFeatures features = new UserFeatures(FeatureConfig.defaults());
+        features.add(Events.identify("user_jane", T0).trait("email", "Jane.Doe@Example.com")
+                .trait("phone", "+1 415 555 0123").build());
+        Map<String, Object> traits = features.traits().asMap();
+        assertThat(traits).containsOnlyKeys("email_sha256", "phone_sha256");
+        assertThat(traits.get("email_sha256")).isEqualTo(ProfileTraits.sha256("jane.doe@example.com"));
+        assertThat(traits.toString()).doesNotContain("Jane").doesNotContain("555");
+    }
+
+    @Test
+    void theLastProductsViewedAndTheCartAreBoundedAndFollowOrders() {
+        UserFeatures features = new UserFeatures(FeatureConfig.defaults());
+        for (int i = 0; i < 14; i++) {
+            features.add(view("u1", "p" + i, T0 + i * MIN, 10.0 * i));
+        }
+        features.add(view("u1", "p3", T0 + 20 * MIN, 30.0)); // seen again: moves to the front, not twice
+        features.add(view("u1", "p13", T0 - MIN, 130.0)); // an older view of a product seen since: changes nothing
+        List<ProfileTraits.Product> viewed = features.traits().viewed();
+        assertThat(viewed).hasSize(ProfileTraits.MAX_VIEWED);
+        assertThat(viewed).extracting(ProfileTraits.Product::id)
+                .containsExactly("p3", "p13", "p12", "p11", "p10", "p9", "p8", "p7", "p6", "p5");
+
+        features.add(cart("u1", "shoes", T0 + 30 * MIN, 120.0));
+        features.add(cart("u1", "jacket", T0 + 31 * MIN, 180.0));
+        assertThat(features.traits().cart()).extracting(ProfileTraits.Product::id).containsExactly("jacket", "shoes");
+        assertThat(features.traits().asMap().get("cart_items")).asList().first()
+                .isEqualTo(Map.of("product_id", "jacket", "name", "Product jacket", "category", "Outerwear", "price", 180.0));
+        features.add(Events.track("u1", "order_completed", T0 + 40 * MIN).with("revenue", 300.0).build());
+        assertThat(features.traits().cart()).as("an order empties the cart").isEmpty();
+
+        features.add(cart("u1", "socks", T0 + 50 * MIN, 9.0));
+        features.prune(T0 + 50 * MIN + (ProfileTraits.CART_KEPT_DAYS + 1) * UserFeatures.DAY);
+        assertThat(features.traits().cart()).as("untouched for 30 days").isEmpty();
+    }
+
+    @Test
+    void aDevicesViewsAndCartFollowItIntoTheKnownUserAndSurviveTheBinaryForm() {
+        UserFeatures device = new UserFeatures(FeatureConfig.defaults());
+        device.add(view("anon_1", "shoes", T0, 120.0));
+        device.add(cart("anon_1", "shoes", T0 + MIN, 120.0));
+        UserFeatures user = new UserFeatures(FeatureConfig.defaults());
+        user.add(Events.identify("user_1", T0 + 2 * MIN).trait("email", "a@b.co").build());
+        user.add(view("user_1", "jacket", T0 + 3 * MIN, 180.0));
+        user.merge(UserFeatures.fromBytes(device.toBytes(), FeatureConfig.defaults()));
+
+        UserFeatures restored = UserFeatures.fromBytes(user.toBytes(), FeatureConfig.defaults());
+        assertThat(restored.traits().asMap()).isEqualTo(user.traits().asMap());
+        assertThat(restored.traits().viewed()).extracting(ProfileTraits.Product::id).containsExactly("jacket", "shoes");
+        assertThat(restored.traits().cart()).extracting(ProfileTraits.Product::id).containsExactly("shoes");
+        assertThat(restored.traits().emailSha256()).isEqualTo(ProfileTraits.hashEmail("a@b.co"));
+    }
+
+    @Test
+    void aProductEventWithoutAnIdIsNotKept() {
+        UserFeatures features = new UserFeatures(FeatureConfig.defaults());
+        features.add(Events.track("u1", "product_view", T0).with("category", "Shoes").build());
+        assertThat(features.traits().isEmpty()).isTrue();
+        assertThat(features.traits().asMap()).isEmpty();
+    }
+
+    private static UnifiedEvent view(String user, String product, long t, double price) {
+        return product(user, "product_view", product, t, price);
+    }
+
+    private static UnifiedEvent cart(String user, String product, long t, double price) {
+        return product(user, "add_to_cart", product, t, price);
+    }
+
+    private static UnifiedEvent product(String user, String event, String product, long t, double price) {
+        return Events.track(user, event, t).with(Map.of("product_id", product, "name", "Product " + product,
+                "category", product.equals("jacket") ? "Outerwear" : "Shoes", "price", price)).build();
+    }
+}
