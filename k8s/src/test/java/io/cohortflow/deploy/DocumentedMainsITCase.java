@@ -6,6 +6,9 @@ import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.Repository;
 import io.cohortflow.testkit.SharedKafka;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -15,13 +18,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The README's {@code java -cp <the -job jar> <main>} commands, taken from the README and run in bash with nothing but
- * the jar on the classpath: Backfill, HistoryCompaction, SegmentsCli (validate, publish) and RegistryCli (list, promote). Only the
+ * the jar on the classpath: Backfill, HistoryCompaction, SegmentsCli (validate, publish), RegistryCli (list, promote) and
+ * AudienceSnapshot. Only the
  * addresses are the test's own: its broker for {@code kafka:9092}, a file registry for the S3 bucket, a topic of its
  * own (an added {@code --topic}); the jars' paths are made absolute, and the files the commands name are made in the
  * directory they run in.
@@ -63,6 +68,19 @@ class DocumentedMainsITCase {
             script.add(addresses(line.contains("--bootstrap-servers")
                     ? withOption(line, "--topic " + topics.name(TopicsConfig.MODELS)) : line, broker));
         }
+        // One member of the bundle segment on the profiles topic, for the audience snapshot.
+        try (var producer = new KafkaProducer<byte[], byte[]>(Map.<String, Object>of(
+                "bootstrap.servers", broker.bootstrapServers(), "acks", "all"),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topics.name(TopicsConfig.PROFILES),
+                    "user_jane".getBytes(StandardCharsets.UTF_8), ("{\"userId\":\"user_jane\",\"asOf\":1,"
+                    + "\"segments\":[\"bundle_buyer_high_propensity\"],\"features\":{},\"scores\":{},\"model\":\"bundle@v1\","
+                    + "\"traits\":{\"email_sha256\":\"86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d\"}}")
+                    .getBytes(StandardCharsets.UTF_8)));
+        }
+        for (String line : Repository.readmeBashBlock("io.cohortflow.activation.AudienceSnapshot")) {
+            script.add(addresses(withOption(line, "--topic " + topics.name(TopicsConfig.PROFILES)), broker));
+        }
         Process bash = new ProcessBuilder("bash", "-c", String.join("\n", script)).directory(dir.toFile()).start();
         String[] output = new String[2];
         Thread stderr = new Thread(() -> output[1] = read(bash.getErrorStream()));
@@ -89,13 +107,17 @@ class DocumentedMainsITCase {
         assertThat(output[0].lines().filter(l -> l.startsWith("published ")).count()).isEqualTo(segments);
 
         assertThat(output[0]).as(shown).contains("bundle v1", "<- current");
+        assertThat(output[0]).as(shown)
+                .contains("bundle_buyer_high_propensity: 1 members among 1 profiles; 1 rows written to audience.csv");
+        assertThat(Files.readAllLines(dir.resolve("audience.csv"))).containsExactly("email,phone,extern_id",
+                "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d,,user_jane");
         assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.MODELS)))
                 .as("the promotion is announced").hasSize(1);
     }
 
     /** The test's broker for the README's, and the jars where this build made them. */
     private static String addresses(String line, LocalKafkaBroker broker) {
-        for (String module : List.of("ingest-job", "segmentation-job", "training-batch")) {
+        for (String module : List.of("ingest-job", "segmentation-job", "training-batch", "activation-job")) {
             line = line.replace(module + "/target/", ROOT.resolve(module + "/target") + "/");
         }
         return line.replace("kafka:9092", broker.bootstrapServers());

@@ -63,7 +63,7 @@ class ManifestsTest {
     void everyFlinkDeploymentPinsItsImageAndVersionTogetherAndUpgradesBySavepoint() {
         List<JsonNode> deployments = ofKind(base, "FlinkDeployment");
         assertThat(deployments).extracting(d -> d.at("/metadata/name").asText())
-                .containsExactlyInAnyOrder("ingest-job", "segmentation-job");
+                .containsExactlyInAnyOrder("ingest-job", "segmentation-job", "activation-job");
         for (JsonNode d : deployments) {
             assertThat(d.at("/spec/flinkVersion").asText()).isEqualTo(imageFlinkVersion).isEqualTo("v2_2");
             assertThat(d.at("/spec/job/upgradeMode").asText()).isEqualTo("savepoint");
@@ -90,7 +90,7 @@ class ManifestsTest {
                 }
                 assertThat(file.getEntry("org/apache/flink/connector/kafka/sink/KafkaSink.class")).as("Kafka connector bundled").isNotNull();
             }
-            try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+            try (URLClassLoader loader = jobLoader(jar)) {
                 Method main = loader.loadClass(entryClass).getMethod("main", String[].class);
                 assertThat(Modifier.isStatic(main.getModifiers())).isTrue();
             }
@@ -100,7 +100,8 @@ class ManifestsTest {
     @Test
     void jobArgumentsAreAcceptedByTheJobsOwnOptionParsers() throws Exception {
         Map<String, String> parsers = Map.of("ingest-job", "io.cohortflow.ingest.IngestOptions",
-                "segmentation-job", "io.cohortflow.segmentation.SegmentationOptions");
+                "segmentation-job", "io.cohortflow.segmentation.SegmentationOptions",
+                "activation-job", "io.cohortflow.activation.ActivationOptions");
         List<JsonNode> all = new ArrayList<>(base);
         for (String overlay : List.of("dev", "prod")) {
             all.addAll(documents(K8S.resolve("overlays").resolve(overlay)));
@@ -110,7 +111,7 @@ class ManifestsTest {
             // Paths inside the image map to the repository: the Dockerfile copies conf/ to /opt/cohortflow/conf/.
             String[] args = args(d).stream().map(a -> a.replace("/opt/cohortflow/conf/", ROOT.resolve("conf") + "/"))
                     .toArray(String[]::new);
-            try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+            try (URLClassLoader loader = jobLoader(jar)) {
                 Class<?> options = loader.loadClass(parsers.get(d.at("/metadata/name").asText()));
                 Object parsed = options.getMethod("parse", String[].class).invoke(null, (Object) args);
                 assertThat(parsed).isNotNull();
@@ -201,7 +202,7 @@ class ManifestsTest {
         List<String> compaction = compactionLine.subList(0, compactionLine.indexOf("||"));
         Path ingestJar = imageJars.get("local://" + compaction.get(compaction.indexOf("-cp") + 1).split(":")[0]);
         assertThat(ingestJar).as("the compaction's jar is in the image").isNotNull().exists();
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {ingestJar.toUri().toURL()}, getClass().getClassLoader())) {
+        try (URLClassLoader loader = jobLoader(ingestJar)) {
             Class<?> compactor = loader.loadClass("io.cohortflow.ingest.history.HistoryCompaction");
             Object parsed = compactor.getMethod("parse", String[].class).invoke(null, (Object) compaction.subList(
                     compaction.indexOf("io.cohortflow.ingest.history.HistoryCompaction") + 1, compaction.size()).toArray(String[]::new));
@@ -219,7 +220,7 @@ class ManifestsTest {
         String[] promoteArgs = promote.subList(promote.indexOf("io.cohortflow.registry.RegistryCli") + 1, promote.size())
                 .toArray(String[]::new);
 
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+        try (URLClassLoader loader = jobLoader(jar)) {
             assertThat(loader.loadClass(entry).getMethod("main", String[].class)).isNotNull();
             Class<?> trainingOptions = loader.loadClass("io.cohortflow.training.TrainingOptions");
             Object training = trainingOptions.getMethod("parse", String[].class).invoke(null, (Object) trainingArgs);
@@ -302,7 +303,7 @@ class ManifestsTest {
         container.get("args").forEach(a -> args.add(a.asText()
                 .replace("/opt/cohortflow/conf/", ROOT.resolve("conf") + "/")
                 .replace("/etc/cohortflow/write-keys/", ROOT.resolve("conf/collector") + "/")));
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, getClass().getClassLoader())) {
+        try (URLClassLoader loader = jobLoader(jar)) {
             Class<?> optionsType = loader.loadClass("io.cohortflow.collector.CollectorOptions");
             Object options = optionsType.getMethod("parse", String[].class).invoke(null, (Object) args.toArray(String[]::new));
             assertThat(optionsType.getMethod("port").invoke(options)).isEqualTo(8088);
@@ -424,5 +425,35 @@ class ManifestsTest {
             }
         }
         return keys;
+    }
+
+    /**
+     * Loads a job jar as Flink loads user code: the product's own classes from the jar first (child-first), the rest
+     * (Flink, the JDK) from this test's class path. Parent-first, testkit's copy of job-common (without the Kafka
+     * connector) would shadow the jar's.
+     */
+    private static URLClassLoader jobLoader(Path jar) throws java.net.MalformedURLException {
+        return new URLClassLoader(new URL[] {jar.toUri().toURL()}, ManifestsTest.class.getClassLoader()) {
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                if (!name.startsWith("io.cohortflow.")) {
+                    return super.loadClass(name, resolve);
+                }
+                synchronized (getClassLoadingLock(name)) {
+                    Class<?> loaded = findLoadedClass(name);
+                    if (loaded == null) {
+                        try {
+                            loaded = findClass(name);
+                        } catch (ClassNotFoundException notInJar) {
+                            loaded = super.loadClass(name, false);
+                        }
+                    }
+                    if (resolve) {
+                        resolveClass(loaded);
+                    }
+                    return loaded;
+                }
+            }
+        };
     }
 }

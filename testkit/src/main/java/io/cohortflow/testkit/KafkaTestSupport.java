@@ -7,7 +7,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
-import io.cohortflow.kafka.local.TopicReader;
+import io.cohortflow.jobs.kafka.TopicReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 import java.nio.file.Files;

@@ -23,10 +23,12 @@ public final class TopicsConfig {
     public static final String PROFILES = "profiles";
     public static final String DEFINITIONS = "definitions";
     public static final String MODELS = "models";
+    /** Changes a destination did not take (activation.dlq). */
+    public static final String UNDELIVERED = "undelivered";
 
     /** Every role the product uses, in pipeline order. */
     public static final List<String> ROLES = List.of(RAW, UNIFIED, DLQ, LATE, MERGES, CHANGES, HANDOFF, PROFILES,
-            DEFINITIONS, MODELS);
+            DEFINITIONS, MODELS, UNDELIVERED);
 
     private final Map<String, TopicSpec> topics;
 

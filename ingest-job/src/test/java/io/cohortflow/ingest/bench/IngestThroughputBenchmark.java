@@ -4,7 +4,7 @@ import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
-import io.cohortflow.kafka.local.TopicReader;
+import io.cohortflow.jobs.kafka.TopicReader;
 import io.cohortflow.simulator.KafkaDeliverySink;
 import io.cohortflow.simulator.Playback;
 import io.cohortflow.simulator.Simulator;

@@ -1,6 +1,7 @@
 package io.cohortflow.kafka.local;
 
 import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.jobs.kafka.TopicReader;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;

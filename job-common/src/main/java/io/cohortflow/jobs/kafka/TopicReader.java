@@ -1,4 +1,4 @@
-package io.cohortflow.kafka.local;
+package io.cohortflow.jobs.kafka;
 
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;

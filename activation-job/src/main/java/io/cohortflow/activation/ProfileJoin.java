@@ -1,0 +1,129 @@
+package io.cohortflow.activation;
+
+import io.cohortflow.core.segment.SegmentChange;
+import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.jobs.metrics.ProductMetrics;
+import io.cohortflow.jobs.state.StateTtls;
+import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Joins each change with what the user's profile holds, keyed by user id, and fans it out to every destination that
+ * takes it. The segmentation job publishes a profile with every change, as of the change's time, but on another topic:
+ * so a change waits (in order, behind the user's earlier ones) until a profile as of its time or later has come, at
+ * most {@code wait} of processing time, then goes with the latest profile there is (or none). The latest profile is
+ * kept {@code profileTtl} after it was written. Metrics: {@code changesIn}, {@code joinedWithoutProfile}.
+ */
+public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentChange, SegmentProfile, Activation> {
+    private static final long serialVersionUID = 1L;
+
+    private final List<Destination> destinations;
+    private final Duration wait;
+    private final Duration profileTtl;
+    private transient ValueState<SegmentProfile> latest;
+    private transient ListState<SegmentChange> waiting;
+    private transient ValueState<Long> deadline;
+    private transient Counter changesIn;
+    private transient Counter withoutProfile;
+
+    public ProfileJoin(List<Destination> destinations, Duration wait, Duration profileTtl) {
+        this.destinations = List.copyOf(destinations);
+        this.wait = wait;
+        this.profileTtl = profileTtl;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        ValueStateDescriptor<SegmentProfile> profile = new ValueStateDescriptor<>("latest-profile",
+                new JsonRecordTypeInfo<>(new io.cohortflow.core.segment.SegmentProfileCodec()));
+        profile.enableTimeToLive(StateTtls.afterWrite(profileTtl));
+        latest = getRuntimeContext().getState(profile);
+        waiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting-changes",
+                JsonRecordTypeInfo.SEGMENT_CHANGE));
+        deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("wait-deadline", Types.LONG));
+        var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
+        changesIn = metrics.counter("changesIn");
+        withoutProfile = metrics.counter("joinedWithoutProfile");
+    }
+
+    @Override
+    public void processElement1(SegmentChange change, Context ctx, Collector<Activation> out) throws Exception {
+        changesIn.inc();
+        if (destinations.stream().noneMatch(d -> d.takes(change))) {
+            return;
+        }
+        SegmentProfile profile = latest.value();
+        if (deadline.value() == null && profile != null && profile.asOf() >= change.eventTime()) {
+            emit(change, profile, out);
+            return;
+        }
+        waiting.add(change);
+        if (deadline.value() == null) {
+            long at = ctx.timerService().currentProcessingTime() + wait.toMillis();
+            deadline.update(at);
+            ctx.timerService().registerProcessingTimeTimer(at);
+        }
+    }
+
+    @Override
+    public void processElement2(SegmentProfile profile, Context ctx, Collector<Activation> out) throws Exception {
+        SegmentProfile known = latest.value();
+        if (known != null && known.asOf() > profile.asOf()) {
+            return; // an older profile than the one kept (profiles of one user come in order; this is a replay)
+        }
+        latest.update(profile);
+        release(profile, false, ctx, out);
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Activation> out) throws Exception {
+        Long due = deadline.value();
+        if (due != null && due <= timestamp) {
+            release(latest.value(), true, ctx, out);
+        }
+    }
+
+    /** Emits the waiting changes in order: those the profile covers, or all of them once the wait is over. */
+    private void release(SegmentProfile profile, boolean waitOver, Context ctx, Collector<Activation> out)
+            throws Exception {
+        List<SegmentChange> left = new ArrayList<>();
+        boolean blocked = false;
+        for (SegmentChange change : waiting.get()) {
+            if (!blocked && (waitOver || (profile != null && profile.asOf() >= change.eventTime()))) {
+                if (profile == null || profile.asOf() < change.eventTime()) {
+                    withoutProfile.inc();
+                }
+                emit(change, profile, out);
+            } else {
+                blocked = true; // a later change never overtakes an earlier one of the same user
+                left.add(change);
+            }
+        }
+        waiting.update(left);
+        Long due = deadline.value();
+        if (left.isEmpty() && due != null) { // else the rest keep the first one's deadline
+            ctx.timerService().deleteProcessingTimeTimer(due);
+            deadline.clear();
+        }
+    }
+
+    private void emit(SegmentChange change, SegmentProfile profile, Collector<Activation> out) {
+        for (Destination destination : destinations) {
+            if (destination.takes(change)) {
+                out.collect(new Activation(destination.id(), change, profile));
+            }
+        }
+    }
+}

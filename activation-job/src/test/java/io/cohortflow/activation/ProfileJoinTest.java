@@ -1,0 +1,95 @@
+package io.cohortflow.activation;
+
+import io.cohortflow.core.segment.ChangeType;
+import io.cohortflow.core.segment.SegmentChange;
+import io.cohortflow.core.segment.SegmentProfile;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.groups.Tuple.tuple;
+
+class ProfileJoinTest {
+    private KeyedTwoInputStreamOperatorTestHarness<String, SegmentChange, SegmentProfile, Activation> harness;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        List<Destination> destinations = List.of(destination("ads", Set.of("audience")), destination("all", Set.of("*")));
+        harness = ProcessFunctionTestHarnesses.forKeyedCoProcessFunction(
+                new ProfileJoin(destinations, Duration.ofSeconds(5), Duration.ofDays(1)),
+                SegmentChange::userId, SegmentProfile::userId, Types.STRING);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        harness.close();
+    }
+
+    @Test
+    void aChangeWaitsForTheProfileOfItsTimeAndFansOutToEveryDestinationThatTakesIt() throws Exception {
+        SegmentChange enter = DestinationClientTest.change("u1", "audience", ChangeType.ENTER, 0);
+        SegmentChange other = DestinationClientTest.change("u1", "other", ChangeType.ENTER, 1);
+        harness.processElement1(new StreamRecord<>(enter));
+        harness.processElement1(new StreamRecord<>(other));
+        assertThat(harness.extractOutputValues()).as("no profile of its time yet").isEmpty();
+
+        harness.processElement2(new StreamRecord<>(profile("u1", enter.eventTime())));
+        assertThat(harness.extractOutputValues()).as("the profile covers the first change only")
+                .extracting(Activation::destination, a -> a.change().segmentId(), a -> a.profile().asOf())
+                .containsExactly(tuple("ads", "audience", enter.eventTime()), tuple("all", "audience", enter.eventTime()));
+        harness.processElement2(new StreamRecord<>(profile("u1", other.eventTime())));
+        assertThat(harness.extractOutputValues()).hasSize(3).last()
+                .satisfies(a -> assertThat(a.change().segmentId()).isEqualTo("other"));
+
+        // A change whose profile is already there goes at once.
+        SegmentChange exit = DestinationClientTest.change("u1", "audience", ChangeType.EXIT, 1);
+        harness.processElement1(new StreamRecord<>(exit));
+        assertThat(harness.extractOutputValues()).hasSize(5);
+    }
+
+    @Test
+    void afterTheWaitAChangeGoesWithWhatThereIsAndLaterOnesStayBehindIt() throws Exception {
+        harness.setProcessingTime(1_000);
+        harness.processElement2(new StreamRecord<>(profile("u1", 0)));
+        SegmentChange first = DestinationClientTest.change("u1", "audience", ChangeType.ENTER, 0);
+        SegmentChange second = DestinationClientTest.change("u1", "audience", ChangeType.EXIT, 1);
+        harness.processElement1(new StreamRecord<>(first));
+        harness.processElement1(new StreamRecord<>(second));
+        harness.setProcessingTime(5_999);
+        assertThat(harness.extractOutputValues()).isEmpty();
+        harness.setProcessingTime(6_000);
+        assertThat(harness.extractOutputValues()).filteredOn(a -> a.destination().equals("ads"))
+                .extracting(a -> a.change().type(), a -> a.profile().asOf())
+                .containsExactly(tuple(ChangeType.ENTER, 0L), tuple(ChangeType.EXIT, 0L));
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+
+        SegmentChange stranger = DestinationClientTest.change("u2", "audience", ChangeType.ENTER, 0);
+        harness.processElement1(new StreamRecord<>(stranger));
+        harness.setProcessingTime(20_000);
+        assertThat(harness.extractOutputValues()).last().satisfies(a -> {
+            assertThat(a.change().userId()).isEqualTo("u2");
+            assertThat(a.profile()).as("no profile came: none").isNull();
+        });
+    }
+
+    private static SegmentProfile profile(String user, long asOf) {
+        return new SegmentProfile(user, asOf, List.of(), Map.of(), Map.of(), null, "none", null, Map.of());
+    }
+
+    private static Destination destination(String id, Set<String> segments) {
+        return new Destination(id, Destination.Format.WEBHOOK, URI.create("http://localhost:1/"), Destination.Auth.NONE,
+                null, segments, Set.of(ChangeType.ENTER, ChangeType.EXIT), 1, Duration.ofMillis(10), 0, 1, 1,
+                Duration.ofMinutes(1), Duration.ofMillis(10), Duration.ofSeconds(1), Duration.ofSeconds(1), List.of());
+    }
+}
