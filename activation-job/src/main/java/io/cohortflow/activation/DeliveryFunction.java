@@ -29,8 +29,10 @@ import java.util.concurrent.ScheduledExecutorService;
  * Flink's async I/O around one destination's {@link DestinationClient}: the activations in flight are in the async
  * operator's checkpointed queue (in order), so after a failure they are submitted again, in order, and delivered at
  * least once. The ordered queue emits an outcome only when every earlier one is out, so at a checkpoint it can hold
- * changes already delivered behind one still being retried: the ids of the last deliveries are checkpointed with it,
- * and a restored change found among them completes as delivered without being sent again. Metrics, under {@code cohortflow.destination.<id>}: {@code delivered}, {@code failed} (requests),
+ * changes that already have their outcome (delivered, or given up) behind one still being retried: the last outcomes
+ * are checkpointed with it, and a restored change found among them gets that outcome again without being sent. So a
+ * user's later change is never sent after a restore while an earlier one that had been given up is sent again, and
+ * what was delivered is not delivered twice. Metrics, under {@code cohortflow.destination.<id>}: {@code delivered}, {@code failed} (requests),
  * {@code retried}, {@code deadLettered}, {@code latencyMs} (from the change's making to the destination's answer).
  */
 public final class DeliveryFunction extends RichAsyncFunction<Activation, DestinationClient.Outcome>
@@ -41,10 +43,12 @@ public final class DeliveryFunction extends RichAsyncFunction<Activation, Destin
     private final Destination destination;
     /** Secrets given on the command line's side (tests, the local run); else the environment variable is read. */
     private final Map<String, String> secrets;
-    /** How many delivered change ids are remembered: more than the async queue can hold behind a blocked head. */
+    /** How many outcomes are remembered: more than the async queue can hold behind a blocked head. */
     private final int remembered;
-    private transient Map<String, Boolean> delivered;
-    private transient ListState<String> deliveredState;
+    /** Change id -> its outcome's reason ("" when delivered), the most recent last. */
+    private transient Map<String, String> outcomes;
+    private transient ListState<String> outcomesState;
+    private transient int limit;
     private transient ScheduledExecutorService scheduler;
     private transient DestinationClient client;
     private transient String unusable;
@@ -58,24 +62,31 @@ public final class DeliveryFunction extends RichAsyncFunction<Activation, Destin
 
     @Override
     public void initializeState(FunctionInitializationContext context) throws Exception {
-        delivered = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
+        outcomes = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>(16, 0.75f, false) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-                return size() > remembered;
+            protected boolean removeEldestEntry(Map.Entry<String, String> eldest) {
+                return size() > limit;
             }
         });
-        // Union state: after a rescale every instance knows every id (a change may be restored on any of them).
-        deliveredState = context.getOperatorStateStore().getUnionListState(
-                new ListStateDescriptor<>("delivered-change-ids", Types.STRING));
-        for (String id : deliveredState.get()) {
-            delivered.put(id, Boolean.TRUE);
+        // Union state: after a rescale every instance knows every instance's outcomes (a change may be restored on
+        // any of them); all of them are kept, on top of the instance's own allowance.
+        outcomesState = context.getOperatorStateStore().getUnionListState(
+                new ListStateDescriptor<>("change-outcomes", Types.STRING));
+        List<String> restored = new java.util.ArrayList<>();
+        outcomesState.get().forEach(restored::add);
+        limit = remembered + restored.size();
+        for (String entry : restored) {
+            int split = entry.indexOf('\u0000');
+            outcomes.put(entry.substring(0, split), entry.substring(split + 1));
         }
     }
 
     @Override
     public void snapshotState(FunctionSnapshotContext context) throws Exception {
-        synchronized (delivered) {
-            deliveredState.update(new java.util.ArrayList<>(delivered.keySet()));
+        synchronized (outcomes) {
+            List<String> entries = new java.util.ArrayList<>(outcomes.size());
+            outcomes.forEach((id, reason) -> entries.add(id + '\u0000' + reason));
+            outcomesState.update(entries);
         }
     }
 
@@ -137,16 +148,17 @@ public final class DeliveryFunction extends RichAsyncFunction<Activation, Destin
             result.complete(List.of(notSent(activation, unusable)));
             return;
         }
-        if (delivered.containsKey(activation.change().changeId())) { // delivered before the restore
-            long now = System.currentTimeMillis();
-            result.complete(List.of(new DestinationClient.Outcome(activation, true, 0, 0, null, now, now, null)));
+        String known = outcomes.get(activation.change().changeId());
+        if (known != null) { // its outcome came before the restore: not sent again
+            result.complete(List.of(known.isEmpty() ? delivered(activation)
+                    : notSent(activation, known + " (the outcome before a restore)")));
             return;
         }
-        client.submit(activation).thenAccept(outcome -> {
-            if (outcome.delivered()) {
-                delivered.put(activation.change().changeId(), Boolean.TRUE);
-            }
-            result.complete(List.of(outcome));
+        client.submit(activation).whenComplete((outcome, error) -> {
+            DestinationClient.Outcome done = error != null
+                    ? notSent(activation, "internal error: " + error) : outcome;
+            outcomes.put(activation.change().changeId(), done.delivered() ? "" : String.valueOf(done.reason()));
+            result.complete(List.of(done));
         });
     }
 
@@ -158,8 +170,18 @@ public final class DeliveryFunction extends RichAsyncFunction<Activation, Destin
 
     private DestinationClient.Outcome notSent(Activation activation, String reason) {
         long now = System.currentTimeMillis();
-        String payload = new String(Payloads.body(destination, List.of(activation)), StandardCharsets.UTF_8);
+        String payload;
+        try {
+            payload = new String(Payloads.body(destination, List.of(activation)), StandardCharsets.UTF_8);
+        } catch (RuntimeException e) {
+            payload = "(the payload cannot be built: " + e.getMessage() + ")";
+        }
         return new DestinationClient.Outcome(activation, false, 0, 0, reason, now, now, payload);
+    }
+
+    private static DestinationClient.Outcome delivered(Activation activation) {
+        long now = System.currentTimeMillis();
+        return new DestinationClient.Outcome(activation, true, 0, 0, null, now, now, null);
     }
 
     @Override

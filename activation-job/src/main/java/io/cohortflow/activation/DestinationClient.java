@@ -198,7 +198,7 @@ public final class DestinationClient {
         if (wait > 0) {
             scheduler.schedule(() -> whenFree(() -> request(a, number)), wait, TimeUnit.NANOSECONDS);
         } else {
-            whenFree(() -> request(a, number));
+            whenFree(() -> request(a, number)); // request() never throws: it ends every failure in an outcome
         }
     }
 
@@ -241,6 +241,32 @@ public final class DestinationClient {
         if (closed) {
             return;
         }
+        CompletableFuture<HttpResponse<String>> response;
+        try {
+            // Building the request can throw too (a secret that is no valid header value): the slot and the batch's
+            // outcome must not be lost with it.
+            response = http.sendAsync(build(a), HttpResponse.BodyHandlers.ofString());
+        } catch (RuntimeException e) {
+            released();
+            giveUpOnError(a, number, 0, "cannot send: " + describe(e));
+            return;
+        }
+        response.whenComplete((r, error) -> {
+            if (closed) {
+                return; // the owner has stopped: a restored instance sends this batch again
+            }
+            try {
+                answered(a, number, r, error);
+            } catch (RuntimeException unexpected) { // never leave a change without an outcome
+                finish(a.pending(), a, number, r == null ? 0 : r.statusCode(),
+                        "internal error after the answer: " + unexpected, wallClock.getAsLong());
+            } finally {
+                released(); // after this batch's outcome: the next send runs on this thread
+            }
+        });
+    }
+
+    private HttpRequest build(Attempt a) {
         HttpRequest.Builder request = HttpRequest.newBuilder(destination.endpoint())
                 .timeout(destination.timeout())
                 .header("Content-Type", "application/json")
@@ -256,26 +282,13 @@ public final class DestinationClient {
             }
             case NONE -> { }
         }
-        CompletableFuture<HttpResponse<String>> response;
-        try {
-            response = http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString());
-        } catch (RuntimeException e) {
-            released();
-            retryOrGiveUp(a, number, 0, describe(e), -1);
-            return;
-        }
-        response.whenComplete((r, error) -> {
-            if (closed) {
-                return; // the owner has stopped: a restored instance sends this batch again
-            }
-            released();
-            try {
-                answered(a, number, r, error);
-            } catch (RuntimeException unexpected) { // never leave a change without an outcome
-                finish(a.pending(), a, number, r == null ? 0 : r.statusCode(),
-                        "internal error after the answer: " + unexpected, wallClock.getAsLong());
-            }
-        });
+        return request.build();
+    }
+
+    /** A request that could not even be made is not retried (it would fail the same way): its changes are given up. */
+    private void giveUpOnError(Attempt a, int number, int status, String why) {
+        listener.failed(a.pending().size(), why);
+        finish(a.pending(), a, number, status, why, wallClock.getAsLong());
     }
 
     private void answered(Attempt a, int number, HttpResponse<String> r, Throwable error) {
@@ -347,11 +360,18 @@ public final class DestinationClient {
             }
         } finally {
             for (Pending p : pending) {
-                String payload = reason == null ? null
-                        : new String(Payloads.body(destination, List.of(p.activation())), StandardCharsets.UTF_8);
                 p.result().complete(new Outcome(p.activation(), reason == null, attempts, status, reason, first, now,
-                        payload));
+                        reason == null ? null : payloadOf(p.activation())));
             }
+        }
+    }
+
+    /** The body this change would have gone in alone, for its dead letter; a note when even that cannot be built. */
+    private String payloadOf(Activation activation) {
+        try {
+            return new String(Payloads.body(destination, List.of(activation)), StandardCharsets.UTF_8);
+        } catch (RuntimeException e) {
+            return "(the payload cannot be built: " + e.getMessage() + ")";
         }
     }
 

@@ -1,5 +1,6 @@
 package io.cohortflow.activation;
 
+import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentProfile;
 import io.cohortflow.jobs.metrics.ProductMetrics;
@@ -22,8 +23,11 @@ import java.util.List;
 /**
  * Joins each change with what the user's profile holds, keyed by user id, and fans it out to every destination that
  * takes it. The segmentation job publishes a profile with every change, as of the change's time, but on another topic:
- * so a change waits (in order, behind the user's earlier ones) until a profile as of its time or later has come, at
- * most {@code wait} of processing time, then goes with the latest profile there is (or none). The latest profile is
+ * so a change waits (in order, behind the user's earlier ones) until a profile that covers it has come (as of its time
+ * or later, scored by the same model, and in the segment after an ENTER, out of it after an EXIT: a rules change
+ * re-evaluates a user at an unchanged time, so the time alone would take the profile from before it), at most
+ * {@code wait} of processing time from when it became the first waiting, then goes with the latest profile there is
+ * (or none). The latest profile is
  * kept {@code profileTtl} after it was written. Metrics: {@code changesIn}, {@code joinedWithoutProfile}.
  */
 public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentChange, SegmentProfile, Activation> {
@@ -65,7 +69,7 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             return;
         }
         SegmentProfile profile = latest.value();
-        if (deadline.value() == null && profile != null && profile.asOf() >= change.eventTime()) {
+        if (deadline.value() == null && covers(profile, change)) {
             emit(change, profile, out);
             return;
         }
@@ -99,10 +103,12 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
     private void release(SegmentProfile profile, boolean waitOver, Context ctx, Collector<Activation> out)
             throws Exception {
         List<SegmentChange> left = new ArrayList<>();
+        int count = 0;
         boolean blocked = false;
         for (SegmentChange change : waiting.get()) {
-            if (!blocked && (waitOver || (profile != null && profile.asOf() >= change.eventTime()))) {
-                if (profile == null || profile.asOf() < change.eventTime()) {
+            count++;
+            if (!blocked && (waitOver || covers(profile, change))) {
+                if (!covers(profile, change)) {
                     withoutProfile.inc();
                 }
                 emit(change, profile, out);
@@ -113,10 +119,22 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
         }
         waiting.update(left);
         Long due = deadline.value();
-        if (left.isEmpty() && due != null) { // else the rest keep the first one's deadline
+        if (due != null && (left.isEmpty() || left.size() < count)) {
             ctx.timerService().deleteProcessingTimeTimer(due);
             deadline.clear();
         }
+        if (!left.isEmpty() && deadline.value() == null) { // a new first waiting change gets a wait of its own
+            long at = ctx.timerService().currentProcessingTime() + wait.toMillis();
+            deadline.update(at);
+            ctx.timerService().registerProcessingTimeTimer(at);
+        }
+    }
+
+    /** Whether {@code profile} is the user's state after {@code change} (or later). */
+    static boolean covers(SegmentProfile profile, SegmentChange change) {
+        return profile != null && profile.asOf() >= change.eventTime()
+                && java.util.Objects.equals(profile.model(), change.model())
+                && profile.segments().contains(change.segmentId()) == (change.type() == ChangeType.ENTER);
     }
 
     private void emit(SegmentChange change, SegmentProfile profile, Collector<Activation> out) {

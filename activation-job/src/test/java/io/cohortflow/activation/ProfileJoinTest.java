@@ -44,18 +44,31 @@ class ProfileJoinTest {
         harness.processElement1(new StreamRecord<>(other));
         assertThat(harness.extractOutputValues()).as("no profile of its time yet").isEmpty();
 
-        harness.processElement2(new StreamRecord<>(profile("u1", enter.eventTime())));
+        harness.processElement2(new StreamRecord<>(profile("u1", enter.eventTime(), "audience")));
         assertThat(harness.extractOutputValues()).as("the profile covers the first change only")
                 .extracting(Activation::destination, a -> a.change().segmentId(), a -> a.profile().asOf())
                 .containsExactly(tuple("ads", "audience", enter.eventTime()), tuple("all", "audience", enter.eventTime()));
-        harness.processElement2(new StreamRecord<>(profile("u1", other.eventTime())));
+        harness.processElement2(new StreamRecord<>(profile("u1", other.eventTime(), "audience", "other")));
         assertThat(harness.extractOutputValues()).hasSize(3).last()
                 .satisfies(a -> assertThat(a.change().segmentId()).isEqualTo("other"));
 
         // A change whose profile is already there goes at once.
         SegmentChange exit = DestinationClientTest.change("u1", "audience", ChangeType.EXIT, 1);
+        harness.processElement2(new StreamRecord<>(profile("u1", exit.eventTime(), "other")));
         harness.processElement1(new StreamRecord<>(exit));
         assertThat(harness.extractOutputValues()).hasSize(5);
+    }
+
+    @Test
+    void aProfileOfTheSameTimeFromBeforeARulesChangeDoesNotCoverIt() throws Exception {
+        // A rules change re-evaluates u1 at her unchanged clock: the profile she had is as of that time too.
+        SegmentChange enter = DestinationClientTest.change("u1", "audience", ChangeType.ENTER, 0);
+        harness.processElement2(new StreamRecord<>(profile("u1", enter.eventTime())));
+        harness.processElement1(new StreamRecord<>(enter));
+        assertThat(harness.extractOutputValues()).as("the old profile does not show her in it").isEmpty();
+        harness.processElement2(new StreamRecord<>(profile("u1", enter.eventTime(), "audience")));
+        assertThat(harness.extractOutputValues()).extracting(a -> a.profile().segments())
+                .containsOnly(List.of("audience"));
     }
 
     @Test
@@ -83,8 +96,8 @@ class ProfileJoinTest {
         });
     }
 
-    private static SegmentProfile profile(String user, long asOf) {
-        return new SegmentProfile(user, asOf, List.of(), Map.of(), Map.of(), null, "none", null, Map.of());
+    private static SegmentProfile profile(String user, long asOf, String... segments) {
+        return new SegmentProfile(user, asOf, List.of(segments), Map.of(), Map.of(), null, "none", null, Map.of());
     }
 
     private static Destination destination(String id, Set<String> segments) {

@@ -43,6 +43,14 @@ final class Catalog {
         return PRODUCTS.get(rng.nextInt(PRODUCTS.size()));
     }
 
+    /** The price from which a product counts as high-value (the seed's shoes are 149). */
+    static final double HIGH_VALUE = 139.0;
+
+    static Product highValue(SplittableRandom rng) {
+        List<Product> dear = PRODUCTS.stream().filter(p -> p.price() >= HIGH_VALUE).toList();
+        return dear.get(rng.nextInt(dear.size()));
+    }
+
     static Product productIn(SplittableRandom rng, String category) {
         List<Product> inCategory = PRODUCTS.stream().filter(p -> p.category().equals(category)).toList();
         return inCategory.get(rng.nextInt(inCategory.size()));

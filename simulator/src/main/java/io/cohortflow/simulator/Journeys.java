@@ -24,13 +24,17 @@ final class Journeys {
         final SimUser.Device device;
         final SplittableRandom rng;
         final List<SimEvent> events = new ArrayList<>();
+        /** The playback's bundles due, by person: a look's purchase is left here. */
+        final Map<Integer, SimUser.PendingBundle> bundles;
         long clock;
 
-        Session(SimUser user, SimUser.Device device, long start, SplittableRandom rng) {
+        Session(SimUser user, SimUser.Device device, long start, SplittableRandom rng,
+                Map<Integer, SimUser.PendingBundle> bundles) {
             this.user = user;
             this.device = device;
             this.clock = start;
             this.rng = rng;
+            this.bundles = bundles;
         }
 
         boolean mobile() {
@@ -95,8 +99,9 @@ final class Journeys {
     }
 
     /** One web or app session of {@code user} on {@code day}. */
-    static List<SimEvent> session(SimUser user, SimUser.Device device, int day, long start, SplittableRandom rng) {
-        Session s = new Session(user, device, start, rng);
+    static List<SimEvent> session(SimUser user, SimUser.Device device, int day, long start, SplittableRandom rng,
+                                  Map<Integer, SimUser.PendingBundle> bundles) {
+        Session s = new Session(user, device, start, rng, bundles);
         switch (user.actingPersona(start)) {
             case BROWSER -> browse(s, day);
             case CART_ABANDONER -> abandonCart(s, day);
@@ -112,7 +117,58 @@ final class Journeys {
         return user.churnDay <= 0 ? 0 : Math.min(1.0, (double) day / user.churnDay);
     }
 
+    /**
+     * The seed's pattern: a high-value product viewed and added to the cart, then related but different categories
+     * browsed around it. With {@code buyChance} the person comes back within 1 to 72 hours and orders the bundle (the
+     * cart's item and one of those browsed): the purchase is left in the session's {@code bundles} for the day it
+     * falls on.
+     */
+    static void buildLook(Session s, int day, double buyChance) {
+        s.identifyIfDue(day);
+        s.page("Home", "/");
+        Product hero = Catalog.highValue(s.rng);
+        s.page(hero.category(), "/c/" + slug(hero.category()));
+        s.viewProduct(hero, 30, 150);
+        s.track("Product Added", withQuantity(hero.properties()));
+        List<String> around = new ArrayList<>(Catalog.CATEGORIES);
+        around.remove(hero.category());
+        int browsed = 2 + s.rng.nextInt(2);
+        List<Product> seen = new ArrayList<>();
+        for (int i = 0; i < browsed; i++) {
+            String category = around.remove(s.rng.nextInt(around.size()));
+            s.page(category, "/c/" + slug(category));
+            Product product = Catalog.productIn(s.rng, category);
+            s.viewProduct(product, 20, 90);
+            seen.add(product);
+        }
+        if (s.rng.nextDouble() < buyChance && !s.bundles.containsKey(s.user.index)) { // one bundle due at a time
+            long at = s.clock + 3_600_000L + s.rng.nextLong(71 * 3_600_000L);
+            s.bundles.put(s.user.index,
+                    new SimUser.PendingBundle(at, s.device, hero, seen.get(s.rng.nextInt(seen.size()))));
+        }
+    }
+
+    /** The return visit that buys a look's bundle: the browsed item joins the cart, and both are ordered. */
+    static List<SimEvent> completeBundle(SimUser user, SimUser.PendingBundle bundle, SplittableRandom rng) {
+        Session s = new Session(user, bundle.device(), bundle.at(), rng, Map.of());
+        s.page("Home", "/");
+        s.viewProduct(bundle.addOn(), 10, 40);
+        s.track("Product Added", withQuantity(bundle.addOn().properties()));
+        if (s.userId() == null && rng.nextDouble() < 0.3) {
+            s.identify(traits(user)); // an account at checkout; the others check out as guests, on the device's id
+        }
+        double total = bundle.inCart().price() + bundle.addOn().price();
+        s.track("Checkout Started", Map.of("value", total, "currency", "USD"));
+        s.track("Order Completed", Map.of("order_id", "o-" + Long.toHexString(rng.nextLong() >>> 8),
+                "revenue", Math.round(total * 100) / 100.0, "currency", "USD", "items", 2));
+        return s.events;
+    }
+
     private static void browse(Session s, int day) {
+        if (s.rng.nextDouble() < 0.15) {
+            buildLook(s, day, 0.6); // a browser taken with a look, now and then: a first purchase may follow
+            return;
+        }
         s.identifyIfDue(day);
         s.page("Home", "/");
         int pages = 1 + s.rng.nextInt(5);
@@ -130,6 +186,10 @@ final class Journeys {
     }
 
     private static void abandonCart(Session s, int day) {
+        if (s.rng.nextDouble() < 0.2) {
+            buildLook(s, day, 0.5);
+            return;
+        }
         s.identifyIfDue(day);
         s.page("Home", "/");
         if (s.rng.nextDouble() < 0.6) {
@@ -152,6 +212,11 @@ final class Journeys {
     }
 
     private static void buyBundle(Session s, int day) {
+        if (!s.bundles.containsKey(s.user.index) && s.rng.nextDouble() < 0.8) {
+            buildLook(s, day, 0.8);
+            return;
+        }
+        // Or the whole bundle in one visit, without the pattern before it.
         s.identifyIfDue(day);
         s.page("Home", "/");
         double cart = 0;

@@ -9,7 +9,11 @@ public enum Persona {
     BROWSER(0.25, 0.6),
     /** Views and adds to cart, then leaves without ordering. */
     CART_ABANDONER(0.18, 0.7),
-    /** Browses several categories, fills a cart with several items and orders. */
+    /**
+     * Builds a look (a high-value product in the cart, then related categories browsed) and mostly comes back within
+     * 72 hours to order the bundle; or fills a cart with several items and orders in one visit. Browsers and cart
+     * abandoners build a look now and then too, and some of them buy.
+     */
     BUNDLE_BUYER(0.14, 0.8),
     /** A SaaS user on a trial or subscription, using many product features; renews and pays. */
     SAAS_POWER_USER(0.15, 1.6),

@@ -28,6 +28,14 @@ final class SimUser {
     final Set<String> identifiedDevices = new HashSet<>();
     /** With realism: the person's traits beyond their persona. */
     final Realism realism;
+    /**
+     * A bundle a person will come back to buy after building a look ({@link Journeys#buildLook}): when, on which
+     * device, the item in the cart and the one picked from what they browsed around it. Kept by the playback (a
+     * simulation can be played more than once), by person.
+     */
+    record PendingBundle(long at, SimUser.Device device, Catalog.Product inCart, Catalog.Product addOn) {
+    }
+
     /** The simulated days, over which the pace drifts. */
     private final int periodDays;
 

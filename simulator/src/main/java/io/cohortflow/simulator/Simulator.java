@@ -73,6 +73,8 @@ public final class Simulator implements Iterable<Delivery> {
 
     private final class DeliveryIterator implements Iterator<Delivery> {
         private final PriorityQueue<Pending> pending = new PriorityQueue<>(ORDER);
+        /** Bundles people will come back to buy (see {@link Journeys#buildLook}), by person. */
+        private final java.util.Map<Integer, SimUser.PendingBundle> bundles = new java.util.HashMap<>();
         private int nextDay;
         private long seq;
 
@@ -101,9 +103,17 @@ public final class Simulator implements Iterable<Delivery> {
                 int sessions = poisson(rng, user.sessionRate(day));
                 for (int s = 0; s < sessions; s++) {
                     SimUser.Device device = user.devices.get(rng.nextInt(user.devices.size()));
-                    events.addAll(Journeys.session(user, device, day, dayStart(day) + sessionStartOffset(rng), rng));
+                    events.addAll(Journeys.session(user, device, day, dayStart(day) + sessionStartOffset(rng), rng,
+                            bundles));
                 }
                 events.addAll(Journeys.serverSide(user, day, dayStart(day), rng));
+                SimUser.PendingBundle bundle = bundles.get(user.index);
+                if (bundle != null && bundle.at() < dayStart(day + 1)) {
+                    bundles.remove(user.index);
+                    if (user.activeOn(day)) {
+                        events.addAll(Journeys.completeBundle(user, bundle, rng));
+                    }
+                }
             }
             SplittableRandom rng = rng(Integer.MAX_VALUE, day);
             for (SimEvent event : events) {

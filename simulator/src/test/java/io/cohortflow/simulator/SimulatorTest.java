@@ -44,9 +44,11 @@ class SimulatorTest {
 
     @Test
     void withoutRealismTheSimulationIsTheOneItAlwaysWas() throws Exception {
-        // The digest of SimulationDigest's run, taken before realism was added: its draws come from a stream of their
-        // own, so the crisp simulation every other test and the local run stand on is byte for byte what it was.
-        assertThat(SimulationDigest.digest()).isEqualTo("992b741a674962ba43f6e8ea1044ffb75dcb1e015409d221ae7c792f9fea75ed");
+        // The digest of SimulationDigest's run, taken when shoppers began to build looks (the seed's bundle pattern:
+        // a high-value item in the cart, related categories browsed, a bundle bought within 72 hours). Realism's draws
+        // come from a stream of their own, so the crisp simulation every other test and the local run stand on stays
+        // byte for byte this one; a change to the journeys changes it on purpose, and this pin with it.
+        assertThat(SimulationDigest.digest()).isEqualTo("4204518b77e64391fbe379f96c1961e7d65c36ad8214bf05aea1ad26fe412e8f");
     }
 
     @Test

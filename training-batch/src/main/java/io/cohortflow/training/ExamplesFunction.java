@@ -2,6 +2,7 @@ package io.cohortflow.training;
 
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.UserFeatures;
 import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -16,7 +17,8 @@ import java.util.List;
 
 /**
  * Keyed by resolved user id, in BATCH mode: collects the user's history, and at the end of the key emits the
- * training row (features as of T − 2H, label from (T − 2H, T − H]), the holdout row (features as of T − H, label
+ * training rows (features as of T − 2H and, with {@code samples} above 1, each day before it, labels from the horizon
+ * after each; none reaches past T − H, the holdout's feature time), the holdout row (features as of T − H, label
  * from (T − H, T]) and the current row (features as of T), each when the user is in the population then, computed by
  * core's {@link ChurnLabels} and {@code UserFeatures}, the stream's code.
  */
@@ -27,10 +29,12 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
     private final long cutoff;
     private final FeatureConfig config;
     private final List<String> eventNames;
+    private final int samples;
     private transient ListState<UnifiedEvent> history;
     private transient LongCounter emitted;
 
-    ExamplesFunction(ChurnLabels labels, long cutoff, FeatureConfig config, List<String> eventNames) {
+    ExamplesFunction(ChurnLabels labels, long cutoff, FeatureConfig config, List<String> eventNames, int samples) {
+        this.samples = samples;
         this.labels = labels;
         this.cutoff = cutoff;
         this.config = config;
@@ -66,11 +70,13 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
         }
         long horizon = labels.horizon().toMillis();
         String user = ctx.getCurrentKey();
-        labels.example(user, events, cutoff - horizon, config, eventNames).ifPresent(e -> {
-            out.collect(new TrainingRow(user, TrainingRow.Split.TRAIN, e.featureTime(), e.vector(), e.churned(),
-                    e.boughtBundle()));
-            emitted.add(1);
-        });
+        for (int day = 0; day < samples; day++) {
+            labels.example(user, events, cutoff - horizon - day * UserFeatures.DAY, config, eventNames).ifPresent(e -> {
+                out.collect(new TrainingRow(user, TrainingRow.Split.TRAIN, e.featureTime(), e.vector(), e.churned(),
+                        e.boughtBundle()));
+                emitted.add(1);
+            });
+        }
         labels.example(user, events, cutoff, config, eventNames).ifPresent(e -> {
             out.collect(new TrainingRow(user, TrainingRow.Split.HOLDOUT, e.featureTime(), e.vector(), e.churned(),
                     e.boughtBundle()));

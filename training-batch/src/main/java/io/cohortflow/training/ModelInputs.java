@@ -40,15 +40,19 @@ public record ModelInputs(List<String> names, int[] indexes, List<String> droppe
      */
     public static final Set<String> LOG_SCALED = Set.of("recency", "frequency_30d", "monetary_value_90d",
             "support_tickets_60d", "avg_session_duration", "cart_adds_30d", "email_engagement_30d", "purchases_365d",
-            "monetary_value_365d", "tenure_days", "overdue_purchases");
+            "monetary_value_365d", "tenure_days", "overdue_purchases", "cart_value", "max_price_viewed_24h",
+            "categories_after_cart_24h");
 
     /**
      * Features the classifiers use but K-Means does not: {@code overdue_purchases} is recency over the customer's own
      * pace, made of axes the clustering already has (recency, purchases, tenure). In a distance it would count recency
      * twice, and the clusters would split on how lapsed people are rather than on who they are (on the simulator it
-     * took persona stability across seeds from 0.9 to 0.83).
+     * took persona stability across seeds from 0.9 to 0.83). Nor what a shopper does today (the cart's value, the
+     * dearest product viewed, the categories browsed around the cart): a persona is who someone is over months, and
+     * these change by the hour.
      */
-    public static final Set<String> NOT_FOR_PERSONAS = Set.of("overdue_purchases");
+    public static final Set<String> NOT_FOR_PERSONAS = Set.of("overdue_purchases", "cart_value",
+            "max_price_viewed_24h", "categories_after_cart_24h");
 
     public ModelInputs {
         names = List.copyOf(names);

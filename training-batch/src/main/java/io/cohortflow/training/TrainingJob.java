@@ -94,7 +94,8 @@ public final class TrainingJob {
         out.printf("[1/5] computing point-in-time features from %s (cutoff %s, horizon %s)%n", history,
                 Instant.ofEpochMilli(cutoff), days(horizon));
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        HistoryRows.Rows rows = HistoryRows.compute(env, history, new ExamplesFunction(labels, cutoff, features, names),
+        HistoryRows.Rows rows = HistoryRows.compute(env, history, new ExamplesFunction(labels, cutoff, features, names,
+                        options.samples()),
                 PROGRESS_EVERY, out, started);
         List<TrainingRow> train = rows.train();
         List<TrainingRow> holdout = rows.holdout();

@@ -15,7 +15,8 @@ import java.util.Set;
  *
  * <pre>
  * --history URI --registry URI [--cutoff ISO-8601 (default now)] [--horizon 14d] [--bundle-window 72h]
- * [--lookback 365d] [--features FILE (conf/features.yaml: which events are activity)]
+ * [--lookback 365d] [--samples 1 (training feature times per user, a day apart)]
+ * [--features FILE (conf/features.yaml: which events are activity)]
  * [--clusters 6 | 4-8 (chosen by silhouette and stability)] [--seed 42] [--threshold 0.5] [--personas FILE]
  * [--business commerce|saas|media (the names' vocabulary; default: the personas file's)]
  * [--ground-truth FILE (a simulation's truth: the report adds the ARI)] [--report FILE (a copy of the report)]
@@ -23,6 +24,8 @@ import java.util.Set;
  * </pre>
  *
  * @param cutoff T, epoch ms: training rows have features as of T − 2H, the holdout as of T − H
+ * @param samples training feature times per user: T − 2H and the days before it, one example each (more examples of
+ *                what happens within days, such as the bundle a look is bought as; the holdout keeps one)
  * @param lookback how far before a feature time activity makes someone part of the population
  * @param features a features.yaml, or null for the shipped one
  * @param personas a personas.yaml naming the clusters, or null for the shipped one
@@ -32,17 +35,20 @@ import java.util.Set;
  * @param bootstrapServers where to announce a promotion, or null for no announcement
  */
 public record TrainingOptions(String history, URI registry, long cutoff, Duration horizon, Duration bundleWindow,
-                              Duration lookback, String features, int minClusters, int maxClusters, long seed,
+                              Duration lookback, int samples, String features, int minClusters, int maxClusters, long seed,
                               double threshold, String personas, String business, String groundTruth, String report, boolean promote, double floor, double maxRegression,
                               boolean force, String bootstrapServers, String topic) {
 
     public static final Set<String> KEYS = Set.of("history", "registry", "cutoff", "horizon", "bundle-window",
-            "lookback", "features", "business", "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
+            "lookback", "samples", "features", "business", "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
             "force", "bootstrap-servers", "topic");
 
     public TrainingOptions {
         if (minClusters < 2 || maxClusters < minClusters) {
             throw new IllegalArgumentException("--clusters must be a number of at least 2, or a range such as 4-8");
+        }
+        if (samples < 1 || samples > 60) {
+            throw new IllegalArgumentException("--samples must be 1 to 60, got " + samples);
         }
         if (!(threshold > 0 && threshold < 1)) {
             throw new IllegalArgumentException("--threshold must lie between 0 and 1, got " + threshold);
@@ -59,6 +65,7 @@ public record TrainingOptions(String history, URI registry, long cutoff, Duratio
                 a.duration("horizon", Duration.ofDays(14)),
                 a.duration("bundle-window", Duration.ofHours(72)),
                 a.duration("lookback", io.cohortflow.core.training.ChurnLabels.DEFAULT_LOOKBACK),
+                a.integer("samples", 1),
                 a.string("features", null),
                 integer("clusters", k[0]),
                 integer("clusters", k[k.length - 1]),

@@ -172,14 +172,15 @@ class TrainersTest {
         for (int i = 0; i < 200; i++) {
             boolean churned = i % 3 == 0;
             rows.add(new TrainingRow("u" + i, TrainingRow.Split.TRAIN, 0L, new double[] {0, churned ? 1 : 9 + i % 5,
-                    i % 7, 0, 0, 3, i % 2, 0, i == 7 ? 500 : i % 20, -(i % 3), 0, 0}, churned, false));
+                    i % 7, 0, 0, 3, i % 2, 0, i == 7 ? 500 : i % 20, -(i % 3), 0, 0, 0, 0, 0}, churned, false));
         }
         ModelInputs inputs = ModelInputs.of(rows.stream().map(TrainingRow::features).toList());
         assertThat(inputs.names()).containsExactly("frequency_30d", "monetary_value_90d", "cart_adds_30d",
                 "purchases_365d");
         assertThat(inputs.dropped()).as("constant, or refunds only: nothing once logged").containsExactly("recency",
                 "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "email_engagement_30d",
-                "monetary_value_365d", "tenure_days", "overdue_purchases");
+                "monetary_value_365d", "tenure_days", "overdue_purchases", "cart_value", "max_price_viewed_24h",
+                "categories_after_cart_24h");
         double[] whale = inputs.standardised(rows.get(7).features());
         double[] orders = rows.stream().mapToDouble(r -> r.features()[8]).toArray();
         double mean = java.util.Arrays.stream(orders).average().orElseThrow();
@@ -190,7 +191,7 @@ class TrainersTest {
         Model<Label> model = OutcomeTrainer.train(OutcomeTrainer.Kind.LOGISTIC_REGRESSION, rows, TrainingRow::churned, 1L,
                 inputs);
         assertThat(model.getFeatureIDMap().size()).as("the model knows the features it uses").isEqualTo(4);
-        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3, 0, 1, 2, 40, 90, 2 * 4 / 90.0});
+        double p = ModelBundle.probability(model, FEATURES, new double[] {4, 1, 2, 0.5, 1, 3, 0, 1, 2, 40, 90, 2 * 4 / 90.0, 0, 0, 0});
         assertThat(p).as("the stream passes every feature; the model reads its own").isBetween(0.0, 1.0);
         assertThat(OutcomeTrainer.evaluate(model, rows, TrainingRow::churned, 0.5).auc()).isGreaterThan(0.9);
         var clusters = PersonaTrainer.fit(rows.stream().map(TrainingRow::features).toList(), 2, 2, 1L,

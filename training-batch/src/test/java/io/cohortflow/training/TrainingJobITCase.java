@@ -81,8 +81,8 @@ class TrainingJobITCase {
 
         ModelBundle bundle = ModelBundle.load(registry, TrainingJob.MODEL, 1,
                 ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES));
-        Scores gone = bundle.score(new double[] {45, 0, 0, 0, 2, 0, 0, 0, 0, 0, 50, 0});
-        Scores loyal = bundle.score(new double[] {0, 12, 200, 0.8, 0, 20, 1, 2, 4, 400, 50, 0});
+        Scores gone = bundle.score(new double[] {45, 0, 0, 0, 2, 0, 0, 0, 0, 0, 50, 0, 0, 0, 0});
+        Scores loyal = bundle.score(new double[] {0, 12, 200, 0.8, 0, 20, 1, 2, 4, 400, 50, 0, 0, 0, 0});
         assertThat(gone.scores().get("churn")).as("long gone, tickets: likely churn")
                 .isGreaterThan(loyal.scores().get("churn"));
         assertThat(gone.model()).isEqualTo("bundle@v1");

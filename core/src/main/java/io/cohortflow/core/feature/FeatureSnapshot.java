@@ -22,6 +22,10 @@ import java.util.Map;
  * @param overduePurchases     purchases the user would have made since last active at their own pace of the year:
  *                             purchases365d × recencyDays ÷ (days from first to last activity + recencyDays, at
  *                             least 1, at most 365); 0 without purchases
+ * @param cartValue            what the cart's items cost (added in the last 30 days, no order since)
+ * @param maxPriceViewed24h    the highest price among the products viewed in the last 24 hours (of the last 10)
+ * @param categoriesAfterCart24h distinct categories viewed after the last add to cart, within 24 hours, other than
+ *                             the cart's own: browsing around what is in the cart (the seed's bundle pattern)
  * @param counts               window ("1h", "24h", "7d", "30d", "60d", "90d") -> canonical event name -> count
  * @param categories24h        product categories viewed in the last 24 hours
  * @param featuresUsed90d      product features used in the last 90 days
@@ -29,7 +33,8 @@ import java.util.Map;
 public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, double monetaryValue90d,
                               double featureAdoptionRate, long supportTickets60d, double avgSessionDuration,
                               boolean cartOpen, boolean cartAbandoned, long purchases365d, double monetaryValue365d,
-                              double tenureDays, double overduePurchases, Map<String, Map<String, Long>> counts,
+                              double tenureDays, double overduePurchases, double cartValue, double maxPriceViewed24h,
+                              long categoriesAfterCart24h, Map<String, Map<String, Long>> counts,
                               List<String> categories24h, List<String> featuresUsed90d) {
 
     public static final List<String> COUNT_WINDOWS = List.of("1h", "24h", "7d", "30d", "60d", "90d");
@@ -38,13 +43,15 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
      * The features the models may use, in a fixed order: the seed's six; two behaviours that tell shoppers who
      * abandon carts and readers of marketing email from other light users; and the year-long purchase history
      * (how often, how much, since when, and how overdue at that pace) that a customer who orders a few times a year
-     * is judged by. A bundle declares
+     * is judged by; and what a shopper is building now (the cart's value, the dearest product viewed today, the
+     * categories browsed around the cart), which the seed's bundle purchase follows. A bundle declares
      * this whole list (its hash is what the stream checks before it swaps a bundle in); its models read, by name, the
      * ones that varied in the run's training rows.
      */
     public static final List<String> MODEL_FEATURES = List.of("recency", "frequency_30d", "monetary_value_90d",
             "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "cart_adds_30d",
-            "email_engagement_30d", "purchases_365d", "monetary_value_365d", "tenure_days", "overdue_purchases");
+            "email_engagement_30d", "purchases_365d", "monetary_value_365d", "tenure_days", "overdue_purchases",
+            "cart_value", "max_price_viewed_24h", "categories_after_cart_24h");
 
     public long count(String window, String event) {
         return counts.getOrDefault(window, Map.of()).getOrDefault(event, 0L);
@@ -65,6 +72,9 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         values.put("monetary_value_365d", monetaryValue365d);
         values.put("tenure_days", tenureDays);
         values.put("overdue_purchases", overduePurchases);
+        values.put("cart_value", cartValue);
+        values.put("max_price_viewed_24h", maxPriceViewed24h);
+        values.put("categories_after_cart_24h", (double) categoriesAfterCart24h);
         return values;
     }
 
@@ -78,7 +88,8 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
      * The variables segment rules see, by the names of conf/segments.yaml: {@code recency_days}, {@code frequency_30d},
      * {@code monetary_value_90d}, {@code feature_adoption_rate}, {@code support_tickets_60d},
      * {@code avg_session_duration}, {@code cart_open}, {@code cart_abandoned}, {@code purchases_365d},
-     * {@code monetary_value_365d}, {@code tenure_days}, {@code overdue_purchases}, {@code count_1h} ... {@code count_90d}
+     * {@code monetary_value_365d}, {@code tenure_days}, {@code overdue_purchases}, {@code cart_value},
+     * {@code max_price_viewed_24h}, {@code categories_after_cart_24h}, {@code count_1h} ... {@code count_90d}
      * (maps from canonical event name to count), {@code categories_24h}, {@code features_used_90d}.
      */
     public Map<String, Object> ruleVariables() {
@@ -95,6 +106,9 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         vars.put("monetary_value_365d", monetaryValue365d);
         vars.put("tenure_days", tenureDays);
         vars.put("overdue_purchases", overduePurchases);
+        vars.put("cart_value", cartValue);
+        vars.put("max_price_viewed_24h", maxPriceViewed24h);
+        vars.put("categories_after_cart_24h", categoriesAfterCart24h);
         for (String window : COUNT_WINDOWS) {
             vars.put("count_" + window, counts.getOrDefault(window, Map.of()));
         }

@@ -129,6 +129,52 @@ public final class ProfileTraits {
         }
     }
 
+    /** What the cart's items cost, as of {@code t}: those added within {@link #CART_KEPT_DAYS} days (no price: 0). */
+    double cartValue(long t) {
+        long since = t - CART_KEPT_DAYS * UserFeatures.DAY;
+        return cart.values().stream().filter(p -> p.at() > since && p.at() <= t && !Double.isNaN(p.price()))
+                .mapToDouble(Product::price).sum();
+    }
+
+    /** The highest price among the products viewed in {@code (t - window, t]}; 0 when none had a price. */
+    double maxPriceViewed(long t, long window) {
+        return viewed.stream().filter(p -> p.at() > t - window && p.at() <= t && !Double.isNaN(p.price()))
+                .mapToDouble(Product::price).max().orElse(0);
+    }
+
+    /**
+     * Distinct categories viewed in {@code (t - window, t]} after the last add to cart ({@code lastAdd}), other than
+     * the cart's own: browsing around what is in the cart. 0 with no add in the window ({@code lastAdd} -1: none, or
+     * an order since).
+     */
+    long categoriesAfterCart(long t, long lastAdd, long window) {
+        if (lastAdd < 0 || lastAdd > t || lastAdd <= t - window) {
+            return 0;
+        }
+        java.util.Set<String> carted = new java.util.HashSet<>();
+        cart.values().forEach(p -> carted.add(p.category()));
+        return viewed.stream().filter(p -> p.at() > lastAdd && p.at() <= t && p.category() != null
+                        && !carted.contains(p.category()))
+                .map(Product::category).distinct().count();
+    }
+
+    /** The first moment after {@code t} a view leaves the {@code window} or a cart item its 30 days. */
+    long nextChange(long t, long window) {
+        long next = Long.MAX_VALUE;
+        for (Product p : viewed) {
+            if (p.at() + window > t) {
+                next = Math.min(next, p.at() + window);
+            }
+        }
+        for (Product p : cart.values()) {
+            long leaves = p.at() + CART_KEPT_DAYS * UserFeatures.DAY;
+            if (leaves > t) {
+                next = Math.min(next, leaves);
+            }
+        }
+        return next;
+    }
+
     /** Drops cart items older than {@link #CART_KEPT_DAYS} days at {@code t}. */
     void prune(long t) {
         long before = t - CART_KEPT_DAYS * UserFeatures.DAY;

@@ -243,9 +243,11 @@ public final class UserFeatures {
         if (lastAddToCart > lastOrder) {
             next = Math.min(next, after(lastAddToCart + config.cartAbandonAfterMs(), t));
             next = Math.min(next, after(lastAddToCart + CART_OPEN_FOR, t));
+            next = Math.min(next, after(lastAddToCart + DAY, t)); // categories_after_cart_24h ends
         }
         next = Math.min(next, nextDay(lastActive, t));
         next = Math.min(next, nextDay(firstActive, t));
+        next = Math.min(next, traits.nextChange(t, DAY));
         return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
     }
 
@@ -328,6 +330,8 @@ public final class UserFeatures {
                 sessions30 == 0 ? 0 : duration30 / 60_000.0 / sessions30, cartOpen, cartAbandoned, purchases365,
                 revenue365, tenure, overduePurchases(purchases365, recency,
                         firstActive < 0 || lastActive < 0 ? 0 : Math.floorDiv(lastActive - firstActive, DAY)),
+                traits.cartValue(t), traits.maxPriceViewed(t, DAY),
+                traits.categoriesAfterCart(t, lastAddToCart > lastOrder ? lastAddToCart : -1, DAY),
                 counts, categories, featuresUsed);
     }
 

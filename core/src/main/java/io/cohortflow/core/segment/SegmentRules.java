@@ -33,6 +33,7 @@ import java.util.Optional;
  * feature_adoption_rate double  support_tickets_60d int   avg_session_duration double (minutes)
  * cart_open bool             cart_abandoned bool
  * purchases_365d int         monetary_value_365d double   tenure_days double   overdue_purchases double
+ * cart_value double          max_price_viewed_24h double  categories_after_cart_24h int
  * count_1h, count_24h, count_7d, count_30d, count_60d, count_90d   map(string, int): canonical event -> count
  * categories_24h list(string)    features_used_90d list(string)
  * scores map(string, double): model scores (empty until a model is published)     persona string ("" until then)
@@ -86,6 +87,9 @@ public final class SegmentRules {
         vars.put("monetary_value_365d", SimpleType.DOUBLE);
         vars.put("tenure_days", SimpleType.DOUBLE);
         vars.put("overdue_purchases", SimpleType.DOUBLE);
+        vars.put("cart_value", SimpleType.DOUBLE);
+        vars.put("max_price_viewed_24h", SimpleType.DOUBLE);
+        vars.put("categories_after_cart_24h", SimpleType.INT);
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
             vars.put("count_" + window, MapType.create(SimpleType.STRING, SimpleType.INT));
         }

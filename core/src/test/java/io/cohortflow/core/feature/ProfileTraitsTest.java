@@ -77,6 +77,33 @@ class ProfileTraitsTest {
     }
 
     @Test
+    void theSeedsPatternIsSeenByTheFeaturesAndFadesWithTime() {
+        UserFeatures features = new UserFeatures(FeatureConfig.defaults());
+        features.add(view("anon_1", "shoes", T0, 149.0));
+        features.add(cart("anon_1", "shoes", T0 + MIN, 149.0));
+        features.add(view("anon_1", "jacket", T0 + 2 * MIN, 189.0));
+        features.add(product("anon_1", "product_view", "socks", T0 + 3 * MIN, 19.0)); // "Shoes", the cart's own
+        FeatureSnapshot now = features.snapshot(T0 + 4 * MIN, List.of());
+        assertThat(now.cartValue()).isEqualTo(149.0);
+        assertThat(now.maxPriceViewed24h()).isEqualTo(189.0);
+        assertThat(now.categoriesAfterCart24h()).as("Outerwear, browsed around the shoes").isEqualTo(1);
+        assertThat(now.numeric()).containsEntry("cart_value", 149.0).containsEntry("categories_after_cart_24h", 1.0);
+
+        long dayLater = T0 + UserFeatures.DAY + 4 * MIN;
+        assertThat(features.nextChange(T0 + 4 * MIN)).isPresent();
+        FeatureSnapshot later = features.snapshot(dayLater, List.of());
+        assertThat(later.maxPriceViewed24h()).as("a day on: the views have left the window").isZero();
+        assertThat(later.categoriesAfterCart24h()).isZero();
+        assertThat(later.cartValue()).as("the cart stays until an order").isEqualTo(149.0);
+        features.add(view("anon_1", "cap", T0 + 10 * MIN, 25.0));
+        features.add(Events.track("anon_1", "order_completed", T0 + 11 * MIN).with("revenue", 338.0).with("items", 2)
+                .build());
+        FeatureSnapshot bought = features.snapshot(T0 + 12 * MIN, List.of());
+        assertThat(bought.cartValue()).isZero();
+        assertThat(bought.categoriesAfterCart24h()).as("an order since the add: nothing is being built").isZero();
+    }
+
+    @Test
     void aProductEventWithoutAnIdIsNotKept() {
         UserFeatures features = new UserFeatures(FeatureConfig.defaults());
         features.add(Events.track("u1", "product_view", T0).with("category", "Shoes").build());

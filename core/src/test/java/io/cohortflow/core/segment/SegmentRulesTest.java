@@ -68,7 +68,11 @@ class SegmentRulesTest {
         assertThat(matching(nothing, Map.of(), "")).isEmpty();
         assertThat(matching(nothing, Map.of("churn", 0.82), "")).containsExactly("churn_risk_high");
         assertThat(matching(nothing, Map.of("bundle_propensity", 0.7), "High-Value Bundle Purchaser"))
-                .containsExactly("bundle_buyer_high_propensity");
+                .as("likely, but nothing of value in the cart or viewed today").isEmpty();
+        FeatureSnapshot building = snapshot(Map.of(), List.of(), List.of(), 0, false, 149.0);
+        assertThat(matching(building, Map.of("bundle_propensity", 0.7), ""))
+                .as("a new prospect with a high-value cart: no persona needed").containsExactly("bundle_buyer_high_propensity");
+        assertThat(matching(building, Map.of("bundle_propensity", 0.1), "")).isEmpty();
     }
 
     private List<String> matching(FeatureSnapshot features, Map<String, Double> scores, String persona) {
@@ -79,6 +83,11 @@ class SegmentRulesTest {
     /** A snapshot whose 1h, 30d and 90d counts are {@code counts} (all other names zero). */
     static FeatureSnapshot snapshot(Map<String, Long> counts, List<String> categories, List<String> features,
                                     long sessions30, boolean cartAbandoned) {
+        return snapshot(counts, categories, features, sessions30, cartAbandoned, 0);
+    }
+
+    static FeatureSnapshot snapshot(Map<String, Long> counts, List<String> categories, List<String> features,
+                                    long sessions30, boolean cartAbandoned, double cartValue) {
         Map<String, Map<String, Long>> byWindow = new HashMap<>();
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
             Map<String, Long> all = new TreeMap<>();
@@ -88,7 +97,7 @@ class SegmentRulesTest {
             }
             byWindow.put(window, all);
         }
-        return new FeatureSnapshot(0L, 1, sessions30, 0, 0, 0, 0, cartAbandoned, cartAbandoned, 0, 0, 0, 0, byWindow,
+        return new FeatureSnapshot(0L, 1, sessions30, 0, 0, 0, 0, cartAbandoned, cartAbandoned, 0, 0, 0, 0, cartValue, 0, 0, byWindow,
                 categories, features);
     }
 }
