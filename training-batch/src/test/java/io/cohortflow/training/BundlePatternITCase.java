@@ -1,12 +1,9 @@
 package io.cohortflow.training;
 
-import io.cohortflow.ingest.mapping.RawEvent;
-import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.testkit.MiniClusters;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.parquet.avro.AvroParquetReader;
 import org.apache.parquet.hadoop.ParquetReader;
@@ -15,8 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -41,23 +36,13 @@ class BundlePatternITCase {
 
     @Test
     void peopleBuildingALookScoreAboveThoseWhoDoNot(@TempDir Path dir) throws Exception {
-        Simulator simulator = new Simulator(SimulatorConfig.of(61, 3_000, DAYS, START).withRates(0, 0, 0)
-                .withSeedStory(false));
-        List<RawEvent> raw = new ArrayList<>();
-        for (Delivery d : simulator) {
-            raw.add(new RawEvent(d.payload(), d.source(), d.deliveredAt()));
-        }
         Path history = dir.resolve("history");
-        TrainingJobITCase.writeHistory(history, raw);
-
-        ByteArrayOutputStream progress = new ByteArrayOutputStream();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
-        env.setParallelism(2);
-        TrainingJob.Result result = TrainingJob.run(env, TrainingOptions.parse(new String[] {
+        TrainingJobITCase.writeHistory(history, new Simulator(SimulatorConfig.of(61, 3_000, DAYS, START)
+                .withRates(0, 0, 0).withSeedStory(false)));
+        TrainingJob.Result result = TrainingJobITCase.train(
                 "--history", history.toUri().toString(), "--registry", dir.resolve("registry").toUri().toString(),
                 "--cutoff", Instant.ofEpochMilli(START.toEpochMilli() + DAYS * DAY).toString(), "--horizon", "7d",
-                "--bundle-window", "72h", "--samples", "7", "--report", dir.resolve("report.html").toString()}),
-                new PrintStream(progress));
+                "--bundle-window", "72h", "--samples", "7", "--report", dir.resolve("report.html").toString());
 
         List<Double> pattern = new ArrayList<>();
         List<Double> none = new ArrayList<>();

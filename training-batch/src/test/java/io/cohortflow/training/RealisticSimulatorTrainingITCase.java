@@ -1,23 +1,16 @@
 package io.cohortflow.training;
 
-import io.cohortflow.ingest.mapping.RawEvent;
-import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.GroundTruthFile;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.testkit.MiniClusters;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,21 +34,12 @@ class RealisticSimulatorTrainingITCase {
                 .withSeedStory(false).withRealism(1.0));
         Path truth = dir.resolve("truth.jsonl");
         GroundTruthFile.write(truth, simulator.groundTruth());
-        List<RawEvent> raw = new ArrayList<>();
-        for (Delivery d : simulator) {
-            raw.add(new RawEvent(d.payload(), d.source(), d.deliveredAt()));
-        }
         Path history = dir.resolve("history");
-        TrainingJobITCase.writeHistory(history, raw);
-
-        ByteArrayOutputStream progress = new ByteArrayOutputStream();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
-        env.setParallelism(2);
-        TrainingJob.Result result = TrainingJob.run(env, TrainingOptions.parse(new String[] {
+        TrainingJobITCase.writeHistory(history, simulator);
+        TrainingJob.Result result = TrainingJobITCase.train(
                 "--history", history.toUri().toString(), "--registry", dir.resolve("registry").toUri().toString(),
                 "--cutoff", Instant.ofEpochMilli(START.toEpochMilli() + DAYS * DAY).toString(), "--horizon", "14d",
-                "--clusters", "4-8", "--ground-truth", truth.toString()}), new PrintStream(progress));
-        System.out.print(progress);
+                "--clusters", "4-8", "--ground-truth", truth.toString());
         System.out.printf("realistic simulator: churn AUC %.3f, recency alone %.3f; bundle AUC %.3f; personas k=%d, "
                         + "stability across seeds %.3f, ARI against the true personas %.3f%n", result.churn().auc(),
                 result.baseline().auc(), result.bundle().auc(), result.personas().k(), result.personas().stability(),

@@ -114,6 +114,25 @@ class TrainingJobITCase {
         return writeHistory(history, raw);
     }
 
+    /** Every delivery of {@code simulator}, through the real ingest mapper into {@code history}. */
+    static void writeHistory(Path history, Simulator simulator) throws Exception {
+        List<RawEvent> raw = new ArrayList<>();
+        for (Delivery d : simulator) {
+            raw.add(new RawEvent(d.payload(), d.source(), d.deliveredAt()));
+        }
+        writeHistory(history, raw);
+    }
+
+    /** A training run on the test's MiniCluster (parallelism 2) with {@code args}; its progress is printed. */
+    static TrainingJob.Result train(String... args) throws Exception {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
+        env.setParallelism(2);
+        TrainingJob.Result result = TrainingJob.run(env, TrainingOptions.parse(args), new PrintStream(progress));
+        System.out.print(progress);
+        return result;
+    }
+
     /** Calls through the real ingest mapper, written as ingest lays the history out; returns the events written. */
     static long writeHistory(Path history, Iterable<RawEvent> calls) throws Exception {
         IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
