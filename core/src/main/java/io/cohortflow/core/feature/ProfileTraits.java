@@ -60,10 +60,12 @@ public final class ProfileTraits {
     private final TreeMap<String, Product> cart = new TreeMap<>();
     private String emailSha256;
     private String phoneSha256;
+    /** When the latest contact detail came (epoch ms), -1 when none: they are kept a year after it. */
+    private long contactAt = -1;
 
     /** Takes in what an event says of the user's products and contact details. */
     public void add(UnifiedEvent event) {
-        contact(event.traits());
+        contact(event.traits(), event.timestamp());
         String name = event.event();
         if (name == null) {
             return;
@@ -82,17 +84,28 @@ public final class ProfileTraits {
         }
     }
 
-    private void contact(Map<String, Object> traits) {
+    private void contact(Map<String, Object> traits, long t) {
         if (traits.get("email") instanceof String email && !email.isBlank()) {
             emailSha256 = hashEmail(email);
+            contactAt = Math.max(contactAt, t);
         }
         Object phone = traits.get("phone");
         if (phone instanceof String || phone instanceof Number) {
             String hashed = hashPhone(phone.toString());
             if (hashed != null) {
                 phoneSha256 = hashed;
+                contactAt = Math.max(contactAt, t);
             }
         }
+    }
+
+    /**
+     * Whether contact details still hold the user's state as of {@code t}: for a year after they came, as long as any
+     * feature reaches. So a user known only by an identify (a server's, with no behaviour yet) keeps their hashed email
+     * for activation instead of being cleared at once.
+     */
+    boolean keepsContact(long t) {
+        return contactAt >= 0 && t - contactAt < UserFeatures.LOOKBACK_DAYS * UserFeatures.DAY;
     }
 
     private static java.util.Optional<Product> product(UnifiedEvent event) {
@@ -172,6 +185,10 @@ public final class ProfileTraits {
                 next = Math.min(next, leaves);
             }
         }
+        long contactEnds = contactAt + UserFeatures.LOOKBACK_DAYS * UserFeatures.DAY;
+        if (contactAt >= 0 && contactEnds > t) {
+            next = Math.min(next, contactEnds);
+        }
         return next;
     }
 
@@ -187,6 +204,7 @@ public final class ProfileTraits {
         other.cart.values().forEach(this::carted);
         emailSha256 = emailSha256 == null ? other.emailSha256 : emailSha256;
         phoneSha256 = phoneSha256 == null ? other.phoneSha256 : phoneSha256;
+        contactAt = Math.max(contactAt, other.contactAt);
     }
 
     public List<Product> viewed() {
@@ -278,9 +296,11 @@ public final class ProfileTraits {
         }
         writeNullable(out, emailSha256);
         writeNullable(out, phoneSha256);
+        out.writeLong(contactAt);
     }
 
-    static ProfileTraits readFrom(DataInput in) throws IOException {
+    /** {@code format}: the feature state's; format 3 had no contact time (its details are then kept a year from now). */
+    static ProfileTraits readFrom(DataInput in, int format, long now) throws IOException {
         ProfileTraits traits = new ProfileTraits();
         int views = in.readUnsignedByte();
         for (int i = 0; i < views; i++) {
@@ -293,6 +313,8 @@ public final class ProfileTraits {
         }
         traits.emailSha256 = readNullable(in);
         traits.phoneSha256 = readNullable(in);
+        boolean contact = traits.emailSha256 != null || traits.phoneSha256 != null;
+        traits.contactAt = format >= 4 ? in.readLong() : contact ? now : -1;
         return traits;
     }
 

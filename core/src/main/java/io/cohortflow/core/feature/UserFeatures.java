@@ -42,7 +42,7 @@ public final class UserFeatures {
     static final int[] DAY_WINDOWS = {7, 30, 60, 90};
     private static final long CART_OPEN_FOR = 7 * DAY;
     /** 2 added purchases per day over the lookback (1 kept 90 days of revenue only) and the first activity. */
-    private static final byte FORMAT_VERSION = 3;
+    private static final byte FORMAT_VERSION = 4;
 
     /** Counts of one event name at three resolutions; keys are bucket indexes (epoch ms / unit). */
     static final class Buckets {
@@ -205,12 +205,16 @@ public final class UserFeatures {
         return traits;
     }
 
-    /** Nothing left that any feature could still see as of {@code t}: the state can be dropped. */
+    /**
+     * Nothing left that any feature could still see as of {@code t}, nor contact details from the last year: the state
+     * can be dropped.
+     */
     public boolean isEmpty(long t) {
         return events.isEmpty() && purchasesByDay.isEmpty() && sessionsByDay.isEmpty() && sessionStart < 0
                 && featureLastUsed.isEmpty() && categoryLastViewed.isEmpty()
                 && (lastActive < 0 || t - lastActive >= LOOKBACK_DAYS * DAY)
-                && (lastAddToCart < 0 || t - lastAddToCart >= CART_OPEN_FOR);
+                && (lastAddToCart < 0 || t - lastAddToCart >= CART_OPEN_FOR)
+                && !traits.keepsContact(t);
     }
 
     /**
@@ -499,7 +503,7 @@ public final class UserFeatures {
             f.lastAddToCart = in.readLong();
             f.lastOrder = in.readLong();
             if (version >= 3) { // formats 1 and 2 had no traits: they start empty
-                f.traits = ProfileTraits.readFrom(in);
+                f.traits = ProfileTraits.readFrom(in, version, Math.max(f.lastEvent, f.lastActive));
             }
             if (version == 1 && f.lastActive >= 0) {
                 // Format 1 did not keep the first activity: tenure starts from the oldest day of activity it kept.

@@ -104,6 +104,18 @@ class ProfileTraitsTest {
     }
 
     @Test
+    void aUserKnownOnlyByAnIdentifyKeepsTheHashedEmailForAYear() {
+        UserFeatures features = new UserFeatures(FeatureConfig.defaults());
+        features.add(Events.identify("user_1", T0).trait("email", "a@b.co").build());
+        assertThat(features.isEmpty(T0)).as("no behaviour, but a contact to activate").isFalse();
+        long yearLater = T0 + UserFeatures.LOOKBACK_DAYS * UserFeatures.DAY;
+        assertThat(features.nextChange(T0)).hasValue(yearLater);
+        UserFeatures restored = UserFeatures.fromBytes(features.toBytes(), FeatureConfig.defaults());
+        assertThat(restored.isEmpty(yearLater - 1)).isFalse();
+        assertThat(restored.isEmpty(yearLater)).as("a year on, nothing else came: dropped").isTrue();
+    }
+
+    @Test
     void aProductEventWithoutAnIdIsNotKept() {
         UserFeatures features = new UserFeatures(FeatureConfig.defaults());
         features.add(Events.track("u1", "product_view", T0).with("category", "Shoes").build());
