@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.cohortflow.core.config.Durations;
 import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 
@@ -23,8 +24,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
@@ -61,7 +60,6 @@ public record Destination(String id, Format format, URI endpoint, Auth auth, Str
     public static final Set<String> PROFILE_FIELDS = Set.of("traits", "scores", "features", "segments", "persona");
     private static final ObjectMapper YAML = YAMLMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
-    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h)");
 
     /** The payload a destination gets. */
     public enum Format {
@@ -160,22 +158,9 @@ public record Destination(String id, Format format, URI endpoint, Auth auth, Str
         }
     }
 
-    /** "500ms", "5s", "10m", "1h". */
+    /** "500ms", "5s", "10m", "1h" ({@link Durations}), or {@code fallback} when the file leaves it out. */
     static Duration duration(String text, Duration fallback) {
-        if (text == null) {
-            return fallback;
-        }
-        Matcher m = DURATION.matcher(text.trim());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("'" + text + "' is not a duration like 500ms, 5s, 10m or 1h");
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            default -> Duration.ofHours(n);
-        };
+        return text == null ? fallback : Durations.parse(text);
     }
 
     /** The file as written. */

@@ -2,6 +2,7 @@ package io.cohortflow.collector;
 
 import io.cohortflow.core.config.CommandLine;
 import io.cohortflow.core.config.ConfFiles;
+import io.cohortflow.core.config.Durations;
 import io.cohortflow.core.config.TopicsConfig;
 
 import java.time.Duration;
@@ -80,18 +81,8 @@ public record CollectorOptions(String bootstrapServers, String host, int port, S
                 Boolean.parseBoolean(opts.getOrDefault("trust-received-at", "false")));
     }
 
-    /** {@code 500ms}, {@code 10s}, {@code 2min}, {@code 1h}. */
+    /** {@code 500ms}, {@code 10s}, {@code 2min}, {@code 1h} ({@link Durations}). */
     static Duration duration(String text) {
-        var m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|min|m|h)").matcher(text.trim());
-        if (!m.matches()) {
-            throw new IllegalArgumentException("not a duration: " + text + " (500ms, 10s, 2min, 1h)");
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofMinutes(n);
-        };
+        return Durations.parse(text);
     }
 }
