@@ -3,10 +3,8 @@ package io.cohortflow.local;
 import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentChangeCodec;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.core.segment.SegmentProfileCodec;
 
 import java.io.PrintStream;
 import java.time.Duration;
@@ -20,21 +18,25 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 /**
  * Follows segments.changes (read_committed, from the beginning) on its own thread, prints each change as a readable
- * line and keeps the counts for the summary.
+ * line and keeps the counts for the summary. Each change is also handed to a listener (the local destinations count
+ * what they are owed).
  */
 final class ChangeFeed implements AutoCloseable {
     private static final DateTimeFormatter SIM_TIME = DateTimeFormatter.ofPattern("MM-dd HH:mm:ss").withZone(ZoneOffset.UTC);
     private static final Set<String> STORY_IDS = Set.of("anon_123xyz", "user_jane");
 
-    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final TopicFollower follower;
+    /** The story's latest profiles (segments.profiles is keyed by user id): what the model made of her. */
+    private final TopicFollower storyProfiles;
+    private final Map<String, SegmentProfile> storyProfile = new ConcurrentHashMap<>();
     private final PrintStream out;
     private final String feed;
     private final SegmentChangeCodec codec = new SegmentChangeCodec();
-    private final Thread thread;
-    private volatile boolean running = true;
+    private final Consumer<SegmentChange> listener;
 
     private final AtomicLong total = new AtomicLong();
     private volatile long lastChangeNanos = System.nanoTime();
@@ -44,40 +46,29 @@ final class ChangeFeed implements AutoCloseable {
     private final List<SegmentChange> story = java.util.Collections.synchronizedList(new ArrayList<>());
     private final Map<String, AtomicLong> byModel = new ConcurrentHashMap<>();
 
-    ChangeFeed(String bootstrapServers, String topic, String feed, PrintStream out) {
+    ChangeFeed(String bootstrapServers, String topic, String profilesTopic, String feed, PrintStream out,
+               Consumer<SegmentChange> listener) {
         this.out = out;
         this.feed = feed;
-        this.consumer = new KafkaConsumer<>(Map.<String, Object>of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "cohortflow-local-feed-" + System.nanoTime(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
-        this.thread = new Thread(this::run, "change-feed");
-        thread.setDaemon(true);
+        this.listener = listener;
+        this.follower = new TopicFollower(bootstrapServers, topic, r -> accept(codec.decode(r.value())));
+        SegmentProfileCodec profiles = new SegmentProfileCodec();
+        this.storyProfiles = new TopicFollower(bootstrapServers, profilesTopic, r -> {
+            if (r.key() != null && r.value() != null
+                    && isStory(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))) {
+                SegmentProfile profile = profiles.decode(r.value());
+                storyProfile.put(profile.userId(), profile);
+            }
+        });
     }
 
     void start() {
-        thread.start();
-    }
-
-    private void run() {
-        try {
-            while (running) {
-                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(250))) {
-                    accept(codec.decode(record.value()));
-                }
-            }
-        } catch (org.apache.kafka.common.errors.WakeupException e) {
-            // closing
-        } finally {
-            consumer.close();
-        }
+        follower.start();
+        storyProfiles.start();
     }
 
     private void accept(SegmentChange change) {
+        listener.accept(change);
         total.incrementAndGet();
         lastChangeNanos = System.nanoTime();
         byModel.computeIfAbsent(change.model(), m -> new AtomicLong()).incrementAndGet();
@@ -92,7 +83,7 @@ final class ChangeFeed implements AutoCloseable {
         } else {
             segmentMembers.remove(change.userId());
         }
-        boolean storyChange = STORY_IDS.contains(change.userId());
+        boolean storyChange = isStory(change.userId());
         if (storyChange) {
             story.add(change);
         }
@@ -103,13 +94,23 @@ final class ChangeFeed implements AutoCloseable {
         }
     }
 
+    /** Whether the user is the seed story's (anon_123xyz, or user_jane once she signed up). */
+    static boolean isStory(String userId) {
+        return STORY_IDS.contains(userId);
+    }
+
     private static String explain(SegmentChange change) {
         StringBuilder sb = new StringBuilder(change.cause().kind()).append(' ').append(change.cause().id());
         if (!"none".equals(change.model())) {
             sb.append(" [").append(change.model()).append(']');
         }
-        change.features().forEach((k, v) -> sb.append(", ").append(k).append('=')
-                .append(v == Math.rint(v) ? String.valueOf(v.longValue()) : String.format("%.2f", v)));
+        // The features that are not zero: a line a reader can take in.
+        change.features().forEach((k, v) -> {
+            if (v != 0) {
+                sb.append(", ").append(k).append('=')
+                        .append(v == Math.rint(v) ? String.valueOf(v.longValue()) : String.format("%.2f", v));
+            }
+        });
         return sb.toString();
     }
 
@@ -133,9 +134,14 @@ final class ChangeFeed implements AutoCloseable {
 
     /** The seed story's changes as "user TYPE segmentId @eventTime", in arrival order. */
     List<String> story() {
+        return storyChanges().stream().map(c -> c.userId() + " " + c.type() + " " + c.segmentId() + " @"
+                + Instant.ofEpochMilli(c.eventTime())).toList();
+    }
+
+    /** The seed story's changes, in arrival order. */
+    List<SegmentChange> storyChanges() {
         synchronized (story) {
-            return story.stream().map(c -> c.userId() + " " + c.type() + " " + c.segmentId() + " @"
-                    + Instant.ofEpochMilli(c.eventTime())).toList();
+            return List.copyOf(story);
         }
     }
 
@@ -155,16 +161,38 @@ final class ChangeFeed implements AutoCloseable {
                 to.println("  no changes");
             }
             for (SegmentChange c : story) {
-                to.printf("  %s %-5s %s at %s%n", c.userId(), c.type(), c.segmentName(),
-                        Instant.ofEpochMilli(c.eventTime()));
+                to.printf("  %s %-5s %s at %s (%s)%n", c.userId(), c.type(), c.segmentName(),
+                        Instant.ofEpochMilli(c.eventTime()), explainCause(c));
             }
         }
+        new TreeMap<>(storyProfile).forEach((id, p) -> {
+            if (p.mergedInto() == null) {
+                to.printf("  %s's profile as of %s: scores %s%s, features %s%n", id, Instant.ofEpochMilli(p.asOf()),
+                        p.scores().isEmpty() ? "none (no model yet)" : formatted(p.scores()),
+                        p.persona() == null ? "" : ", persona " + p.persona(), formatted(p.features()));
+            }
+        });
+    }
+
+    private static String explainCause(SegmentChange c) {
+        return c.cause().kind() + " " + c.cause().id() + (c.cause().version() == null ? "" : " " + c.cause().version());
+    }
+
+    private static String formatted(Map<String, Double> values) {
+        StringBuilder sb = new StringBuilder("{");
+        new TreeMap<>(values).forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append(k).append('=')
+                .append(v == Math.rint(v) ? String.valueOf(v.longValue()) : String.format("%.3f", v)));
+        return sb.append('}').toString();
+    }
+
+    /** The story's latest profile of {@code userId}, if one came. */
+    java.util.Optional<SegmentProfile> storyProfile(String userId) {
+        return java.util.Optional.ofNullable(storyProfile.get(userId));
     }
 
     @Override
     public void close() throws InterruptedException {
-        running = false;
-        consumer.wakeup();
-        thread.join(5_000);
+        follower.close();
+        storyProfiles.close();
     }
 }

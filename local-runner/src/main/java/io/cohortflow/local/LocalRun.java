@@ -1,5 +1,9 @@
 package io.cohortflow.local;
 
+import io.cohortflow.activation.ActivationJob;
+import io.cohortflow.activation.ActivationOptions;
+import io.cohortflow.activation.Destination;
+import io.cohortflow.activation.Undelivered;
 import io.cohortflow.collector.Collector;
 import io.cohortflow.collector.CollectorOptions;
 import io.cohortflow.collector.Webhooks;
@@ -7,6 +11,7 @@ import io.cohortflow.collector.WriteKeys;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.event.DeadLetterCodec;
 import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.ingest.IngestJob;
@@ -67,14 +72,23 @@ import java.util.stream.Stream;
  * training day it closes the nightly loop: the simulation pauses at that day, the training job (BATCH, same
  * MiniCluster) learns from the Parquet history ingest wrote, publishes to a registry under the run directory,
  * promotes through the gate and announces on models.published; the running segmentation job swaps the models in and
- * the rest of the simulation is scored by them. Prints the live feed of segments.changes and, for a bounded run,
- * drains the pipeline and prints a summary.
+ * the rest of the simulation is scored by them. The activation job delivers the changes to the destinations of
+ * conf/destinations, reached at the run's own receiver ({@link LocalDestinations}), which prints the ad platform's
+ * creatives. The seed story's visit is on the last day before the training. Prints the live feed of
+ * segments.changes and, for a bounded run, drains the pipeline and prints a summary.
  * Options: {@link LocalRunOptions}.
  */
 public final class LocalRun {
     private static final PrintStream OUT = System.out;
     private static final String INGEST_GROUP = "cohortflow-ingest";
     private static final String SEGMENTATION_GROUP = "cohortflow-segmentation";
+    private static final String ACTIVATION_GROUP = "cohortflow-activation";
+    /** The local destinations answer every n-th request 503 on purpose (5%), so that the run exercises retries. */
+    private static final int DESTINATION_FAILS_EVERY = 20;
+    /** The ad platform's campaign: its entries get a "Complete The Look" creative. */
+    private static final String CAMPAIGN_AUDIENCE = "bundle_buyer_high_propensity";
+    /** Training feature times per user, a day apart: enough examples of the bundle pattern in a small population. */
+    private static final int TRAINING_SAMPLES = 7;
     /**
      * How the simulator posts to the collector ({@link CollectorDeliverySink}): 16 requests in flight at most, each
      * key's deliveries in order, 32 handed over and unanswered at most, and none sent more than a minute of
@@ -107,11 +121,14 @@ public final class LocalRun {
     private final CountDownLatch finished = new CountDownLatch(1);
     /** The collector, once it is up (for a test to post to while the run goes on). */
     private volatile FrontDoor frontDoor;
+    /** The destinations' stand-in, with the books of what each is owed; null when no segmentation runs. */
+    private LocalDestinations destinations;
 
     /** What a bounded run did, for its caller (and its test). */
     record Outcome(long delivered, long byHand, long refused, long unified, long deadLettered, long duplicates,
                    long late, long changes, java.util.List<String> story, TrainingJob.Result training, Map<String, Long> changesByModel,
-                   Map<String, Integer> membersNow) {
+                   Map<String, Integer> membersNow, List<SegmentChange> storyChanges,
+                   Map<String, LocalDestinations.Tally> activation, List<LocalDestinations.Creative> creatives) {
     }
 
     LocalRun(LocalRunOptions options, Path runDir) {
@@ -210,31 +227,80 @@ public final class LocalRun {
             });
             jobs.put("segmentation-job", segmentation);
             OUT.printf("  segmentation scores with the current model of %s (none yet)%n", registry);
+            jobs.put("activation-job", startActivation(rest, flinkConf, jobArgs));
         }
         OUT.printf("  running: %s%n", jobs.entrySet().stream().map(j -> j.getKey() + " " + j.getValue().getJobID()).toList());
         long start = options.start().atStartOfDay().toInstant(ZoneOffset.UTC).toEpochMilli();
         // The simulated now: the receive time of the latest delivery posted. A call posted by hand lands there.
         AtomicLong simulatedNow = new AtomicLong(start);
+        Undelivered.Codec undelivered = new Undelivered.Codec();
         try (FrontDoor door = startCollector(broker, topics,
-                options.input() != null ? System::currentTimeMillis : simulatedNow::get)) {
+                options.input() != null ? System::currentTimeMillis : simulatedNow::get);
+             TopicFollower deadLetters = destinations == null ? null : new TopicFollower(broker.bootstrapServers(),
+                     topics.name(TopicsConfig.UNDELIVERED), r -> destinations.deadLettered(undelivered.decode(r.value())))) {
             frontDoor = door;
+            if (deadLetters != null) {
+                deadLetters.start();
+            }
             if (options.input() != null) {
                 return runOnFile(broker, topics, history, jobs, flinkConf, started, door);
             }
             return simulate(broker, topics, history, registry, jobs, flinkConf, rest, started, start, door, simulatedNow);
+        } finally {
+            if (destinations != null) {
+                destinations.close();
+            }
         }
+    }
+
+    /**
+     * The activation job, delivering to the destinations of conf/destinations as deployed, except that they are
+     * reached at the run's own receiver ({@link LocalDestinations}): the ad platform prints the creatives it makes.
+     */
+    private JobClient startActivation(URI rest, Configuration flinkConf, String[] jobArgs) throws Exception {
+        Path dir = options.confDir().resolve("destinations").toAbsolutePath();
+        List<Destination> declared = Destination.loadAll(dir);
+        destinations = new LocalDestinations(declared, DESTINATION_FAILS_EVERY, CAMPAIGN_AUDIENCE, this::printsFeedOf,
+                OUT);
+        List<String> args = new java.util.ArrayList<>(List.of(with(jobArgs, "--group-id", ACTIVATION_GROUP,
+                "--destinations", dir.toString())));
+        destinations.endpoints().forEach((id, url) -> args.addAll(List.of("--endpoint." + id, url.toString())));
+        OUT.printf("  activation-job delivers to %s at the run's receiver %s (secrets made for the run; every %dth "
+                        + "request answered 503 on purpose)%n", destinations.endpoints().keySet(),
+                destinations.endpoints().values().iterator().next().resolve("/"), DESTINATION_FAILS_EVERY);
+        return submit(rest, flinkConf, "cohortflow activation", env -> {
+            ActivationOptions o = ActivationOptions.parse(args.toArray(String[]::new));
+            ActivationJob.configure(env, o);
+            ActivationJob.fromOptions(o, false, destinations.secrets()).build(env);
+        });
+    }
+
+    /** Whether the feed prints what happens to this user (--feed). */
+    private boolean printsFeedOf(String userId) {
+        return options.feed().equals("all") || (options.feed().equals("story") && ChangeFeed.isStory(userId));
+    }
+
+    private ChangeFeed changeFeed(LocalKafkaBroker broker, TopicsConfig topics) {
+        return new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
+                topics.name(TopicsConfig.PROFILES), options.feed(), OUT,
+                change -> {
+                    if (destinations != null) {
+                        destinations.owe(change);
+                    }
+                });
     }
 
     /** The simulator's traffic, posted to the collector over HTTP; with a training day, the nightly loop. */
     private Outcome simulate(LocalKafkaBroker broker, TopicsConfig topics, Path history, String registry,
                              Map<String, JobClient> jobs, Configuration flinkConf, URI rest, long started, long start,
                              FrontDoor door, AtomicLong simulatedNow) throws Exception {
+        boolean train = options.trainAtDay() > 0;
+        // Her visit is on the last day before the nightly training, after weeks of everyone else's history.
         SimulatorConfig simConfig = SimulatorConfig.of(options.seed(), options.users(), options.simulatedDays(),
-                Instant.ofEpochMilli(start));
+                Instant.ofEpochMilli(start)).withSeedStoryOn(train ? options.trainAtDay() - 1 : 0);
         Simulator simulator = new Simulator(simConfig);
         Path truth = runDir.resolve("ground-truth.jsonl");
         GroundTruthFile.write(truth, simulator.groundTruth());
-        boolean train = options.trainAtDay() > 0;
         long trainAt = start + options.trainAtDay() * 86_400_000L;
         step(String.format("simulating %,d users %s from %s (ground truth: %s)%s", options.users(),
                 options.endless() ? "day after day until Ctrl-C" : "over " + options.days() + " days", options.start(),
@@ -246,8 +312,7 @@ public final class LocalRun {
         Playback.Cursor cursor = new Playback.Cursor(simulator);
         Playback.Progress sent = new Playback.Progress(0, Map.of(), start, Duration.ZERO);
         TrainingJob.Result training = null;
-        try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
-                options.feed(), OUT);
+        try (ChangeFeed feed = changeFeed(broker, topics);
              CollectorDeliverySink sink = new CollectorDeliverySink(door.url(), door.writeKeys(), door.webhooks(),
                      simulatedNow, COLLECTOR_LANES, COLLECTOR_WINDOW, COLLECTOR_MAX_REORDER)) {
             feed.start();
@@ -348,8 +413,7 @@ public final class LocalRun {
     private Outcome runOnFile(LocalKafkaBroker broker, TopicsConfig topics, Path history, Map<String, JobClient> jobs,
                               Configuration flinkConf, long started, FrontDoor door) throws Exception {
         step("sending the records of " + options.input() + " (source " + options.inputSource() + ") to events.raw");
-        try (ChangeFeed feed = new ChangeFeed(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
-                options.feed(), OUT)) {
+        try (ChangeFeed feed = changeFeed(broker, topics)) {
             feed.start();
             Playback.Progress sent = Files.isRegularFile(options.input())
                     && Backfill.formatOf(options.input()).equals("csv") ? sendExport(broker, topics)
@@ -431,6 +495,7 @@ public final class LocalRun {
                 "--registry", registry, "--cutoff", Instant.ofEpochMilli(cutoff).toString(),
                 "--horizon", options.horizon().toDays() + "d", "--ground-truth", truth.toString(),
                 "--report", runDir.resolve("training-report.html").toString(), "--promote", "--floor", "0.7",
+                "--samples", Integer.toString(TRAINING_SAMPLES),
                 "--bootstrap-servers", broker.bootstrapServers(), "--topic", topics.name(TopicsConfig.MODELS)});
         TrainingJob.Result result = TrainingJob.run(env, trainingOptions, OUT);
         if (result.promotion() == null || !result.promotion().promoted()) {
@@ -476,7 +541,8 @@ public final class LocalRun {
      * Waits until both jobs have consumed and checkpointed everything: ingest's committed offsets on events.raw are at
      * the end (exact: the simulator writes no transactions), and segmentation's lag on events.unified has stopped
      * moving for longer than a checkpoint interval (its end holds transaction markers, one per writer, so the lag
-     * settles slightly above zero), and no change arrived for a while.
+     * settles slightly above zero), and no change arrived for a while, and every change the feed showed was delivered
+     * to, or dead-lettered for, each destination that takes it.
      */
     private void awaitDrained(LocalKafkaBroker broker, TopicsConfig topics, ChangeFeed feed, Configuration flinkConf,
                               Map<String, JobClient> jobs) throws Exception {
@@ -507,9 +573,12 @@ public final class LocalRun {
                 previousUnifiedLag = unifiedLag;
                 lastSeen = "lag of events.raw " + rawLag + ", of events.unified " + unifiedLag + ", last change "
                         + feed.quietFor().toSeconds() + " s ago";
+                long undelivered = destinations == null ? 0 : destinations.pending();
+                lastSeen += destinations == null ? "" : ", changes owed to destinations and not settled " + undelivered;
                 stableChecks = caughtUp ? stableChecks + 1 : 0;
                 if (stableChecks * 1_000L > checkpointInterval.toMillis() + 1_000
-                        && (!jobs.containsKey("segmentation-job") || feed.quietFor().compareTo(quiet) > 0)) {
+                        && (!jobs.containsKey("segmentation-job") || feed.quietFor().compareTo(quiet) > 0)
+                        && undelivered == 0) {
                     OUT.printf("  drained in %.1f s%n", (System.nanoTime() - waitStarted) / 1e9);
                     return;
                 }
@@ -614,10 +683,15 @@ public final class LocalRun {
                             : "not promoted", runDir.resolve("training-report.html"));
         }
         feed.printSummary(OUT);
+        if (destinations != null) {
+            destinations.printSummary(OUT);
+        }
         OUT.printf("total run time %.1f s; data and savepoints under %s%n",
                 (System.nanoTime() - started) / 1e9, runDir);
         return new Outcome(sent.sent(), byHand, front.refused(), unified, deadLettered, duplicates, late, feed.total(),
-                feed.story(), training, feed.byModel(), feed.membersNow());
+                feed.story(), training, feed.byModel(), feed.membersNow(), feed.storyChanges(),
+                destinations == null ? Map.of() : destinations.tallies(),
+                destinations == null ? List.of() : destinations.creatives());
     }
 
     private static long countPartitions(Path history) throws IOException {

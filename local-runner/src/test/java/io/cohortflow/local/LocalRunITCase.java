@@ -4,7 +4,12 @@ import io.cohortflow.testkit.Repository;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.cohortflow.core.segment.Cause;
+import io.cohortflow.core.segment.ChangeType;
+import io.cohortflow.core.segment.SegmentChange;
+
 import java.nio.file.Path;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -56,7 +61,7 @@ class LocalRunITCase {
         assertThat(outcome.changes()).isPositive();
         assertThat(outcome.story()).contains(
                 "anon_123xyz ENTER high_intent_footwear @2026-03-02T10:02:30.040Z",
-                "anon_123xyz EXIT high_intent_footwear @2026-03-02T11:03:00Z",
+                "anon_123xyz EXIT high_intent_footwear @2026-03-02T11:04:00Z",
                 "anon_123xyz ENTER cart_abandoner @2026-03-02T10:32:30.040Z");
         assertThat(runDir.resolve("ground-truth.jsonl")).isNotEmptyFile();
         // The export reads the topic after the jobs stopped; the feed counted what it saw while they ran.
@@ -74,9 +79,12 @@ class LocalRunITCase {
     }
 
     /**
-     * The issue's loop on the real broker: simulator history → ingest-job → Parquet → training-batch (BATCH, same
+     * The nightly loop on the real broker: simulator history → ingest-job → Parquet → training-batch (BATCH, same
      * MiniCluster) → registry (gated promotion) → models.published → the running segmentation-job swaps the bundle in
-     * → persona and churn-propensity changes scored by the new version appear on segments.changes.
+     * → persona and churn-propensity changes scored by the new version appear on segments.changes → activation-job
+     * delivers them to the run's receiver. And the seed's story, told whole: anon_123xyz's visit on the last day
+     * before the training, her sign-up that evening, the model putting her in the bundle audience that night with no
+     * event of hers, and the ad platform's "Complete The Look" with her shoes and a jacket she viewed.
      */
     @Test
     void theNightlyLoopTrainsPromotesAndTheRunningStreamSwapsTheModelIn(@TempDir Path runDir) throws Exception {
@@ -105,6 +113,55 @@ class LocalRunITCase {
         long churnMembers = outcome.membersNow().entrySet().stream().filter(e -> e.getKey().startsWith("churn_risk_"))
                 .mapToLong(java.util.Map.Entry::getValue).sum();
         assertThat(personaMembers).as("one persona per scored user, like one churn band").isEqualTo(churnMembers);
+
+        // The story's chain, in the order the feed showed it.
+        List<SegmentChange> story = outcome.storyChanges();
+        int highIntent = indexOf(story, c -> c.userId().equals("anon_123xyz")
+                && c.segmentId().equals("high_intent_footwear") && c.type() == ChangeType.ENTER);
+        int signedUp = indexOf(story, c -> c.userId().equals("anon_123xyz")
+                && c.cause().equals(new Cause("identity", "merged into user_jane", null)));
+        int bundle = indexOf(story, c -> c.userId().equals("user_jane")
+                && c.segmentId().equals("bundle_buyer_high_propensity") && c.type() == ChangeType.ENTER);
+        assertThat(List.of(highIntent, signedUp, bundle)).as(outcome.story().toString()).doesNotContain(-1)
+                .isSorted();
+        SegmentChange entered = story.get(bundle);
+        assertThat(entered.cause()).as("the model put her there, no event of hers")
+                .isEqualTo(new Cause("model", "bundle_buyer_high_propensity", "bundle@v1"));
+        assertThat(entered.eventTime()).as("her clock: the sign-up's page view that evening, before the night")
+                .isLessThan(java.time.Instant.parse("2026-03-17T00:00:00Z").toEpochMilli());
+        assertThat(outcome.creatives()).filteredOn(c -> c.userId().equals("user_jane")).singleElement()
+                .satisfies(c -> {
+                    assertThat(c.look()).isEqualTo("TrailBlazer GTX ($149)");
+                    assertThat(c.complement()).as("the dearest of the jackets she viewed")
+                            .isEqualTo("Alpine Shell Jacket ($189)");
+                    assertThat(c.emailSha256()).as("Jane.Doe@Example.com, trimmed, lower-cased, SHA-256")
+                            .isEqualTo("86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d");
+                    assertThat(c.cause()).isEqualTo("model bundle_buyer_high_propensity bundle@v1");
+                });
+
+        // Every change a destination takes was delivered or dead-lettered; the 503s were retried.
+        assertThat(outcome.activation()).containsOnlyKeys("ad-platform", "crm-webhook");
+        assertThat(outcome.activation().values()).allSatisfy(t -> {
+            assertThat(t.pending()).isZero();
+            assertThat(t.delivered() + t.deadLettered()).isEqualTo(t.owed());
+        });
+        var ads = outcome.activation().get("ad-platform");
+        var crm = outcome.activation().get("crm-webhook");
+        assertThat(ads.owed()).isGreaterThan(100);
+        assertThat(crm.owed()).as("churn-risk entries after the training").isPositive();
+        assertThat(ads.requests() + crm.requests()).isGreaterThanOrEqualTo(20);
+        assertThat(ads.failedOnPurpose() + crm.failedOnPurpose()).as("every 20th request")
+                .isEqualTo((ads.requests() + crm.requests()) / 20);
+        assertThat(ads.deadLettered() + crm.deadLettered()).as("a 503 is retried, never given up here").isZero();
+    }
+
+    private static int indexOf(List<SegmentChange> changes, java.util.function.Predicate<SegmentChange> which) {
+        for (int i = 0; i < changes.size(); i++) {
+            if (which.test(changes.get(i))) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     /**

@@ -61,11 +61,10 @@ class PipelineITCase {
     private static final long DAY0 = START.toEpochMilli();
     private static final long MIN = 60_000L;
     static final long HOUR = 60 * MIN;
-    private static final long DAY = 24 * HOUR;
     /** The seed story's times, as ingest corrects them (+40 ms: the simulated SDK sends 40 ms after its clock). */
     private static final long ADDED_TO_CART = DAY0 + 10 * HOUR + 150_000 + 40;
     private static final long THIRD_VIEW = DAY0 + 10 * HOUR + 260_000 + 40;
-    static final long IDENTIFIED = DAY0 + DAY + 9 * HOUR + 40;
+    static final long IDENTIFIED = DAY0 + 19 * HOUR + 40; // she signs up that evening
 
     @Test
     void theSeedStoryAndAHandWrittenUserGiveExactlyTheseChanges(LocalKafkaBroker broker) throws Exception {
@@ -101,11 +100,11 @@ class PipelineITCase {
                         tuple("anon_123xyz", "product_viewer_3x_1h", ChangeType.ENTER, THIRD_VIEW),
                         // she leaves: 30 minutes after the last add, the cart is abandoned
                         tuple("anon_123xyz", "cart_abandoner", ChangeType.ENTER, ADDED_TO_CART + 30 * MIN),
-                        // timer exits, no event needed: her 10:03 minute leaves the hour at 11:03
-                        tuple("anon_123xyz", "high_intent_1h", ChangeType.EXIT, DAY0 + 11 * HOUR + 3 * MIN),
-                        tuple("anon_123xyz", "high_intent_footwear", ChangeType.EXIT, DAY0 + 11 * HOUR + 3 * MIN),
-                        tuple("anon_123xyz", "product_viewer_3x_1h", ChangeType.EXIT, DAY0 + 11 * HOUR + 3 * MIN),
-                        // the next day she identifies: the anonymous id leaves, its state goes to user_jane
+                        // timer exits, no event needed: her 10:04 minute leaves the hour at 11:04 (views at 10:05, 10:06 remain)
+                        tuple("anon_123xyz", "high_intent_1h", ChangeType.EXIT, DAY0 + 11 * HOUR + 4 * MIN),
+                        tuple("anon_123xyz", "high_intent_footwear", ChangeType.EXIT, DAY0 + 11 * HOUR + 4 * MIN),
+                        tuple("anon_123xyz", "product_viewer_3x_1h", ChangeType.EXIT, DAY0 + 11 * HOUR + 4 * MIN),
+                        // that evening she signs up: the anonymous id leaves, its state goes to user_jane
                         tuple("anon_123xyz", "cart_abandoner", ChangeType.EXIT, IDENTIFIED),
                         tuple("it_window", "high_intent_1h", ChangeType.ENTER, t + 2 * MIN),
                         tuple("it_window", "product_viewer_3x_1h", ChangeType.ENTER, t + 2 * MIN),

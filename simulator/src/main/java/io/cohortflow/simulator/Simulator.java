@@ -56,7 +56,7 @@ public final class Simulator implements Iterable<Delivery> {
         }
         if (config.seedStory()) {
             truth.add(new GroundTruth(JANE_USER_ID, Persona.BUNDLE_BUYER, List.of(JANE_ANONYMOUS_ID),
-                    config.days() > 1 ? 1 : -1, false, -1));
+                    config.storyDay(), false, -1));
         }
         return truth;
     }
@@ -121,7 +121,7 @@ public final class Simulator implements Iterable<Delivery> {
             }
             if (config.seedStory()) {
                 // The seed story plays exactly as written: no late, duplicate or broken deliveries of it.
-                for (SimEvent event : SeedStory.day(day, dayStart(day))) {
+                for (SimEvent event : SeedStory.day(day - config.storyDay(), dayStart(day))) {
                     enqueue(event, rng, false);
                 }
             }
@@ -188,6 +188,7 @@ public final class Simulator implements Iterable<Delivery> {
         private SeedStory() {
         }
 
+        /** Her events on the {@code day}-th day from her visit. */
         static List<SimEvent> day(int day, long dayStart) {
             List<SimEvent> events = new ArrayList<>();
             if (day == 0) {
@@ -205,9 +206,11 @@ public final class Simulator implements Iterable<Delivery> {
                 for (Catalog.Product jacket : Catalog.PRODUCTS.subList(4, 7)) {
                     events.add(track(t += 40_000, "Product Viewed", jacket.properties()));
                 }
-                // ...then a few minutes of inactivity, and she leaves.
-            } else if (day == 1) {
-                long t = dayStart + 9 * HOUR_MS;
+                // "browsing related but different categories": trail gear, for the trail shoes
+                events.add(page(t += 30_000, "Trail Gear", "/c/trail-gear"));
+                events.add(track(t += 30_000, "Product Viewed", Catalog.PRODUCTS.get(8).properties()));
+                // ...then a few minutes of inactivity, and she leaves. That evening she comes back and signs up.
+                t = dayStart + 19 * HOUR_MS;
                 events.add(new SimEvent("identify", null, JANE_ANONYMOUS_ID, JANE_USER_ID, t, 0L, "web", Map.of(),
                         Map.of("email", "Jane.Doe@Example.com", "name", "Jane Doe"), null));
                 events.add(new SimEvent("page", "Home", JANE_ANONYMOUS_ID, JANE_USER_ID, t + 5_000, 0L, "web",

@@ -18,6 +18,7 @@ import java.util.Set;
  *     (--bootstrap-servers HOST:PORT [--topic events.raw] [--rate 2000] | --out-dir DIR) \
  *     [--start 2026-01-05] [--ground-truth truth.jsonl] [--duplicate-rate 0.01] [--late-rate 0.02] [--malformed-rate 0.005]
  *     [--realism 0..1 (people less than textbook personas: mixed journeys, drifting pace, breaks, sudden stops)]
+ *     [--story-day D (the day of anon_123xyz's visit, default 0) | --no-seed-story]
  *
  * java -cp ... io.cohortflow.simulator.SimulatorMain --retail-csv orders.csv --users 4000 --days 400 [--seed 42]
  *     [--start 2025-10-28]
@@ -29,7 +30,7 @@ import java.util.Set;
 public final class SimulatorMain {
     private static final Set<String> KEYS = Set.of("users", "days", "seed", "start", "bootstrap-servers", "topic",
             "rate", "out-dir", "ground-truth", "duplicate-rate", "late-rate", "malformed-rate", "no-seed-story",
-            "retail-csv", "realism");
+            "retail-csv", "realism", "story-day");
 
     private SimulatorMain() {
     }
@@ -96,6 +97,7 @@ public final class SimulatorMain {
                         Double.parseDouble(opts.getOrDefault("duplicate-rate", String.valueOf(defaults.duplicateRate()))),
                         Double.parseDouble(opts.getOrDefault("late-rate", String.valueOf(defaults.lateRate()))),
                         Double.parseDouble(opts.getOrDefault("malformed-rate", String.valueOf(defaults.malformedRate()))))
+                .withSeedStoryOn(Integer.parseInt(opts.getOrDefault("story-day", "0")))
                 .withSeedStory(!opts.containsKey("no-seed-story"))
                 .withRealism(Double.parseDouble(opts.getOrDefault("realism", "0")));
     }

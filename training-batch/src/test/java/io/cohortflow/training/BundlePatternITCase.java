@@ -70,9 +70,18 @@ class BundlePatternITCase {
                         + " at 0.6 or more); %d showing none of it, never bought, %.3f; bundle AUC %.3f (holdout), churn"
                         + " AUC %.3f%n", pattern.size(), patternMean, likely, none.size(), noneMean,
                 result.bundle().auc(), result.churn().auc());
+        for (double threshold : new double[] {0.1, 0.15, 0.2, 0.25}) {
+            System.out.printf("  at bundle propensity >= %.2f: %d of %d showing the pattern, %d of %d showing none%n",
+                    threshold, pattern.stream().filter(p -> p >= threshold).count(), pattern.size(),
+                    none.stream().filter(p -> p >= threshold).count(), none.size());
+        }
         assertThat(pattern).as("people at the cutoff showing the pattern, never bought").hasSizeGreaterThanOrEqualTo(10);
         assertThat(none).hasSizeGreaterThanOrEqualTo(100);
         assertThat(patternMean).as("clearly higher").isGreaterThan(0.2).isGreaterThan(10 * noneMean);
         assertThat(result.bundle().auc()).isGreaterThan(0.9);
+        // conf/segments.yaml's bundle_buyer_high_propensity threshold is set from these figures.
+        assertThat(pattern.stream().filter(p -> p >= 0.15).count()).as("most of the pattern's prospects at 0.15")
+                .isGreaterThanOrEqualTo(Math.round(0.8 * pattern.size()));
+        assertThat(none.stream().filter(p -> p >= 0.15).count()).as("almost nobody else").isLessThanOrEqualTo(none.size() / 200);
     }
 }
