@@ -39,7 +39,7 @@ import java.util.function.Predicate;
  * conf/destinations, at a path per destination id, so that the activation job delivers on the local machine as it
  * would to an ad platform or a CRM. Each destination's secret is made for the run. The server checks the auth a
  * destination declares (the HMAC signature with the collector's verifier, or the bearer token) and answers every
- * n-th request 503 on purpose, so that the run exercises the job's retries.
+ * n-th authenticated request 503 on purpose, so that the run exercises the job's retries.
  *
  * <p>It keeps the books: every change the feed shows that a destination takes is owed to it ({@link #owe}); a change
  * is settled when the server accepts a request carrying it, or when activation.dlq names it. A change accepted twice
@@ -47,7 +47,7 @@ import java.util.function.Predicate;
  *
  * <p>The campaign audience's entries become "Complete The Look" creatives, as the seed's ad platform makes them: the
  * look is the first product of the audience call (the cart's first item, else the last viewed), and the complement
- * the dearest product viewed in another category.
+ * the dearest of the others (the cart's other items and the viewed products) in another category.
  */
 final class LocalDestinations implements AutoCloseable {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
@@ -111,18 +111,21 @@ final class LocalDestinations implements AutoCloseable {
         };
 
         synchronized void owe(String changeId) {
-            owed++;
-            if (!early.remove(changeId)) {
-                pending.add(changeId);
+            if (early.remove(changeId)) {
+                owed++;
+            } else if (!settled.containsKey(changeId) && pending.add(changeId)) {
+                owed++; // (a change shown twice is owed once)
             }
         }
 
-        synchronized void settle(String changeId, boolean deliveredNow) {
+        /** Whether this is the change's first outcome here (not a redelivery). */
+        synchronized boolean settle(String changeId, boolean deliveredNow) {
             if (settled.put(changeId, deliveredNow) != null) {
                 if (deliveredNow) {
                     redelivered++;
                 }
-                return;
+                pending.remove(changeId);
+                return false;
             }
             if (deliveredNow) {
                 delivered++;
@@ -132,6 +135,7 @@ final class LocalDestinations implements AutoCloseable {
             if (!pending.remove(changeId)) {
                 early.add(changeId);
             }
+            return true;
         }
 
         synchronized Tally tally() {
@@ -293,9 +297,9 @@ final class LocalDestinations implements AutoCloseable {
                 continue;
             }
             String changeId = changeId(message);
-            book.settle(changeId, true);
+            boolean first = book.settle(changeId, true);
             JsonNode properties = message.path("properties");
-            if (message.path("event").asText().equals("Audience Entered")
+            if (first && message.path("event").asText().equals("Audience Entered")
                     && properties.path("audience_key").asText().equals(campaignAudience)) {
                 Creative creative = creative(message.path("userId").asText(), properties.path("products"),
                         emails.get(changeId), properties.path("cause").asText());
@@ -307,10 +311,15 @@ final class LocalDestinations implements AutoCloseable {
         }
     }
 
+    /** The change a Segment message was made from: its messageId is the change id with a suffix. */
     private static String changeId(JsonNode message) {
         String messageId = message.path("messageId").asText();
-        int dash = messageId.lastIndexOf('-');
-        return dash < 0 ? messageId : messageId.substring(0, dash);
+        for (String suffix : List.of("-track", "-identify")) {
+            if (messageId.endsWith(suffix)) {
+                return messageId.substring(0, messageId.length() - suffix.length());
+            }
+        }
+        return messageId;
     }
 
     private static Creative creative(String userId, JsonNode products, String email, String cause) {

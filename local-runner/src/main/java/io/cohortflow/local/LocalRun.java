@@ -200,6 +200,9 @@ public final class LocalRun {
                 cluster.close();
             }
         } finally {
+            if (destinations != null) {
+                destinations.close();
+            }
             finished.countDown();
         }
     }
@@ -246,10 +249,6 @@ public final class LocalRun {
                 return runOnFile(broker, topics, history, jobs, flinkConf, started, door);
             }
             return simulate(broker, topics, history, registry, jobs, flinkConf, rest, started, start, door, simulatedNow);
-        } finally {
-            if (destinations != null) {
-                destinations.close();
-            }
         }
     }
 
@@ -260,6 +259,9 @@ public final class LocalRun {
     private JobClient startActivation(URI rest, Configuration flinkConf, String[] jobArgs) throws Exception {
         Path dir = options.confDir().resolve("destinations").toAbsolutePath();
         List<Destination> declared = Destination.loadAll(dir);
+        if (declared.isEmpty()) {
+            throw new IllegalStateException("no destination files in " + dir + ": the activation job needs one");
+        }
         destinations = new LocalDestinations(declared, DESTINATION_FAILS_EVERY, CAMPAIGN_AUDIENCE, this::printsFeedOf,
                 OUT);
         List<String> args = new java.util.ArrayList<>(List.of(with(jobArgs, "--group-id", ACTIVATION_GROUP,

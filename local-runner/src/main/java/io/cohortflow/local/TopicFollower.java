@@ -3,6 +3,7 @@ package io.cohortflow.local;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
@@ -14,27 +15,33 @@ import java.util.function.Consumer;
 /**
  * Follows a topic from its beginning (read_committed) on a daemon thread of its own, handing each record to
  * {@code each}, until closed. What the local run watches while the jobs run: the change feed, the story's profile,
- * activation.dlq.
+ * activation.dlq. It reads every partition by assignment, without a consumer group, so no rebalance makes it read
+ * a record twice. A record {@code each} fails on is reported and skipped; the follower goes on.
  */
 final class TopicFollower implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
+    private final String topic;
     private volatile boolean running = true;
+    private volatile boolean started;
 
     TopicFollower(String bootstrapServers, String topic, Consumer<ConsumerRecord<byte[], byte[]>> each) {
+        this.topic = topic;
         this.consumer = new KafkaConsumer<>(Map.<String, Object>of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "cohortflow-local-" + topic + "-" + System.nanoTime(),
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        consumer.subscribe(List.of(topic));
+        List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                .map(p -> new TopicPartition(topic, p.partition())).toList();
+        consumer.assign(partitions);
+        consumer.seekToBeginning(partitions);
         this.thread = new Thread(() -> run(each), "follow-" + topic);
         thread.setDaemon(true);
     }
 
     void start() {
+        started = true;
         thread.start();
     }
 
@@ -42,7 +49,12 @@ final class TopicFollower implements AutoCloseable {
         try {
             while (running) {
                 for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(250))) {
-                    each.accept(record);
+                    try {
+                        each.accept(record);
+                    } catch (RuntimeException e) {
+                        System.err.printf("  (skipped a record of %s at %d/%d: %s)%n", topic, record.partition(),
+                                record.offset(), e);
+                    }
                 }
             }
         } catch (WakeupException e) {
@@ -54,6 +66,10 @@ final class TopicFollower implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (!started) {
+            consumer.close();
+            return;
+        }
         running = false;
         consumer.wakeup();
         thread.join(5_000);

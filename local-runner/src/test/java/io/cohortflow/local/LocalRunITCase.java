@@ -150,6 +150,7 @@ class LocalRunITCase {
         assertThat(ads.owed()).isGreaterThan(100);
         assertThat(crm.owed()).as("churn-risk entries after the training").isPositive();
         assertThat(ads.requests() + crm.requests()).isGreaterThanOrEqualTo(20);
+        assertThat(ads.refused() + crm.refused()).as("every request signed or authorised as its file says").isZero();
         assertThat(ads.failedOnPurpose() + crm.failedOnPurpose()).as("every 20th request")
                 .isEqualTo((ads.requests() + crm.requests()) / 20);
         assertThat(ads.deadLettered() + crm.deadLettered()).as("a 503 is retried, never given up here").isZero();
