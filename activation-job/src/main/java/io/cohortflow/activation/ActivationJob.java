@@ -64,7 +64,8 @@ public final class ActivationJob {
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.CHANGES), group, new SegmentChangeCodec(),
                         JsonRecordTypeInfo.SEGMENT_CHANGE, bounded),
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.PROFILES), group + "-profiles",
-                        new SegmentProfileCodec(), new JsonRecordTypeInfo<>(new SegmentProfileCodec()), bounded),
+                        new SegmentProfileCodec(), new JsonRecordTypeInfo<>(new SegmentProfileCodec()), bounded,
+                        SegmentProfile::tombstone),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNDELIVERED), new Undelivered.Codec(),
                         u -> KafkaIo.utf8(u.userId()), group + "-undelivered"));
         return new ActivationJob(io, options, secrets);

@@ -28,7 +28,7 @@ import java.util.List;
  * re-evaluates a user at an unchanged time, so the time alone would take the profile from before it), at most
  * {@code wait} of processing time from when it became the first waiting, then goes with the latest profile there is
  * (or none). The latest profile is
- * kept {@code profileTtl} after it was written. Metrics: {@code changesIn}, {@code joinedWithoutProfile}.
+ * kept {@code profileTtl} after it was written, and dropped at the user's tombstone (a privacy request's erasure). Metrics: {@code changesIn}, {@code joinedWithoutProfile}.
  */
 public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentChange, SegmentProfile, Activation> {
     private static final long serialVersionUID = 1L;
@@ -84,6 +84,13 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
     @Override
     public void processElement2(SegmentProfile profile, Context ctx, Collector<Activation> out) throws Exception {
         SegmentProfile known = latest.value();
+        if (profile.isTombstone()) {
+            // The user was erased (a privacy request): what waits goes now, with the last profile known (a destination
+            // takes her out of its audiences by the ids in it), and nothing of her is kept here.
+            release(known, true, ctx, out);
+            latest.clear();
+            return;
+        }
         if (known != null && known.asOf() > profile.asOf()) {
             return; // an older profile than the one kept (profiles of one user come in order; this is a replay)
         }
@@ -130,8 +137,14 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
         }
     }
 
-    /** Whether {@code profile} is the user's state after {@code change} (or later). */
+    /**
+     * Whether {@code profile} is the user's state after {@code change} (or later). An EXIT of an erasure (cause
+     * {@code privacy}) waits for nothing: the profile after it is a tombstone.
+     */
     static boolean covers(SegmentProfile profile, SegmentChange change) {
+        if ("privacy".equals(change.cause().kind())) {
+            return true;
+        }
         return profile != null && profile.asOf() >= change.eventTime()
                 && java.util.Objects.equals(profile.model(), change.model())
                 && profile.segments().contains(change.segmentId()) == (change.type() == ChangeType.ENTER);

@@ -96,6 +96,30 @@ class ProfileJoinTest {
         });
     }
 
+    @Test
+    void anErasureExitGoesAtOnceAndTheTombstoneDropsTheProfileKept() throws Exception {
+        SegmentChange enter = DestinationClientTest.change("u1", "audience", ChangeType.ENTER, 0);
+        harness.processElement2(new StreamRecord<>(profile("u1", enter.eventTime(), "audience")));
+        harness.processElement1(new StreamRecord<>(enter));
+        SegmentChange erased = SegmentChange.of("u1", "audience", "audience", ChangeType.EXIT, enter.eventTime(), 1,
+                0, new io.cohortflow.core.segment.Cause("privacy", "req-1", null), Map.of(), "none");
+        harness.processElement1(new StreamRecord<>(erased));
+        assertThat(harness.extractOutputValues()).filteredOn(a -> a.destination().equals("ads"))
+                .extracting(a -> a.change().type(), a -> a.profile().asOf())
+                .as("no newer profile awaited: it goes with the last one, whose ids take her out of the audience")
+                .containsExactly(tuple(ChangeType.ENTER, enter.eventTime()), tuple(ChangeType.EXIT, enter.eventTime()));
+
+        harness.processElement2(new StreamRecord<>(SegmentProfile.tombstone("u1")));
+        SegmentChange later = DestinationClientTest.change("u1", "audience", ChangeType.ENTER, 2);
+        harness.setProcessingTime(10_000);
+        harness.processElement1(new StreamRecord<>(later));
+        harness.setProcessingTime(20_000);
+        assertThat(harness.extractOutputValues()).last().satisfies(a -> {
+            assertThat(a.change()).isEqualTo(later);
+            assertThat(a.profile()).as("nothing of her was kept after the tombstone").isNull();
+        });
+    }
+
     private static SegmentProfile profile(String user, long asOf, String... segments) {
         return new SegmentProfile(user, asOf, List.of(segments), Map.of(), Map.of(), null, "none", null, Map.of());
     }

@@ -25,8 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The README's {@code java -cp <the -job jar> <main>} commands, taken from the README and run in bash with nothing but
- * the jar on the classpath: Backfill, HistoryCompaction, SegmentsCli (validate, publish), RegistryCli (list, promote) and
- * AudienceSnapshot. Only the
+ * the jar on the classpath: Backfill, HistoryCompaction, SegmentsCli (validate, publish), RegulationsCli (submit, show),
+ * RegistryCli (list, promote) and AudienceSnapshot. Only the
  * addresses are the test's own: its broker for {@code kafka:9092}, a file registry for the S3 bucket, a topic of its
  * own (an added {@code --topic}); the jars' paths are made absolute, and the files the commands name are made in the
  * directory they run in.
@@ -62,6 +62,9 @@ class DocumentedMainsITCase {
             line = line.replace(" conf/segments.yaml", " " + ROOT.resolve("conf/segments.yaml"));
             script.add(addresses(line.contains(" publish ")
                     ? withOption(line, "--topic " + topics.name(TopicsConfig.DEFINITIONS)) : line, broker));
+        }
+        for (String line : Repository.readmeBashBlock("io.cohortflow.segmentation.cli.RegulationsCli")) {
+            script.add(addresses(withOption(line, "--topic " + topics.name(TopicsConfig.PRIVACY)), broker));
         }
         for (String line : Repository.readmeBashBlock("io.cohortflow.registry.RegistryCli")) {
             line = line.replace("s3a://cohortflow-models", "file://$PWD/.local-run/registry");
@@ -107,6 +110,8 @@ class DocumentedMainsITCase {
         assertThat(output[0].lines().filter(l -> l.startsWith("published ")).count()).isEqualTo(segments);
 
         assertThat(output[0]).as(shown).contains("bundle v1", "<- current");
+        assertThat(output[0]).as(shown).contains("recorded DELETE request gdpr-2026-0042 for 2 ids",
+                "gdpr-2026-0042 DELETE: 2 ids", "by dpo@example.com");
         assertThat(output[0]).as(shown)
                 .contains("bundle_buyer_high_propensity: 1 members among 1 profiles; 1 rows written to audience.csv");
         assertThat(Files.readAllLines(dir.resolve("audience.csv"))).containsExactly("email,phone,extern_id",

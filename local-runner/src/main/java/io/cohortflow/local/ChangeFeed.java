@@ -54,10 +54,13 @@ final class ChangeFeed implements AutoCloseable {
         this.follower = new TopicFollower(bootstrapServers, topic, r -> accept(codec.decode(r.value())));
         SegmentProfileCodec profiles = new SegmentProfileCodec();
         this.storyProfiles = new TopicFollower(bootstrapServers, profilesTopic, r -> {
-            if (r.key() != null && r.value() != null
-                    && isStory(new String(r.key(), java.nio.charset.StandardCharsets.UTF_8))) {
-                SegmentProfile profile = profiles.decode(r.value());
-                storyProfile.put(profile.userId(), profile);
+            String key = r.key() == null ? null : new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+            if (key != null && isStory(key)) {
+                if (r.value() == null) {
+                    storyProfile.remove(key); // a tombstone: the profile was erased
+                } else {
+                    storyProfile.put(key, profiles.decode(r.value()));
+                }
             }
         });
     }

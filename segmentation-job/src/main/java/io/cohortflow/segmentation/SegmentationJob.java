@@ -1,6 +1,8 @@
 package io.cohortflow.segmentation;
 
 import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.privacy.PrivacyRequest;
+import io.cohortflow.core.privacy.PrivacyRequestCodec;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.identity.IdentityMerge;
@@ -40,7 +42,8 @@ import java.util.List;
 /**
  * The segmentation job.
  *
- * <p>Reads events.unified (read_committed, keyed by resolved user id), events.late (events later than ingest's allowed
+ * <p>Reads events.unified (read_committed, keyed by resolved user id), privacy.requests (each id of a request that
+ * deletes is forgotten: its members EXIT with cause {@code privacy}, its profile gets a tombstone), events.late (events later than ingest's allowed
  * lateness, applied as corrections whose changes carry the cause {@code late}), identity.merges (the decision on each
  * link: a merge takes effect at the link's place in events.unified, see {@code IdentityLink}), its own
  * segments.handoff, and
@@ -62,7 +65,8 @@ public final class SegmentationJob {
     /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
     public record Io(Source<UnifiedEvent, ?, ?> unified, Source<UnifiedEvent, ?, ?> late, Source<IdentityMerge, ?, ?> merges,
                      Source<StateHandoff, ?, ?> handoffsIn, Source<SegmentDefinition, ?, ?> definitions,
-                     Source<ModelPublished, ?, ?> models, Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut) {
+                     Source<ModelPublished, ?, ?> models, Source<PrivacyRequest, ?, ?> privacy,
+                     Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut) {
     }
 
     private static final JsonRecordTypeInfo<SegmentationInput> INPUT = new JsonRecordTypeInfo<>(new SegmentationInputCodec());
@@ -100,10 +104,14 @@ public final class SegmentationJob {
                         new JsonRecordTypeInfo<>(definitions), bounded),
                 KafkaIo.wholeTopic(bs, kafka.topic(TopicsConfig.MODELS), group + "-models", models,
                         new JsonRecordTypeInfo<>(models), bounded),
+                // From the group's offsets, not the whole topic: a request erases what was known when it came, and
+                // applying it again at a later start would erase what came since (a DELETE lets new events in).
+                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.PRIVACY), group + "-privacy", new PrivacyRequestCodec(),
+                        new JsonRecordTypeInfo<>(new PrivacyRequestCodec()), bounded),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.CHANGES), new SegmentChangeCodec(),
                         change -> KafkaIo.utf8(change.userId()), group + "-changes"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PROFILES), new SegmentProfileCodec(),
-                        profile -> KafkaIo.utf8(profile.userId()), group + "-profiles"),
+                        profile -> KafkaIo.utf8(profile.userId()), SegmentProfile::isTombstone, group + "-profiles"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.HANDOFF), handoffs,
                         handoff -> KafkaIo.utf8(handoff.toId()), group + "-handoff"));
         return new SegmentationJob(io, options, new Scoring(options.registry(), options.model(), Scorer.NONE));
@@ -134,6 +142,16 @@ public final class SegmentationJob {
                 .fromSource(io.handoffsIn(), Watermarks.<StateHandoff>neverHoldingBack(), "segments.handoff")
                 .uid(Uids.HANDOFF_SOURCE)
                 .map(SegmentationInput::of).returns(INPUT).name("handoffs").uid(Uids.HANDOFFS_IN);
+        DataStream<SegmentationInput> erasures = env
+                .fromSource(io.privacy(), Watermarks.<PrivacyRequest>neverHoldingBack(), "privacy.requests")
+                .uid(Uids.PRIVACY_SOURCE)
+                .flatMap((PrivacyRequest request, Collector<SegmentationInput> out) -> {
+                    if (request.type().deletes()) {
+                        for (String id : request.ids()) {
+                            out.collect(SegmentationInput.erase(request.requestId(), id, request.requestedAt()));
+                        }
+                    }
+                }).returns(INPUT).name("erasures").uid(Uids.ERASURES_IN);
         DataStream<Control> definitions = env
                 .fromSource(io.definitions(), Watermarks.<SegmentDefinition>neverHoldingBack(), "segments.definitions")
                 .uid(Uids.DEFINITIONS_SOURCE)
@@ -145,7 +163,7 @@ public final class SegmentationJob {
         BroadcastStream<Control> control = definitions.union(models)
                 .broadcast(SegmentFunction.DEFINITIONS, SegmentFunction.MODELS);
 
-        SingleOutputStreamOperator<SegmentChange> changes = events.union(late, merges, handoffs)
+        SingleOutputStreamOperator<SegmentChange> changes = events.union(late, merges, handoffs, erasures)
                 .keyBy(SegmentationInput::key)
                 .connect(control)
                 .process(new SegmentFunction(options.features(), options.eventNames(), options.segments(), scoring,

@@ -17,6 +17,8 @@ public final class Uids {
     public static final String EVENTS_IN = "segmentation-events-in";
     public static final String MERGES_IN = "segmentation-merges-in";
     public static final String HANDOFFS_IN = "segmentation-handoffs-in";
+    public static final String PRIVACY_SOURCE = "segmentation-privacy-source";
+    public static final String ERASURES_IN = "segmentation-erasures-in";
     public static final String SEGMENTS = "segmentation-segments";
     public static final String CHANGES_SINK = "segmentation-changes-sink";
     public static final String PROFILES_SINK = "segmentation-profiles-sink";

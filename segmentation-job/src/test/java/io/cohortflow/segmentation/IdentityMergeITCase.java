@@ -48,12 +48,7 @@ class IdentityMergeITCase {
     @Test
     void afterSheIdentifiesHerKnownIdCarriesTheCart() throws Exception {
         TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "merge");
-        List<Delivery> deliveries = new ArrayList<>();
-        new Simulator(SimulatorConfig.of(1, 0, 2, PipelineITCase.START)).forEach(deliveries::add);
-        // Someone else's later traffic moves event time past her identify, as live traffic would.
-        deliveries.add(PipelineITCase.track("m-clock", "it_clock", "Page Viewed",
-                PipelineITCase.IDENTIFIED + PipelineITCase.HOUR));
-        PipelineITCase.produce(broker, topics, deliveries);
+        PipelineITCase.produce(broker, topics, seedStoryThenTraffic());
 
         JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics));
         // Short idleness: most partitions stay empty here, and a live run waits that long for them before time moves.
@@ -72,5 +67,17 @@ class IdentityMergeITCase {
                 job.stopWithSavepoint(false, savepoints, SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
             }
         }
+    }
+
+    /**
+     * The seed story alone (she browses anonymously, then signs up as user_jane), and someone else's later traffic,
+     * which moves event time past her sign-up as live traffic would.
+     */
+    static List<Delivery> seedStoryThenTraffic() {
+        List<Delivery> deliveries = new ArrayList<>();
+        new Simulator(SimulatorConfig.of(1, 0, 2, PipelineITCase.START)).forEach(deliveries::add);
+        deliveries.add(PipelineITCase.track("m-clock", "it_clock", "Page Viewed",
+                PipelineITCase.IDENTIFIED + PipelineITCase.HOUR));
+        return deliveries;
     }
 }

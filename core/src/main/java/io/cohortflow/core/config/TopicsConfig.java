@@ -25,10 +25,12 @@ public final class TopicsConfig {
     public static final String MODELS = "models";
     /** Changes a destination did not take (activation.dlq). */
     public static final String UNDELIVERED = "undelivered";
+    /** Requests to forget or silence people (privacy.requests, compacted). */
+    public static final String PRIVACY = "privacy";
 
     /** Every role the product uses, in pipeline order. */
     public static final List<String> ROLES = List.of(RAW, UNIFIED, DLQ, LATE, MERGES, CHANGES, HANDOFF, PROFILES,
-            DEFINITIONS, MODELS, UNDELIVERED);
+            DEFINITIONS, MODELS, UNDELIVERED, PRIVACY);
 
     private final Map<String, TopicSpec> topics;
 

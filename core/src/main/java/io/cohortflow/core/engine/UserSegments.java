@@ -211,6 +211,33 @@ public final class UserSegments {
         return step.finish();
     }
 
+    /**
+     * A privacy request deletes what is known of this id: its members EXIT now (cause {@code privacy}, with the
+     * request's id, at the user's clock, and without feature values: an erasure does not publish what it erases), the
+     * profile becomes a tombstone ({@link SegmentProfile#tombstone}), and everything else goes: features, traits,
+     * memberships, the transitions' ordinals, a merge waited on or remembered, and the inputs held for it. The
+     * outcome says {@code cleared}, so the host drops the state and its timer. What comes for the id afterwards
+     * starts afresh (unless ingest suppresses it).
+     */
+    public Outcome forget(String userId, String requestId, Ruleset rules, long processingTime) {
+        Step step = new Step(userId, rules, processingTime);
+        if (!memberships.isEmpty()) {
+            long at = clock == NEVER ? processingTime : clock;
+            Cause cause = new Cause("privacy", requestId, null);
+            String model = rules.scorer().label();
+            for (String segmentId : List.copyOf(memberships.keySet())) {
+                transition(step, segmentId, segmentName(segmentId, rules), ChangeType.EXIT, at, cause, Map.of(), model);
+            }
+        }
+        step.profile = SegmentProfile.tombstone(userId);
+        startAfresh(rules.features());
+        barrier = null;
+        held.clear();
+        earlyDecisions.clear();
+        earlyHandoffs.clear();
+        return step.finish();
+    }
+
     // ---- inputs, in this id's order ------------------------------------------------------------------------------
 
     private void onEvent(Step step, UnifiedEvent event, boolean correction) {
@@ -530,6 +557,16 @@ public final class UserSegments {
         return new StateHandoff(from, to, Base64.getEncoder().encodeToString(state.toBytes()), t, linkId);
     }
 
+    /** No features, memberships, ordinals, clock or merge: as a user never seen (pending inputs aside). */
+    private void startAfresh(FeatureConfig config) {
+        features = new UserFeatures(config);
+        memberships.clear();
+        transitions.clear();
+        clock = NEVER;
+        mergedInto = null;
+        mergedAt = NEVER;
+    }
+
     /** Deserialized state carries no configuration (it is not part of the state): bind it to the running one. */
     private void bind(FeatureConfig config) {
         features = features.withConfig(config);
@@ -579,12 +616,7 @@ public final class UserSegments {
             if (empty && early) {
                 // Nothing is left but decisions or handoffs that came before their place. Had they come later, the
                 // user would be cleared now and start afresh (its clock too): so it does, keeping only them.
-                features = new UserFeatures(rules.features());
-                memberships.clear();
-                transitions.clear();
-                clock = NEVER;
-                mergedInto = null;
-                mergedAt = NEVER;
+                startAfresh(rules.features());
                 next = Long.MAX_VALUE;
             }
             if (barrier != null) {

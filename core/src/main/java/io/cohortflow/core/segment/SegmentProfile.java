@@ -25,6 +25,23 @@ import java.util.Objects;
 public record SegmentProfile(String userId, long asOf, List<String> segments, Map<String, Double> features,
                              Map<String, Double> scores, String persona, String model, String mergedInto,
                              Map<String, Object> traits) {
+    /** The {@code asOf} of a tombstone: no profile can be that old. */
+    private static final long DELETED = Long.MIN_VALUE;
+
+    /**
+     * The user's profile is deleted (a privacy request): written to segments.profiles as a record with no value,
+     * which compaction removes together with every earlier profile of the user.
+     */
+    public static SegmentProfile tombstone(String userId) {
+        return new SegmentProfile(userId, DELETED, List.of(), Map.of(), Map.of(), null, "none", null, Map.of());
+    }
+
+    /** Whether this stands for a deleted profile ({@link #tombstone}). */
+    @com.fasterxml.jackson.annotation.JsonIgnore
+    public boolean isTombstone() {
+        return asOf == DELETED;
+    }
+
     public SegmentProfile {
         Objects.requireNonNull(userId, "userId");
         segments = List.copyOf(segments);

@@ -429,6 +429,33 @@ class UserSegmentsTest {
         assertThat(o.changes().get(1).segmentName()).isEqualTo("Dormant Browser");
     }
 
+    @Test
+    void aPrivacyRequestExitsEverySegmentWithoutFeatureValuesAndLeavesNothing() {
+        UserSegments jane = new UserSegments();
+        collect(jane.apply("anon_123xyz", shoe("product_search", T0), RULES, 0));
+        collect(jane.apply("anon_123xyz", shoe("product_view", T0 + 2 * MIN), RULES, 0));
+        collect(jane.apply("anon_123xyz", shoe("add_to_cart", T0 + 4 * MIN), RULES, 0));
+        changes.clear();
+
+        Outcome forgotten = jane.forget("anon_123xyz", "req-1", RULES, 99);
+
+        assertThat(forgotten.changes())
+                .extracting(SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime, SegmentChange::cause)
+                .containsExactly(tuple("high_intent_1h", ChangeType.EXIT, T0 + 4 * MIN, new Cause("privacy", "req-1", null)),
+                        tuple("high_intent_footwear", ChangeType.EXIT, T0 + 4 * MIN, new Cause("privacy", "req-1", null)));
+        assertThat(forgotten.changes()).allSatisfy(c -> assertThat(c.features()).as("nothing of what is erased").isEmpty());
+        assertThat(forgotten.profile()).hasValueSatisfying(p -> assertThat(p.isTombstone()).isTrue());
+        assertThat(forgotten.cleared()).isTrue();
+        assertThat(forgotten.wakeUp()).as("no timer left").isEmpty();
+        assertThat(jane.clock()).isEmpty();
+
+        // What comes afterwards starts afresh: the search of an hour ago is gone, one view is not high intent.
+        Outcome after = jane.apply("anon_123xyz", shoe("product_view", T0 + 10 * MIN), RULES, 0);
+        assertThat(after.changes()).isEmpty();
+        assertThat(after.profile()).isEmpty();
+        assertThat(new UserSegments().forget("nobody", "req-2", RULES, 5).changes()).isEmpty();
+    }
+
     private static UnifiedEvent shoe(String name, long t) {
         return Events.track(name.startsWith("u") ? "u1" : "anon_123xyz", name, t)
                 .with("category", "Men's Running Shoes").build();

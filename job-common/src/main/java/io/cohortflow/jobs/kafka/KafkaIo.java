@@ -35,6 +35,23 @@ public final class KafkaIo {
                 OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST));
     }
 
+    /**
+     * A source over a compacted topic with deletions: a record with no value (a tombstone) becomes
+     * {@code tombstone} of its key, so that a reader can forget what it kept of that key.
+     */
+    public static <T> KafkaSource<T> jsonSource(String bootstrapServers, String topic, String groupId,
+                                                JsonCodec<T> codec, TypeInformation<T> type, boolean bounded,
+                                                TombstoneOf<T> tombstone) {
+        return source(bootstrapServers, topic, groupId, new KeyedJsonDeserializer<>(codec, type, tombstone), bounded);
+    }
+
+    /** What a tombstone of a key stands for, for {@link #jsonSource(String, String, String, JsonCodec,
+     * TypeInformation, boolean, TombstoneOf)}. */
+    @FunctionalInterface
+    public interface TombstoneOf<T> extends java.io.Serializable {
+        T of(String key);
+    }
+
     /** A source over a whole compacted topic, from its beginning on every fresh start (definitions, models). */
     public static <T> KafkaSource<T> wholeTopic(String bootstrapServers, String topic, String groupId,
                                                 JsonCodec<T> codec, TypeInformation<T> type, boolean bounded) {
@@ -74,9 +91,19 @@ public final class KafkaIo {
      */
     public static <T> KafkaSink<T> jsonSink(KafkaOptions options, String topic, JsonCodec<T> codec,
                                             SerializationSchema<T> key, String transactionalIdPrefix) {
+        return jsonSink(options, topic, codec, key, null, transactionalIdPrefix);
+    }
+
+    /**
+     * The same for a compacted topic whose records can be deleted: an element {@code tombstone} accepts is written
+     * with its key and no value, which compaction removes together with every earlier record of that key.
+     */
+    public static <T> KafkaSink<T> jsonSink(KafkaOptions options, String topic, JsonCodec<T> codec,
+                                            SerializationSchema<T> key, Tombstones<T> tombstone,
+                                            String transactionalIdPrefix) {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(options.bootstrapServers())
-                .setRecordSerializer(new JsonRecordSerializer<>(topic, codec, key))
+                .setRecordSerializer(new JsonRecordSerializer<>(topic, codec, key, tombstone))
                 .setDeliveryGuarantee(options.deliveryGuarantee())
                 .setTransactionalIdPrefix(transactionalIdPrefix)
                 .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
@@ -97,17 +124,20 @@ public final class KafkaIo {
         private final String topic;
         private final JsonCodec<T> codec;
         private final SerializationSchema<T> key;
+        private final Tombstones<T> tombstone;
 
-        JsonRecordSerializer(String topic, JsonCodec<T> codec, SerializationSchema<T> key) {
+        JsonRecordSerializer(String topic, JsonCodec<T> codec, SerializationSchema<T> key, Tombstones<T> tombstone) {
             this.topic = topic;
             this.codec = codec;
             this.key = key;
+            this.tombstone = tombstone;
         }
 
         @Override
         public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+            boolean deleted = tombstone != null && tombstone.test(element);
             return new ProducerRecord<>(topic, null, null, key == null ? null : key.serialize(element),
-                    codec.encode(element));
+                    deleted ? null : codec.encode(element));
         }
 
         @Override
@@ -116,9 +146,45 @@ public final class KafkaIo {
         }
     }
 
+    /** Which elements stand for deleted records (see {@link #jsonSink(KafkaOptions, String, JsonCodec,
+     * SerializationSchema, Tombstones, String)}). */
+    @FunctionalInterface
+    public interface Tombstones<T> extends java.io.Serializable {
+        boolean test(T element);
+    }
+
     /** UTF-8 bytes of a string key. */
     public static byte[] utf8(String value) {
         return value == null ? null : value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Decodes JSON record values with a core codec, and tombstones (no value) with the key. */
+    static final class KeyedJsonDeserializer<T> implements KafkaRecordDeserializationSchema<T> {
+        private static final long serialVersionUID = 1L;
+        private final JsonCodec<T> codec;
+        private final TypeInformation<T> type;
+        private final TombstoneOf<T> tombstone;
+
+        KeyedJsonDeserializer(JsonCodec<T> codec, TypeInformation<T> type, TombstoneOf<T> tombstone) {
+            this.codec = codec;
+            this.type = type;
+            this.tombstone = tombstone;
+        }
+
+        @Override
+        public void deserialize(org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> record,
+                                org.apache.flink.util.Collector<T> out) {
+            if (record.value() != null) {
+                out.collect(codec.decode(record.value()));
+            } else if (record.key() != null) {
+                out.collect(tombstone.of(new String(record.key(), StandardCharsets.UTF_8)));
+            }
+        }
+
+        @Override
+        public TypeInformation<T> getProducedType() {
+            return type;
+        }
     }
 
     /** Decodes JSON record values with a core codec. */
@@ -134,7 +200,7 @@ public final class KafkaIo {
 
         @Override
         public T deserialize(byte[] message) {
-            return codec.decode(message);
+            return message == null ? null : codec.decode(message); // a tombstone: skipped (null is not emitted)
         }
 
         @Override

@@ -58,7 +58,11 @@ import java.util.TreeMap;
  * </ul>
  * Outputs: changes (main), profiles and handoffs (side outputs). Metrics: {@code segmentEnters}, {@code segmentExits},
  * {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}, {@code identityLinksGivenUp},
- * {@code usersReevaluated}, {@code modelsLoaded}, {@code modelsRefused}, {@code modelVersion}.
+ * {@code usersReevaluated}, {@code usersErased}, {@code modelsLoaded}, {@code modelsRefused}, {@code modelVersion}.
+ *
+ * <p>A privacy request that deletes (privacy.requests) reaches each of its ids here as an erasure: the id's members
+ * EXIT with cause {@code privacy}, its profile is replaced by a tombstone, and its state and timer are dropped
+ * ({@link UserSegments#forget}).
  */
 public final class SegmentFunction extends KeyedBroadcastProcessFunction<String, SegmentationInput, Control, SegmentChange> {
     private static final long serialVersionUID = 2L;
@@ -97,6 +101,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private transient Counter cleared;
     private transient Counter linksGivenUp;
     private transient Counter reevaluated;
+    private transient Counter erased;
 
     public SegmentFunction(FeatureConfig featureConfig, List<String> eventNames, List<SegmentDefinition> configured,
                            Scoring scoring, Duration mergeMemory) {
@@ -120,6 +125,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         cleared = metrics.counter("usersCleared");
         linksGivenUp = metrics.counter("identityLinksGivenUp");
         reevaluated = metrics.counter("usersReevaluated");
+        erased = metrics.counter("usersErased");
         models = new ModelSwitch(scoring, metrics.counter("modelsLoaded"), metrics.counter("modelsRefused"));
         metrics.gauge("modelVersion", () -> models.version());
     }
@@ -142,6 +148,14 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             outcome = user.correct(id, input.late(), current, now);
         } else if (input.decision() != null) {
             outcome = user.decided(id, input.decision(), current, now);
+        } else if (input.erasure() != null) {
+            if (stored == null) {
+                return; // nothing known of the id here: nothing to erase, no tombstone to write
+            }
+            outcome = user.forget(id, input.erasure().requestId(), current, now);
+            erased.inc();
+            LOG.info("privacy request {}: {} forgotten ({} memberships left)", input.erasure().requestId(), id,
+                    outcome.changes().size());
         } else {
             outcome = user.absorb(id, input.handoff(), current, now);
         }

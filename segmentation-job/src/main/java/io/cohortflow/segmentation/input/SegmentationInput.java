@@ -7,31 +7,39 @@ import io.cohortflow.core.segment.StateHandoff;
 /**
  * One input of the per-user function: a unified event, a late event (from events.late: applied as a correction), a
  * decision on an identity link (at the device, {@code merge}; a refusal also at the user, {@code refusal}), or a
- * state handoff (at the id merged into). The sources are unioned into one keyed stream so one function owns a
- * user's state. Exactly one component is set.
+ * state handoff (at the id merged into), or an erasure (a privacy request's id). The sources are unioned into one
+ * keyed stream so one function owns a user's state. Exactly one component is set.
  */
 public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHandoff handoff, UnifiedEvent late,
-                                IdentityMerge refusal) {
+                                IdentityMerge refusal, Erasure erasure) {
+
+    /** One id of a privacy request that deletes: what is known of it is forgotten. */
+    public record Erasure(String requestId, String id, long requestedAt) {
+    }
 
     public static SegmentationInput of(UnifiedEvent event) {
-        return new SegmentationInput(event, null, null, null, null);
+        return new SegmentationInput(event, null, null, null, null, null);
     }
 
     public static SegmentationInput of(IdentityMerge merge) {
-        return new SegmentationInput(null, merge, null, null, null);
+        return new SegmentationInput(null, merge, null, null, null, null);
     }
 
     public static SegmentationInput of(StateHandoff handoff) {
-        return new SegmentationInput(null, null, handoff, null, null);
+        return new SegmentationInput(null, null, handoff, null, null, null);
     }
 
     public static SegmentationInput late(UnifiedEvent event) {
-        return new SegmentationInput(null, null, null, event, null);
+        return new SegmentationInput(null, null, null, event, null, null);
     }
 
     /** A refused link, at the user it would have merged into: no state will come for it. */
     public static SegmentationInput refusal(IdentityMerge refused) {
-        return new SegmentationInput(null, null, null, null, refused);
+        return new SegmentationInput(null, null, null, null, refused, null);
+    }
+
+    public static SegmentationInput erase(String requestId, String id, long requestedAt) {
+        return new SegmentationInput(null, null, null, null, null, new Erasure(requestId, id, requestedAt));
     }
 
     /** The decision this input carries, at whichever end; null for events and handoffs. */
@@ -50,6 +58,9 @@ public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHa
         if (refusal != null) {
             return refusal.toId();
         }
+        if (erasure != null) {
+            return erasure.id();
+        }
         return merge != null ? merge.fromId() : handoff.toId();
     }
 
@@ -61,6 +72,9 @@ public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHa
             return late.timestamp();
         }
         IdentityMerge decision = decision();
+        if (erasure != null) {
+            return erasure.requestedAt();
+        }
         return decision != null ? decision.eventTime() : handoff.eventTime();
     }
 }

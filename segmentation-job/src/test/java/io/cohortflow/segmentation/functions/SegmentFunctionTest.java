@@ -346,6 +346,37 @@ class SegmentFunctionTest {
                 Repository.root().resolve("model-registry/src/test/resources/current-registry"), dir.resolve("registry"));
     }
 
+    @Test
+    void anErasureExitsEverySegmentWritesATombstoneAndDropsTheStateAndTimer() throws Exception {
+        send(track("anon_123xyz", "product_search", T0 + MIN, Map.of("query", "trail running shoes")));
+        send(track("anon_123xyz", "product_view", T0 + 2 * MIN, Map.of("category", "Men's Running Shoes")));
+        send(track("anon_123xyz", "add_to_cart", T0 + 4 * MIN, Map.of("category", "Men's Running Shoes")));
+        send(track("u_other", "add_to_cart", T0 + 4 * MIN, Map.of()));
+        assertThat(harness.numEventTimeTimers()).isEqualTo(2);
+        int before = changes().size();
+
+        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "anon_123xyz", T0 + HOUR), T0 + HOUR));
+        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "never_seen", T0 + HOUR), T0 + HOUR));
+
+        assertThat(changes().subList(before, changes().size()))
+                .extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type, SegmentChange::cause)
+                .containsExactlyInAnyOrder(
+                        tuple("anon_123xyz", "high_intent_1h", ChangeType.EXIT, new Cause("privacy", "req-7", null)),
+                        tuple("anon_123xyz", "high_intent_footwear", ChangeType.EXIT, new Cause("privacy", "req-7", null)));
+        assertThat(profiles()).last().satisfies(p -> {
+            assertThat(p.userId()).isEqualTo("anon_123xyz");
+            assertThat(p.isTombstone()).isTrue();
+        });
+        assertThat(profiles()).as("an id never seen gets no tombstone").noneMatch(p -> p.userId().equals("never_seen"));
+        assertThat(harness.numEventTimeTimers()).as("only the other user's timer").isEqualTo(1);
+        int profilesBefore = profiles().size();
+        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-8", "anon_123xyz", T0 + HOUR), T0 + HOUR));
+        assertThat(profiles()).as("erased again: no state is left to erase, no second tombstone").hasSize(profilesBefore);
+        harness.processWatermark(T0 + 3 * HOUR);
+        assertThat(changes()).as("time passing finds nothing of her").noneMatch(c -> c.userId().equals("anon_123xyz")
+                && c.eventTime() > T0 + 4 * MIN);
+    }
+
     private void send(UnifiedEvent event) throws Exception {
         harness.processElement(new StreamRecord<>(SegmentationInput.of(event), event.timestamp()));
     }
