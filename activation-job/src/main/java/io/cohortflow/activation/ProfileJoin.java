@@ -39,6 +39,8 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
     private transient ValueState<SegmentProfile> latest;
     private transient ListState<SegmentChange> waiting;
     private transient ValueState<Long> deadline;
+    /** When the profile kept of an erased user is dropped (a wait after her tombstone). */
+    private transient ValueState<Long> forgetAt;
     private transient Counter changesIn;
     private transient Counter withoutProfile;
 
@@ -57,6 +59,7 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
         waiting = getRuntimeContext().getListState(new ListStateDescriptor<>("waiting-changes",
                 JsonRecordTypeInfo.SEGMENT_CHANGE));
         deadline = getRuntimeContext().getState(new ValueStateDescriptor<>("wait-deadline", Types.LONG));
+        forgetAt = getRuntimeContext().getState(new ValueStateDescriptor<>("forget-at", Types.LONG));
         var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
         changesIn = metrics.counter("changesIn");
         withoutProfile = metrics.counter("joinedWithoutProfile");
@@ -86,10 +89,18 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
         SegmentProfile known = latest.value();
         if (profile.isTombstone()) {
             // The user was erased (a privacy request): what waits goes now, with the last profile known (a destination
-            // takes her out of its audiences by the ids in it), and nothing of her is kept here.
+            // takes her out of its audiences by the ids in it). Her EXITs come on another topic and may come later:
+            // the profile is kept for them for one wait more, then nothing of her is kept here.
             release(known, true, ctx, out);
-            latest.clear();
+            if (known != null) {
+                long at = ctx.timerService().currentProcessingTime() + wait.toMillis();
+                forgetAt.update(at);
+                ctx.timerService().registerProcessingTimeTimer(at);
+            }
             return;
+        }
+        if (forgetAt.value() != null) {
+            forgetAt.clear(); // a profile after the tombstone: she came back, and this is her new one
         }
         if (known != null && known.asOf() > profile.asOf()) {
             return; // an older profile than the one kept (profiles of one user come in order; this is a replay)
@@ -103,6 +114,11 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
         Long due = deadline.value();
         if (due != null && due <= timestamp) {
             release(latest.value(), true, ctx, out);
+        }
+        Long erasedUntil = forgetAt.value();
+        if (erasedUntil != null && erasedUntil <= timestamp) {
+            latest.clear();
+            forgetAt.clear();
         }
     }
 

@@ -8,6 +8,8 @@ import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.identity.IdentityMergeCodec;
+import io.cohortflow.core.privacy.PrivacyRequest;
+import io.cohortflow.core.privacy.PrivacyRequestCodec;
 import io.cohortflow.ingest.functions.DedupeFunction;
 import io.cohortflow.ingest.functions.IdentityCapFunction;
 import io.cohortflow.ingest.functions.IdentityKeys;
@@ -17,8 +19,10 @@ import io.cohortflow.ingest.history.ParquetHistory;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.ingest.mapping.RawEventDeserializer;
+import io.cohortflow.ingest.privacy.Suppress;
 import io.cohortflow.jobs.kafka.KafkaIo;
 import io.cohortflow.jobs.kafka.KafkaLimits;
+import io.cohortflow.jobs.kafka.Watermarks;
 import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -26,6 +30,7 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Boundedness;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -50,7 +55,10 @@ import java.util.List;
  * </ul>
  * Pipeline: map (Segment spec, batches, configured webhook sources) and validate; watermarks on receive time with
  * bounded out-of-orderness, per partition; dedupe by messageId (7 days) with late routing and identity stitching, both keyed by device
- * (one shuffle, so a device's events stay in order), then a per-user cap on linked devices. Every call in is counted once: {@code in = unified + dead-lettered + duplicates + late}.
+ * (one shuffle, so a device's events stay in order), then a per-user cap on linked devices. Ids suppressed by a privacy
+ * request (privacy.requests, broadcast) are dropped on every path before anything is written ({@link Suppress}): their
+ * events, dead letters, links, and the events of devices that resolve to them. Every call in is counted once:
+ * {@code in = unified + dead-lettered + duplicates + late + suppressed}.
  * Kafka outputs are exactly-once by default; history files commit on checkpoints. Options: {@link IngestOptions}.
  *
  * <p>Checkpointing, the state backend and the restart strategy come from the cluster configuration, not from here.
@@ -58,6 +66,7 @@ import java.util.List;
 public final class IngestJob {
     /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
     public record Io(Source<RawEvent, ?, ?> raw, Source<IdentityMerge, ?, ?> mergesFeedback,
+                     Source<PrivacyRequest, ?, ?> privacy,
                      Sink<UnifiedEvent> unified, Sink<DeadLetter> deadLetters, Sink<UnifiedEvent> late,
                      Sink<IdentityMerge> merges, Sink<UnifiedEvent> history) {
     }
@@ -82,6 +91,9 @@ public final class IngestJob {
                         new RawEventDeserializer(), bounded),
                 KafkaIo.jsonSource(kafka.bootstrapServers(), kafka.topic(TopicsConfig.MERGES), group + "-merges-feedback",
                         mergeCodec, new JsonRecordTypeInfo<>(mergeCodec), bounded),
+                // Whole, at every fresh start: a suppression holds for good.
+                KafkaIo.wholeTopic(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY), group + "-privacy",
+                        new PrivacyRequestCodec(), Suppress.REQUESTS, bounded),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec(),
                         event -> KafkaIo.utf8(event.resolvedId()), group + "-unified"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(), null, group + "-dlq"),
@@ -98,7 +110,14 @@ public final class IngestJob {
         // Watermarks follow the collector's receive time, per Kafka partition (the source tracks each split), because
         // raw bytes have no trustworthy event time before mapping. An event is late when its event time is more than
         // the allowed lateness behind that watermark, i.e. when it arrived that long after it happened.
-        SingleOutputStreamOperator<UnifiedEvent> mapped = env
+        // Suppressed ids (privacy.requests), on every path to an output: nothing of them is written from then on.
+        BroadcastStream<PrivacyRequest> suppressions = env
+                // Idle, not without watermarks: it joins the events' path, whose event time (late routing) it must
+                // not hold back.
+                .fromSource(io.privacy(), Watermarks.<PrivacyRequest>neverHoldingBack(), "privacy.requests")
+                .uid(Uids.PRIVACY_SOURCE)
+                .broadcast(Suppress.SUPPRESSED);
+        SingleOutputStreamOperator<UnifiedEvent> mappedAll = env
                 .fromSource(io.raw(), receiveTimeWatermarks(io.raw().getBoundedness() == Boundedness.BOUNDED),
                         "events.raw")
                 .uid(Uids.RAW_SOURCE)
@@ -106,8 +125,13 @@ public final class IngestJob {
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("map and validate")
                 .uid(Uids.MAP_TO_UNIFIED);
-        mapped.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
+        mappedAll.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
+                .connect(suppressions).process(new Suppress.DeadLetters()).returns(JsonRecordTypeInfo.DEAD_LETTER)
+                .name("drop suppressed ids' dead letters").uid(Uids.SUPPRESS_DEAD_LETTERS)
                 .sinkTo(io.deadLetters()).name("events.dlq").uid(Uids.DLQ_SINK);
+        DataStream<UnifiedEvent> mapped = mappedAll
+                .connect(suppressions).process(new Suppress.Events()).returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .name("drop suppressed ids").uid(Uids.SUPPRESS_MAPPED);
 
         SingleOutputStreamOperator<UnifiedEvent> onTime = mapped
                 .keyBy(IdentityKeys::forEvent)
@@ -115,7 +139,9 @@ public final class IngestJob {
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("dedupe by messageId, route late")
                 .uid(Uids.DEDUPE);
-        DataStream<UnifiedEvent> late = onTime.getSideOutput(DedupeFunction.LATE);
+        DataStream<UnifiedEvent> late = onTime.getSideOutput(DedupeFunction.LATE)
+                .connect(suppressions).process(new Suppress.Events()).returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .name("drop suppressed ids' late events").uid(Uids.SUPPRESS_LATE);
         late.sinkTo(io.late()).name("events.late").uid(Uids.LATE_SINK);
 
         // Links the cap refused come back through identity.merges; the feedback adds the commit latency of the
@@ -127,14 +153,17 @@ public final class IngestJob {
                 .name("cap refusals")
                 .uid(Uids.CAP_REFUSALS);
         // Still partitioned by device after dedupe: no shuffle, so a device's events reach stitching in order.
-        SingleOutputStreamOperator<UnifiedEvent> resolved = DataStreamUtils
+        SingleOutputStreamOperator<UnifiedEvent> stitched = DataStreamUtils
                 .reinterpretAsKeyedStream(onTime, IdentityKeys::forEvent, Types.STRING)
                 .connect(refusals.keyBy(merge -> IdentityKeys.forDevice(merge.fromId())))
                 .process(new IdentityStitchFunction(options.identityTtl()))
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("stitch identities")
                 .uid(Uids.IDENTITY_STITCH);
-        resolved.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)
+        stitched.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)
+                .connect(suppressions).process(new Suppress.Links())
+                .returns(new JsonRecordTypeInfo<>(new IdentityMergeCodec()))
+                .name("drop suppressed ids' links").uid(Uids.SUPPRESS_LINKS)
                 .keyBy(IdentityMerge::toId)
                 .process(new IdentityCapFunction(options.maxAnonymousIds(), options.identityTtl()))
                 .returns(new JsonRecordTypeInfo<>(new IdentityMergeCodec()))
@@ -142,6 +171,10 @@ public final class IngestJob {
                 .uid(Uids.IDENTITY_CAP)
                 .sinkTo(io.merges()).name("identity.merges").uid(Uids.MERGES_SINK);
 
+        // A device linked to a suppressed user resolves to him here: its events go too.
+        DataStream<UnifiedEvent> resolved = stitched
+                .connect(suppressions).process(new Suppress.Events()).returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .name("drop suppressed users' devices").uid(Uids.SUPPRESS_RESOLVED);
         resolved.sinkTo(io.unified()).name("events.unified").uid(Uids.UNIFIED_SINK);
         // The history keeps user actions as sent: no link markers, no link annotations (they order merges in the stream).
         resolved.flatMap((UnifiedEvent event, Collector<UnifiedEvent> out) -> {

@@ -104,10 +104,10 @@ public final class SegmentationJob {
                         new JsonRecordTypeInfo<>(definitions), bounded),
                 KafkaIo.wholeTopic(bs, kafka.topic(TopicsConfig.MODELS), group + "-models", models,
                         new JsonRecordTypeInfo<>(models), bounded),
-                // From the group's offsets, not the whole topic: a request erases what was known when it came, and
-                // applying it again at a later start would erase what came since (a DELETE lets new events in).
-                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.PRIVACY), group + "-privacy", new PrivacyRequestCodec(),
-                        new JsonRecordTypeInfo<>(new PrivacyRequestCodec()), bounded),
+                // From the group's offsets, and from the end at a first start: a request erases what was known when it
+                // came, and applying it again later would erase what came since (a DELETE lets new events in).
+                KafkaIo.jsonSourceFromNowOn(bs, kafka.topic(TopicsConfig.PRIVACY), group + "-privacy",
+                        new PrivacyRequestCodec(), new JsonRecordTypeInfo<>(new PrivacyRequestCodec()), bounded),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.CHANGES), new SegmentChangeCodec(),
                         change -> KafkaIo.utf8(change.userId()), group + "-changes"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PROFILES), new SegmentProfileCodec(),

@@ -8,6 +8,7 @@ import io.cohortflow.core.segment.SegmentProfile;
 import io.cohortflow.jobs.kafka.TopicReader;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.segmentation.cli.RegulationsCli;
+import io.cohortflow.simulator.Delivery;
 import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.SharedKafka;
@@ -21,6 +22,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -87,6 +89,106 @@ class PrivacyITCase {
             segmentation.cancel().get();
             ingest.cancel().get();
         }
+    }
+
+    /**
+     * SUPPRESS_WITH_DELETE for user_jane alone. Her second device (a phone she signed in on) is not named: it
+     * resolves to her, so its events go too. After ingest has taken the request in, her calls, her phone's, and a
+     * broken payload naming her reach no output; someone else's do.
+     */
+    @Test
+    void aSuppressedUserAndHerDevicesWriteNothingMore(LocalKafkaBroker broker) throws Exception {
+        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "suppress");
+        List<Delivery> before = new ArrayList<>(IdentityMergeITCase.seedStoryThenTraffic());
+        before.add(call("m-phone-login", "{\"type\":\"identify\",\"anonymousId\":\"anon_phone\",\"userId\":\"user_jane\"",
+                PipelineITCase.IDENTIFIED + 2 * PipelineITCase.HOUR));
+        PipelineITCase.produce(broker, topics, before);
+        JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics));
+        JobClient segmentation = PipelineITCase.start(PipelineITCase.segmentation(broker, topics, topics, 2,
+                "--idleness", "2s"));
+        try {
+            PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
+            String ingestGroup = "it-ingest-" + topics.name(TopicsConfig.RAW);
+            awaitCaughtUp(broker, ingestGroup, topics.name(TopicsConfig.RAW));
+
+            assertThat(RegulationsCli.run(new String[] {"submit", "--type", "SUPPRESS_WITH_DELETE", "--ids", "user_jane",
+                    "--requester", "dpo@example.com", "--request-id", "req-suppress", "--bootstrap-servers",
+                    broker.bootstrapServers(), "--topic", topics.name(TopicsConfig.PRIVACY)}, System.out, System.err))
+                    .isZero();
+            // Ingest has taken the request in once a checkpoint after it has completed (its offset is committed then).
+            awaitCaughtUp(broker, ingestGroup + "-privacy", topics.name(TopicsConfig.PRIVACY));
+
+            long t = PipelineITCase.IDENTIFIED + 3 * PipelineITCase.HOUR;
+            PipelineITCase.produce(broker, topics, List.of(
+                    call("m-after-1", "{\"type\":\"track\",\"event\":\"Product Viewed\",\"userId\":\"user_jane\"", t),
+                    call("m-after-2", "{\"type\":\"track\",\"event\":\"Product Viewed\",\"anonymousId\":\"anon_phone\"", t + 1_000),
+                    new Delivery("user_jane", "web", ("{\"type\":\"track\",\"event\":\"Product Viewed\",\"userId\":"
+                            + "\"user_jane\",\"timestamp\":\"" + java.time.Instant.ofEpochMilli(t) + "\"}")
+                            .getBytes(StandardCharsets.UTF_8), t + 2_000, "event"), // no messageId: a dead letter
+                    call("m-after-other", "{\"type\":\"track\",\"event\":\"Product Viewed\",\"anonymousId\":\"it_other\"",
+                            t + 3_000)));
+            awaitCaughtUp(broker, ingestGroup, topics.name(TopicsConfig.RAW));
+            // Someone else's call is in; the sinks' transactions of the same checkpoints commit about then.
+            List<String> after = awaitUnified(broker, topics, "m-after-other");
+            Thread.sleep(3 * 500); // three checkpoint intervals more: a later commit of her calls would show now
+
+            after = awaitUnified(broker, topics, "m-after-other");
+            assertThat(after).as("of the four calls after the request, only someone else's").containsExactly("m-after-other");
+            assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ)))
+                    .as("the broken payload naming her: dropped").isEmpty();
+            assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.LATE),
+                    new io.cohortflow.core.event.UnifiedEventCodec())).as("nor routed late").isEmpty();
+            // Her profile is erased as well (the DELETE half).
+            awaitTombstones(broker, topics, List.of("user_jane"));
+        } finally {
+            segmentation.cancel().get();
+            ingest.cancel().get();
+        }
+    }
+
+    private static Delivery call(String messageId, String jsonStart, long at) {
+        String json = jsonStart + ",\"messageId\":\"" + messageId + "\",\"timestamp\":\""
+                + java.time.Instant.ofEpochMilli(at) + "\"}";
+        String key = json.contains("anonymousId") ? json.replaceAll(".*\"anonymousId\":\"([^\"]+)\".*", "$1")
+                : "user_jane";
+        return new Delivery(key, "web", json.getBytes(StandardCharsets.UTF_8), at + 200, "event");
+    }
+
+    /** The message ids of committed unified events sent after the request, once {@code expected} is among them. */
+    private static List<String> awaitUnified(LocalKafkaBroker broker, TopicsConfig topics, String expected)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+        while (true) {
+            List<String> after = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
+                            topics.name(TopicsConfig.UNIFIED), new io.cohortflow.core.event.UnifiedEventCodec()).stream()
+                    .map(io.cohortflow.core.event.UnifiedEvent::messageId)
+                    .filter(id -> id != null && id.startsWith("m-after")).toList();
+            if (after.contains(expected) || System.currentTimeMillis() > deadline) {
+                return after;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Waits until {@code group} has committed offsets at the end of every partition of {@code topic}. */
+    private static void awaitCaughtUp(LocalKafkaBroker broker, String group, String topic) throws Exception {
+        long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+        try (org.apache.kafka.clients.admin.Admin admin = broker.admin()) {
+            while (System.currentTimeMillis() < deadline) {
+                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+                var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
+                        .stream().map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+                var ends = admin.listOffsets(partitions.stream().collect(java.util.stream.Collectors.toMap(p -> p,
+                        p -> org.apache.kafka.clients.admin.OffsetSpec.latest()))).all().get();
+                boolean caughtUp = partitions.stream().allMatch(p -> ends.get(p).offset() == 0
+                        || (committed.get(p) != null && committed.get(p).offset() >= ends.get(p).offset()));
+                if (caughtUp) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+        }
+        throw new AssertionError(group + " did not catch up with " + topic + " within " + TIMEOUT_MS + " ms");
     }
 
     private static String[] with(String[] args, String[] more) {

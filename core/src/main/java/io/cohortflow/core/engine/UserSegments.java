@@ -215,7 +215,9 @@ public final class UserSegments {
      * A privacy request deletes what is known of this id: its members EXIT now (cause {@code privacy}, with the
      * request's id, at the user's clock, and without feature values: an erasure does not publish what it erases), the
      * profile becomes a tombstone ({@link SegmentProfile#tombstone}), and everything else goes: features, traits,
-     * memberships, the transitions' ordinals, a merge waited on or remembered, and the inputs held for it. The
+     * memberships, the transitions' ordinals, a merge waited on or remembered, and the inputs held for it. A device
+     * erased in the middle of its merge (at its marker waiting for the decision, or with the decision come before
+     * the marker) hands its user an empty state for that link, so that the user's wait at its linking event ends. The
      * outcome says {@code cleared}, so the host drops the state and its timer. What comes for the id afterwards
      * starts afresh (unless ingest suppresses it).
      */
@@ -230,6 +232,15 @@ public final class UserSegments {
             }
         }
         step.profile = SegmentProfile.tombstone(userId);
+        UserFeatures nothing = new UserFeatures(rules.features());
+        if (barrier != null && !barrier.atUser()) {
+            step.handoffs.add(handoff(userId, barrier.other(), nothing, barrier.time(), barrier.linkId()));
+        }
+        for (IdentityMerge decision : earlyDecisions.values()) {
+            if (decision.status() == IdentityMerge.Status.MERGED && decision.fromId().equals(userId)) {
+                step.handoffs.add(handoff(userId, decision.toId(), nothing, decision.eventTime(), decision.messageId()));
+            }
+        }
         startAfresh(rules.features());
         barrier = null;
         held.clear();

@@ -456,6 +456,28 @@ class UserSegmentsTest {
         assertThat(new UserSegments().forget("nobody", "req-2", RULES, 5).changes()).isEmpty();
     }
 
+    @Test
+    void aDeviceErasedInTheMiddleOfItsMergeHandsItsUserAnEmptyStateSoTheWaitEnds() {
+        UnifiedEvent login = login(T0 + DAY);
+        UserSegments atMarker = anonymousCartAbandoner();
+        atMarker.apply("anon_123xyz", IdentityLink.marker(login, "anon_123xyz"), RULES, 0);
+        Outcome erased = atMarker.forget("anon_123xyz", "req-1", RULES, 0);
+        assertThat(erased.handoffs()).singleElement().satisfies(h -> {
+            assertThat(h.toId()).isEqualTo("user_jane");
+            assertThat(h.linkId()).isEqualTo(login.messageId());
+            assertThat(io.cohortflow.core.feature.UserFeatures.fromBytes(java.util.Base64.getDecoder()
+                    .decode(h.features()), io.cohortflow.core.feature.FeatureConfig.defaults()).isEmpty(Long.MAX_VALUE))
+                    .as("nothing of what was erased").isTrue();
+        });
+
+        UserSegments decidedFirst = anonymousCartAbandoner();
+        decidedFirst.decided("anon_123xyz", merged(login), RULES, 0);
+        assertThat(decidedFirst.forget("anon_123xyz", "req-1", RULES, 0).handoffs()).singleElement()
+                .satisfies(h -> assertThat(h.linkId()).isEqualTo(login.messageId()));
+        assertThat(anonymousCartAbandoner().forget("anon_123xyz", "req-1", RULES, 0).handoffs())
+                .as("no merge under way: nobody waits").isEmpty();
+    }
+
     private static UnifiedEvent shoe(String name, long t) {
         return Events.track(name.startsWith("u") ? "u1" : "anon_123xyz", name, t)
                 .with("category", "Men's Running Shoes").build();

@@ -52,6 +52,18 @@ public final class KafkaIo {
         T of(String key);
     }
 
+    /**
+     * A source from the group's committed offsets, or from the end when it has none: what was on the topic before
+     * the job's first start is not for it (privacy requests at segmentation, which erase what is known when they
+     * come).
+     */
+    public static <T> KafkaSource<T> jsonSourceFromNowOn(String bootstrapServers, String topic, String groupId,
+                                                         JsonCodec<T> codec, TypeInformation<T> type, boolean bounded) {
+        return source(bootstrapServers, topic, groupId,
+                KafkaRecordDeserializationSchema.valueOnly(new JsonDeserializationSchema<>(codec, type)), bounded,
+                OffsetsInitializer.committedOffsets(OffsetResetStrategy.LATEST));
+    }
+
     /** A source over a whole compacted topic, from its beginning on every fresh start (definitions, models). */
     public static <T> KafkaSource<T> wholeTopic(String bootstrapServers, String topic, String groupId,
                                                 JsonCodec<T> codec, TypeInformation<T> type, boolean bounded) {

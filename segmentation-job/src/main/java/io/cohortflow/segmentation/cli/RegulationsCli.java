@@ -33,7 +33,8 @@ import java.util.UUID;
  * regulations show ID --bootstrap-servers HOST:PORT [--topic privacy.requests]
  * </pre>
  * A request names up to 5,000 user ids or anonymous ids ({@code --ids-file}: one a line). {@code submit} prints the
- * request's id. Exit code 0 on success, 1 on invalid input or a request not found.
+ * request's id once the broker has it (all replicas), and refuses an id already recorded. Exit code 0 on success, 1
+ * on invalid input, a request not recorded, or a request not found.
  */
 public final class RegulationsCli {
     private static final Set<String> KEYS = Set.of("bootstrap-servers", "topic", "type", "ids", "ids-file",
@@ -69,6 +70,10 @@ public final class RegulationsCli {
             return switch (args[0]) {
                 case "submit" -> {
                     PrivacyRequest request = request(options, Instant.now());
+                    if (find(request.requestId(), bootstrap, topic) != null) {
+                        throw new IllegalArgumentException("a request " + request.requestId() + " is recorded on "
+                                + topic + " already: a request is recorded once (submit a new one)");
+                    }
                     submit(request, bootstrap, topic);
                     out.printf("recorded %s request %s for %,d ids on %s%n", request.type(), request.requestId(),
                             request.ids().size(), topic);
@@ -123,8 +128,12 @@ public final class RegulationsCli {
         try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, request.requestId().getBytes(StandardCharsets.UTF_8),
-                    new PrivacyRequestCodec().encode(request)));
-            producer.flush();
+                    new PrivacyRequestCodec().encode(request))).get(1, java.util.concurrent.TimeUnit.MINUTES);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalArgumentException("the request was not recorded on " + topic + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalArgumentException("interrupted before the request was recorded", e);
         }
     }
 

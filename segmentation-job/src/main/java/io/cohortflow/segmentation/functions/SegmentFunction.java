@@ -4,6 +4,8 @@ import io.cohortflow.core.engine.Outcome;
 import io.cohortflow.core.engine.Ruleset;
 import io.cohortflow.core.engine.UserSegments;
 import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.model.ModelPublished;
 import io.cohortflow.core.model.ModelPublishedCodec;
 import io.cohortflow.core.segment.ChangeType;
@@ -88,6 +90,11 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private final Duration mergeMemory;
 
     private transient ValueState<UserSegments> users;
+    /**
+     * When the id was erased (a privacy request), kept for the merge memory: a handoff or link decision still on its
+     * way (they travel through Kafka, a checkpoint behind) must not bring the erased state back.
+     */
+    private transient ValueState<Long> erasedAt;
     private transient TreeMap<String, SegmentRules.Compiled> segments;
     private transient ModelSwitch models;
     /** The rules of the next evaluation; null when a definition or the model changed since it was built. */
@@ -115,6 +122,9 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     @Override
     public void open(OpenContext openContext) {
         users = getRuntimeContext().getState(USERS);
+        ValueStateDescriptor<Long> erasedAtDescriptor = new ValueStateDescriptor<>("erased-at", Types.LONG);
+        erasedAtDescriptor.enableTimeToLive(io.cohortflow.jobs.state.StateTtls.afterWrite(mergeMemory));
+        erasedAt = getRuntimeContext().getState(erasedAtDescriptor);
         segments = new TreeMap<>();
         configured.forEach(definition -> segments.put(definition.id(), SegmentRules.compile(definition)));
         var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
@@ -141,6 +151,16 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         String id = ctx.getCurrentKey();
         long now = ctx.timerService().currentProcessingTime();
         OptionalLong scheduled = user.wakeUp();
+        if (input.erasure() != null) {
+            erase(input.erasure(), stored, scheduled, current, ctx, out);
+            return;
+        }
+        if (erasedAt.value() != null && (input.handoff() != null || input.merge() != null)) {
+            input = afterErasure(input, stored, ctx);
+            if (input == null) {
+                return;
+            }
+        }
         Outcome outcome;
         if (input.event() != null) {
             outcome = user.apply(id, input.event(), current, now);
@@ -148,18 +168,62 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             outcome = user.correct(id, input.late(), current, now);
         } else if (input.decision() != null) {
             outcome = user.decided(id, input.decision(), current, now);
-        } else if (input.erasure() != null) {
-            if (stored == null) {
-                return; // nothing known of the id here: nothing to erase, no tombstone to write
-            }
-            outcome = user.forget(id, input.erasure().requestId(), current, now);
-            erased.inc();
-            LOG.info("privacy request {}: {} forgotten ({} memberships left)", input.erasure().requestId(), id,
-                    outcome.changes().size());
         } else {
             outcome = user.absorb(id, input.handoff(), current, now);
         }
         publish(user, stored != null, scheduled, outcome, ctx, out);
+    }
+
+    /**
+     * A privacy request's id: what is known of it is forgotten ({@link UserSegments#forget}), and its profile gets a
+     * tombstone even when nothing is left of it here (state cleared after a year of silence, a forwarder whose merge
+     * memory ended): its last profile may still be on the compacted topic. A device erased while it waited for the
+     * decision on its link leaves its user waiting for a handoff: {@link #afterErasure} sends an empty one when the
+     * decision comes.
+     */
+    private void erase(SegmentationInput.Erasure erasure, UserSegments stored, OptionalLong scheduled, Ruleset current,
+                       ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
+        String id = ctx.getCurrentKey();
+        erasedAt.update(erasure.requestedAt());
+        erased.inc();
+        if (stored == null) {
+            ctx.output(PROFILES, SegmentProfile.tombstone(id));
+            LOG.info("privacy request {}: {} has no state here; its profile gets a tombstone", erasure.requestId(), id);
+            return;
+        }
+        Outcome outcome = stored.forget(id, erasure.requestId(), current, ctx.timerService().currentProcessingTime());
+        LOG.info("privacy request {}: {} forgotten ({} memberships left)", erasure.requestId(), id,
+                outcome.changes().size());
+        publish(stored, true, scheduled, outcome, ctx, out);
+    }
+
+    /**
+     * A handoff or a link decision reaching an id erased within the merge memory. A handoff carries state of before
+     * the erasure: with nothing of the id here it is dropped (nothing waits for it), else (the person came back and
+     * linked a device anew) it is folded in empty, so that the wait at the linking event ends without the erased
+     * data. A decision at an erased device that has no state: the user waits for this device's handoff, so it gets an
+     * empty one; the decision itself is dropped.
+     */
+    private SegmentationInput afterErasure(SegmentationInput input, UserSegments stored, ReadOnlyContext ctx) {
+        if (input.handoff() != null) {
+            StateHandoff handoff = input.handoff();
+            return stored == null ? null : SegmentationInput.of(new StateHandoff(handoff.fromId(), handoff.toId(),
+                    emptyState(), handoff.eventTime(), handoff.linkId()));
+        }
+        if (stored != null) {
+            return input; // the device came back after the erasure: its new state merges as usual
+        }
+        IdentityMerge decision = input.merge();
+        if (decision.status() == IdentityMerge.Status.MERGED) {
+            handoffs.inc();
+            ctx.output(HANDOFFS, new StateHandoff(decision.fromId(), decision.toId(), emptyState(),
+                    decision.eventTime(), decision.messageId()));
+        }
+        return null;
+    }
+
+    private String emptyState() {
+        return java.util.Base64.getEncoder().encodeToString(new UserFeatures(featureConfig).toBytes());
     }
 
     @Override
