@@ -129,19 +129,15 @@ public final class IngestJob {
                 .connect(suppressions).process(new Suppress.DeadLetters()).returns(JsonRecordTypeInfo.DEAD_LETTER)
                 .name("drop suppressed ids' dead letters").uid(Uids.SUPPRESS_DEAD_LETTERS)
                 .sinkTo(io.deadLetters()).name("events.dlq").uid(Uids.DLQ_SINK);
-        DataStream<UnifiedEvent> mapped = mappedAll
-                .connect(suppressions).process(new Suppress.Events()).returns(JsonRecordTypeInfo.UNIFIED_EVENT)
-                .name("drop suppressed ids").uid(Uids.SUPPRESS_MAPPED);
-
-        SingleOutputStreamOperator<UnifiedEvent> onTime = mapped
+        // Dedupe drops suppressed ids' events too (on time and late): the broadcast joins the shuffle it has anyway.
+        SingleOutputStreamOperator<UnifiedEvent> onTime = mappedAll
                 .keyBy(IdentityKeys::forEvent)
+                .connect(suppressions)
                 .process(new DedupeFunction(options.dedupeWindow(), options.allowedLateness()))
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
-                .name("dedupe by messageId, route late")
+                .name("dedupe by messageId, route late, drop suppressed ids")
                 .uid(Uids.DEDUPE);
-        DataStream<UnifiedEvent> late = onTime.getSideOutput(DedupeFunction.LATE)
-                .connect(suppressions).process(new Suppress.Events()).returns(JsonRecordTypeInfo.UNIFIED_EVENT)
-                .name("drop suppressed ids' late events").uid(Uids.SUPPRESS_LATE);
+        DataStream<UnifiedEvent> late = onTime.getSideOutput(DedupeFunction.LATE);
         late.sinkTo(io.late()).name("events.late").uid(Uids.LATE_SINK);
 
         // Links the cap refused come back through identity.merges; the feedback adds the commit latency of the

@@ -19,10 +19,8 @@ public final class Uids {
     public static final String HISTORY_ACTIONS = "ingest-history-actions";
     public static final String HISTORY_SINK = "ingest-history-sink";
     public static final String PRIVACY_SOURCE = "ingest-privacy-source";
-    public static final String SUPPRESS_MAPPED = "ingest-suppress-mapped";
     public static final String SUPPRESS_DEAD_LETTERS = "ingest-suppress-dead-letters";
     public static final String SUPPRESS_RESOLVED = "ingest-suppress-resolved";
-    public static final String SUPPRESS_LATE = "ingest-suppress-late";
     public static final String SUPPRESS_LINKS = "ingest-suppress-links";
 
     private Uids() {

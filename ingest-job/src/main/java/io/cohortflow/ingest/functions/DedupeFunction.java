@@ -10,7 +10,10 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
-import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import io.cohortflow.core.privacy.PrivacyRequest;
+import io.cohortflow.ingest.privacy.Suppress;
+import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
+import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
@@ -29,9 +32,12 @@ import java.time.Duration;
  * soon after the first delivery in wall-clock terms, whatever their event time. Late events are still first
  * deduplicated, so a late retry is a duplicate, not a second late event.
  *
- * <p>Metrics (group {@code cohortflow}): {@code duplicates}, {@code lateEvents}.
+ * <p>It drops the events of ids suppressed by a privacy request first (the broadcast input, {@link Suppress}), so
+ * that neither events.unified nor events.late nor the history gets them, and no redelivery of theirs is remembered.
+ *
+ * <p>Metrics (group {@code cohortflow}): {@code duplicates}, {@code lateEvents}, {@code suppressed}.
  */
-public final class DedupeFunction extends KeyedProcessFunction<String, UnifiedEvent, UnifiedEvent> {
+public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, UnifiedEvent, PrivacyRequest, UnifiedEvent> {
     private static final long serialVersionUID = 1L;
 
     public static final OutputTag<UnifiedEvent> LATE = new OutputTag<>("late-events", JsonRecordTypeInfo.UNIFIED_EVENT);
@@ -41,6 +47,7 @@ public final class DedupeFunction extends KeyedProcessFunction<String, UnifiedEv
     private transient MapState<String, Boolean> seen;
     private transient Counter duplicates;
     private transient Counter late;
+    private transient Counter suppressed;
 
     public DedupeFunction(Duration window, Duration allowedLateness) {
         this.window = window;
@@ -61,10 +68,16 @@ public final class DedupeFunction extends KeyedProcessFunction<String, UnifiedEv
         var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
         duplicates = metrics.counter("duplicates");
         late = metrics.counter("lateEvents");
+        suppressed = metrics.counter("suppressed");
     }
 
     @Override
-    public void processElement(UnifiedEvent event, Context ctx, Collector<UnifiedEvent> out) throws Exception {
+    public void processElement(UnifiedEvent event, ReadOnlyContext ctx, Collector<UnifiedEvent> out) throws Exception {
+        ReadOnlyBroadcastState<String, String> ids = ctx.getBroadcastState(Suppress.SUPPRESSED);
+        if (ids.immutableEntries().iterator().hasNext() && Suppress.carries(event, ids)) {
+            suppressed.inc();
+            return;
+        }
         String message = messageKey(event);
         if (seen.contains(message)) {
             duplicates.inc();
@@ -79,5 +92,11 @@ public final class DedupeFunction extends KeyedProcessFunction<String, UnifiedEv
             return;
         }
         out.collect(event);
+    }
+
+    @Override
+    public void processBroadcastElement(PrivacyRequest request, Context ctx, Collector<UnifiedEvent> out)
+            throws Exception {
+        Suppress.take(request, ctx.getBroadcastState(Suppress.SUPPRESSED));
     }
 }

@@ -25,8 +25,10 @@ import java.util.Base64;
 /**
  * Drops what concerns a suppressed id (privacy.requests of type {@code SUPPRESS} or {@code SUPPRESS_WITH_DELETE},
  * kept as broadcast state: id to request id) before anything is written. The job places one on each path to its
- * outputs: mapped events (their own ids), dead letters (any id the payload names), events after identity stitching
- * (the user a device resolves to: a suppressed user's devices follow him), late events, and link requests. Each
+ * outputs that the dedupe stage does not cover (it drops mapped events, on time or late, by their own ids, with
+ * {@link #carries(UnifiedEvent, ReadOnlyBroadcastState)}, saving a hop): dead letters (any id the payload names),
+ * events after identity stitching (the user a device resolves to: a suppressed user's devices follow him), and link
+ * requests. Each
  * dropped call is counted in {@code suppressed} (so that {@code in = unified + dead-lettered + duplicates + late +
  * suppressed}); dropped link requests, which are not calls, in {@code suppressedLinks}.
  *
@@ -61,11 +63,23 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
 
     @Override
     public void processBroadcastElement(PrivacyRequest request, Context ctx, Collector<T> out) throws Exception {
+        take(request, ctx.getBroadcastState(SUPPRESSED));
+    }
+
+    /** Records the ids of a request that suppresses. */
+    public static void take(PrivacyRequest request, org.apache.flink.api.common.state.BroadcastState<String, String> ids)
+            throws Exception {
         if (request.type().suppresses()) {
             for (String id : request.ids()) {
-                ctx.getBroadcastState(SUPPRESSED).put(id, request.requestId());
+                ids.put(id, request.requestId());
             }
         }
+    }
+
+    /** Whether the event carries a suppressed id: user, device, resolved, or an alias's previous id. */
+    public static boolean carries(UnifiedEvent event, ReadOnlyBroadcastState<String, String> ids) throws Exception {
+        return in(ids, event.userId()) || in(ids, event.anonymousId()) || in(ids, event.resolvedId())
+                || in(ids, event.previousId());
     }
 
     /** The counter of what this drops. */
@@ -82,8 +96,7 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
 
         @Override
         protected boolean mentions(UnifiedEvent event, ReadOnlyBroadcastState<String, String> ids) throws Exception {
-            return in(ids, event.userId()) || in(ids, event.anonymousId()) || in(ids, event.resolvedId())
-                    || in(ids, event.previousId());
+            return carries(event, ids);
         }
     }
 

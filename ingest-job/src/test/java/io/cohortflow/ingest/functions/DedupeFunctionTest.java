@@ -4,7 +4,6 @@ import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.Test;
 
@@ -50,10 +49,26 @@ class DedupeFunctionTest {
         }
     }
 
-    private static KeyedOneInputStreamOperatorTestHarness<String, UnifiedEvent, UnifiedEvent> harness(Duration window)
-            throws Exception {
-        return ProcessFunctionTestHarnesses.forKeyedProcessFunction(new DedupeFunction(window, Duration.ofHours(1)),
-                IdentityKeys::forEvent, Types.STRING);
+    @Test
+    void dropsTheEventsOfSuppressedIdsBeforeRememberingThem() throws Exception {
+        try (var harness = harness(Duration.ofDays(7))) {
+            harness.processBroadcastElement(new io.cohortflow.core.privacy.PrivacyRequest("r1",
+                    io.cohortflow.core.privacy.PrivacyRequest.Type.SUPPRESS, java.util.List.of("anon"), 0, "test"), 0);
+            harness.processElement(event("m1", "web", HOUR), HOUR);
+            harness.processWatermark(10 * HOUR);
+            harness.processElement(event("m2", "web", HOUR), HOUR); // late, and suppressed
+            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.getSideOutput(DedupeFunction.LATE)).as("not routed late either").isNull();
+        }
+    }
+
+    private static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<String, UnifiedEvent,
+            io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> harness(Duration window) throws Exception {
+        var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                new DedupeFunction(window, Duration.ofHours(1)), IdentityKeys::forEvent, Types.STRING,
+                io.cohortflow.ingest.privacy.Suppress.SUPPRESSED);
+        harness.processBroadcastWatermark(Long.MAX_VALUE); // as in the job: the requests never hold time back
+        return harness;
     }
 
     static UnifiedEvent event(String messageId, String source, long timestamp) {
