@@ -100,7 +100,10 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             return;
         }
         if (forgetAt.value() != null) {
-            forgetAt.clear(); // a profile after the tombstone: she came back, and this is her new one
+            // A profile after the tombstone: she came back, and this is her new one, whatever its time (her clock
+            // started afresh); the erased one is not kept.
+            forgetAt.clear();
+            known = null;
         }
         if (known != null && known.asOf() > profile.asOf()) {
             return; // an older profile than the one kept (profiles of one user come in order; this is a replay)

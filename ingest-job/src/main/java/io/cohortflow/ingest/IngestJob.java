@@ -56,8 +56,9 @@ import java.util.List;
  * Pipeline: map (Segment spec, batches, configured webhook sources) and validate; watermarks on receive time with
  * bounded out-of-orderness, per partition; dedupe by messageId (7 days) with late routing and identity stitching, both keyed by device
  * (one shuffle, so a device's events stay in order), then a per-user cap on linked devices. Ids suppressed by a privacy
- * request (privacy.requests, broadcast) are dropped on every path before anything is written ({@link Suppress}): their
- * events, dead letters, links, and the events of devices that resolve to them. Every call in is counted once:
+ * request (privacy.requests, read whole at open and broadcast) are dropped on every path before anything is written
+ * ({@link Suppress}): their events (so no link of theirs forms), dead letters, and the events of devices that resolve
+ * to them. Every call in is counted once:
  * {@code in = unified + dead-lettered + duplicates + late + suppressed}.
  * Kafka outputs are exactly-once by default; history files commit on checkpoints. Options: {@link IngestOptions}.
  *
@@ -66,7 +67,7 @@ import java.util.List;
 public final class IngestJob {
     /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
     public record Io(Source<RawEvent, ?, ?> raw, Source<IdentityMerge, ?, ?> mergesFeedback,
-                     Source<PrivacyRequest, ?, ?> privacy,
+                     Source<PrivacyRequest, ?, ?> privacy, Suppress.Baseline privacyAtOpen,
                      Sink<UnifiedEvent> unified, Sink<DeadLetter> deadLetters, Sink<UnifiedEvent> late,
                      Sink<IdentityMerge> merges, Sink<UnifiedEvent> history) {
     }
@@ -94,6 +95,7 @@ public final class IngestJob {
                 // Whole, at every fresh start: a suppression holds for good.
                 KafkaIo.wholeTopic(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY), group + "-privacy",
                         new PrivacyRequestCodec(), Suppress.REQUESTS, bounded),
+                new Suppress.Baseline(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY)),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec(),
                         event -> KafkaIo.utf8(event.resolvedId()), group + "-unified"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(), null, group + "-dlq"),
@@ -126,14 +128,15 @@ public final class IngestJob {
                 .name("map and validate")
                 .uid(Uids.MAP_TO_UNIFIED);
         mappedAll.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
-                .connect(suppressions).process(new Suppress.DeadLetters()).returns(JsonRecordTypeInfo.DEAD_LETTER)
+                .connect(suppressions).process(new Suppress.DeadLetters(io.privacyAtOpen()))
+                .returns(JsonRecordTypeInfo.DEAD_LETTER)
                 .name("drop suppressed ids' dead letters").uid(Uids.SUPPRESS_DEAD_LETTERS)
                 .sinkTo(io.deadLetters()).name("events.dlq").uid(Uids.DLQ_SINK);
         // Dedupe drops suppressed ids' events too (on time and late): the broadcast joins the shuffle it has anyway.
         SingleOutputStreamOperator<UnifiedEvent> onTime = mappedAll
                 .keyBy(IdentityKeys::forEvent)
                 .connect(suppressions)
-                .process(new DedupeFunction(options.dedupeWindow(), options.allowedLateness()))
+                .process(new DedupeFunction(options.dedupeWindow(), options.allowedLateness(), io.privacyAtOpen()))
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("dedupe by messageId, route late, drop suppressed ids")
                 .uid(Uids.DEDUPE);
@@ -156,10 +159,8 @@ public final class IngestJob {
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("stitch identities")
                 .uid(Uids.IDENTITY_STITCH);
+        // (A link request comes from an identify dedupe let through: a suppressed id never forms a link.)
         stitched.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)
-                .connect(suppressions).process(new Suppress.Links())
-                .returns(new JsonRecordTypeInfo<>(new IdentityMergeCodec()))
-                .name("drop suppressed ids' links").uid(Uids.SUPPRESS_LINKS)
                 .keyBy(IdentityMerge::toId)
                 .process(new IdentityCapFunction(options.maxAnonymousIds(), options.identityTtl()))
                 .returns(new JsonRecordTypeInfo<>(new IdentityMergeCodec()))
@@ -169,7 +170,8 @@ public final class IngestJob {
 
         // A device linked to a suppressed user resolves to him here: its events go too.
         DataStream<UnifiedEvent> resolved = stitched
-                .connect(suppressions).process(new Suppress.Events()).returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .connect(suppressions).process(new Suppress.Resolved(io.privacyAtOpen()))
+                .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("drop suppressed users' devices").uid(Uids.SUPPRESS_RESOLVED);
         resolved.sinkTo(io.unified()).name("events.unified").uid(Uids.UNIFIED_SINK);
         // The history keeps user actions as sent: no link markers, no link annotations (they order merges in the stream).

@@ -21,7 +21,6 @@ public final class Uids {
     public static final String PRIVACY_SOURCE = "ingest-privacy-source";
     public static final String SUPPRESS_DEAD_LETTERS = "ingest-suppress-dead-letters";
     public static final String SUPPRESS_RESOLVED = "ingest-suppress-resolved";
-    public static final String SUPPRESS_LINKS = "ingest-suppress-links";
 
     private Uids() {
     }

@@ -12,7 +12,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.ingest.privacy.Suppress;
-import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -48,10 +47,18 @@ public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, 
     private transient Counter duplicates;
     private transient Counter late;
     private transient Counter suppressed;
+    private final Suppress.Baseline privacy;
+    private transient java.util.Set<String> suppressedAtOpen;
 
     public DedupeFunction(Duration window, Duration allowedLateness) {
+        this(window, allowedLateness, null);
+    }
+
+    /** @param privacy where the privacy requests are, read whole at open ({@link Suppress.Baseline}); null: none */
+    public DedupeFunction(Duration window, Duration allowedLateness, Suppress.Baseline privacy) {
         this.window = window;
         this.allowedLateness = allowedLateness;
+        this.privacy = privacy;
     }
 
     /** What identifies a message: ids are unique per source, not across sources. */
@@ -69,12 +76,13 @@ public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, 
         duplicates = metrics.counter("duplicates");
         late = metrics.counter("lateEvents");
         suppressed = metrics.counter("suppressed");
+        suppressedAtOpen = Suppress.atOpen(privacy);
     }
 
     @Override
     public void processElement(UnifiedEvent event, ReadOnlyContext ctx, Collector<UnifiedEvent> out) throws Exception {
-        ReadOnlyBroadcastState<String, String> ids = ctx.getBroadcastState(Suppress.SUPPRESSED);
-        if (ids.immutableEntries().iterator().hasNext() && Suppress.carries(event, ids)) {
+        Suppress.Ids ids = new Suppress.Ids(suppressedAtOpen, ctx.getBroadcastState(Suppress.SUPPRESSED));
+        if (ids.any() && Suppress.carries(event, ids)) {
             suppressed.inc();
             return;
         }
@@ -86,7 +94,9 @@ public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, 
         seen.put(message, true);
         long watermark = ctx.timerService().currentWatermark();
         boolean backfill = Boolean.TRUE.equals(event.context().get(EventNormalizer.BACKFILL_CONTEXT_KEY));
-        if (!backfill && watermark != Long.MIN_VALUE && event.timestamp() < watermark - allowedLateness.toMillis()) {
+        // (At Long.MAX_VALUE, event time has ended: a bounded input's end, not lateness.)
+        if (!backfill && watermark != Long.MIN_VALUE && watermark != Long.MAX_VALUE
+                && event.timestamp() < watermark - allowedLateness.toMillis()) {
             late.inc();
             ctx.output(LATE, event);
             return;

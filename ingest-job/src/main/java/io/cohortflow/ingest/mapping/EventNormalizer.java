@@ -186,7 +186,7 @@ public final class EventNormalizer implements Serializable {
     }
 
     /** An email address as a key: normalised and hashed; any other id unchanged. */
-    static String emailKey(String userId) {
+    public static String emailKey(String userId) {
         if (userId == null || userId.indexOf('@') <= 0) {
             return userId;
         }

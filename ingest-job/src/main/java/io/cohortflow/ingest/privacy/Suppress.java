@@ -5,12 +5,15 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.event.UnifiedEvent;
-import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
+import io.cohortflow.ingest.mapping.EventNormalizer;
+import io.cohortflow.jobs.kafka.TopicReader;
 import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ReadOnlyBroadcastState;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -19,23 +22,33 @@ import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.util.Collector;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
- * Drops what concerns a suppressed id (privacy.requests of type {@code SUPPRESS} or {@code SUPPRESS_WITH_DELETE},
- * kept as broadcast state: id to request id) before anything is written. The job places one on each path to its
- * outputs that the dedupe stage does not cover (it drops mapped events, on time or late, by their own ids, with
- * {@link #carries(UnifiedEvent, ReadOnlyBroadcastState)}, saving a hop): dead letters (any id the payload names),
- * events after identity stitching (the user a device resolves to: a suppressed user's devices follow him), and link
- * requests. Each
- * dropped call is counted in {@code suppressed} (so that {@code in = unified + dead-lettered + duplicates + late +
- * suppressed}); dropped link requests, which are not calls, in {@code suppressedLinks}.
+ * Drops what concerns a suppressed id (privacy.requests of type {@code SUPPRESS} or {@code SUPPRESS_WITH_DELETE})
+ * before anything is written. The ids are the requests read whole when the operator opens ({@link Baseline}: so that
+ * a backlog read at a fresh start or after an upgrade is checked against every request, not against those broadcast
+ * so far) and those broadcast since (state: id to request id). An email-address id also stands for its key form
+ * ({@code email_sha256:…}, as ingest keys emails).
+ *
+ * <p>The dedupe stage drops mapped events, on time or late, by their own ids ({@link #carries}), on the shuffle it has
+ * anyway; so an identify naming a suppressed id never forms a link. The variants here cover the other paths: dead
+ * letters (any string of the payload that is a suppressed id) and events after identity stitching (a device resolving
+ * to a suppressed user: his devices follow him). A link marker or a linking event passes the latter untouched: dedupe
+ * vetted the identify already, and dropping half of a link (as a request arrives between its two records) would leave
+ * segmentation waiting at it. Each dropped call is counted in {@code suppressed}, so that
+ * {@code in = unified + dead-lettered + duplicates + late + suppressed}, counting outputs on their topics (the metric
+ * {@code eventsUnified} is taken before the check after stitching).
  *
  * @param <T> what flows on the path
  */
 public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyRequest, T> {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Suppressed id -> the request that suppressed it. */
     public static final MapStateDescriptor<String, String> SUPPRESSED =
@@ -44,17 +57,87 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
     public static final JsonRecordTypeInfo<PrivacyRequest> REQUESTS = new JsonRecordTypeInfo<>(new PrivacyRequestCodec());
     private static final JsonFactory JSON = new JsonFactory();
 
+    private final Baseline baseline;
+    private transient Set<String> atOpen;
     private transient Counter suppressed;
+
+    /** @param baseline where to read the requests when opening; null when there is no topic (a test's sources) */
+    protected Suppress(Baseline baseline) {
+        this.baseline = baseline;
+    }
+
+    /** The privacy.requests topic, read whole by each operator that checks ids, when it opens. */
+    public record Baseline(String bootstrapServers, String topic) implements Serializable {
+        /** The ids suppressed by every request on the topic now. */
+        public Set<String> load() {
+            Set<String> ids = new HashSet<>();
+            PrivacyRequestCodec codec = new PrivacyRequestCodec();
+            TopicReader.readToEnd(bootstrapServers, topic, Duration.ofMinutes(2), r -> {
+                if (r.value() != null) {
+                    PrivacyRequest request = codec.decode(r.value());
+                    if (request.type().suppresses()) {
+                        request.ids().forEach(id -> addWithKey(ids, id));
+                    }
+                }
+            });
+            return ids;
+        }
+
+        static Set<String> of(Baseline baseline) {
+            return baseline == null ? Set.of() : baseline.load();
+        }
+    }
+
+    /** The suppressed ids an element is checked against: those read at open, and those broadcast since. */
+    public static final class Ids {
+        private final Set<String> atOpen;
+        private final ReadOnlyBroadcastState<String, String> broadcast;
+
+        public Ids(Set<String> atOpen, ReadOnlyBroadcastState<String, String> broadcast) {
+            this.atOpen = atOpen;
+            this.broadcast = broadcast;
+        }
+
+        /** Whether any id is suppressed at all (the common case is none: nothing to look up). */
+        public boolean any() throws Exception {
+            return !atOpen.isEmpty() || broadcast.immutableEntries().iterator().hasNext();
+        }
+
+        public boolean contains(String id) throws Exception {
+            return id != null && (atOpen.contains(id) || broadcast.contains(id));
+        }
+
+        /** Whether {@code text} holds a suppressed id as a quoted string. */
+        boolean quotedIn(String text) throws Exception {
+            for (String id : atOpen) {
+                if (text.contains("\"" + id + "\"")) {
+                    return true;
+                }
+            }
+            for (var entry : broadcast.immutableEntries()) {
+                if (text.contains("\"" + entry.getKey() + "\"")) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    }
+
+    /** Reads the requests on the topic now (see {@link Baseline}); for the dedupe stage, which is keyed. */
+    public static Set<String> atOpen(Baseline baseline) {
+        return Baseline.of(baseline);
+    }
 
     @Override
     public void open(OpenContext openContext) {
-        suppressed = ProductMetrics.of(getRuntimeContext().getMetricGroup()).counter(metric());
+        atOpen = Baseline.of(baseline);
+        suppressed = ProductMetrics.of(getRuntimeContext().getMetricGroup()).counter("suppressed");
     }
 
     @Override
     public void processElement(T element, ReadOnlyContext ctx, Collector<T> out) throws Exception {
-        ReadOnlyBroadcastState<String, String> ids = ctx.getBroadcastState(SUPPRESSED);
-        if (ids.immutableEntries().iterator().hasNext() && mentions(element, ids)) {
+        Ids ids = new Ids(atOpen, ctx.getBroadcastState(SUPPRESSED));
+        if (ids.any() && mentions(element, ids)) {
             suppressed.inc();
             return;
         }
@@ -66,65 +149,61 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
         take(request, ctx.getBroadcastState(SUPPRESSED));
     }
 
-    /** Records the ids of a request that suppresses. */
-    public static void take(PrivacyRequest request, org.apache.flink.api.common.state.BroadcastState<String, String> ids)
-            throws Exception {
+    /** Records the ids of a request that suppresses (an email address with its key form). */
+    public static void take(PrivacyRequest request, BroadcastState<String, String> ids) throws Exception {
         if (request.type().suppresses()) {
             for (String id : request.ids()) {
                 ids.put(id, request.requestId());
+                ids.put(EventNormalizer.emailKey(id), request.requestId());
             }
         }
     }
 
+    private static void addWithKey(Set<String> ids, String id) {
+        ids.add(id);
+        ids.add(EventNormalizer.emailKey(id));
+    }
+
     /** Whether the event carries a suppressed id: user, device, resolved, or an alias's previous id. */
-    public static boolean carries(UnifiedEvent event, ReadOnlyBroadcastState<String, String> ids) throws Exception {
-        return in(ids, event.userId()) || in(ids, event.anonymousId()) || in(ids, event.resolvedId())
-                || in(ids, event.previousId());
+    public static boolean carries(UnifiedEvent event, Ids ids) throws Exception {
+        return ids.contains(event.userId()) || ids.contains(event.anonymousId()) || ids.contains(event.resolvedId())
+                || ids.contains(event.previousId());
     }
 
-    /** The counter of what this drops. */
-    protected String metric() {
-        return "suppressed";
-    }
+    /** Whether the element concerns a suppressed id. */
+    protected abstract boolean mentions(T element, Ids ids) throws Exception;
 
-    /** Whether the element concerns an id of {@code ids}. */
-    protected abstract boolean mentions(T element, ReadOnlyBroadcastState<String, String> ids) throws Exception;
-
-    /** Events, by every id they carry: user, device, resolved, and an alias's previous id. */
-    public static final class Events extends Suppress<UnifiedEvent> {
+    /**
+     * Events after identity stitching, by every id they carry (the resolved one is a device's user); a link marker or
+     * a linking event passes (see the class comment).
+     */
+    public static final class Resolved extends Suppress<UnifiedEvent> {
         private static final long serialVersionUID = 1L;
 
-        @Override
-        protected boolean mentions(UnifiedEvent event, ReadOnlyBroadcastState<String, String> ids) throws Exception {
-            return carries(event, ids);
-        }
-    }
-
-    /** Link requests, by both ends. */
-    public static final class Links extends Suppress<IdentityMerge> {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        protected String metric() {
-            return "suppressedLinks";
+        public Resolved(Baseline baseline) {
+            super(baseline);
         }
 
         @Override
-        protected boolean mentions(IdentityMerge link, ReadOnlyBroadcastState<String, String> ids) throws Exception {
-            return in(ids, link.fromId()) || in(ids, link.toId());
+        protected boolean mentions(UnifiedEvent event, Ids ids) throws Exception {
+            return IdentityLink.of(event).isEmpty() && carries(event, ids);
         }
     }
 
     /**
-     * Dead letters, by any string value of their payload that is a suppressed id (the payload could not be mapped, so
-     * where its ids are is not known). A payload that is not JSON is read as far as it is; one whose text is not kept
-     * whole (too big, or binary) is searched for each id's quoted form.
+     * Dead letters, by any string value of their payload that is a suppressed id or whose key form is (the payload
+     * could not be mapped, so where its ids are is not known). A payload that is not JSON is read as far as it is;
+     * one whose text is not kept whole (too big, or binary) is searched for each quoted id read at open or broadcast.
      */
     public static final class DeadLetters extends Suppress<DeadLetter> {
         private static final long serialVersionUID = 1L;
 
+        public DeadLetters(Baseline baseline) {
+            super(baseline);
+        }
+
         @Override
-        protected boolean mentions(DeadLetter letter, ReadOnlyBroadcastState<String, String> ids) throws Exception {
+        protected boolean mentions(DeadLetter letter, Ids ids) throws Exception {
             if (letter.payload() == null) {
                 return false;
             }
@@ -132,24 +211,16 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
                     : letter.payload().getBytes(StandardCharsets.UTF_8);
             try (JsonParser parser = JSON.createParser(payload)) {
                 for (JsonToken token = parser.nextToken(); token != null; token = parser.nextToken()) {
-                    if (token == JsonToken.VALUE_STRING && in(ids, parser.getText())) {
+                    if (token == JsonToken.VALUE_STRING && (ids.contains(parser.getText())
+                            || ids.contains(EventNormalizer.emailKey(parser.getText())))) {
                         return true;
                     }
                 }
                 return false;
             } catch (IOException notJson) {
                 String text = new String(payload, StandardCharsets.UTF_8);
-                for (var entry : ids.immutableEntries()) {
-                    if (text.contains("\"" + entry.getKey() + "\"")) {
-                        return true;
-                    }
-                }
-                return false;
+                return ids.quotedIn(text);
             }
         }
-    }
-
-    private static boolean in(ReadOnlyBroadcastState<String, String> ids, String id) throws Exception {
-        return id != null && ids.contains(id);
     }
 }

@@ -155,7 +155,9 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             erase(input.erasure(), stored, scheduled, current, ctx, out);
             return;
         }
-        if (erasedAt.value() != null && (input.handoff() != null || input.merge() != null)) {
+        Long erasedWhen = erasedAt.value();
+        if (erasedWhen != null && (input.handoff() != null || input.merge() != null)
+                && (input.handoff() != null ? input.handoff().eventTime() : input.merge().eventTime()) <= erasedWhen) {
             input = afterErasure(input, stored, ctx);
             if (input == null) {
                 return;
@@ -184,7 +186,8 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private void erase(SegmentationInput.Erasure erasure, UserSegments stored, OptionalLong scheduled, Ruleset current,
                        ReadOnlyContext ctx, Collector<SegmentChange> out) throws Exception {
         String id = ctx.getCurrentKey();
-        erasedAt.update(erasure.requestedAt());
+        Long earlier = erasedAt.value();
+        erasedAt.update(earlier == null ? erasure.requestedAt() : Math.max(earlier, erasure.requestedAt()));
         erased.inc();
         if (stored == null) {
             ctx.output(PROFILES, SegmentProfile.tombstone(id));
@@ -198,11 +201,11 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     }
 
     /**
-     * A handoff or a link decision reaching an id erased within the merge memory. A handoff carries state of before
-     * the erasure: with nothing of the id here it is dropped (nothing waits for it), else (the person came back and
-     * linked a device anew) it is folded in empty, so that the wait at the linking event ends without the erased
-     * data. A decision at an erased device that has no state: the user waits for this device's handoff, so it gets an
-     * empty one; the decision itself is dropped.
+     * A handoff or a link decision of before an erasure (its event time at or before the request's), reaching the id
+     * within the merge memory; later ones, of a person who came back, go as usual. Such a handoff carries erased
+     * state: with nothing of the id here it is dropped (nothing waits for it), else it is folded in empty, so that a
+     * wait at the linking event ends without the erased data. A decision at an erased device that has no state: the
+     * user waits for this device's handoff, so it gets an empty one; the decision itself is dropped.
      */
     private SegmentationInput afterErasure(SegmentationInput input, UserSegments stored, ReadOnlyContext ctx) {
         if (input.handoff() != null) {

@@ -355,7 +355,7 @@ class SegmentFunctionTest {
         assertThat(harness.numEventTimeTimers()).isEqualTo(2);
         int before = changes().size();
 
-        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "anon_123xyz", T0 + HOUR), T0 + HOUR));
+        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "anon_123xyz", T0 + 2 * HOUR), T0 + HOUR));
         harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "never_seen", T0 + HOUR), T0 + HOUR));
 
         assertThat(changes().subList(before, changes().size()))
@@ -375,7 +375,8 @@ class SegmentFunctionTest {
         harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-8", "anon_123xyz", T0 + HOUR), T0 + HOUR));
         assertThat(changes()).as("erased again: no state is left, no EXIT").hasSize(changesBefore);
 
-        // A handoff of before the erasure, still on its way (a device's two searches), does not bring state back:
+        // A handoff of before the erasure (requested at T0+2h), still on its way (a device's two searches), does not
+        // bring state back:
         // after it, one search and one view in the hour are two shopping actions, not the three of high intent.
         var device = new io.cohortflow.core.feature.UserFeatures(FeatureConfig.defaults());
         device.add(track("anon_123xyz", "product_search", T0 + 90 * MIN, Map.of()));
