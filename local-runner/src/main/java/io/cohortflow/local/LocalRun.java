@@ -18,6 +18,7 @@ import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
 import io.cohortflow.ingest.backfill.Backfill;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.jobs.kafka.PipelineLag;
 import io.cohortflow.jobs.kafka.TopicReader;
 import io.cohortflow.segmentation.SegmentationJob;
 import io.cohortflow.segmentation.SegmentationOptions;

@@ -50,10 +50,7 @@ class IdentityMergeITCase {
         TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "merge");
         PipelineITCase.produce(broker, topics, seedStoryThenTraffic());
 
-        JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics));
-        // Short idleness: most partitions stay empty here, and a live run waits that long for them before time moves.
-        JobClient segmentation = PipelineITCase.start(PipelineITCase.segmentation(broker, topics, topics, 2,
-                "--idleness", "2s"));
+        List<JobClient> jobs = startLive(broker, topics);
         try {
             SegmentProfile jane = PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
             assertThat(jane.segments()).contains("cart_abandoner");
@@ -63,10 +60,19 @@ class IdentityMergeITCase {
                             tuple("user_jane", "cart_abandoner", ChangeType.ENTER));
         } finally {
             String savepoints = KafkaTestSupport.tempDir("savepoints-").toUri().toString();
-            for (JobClient job : List.of(segmentation, ingest)) {
+            for (JobClient job : jobs) {
                 job.stopWithSavepoint(false, savepoints, SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
             }
         }
+    }
+
+    /** Segmentation (parallelism 2) and ingest, unbounded, on {@code topics}: to stop in that order. */
+    static List<JobClient> startLive(LocalKafkaBroker broker, TopicsConfig topics) throws Exception {
+        JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics));
+        // Short idleness: most partitions stay empty here, and a live run waits that long for them before time moves.
+        JobClient segmentation = PipelineITCase.start(PipelineITCase.segmentation(broker, topics, topics, 2,
+                "--idleness", "2s"));
+        return List.of(segmentation, ingest);
     }
 
     /**

@@ -247,7 +247,7 @@ class PipelineITCase {
 
     static Topology ingest(LocalKafkaBroker broker, TopicsConfig topics) {
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
-                "--transaction-timeout", "60s", "--group-id", "it-ingest-" + topics.name(TopicsConfig.RAW),
+                "--transaction-timeout", "60s", "--group-id", ingestGroup(topics),
                 "--history-path", KafkaTestSupport.tempDir("history-").toUri().toString()));
         args.addAll(KafkaTestSupport.topicArgs(topics));
         IngestOptions options = IngestOptions.parse(args.toArray(String[]::new));
@@ -273,6 +273,11 @@ class PipelineITCase {
             SegmentationJob.configure(env, options);
             SegmentationJob.fromOptions(options, bounded).build(env);
         };
+    }
+
+    /** The consumer group of an ingest run on {@code topics} (its privacy source adds {@code -privacy}). */
+    static String ingestGroup(TopicsConfig topics) {
+        return "it-ingest-" + topics.name(TopicsConfig.RAW);
     }
 
     /** The consumer group of a segmentation run writing to {@code out}. */

@@ -5,6 +5,7 @@ import io.cohortflow.core.segment.Cause;
 import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.jobs.kafka.PipelineLag;
 import io.cohortflow.jobs.kafka.TopicReader;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.segmentation.cli.RegulationsCli;
@@ -46,9 +47,7 @@ class PrivacyITCase {
         TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "privacy");
         PipelineITCase.produce(broker, topics, IdentityMergeITCase.seedStoryThenTraffic());
 
-        JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics));
-        JobClient segmentation = PipelineITCase.start(PipelineITCase.segmentation(broker, topics, topics, 2,
-                "--idleness", "2s"));
+        List<JobClient> jobs = IdentityMergeITCase.startLive(broker, topics);
         try {
             SegmentProfile jane = PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
             assertThat(jane.segments()).contains("cart_abandoner");
@@ -86,8 +85,9 @@ class PrivacyITCase {
                     + "0.5 s; checkpoints every %s)%n", (exited - requested) / 1e9, (System.nanoTime() - requested) / 1e9,
                     MiniClusters.jobConfig().get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL));
         } finally {
-            segmentation.cancel().get();
-            ingest.cancel().get();
+            for (JobClient job : jobs) {
+                job.cancel().get();
+            }
         }
     }
 
@@ -103,12 +103,10 @@ class PrivacyITCase {
         before.add(call("m-phone-login", "{\"type\":\"identify\",\"anonymousId\":\"anon_phone\",\"userId\":\"user_jane\"",
                 PipelineITCase.IDENTIFIED + 2 * PipelineITCase.HOUR));
         PipelineITCase.produce(broker, topics, before);
-        JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics));
-        JobClient segmentation = PipelineITCase.start(PipelineITCase.segmentation(broker, topics, topics, 2,
-                "--idleness", "2s"));
+        List<JobClient> jobs = IdentityMergeITCase.startLive(broker, topics);
         try {
             PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
-            String ingestGroup = "it-ingest-" + topics.name(TopicsConfig.RAW);
+            String ingestGroup = PipelineITCase.ingestGroup(topics);
             awaitCaughtUp(broker, ingestGroup, topics.name(TopicsConfig.RAW));
 
             assertThat(RegulationsCli.run(new String[] {"submit", "--type", "SUPPRESS_WITH_DELETE", "--ids", "user_jane",
@@ -141,8 +139,9 @@ class PrivacyITCase {
             // Her profile is erased as well (the DELETE half).
             awaitTombstones(broker, topics, List.of("user_jane"));
         } finally {
-            segmentation.cancel().get();
-            ingest.cancel().get();
+            for (JobClient job : jobs) {
+                job.cancel().get();
+            }
         }
     }
 
@@ -175,14 +174,7 @@ class PrivacyITCase {
         long deadline = System.currentTimeMillis() + TIMEOUT_MS;
         try (org.apache.kafka.clients.admin.Admin admin = broker.admin()) {
             while (System.currentTimeMillis() < deadline) {
-                var committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
-                var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions()
-                        .stream().map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
-                var ends = admin.listOffsets(partitions.stream().collect(java.util.stream.Collectors.toMap(p -> p,
-                        p -> org.apache.kafka.clients.admin.OffsetSpec.latest()))).all().get();
-                boolean caughtUp = partitions.stream().allMatch(p -> ends.get(p).offset() == 0
-                        || (committed.get(p) != null && committed.get(p).offset() >= ends.get(p).offset()));
-                if (caughtUp) {
+                if (PipelineLag.caughtUp(PipelineLag.lag(admin, group, topic), 0)) {
                     return;
                 }
                 Thread.sleep(200);

@@ -76,7 +76,7 @@ public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, 
         duplicates = metrics.counter("duplicates");
         late = metrics.counter("lateEvents");
         suppressed = metrics.counter("suppressed");
-        suppressedAtOpen = Suppress.atOpen(privacy);
+        suppressedAtOpen = Suppress.Baseline.of(privacy);
     }
 
     @Override

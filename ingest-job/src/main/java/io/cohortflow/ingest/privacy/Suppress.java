@@ -83,7 +83,8 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
             return ids;
         }
 
-        static Set<String> of(Baseline baseline) {
+        /** The ids suppressed by {@code baseline}'s requests, none when there is no topic (a test's sources). */
+        public static Set<String> of(Baseline baseline) {
             return baseline == null ? Set.of() : baseline.load();
         }
     }
@@ -121,11 +122,6 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
             }
             return false;
         }
-    }
-
-    /** Reads the requests on the topic now (see {@link Baseline}); for the dedupe stage, which is keyed. */
-    public static Set<String> atOpen(Baseline baseline) {
-        return Baseline.of(baseline);
     }
 
     @Override

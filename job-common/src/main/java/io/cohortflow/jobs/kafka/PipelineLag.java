@@ -1,4 +1,4 @@
-package io.cohortflow.local;
+package io.cohortflow.jobs.kafka;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
@@ -13,8 +13,9 @@ import java.util.concurrent.ExecutionException;
 /**
  * How far a job's consumer group is behind the end of its input topic. Flink's Kafka source commits offsets when a
  * checkpoint completes, so a lag of zero means the input is processed and the outputs of that checkpoint committed.
+ * What the local run's drain and the tests that wait for a job to take something in look at.
  */
-final class PipelineLag {
+public final class PipelineLag {
     private PipelineLag() {
     }
 
@@ -22,7 +23,7 @@ final class PipelineLag {
      * Per partition, end offset minus committed offset; -1 for a partition the group has not committed yet.
      * On a transactional topic the end offset counts trailing commit markers, so a caught-up group shows a small lag.
      */
-    static Map<Integer, Long> lag(Admin admin, String groupId, String topic) throws ExecutionException, InterruptedException {
+    public static Map<Integer, Long> lag(Admin admin, String groupId, String topic) throws ExecutionException, InterruptedException {
         Map<TopicPartition, OffsetAndMetadata> committed =
                 admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
         int partitions = admin.describeTopics(java.util.List.of(topic)).allTopicNames().get().get(topic).partitions().size();
@@ -41,7 +42,7 @@ final class PipelineLag {
     }
 
     /** Caught up: every partition at most {@code slack} behind (transactional topics end in commit markers). */
-    static boolean caughtUp(Map<Integer, Long> lag, long slack) {
+    public static boolean caughtUp(Map<Integer, Long> lag, long slack) {
         return lag.values().stream().allMatch(l -> l >= 0 && l <= slack);
     }
 }
