@@ -10,6 +10,8 @@ import io.cohortflow.core.identity.IdentityMerge;
 import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
+import io.cohortflow.core.privacy.PrivacyStatus;
+import io.cohortflow.core.privacy.PrivacyStatusCodec;
 import io.cohortflow.ingest.functions.DedupeFunction;
 import io.cohortflow.ingest.functions.IdentityCapFunction;
 import io.cohortflow.ingest.functions.IdentityKeys;
@@ -38,6 +40,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
 import java.time.Duration;
+import io.cohortflow.ingest.mapping.EventNormalizer;
 import java.util.List;
 
 
@@ -69,7 +72,8 @@ public final class IngestJob {
     public record Io(Source<RawEvent, ?, ?> raw, Source<IdentityMerge, ?, ?> mergesFeedback,
                      Source<PrivacyRequest, ?, ?> privacy, Suppress.Baseline privacyAtOpen,
                      Sink<UnifiedEvent> unified, Sink<DeadLetter> deadLetters, Sink<UnifiedEvent> late,
-                     Sink<IdentityMerge> merges, Sink<UnifiedEvent> history) {
+                     Sink<IdentityMerge> merges, Sink<UnifiedEvent> history, Sink<PrivacyStatus> privacyStatus,
+                     Sink<PrivacyRequest> privacyRequests) {
     }
 
     private final Io io;
@@ -103,7 +107,11 @@ public final class IngestJob {
                         event -> KafkaIo.utf8(event.resolvedId()), group + "-late"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.MERGES), mergeCodec,
                         merge -> KafkaIo.utf8(merge.fromId()), group + "-merges"),
-                ParquetHistory.sink(options.historyPath()));
+                ParquetHistory.sink(options.historyPath()),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PRIVACY_STATUS), new PrivacyStatusCodec(),
+                        report -> KafkaIo.utf8(report.key()), group + "-privacy-status"),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PRIVACY), new PrivacyRequestCodec(),
+                        request -> KafkaIo.utf8(request.requestId()), group + "-privacy-linked"));
         return new IngestJob(io, options.mapper(), options);
     }
 
@@ -113,12 +121,12 @@ public final class IngestJob {
         // raw bytes have no trustworthy event time before mapping. An event is late when its event time is more than
         // the allowed lateness behind that watermark, i.e. when it arrived that long after it happened.
         // Suppressed ids (privacy.requests), on every path to an output: nothing of them is written from then on.
-        BroadcastStream<PrivacyRequest> suppressions = env
+        DataStream<PrivacyRequest> requests = env
                 // Idle, not without watermarks: it joins the events' path, whose event time (late routing) it must
                 // not hold back.
                 .fromSource(io.privacy(), Watermarks.<PrivacyRequest>neverHoldingBack(), "privacy.requests")
-                .uid(Uids.PRIVACY_SOURCE)
-                .broadcast(Suppress.SUPPRESSED);
+                .uid(Uids.PRIVACY_SOURCE);
+        BroadcastStream<PrivacyRequest> suppressions = requests.broadcast(Suppress.SUPPRESSED);
         SingleOutputStreamOperator<UnifiedEvent> mappedAll = env
                 .fromSource(io.raw(), receiveTimeWatermarks(io.raw().getBoundedness() == Boundedness.BOUNDED),
                         "events.raw")
@@ -127,11 +135,11 @@ public final class IngestJob {
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("map and validate")
                 .uid(Uids.MAP_TO_UNIFIED);
-        mappedAll.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
+        SingleOutputStreamOperator<DeadLetter> deadLetters = mappedAll.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
                 .connect(suppressions).process(new Suppress.DeadLetters(io.privacyAtOpen()))
                 .returns(JsonRecordTypeInfo.DEAD_LETTER)
-                .name("drop suppressed ids' dead letters").uid(Uids.SUPPRESS_DEAD_LETTERS)
-                .sinkTo(io.deadLetters()).name("events.dlq").uid(Uids.DLQ_SINK);
+                .name("drop suppressed ids' dead letters").uid(Uids.SUPPRESS_DEAD_LETTERS);
+        deadLetters.sinkTo(io.deadLetters()).name("events.dlq").uid(Uids.DLQ_SINK);
         // Dedupe drops suppressed ids' events too (on time and late): the broadcast joins the shuffle it has anyway.
         SingleOutputStreamOperator<UnifiedEvent> onTime = mappedAll
                 .keyBy(IdentityKeys::forEvent)
@@ -160,20 +168,38 @@ public final class IngestJob {
                 .name("stitch identities")
                 .uid(Uids.IDENTITY_STITCH);
         // (A link request comes from an identify dedupe let through: a suppressed id never forms a link.)
-        stitched.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)
+        // The cap knows each user's devices: a privacy request naming a user gets a follow-up naming them.
+        SingleOutputStreamOperator<IdentityMerge> decisions = stitched.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)
                 .keyBy(IdentityMerge::toId)
+                .connect(requests.flatMap((PrivacyRequest request, Collector<PrivacyRequest> out) -> {
+                            if (request.origin() == null) {
+                                for (String id : request.ids()) {
+                                    for (String form : new java.util.LinkedHashSet<>(List.of(id, EventNormalizer.emailKey(id)))) {
+                                        out.collect(new PrivacyRequest(request.requestId(), request.type(), List.of(form),
+                                                request.requestedAt(), request.requester()));
+                                    }
+                                }
+                            }
+                        }).returns(Suppress.REQUESTS).name("privacy requests by id").uid(Uids.PRIVACY_BY_ID)
+                        .keyBy(request -> request.ids().get(0)))
                 .process(new IdentityCapFunction(options.maxAnonymousIds(), options.identityTtl()))
                 .returns(new JsonRecordTypeInfo<>(new IdentityMergeCodec()))
-                .name("cap linked ids per user")
-                .uid(Uids.IDENTITY_CAP)
-                .sinkTo(io.merges()).name("identity.merges").uid(Uids.MERGES_SINK);
+                .name("cap linked ids per user; devices of privacy requests")
+                .uid(Uids.IDENTITY_CAP);
+        decisions.sinkTo(io.merges()).name("identity.merges").uid(Uids.MERGES_SINK);
+        decisions.getSideOutput(IdentityCapFunction.LINKED_DEVICES).sinkTo(io.privacyRequests())
+                .name("privacy.requests (linked devices)").uid(Uids.PRIVACY_LINKED_SINK);
 
         // A device linked to a suppressed user resolves to him here: its events go too.
-        DataStream<UnifiedEvent> resolved = stitched
+        SingleOutputStreamOperator<UnifiedEvent> resolved = stitched
                 .connect(suppressions).process(new Suppress.Resolved(io.privacyAtOpen()))
                 .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
                 .name("drop suppressed users' devices").uid(Uids.SUPPRESS_RESOLVED);
         resolved.sinkTo(io.unified()).name("events.unified").uid(Uids.UNIFIED_SINK);
+        // Each checking subtask reports when it has taken a request in: suppression is in force once all have.
+        onTime.getSideOutput(Suppress.STATUS)
+                .union(resolved.getSideOutput(Suppress.STATUS), deadLetters.getSideOutput(Suppress.STATUS))
+                .sinkTo(io.privacyStatus()).name("privacy.status").uid(Uids.PRIVACY_STATUS_SINK);
         // The history keeps user actions as sent: no link markers, no link annotations (they order merges in the stream).
         resolved.flatMap((UnifiedEvent event, Collector<UnifiedEvent> out) -> {
                     if (!IdentityLink.isMarker(event)) {

@@ -21,6 +21,9 @@ public final class Uids {
     public static final String PRIVACY_SOURCE = "ingest-privacy-source";
     public static final String SUPPRESS_DEAD_LETTERS = "ingest-suppress-dead-letters";
     public static final String SUPPRESS_RESOLVED = "ingest-suppress-resolved";
+    public static final String PRIVACY_STATUS_SINK = "ingest-privacy-status-sink";
+    public static final String PRIVACY_LINKED_SINK = "ingest-privacy-linked-sink";
+    public static final String PRIVACY_BY_ID = "ingest-privacy-by-id";
 
     private Uids() {
     }

@@ -3,6 +3,8 @@ package io.cohortflow.segmentation;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
+import io.cohortflow.core.privacy.PrivacyStatus;
+import io.cohortflow.core.privacy.PrivacyStatusCodec;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.identity.IdentityMerge;
@@ -66,7 +68,8 @@ public final class SegmentationJob {
     public record Io(Source<UnifiedEvent, ?, ?> unified, Source<UnifiedEvent, ?, ?> late, Source<IdentityMerge, ?, ?> merges,
                      Source<StateHandoff, ?, ?> handoffsIn, Source<SegmentDefinition, ?, ?> definitions,
                      Source<ModelPublished, ?, ?> models, Source<PrivacyRequest, ?, ?> privacy,
-                     Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut) {
+                     Sink<SegmentChange> changes, Sink<SegmentProfile> profiles, Sink<StateHandoff> handoffsOut,
+                     Sink<PrivacyStatus> privacyStatus) {
     }
 
     private static final JsonRecordTypeInfo<SegmentationInput> INPUT = new JsonRecordTypeInfo<>(new SegmentationInputCodec());
@@ -113,7 +116,9 @@ public final class SegmentationJob {
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PROFILES), new SegmentProfileCodec(),
                         profile -> KafkaIo.utf8(profile.userId()), SegmentProfile::isTombstone, group + "-profiles"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.HANDOFF), handoffs,
-                        handoff -> KafkaIo.utf8(handoff.toId()), group + "-handoff"));
+                        handoff -> KafkaIo.utf8(handoff.toId()), group + "-handoff"),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PRIVACY_STATUS), new PrivacyStatusCodec(),
+                        report -> KafkaIo.utf8(report.key()), group + "-privacy-status"));
         return new SegmentationJob(io, options, new Scoring(options.registry(), options.model(), Scorer.NONE));
     }
 
@@ -148,7 +153,8 @@ public final class SegmentationJob {
                 .flatMap((PrivacyRequest request, Collector<SegmentationInput> out) -> {
                     if (request.type().deletes()) {
                         for (String id : request.ids()) {
-                            out.collect(SegmentationInput.erase(request.requestId(), id, request.requestedAt()));
+                            out.collect(SegmentationInput.erase(request.requestId(), id, request.requestedAt(),
+                                    request.ids().size()));
                         }
                     }
                 }).returns(INPUT).name("erasures").uid(Uids.ERASURES_IN);
@@ -167,13 +173,15 @@ public final class SegmentationJob {
                 .keyBy(SegmentationInput::key)
                 .connect(control)
                 .process(new SegmentFunction(options.features(), options.eventNames(), options.segments(), scoring,
-                        options.mergeMemory()))
+                        options.mergeMemory(), options.erasureMemory()))
                 .returns(JsonRecordTypeInfo.SEGMENT_CHANGE)
                 .name("features, segments, scores")
                 .uid(Uids.SEGMENTS);
         changes.sinkTo(io.changes()).name("segments.changes").uid(Uids.CHANGES_SINK);
         changes.getSideOutput(SegmentFunction.PROFILES).sinkTo(io.profiles()).name("segments.profiles").uid(Uids.PROFILES_SINK);
         changes.getSideOutput(SegmentFunction.HANDOFFS).sinkTo(io.handoffsOut()).name("segments.handoff").uid(Uids.HANDOFF_SINK);
+        changes.getSideOutput(SegmentFunction.PRIVACY_STATUS).sinkTo(io.privacyStatus()).name("privacy.status")
+                .uid(Uids.PRIVACY_STATUS_SINK);
     }
 
     public static void configure(StreamExecutionEnvironment env, SegmentationOptions options) {

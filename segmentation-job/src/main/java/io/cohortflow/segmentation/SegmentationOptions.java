@@ -26,6 +26,8 @@ import java.util.Set;
  * --features FILE          feature settings (default: the shipped conf/features.yaml)
  * --taxonomy FILE          the tracking plan, for the event names of count features (default: shipped)
  * --merge-memory D         how long an id merged away forwards stragglers to its user (default 90d)
+ * --erasure-memory D       how long an erased id's erasure time is kept, to drop a handoff of before it still in
+ *                          flight (default 7d); nothing else of the id is kept
  * --registry URI           the model registry: its current bundle scores from the start (default: none; models
  *                          then come only from models.published announcements, which name their registry)
  * --model NAME             the bundle's name in the registry (default bundle)
@@ -33,15 +35,17 @@ import java.util.Set;
  */
 public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxParallelism, Duration outOfOrderness,
                                   Duration idleness, String segmentsLocation, String featuresLocation,
-                                  String taxonomyLocation, Duration mergeMemory, String registry, String model)
+                                  String taxonomyLocation, Duration mergeMemory, String registry, String model,
+                                  Duration erasureMemory)
         implements Serializable {
+    public static final Duration DEFAULT_ERASURE_MEMORY = Duration.ofDays(7);
 
     public static final Set<String> KEYS;
 
     static {
         Set<String> keys = new HashSet<>(KafkaOptions.KEYS);
         keys.addAll(Set.of("group-id", "max-parallelism", "out-of-orderness", "idleness", "segments", "features",
-                "taxonomy", "merge-memory", "registry", "model"));
+                "taxonomy", "merge-memory", "registry", "model", "erasure-memory"));
         KEYS = Set.copyOf(keys);
     }
 
@@ -58,7 +62,8 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
                 a.string("taxonomy", null),
                 a.duration("merge-memory", Duration.ofDays(90)),
                 a.string("registry", null),
-                a.string("model", io.cohortflow.registry.ModelBundle.NAME));
+                a.string("model", io.cohortflow.registry.ModelBundle.NAME),
+                a.duration("erasure-memory", DEFAULT_ERASURE_MEMORY));
         SegmentRules.compileAll(options.segments()); // an invalid starting set fails the submission, with the reason
         return options;
     }
@@ -86,6 +91,7 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
         summary.put("idleness", idleness.toString());
         summary.put("segments", segmentsLocation == null ? "conf/segments.yaml (shipped)" : segmentsLocation);
         summary.put("models", registry == null ? "from models.published only" : model + " in " + registry);
+        summary.put("erasure-memory", erasureMemory.toString());
         return summary;
     }
 }

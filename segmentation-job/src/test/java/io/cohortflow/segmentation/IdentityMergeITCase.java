@@ -68,10 +68,18 @@ class IdentityMergeITCase {
 
     /** Segmentation (parallelism 2) and ingest, unbounded, on {@code topics}: to stop in that order. */
     static List<JobClient> startLive(LocalKafkaBroker broker, TopicsConfig topics) throws Exception {
-        JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics));
+        return startLive(broker, topics, io.cohortflow.testkit.KafkaTestSupport.tempDir("history-"));
+    }
+
+    /** Ingest (history under {@code history}) and segmentation (with {@code segmentationArgs}), running; segmentation first. */
+    static List<JobClient> startLive(LocalKafkaBroker broker, TopicsConfig topics, java.nio.file.Path history,
+                                     String... segmentationArgs) throws Exception {
+        JobClient ingest = PipelineITCase.start(PipelineITCase.ingest(broker, topics, history));
         // Short idleness: most partitions stay empty here, and a live run waits that long for them before time moves.
+        List<String> args = new ArrayList<>(List.of("--idleness", "2s"));
+        args.addAll(List.of(segmentationArgs));
         JobClient segmentation = PipelineITCase.start(PipelineITCase.segmentation(broker, topics, topics, 2,
-                "--idleness", "2s"));
+                args.toArray(String[]::new)));
         return List.of(segmentation, ingest);
     }
 

@@ -246,9 +246,14 @@ class PipelineITCase {
     }
 
     static Topology ingest(LocalKafkaBroker broker, TopicsConfig topics) {
+        return ingest(broker, topics, KafkaTestSupport.tempDir("history-"));
+    }
+
+    /** Ingest writing its Parquet history under {@code history}. */
+    static Topology ingest(LocalKafkaBroker broker, TopicsConfig topics, java.nio.file.Path history) {
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
                 "--transaction-timeout", "60s", "--group-id", ingestGroup(topics),
-                "--history-path", KafkaTestSupport.tempDir("history-").toUri().toString()));
+                "--history-path", history.toUri().toString()));
         args.addAll(KafkaTestSupport.topicArgs(topics));
         IngestOptions options = IngestOptions.parse(args.toArray(String[]::new));
         return (env, bounded) -> {

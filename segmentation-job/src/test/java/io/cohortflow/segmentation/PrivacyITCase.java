@@ -1,6 +1,36 @@
 package io.cohortflow.segmentation;
 
 import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.engine.UserSegments;
+import io.cohortflow.core.privacy.PrivacyRequest;
+import io.cohortflow.core.privacy.PrivacyStatus;
+import io.cohortflow.core.privacy.RegulationStatus;
+import io.cohortflow.ingest.history.HistoryErasure;
+import io.cohortflow.ingest.history.HistoryFixtures;
+import io.cohortflow.jobs.kafka.PrivacyTopics;
+import io.cohortflow.segmentation.functions.SegmentFunction;
+import io.cohortflow.simulator.Simulator;
+import io.cohortflow.simulator.SimulatorConfig;
+import io.cohortflow.training.TrainingJob;
+import io.cohortflow.training.TrainingOptions;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.state.hashmap.HashMapStateBackend;
+import org.apache.flink.state.api.OperatorIdentifier;
+import org.apache.flink.state.api.SavepointReader;
+import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+import org.junit.jupiter.api.io.TempDir;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.concurrent.TimeUnit;
 import io.cohortflow.core.segment.Cause;
 import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
@@ -92,30 +122,57 @@ class PrivacyITCase {
     }
 
     /**
-     * SUPPRESS_WITH_DELETE for user_jane alone. Her second device (a phone she signed in on) is not named: it
-     * resolves to her, so its events go too. After ingest has taken the request in, her calls, her phone's, and a
-     * broken payload naming her reach no output; someone else's do.
+     * The issue's whole path, for SUPPRESS_WITH_DELETE of user_jane alone. She browsed anonymously (anon_123xyz), signed
+     * up, and signed in on a phone (anon_phone); neither device is named. Ingest's follow-up request names them, so:
+     * her EXITs (cause privacy) and the tombstones of all three profiles; her calls, her phone's and a broken payload
+     * naming her afterwards reach no output; a nightly training leaves all three out (before the history is
+     * rewritten); the history erasure leaves DuckDB none of their rows; a savepoint of segmentation holds no keyed state
+     * of theirs (State Processor API); and every stage of the request and its follow-up reports done.
      */
     @Test
-    void aSuppressedUserAndHerDevicesWriteNothingMore(LocalKafkaBroker broker) throws Exception {
-        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "suppress");
+    void suppressWithDeleteForgetsHerAndHerDevicesEverywhere(LocalKafkaBroker broker, @TempDir Path dir) throws Exception {
+        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "forget");
+        Path history = dir.resolve("history");
         List<Delivery> before = new ArrayList<>(IdentityMergeITCase.seedStoryThenTraffic());
         before.add(call("m-phone-login", "{\"type\":\"identify\",\"anonymousId\":\"anon_phone\",\"userId\":\"user_jane\"",
                 PipelineITCase.IDENTIFIED + 2 * PipelineITCase.HOUR));
+        before.add(call("m-phone-view", "{\"type\":\"track\",\"event\":\"Product Viewed\",\"anonymousId\":\"anon_phone\"",
+                PipelineITCase.IDENTIFIED + 2 * PipelineITCase.HOUR + 60_000));
         PipelineITCase.produce(broker, topics, before);
-        List<JobClient> jobs = IdentityMergeITCase.startLive(broker, topics);
+        // Erasure memory of 3 s: the savepoint below, taken later, shows that not even the erasure time is left.
+        List<JobClient> jobs = new ArrayList<>(IdentityMergeITCase.startLive(broker, topics, history,
+                "--erasure-memory", "3s"));
+        JobClient segmentation = jobs.get(0);
+        String bs = broker.bootstrapServers();
+        String privacyTopic = topics.name(TopicsConfig.PRIVACY);
+        String statusTopic = topics.name(TopicsConfig.PRIVACY_STATUS);
         try {
-            PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
+            SegmentProfile jane = PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
+            assertThat(jane.segments()).isNotEmpty();
             String ingestGroup = PipelineITCase.ingestGroup(topics);
             awaitCaughtUp(broker, ingestGroup, topics.name(TopicsConfig.RAW));
+            assertThat(herRows(history)).as("her rows, and her devices', are in the history").isGreaterThan(5);
 
+            long requested = System.nanoTime();
             assertThat(RegulationsCli.run(new String[] {"submit", "--type", "SUPPRESS_WITH_DELETE", "--ids", "user_jane",
-                    "--requester", "dpo@example.com", "--request-id", "req-suppress", "--bootstrap-servers",
-                    broker.bootstrapServers(), "--topic", topics.name(TopicsConfig.PRIVACY)}, System.out, System.err))
-                    .isZero();
-            // Ingest has taken the request in once a checkpoint after it has completed (its offset is committed then).
-            awaitCaughtUp(broker, ingestGroup + "-privacy", topics.name(TopicsConfig.PRIVACY));
+                    "--requester", "dpo@example.com", "--request-id", "req-forget", "--bootstrap-servers", bs,
+                    "--topic", privacyTopic}, System.out, System.err)).isZero();
 
+            List<SegmentChange> erased = awaitChanges(broker, topics,
+                    c -> c.cause().equals(new Cause("privacy", "req-forget", null)), jane.segments().size());
+            assertThat(erased).extracting(SegmentChange::segmentId).containsExactlyInAnyOrderElementsOf(jane.segments());
+            assertThat(erased).allSatisfy(c -> assertThat(c.type()).isEqualTo(ChangeType.EXIT));
+            long exited = System.nanoTime();
+            awaitTombstones(broker, topics, List.of("user_jane", "anon_123xyz", "anon_phone"));
+            long tombstoned = System.nanoTime();
+            PrivacyRequest followUp = PrivacyTopics.requests(bs, privacyTopic).stream()
+                    .filter(r -> "req-forget".equals(r.origin())).findFirst().orElseThrow();
+            assertThat(followUp.ids()).as("ingest named her devices").containsExactly("anon_123xyz", "anon_phone");
+            assertThat(followUp.type()).isEqualTo(PrivacyRequest.Type.SUPPRESS_WITH_DELETE);
+            awaitStages(bs, topics, "req-forget", PrivacyStatus.Stage.INGEST, PrivacyStatus.Stage.SEGMENTATION);
+            long streamed = System.nanoTime();
+
+            // From now on nothing of hers is written: her calls, her phone's, a broken payload naming her.
             long t = PipelineITCase.IDENTIFIED + 3 * PipelineITCase.HOUR;
             PipelineITCase.produce(broker, topics, List.of(
                     call("m-after-1", "{\"type\":\"track\",\"event\":\"Product Viewed\",\"userId\":\"user_jane\"", t),
@@ -127,20 +184,160 @@ class PrivacyITCase {
                             t + 3_000)));
             awaitCaughtUp(broker, ingestGroup, topics.name(TopicsConfig.RAW));
             // Someone else's call is in; the sinks' transactions of the same checkpoints commit about then.
-            List<String> after = awaitUnified(broker, topics, "m-after-other");
+            awaitUnified(broker, topics, "m-after-other");
             Thread.sleep(3 * 500); // three checkpoint intervals more: a later commit of her calls would show now
-
-            after = awaitUnified(broker, topics, "m-after-other");
-            assertThat(after).as("of the four calls after the request, only someone else's").containsExactly("m-after-other");
-            assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ)))
+            assertThat(awaitUnified(broker, topics, "m-after-other")).as("of the four calls after the request, only "
+                    + "someone else's").containsExactly("m-after-other");
+            assertThat(KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.DLQ)))
                     .as("the broken payload naming her: dropped").isEmpty();
-            assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.LATE),
+            assertThat(KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.LATE),
                     new io.cohortflow.core.event.UnifiedEventCodec())).as("nor routed late").isEmpty();
-            // Her profile is erased as well (the DELETE half).
-            awaitTombstones(broker, topics, List.of("user_jane"));
+
+            // Ingest's part is done; its slots go to the training.
+            jobs.remove(1).cancel().get();
+
+            // The nightly training, before the history is rewritten: it leaves the three of them out itself. A
+            // population around her days gives it something to learn (she would be scored now, were she in).
+            HistoryFixtures.writeDeliveries(history, new Simulator(SimulatorConfig.of(23, 300, 40,
+                    PipelineITCase.START.minus(Duration.ofDays(30))).withRates(0, 0, 0).withSeedStory(false)),
+                    "population.parquet");
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
+            env.setParallelism(2);
+            ByteArrayOutputStream progress = new ByteArrayOutputStream();
+            TrainingJob.Result trained = TrainingJob.run(env, TrainingOptions.parse(new String[] {
+                    "--history", history.toUri().toString(), "--registry", dir.resolve("registry").toUri().toString(),
+                    "--cutoff", PipelineITCase.START.plus(Duration.ofDays(10)).toString(), "--horizon", "7d",
+                    "--clusters", "3", "--bootstrap-servers", bs, "--privacy-topic", privacyTopic,
+                    "--status-topic", statusTopic}), new PrintStream(progress, true, StandardCharsets.UTF_8));
+            System.out.print(progress);
+            assertThat(trained.manifest().metrics()).as("the manifest counts them: her id and her two devices")
+                    .containsEntry("privacy_ids_excluded", 3.0);
+            assertThat(trained.manifest().metrics().get("privacy_rows_excluded")).isGreaterThan(5.0);
+            Path scores = dir.resolve("scores.parquet");
+            Files.write(scores, new io.cohortflow.registry.ModelRegistry(dir.resolve("registry").toUri())
+                    .artifact(TrainingJob.MODEL, trained.manifest().version(), "user_scores.parquet"));
+            assertThat(duck("SELECT count(*) FILTER (WHERE user_id IN ('user_jane', 'anon_123xyz', 'anon_phone')), "
+                    + "count(*) FROM read_parquet('" + scores + "')")).as("scored: not her, but the others")
+                    .satisfies(r -> {
+                        assertThat(r[0]).isZero();
+                        assertThat(r[1]).isGreaterThan(100);
+                    });
+            long modelled = System.nanoTime();
+
+            // The history erasure: DuckDB finds none of their rows afterwards, and everyone else's.
+            long othersBefore = duck("SELECT count(*) FROM read_parquet('" + history + "/*/*.parquet')")[0]
+                    - herRows(history);
+            HistoryErasure.Result rewritten = HistoryErasure.run(history.toUri().toString(),
+                    PrivacyTopics.requests(bs, privacyTopic), 128L << 20, System.out,
+                    reports -> PrivacyTopics.report(bs, statusTopic, reports));
+            assertThat(rewritten.requests()).containsExactlyInAnyOrder("req-forget", followUp.requestId());
+            assertThat(herRows(history)).isZero();
+            assertThat(duck("SELECT count(*) FROM read_parquet('" + history + "/*/*.parquet')")[0])
+                    .isEqualTo(othersBefore);
+            long historied = System.nanoTime();
+
+            ByteArrayOutputStream status = new ByteArrayOutputStream();
+            assertThat(RegulationsCli.run(new String[] {"status", "req-forget", "--bootstrap-servers", bs, "--topic",
+                    privacyTopic, "--status-topic", statusTopic}, new PrintStream(status, true, StandardCharsets.UTF_8),
+                    System.err)).isZero();
+            System.out.print(status);
+            assertThat(status.toString(StandardCharsets.UTF_8)).contains("every stage done")
+                    .doesNotContain("pending", "running");
+
+            // No keyed state of theirs in segmentation, read from a savepoint; the erasure memory (3 s) has passed.
+            Thread.sleep(Math.max(0, 3_500 - (System.nanoTime() - exited) / 1_000_000));
+            String savepoint = segmentation.triggerSavepoint(dir.resolve("savepoints").toUri().toString(),
+                    SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
+            List<String> keys = keysWithState(savepoint);
+            assertThat(keys).as("the others' state is there to be read").contains("it_other", "it_clock");
+            assertThat(keys).as("none of hers").doesNotContain("user_jane", "anon_123xyz", "anon_phone");
+
+            System.out.printf("SUPPRESS_WITH_DELETE: request to committed EXITs %.1f s, tombstones %.1f s, ingest and "
+                    + "segmentation stages done %.1f s; then a training %.1f s, the history erasure %.1f s%n",
+                    (exited - requested) / 1e9, (tombstoned - requested) / 1e9, (streamed - requested) / 1e9,
+                    (modelled - streamed) / 1e9 - 0, (historied - modelled) / 1e9);
         } finally {
             for (JobClient job : jobs) {
                 job.cancel().get();
+            }
+        }
+    }
+
+    /** Waits until {@code stages} are done for the request and each of its follow-ups. */
+    private static void awaitStages(String bs, TopicsConfig topics, String requestId, PrivacyStatus.Stage... stages)
+            throws InterruptedException {
+        long deadline = System.currentTimeMillis() + TIMEOUT_MS;
+        List<String> notDone = List.of();
+        while (System.currentTimeMillis() < deadline) {
+            List<PrivacyStatus> reports = PrivacyTopics.reports(bs, topics.name(TopicsConfig.PRIVACY_STATUS));
+            List<String> missing = new ArrayList<>();
+            for (PrivacyRequest r : PrivacyTopics.requests(bs, topics.name(TopicsConfig.PRIVACY))) {
+                if (r.requestId().equals(requestId) || requestId.equals(r.origin())) {
+                    RegulationStatus status = RegulationStatus.of(r, reports);
+                    for (PrivacyStatus.Stage stage : stages) {
+                        if (status.stage(stage).progress() != RegulationStatus.Progress.DONE) {
+                            missing.add(r.requestId() + " " + stage + " " + status.stage(stage).progress());
+                        }
+                    }
+                }
+            }
+            if (missing.isEmpty()) {
+                return;
+            }
+            notDone = missing;
+            Thread.sleep(250);
+        }
+        throw new AssertionError("not done within " + TIMEOUT_MS + " ms: " + notDone);
+    }
+
+    /** The history's rows of user_jane and her two devices, by any of their ids. */
+    private static long herRows(Path history) throws Exception {
+        return duck("SELECT count(*) FROM read_parquet('" + history + "/*/*.parquet') WHERE userId = 'user_jane' OR "
+                + "resolvedId IN ('user_jane', 'anon_123xyz', 'anon_phone') OR anonymousId IN ('anon_123xyz', 'anon_phone')")[0];
+    }
+
+    /** The first row of a DuckDB query, its columns as longs. */
+    private static long[] duck(String query) throws Exception {
+        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement sql = duck.createStatement();
+             ResultSet rs = sql.executeQuery(query)) {
+            rs.next();
+            long[] row = new long[rs.getMetaData().getColumnCount()];
+            for (int i = 0; i < row.length; i++) {
+                row[i] = rs.getLong(i + 1);
+            }
+            return row;
+        }
+    }
+
+    /** The keys segmentation holds any keyed state or timer for in {@code savepoint} (State Processor API). */
+    private static List<String> keysWithState(String savepoint) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
+        env.setParallelism(1);
+        SavepointReader reader = SavepointReader.read(env, savepoint, new HashMapStateBackend());
+        List<String> keys = new ArrayList<>();
+        try (var collected = reader.readKeyedState(OperatorIdentifier.forUid(Uids.SEGMENTS), new KeysWithState(),
+                Types.STRING, Types.STRING).executeAndCollect()) {
+            collected.forEachRemaining(keys::add);
+        }
+        return keys;
+    }
+
+    /** Each key with a value in any of the function's keyed states, or a timer. */
+    static final class KeysWithState extends KeyedStateReaderFunction<String, String> {
+        private transient ValueState<UserSegments> users;
+        private transient ValueState<Long> erasedAt;
+
+        @Override
+        public void open(OpenContext openContext) {
+            users = getRuntimeContext().getState(SegmentFunction.USERS);
+            erasedAt = getRuntimeContext().getState(SegmentFunction.erasedAt(Duration.ofSeconds(3)));
+        }
+
+        @Override
+        public void readKey(String key, Context ctx, Collector<String> out) throws Exception {
+            if (users.value() != null || erasedAt.value() != null || !ctx.registeredEventTimeTimers().isEmpty()
+                    || !ctx.registeredProcessingTimeTimers().isEmpty()) {
+                out.collect(key);
             }
         }
     }

@@ -68,7 +68,7 @@ class SegmentationJobITCase {
                 BoundedSources.empty(new JsonRecordTypeInfo<>(new SegmentDefinitionCodec())),
                 BoundedSources.empty(new JsonRecordTypeInfo<>(new ModelPublishedCodec())),
                 BoundedSources.empty(new JsonRecordTypeInfo<>(new io.cohortflow.core.privacy.PrivacyRequestCodec())),
-                changes, profiles, handoffs);
+                changes, profiles, handoffs, new CollectingSink<>());
         // The Kafka options are parsed but unused: the Io replaces every connection.
         SegmentationOptions options = SegmentationOptions.parse(new String[] {"--bootstrap-servers", "unused:9092"});
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());

@@ -47,18 +47,20 @@ final class HistoryRows {
 
     /** The training rows (features at T − 2H), the holdout rows (at T − H), the current rows (at T), each sorted by
      * user, and the events read. */
-    record Rows(List<TrainingRow> train, List<TrainingRow> holdout, List<TrainingRow> current, long events) {
+    record Rows(List<TrainingRow> train, List<TrainingRow> holdout, List<TrainingRow> current, long events,
+                long excluded) {
     }
 
     private HistoryRows() {
     }
 
-    static Rows compute(StreamExecutionEnvironment env, String history, ExamplesFunction examples, Duration progressEvery,
-                        PrintStream out, long started) throws Exception {
+    static Rows compute(StreamExecutionEnvironment env, String history, PrivacyExclusion privacy,
+                        ExamplesFunction examples, Duration progressEvery, PrintStream out, long started) throws Exception {
         FileSource<UnifiedEvent> source = FileSource.forRecordStreamFormat(new HistoryFormat(), new Path(history)).build();
         CloseableIterator<TrainingRow> collected = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Parquet history")
                 .map(new CountEvents()).returns(JsonRecordTypeInfo.UNIFIED_EVENT).name("count events")
+                .filter(new PrivacyExclusion.Filter(privacy.ids())).name("leave out the privacy requests' people")
                 .keyBy(UnifiedEvent::resolvedId)
                 .process(examples)
                 .returns(new JsonRecordTypeInfo<>(new TrainingRowCodec())).name("point-in-time rows")
@@ -95,7 +97,8 @@ final class HistoryRows {
         train.sort(Comparator.comparing(TrainingRow::userId));
         holdout.sort(Comparator.comparing(TrainingRow::userId));
         current.sort(Comparator.comparing(TrainingRow::userId));
-        return new Rows(train, holdout, current, counter(result, EVENTS_READ));
+        return new Rows(train, holdout, current, counter(result, EVENTS_READ),
+                counter(result, PrivacyExclusion.ROWS_EXCLUDED));
     }
 
     private static long counter(JobExecutionResult result, String name) {

@@ -94,14 +94,24 @@ public final class TrainingJob {
         out.printf("[1/5] computing point-in-time features from %s (cutoff %s, horizon %s)%n", history,
                 Instant.ofEpochMilli(cutoff), days(horizon));
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        HistoryRows.Rows rows = HistoryRows.compute(env, history, new ExamplesFunction(labels, cutoff, features, names,
+        PrivacyExclusion privacy = options.bootstrapServers() == null ? PrivacyExclusion.none()
+                : PrivacyExclusion.load(options.bootstrapServers(), options.privacyTopic(), history);
+        if (options.bootstrapServers() == null) {
+            out.println("      WARNING no --bootstrap-servers: the privacy requests are not read, nobody is left out");
+        } else {
+            out.printf("      leaving out the people of %d of the %d privacy requests on %s: %,d ids named, %,d with "
+                    + "their email keys and linked devices%n", privacy.applying().size(), privacy.all().size(),
+                    options.privacyTopic(), privacy.named(), privacy.ids().size());
+        }
+        HistoryRows.Rows rows = HistoryRows.compute(env, history, privacy, new ExamplesFunction(labels, cutoff, features, names,
                         options.samples()),
                 PROGRESS_EVERY, out, started);
         List<TrainingRow> train = rows.train();
         List<TrainingRow> holdout = rows.holdout();
         List<TrainingRow> current = rows.current();
-        out.printf("      %,d events read; %,d training rows, %,d holdout rows, %,d users now (%.1f s)%n", rows.events(),
-                train.size(), holdout.size(), current.size(), seconds(started));
+        out.printf("      %,d events read; %,d left out for privacy requests; %,d training rows, %,d holdout rows, "
+                + "%,d users now (%.1f s)%n", rows.events(), rows.excluded(), train.size(), holdout.size(),
+                current.size(), seconds(started));
         if (train.isEmpty() || holdout.isEmpty()) {
             throw new IllegalStateException("not enough history before " + Instant.ofEpochMilli(cutoff)
                     + " for a horizon of " + days(horizon) + ": " + train.size() + " training and " + holdout.size()
@@ -166,6 +176,10 @@ public final class TrainingJob {
         metrics.put("population_now", (double) current.size());
         metrics.put("churn_rate_train", population.trainChurnRate());
         metrics.put("churn_rate_holdout", population.holdoutChurnRate());
+        // How many people the privacy requests took out of this training, and how many of their rows.
+        metrics.put("privacy_ids_excluded", (double) privacy.named());
+        metrics.put("privacy_ids_erased_before", (double) privacy.erasedBefore());
+        metrics.put("privacy_rows_excluded", (double) rows.excluded());
         Map<String, String> provenance = new LinkedHashMap<>();
         provenance.put("churnModel", churn.trained().map(t -> t.kind().description).orElse("skipped"));
         provenance.put("bundleModel", bundle.trained().map(t -> t.kind().description).orElse("skipped"));
@@ -235,6 +249,15 @@ public final class TrainingJob {
             java.nio.file.Path perUser = copy.resolveSibling(UserScores.FILE);
             Files.write(perUser, scores);
             out.println("      report copied to " + copy + "; per-user scores and personas in " + perUser);
+        }
+        if (options.bootstrapServers() != null) {
+            List<io.cohortflow.core.privacy.PrivacyStatus> reports = privacy.reports(io.cohortflow.jobs.kafka.PrivacyTopics
+                    .reports(options.bootstrapServers(), options.statusTopic()), System.currentTimeMillis(),
+                    String.format("%s v%d trained without them (%,d ids, %,d rows left out)", MODEL, manifest.version(),
+                            privacy.named(), rows.excluded()));
+            io.cohortflow.jobs.kafka.PrivacyTopics.report(options.bootstrapServers(), options.statusTopic(), reports);
+            out.printf("      %d privacy requests' models stage reported done on %s%n", reports.size(),
+                    options.statusTopic());
         }
         ModelRegistry.Promotion promotion = null;
         if (options.promote()) {

@@ -21,7 +21,10 @@ import java.util.Set;
  * [--business commerce|saas|media (the names' vocabulary; default: the personas file's)]
  * [--ground-truth FILE (a simulation's truth: the report adds the ARI)] [--report FILE (a copy of the report)]
  * [--promote] [--floor 0.75] [--max-regression 0.02] [--force] [--bootstrap-servers HOST:PORT] [--topic models.published]
+ * [--privacy-topic privacy.requests] [--status-topic privacy.status]
  * </pre>
+ * With {@code --bootstrap-servers}, the people of the privacy requests are left out ({@link PrivacyExclusion}) and
+ * each request's models stage is reported done once the version is published.
  *
  * @param cutoff T, epoch ms: training rows have features as of T − 2H, the holdout as of T − H
  * @param samples training feature times per user: T − 2H and the days before it, one example each (more examples of
@@ -32,16 +35,19 @@ import java.util.Set;
  * @param business the vocabulary of names, or null for the personas file's default
  * @param groundTruth a simulation's ground truth (JSON lines), or null
  * @param report where to copy the report, or null
- * @param bootstrapServers where to announce a promotion, or null for no announcement
+ * @param bootstrapServers where to announce a promotion and read the privacy requests, or null for neither
+ * @param privacyTopic the privacy requests' topic
+ * @param statusTopic where the models stage of each request is reported
  */
 public record TrainingOptions(String history, URI registry, long cutoff, Duration horizon, Duration bundleWindow,
                               Duration lookback, int samples, String features, int minClusters, int maxClusters, long seed,
                               double threshold, String personas, String business, String groundTruth, String report, boolean promote, double floor, double maxRegression,
-                              boolean force, String bootstrapServers, String topic) {
+                              boolean force, String bootstrapServers, String topic, String privacyTopic,
+                              String statusTopic) {
 
     public static final Set<String> KEYS = Set.of("history", "registry", "cutoff", "horizon", "bundle-window",
             "lookback", "samples", "features", "business", "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
-            "force", "bootstrap-servers", "topic");
+            "force", "bootstrap-servers", "topic", "privacy-topic", "status-topic");
 
     public TrainingOptions {
         if (minClusters < 2 || maxClusters < minClusters) {
@@ -80,7 +86,9 @@ public record TrainingOptions(String history, URI registry, long cutoff, Duratio
                 number("max-regression", a.string("max-regression", "0.02")),
                 a.flag("force"),
                 a.string("bootstrap-servers", null),
-                a.string("topic", Announcer.DEFAULT_TOPIC));
+                a.string("topic", Announcer.DEFAULT_TOPIC),
+                a.string("privacy-topic", "privacy.requests"),
+                a.string("status-topic", "privacy.status"));
     }
 
     private static long instant(String value) {

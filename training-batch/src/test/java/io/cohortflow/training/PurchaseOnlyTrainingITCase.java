@@ -60,7 +60,7 @@ class PurchaseOnlyTrainingITCase {
         List<RawEvent> records = new ArrayList<>();
         input.each(bytes -> records.add(new RawEvent(bytes, "online-retail", cutoff, true)), rows -> { });
         assertThat(records).as("one record per invoice").hasSize((int) export.invoices());
-        long written = TrainingJobITCase.writeHistory(history, records);
+        long written = io.cohortflow.ingest.history.HistoryFixtures.write(history, records, "events-0.parquet");
         assertThat(written).as("every order and cancellation reaches the history; guest checkouts are refused")
                 .isEqualTo(orders.size() + export.cancellations());
         assertThat(export.guestInvoices()).isPositive();

@@ -1,26 +1,17 @@
 package io.cohortflow.training;
 
-import io.cohortflow.core.event.EventTaxonomy;
-import io.cohortflow.core.event.UnifiedEvent;
-import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.model.ModelManifest;
-import io.cohortflow.ingest.mapping.IngestMapper;
-import io.cohortflow.ingest.mapping.RawEvent;
+import io.cohortflow.ingest.history.HistoryFixtures;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.scoring.Scores;
 import io.cohortflow.registry.ModelBundle;
 import io.cohortflow.registry.ModelRegistry;
-import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.testkit.KafkaTestSupport;
 import io.cohortflow.testkit.MiniClusters;
-import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.parquet.avro.AvroParquetWriter;
-import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.io.LocalOutputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,14 +20,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -107,20 +91,13 @@ class TrainingJobITCase {
 
     /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet; returns the count. */
     private static long writeHistory(Path history, int users, int days) throws Exception {
-        List<RawEvent> raw = new ArrayList<>();
-        for (Delivery d : new Simulator(SimulatorConfig.of(23, users, days, START).withRates(0, 0, 0).withSeedStory(false))) {
-            raw.add(new RawEvent(d.payload(), d.source(), d.deliveredAt()));
-        }
-        return writeHistory(history, raw);
+        return HistoryFixtures.writeDeliveries(history, new Simulator(SimulatorConfig.of(23, users, days, START)
+                .withRates(0, 0, 0).withSeedStory(false)), "events-0.parquet");
     }
 
     /** Every delivery of {@code simulator}, through the real ingest mapper into {@code history}. */
     static void writeHistory(Path history, Simulator simulator) throws Exception {
-        List<RawEvent> raw = new ArrayList<>();
-        for (Delivery d : simulator) {
-            raw.add(new RawEvent(d.payload(), d.source(), d.deliveredAt()));
-        }
-        writeHistory(history, raw);
+        HistoryFixtures.writeDeliveries(history, simulator, "events-0.parquet");
     }
 
     /** A training run on the test's MiniCluster (parallelism 2) with {@code args}; its progress is printed. */
@@ -131,31 +108,5 @@ class TrainingJobITCase {
         TrainingJob.Result result = TrainingJob.run(env, TrainingOptions.parse(args), new PrintStream(progress));
         System.out.print(progress);
         return result;
-    }
-
-    /** Calls through the real ingest mapper, written as ingest lays the history out; returns the events written. */
-    static long writeHistory(Path history, Iterable<RawEvent> calls) throws Exception {
-        IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
-                Duration.ofHours(1), Duration.ofDays(3650));
-        Map<LocalDate, List<UnifiedEvent>> byDay = new TreeMap<>();
-        for (RawEvent call : calls) {
-            for (UnifiedEvent e : mapper.map(call).events()) {
-                byDay.computeIfAbsent(LocalDate.ofInstant(Instant.ofEpochMilli(e.timestamp()), ZoneOffset.UTC),
-                        k -> new ArrayList<>()).add(e);
-            }
-        }
-        long written = 0;
-        for (var day : byDay.entrySet()) {
-            Path file = history.resolve("dt=" + day.getKey()).resolve("events-0.parquet");
-            Files.createDirectories(file.getParent());
-            try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
-                    .withSchema(UnifiedEventAvro.SCHEMA).build()) {
-                for (UnifiedEvent e : day.getValue()) {
-                    writer.write(UnifiedEventAvro.toRecord(e));
-                    written++;
-                }
-            }
-        }
-        return written;
     }
 }

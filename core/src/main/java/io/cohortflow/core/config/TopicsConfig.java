@@ -27,10 +27,12 @@ public final class TopicsConfig {
     public static final String UNDELIVERED = "undelivered";
     /** Requests to forget or silence people (privacy.requests, compacted). */
     public static final String PRIVACY = "privacy";
+    /** Each stage's progress on the privacy requests (privacy.status, compacted). */
+    public static final String PRIVACY_STATUS = "privacy-status";
 
     /** Every role the product uses, in pipeline order. */
     public static final List<String> ROLES = List.of(RAW, UNIFIED, DLQ, LATE, MERGES, CHANGES, HANDOFF, PROFILES,
-            DEFINITIONS, MODELS, UNDELIVERED, PRIVACY);
+            DEFINITIONS, MODELS, UNDELIVERED, PRIVACY, PRIVACY_STATUS);
 
     private final Map<String, TopicSpec> topics;
 

@@ -15,8 +15,12 @@ import java.util.regex.Pattern;
  * @param ids         the user ids and anonymous ids it is about, distinct, at most {@link #MAX_IDS}
  * @param requestedAt when it was made, epoch ms
  * @param requester   who made it (a person or a system), for the record
+ * @param origin      for a request the product made itself, the request it follows from (ingest names the devices
+ *                    linked to a person a request names: {@link #forLinkedDevices}); null for a request made by a
+ *                    person
  */
-public record PrivacyRequest(String requestId, Type type, List<String> ids, long requestedAt, String requester) {
+public record PrivacyRequest(String requestId, Type type, List<String> ids, long requestedAt, String requester,
+                             String origin) {
     /** The most ids one request takes (as Segment's regulations API). */
     public static final int MAX_IDS = 5_000;
     private static final Pattern REQUEST_ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -37,6 +41,22 @@ public record PrivacyRequest(String requestId, Type type, List<String> ids, long
         public boolean suppresses() {
             return this != DELETE;
         }
+    }
+
+    /** A request made by a person (no origin). */
+    public PrivacyRequest(String requestId, Type type, List<String> ids, long requestedAt, String requester) {
+        this(requestId, type, ids, requestedAt, requester, null);
+    }
+
+    /**
+     * The follow-up request for the devices linked to {@code userId}, one of the ids of {@code origin}: same type and
+     * time, so every stage treats the devices as the person. Its id is fixed by the origin and the user, so a replay
+     * writes the same record again (the topic is compacted by request id), and names neither.
+     */
+    public static PrivacyRequest forLinkedDevices(PrivacyRequest origin, String userId, List<String> devices) {
+        return new PrivacyRequest("linked-" + PrivacyStatus.idHash(origin.requestId() + "\n" + userId),
+                origin.type(), devices, origin.requestedAt(), "ingest: the devices linked to an id of "
+                + origin.requestId(), origin.requestId());
     }
 
     public PrivacyRequest {

@@ -107,6 +107,9 @@ public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, 
     @Override
     public void processBroadcastElement(PrivacyRequest request, Context ctx, Collector<UnifiedEvent> out)
             throws Exception {
-        Suppress.take(request, ctx.getBroadcastState(Suppress.SUPPRESSED));
+        if (Suppress.take(request, ctx.getBroadcastState(Suppress.SUPPRESSED))) {
+            ctx.output(Suppress.STATUS, Suppress.report(request, io.cohortflow.core.privacy.PrivacyStatus.CHECK_DEDUPE,
+                    getRuntimeContext().getTaskInfo()));
+        }
     }
 }

@@ -179,9 +179,9 @@ public final class HistoryCompaction {
                     continue;
                 }
                 inputs.sort(Comparator.comparing(st -> st.getPath().getName()));
-                long[] done = compact(fs, conf, partition.getPath(), inputs, targetBytes);
+                long[] done = compact(fs, conf, partition.getPath(), inputs, targetBytes, e -> true);
                 compacted++;
-                for (int i = 0; i < done.length; i++) {
+                for (int i = 0; i < totals.length; i++) {
                     totals[i] += done[i];
                 }
             } catch (Unfinished e) {
@@ -202,11 +202,11 @@ public final class HistoryCompaction {
     }
 
     /** Outputs are named so: current layout, no footer check needed. */
-    private static final String OUTPUT_PREFIX = "events-compacted-";
+    static final String OUTPUT_PREFIX = "events-compacted-";
     private static final String MANIFEST_PREFIX = "_compaction-";
 
     /** Compacted, but not every input could be deleted: the manifest stays, and the next run finishes the job. */
-    private static final class Unfinished extends IOException {
+    static final class Unfinished extends IOException {
         Unfinished(String message) {
             super(message);
         }
@@ -218,7 +218,7 @@ public final class HistoryCompaction {
      * still there are deleted (their rows are in the outputs); if not, the run's outputs are removed and its inputs
      * stay. Hidden outputs of a run that died before its manifest are removed. Returns the inputs deleted.
      */
-    private static long recover(FileSystem fs, Path dir) throws IOException {
+    static long recover(FileSystem fs, Path dir) throws IOException {
         long deleted = 0;
         for (FileStatus manifest : fs.listStatus(dir, p -> p.getName().startsWith(MANIFEST_PREFIX))) {
             List<String> lines;
@@ -251,17 +251,19 @@ public final class HistoryCompaction {
     }
 
     /**
-     * One partition: the rows of {@code inputs} into outputs of about {@code targetBytes}, in constant memory. Returns
-     * files in, files out, rows, inputs of an earlier run finished (0 here), bytes in, bytes out. On any failure before
+     * One partition: the rows of {@code inputs} that {@code keep} keeps into outputs of about {@code targetBytes}, in
+     * constant memory (none when it keeps none). Returns files in, files out, rows written, inputs of an earlier run
+     * finished (0 here), bytes in, bytes out, rows left out. On any failure before
      * the manifest is written, what this run wrote is removed and the inputs are as they were; after it, {@link
      * #recover} finishes the job at the next run.
      */
-    private static long[] compact(FileSystem fs, Configuration conf, Path dir, List<FileStatus> inputs, long targetBytes)
-            throws IOException {
+    static long[] compact(FileSystem fs, Configuration conf, Path dir, List<FileStatus> inputs, long targetBytes,
+                          java.util.function.Predicate<io.cohortflow.core.event.UnifiedEvent> keep) throws IOException {
         String run = UUID.randomUUID().toString();
         List<Path[]> outputs = new ArrayList<>(); // hidden, final
         Path manifest = new Path(dir, MANIFEST_PREFIX + run);
         long rows = 0;
+        long left = 0;
         long bytesIn = 0;
         long bytesOut = 0;
         ParquetWriter<GenericRecord> writer = null;
@@ -271,6 +273,11 @@ public final class HistoryCompaction {
                 try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                         HadoopInputFile.fromPath(input.getPath(), conf)).withDataModel(GenericData.get()).build()) {
                     for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
+                        io.cohortflow.core.event.UnifiedEvent event = UnifiedEventAvro.fromRecord(r);
+                        if (!keep.test(event)) {
+                            left++;
+                            continue;
+                        }
                         if (writer != null && writer.getDataSize() >= targetBytes) {
                             writer.close();
                             writer = null;
@@ -283,7 +290,7 @@ public final class HistoryCompaction {
                                     .withSchema(UnifiedEventAvro.SCHEMA).withDataModel(GenericData.get())
                                     .withCompressionCodec(CompressionCodecName.SNAPPY).build();
                         }
-                        writer.write(UnifiedEventAvro.toRecord(UnifiedEventAvro.fromRecord(r)));
+                        writer.write(UnifiedEventAvro.toRecord(event));
                         rows++;
                     }
                 }
@@ -337,7 +344,7 @@ public final class HistoryCompaction {
             }
         }
         fs.delete(manifest, false);
-        return new long[] {inputs.size(), outputs.size(), rows, 0, bytesIn, bytesOut};
+        return new long[] {inputs.size(), outputs.size(), rows, 0, bytesIn, bytesOut, left};
     }
 
     private static void quietlyDelete(FileSystem fs, Path path, Exception into) {

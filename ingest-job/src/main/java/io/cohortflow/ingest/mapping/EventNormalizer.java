@@ -10,13 +10,10 @@ import io.cohortflow.core.identity.IdentityLink;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -44,7 +41,7 @@ public final class EventNormalizer implements Serializable {
     private static final Set<String> PLACEHOLDER_IDS = Set.of("undefined", "null", "nil", "none", "nan", "0",
             "anonymous", "[object object]", "-1");
     static final int MAX_ID_LENGTH = 256;
-    static final String EMAIL_KEY_PREFIX = "email_sha256:";
+    static final String EMAIL_KEY_PREFIX = io.cohortflow.core.identity.EmailKeys.PREFIX;
     /** Set in the context of events replayed by a backfill. */
     public static final String BACKFILL_CONTEXT_KEY = "backfill";
 
@@ -185,18 +182,9 @@ public final class EventNormalizer implements Serializable {
         return id == null || PLACEHOLDER_IDS.contains(id.toLowerCase(Locale.ROOT)) ? null : id;
     }
 
-    /** An email address as a key: normalised and hashed; any other id unchanged. */
+    /** An email address as a key: normalised and hashed; any other id unchanged ({@link io.cohortflow.core.identity.EmailKeys#of}). */
     public static String emailKey(String userId) {
-        if (userId == null || userId.indexOf('@') <= 0) {
-            return userId;
-        }
-        String normalised = userId.trim().toLowerCase(Locale.ROOT);
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(normalised.getBytes(StandardCharsets.UTF_8));
-            return EMAIL_KEY_PREFIX + HexFormat.of().formatHex(digest);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is part of every JVM", e);
-        }
+        return io.cohortflow.core.identity.EmailKeys.of(userId);
     }
 
     /** Epoch millis from an ISO-8601 text (with Z or an offset) or an epoch-millis number; null when absent. */

@@ -8,10 +8,13 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
+import io.cohortflow.core.privacy.PrivacyStatus;
+import io.cohortflow.core.privacy.PrivacyStatusCodec;
 import io.cohortflow.ingest.mapping.EventNormalizer;
 import io.cohortflow.jobs.kafka.TopicReader;
 import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -20,6 +23,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.co.BroadcastProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 import java.io.IOException;
 import java.io.Serializable;
@@ -57,13 +61,18 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
     public static final JsonRecordTypeInfo<PrivacyRequest> REQUESTS = new JsonRecordTypeInfo<>(new PrivacyRequestCodec());
     private static final JsonFactory JSON = new JsonFactory();
 
+    /** Each checking subtask's report that it has taken a request in (privacy.status). */
+    public static final OutputTag<PrivacyStatus> STATUS = new OutputTag<>("privacy-status",
+            new JsonRecordTypeInfo<>(new PrivacyStatusCodec()));
     private final Baseline baseline;
+    private final String check;
     private transient Set<String> atOpen;
     private transient Counter suppressed;
 
     /** @param baseline where to read the requests when opening; null when there is no topic (a test's sources) */
-    protected Suppress(Baseline baseline) {
+    protected Suppress(Baseline baseline, String check) {
         this.baseline = baseline;
+        this.check = check;
     }
 
     /** The privacy.requests topic, read whole by each operator that checks ids, when it opens. */
@@ -142,17 +151,34 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
 
     @Override
     public void processBroadcastElement(PrivacyRequest request, Context ctx, Collector<T> out) throws Exception {
-        take(request, ctx.getBroadcastState(SUPPRESSED));
+        if (take(request, ctx.getBroadcastState(SUPPRESSED))) {
+            ctx.output(STATUS, report(request, check, getRuntimeContext().getTaskInfo()));
+        }
     }
 
-    /** Records the ids of a request that suppresses (an email address with its key form). */
-    public static void take(PrivacyRequest request, BroadcastState<String, String> ids) throws Exception {
-        if (request.type().suppresses()) {
-            for (String id : request.ids()) {
-                ids.put(id, request.requestId());
-                ids.put(EventNormalizer.emailKey(id), request.requestId());
-            }
+    /**
+     * Records the ids of a request that suppresses (an email address with its key form); returns whether it
+     * suppresses.
+     */
+    public static boolean take(PrivacyRequest request, BroadcastState<String, String> ids) throws Exception {
+        if (!request.type().suppresses()) {
+            return false;
         }
+        for (String id : request.ids()) {
+            ids.put(id, request.requestId());
+            ids.put(EventNormalizer.emailKey(id), request.requestId());
+        }
+        return true;
+    }
+
+    /**
+     * The report that one subtask of {@code check} has taken {@code request} in. It goes out in the transaction of
+     * the checkpoint whose state holds the request, so it is read once suppression survives a restart.
+     */
+    public static PrivacyStatus report(PrivacyRequest request, String check, TaskInfo task) {
+        return new PrivacyStatus(request.requestId(), PrivacyStatus.Stage.INGEST, check,
+                Integer.toString(task.getIndexOfThisSubtask()), task.getNumberOfParallelSubtasks(),
+                PrivacyStatus.State.DONE, System.currentTimeMillis(), "");
     }
 
     private static void addWithKey(Set<String> ids, String id) {
@@ -177,7 +203,7 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
         private static final long serialVersionUID = 1L;
 
         public Resolved(Baseline baseline) {
-            super(baseline);
+            super(baseline, PrivacyStatus.CHECK_RESOLVED);
         }
 
         @Override
@@ -195,7 +221,7 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
         private static final long serialVersionUID = 1L;
 
         public DeadLetters(Baseline baseline) {
-            super(baseline);
+            super(baseline, PrivacyStatus.CHECK_DEAD_LETTERS);
         }
 
         @Override

@@ -4,12 +4,11 @@ import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
+import io.cohortflow.core.privacy.PrivacyRequest;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -107,11 +106,9 @@ class IdentityFunctionsTest {
 
     @Test
     void theCapAcceptsUpToItsLimitReportsTheOverflowAndDecidesEveryRequest() throws Exception {
-        try (KeyedOneInputStreamOperatorTestHarness<String, IdentityMerge, IdentityMerge> cap =
-                     ProcessFunctionTestHarnesses.forKeyedProcessFunction(new IdentityCapFunction(2, Duration.ofDays(1)),
-                             IdentityMerge::toId, Types.STRING)) {
+        try (var cap = cap()) {
             for (String device : List.of("d1", "d2", "d1", "d3")) {
-                cap.processElement(new IdentityMerge(device, "u1", IdentityMerge.Status.MERGED, "identify", "m-" + device,
+                cap.processElement1(new IdentityMerge(device, "u1", IdentityMerge.Status.MERGED, "identify", "m-" + device,
                         1L, 0), 1L);
             }
             assertThat(cap.extractOutputValues()).extracting(IdentityMerge::fromId, IdentityMerge::status,
@@ -121,6 +118,54 @@ class IdentityFunctionsTest {
                     org.assertj.core.groups.Tuple.tuple("d1", IdentityMerge.Status.MERGED, 2), // linked before: again
                     org.assertj.core.groups.Tuple.tuple("d3", IdentityMerge.Status.REJECTED_CAP, 2));
         }
+    }
+
+    /**
+     * A privacy request naming a user with linked devices gets a follow-up naming them (the one place that knows a
+     * person's devices); a request that deletes clears the user's list, one that only suppresses keeps it. A
+     * follow-up, or a user with no devices, gets nothing more.
+     */
+    @Test
+    void aPrivacyRequestForAUserWithDevicesGetsAFollowUpNamingThem() throws Exception {
+        try (var cap = cap()) {
+            for (String device : List.of("d2", "d1")) {
+                cap.processElement1(new IdentityMerge(device, "u1", IdentityMerge.Status.MERGED, "identify", "m-" + device,
+                        1L, 0), 1L);
+            }
+            PrivacyRequest suppress = new PrivacyRequest("req-1", PrivacyRequest.Type.SUPPRESS, List.of("u1"), 5L, "dpo");
+            cap.processElement2(new StreamRecord<>(suppress, 2L));
+            PrivacyRequest delete = new PrivacyRequest("req-2", PrivacyRequest.Type.SUPPRESS_WITH_DELETE, List.of("u1"),
+                    6L, "dpo");
+            cap.processElement2(new StreamRecord<>(delete, 3L));
+            cap.processElement2(new StreamRecord<>(delete, 4L)); // again: the list is gone
+            cap.processElement2(new StreamRecord<>(new PrivacyRequest("req-3", PrivacyRequest.Type.DELETE,
+                    List.of("nobody"), 7L, "dpo"), 5L));
+
+            List<PrivacyRequest> followUps = cap.getSideOutput(IdentityCapFunction.LINKED_DEVICES).stream()
+                    .map(StreamRecord::getValue).toList();
+            assertThat(followUps).extracting(PrivacyRequest::origin, PrivacyRequest::type, PrivacyRequest::ids,
+                    PrivacyRequest::requestedAt).containsExactly(
+                    org.assertj.core.groups.Tuple.tuple("req-1", PrivacyRequest.Type.SUPPRESS, List.of("d1", "d2"), 5L),
+                    org.assertj.core.groups.Tuple.tuple("req-2", PrivacyRequest.Type.SUPPRESS_WITH_DELETE,
+                            List.of("d1", "d2"), 6L));
+            assertThat(followUps.get(0).requestId()).startsWith("linked-")
+                    .isNotEqualTo(followUps.get(1).requestId())
+                    .isEqualTo(PrivacyRequest.forLinkedDevices(suppress, "u1", List.of("d1")).requestId());
+            assertThat(followUps.get(0).requester()).doesNotContain("u1", "d1");
+            // A follow-up is a request like any other on the topic: it reads back the same.
+            var codec = new io.cohortflow.core.privacy.PrivacyRequestCodec();
+            assertThat(codec.decode(codec.encode(followUps.get(1)))).isEqualTo(followUps.get(1));
+            assertThat(codec.decode(codec.encode(suppress))).isEqualTo(suppress);
+        }
+    }
+
+    private static KeyedTwoInputStreamOperatorTestHarness<String, IdentityMerge, PrivacyRequest, IdentityMerge> cap()
+            throws Exception {
+        var cap = new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(new IdentityCapFunction(2, Duration.ofDays(1))),
+                IdentityMerge::toId, (PrivacyRequest r) -> r.ids().get(0), Types.STRING);
+        cap.open();
+        return cap;
     }
 
     private void send(UnifiedEvent event) throws Exception {

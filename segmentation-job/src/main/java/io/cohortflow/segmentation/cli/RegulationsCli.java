@@ -3,6 +3,8 @@ package io.cohortflow.segmentation.cli;
 import io.cohortflow.core.config.CommandLine;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
+import io.cohortflow.core.privacy.RegulationStatus;
+import io.cohortflow.jobs.kafka.PrivacyTopics;
 import io.cohortflow.jobs.kafka.TopicReader;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -31,15 +33,19 @@ import java.util.UUID;
  * regulations submit --type DELETE|SUPPRESS|SUPPRESS_WITH_DELETE (--ids ID,ID,... | --ids-file FILE)
  *     --requester WHO --bootstrap-servers HOST:PORT [--topic privacy.requests] [--request-id ID]
  * regulations show ID --bootstrap-servers HOST:PORT [--topic privacy.requests]
+ * regulations status ID --bootstrap-servers HOST:PORT [--topic privacy.requests] [--status-topic privacy.status]
  * </pre>
  * A request names up to 5,000 user ids or anonymous ids ({@code --ids-file}: one a line). {@code submit} prints the
- * request's id once the broker has it (all replicas), and refuses an id already recorded. Exit code 0 on success, 1
- * on invalid input, a request not recorded, or a request not found.
+ * request's id once the broker has it (all replicas), and refuses an id already recorded. {@code status} prints each
+ * stage (ingest, segmentation, history, models) as pending, running or done, and when, from the reports on
+ * privacy.status ({@link RegulationStatus}). Exit code 0 on success, 1 on invalid input, a request not recorded, or a
+ * request not found.
  */
 public final class RegulationsCli {
     private static final Set<String> KEYS = Set.of("bootstrap-servers", "topic", "type", "ids", "ids-file",
-            "requester", "request-id");
+            "requester", "request-id", "status-topic");
     private static final String DEFAULT_TOPIC = "privacy.requests";
+    private static final String DEFAULT_STATUS_TOPIC = "privacy.status";
 
     private RegulationsCli() {
     }
@@ -52,7 +58,8 @@ public final class RegulationsCli {
         if (args.length < 1) {
             err.println("usage: regulations submit --type DELETE|SUPPRESS|SUPPRESS_WITH_DELETE (--ids ID,... | "
                     + "--ids-file FILE) --requester WHO --bootstrap-servers HOST:PORT [--topic T] [--request-id ID]"
-                    + " | show ID --bootstrap-servers HOST:PORT [--topic T]");
+                    + " | show ID --bootstrap-servers HOST:PORT [--topic T]"
+                    + " | status ID --bootstrap-servers HOST:PORT [--topic T] [--status-topic T]");
             return 1;
         }
         List<String> positional = new ArrayList<>();
@@ -93,11 +100,58 @@ public final class RegulationsCli {
                             found.ids().size(), Instant.ofEpochMilli(found.requestedAt()), found.requester());
                     yield 0;
                 }
-                default -> throw new IllegalArgumentException("unknown command " + args[0] + " (submit, show)");
+                case "status" -> {
+                    if (positional.size() != 1) {
+                        throw new IllegalArgumentException("status takes one request id");
+                    }
+                    String id = positional.get(0);
+                    List<PrivacyRequest> all = PrivacyTopics.requests(bootstrap, topic);
+                    PrivacyRequest found = all.stream().filter(r -> r.requestId().equals(id)).findFirst().orElse(null);
+                    if (found == null) {
+                        err.println("no request " + id + " on " + topic);
+                        yield 1;
+                    }
+                    List<io.cohortflow.core.privacy.PrivacyStatus> reports = PrivacyTopics.reports(bootstrap,
+                            options.getOrDefault("status-topic", DEFAULT_STATUS_TOPIC));
+                    RegulationStatus status = RegulationStatus.of(found, reports);
+                    print(status, out);
+                    boolean done = status.done();
+                    // The follow-ups ingest made for the devices linked to the ids (their stages are hers too).
+                    for (PrivacyRequest followUp : all) {
+                        if (id.equals(followUp.origin())) {
+                            RegulationStatus linked = RegulationStatus.of(followUp, reports);
+                            print(linked, out);
+                            done &= linked.done();
+                        }
+                    }
+                    out.println(done ? "every stage done" : "not done yet");
+                    yield 0;
+                }
+                default -> throw new IllegalArgumentException("unknown command " + args[0] + " (submit, show, status)");
             };
         } catch (IllegalArgumentException | IOException e) {
             err.println(e.getMessage());
             return 1;
+        }
+    }
+
+    /** One line for the request, then one per stage: its progress, since when or when done, and what was done. */
+    static void print(RegulationStatus status, PrintStream out) {
+        PrivacyRequest r = status.request();
+        out.printf("%s %s: %,d ids, requested %s by %s: %s%n", r.requestId(), r.type(), r.ids().size(),
+                Instant.ofEpochMilli(r.requestedAt()), r.requester(), status.done() ? "done" : "in progress");
+        for (RegulationStatus.StageStatus s : status.stages()) {
+            String when = switch (s.progress()) {
+                case DONE -> String.format("done at %s (%.1f s after the request)", Instant.ofEpochMilli(s.done()),
+                        (s.done() - r.requestedAt()) / 1000.0);
+                case RUNNING -> "running since " + Instant.ofEpochMilli(s.since()) + ", " + s.parts() + " of " + s.of()
+                        + " parts done";
+                case PENDING -> "pending";
+                case NOT_APPLICABLE -> "not applicable to " + r.type();
+            };
+            out.printf("  %-13s %s%s%n", s.stage().name().toLowerCase(java.util.Locale.ROOT), when,
+                    s.detail().isEmpty() || s.progress() == RegulationStatus.Progress.NOT_APPLICABLE ? ""
+                            : ": " + s.detail());
         }
     }
 

@@ -1,6 +1,8 @@
 package io.cohortflow.segmentation.functions;
 
 import io.cohortflow.core.engine.Outcome;
+import io.cohortflow.core.privacy.PrivacyStatus;
+import io.cohortflow.core.privacy.PrivacyStatusCodec;
 import io.cohortflow.core.engine.Ruleset;
 import io.cohortflow.core.engine.UserSegments;
 import io.cohortflow.core.feature.FeatureConfig;
@@ -19,6 +21,7 @@ import io.cohortflow.core.segment.StateHandoff;
 import io.cohortflow.core.segment.StateHandoffCodec;
 import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.segmentation.SegmentationOptions;
 import io.cohortflow.segmentation.input.Control;
 import io.cohortflow.segmentation.input.SegmentationInput;
 import io.cohortflow.segmentation.state.UserSegmentsSerializer;
@@ -79,8 +82,11 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             new OutputTag<>("profiles", new JsonRecordTypeInfo<>(new SegmentProfileCodec()));
     public static final OutputTag<StateHandoff> HANDOFFS =
             new OutputTag<>("handoffs", new JsonRecordTypeInfo<>(new StateHandoffCodec()));
+    /** Each erased id's report (privacy.status), in the transaction of its EXITs and tombstone. */
+    public static final OutputTag<PrivacyStatus> PRIVACY_STATUS =
+            new OutputTag<>("privacy-status", new JsonRecordTypeInfo<>(new PrivacyStatusCodec()));
     /** The engine's value per user; also how a rules change visits every user ({@link #applyToEveryone}). */
-    static final ValueStateDescriptor<UserSegments> USERS =
+    public static final ValueStateDescriptor<UserSegments> USERS =
             new ValueStateDescriptor<>("user-segments", new UserSegmentsSerializer());
 
     private final FeatureConfig featureConfig;
@@ -88,11 +94,14 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     private final List<SegmentDefinition> configured;
     private final Scoring scoring;
     private final Duration mergeMemory;
+    private final Duration erasureMemory;
 
     private transient ValueState<UserSegments> users;
     /**
-     * When the id was erased (a privacy request), kept for the merge memory: a handoff or link decision still on its
-     * way (they travel through Kafka, a checkpoint behind) must not bring the erased state back.
+     * When the id was erased (a privacy request), the only thing kept of it, for the erasure memory: a handoff or link
+     * decision still on its way (they travel through Kafka, a checkpoint behind; longer during an outage) must not
+     * bring the erased state back. The devices linked to the id are erased too (ingest's follow-up request), so no
+     * forwarder is left to send one later.
      */
     private transient ValueState<Long> erasedAt;
     private transient TreeMap<String, SegmentRules.Compiled> segments;
@@ -112,6 +121,13 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
 
     public SegmentFunction(FeatureConfig featureConfig, List<String> eventNames, List<SegmentDefinition> configured,
                            Scoring scoring, Duration mergeMemory) {
+        this(featureConfig, eventNames, configured, scoring, mergeMemory, SegmentationOptions.DEFAULT_ERASURE_MEMORY);
+    }
+
+    /** @param erasureMemory how long an erased id's erasure time is kept ({@link #erasedAt}) */
+    public SegmentFunction(FeatureConfig featureConfig, List<String> eventNames, List<SegmentDefinition> configured,
+                           Scoring scoring, Duration mergeMemory, Duration erasureMemory) {
+        this.erasureMemory = erasureMemory;
         this.featureConfig = featureConfig;
         this.eventNames = List.copyOf(eventNames);
         this.configured = List.copyOf(configured);
@@ -119,12 +135,17 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         this.mergeMemory = mergeMemory;
     }
 
+    /** The state of an erased id: when it was erased, kept for {@code erasureMemory} ({@link #erasedAt}). */
+    public static ValueStateDescriptor<Long> erasedAt(Duration erasureMemory) {
+        ValueStateDescriptor<Long> descriptor = new ValueStateDescriptor<>("erased-at", Types.LONG);
+        descriptor.enableTimeToLive(io.cohortflow.jobs.state.StateTtls.afterWrite(erasureMemory));
+        return descriptor;
+    }
+
     @Override
     public void open(OpenContext openContext) {
         users = getRuntimeContext().getState(USERS);
-        ValueStateDescriptor<Long> erasedAtDescriptor = new ValueStateDescriptor<>("erased-at", Types.LONG);
-        erasedAtDescriptor.enableTimeToLive(io.cohortflow.jobs.state.StateTtls.afterWrite(mergeMemory));
-        erasedAt = getRuntimeContext().getState(erasedAtDescriptor);
+        erasedAt = getRuntimeContext().getState(erasedAt(erasureMemory));
         segments = new TreeMap<>();
         configured.forEach(definition -> segments.put(definition.id(), SegmentRules.compile(definition)));
         var metrics = ProductMetrics.of(getRuntimeContext().getMetricGroup());
@@ -189,20 +210,24 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         Long earlier = erasedAt.value();
         erasedAt.update(earlier == null ? erasure.requestedAt() : Math.max(earlier, erasure.requestedAt()));
         erased.inc();
+        long now = ctx.timerService().currentProcessingTime();
         if (stored == null) {
             ctx.output(PROFILES, SegmentProfile.tombstone(id));
             LOG.info("privacy request {}: {} has no state here; its profile gets a tombstone", erasure.requestId(), id);
-            return;
+        } else {
+            Outcome outcome = stored.forget(id, erasure.requestId(), current, now);
+            LOG.info("privacy request {}: {} forgotten ({} memberships left)", erasure.requestId(), id,
+                    outcome.changes().size());
+            publish(stored, true, scheduled, outcome, ctx, out);
         }
-        Outcome outcome = stored.forget(id, erasure.requestId(), current, ctx.timerService().currentProcessingTime());
-        LOG.info("privacy request {}: {} forgotten ({} memberships left)", erasure.requestId(), id,
-                outcome.changes().size());
-        publish(stored, true, scheduled, outcome, ctx, out);
+        ctx.output(PRIVACY_STATUS, new PrivacyStatus(erasure.requestId(), PrivacyStatus.Stage.SEGMENTATION, "ids",
+                PrivacyStatus.idHash(id), Math.max(1, erasure.ids()), PrivacyStatus.State.DONE, now,
+                stored == null ? "" : "state, timers and memberships cleared"));
     }
 
     /**
      * A handoff or a link decision of before an erasure (its event time at or before the request's), reaching the id
-     * within the merge memory; later ones, of a person who came back, go as usual. Such a handoff carries erased
+     * within the erasure memory; later ones, of a person who came back, go as usual. Such a handoff carries erased
      * state: with nothing of the id here it is dropped (nothing waits for it), else it is folded in empty, so that a
      * wait at the linking event ends without the erased data. A decision at an erased device that has no state: the
      * user waits for this device's handoff, so it gets an empty one; the decision itself is dropped.

@@ -13,8 +13,13 @@ import io.cohortflow.core.segment.StateHandoff;
 public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHandoff handoff, UnifiedEvent late,
                                 IdentityMerge refusal, Erasure erasure) {
 
-    /** One id of a privacy request that deletes: what is known of it is forgotten. */
-    public record Erasure(String requestId, String id, long requestedAt) {
+    /**
+     * One id of a privacy request that deletes: what is known of it is forgotten.
+     *
+     * @param ids how many ids the request names (its status is done when each is reported); 0 read from an input
+     *            recorded before the field existed, taken as 1
+     */
+    public record Erasure(String requestId, String id, long requestedAt, int ids) {
     }
 
     public static SegmentationInput of(UnifiedEvent event) {
@@ -38,8 +43,8 @@ public record SegmentationInput(UnifiedEvent event, IdentityMerge merge, StateHa
         return new SegmentationInput(null, null, null, null, refused, null);
     }
 
-    public static SegmentationInput erase(String requestId, String id, long requestedAt) {
-        return new SegmentationInput(null, null, null, null, null, new Erasure(requestId, id, requestedAt));
+    public static SegmentationInput erase(String requestId, String id, long requestedAt, int ids) {
+        return new SegmentationInput(null, null, null, null, null, new Erasure(requestId, id, requestedAt, ids));
     }
 
     /** The decision this input carries, at whichever end; null for events and handoffs. */

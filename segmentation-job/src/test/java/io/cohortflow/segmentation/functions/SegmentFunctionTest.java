@@ -355,8 +355,8 @@ class SegmentFunctionTest {
         assertThat(harness.numEventTimeTimers()).isEqualTo(2);
         int before = changes().size();
 
-        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "anon_123xyz", T0 + 2 * HOUR), T0 + HOUR));
-        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "never_seen", T0 + HOUR), T0 + HOUR));
+        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "anon_123xyz", T0 + 2 * HOUR, 2), T0 + HOUR));
+        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-7", "never_seen", T0 + HOUR, 2), T0 + HOUR));
 
         assertThat(changes().subList(before, changes().size()))
                 .extracting(SegmentChange::userId, SegmentChange::segmentId, SegmentChange::type, SegmentChange::cause)
@@ -371,8 +371,14 @@ class SegmentFunctionTest {
                     assertThat(p.isTombstone()).isTrue();
                 });
         assertThat(harness.numEventTimeTimers()).as("only the other user's timer").isEqualTo(1);
+        assertThat(harness.getSideOutput(SegmentFunction.PRIVACY_STATUS)).extracting(StreamRecord::getValue)
+                .as("each id reported done, named by its hash only, of the request's two")
+                .extracting(r -> r.requestId() + " " + r.stage() + " " + r.part() + " of " + r.parts() + " " + r.state())
+                .containsExactly("req-7 SEGMENTATION " + io.cohortflow.core.privacy.PrivacyStatus.idHash("anon_123xyz")
+                                + " of 2 DONE",
+                        "req-7 SEGMENTATION " + io.cohortflow.core.privacy.PrivacyStatus.idHash("never_seen") + " of 2 DONE");
         int changesBefore = changes().size();
-        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-8", "anon_123xyz", T0 + HOUR), T0 + HOUR));
+        harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-8", "anon_123xyz", T0 + HOUR, 1), T0 + HOUR));
         assertThat(changes()).as("erased again: no state is left, no EXIT").hasSize(changesBefore);
 
         // A handoff of before the erasure (requested at T0+2h), still on its way (a device's two searches), does not

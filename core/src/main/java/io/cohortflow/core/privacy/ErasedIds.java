@@ -1,0 +1,85 @@
+package io.cohortflow.core.privacy;
+
+import io.cohortflow.core.identity.EmailKeys;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The people whose stored rows go, for the history erasure and the training: the ids the requests name (an email
+ * address with its key form, as ingest keys it), and every anonymous id the stored rows link to one of them (an
+ * identify or an alias naming both, or a row resolved to one of them), so a device she browsed on before she signed
+ * up goes with her.
+ *
+ * <p>Each id keeps the time of the request that named it: a request that deletes without suppressing lets new events
+ * in, so only rows received by then go ({@link #covers}); a request that suppresses takes all of them.
+ */
+public final class ErasedIds implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    /** Id to the latest receive time of the rows that go (Long.MAX_VALUE: all of them). */
+    private final Map<String, Long> until = new HashMap<>();
+
+    /** The ids named by {@code requests} that apply: each with the request's scope. */
+    public static ErasedIds of(Collection<PrivacyRequest> requests) {
+        ErasedIds ids = new ErasedIds();
+        for (PrivacyRequest r : requests) {
+            long scope = r.type().suppresses() ? Long.MAX_VALUE : r.requestedAt();
+            for (String id : r.ids()) {
+                ids.add(id, scope);
+                ids.add(EmailKeys.of(id), scope);
+            }
+        }
+        return ids;
+    }
+
+    private void add(String id, long scope) {
+        until.merge(id, scope, Math::max);
+    }
+
+    /**
+     * Takes in one stored row's ids: when it links an anonymous id to an id that goes (its user id or the id it was
+     * resolved to), the anonymous id goes too, with the same scope. Returns whether the set grew. One pass over the
+     * stored rows finds every link (they are one level deep: a device belongs to one person); a second pass then
+     * finds the rows that go ({@link #covers}), a device's rows from before its link included.
+     */
+    public boolean link(String userId, String anonymousId, String resolvedId) {
+        if (anonymousId == null || anonymousId.isEmpty()) {
+            return false;
+        }
+        String via = userId != null && until.containsKey(userId) ? userId
+                : resolvedId != null && until.containsKey(resolvedId) ? resolvedId : null;
+        if (via == null || via.equals(anonymousId)) {
+            return false;
+        }
+        long scope = until.get(via);
+        Long before = until.get(anonymousId);
+        if (before != null && before >= scope) {
+            return false;
+        }
+        until.put(anonymousId, scope);
+        return true;
+    }
+
+    /** Whether a stored row goes: one of its ids goes, and it was received within that id's scope. */
+    public boolean covers(String userId, String anonymousId, String resolvedId, long receivedAt) {
+        return within(userId, receivedAt) || within(anonymousId, receivedAt) || within(resolvedId, receivedAt);
+    }
+
+    private boolean within(String id, long receivedAt) {
+        if (id == null) {
+            return false;
+        }
+        Long scope = until.get(id);
+        return scope != null && receivedAt <= scope;
+    }
+
+    public boolean isEmpty() {
+        return until.isEmpty();
+    }
+
+    /** How many ids go, key forms and linked devices included. */
+    public int size() {
+        return until.size();
+    }
+}

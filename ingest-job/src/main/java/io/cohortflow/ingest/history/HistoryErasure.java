@@ -1,0 +1,223 @@
+package io.cohortflow.ingest.history;
+
+import io.cohortflow.core.privacy.ErasedIds;
+import io.cohortflow.core.privacy.PrivacyRequest;
+import io.cohortflow.core.privacy.PrivacyStatus;
+import io.cohortflow.jobs.kafka.PrivacyTopics;
+import io.cohortflow.jobs.options.JobArgs;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaBuilder;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.avro.AvroReadSupport;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Rewrites the Parquet history without the rows of the people that privacy requests delete ({@code DELETE} and
+ * {@code SUPPRESS_WITH_DELETE} on privacy.requests), and records what it rewrote. Run it before the nightly training
+ * (the training excludes the ids of every request anyway, done or not), or on its own schedule.
+ *
+ * <pre>
+ * java -cp ingest-job-job.jar io.cohortflow.ingest.history.HistoryErasure --history file:///data/history \
+ *     --bootstrap-servers HOST:PORT [--topic privacy.requests] [--status-topic privacy.status] [--target-file-mb 128]
+ * </pre>
+ *
+ * <ul>
+ *   <li>The requests taken are those with no record under {@code <history>/_erasures/} yet. Their ids go with the
+ *       anonymous ids the history links to them (an identify naming both, or a row resolved to one of them): one pass
+ *       over the id columns alone finds the links, a second finds the files that hold rows that go.</li>
+ *   <li>A request that deletes and suppresses takes every row of its ids; one that only deletes takes the rows
+ *       received by the time it was made (new events are let in again after a {@code DELETE}).</li>
+ *   <li>Each partition's affected files are rewritten as {@link HistoryCompaction} rewrites them: outputs under hidden
+ *       names, row counts checked, a manifest, the outputs renamed into place, the inputs deleted. A reader sees each
+ *       file whole, before or after; a run that stops half way is finished by the next run of either step.</li>
+ *   <li>When every partition is done, a record per request goes to {@code _erasures/<request id>.json} (the files
+ *       rewritten and the rows removed; never the ids) and, with {@code --status-topic}, the request's history stage
+ *       is reported done on privacy.status. A partition that fails is named at the end, no request is recorded done,
+ *       and the exit code is 1: the next run takes the same requests again.</li>
+ *   <li>Files still being written when it runs (a checkpoint's in-progress files) are not read: run it once ingest
+ *       has checkpointed since the request (minutes), which a nightly schedule is.</li>
+ * </ul>
+ */
+public final class HistoryErasure {
+    private static final Set<String> KEYS = Set.of("history", "bootstrap-servers", "topic", "status-topic",
+            "target-file-mb");
+    static final String RECORDS = "_erasures";
+    /** The columns the passes that find the rows read; the rest of a file is read only when it is rewritten. */
+    private static final Schema IDS = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
+            .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
+            .requiredLong("receivedAt").endRecord();
+
+    /** What one run did: the requests it erased, the files rewritten (in and out), the rows removed. */
+    public record Result(List<String> requests, int ids, long filesIn, long filesOut, long rowsRemoved,
+                         List<String> failed) {
+    }
+
+    private HistoryErasure() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        JobArgs a = JobArgs.parse(args, KEYS);
+        String bootstrap = a.required("bootstrap-servers");
+        String statusTopic = a.string("status-topic", null);
+        List<PrivacyRequest> requests = PrivacyTopics.requests(bootstrap, a.string("topic", "privacy.requests"));
+        Result r = run(a.required("history"), requests, a.integer("target-file-mb", 128) * 1024L * 1024L, System.out,
+                statusTopic == null ? reports -> { } : reports -> PrivacyTopics.report(bootstrap, statusTopic, reports));
+        System.out.printf("erasure done: %d requests (%,d ids with their linked devices), %,d files rewritten into "
+                + "%,d, %,d rows removed%n", r.requests().size(), r.ids(), r.filesIn(), r.filesOut(), r.rowsRemoved());
+        r.failed().forEach(f -> System.err.println("not rewritten: " + f));
+        System.exit(r.failed().isEmpty() ? 0 : 1);
+    }
+
+    /**
+     * Erases the rows of the requests that delete and have no record yet under {@code history}. {@code status}
+     * receives the reports of the history stage (running, then done per request).
+     */
+    public static Result run(String history, List<PrivacyRequest> requests, long targetBytes, PrintStream progress,
+                             Consumer<List<PrivacyStatus>> status) throws IOException {
+        Configuration conf = new Configuration();
+        Path base = new Path(history);
+        FileSystem fs = base.getFileSystem(conf);
+        if (!fs.exists(base)) {
+            throw new IllegalArgumentException("--history " + history + ": no such directory");
+        }
+        Path records = new Path(base, RECORDS);
+        List<PrivacyRequest> pending = new ArrayList<>();
+        for (PrivacyRequest r : requests) {
+            if (r.type().deletes() && !fs.exists(record(records, r))) {
+                pending.add(r);
+            }
+        }
+        if (pending.isEmpty()) {
+            progress.println("no request to erase: every request that deletes is recorded under " + records);
+            return new Result(List.of(), 0, 0, 0, 0, List.of());
+        }
+        long started = System.currentTimeMillis();
+        status.accept(pending.stream().map(r -> PrivacyStatus.whole(r.requestId(), PrivacyStatus.Stage.HISTORY,
+                PrivacyStatus.State.RUNNING, started, "rewriting the history")).toList());
+        ErasedIds ids = ErasedIds.of(pending);
+        FileStatus[] partitions = fs.listStatus(base, p -> p.getName().startsWith("dt="));
+        Arrays.sort(partitions, Comparator.comparing(st -> st.getPath().getName()));
+        progress.printf("erasing %d requests (%s) from %d partitions%n", pending.size(),
+                String.join(", ", pending.stream().map(PrivacyRequest::requestId).toList()), partitions.length);
+        // Pass 1: the links. Files that arrive later are not read (see the class comment).
+        for (FileStatus partition : partitions) {
+            for (FileStatus file : dataFiles(fs, partition)) {
+                forEachIds(file, conf, row -> ids.link(string(row, "userId"), string(row, "anonymousId"),
+                        string(row, "resolvedId")));
+            }
+        }
+        progress.printf("  %,d ids with the devices linked to them%n", ids.size());
+        // Pass 2: the files holding rows that go, rewritten partition by partition.
+        long[] totals = new long[3]; // files in, files out, rows removed
+        List<String> failed = new ArrayList<>();
+        List<String> rewritten = new ArrayList<>();
+        for (int i = 0; i < partitions.length; i++) {
+            Path dir = partitions[i].getPath();
+            try {
+                HistoryCompaction.recover(fs, dir);
+                List<FileStatus> inputs = new ArrayList<>();
+                for (FileStatus file : dataFiles(fs, partitions[i])) {
+                    boolean[] holds = {false};
+                    forEachIds(file, conf, row -> holds[0] |= ids.covers(string(row, "userId"),
+                            string(row, "anonymousId"), string(row, "resolvedId"), (Long) row.get("receivedAt")));
+                    if (holds[0]) {
+                        inputs.add(file);
+                    }
+                }
+                if (inputs.isEmpty()) {
+                    continue;
+                }
+                long[] done = HistoryCompaction.compact(fs, conf, dir, inputs, targetBytes,
+                        e -> !ids.covers(e.userId(), e.anonymousId(), e.resolvedId(), e.receivedAt()));
+                totals[0] += done[0];
+                totals[1] += done[1];
+                totals[2] += done[6];
+                inputs.forEach(in -> rewritten.add(dir.getName() + "/" + in.getPath().getName()));
+                progress.printf("  %s: %d files rewritten into %d, %,d rows removed (%d of %d partitions)%n",
+                        dir.getName(), done[0], done[1], done[6], i + 1, partitions.length);
+            } catch (IOException | RuntimeException e) {
+                failed.add(dir.getName() + ": " + e.getMessage() + (e.getCause() != null ? " (" + e.getCause() + ")" : ""));
+            }
+        }
+        if (!failed.isEmpty()) {
+            status.accept(pending.stream().map(r -> PrivacyStatus.whole(r.requestId(), PrivacyStatus.Stage.HISTORY,
+                    PrivacyStatus.State.RUNNING, started, failed.size() + " partitions failed; the next run takes the "
+                            + "request again")).toList());
+            return new Result(pending.stream().map(PrivacyRequest::requestId).toList(), ids.size(), totals[0],
+                    totals[1], totals[2], failed);
+        }
+        long finished = System.currentTimeMillis();
+        String detail = String.format("%,d rows removed from %,d files (%,d written in their place)", totals[2],
+                totals[0], totals[1]);
+        fs.mkdirs(records);
+        for (PrivacyRequest r : pending) {
+            String json = new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsString(new Record(r.requestId(), r.type().name(), started, finished, totals[2],
+                            rewritten, totals[1]));
+            try (var out = fs.create(record(records, r), true)) {
+                out.write(json.getBytes(StandardCharsets.UTF_8));
+            }
+        }
+        status.accept(pending.stream().map(r -> PrivacyStatus.whole(r.requestId(), PrivacyStatus.Stage.HISTORY,
+                PrivacyStatus.State.DONE, finished, detail)).toList());
+        return new Result(pending.stream().map(PrivacyRequest::requestId).toList(), ids.size(), totals[0], totals[1],
+                totals[2], List.of());
+    }
+
+    /**
+     * What {@code _erasures/<request id>.json} records of a run (shared by the requests it took together): when, the
+     * rows removed, and the files rewritten (by partition and name), so an auditor can see what changed.
+     */
+    public record Record(String requestId, String type, long startedAt, long finishedAt, long rowsRemoved,
+                         List<String> filesRewritten, long filesWritten) {
+    }
+
+    private static Path record(Path records, PrivacyRequest request) {
+        return new Path(records, request.requestId() + ".json");
+    }
+
+    private static List<FileStatus> dataFiles(FileSystem fs, FileStatus partition) throws IOException {
+        if (!partition.isDirectory()) {
+            return List.of();
+        }
+        FileStatus[] files = fs.listStatus(partition.getPath(), p -> p.getName().endsWith(".parquet")
+                && !p.getName().startsWith(".") && !p.getName().startsWith("_"));
+        Arrays.sort(files, Comparator.comparing(st -> st.getPath().getName()));
+        return List.of(files);
+    }
+
+    /** Reads only the id columns and the receive time of {@code file}. */
+    private static void forEachIds(FileStatus file, Configuration conf, Consumer<GenericRecord> each) throws IOException {
+        Configuration projected = new Configuration(conf);
+        AvroReadSupport.setRequestedProjection(projected, IDS);
+        try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
+                HadoopInputFile.fromPath(file.getPath(), projected)).withDataModel(GenericData.get())
+                .withConf(projected).build()) {
+            for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
+                each.accept(r);
+            }
+        }
+    }
+
+    private static String string(GenericRecord row, String field) {
+        Object value = row.get(field);
+        return value == null ? null : value.toString();
+    }
+}
