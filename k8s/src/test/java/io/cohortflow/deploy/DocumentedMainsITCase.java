@@ -25,8 +25,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The README's {@code java -cp <the -job jar> <main>} commands, taken from the README and run in bash with nothing but
- * the jar on the classpath: Backfill, HistoryCompaction, SegmentsCli (validate, publish), RegulationsCli (submit, show),
- * RegistryCli (list, promote) and AudienceSnapshot. Only the
+ * the jar on the classpath: Backfill, HistoryCompaction, SegmentsCli (validate, publish), RegulationsCli (submit, show,
+ * status), HistoryErasure, RegistryCli (list, promote) and AudienceSnapshot. Only the
  * addresses are the test's own: its broker for {@code kafka:9092}, a file registry for the S3 bucket, a topic of its
  * own (an added {@code --topic}); the jars' paths are made absolute, and the files the commands name are made in the
  * directory they run in.
@@ -63,8 +63,17 @@ class DocumentedMainsITCase {
             script.add(addresses(line.contains(" publish ")
                     ? withOption(line, "--topic " + topics.name(TopicsConfig.DEFINITIONS)) : line, broker));
         }
+        String privacyTopics = "--topic " + topics.name(TopicsConfig.PRIVACY) + " --status-topic "
+                + topics.name(TopicsConfig.PRIVACY_STATUS);
         for (String line : Repository.readmeBashBlock("io.cohortflow.segmentation.cli.RegulationsCli")) {
-            script.add(addresses(withOption(line, "--topic " + topics.name(TopicsConfig.PRIVACY)), broker));
+            script.add(addresses(withOption(line, line.contains(" status ") ? privacyTopics
+                    : "--topic " + topics.name(TopicsConfig.PRIVACY)), broker));
+        }
+        // The history erasure of that request, over the test's own (empty) history: nothing to rewrite, so it is
+        // recorded done at once (what it rewrites is HistoryErasureTest's and PrivacyITCase's).
+        for (String line : Repository.readmeBashBlock("io.cohortflow.ingest.history.HistoryErasure")) {
+            script.add(addresses(line.replace("file:///data/history", "file://$PWD/history")
+                    .replace("--topic privacy.requests --status-topic privacy.status", privacyTopics), broker));
         }
         for (String line : Repository.readmeBashBlock("io.cohortflow.registry.RegistryCli")) {
             line = line.replace("s3a://cohortflow-models", "file://$PWD/.local-run/registry");
@@ -111,7 +120,9 @@ class DocumentedMainsITCase {
 
         assertThat(output[0]).as(shown).contains("bundle v1", "<- current");
         assertThat(output[0]).as(shown).contains("recorded DELETE request gdpr-2026-0042 for 2 ids",
-                "gdpr-2026-0042 DELETE: 2 ids", "by dpo@example.com");
+                "gdpr-2026-0042 DELETE: 2 ids", "by dpo@example.com", "  history       pending", "not done yet",
+                "erasure done: 1 requests");
+        assertThat(dir.resolve("history/_erasures/gdpr-2026-0042.json")).as("the erasure recorded").exists();
         assertThat(output[0]).as(shown)
                 .contains("bundle_buyer_high_propensity: 1 members among 1 profiles; 1 rows written to audience.csv");
         assertThat(Files.readAllLines(dir.resolve("audience.csv"))).containsExactly("email,phone,extern_id",

@@ -213,6 +213,25 @@ class ManifestsTest {
                     .isEqualTo(URI.create(trained).getAuthority() + URI.create(trained).getPath());
         }
 
+        // Then the history erasure, from the same jar, over the same history, with the privacy topics of conf/.
+        List<String> erasureLine = commands.stream().filter(c -> c.contains("io.cohortflow.ingest.history.HistoryErasure"))
+                .findFirst().orElseThrow(() -> new AssertionError("no history erasure step"));
+        assertThat(commands.indexOf(erasureLine)).as("the erasure comes before the training")
+                .isLessThan(commands.indexOf(flinkRun));
+        List<String> erasure = erasureLine.subList(0, erasureLine.indexOf("||"));
+        assertThat(erasure.get(erasure.indexOf("-cp") + 1)).isEqualTo(compaction.get(compaction.indexOf("-cp") + 1));
+        try (URLClassLoader loader = jobLoader(ingestJar)) {
+            Class<?> eraser = loader.loadClass("io.cohortflow.ingest.history.HistoryErasure");
+            Object parsed = eraser.getMethod("parse", String[].class).invoke(null, (Object) erasure.subList(
+                    erasure.indexOf("io.cohortflow.ingest.history.HistoryErasure") + 1, erasure.size()).toArray(String[]::new));
+            assertThat(parsed.getClass().getMethod("history").invoke(parsed))
+                    .isEqualTo(compaction.get(compaction.indexOf("--history") + 1));
+            TopicsConfig conf = TopicsConfig.load(ROOT.resolve("conf/topics.yaml").toString());
+            assertThat(parsed.getClass().getMethod("topic").invoke(parsed)).isEqualTo(conf.name(TopicsConfig.PRIVACY));
+            assertThat(parsed.getClass().getMethod("statusTopic").invoke(parsed))
+                    .isEqualTo(conf.name(TopicsConfig.PRIVACY_STATUS));
+        }
+
         List<String> promote = commands.stream().filter(c -> c.contains("io.cohortflow.registry.RegistryCli"))
                 .findFirst().orElseThrow();
         assertThat(promote.get(0)).isEqualTo("exec");
@@ -227,6 +246,13 @@ class ManifestsTest {
             assertThat((Boolean) trainingOptions.getMethod("promote").invoke(training))
                     .as("promotion is step 2's, with the gate").isFalse();
             String trainingRegistry = trainingOptions.getMethod("registry").invoke(training).toString();
+            TopicsConfig topicsConf = TopicsConfig.load(ROOT.resolve("conf/topics.yaml").toString());
+            assertThat(trainingOptions.getMethod("bootstrapServers").invoke(training))
+                    .as("the training reads the privacy requests, to leave their people out").isNotNull();
+            assertThat(trainingOptions.getMethod("privacyTopic").invoke(training))
+                    .isEqualTo(topicsConf.name(TopicsConfig.PRIVACY));
+            assertThat(trainingOptions.getMethod("statusTopic").invoke(training))
+                    .isEqualTo(topicsConf.name(TopicsConfig.PRIVACY_STATUS));
             Class<?> cli = loader.loadClass("io.cohortflow.registry.RegistryCli");
             Object parsed = cli.getMethod("parse", String[].class).invoke(null, (Object) promoteArgs);
             @SuppressWarnings("unchecked")

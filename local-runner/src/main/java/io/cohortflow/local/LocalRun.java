@@ -488,9 +488,18 @@ public final class LocalRun {
                 () -> stopRequested);
     }
 
-    /** The nightly job, as the CronJob runs it: train on the history so far, gate, promote, announce. */
+    /**
+     * The nightly job, as the CronJob runs it: erase the history of the privacy requests that delete, train on the
+     * history so far (leaving out every request's people), gate, promote, announce.
+     */
     private TrainingJob.Result train(URI rest, Configuration flinkConf, Path history, String registry, long cutoff,
                                      Path truth, LocalKafkaBroker broker, TopicsConfig topics) throws Exception {
+        String privacy = topics.name(TopicsConfig.PRIVACY);
+        String status = topics.name(TopicsConfig.PRIVACY_STATUS);
+        step("history erasure of the privacy requests on " + privacy);
+        io.cohortflow.ingest.history.HistoryErasure.run(history.toUri().toString(),
+                io.cohortflow.jobs.kafka.PrivacyTopics.requests(broker.bootstrapServers(), privacy), 128L << 20, OUT,
+                reports -> io.cohortflow.jobs.kafka.PrivacyTopics.report(broker.bootstrapServers(), status, reports));
         step("training-batch (Flink BATCH on the MiniCluster) over " + runDir.relativize(history));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(),
                 rest.getPort(), flinkConf);
@@ -499,7 +508,8 @@ public final class LocalRun {
                 "--horizon", options.horizon().toDays() + "d", "--ground-truth", truth.toString(),
                 "--report", runDir.resolve("training-report.html").toString(), "--promote", "--floor", "0.7",
                 "--samples", Integer.toString(TRAINING_SAMPLES),
-                "--bootstrap-servers", broker.bootstrapServers(), "--topic", topics.name(TopicsConfig.MODELS)});
+                "--bootstrap-servers", broker.bootstrapServers(), "--topic", topics.name(TopicsConfig.MODELS),
+                "--privacy-topic", privacy, "--status-topic", status});
         TrainingJob.Result result = TrainingJob.run(env, trainingOptions, OUT);
         if (result.promotion() == null || !result.promotion().promoted()) {
             OUT.println("  the new models were not promoted: segmentation keeps scoring as before");

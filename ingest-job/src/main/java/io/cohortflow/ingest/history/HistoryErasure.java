@@ -72,13 +72,25 @@ public final class HistoryErasure {
     private HistoryErasure() {
     }
 
-    public static void main(String[] args) throws IOException {
+    /** The command line, parsed: an unknown option or a bad value is refused with a message naming it. */
+    public record Options(String history, String bootstrapServers, String topic, String statusTopic, long targetBytes) {
+    }
+
+    public static Options parse(String[] args) {
         JobArgs a = JobArgs.parse(args, KEYS);
-        String bootstrap = a.required("bootstrap-servers");
-        String statusTopic = a.string("status-topic", null);
-        List<PrivacyRequest> requests = PrivacyTopics.requests(bootstrap, a.string("topic", "privacy.requests"));
-        Result r = run(a.required("history"), requests, a.integer("target-file-mb", 128) * 1024L * 1024L, System.out,
-                statusTopic == null ? reports -> { } : reports -> PrivacyTopics.report(bootstrap, statusTopic, reports));
+        long target = a.integer("target-file-mb", 128) * 1024L * 1024L;
+        if (target < 1 << 20) {
+            throw new IllegalArgumentException("--target-file-mb must be at least 1");
+        }
+        return new Options(a.required("history"), a.required("bootstrap-servers"), a.string("topic", "privacy.requests"),
+                a.string("status-topic", null), target);
+    }
+
+    public static void main(String[] args) throws IOException {
+        Options o = parse(args);
+        List<PrivacyRequest> requests = PrivacyTopics.requests(o.bootstrapServers(), o.topic());
+        Result r = run(o.history(), requests, o.targetBytes(), System.out, o.statusTopic() == null ? reports -> { }
+                : reports -> PrivacyTopics.report(o.bootstrapServers(), o.statusTopic(), reports));
         System.out.printf("erasure done: %d requests (%,d ids with their linked devices), %,d files rewritten into "
                 + "%,d, %,d rows removed%n", r.requests().size(), r.ids(), r.filesIn(), r.filesOut(), r.rowsRemoved());
         r.failed().forEach(f -> System.err.println("not rewritten: " + f));
