@@ -70,7 +70,8 @@ import java.util.List;
 public final class IngestJob {
     /** The job's connections to the outside: built from options by {@link #fromOptions}, or by tests. */
     public record Io(Source<RawEvent, ?, ?> raw, Source<IdentityMerge, ?, ?> mergesFeedback,
-                     Source<PrivacyRequest, ?, ?> privacy, Suppress.Baseline privacyAtOpen,
+                     Source<PrivacyRequest, ?, ?> privacy, Source<PrivacyRequest, ?, ?> privacyOnce,
+                     Suppress.Baseline privacyAtOpen,
                      Sink<UnifiedEvent> unified, Sink<DeadLetter> deadLetters, Sink<UnifiedEvent> late,
                      Sink<IdentityMerge> merges, Sink<UnifiedEvent> history, Sink<PrivacyStatus> privacyStatus,
                      Sink<PrivacyRequest> privacyRequests) {
@@ -99,6 +100,10 @@ public final class IngestJob {
                 // Whole, at every fresh start: a suppression holds for good.
                 KafkaIo.wholeTopic(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY), group + "-privacy",
                         new PrivacyRequestCodec(), Suppress.REQUESTS, bounded),
+                // Once each, from the group's offsets (the end at a first start): a follow-up names the devices a
+                // person has when the request comes; a replay would name those linked since (let in after a DELETE).
+                KafkaIo.jsonSourceFromNowOn(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY),
+                        group + "-privacy-devices", new PrivacyRequestCodec(), Suppress.REQUESTS, bounded),
                 new Suppress.Baseline(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY)),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec(),
                         event -> KafkaIo.utf8(event.resolvedId()), group + "-unified"),
@@ -171,7 +176,9 @@ public final class IngestJob {
         // The cap knows each user's devices: a privacy request naming a user gets a follow-up naming them.
         SingleOutputStreamOperator<IdentityMerge> decisions = stitched.getSideOutput(IdentityStitchFunction.LINK_REQUESTS)
                 .keyBy(IdentityMerge::toId)
-                .connect(requests.flatMap((PrivacyRequest request, Collector<PrivacyRequest> out) -> {
+                .connect(env.fromSource(io.privacyOnce(), Watermarks.<PrivacyRequest>neverHoldingBack(),
+                                "privacy.requests (once)").uid(Uids.PRIVACY_ONCE_SOURCE)
+                        .flatMap((PrivacyRequest request, Collector<PrivacyRequest> out) -> {
                             if (request.origin() == null) {
                                 for (String id : request.ids()) {
                                     for (String form : new java.util.LinkedHashSet<>(List.of(id, EventNormalizer.emailKey(id)))) {

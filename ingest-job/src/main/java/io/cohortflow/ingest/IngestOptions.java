@@ -36,7 +36,7 @@ import java.util.Set;
  *                           below --out-of-orderness, so a replay keeps a user's events in order downstream)
  * --allowed-lateness D      an event that arrives later than this after it happened goes to events.late (default 1h;
  *                           a backfill of old history sets it beyond the age of that history)
- * --max-anonymous-ids N     cap of anonymous ids linked to one user (default 100)
+ * --max-anonymous-ids N     cap of anonymous ids linked to one user (default 100, at most 5,000)
  * --identity-ttl D          how long an unused device link is kept (default 400d)
  * </pre>
  */
@@ -90,8 +90,10 @@ public record IngestOptions(KafkaOptions kafka, String historyPath, String group
         if (options.maxEventBytes() < 1 || options.deadLetterPayloadBytes() < 0) {
             throw new IllegalArgumentException("--max-event-bytes must be positive and --dlq-payload-bytes not negative");
         }
-        if (options.maxAnonymousIds() < 1) {
-            throw new IllegalArgumentException("--max-anonymous-ids must be at least 1");
+        if (options.maxAnonymousIds() < 1 || options.maxAnonymousIds() > io.cohortflow.core.privacy.PrivacyRequest.MAX_IDS) {
+            // A person's devices are named in one follow-up privacy request, which takes at most that many ids.
+            throw new IllegalArgumentException("--max-anonymous-ids must be 1 to "
+                    + io.cohortflow.core.privacy.PrivacyRequest.MAX_IDS + ", got " + options.maxAnonymousIds());
         }
         if (options.maxPartitionDrift().compareTo(options.outOfOrderness()) >= 0) {
             throw new IllegalArgumentException("--max-partition-drift " + options.maxPartitionDrift()

@@ -19,6 +19,7 @@ public final class Uids {
     public static final String HISTORY_ACTIONS = "ingest-history-actions";
     public static final String HISTORY_SINK = "ingest-history-sink";
     public static final String PRIVACY_SOURCE = "ingest-privacy-source";
+    public static final String PRIVACY_ONCE_SOURCE = "ingest-privacy-once-source";
     public static final String SUPPRESS_DEAD_LETTERS = "ingest-suppress-dead-letters";
     public static final String SUPPRESS_RESOLVED = "ingest-suppress-resolved";
     public static final String PRIVACY_STATUS_SINK = "ingest-privacy-status-sink";

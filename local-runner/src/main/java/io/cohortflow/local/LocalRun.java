@@ -498,7 +498,9 @@ public final class LocalRun {
         String status = topics.name(TopicsConfig.PRIVACY_STATUS);
         step("history erasure of the privacy requests on " + privacy);
         io.cohortflow.ingest.history.HistoryErasure.run(history.toUri().toString(),
-                io.cohortflow.jobs.kafka.PrivacyTopics.requests(broker.bootstrapServers(), privacy), 128L << 20, OUT,
+                // The run has drained: ingest has committed every row, so no request needs to wait.
+                io.cohortflow.jobs.kafka.PrivacyTopics.requests(broker.bootstrapServers(), privacy),
+                System.currentTimeMillis(), 128L << 20, OUT,
                 reports -> io.cohortflow.jobs.kafka.PrivacyTopics.report(broker.bootstrapServers(), status, reports));
         step("training-batch (Flink BATCH on the MiniCluster) over " + runDir.relativize(history));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.createRemoteEnvironment(rest.getHost(),

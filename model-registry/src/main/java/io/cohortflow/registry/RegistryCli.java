@@ -31,7 +31,7 @@ public final class RegistryCli {
     public static final int ERROR = 1;
     public static final int REFUSED = 2;
     private static final Set<String> KEYS = Set.of("registry", "metric", "floor", "max-regression", "force",
-            "bootstrap-servers", "topic", "reason");
+            "bootstrap-servers", "topic", "reason", "status-topic");
 
     private RegistryCli() {
     }
@@ -156,7 +156,8 @@ public final class RegistryCli {
         String bootstrap = options.get("bootstrap-servers");
         if (bootstrap != null) {
             String topic = options.getOrDefault("topic", Announcer.DEFAULT_TOPIC);
-            Announcer.announce(bootstrap, topic, registry, m, promotion.reason());
+            Announcer.announce(bootstrap, topic, registry, m, promotion.reason(),
+                    options.getOrDefault("status-topic", Announcer.DEFAULT_STATUS_TOPIC));
             out.printf("announced on %s%n", topic);
         }
         return OK;

@@ -1,6 +1,7 @@
 package io.cohortflow.segmentation;
 
 import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.identity.EmailKeys;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
 import io.cohortflow.core.privacy.PrivacyStatus;
@@ -152,9 +153,13 @@ public final class SegmentationJob {
                 .uid(Uids.PRIVACY_SOURCE)
                 .flatMap((PrivacyRequest request, Collector<SegmentationInput> out) -> {
                     if (request.type().deletes()) {
-                        for (String id : request.ids()) {
-                            out.collect(SegmentationInput.erase(request.requestId(), id, request.requestedAt(),
-                                    request.ids().size()));
+                        // Each id by the key ingest gives it: an email address is its email_sha256 key here (a
+                        // tombstone keyed by the address itself would publish it).
+                        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
+                        request.ids().forEach(id -> keys.add(EmailKeys.of(id)));
+                        for (String key : keys) {
+                            out.collect(SegmentationInput.erase(request.requestId(), key, request.requestedAt(),
+                                    keys.size()));
                         }
                     }
                 }).returns(INPUT).name("erasures").uid(Uids.ERASURES_IN);

@@ -11,15 +11,15 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.functions.RichFilterFunction;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.formats.parquet.ParquetInputFile;
 import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
 import org.apache.parquet.avro.AvroParquetReader;
 import org.apache.parquet.avro.AvroReadSupport;
 import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.hadoop.util.HadoopInputFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,17 +41,22 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
     static final String ROWS_EXCLUDED = "cohortflow-rows-excluded";
     /** The id columns of the history, read to find the devices linked to the people left out. */
     private static final Schema IDS = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
-            .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId").endRecord();
+            .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
+            .optionalString("previousId").endRecord();
 
     static PrivacyExclusion none() {
         return new PrivacyExclusion(List.of(), List.of(), 0, ErasedIds.of(List.of()));
     }
 
-    /** From the requests on {@code topic}, the history's erasure records, and the links in the history. */
+    /**
+     * From the requests on {@code topic}, the history's erasure records, and the links in the history. The history
+     * is read through Flink's file systems, as the training reads it (an {@code s3://} history needs Flink's S3
+     * plugin, not Hadoop's client); of each file only the id columns.
+     */
     static PrivacyExclusion load(String bootstrapServers, String topic, String history) {
         try {
             Path base = new Path(history);
-            FileSystem fs = base.getFileSystem(new Configuration());
+            FileSystem fs = base.getFileSystem();
             List<PrivacyRequest> all = PrivacyTopics.requests(bootstrapServers, topic);
             List<PrivacyRequest> applying = new ArrayList<>();
             for (PrivacyRequest r : all) {
@@ -64,18 +69,14 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
             if (!ids.isEmpty() && fs.exists(base)) {
                 Configuration projected = new Configuration();
                 AvroReadSupport.setRequestedProjection(projected, IDS);
-                RemoteIterator<org.apache.hadoop.fs.LocatedFileStatus> files = fs.listFiles(base, true);
-                while (files.hasNext()) {
-                    FileStatus file = files.next();
-                    String name = file.getPath().getName();
-                    if (!name.endsWith(".parquet") || name.startsWith(".") || name.startsWith("_")) {
-                        continue;
-                    }
-                    try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
-                            HadoopInputFile.fromPath(file.getPath(), projected)).withDataModel(GenericData.get())
-                            .withConf(projected).build()) {
+                for (FileStatus file : dataFiles(fs, base)) {
+                    try (FSDataInputStream in = fs.open(file.getPath());
+                         ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
+                                 new ParquetInputFile(in, file.getLen())).withDataModel(GenericData.get())
+                                 .withConf(projected).build()) {
                         for (GenericRecord row = reader.read(); row != null; row = reader.read()) {
-                            ids.link(string(row, "userId"), string(row, "anonymousId"), string(row, "resolvedId"));
+                            ids.link(string(row, "userId"), string(row, "anonymousId"), string(row, "resolvedId"),
+                                    string(row, "previousId"));
                         }
                     }
                 }
@@ -86,6 +87,24 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
         }
     }
 
+    /** The history's Parquet files: every {@code .parquet} below it, hidden names (a dot or an underscore) left out. */
+    private static List<FileStatus> dataFiles(FileSystem fs, Path dir) throws IOException {
+        List<FileStatus> files = new ArrayList<>();
+        FileStatus[] listed = fs.listStatus(dir);
+        for (FileStatus status : listed == null ? new FileStatus[0] : listed) {
+            String name = status.getPath().getName();
+            if (name.startsWith(".") || name.startsWith("_")) {
+                continue;
+            }
+            if (status.isDir()) {
+                files.addAll(dataFiles(fs, status.getPath()));
+            } else if (name.endsWith(".parquet")) {
+                files.add(status);
+            }
+        }
+        return files;
+    }
+
     /** How many ids the requests whose rows the history erasure has removed name (absent here without a filter). */
     int erasedBefore() {
         java.util.Set<String> applied = new java.util.HashSet<>(applying.stream().map(PrivacyRequest::requestId).toList());
@@ -93,15 +112,14 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
     }
 
     /**
-     * The reports that a published training learnt from none of the requests' people (privacy.status, stage MODELS),
-     * for the requests not reported so yet: a request's stage is done at the first training after it.
+     * The requests whose models stage is not reported done yet: this training learnt nothing of their people, so its
+     * promotion completes the stage ({@code Announcer} reports it then; a version the gate refuses completes nothing).
      */
-    List<PrivacyStatus> reports(List<PrivacyStatus> earlier, long at, String detail) {
+    List<String> pendingModels(List<PrivacyStatus> reported) {
         java.util.Set<String> done = new java.util.HashSet<>();
-        earlier.stream().filter(r -> r.stage() == PrivacyStatus.Stage.MODELS && r.state() == PrivacyStatus.State.DONE)
+        reported.stream().filter(r -> r.stage() == PrivacyStatus.Stage.MODELS && r.state() == PrivacyStatus.State.DONE)
                 .forEach(r -> done.add(r.requestId()));
-        return all.stream().filter(r -> !done.contains(r.requestId())).map(r -> PrivacyStatus.whole(r.requestId(),
-                PrivacyStatus.Stage.MODELS, PrivacyStatus.State.DONE, at, detail)).toList();
+        return all.stream().map(PrivacyRequest::requestId).filter(id -> !done.contains(id)).toList();
     }
 
     private static String string(GenericRecord row, String field) {

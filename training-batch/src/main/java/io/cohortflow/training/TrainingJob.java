@@ -201,6 +201,13 @@ public final class TrainingJob {
         if (!skipped.isEmpty()) {
             provenance.put(ModelBundle.SKIPPED, skipped);
         }
+        // The requests whose models stage this version completes once promoted (Announcer reports it then).
+        List<String> pendingPrivacy = options.bootstrapServers() == null ? List.of()
+                : privacy.pendingModels(io.cohortflow.jobs.kafka.PrivacyTopics.reports(options.bootstrapServers(),
+                        options.statusTopic()));
+        if (!pendingPrivacy.isEmpty()) {
+            provenance.put(Announcer.PRIVACY_REQUESTS, String.join(",", pendingPrivacy));
+        }
         ModelManifest draft = new ModelManifest(MODEL, 0, null, FeatureSnapshot.MODEL_FEATURES,
                 ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES), metrics,
                 // The features of the earliest rows reach back the engine's lookback, whatever --lookback is.
@@ -250,15 +257,6 @@ public final class TrainingJob {
             Files.write(perUser, scores);
             out.println("      report copied to " + copy + "; per-user scores and personas in " + perUser);
         }
-        if (options.bootstrapServers() != null) {
-            List<io.cohortflow.core.privacy.PrivacyStatus> reports = privacy.reports(io.cohortflow.jobs.kafka.PrivacyTopics
-                    .reports(options.bootstrapServers(), options.statusTopic()), System.currentTimeMillis(),
-                    String.format("%s v%d trained without them (%,d ids, %,d rows left out)", MODEL, manifest.version(),
-                            privacy.named(), rows.excluded()));
-            io.cohortflow.jobs.kafka.PrivacyTopics.report(options.bootstrapServers(), options.statusTopic(), reports);
-            out.printf("      %d privacy requests' models stage reported done on %s%n", reports.size(),
-                    options.statusTopic());
-        }
         ModelRegistry.Promotion promotion = null;
         if (options.promote()) {
             Gate gate = new Gate(GATE_METRIC, options.floor(), options.maxRegression());
@@ -266,7 +264,8 @@ public final class TrainingJob {
             out.println(promotion.promoted() ? "      promoted: " + promotion.reason() : "      REFUSED: " + promotion.reason());
             if (promotion.promoted() && options.bootstrapServers() != null) {
                 String topic = options.topic();
-                Announcer.announce(options.bootstrapServers(), topic, registry, manifest, promotion.reason());
+                Announcer.announce(options.bootstrapServers(), topic, registry, manifest, promotion.reason(),
+                        options.statusTopic());
                 out.println("      announced on " + topic);
             }
         }

@@ -43,10 +43,18 @@ public final class ErasedIds implements java.io.Serializable {
      * stored rows finds every link (they are one level deep: a device belongs to one person); a second pass then
      * finds the rows that go ({@link #covers}), a device's rows from before its link included.
      */
-    public boolean link(String userId, String anonymousId, String resolvedId) {
-        if (anonymousId == null || anonymousId.isEmpty()) {
-            return false;
+    public boolean link(String userId, String anonymousId, String resolvedId, String previousId) {
+        boolean grew = false;
+        if (previousId != null && !previousId.isEmpty()) {
+            grew = linkDevice(userId, previousId, resolvedId); // an alias: the previous id was the device
         }
+        if (anonymousId != null && !anonymousId.isEmpty()) {
+            grew |= linkDevice(userId, anonymousId, resolvedId);
+        }
+        return grew;
+    }
+
+    private boolean linkDevice(String userId, String anonymousId, String resolvedId) {
         String via = userId != null && until.containsKey(userId) ? userId
                 : resolvedId != null && until.containsKey(resolvedId) ? resolvedId : null;
         if (via == null || via.equals(anonymousId)) {
@@ -61,9 +69,15 @@ public final class ErasedIds implements java.io.Serializable {
         return true;
     }
 
-    /** Whether a stored row goes: one of its ids goes, and it was received within that id's scope. */
+    /**
+     * Whether a stored row goes: it was received within the scope of its user id or the id it was resolved to, or it
+     * is an anonymous row (no user id) of a device that goes and was not resolved to someone else. A device someone
+     * else signed in on (a shared computer) keeps that person's rows.
+     */
     public boolean covers(String userId, String anonymousId, String resolvedId, long receivedAt) {
-        return within(userId, receivedAt) || within(anonymousId, receivedAt) || within(resolvedId, receivedAt);
+        return within(userId, receivedAt) || within(resolvedId, receivedAt)
+                || userId == null && within(anonymousId, receivedAt)
+                && (resolvedId == null || resolvedId.equals(anonymousId));
     }
 
     private boolean within(String id, long receivedAt) {

@@ -54,7 +54,7 @@ public record PrivacyRequest(String requestId, Type type, List<String> ids, long
      * writes the same record again (the topic is compacted by request id), and names neither.
      */
     public static PrivacyRequest forLinkedDevices(PrivacyRequest origin, String userId, List<String> devices) {
-        return new PrivacyRequest("linked-" + PrivacyStatus.idHash(origin.requestId() + "\n" + userId),
+        return new PrivacyRequest("linked-" + PrivacyStatus.idHash(origin.requestId(), userId),
                 origin.type(), devices, origin.requestedAt(), "ingest: the devices linked to an id of "
                 + origin.requestId(), origin.requestId());
     }

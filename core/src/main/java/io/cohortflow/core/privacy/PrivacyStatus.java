@@ -1,5 +1,7 @@
 package io.cohortflow.core.privacy;
 
+import io.cohortflow.core.identity.EmailKeys;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,7 +17,7 @@ import java.util.Objects;
  * @param stage     where the work was done
  * @param group     which piece of the stage: an ingest operator ({@link #INGEST_CHECKS}), {@code ids} for the
  *                  segmentation's erasures, {@code run} for the history and the models
- * @param part      which part of the group: a subtask's index, or an id's {@link #idHash} (never the id itself)
+ * @param part      which part of the group: a subtask's index, or an id's {@link #idHash} (a pseudonym, not the id)
  * @param parts     how many parts the group has: the operator's parallelism, the request's ids, or 1
  * @param state     running, or done
  * @param at        when, epoch ms
@@ -68,12 +70,15 @@ public record PrivacyStatus(String requestId, Stage stage, String group, String 
     }
 
     /**
-     * An id as a status report names it: the first 16 hex digits of its SHA-256. The request names the ids; a report
-     * repeats none of them, yet a reader holding the request can tell which ids are done.
+     * An id of a request as a status report names it: the first 16 hex digits of the SHA-256 of the request's id and
+     * the id's key form (an email address as ingest keys it, {@link EmailKeys}). The request names the ids; a report
+     * repeats none of them, and its pseudonym differs from request to request and from the id's key, so it joins to
+     * nothing else. A reader holding the request can tell which ids are done.
      */
-    public static String idHash(String id) {
+    public static String idHash(String requestId, String id) {
+        String keyed = requestId + "\n" + EmailKeys.of(id);
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(id.getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(keyed.getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(digest, 0, 8);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is part of every JVM", e);

@@ -68,27 +68,30 @@ public record RegulationStatus(PrivacyRequest request, List<StageStatus> stages)
                 continue;
             }
             // What must be done: each operator's subtasks, each id, or the one run.
+            Set<String> wanted = stage == Stage.SEGMENTATION ? new HashSet<>(request.ids().stream()
+                    .map(id -> PrivacyStatus.idHash(request.requestId(), id)).toList()) : null;
             Map<String, Integer> expected = new HashMap<>();
             switch (stage) {
                 case INGEST -> {
                     PrivacyStatus.INGEST_CHECKS.forEach(g -> expected.put(g, 1));
                     mine.forEach(r -> expected.merge(r.group(), r.parts(), Math::max));
                 }
-                case SEGMENTATION -> expected.put("ids", request.ids().size());
+                case SEGMENTATION -> expected.put("ids", wanted.size()); // an address and its key form are one
+                case MODELS -> expected.put("versions", 1); // any promoted version trained without them
                 default -> expected.put("run", 1);
             }
-            Set<String> wanted = stage == Stage.SEGMENTATION ? new HashSet<>(request.ids().stream()
-                    .map(PrivacyStatus::idHash).toList()) : null;
             Set<String> doneParts = new HashSet<>();
             Long since = null;
             long last = 0;
             List<String> details = new ArrayList<>();
+            long firstVersion = Long.MAX_VALUE;
             for (PrivacyStatus r : mine) {
                 since = since == null ? r.at() : Math.min(since, r.at());
                 if (r.state() == State.DONE && expected.containsKey(r.group())
                         && (wanted == null || wanted.contains(r.part()))) {
-                    doneParts.add(r.group() + "/" + r.part());
+                    doneParts.add(r.group() + "/" + (stage == Stage.MODELS ? "" : r.part()));
                     last = Math.max(last, r.at());
+                    firstVersion = Math.min(firstVersion, r.at());
                 }
                 if (!r.detail().isEmpty() && !details.contains(r.detail())) {
                     details.add(r.detail());
@@ -96,6 +99,9 @@ public record RegulationStatus(PrivacyRequest request, List<StageStatus> stages)
             }
             int of = expected.values().stream().mapToInt(Integer::intValue).sum();
             Progress progress = doneParts.size() >= of ? Progress.DONE : since == null ? Progress.PENDING : Progress.RUNNING;
+            if (stage == Stage.MODELS) {
+                last = firstVersion; // done when the first version without them was promoted
+            }
             stages.add(new StageStatus(stage, progress, since, progress == Progress.DONE ? last : null,
                     Math.min(doneParts.size(), of), of, String.join("; ", details)));
         }

@@ -35,12 +35,14 @@ class RegulationStatusTest {
         assertThat(ingest.done()).as("its last part").isEqualTo(1_400L);
 
         // Segmentation: each id, by its hash; a report of another request counts for nothing.
-        reports.add(new PrivacyStatus("req-1", Stage.SEGMENTATION, "ids", PrivacyStatus.idHash("user_jane"), 2,
+        reports.add(new PrivacyStatus("req-1", Stage.SEGMENTATION, "ids", PrivacyStatus.idHash("req-1", "user_jane"), 2,
                 State.DONE, 1_500, ""));
-        reports.add(new PrivacyStatus("req-2", Stage.SEGMENTATION, "ids", PrivacyStatus.idHash("jane@example.com"), 1,
+        reports.add(new PrivacyStatus("req-2", Stage.SEGMENTATION, "ids", PrivacyStatus.idHash("req-1", "jane@example.com"), 1,
                 State.DONE, 1_500, ""));
         assertThat(RegulationStatus.of(FORGET, reports).stage(Stage.SEGMENTATION).progress()).isEqualTo(Progress.RUNNING);
-        reports.add(new PrivacyStatus("req-1", Stage.SEGMENTATION, "ids", PrivacyStatus.idHash("jane@example.com"), 2,
+        // Segmentation erases (and reports) the address by its key form, as ingest keys it.
+        reports.add(new PrivacyStatus("req-1", Stage.SEGMENTATION, "ids", PrivacyStatus.idHash("req-1",
+                io.cohortflow.core.identity.EmailKeys.of("jane@example.com")), 2,
                 State.DONE, 1_600, ""));
         assertThat(RegulationStatus.of(FORGET, reports).stage(Stage.SEGMENTATION).progress()).isEqualTo(Progress.DONE);
 
@@ -52,9 +54,12 @@ class RegulationStatusTest {
         // The compacted topic keeps a part's latest report: done replaces running.
         reports.remove(reports.size() - 1);
         reports.add(PrivacyStatus.whole("req-1", Stage.HISTORY, State.DONE, 3_000, "7 rows removed"));
-        reports.add(PrivacyStatus.whole("req-1", Stage.MODELS, State.DONE, 4_000, "bundle v3 trained without them"));
+        reports.add(new PrivacyStatus("req-1", Stage.MODELS, "versions", "v4", 1, State.DONE, 5_000, "bundle v4"));
+        reports.add(new PrivacyStatus("req-1", Stage.MODELS, "versions", "v3", 1, State.DONE, 4_000, "bundle v3"));
         status = RegulationStatus.of(FORGET, reports);
         assertThat(status.done()).isTrue();
+        assertThat(status.stage(Stage.MODELS).done()).as("when the first version without them was promoted")
+                .isEqualTo(4_000L);
         assertThat(status.stage(Stage.HISTORY).detail()).isEqualTo("7 rows removed");
     }
 
@@ -79,16 +84,21 @@ class RegulationStatusTest {
         String janeKey = io.cohortflow.core.identity.EmailKeys.of("jane@example.com");
         assertThat(ids.covers(janeKey, null, janeKey, 9_999_999)).as("the email's key form").isTrue();
         assertThat(ids.covers(null, "anon_1", "anon_1", 10)).as("not linked yet").isFalse();
-        assertThat(ids.link("user_jane", "anon_1", "user_jane")).isTrue();
-        assertThat(ids.link("user_jane", "anon_1", "user_jane")).as("known already").isFalse();
-        assertThat(ids.link(null, "anon_2", "bob")).as("resolved to bob").isTrue();
-        assertThat(ids.link("someone", "anon_3", "someone")).isFalse();
+        assertThat(ids.link("user_jane", "anon_1", "user_jane", null)).isTrue();
+        assertThat(ids.link("user_jane", "anon_1", "user_jane", null)).as("known already").isFalse();
+        assertThat(ids.link(null, "anon_2", "bob", null)).as("resolved to bob").isTrue();
+        assertThat(ids.link("someone", "anon_3", "someone", null)).isFalse();
+        assertThat(ids.link("user_jane", null, "user_jane", "old_device")).as("an alias of her old id").isTrue();
+        assertThat(ids.covers(null, "old_device", "old_device", 10)).isTrue();
+        // A shared computer she signed in on: someone else's rows on it stay, signed in or resolved to him.
+        assertThat(ids.covers("carl", "anon_1", "carl", 10)).isFalse();
+        assertThat(ids.covers(null, "anon_1", "carl", 10)).isFalse();
         assertThat(ids.covers(null, "anon_1", "anon_1", Long.MAX_VALUE - 1)).as("hers, whenever received").isTrue();
         assertThat(ids.covers(null, "anon_2", "anon_2", 5_000)).as("Bob's device, by his DELETE").isTrue();
         assertThat(ids.covers(null, "anon_2", "anon_2", 5_001)).as("after it: let in again").isFalse();
         assertThat(ids.covers("bob", null, "bob", 6_000)).isFalse();
         assertThat(ids.covers(null, "anon_3", "someone", 10)).isFalse();
-        assertThat(ids.size()).isEqualTo(6); // user_jane, the address, its key, bob, anon_1, anon_2
+        assertThat(ids.size()).isEqualTo(7); // user_jane, the address, its key, bob, anon_1, anon_2, old_device
     }
 
     private static PrivacyStatus ingest(String check, int subtask, int parallelism, long at) {

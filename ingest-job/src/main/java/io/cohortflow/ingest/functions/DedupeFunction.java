@@ -111,5 +111,8 @@ public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, 
             ctx.output(Suppress.STATUS, Suppress.report(request, io.cohortflow.core.privacy.PrivacyStatus.CHECK_DEDUPE,
                     getRuntimeContext().getTaskInfo()));
         }
+        // Stitching forgets the named devices' links, after their earlier events and before any later one (which,
+        // for a request that suppresses, this function drops from now on).
+        io.cohortflow.ingest.privacy.ForgetMarker.emit(request, getRuntimeContext().getTaskInfo(), out);
     }
 }

@@ -32,6 +32,8 @@ import java.time.Duration;
  *   <li>An event with only the anonymous id is resolved to the linked user, if any.</li>
  *   <li>Input 2 carries links the cap refused (read back from identity.merges): the device stops resolving to that
  *       user and is not linked to them again.</li>
+ *   <li>A privacy request naming the device ({@link io.cohortflow.ingest.privacy.ForgetMarker}, from dedupe) clears
+ *       its link state.</li>
  * </ul>
  * Link state expires after {@code linkTtl} without a new link (processing time).
  */
@@ -68,6 +70,12 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
     @Override
     public void processElement1(UnifiedEvent event, Context ctx, Collector<UnifiedEvent> out) throws Exception {
         String key = ctx.getCurrentKey();
+        if (io.cohortflow.ingest.privacy.ForgetMarker.is(event)) {
+            // A privacy request names this device: its link, and a refused one, are forgotten; nothing is emitted.
+            linkedUser.clear();
+            refusedUser.clear();
+            return;
+        }
         if (key.startsWith(IdentityKeys.USER)) {
             emit(event, out);
             return;

@@ -30,12 +30,13 @@ import java.util.function.Consumer;
 
 /**
  * Rewrites the Parquet history without the rows of the people that privacy requests delete ({@code DELETE} and
- * {@code SUPPRESS_WITH_DELETE} on privacy.requests), and records what it rewrote. Run it before the nightly training
- * (the training excludes the ids of every request anyway, done or not), or on its own schedule.
+ * {@code SUPPRESS_WITH_DELETE} on privacy.requests), and records what it rewrote. The nightly job runs it after the
+ * compaction and before the training (which leaves out the people of every request anyway, done or not).
  *
  * <pre>
  * java -cp ingest-job-job.jar io.cohortflow.ingest.history.HistoryErasure --history file:///data/history \
  *     --bootstrap-servers HOST:PORT [--topic privacy.requests] [--status-topic privacy.status] [--target-file-mb 128]
+ *     [--min-age 1h]
  * </pre>
  *
  * <ul>
@@ -51,18 +52,21 @@ import java.util.function.Consumer;
  *       rewritten and the rows removed; never the ids) and, with {@code --status-topic}, the request's history stage
  *       is reported done on privacy.status. A partition that fails is named at the end, no request is recorded done,
  *       and the exit code is 1: the next run takes the same requests again.</li>
- *   <li>Files still being written when it runs (a checkpoint's in-progress files) are not read: run it once ingest
- *       has checkpointed since the request (minutes), which a nightly schedule is.</li>
+ *   <li>Requests made less than {@code --min-age} ago wait for the next run: ingest writes a request's last rows
+ *       of the person in files it commits on its next checkpoints, and a row written after its request's record would
+ *       stay. A lagging ingest (a backlog older than the margin) needs a larger one. Never run at the same time as
+ *       {@link HistoryCompaction}: each finishes the other's interrupted runs, so the nightly job runs them one after
+ *       the other.</li>
  * </ul>
  */
 public final class HistoryErasure {
     private static final Set<String> KEYS = Set.of("history", "bootstrap-servers", "topic", "status-topic",
-            "target-file-mb");
+            "target-file-mb", "min-age");
     static final String RECORDS = "_erasures";
     /** The columns the passes that find the rows read; the rest of a file is read only when it is rewritten. */
     private static final Schema IDS = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
             .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
-            .requiredLong("receivedAt").endRecord();
+            .requiredLong("receivedAt").optionalString("previousId").endRecord();
 
     /** What one run did: the requests it erased, the files rewritten (in and out), the rows removed. */
     public record Result(List<String> requests, int ids, long filesIn, long filesOut, long rowsRemoved,
@@ -73,7 +77,8 @@ public final class HistoryErasure {
     }
 
     /** The command line, parsed: an unknown option or a bad value is refused with a message naming it. */
-    public record Options(String history, String bootstrapServers, String topic, String statusTopic, long targetBytes) {
+    public record Options(String history, String bootstrapServers, String topic, String statusTopic, long targetBytes,
+                          java.time.Duration minAge) {
     }
 
     public static Options parse(String[] args) {
@@ -83,13 +88,14 @@ public final class HistoryErasure {
             throw new IllegalArgumentException("--target-file-mb must be at least 1");
         }
         return new Options(a.required("history"), a.required("bootstrap-servers"), a.string("topic", "privacy.requests"),
-                a.string("status-topic", null), target);
+                a.string("status-topic", null), target, a.duration("min-age", DEFAULT_MIN_AGE));
     }
 
     public static void main(String[] args) throws IOException {
         Options o = parse(args);
         List<PrivacyRequest> requests = PrivacyTopics.requests(o.bootstrapServers(), o.topic());
-        Result r = run(o.history(), requests, o.targetBytes(), System.out, o.statusTopic() == null ? reports -> { }
+        Result r = run(o.history(), requests, System.currentTimeMillis() - o.minAge().toMillis(), o.targetBytes(),
+                System.out, o.statusTopic() == null ? reports -> { }
                 : reports -> PrivacyTopics.report(o.bootstrapServers(), o.statusTopic(), reports));
         System.out.printf("erasure done: %d requests (%,d ids with their linked devices), %,d files rewritten into "
                 + "%,d, %,d rows removed%n", r.requests().size(), r.ids(), r.filesIn(), r.filesOut(), r.rowsRemoved());
@@ -98,11 +104,13 @@ public final class HistoryErasure {
     }
 
     /**
-     * Erases the rows of the requests that delete and have no record yet under {@code history}. {@code status}
-     * receives the reports of the history stage (running, then done per request).
+     * Erases the rows of the requests that delete, were made by {@code madeBy} (epoch ms) and have no record yet under
+     * {@code history}. {@code status} receives the reports of the history stage: done again for each recorded request
+     * (at the time of its record, so a report lost after the record is made good), then running and done for the
+     * requests erased now.
      */
-    public static Result run(String history, List<PrivacyRequest> requests, long targetBytes, PrintStream progress,
-                             Consumer<List<PrivacyStatus>> status) throws IOException {
+    public static Result run(String history, List<PrivacyRequest> requests, long madeBy, long targetBytes,
+                             PrintStream progress, Consumer<List<PrivacyStatus>> status) throws IOException {
         Configuration conf = new Configuration();
         Path base = new Path(history);
         FileSystem fs = base.getFileSystem(conf);
@@ -111,13 +119,31 @@ public final class HistoryErasure {
         }
         Path records = new Path(base, RECORDS);
         List<PrivacyRequest> pending = new ArrayList<>();
+        List<PrivacyStatus> recorded = new ArrayList<>();
+        int young = 0;
         for (PrivacyRequest r : requests) {
-            if (r.type().deletes() && !fs.exists(record(records, r))) {
+            if (!r.type().deletes()) {
+                continue;
+            }
+            if (fs.exists(record(records, r))) {
+                Record done;
+                try (var in = fs.open(record(records, r))) {
+                    done = JSON.readValue(in.readAllBytes(), Record.class);
+                }
+                recorded.add(PrivacyStatus.whole(r.requestId(), PrivacyStatus.Stage.HISTORY, PrivacyStatus.State.DONE,
+                        done.finishedAt(), done.detail()));
+            } else if (r.requestedAt() > madeBy) {
+                young++; // ingest may not have committed all of its rows yet: the next run takes it
+            } else {
                 pending.add(r);
             }
         }
+        if (!recorded.isEmpty()) {
+            status.accept(recorded);
+        }
         if (pending.isEmpty()) {
-            progress.println("no request to erase: every request that deletes is recorded under " + records);
+            progress.printf("no request to erase (%d recorded under %s, %d too recent: made after %s)%n",
+                    recorded.size(), records, young, java.time.Instant.ofEpochMilli(madeBy));
             return new Result(List.of(), 0, 0, 0, 0, List.of());
         }
         long started = System.currentTimeMillis();
@@ -132,7 +158,7 @@ public final class HistoryErasure {
         for (FileStatus partition : partitions) {
             for (FileStatus file : dataFiles(fs, partition)) {
                 forEachIds(file, conf, row -> ids.link(string(row, "userId"), string(row, "anonymousId"),
-                        string(row, "resolvedId")));
+                        string(row, "resolvedId"), string(row, "previousId")));
             }
         }
         progress.printf("  %,d ids with the devices linked to them%n", ids.size());
@@ -180,9 +206,8 @@ public final class HistoryErasure {
                 totals[0], totals[1]);
         fs.mkdirs(records);
         for (PrivacyRequest r : pending) {
-            String json = new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter()
-                    .writeValueAsString(new Record(r.requestId(), r.type().name(), started, finished, totals[2],
-                            rewritten, totals[1]));
+            String json = JSON.writerWithDefaultPrettyPrinter().writeValueAsString(new Record(r.requestId(),
+                    r.type().name(), started, finished, totals[2], rewritten, totals[1], detail));
             try (var out = fs.create(record(records, r), true)) {
                 out.write(json.getBytes(StandardCharsets.UTF_8));
             }
@@ -198,8 +223,13 @@ public final class HistoryErasure {
      * rows removed, and the files rewritten (by partition and name), so an auditor can see what changed.
      */
     public record Record(String requestId, String type, long startedAt, long finishedAt, long rowsRemoved,
-                         List<String> filesRewritten, long filesWritten) {
+                         List<String> filesRewritten, long filesWritten, String detail) {
     }
+
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
+            .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    /** How old a request must be before it is erased here: ingest commits its files on checkpoints. */
+    public static final java.time.Duration DEFAULT_MIN_AGE = java.time.Duration.ofHours(1);
 
     private static Path record(Path records, PrivacyRequest request) {
         return new Path(records, request.requestId() + ".json");

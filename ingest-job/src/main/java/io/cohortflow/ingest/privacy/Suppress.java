@@ -186,10 +186,14 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
         ids.add(EventNormalizer.emailKey(id));
     }
 
-    /** Whether the event carries a suppressed id: user, device, resolved, or an alias's previous id. */
+    /**
+     * Whether the event carries a suppressed id: user, resolved, an alias's previous id, or the device of an event
+     * without a user id (a device someone else signs in on, a shared computer, is his for his signed-in events).
+     */
     public static boolean carries(UnifiedEvent event, Ids ids) throws Exception {
-        return ids.contains(event.userId()) || ids.contains(event.anonymousId()) || ids.contains(event.resolvedId())
-                || ids.contains(event.previousId());
+        return ids.contains(event.userId()) || ids.contains(event.resolvedId()) || ids.contains(event.previousId())
+                || (event.userId() == null || event.userId().equals(event.anonymousId()))
+                && ids.contains(event.anonymousId());
     }
 
     /** Whether the element concerns a suppressed id. */

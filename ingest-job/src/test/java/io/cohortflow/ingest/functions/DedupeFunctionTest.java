@@ -57,7 +57,11 @@ class DedupeFunctionTest {
             harness.processElement(event("m1", "web", HOUR), HOUR);
             harness.processWatermark(10 * HOUR);
             harness.processElement(event("m2", "web", HOUR), HOUR); // late, and suppressed
-            assertThat(harness.extractOutputValues()).isEmpty();
+            assertThat(harness.extractOutputValues()).as("only the marker telling stitching to forget the device")
+                    .singleElement().satisfies(marker -> {
+                        assertThat(io.cohortflow.ingest.privacy.ForgetMarker.is(marker)).isTrue();
+                        assertThat(IdentityKeys.forEvent(marker)).isEqualTo(IdentityKeys.forDevice("anon"));
+                    });
             assertThat(harness.getSideOutput(DedupeFunction.LATE)).as("not routed late either").isNull();
         }
     }

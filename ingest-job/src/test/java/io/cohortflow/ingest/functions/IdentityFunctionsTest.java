@@ -104,6 +104,23 @@ class IdentityFunctionsTest {
         assertThat(linkRequests()).hasSize(1);
     }
 
+    /** A privacy request naming the device (dedupe's in-band marker): its link and refusal are forgotten. */
+    @Test
+    void aForgetMarkerClearsTheDevicesLinkAndIsNotEmitted() throws Exception {
+        send(call(EventType.IDENTIFY, null, "phone", "u1"));
+        send(call(EventType.TRACK, "page_view", "phone", null));
+        int before = stitch.extractOutputValues().size();
+        List<UnifiedEvent> markers = new java.util.ArrayList<>();
+        io.cohortflow.ingest.privacy.ForgetMarker.emit(new PrivacyRequest("req-1", PrivacyRequest.Type.DELETE,
+                List.of("phone"), clock, "dpo"), new org.apache.flink.api.common.TaskInfoImpl("stitch", 128, 0, 1, 0),
+                new org.apache.flink.api.common.functions.util.ListCollector<>(markers));
+        assertThat(markers).singleElement().satisfies(m -> assertThat(IdentityKeys.forEvent(m)).isEqualTo("a:phone"));
+        send(markers.get(0));
+        assertThat(stitch.extractOutputValues()).as("nothing emitted for the marker").hasSize(before);
+        send(call(EventType.TRACK, "page_view", "phone", null));
+        assertThat(resolvedIds()).as("after it the device is itself again").containsExactly("u1", "u1", "phone");
+    }
+
     @Test
     void theCapAcceptsUpToItsLimitReportsTheOverflowAndDecidesEveryRequest() throws Exception {
         try (var cap = cap()) {

@@ -213,15 +213,17 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         long now = ctx.timerService().currentProcessingTime();
         if (stored == null) {
             ctx.output(PROFILES, SegmentProfile.tombstone(id));
-            LOG.info("privacy request {}: {} has no state here; its profile gets a tombstone", erasure.requestId(), id);
+            // The log names the id by its pseudonym: an erasure leaves no id of the person behind it.
+            LOG.info("privacy request {}: id {} has no state here; its profile gets a tombstone", erasure.requestId(),
+                    PrivacyStatus.idHash(erasure.requestId(), id));
         } else {
             Outcome outcome = stored.forget(id, erasure.requestId(), current, now);
-            LOG.info("privacy request {}: {} forgotten ({} memberships left)", erasure.requestId(), id,
-                    outcome.changes().size());
+            LOG.info("privacy request {}: id {} forgotten ({} memberships left)", erasure.requestId(),
+                    PrivacyStatus.idHash(erasure.requestId(), id), outcome.changes().size());
             publish(stored, true, scheduled, outcome, ctx, out);
         }
         ctx.output(PRIVACY_STATUS, new PrivacyStatus(erasure.requestId(), PrivacyStatus.Stage.SEGMENTATION, "ids",
-                PrivacyStatus.idHash(id), Math.max(1, erasure.ids()), PrivacyStatus.State.DONE, now,
+                PrivacyStatus.idHash(erasure.requestId(), id), Math.max(1, erasure.ids()), PrivacyStatus.State.DONE, now,
                 stored == null ? "" : "state, timers and memberships cleared"));
     }
 

@@ -374,9 +374,9 @@ class SegmentFunctionTest {
         assertThat(harness.getSideOutput(SegmentFunction.PRIVACY_STATUS)).extracting(StreamRecord::getValue)
                 .as("each id reported done, named by its hash only, of the request's two")
                 .extracting(r -> r.requestId() + " " + r.stage() + " " + r.part() + " of " + r.parts() + " " + r.state())
-                .containsExactly("req-7 SEGMENTATION " + io.cohortflow.core.privacy.PrivacyStatus.idHash("anon_123xyz")
+                .containsExactly("req-7 SEGMENTATION " + io.cohortflow.core.privacy.PrivacyStatus.idHash("req-7", "anon_123xyz")
                                 + " of 2 DONE",
-                        "req-7 SEGMENTATION " + io.cohortflow.core.privacy.PrivacyStatus.idHash("never_seen") + " of 2 DONE");
+                        "req-7 SEGMENTATION " + io.cohortflow.core.privacy.PrivacyStatus.idHash("req-7", "never_seen") + " of 2 DONE");
         int changesBefore = changes().size();
         harness.processElement(new StreamRecord<>(SegmentationInput.erase("req-8", "anon_123xyz", T0 + HOUR, 1), T0 + HOUR));
         assertThat(changes()).as("erased again: no state is left, no EXIT").hasSize(changesBefore);
