@@ -72,8 +72,10 @@ class DocumentedMainsITCase {
         // The history erasure of that request, over the test's own (empty) history: nothing to rewrite, so it is
         // recorded done at once (what it rewrites is HistoryErasureTest's and PrivacyITCase's).
         for (String line : Repository.readmeBashBlock("io.cohortflow.ingest.history.HistoryErasure")) {
-            script.add(addresses(line.replace("file:///data/history", "file://$PWD/history")
-                    .replace("--topic privacy.requests --status-topic privacy.status", privacyTopics), broker));
+            // (--min-age 0s: the request above was made a moment ago; the README's margin of an hour is for ingest.)
+            script.add(addresses(withOption(line.replace("file:///data/history", "file://$PWD/history")
+                    .replace("--topic privacy.requests --status-topic privacy.status", privacyTopics), "--min-age 0s"),
+                    broker));
         }
         for (String line : Repository.readmeBashBlock("io.cohortflow.registry.RegistryCli")) {
             line = line.replace("s3a://cohortflow-models", "file://$PWD/.local-run/registry");

@@ -168,6 +168,32 @@ public final class ModelRegistry {
         }
     }
 
+    /**
+     * Replaces an artifact of a stored version by {@code change} of it (a privacy erasure takes people's rows out of
+     * an earlier version's per-user file), and the version's manifest with the new hash; nothing is written when the
+     * bytes stay the same. Each file is replaced whole (written aside, then renamed over it); a reader between the two
+     * replacements finds the artifact does not match its hash and is refused, as for any corrupt artifact, until the
+     * manifest follows. Returns whether it changed.
+     */
+    public boolean rewriteArtifact(String name, int version, String file, java.util.function.UnaryOperator<byte[]> change) {
+        ModelManifest manifest = manifest(name, version);
+        byte[] before = artifact(manifest, file);
+        byte[] after = change.apply(before);
+        if (java.util.Arrays.equals(before, after)) {
+            return false;
+        }
+        Map<String, String> hashes = new LinkedHashMap<>(manifest.artifacts());
+        hashes.put(file, ModelManifest.sha256(after));
+        try {
+            writeAtomically(new Path(versionDir(name, version), file), after);
+            writeAtomically(new Path(versionDir(name, version), MANIFEST), JSON.writeValueAsBytes(
+                    manifest.withVersion(version, manifest.createdAt(), hashes)));
+            return true;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite " + file + " of " + name + " v" + version, e);
+        }
+    }
+
     /** Every artifact of a version, each checked against its hash, e.g. to republish or copy it. */
     public Map<String, byte[]> artifacts(String name, int version) {
         ModelManifest manifest = manifest(name, version);

@@ -36,8 +36,11 @@ import java.util.List;
  * @param applying the requests whose ids are left out here (the others' rows are gone already)
  * @param named    how many ids those requests name
  * @param ids      the ids left out: named ones, their email key forms and their linked devices
+ * @param pending  the requests whose models stage is not done yet: this training completes it once promoted
+ * @param scrub    the people of the pending requests that delete, whose per-user scores go from earlier versions
  */
-record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying, int named, ErasedIds ids) {
+record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying, int named, ErasedIds ids,
+                        List<String> pending, ErasedIds scrub) {
     static final String ROWS_EXCLUDED = "cohortflow-rows-excluded";
     /** The id columns of the history, read to find the devices linked to the people left out. */
     private static final Schema IDS = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
@@ -45,7 +48,7 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
             .optionalString("previousId").endRecord();
 
     static PrivacyExclusion none() {
-        return new PrivacyExclusion(List.of(), List.of(), 0, ErasedIds.of(List.of()));
+        return new PrivacyExclusion(List.of(), List.of(), 0, ErasedIds.of(List.of()), List.of(), ErasedIds.of(List.of()));
     }
 
     /**
@@ -53,7 +56,7 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
      * is read through Flink's file systems, as the training reads it (an {@code s3://} history needs Flink's S3
      * plugin, not Hadoop's client); of each file only the id columns.
      */
-    static PrivacyExclusion load(String bootstrapServers, String topic, String history) {
+    static PrivacyExclusion load(String bootstrapServers, String topic, String statusTopic, String history) {
         try {
             Path base = new Path(history);
             FileSystem fs = base.getFileSystem();
@@ -66,7 +69,13 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
                 }
             }
             ErasedIds ids = ErasedIds.of(applying);
-            if (!ids.isEmpty() && fs.exists(base)) {
+            java.util.Set<String> done = new java.util.HashSet<>();
+            PrivacyTopics.reports(bootstrapServers, statusTopic).stream()
+                    .filter(r -> r.stage() == PrivacyStatus.Stage.MODELS && r.state() == PrivacyStatus.State.DONE)
+                    .forEach(r -> done.add(r.requestId()));
+            List<PrivacyRequest> pending = all.stream().filter(r -> !done.contains(r.requestId())).toList();
+            ErasedIds scrub = ErasedIds.of(pending.stream().filter(r -> r.type().deletes()).toList());
+            if (!(ids.isEmpty() && scrub.isEmpty()) && fs.exists(base)) {
                 Configuration projected = new Configuration();
                 AvroReadSupport.setRequestedProjection(projected, IDS);
                 for (FileStatus file : dataFiles(fs, base)) {
@@ -75,13 +84,18 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
                                  new ParquetInputFile(in, file.getLen())).withDataModel(GenericData.get())
                                  .withConf(projected).build()) {
                         for (GenericRecord row = reader.read(); row != null; row = reader.read()) {
-                            ids.link(string(row, "userId"), string(row, "anonymousId"), string(row, "resolvedId"),
-                                    string(row, "previousId"));
+                            String userId = string(row, "userId");
+                            String anonymousId = string(row, "anonymousId");
+                            String resolvedId = string(row, "resolvedId");
+                            String previousId = string(row, "previousId");
+                            ids.link(userId, anonymousId, resolvedId, previousId);
+                            scrub.link(userId, anonymousId, resolvedId, previousId);
                         }
                     }
                 }
             }
-            return new PrivacyExclusion(all, applying, applying.stream().mapToInt(r -> r.ids().size()).sum(), ids);
+            return new PrivacyExclusion(all, applying, applying.stream().mapToInt(r -> r.ids().size()).sum(), ids,
+                    pending.stream().map(PrivacyRequest::requestId).toList(), scrub);
         } catch (IOException e) {
             throw new UncheckedIOException("reading the history's ids for the privacy requests: " + e.getMessage(), e);
         }
@@ -112,14 +126,23 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
     }
 
     /**
-     * The requests whose models stage is not reported done yet: this training learnt nothing of their people, so its
-     * promotion completes the stage ({@code Announcer} reports it then; a version the gate refuses completes nothing).
+     * Takes the rows of {@link #scrub}'s people out of the per-user scores of every version of {@code model} but
+     * {@code published}, made before their request; returns how many versions changed.
      */
-    List<String> pendingModels(List<PrivacyStatus> reported) {
-        java.util.Set<String> done = new java.util.HashSet<>();
-        reported.stream().filter(r -> r.stage() == PrivacyStatus.Stage.MODELS && r.state() == PrivacyStatus.State.DONE)
-                .forEach(r -> done.add(r.requestId()));
-        return all.stream().map(PrivacyRequest::requestId).filter(id -> !done.contains(id)).toList();
+    int scrubEarlierVersions(io.cohortflow.registry.ModelRegistry registry, String model, int published) {
+        int rewritten = 0;
+        for (int version : registry.versions(model)) {
+            io.cohortflow.core.model.ModelManifest m = registry.manifest(model, version);
+            if (version == published || !m.artifacts().containsKey(UserScores.FILE)) {
+                continue;
+            }
+            long made = java.time.Instant.parse(m.createdAt()).toEpochMilli();
+            if (registry.rewriteArtifact(model, version, UserScores.FILE, bytes -> UserScores.without(bytes,
+                    id -> scrub.covers(id, null, id, made)))) {
+                rewritten++;
+            }
+        }
+        return rewritten;
     }
 
     private static String string(GenericRecord row, String field) {

@@ -95,7 +95,7 @@ public final class TrainingJob {
                 Instant.ofEpochMilli(cutoff), days(horizon));
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
         PrivacyExclusion privacy = options.bootstrapServers() == null ? PrivacyExclusion.none()
-                : PrivacyExclusion.load(options.bootstrapServers(), options.privacyTopic(), history);
+                : PrivacyExclusion.load(options.bootstrapServers(), options.privacyTopic(), options.statusTopic(), history);
         if (options.bootstrapServers() == null) {
             out.println("      WARNING no --bootstrap-servers: the privacy requests are not read, nobody is left out");
         } else {
@@ -202,11 +202,8 @@ public final class TrainingJob {
             provenance.put(ModelBundle.SKIPPED, skipped);
         }
         // The requests whose models stage this version completes once promoted (Announcer reports it then).
-        List<String> pendingPrivacy = options.bootstrapServers() == null ? List.of()
-                : privacy.pendingModels(io.cohortflow.jobs.kafka.PrivacyTopics.reports(options.bootstrapServers(),
-                        options.statusTopic()));
-        if (!pendingPrivacy.isEmpty()) {
-            provenance.put(Announcer.PRIVACY_REQUESTS, String.join(",", pendingPrivacy));
+        if (!privacy.pending().isEmpty()) {
+            provenance.put(Announcer.PRIVACY_REQUESTS, String.join(",", privacy.pending()));
         }
         ModelManifest draft = new ModelManifest(MODEL, 0, null, FeatureSnapshot.MODEL_FEATURES,
                 ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES), metrics,
@@ -256,6 +253,13 @@ public final class TrainingJob {
             java.nio.file.Path perUser = copy.resolveSibling(UserScores.FILE);
             Files.write(perUser, scores);
             out.println("      report copied to " + copy + "; per-user scores and personas in " + perUser);
+        }
+        if (!privacy.scrub().isEmpty()) {
+            // Earlier versions keep a row per person: the people of the pending requests that delete leave them too
+            // (of versions made before the request; a DELETE lets new data in after it).
+            int rewritten = privacy.scrubEarlierVersions(registry, MODEL, manifest.version());
+            out.printf("      per-user scores of the privacy requests' people removed from %d earlier versions%n",
+                    rewritten);
         }
         ModelRegistry.Promotion promotion = null;
         if (options.promote()) {

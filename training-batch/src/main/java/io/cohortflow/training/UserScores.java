@@ -51,6 +51,49 @@ final class UserScores {
         return fields.endRecord();
     }
 
+    /**
+     * {@code parquet} (a per-user file) without the rows whose user {@code drop} names; the same bytes when it names
+     * none. Rows are copied in the file's own schema.
+     */
+    static byte[] without(byte[] parquet, java.util.function.Predicate<String> drop) {
+        try {
+            Path dir = Files.createTempDirectory("cohortflow-scores");
+            Path in = dir.resolve("in.parquet");
+            Path out = dir.resolve("out.parquet");
+            try {
+                Files.write(in, parquet);
+                long dropped = 0;
+                org.apache.avro.Schema schema;
+                try (var reader = org.apache.parquet.avro.AvroParquetReader.<GenericRecord>builder(
+                        new org.apache.parquet.io.LocalInputFile(in)).withDataModel(GenericData.get()).build()) {
+                    GenericRecord first = reader.read();
+                    if (first == null) {
+                        return parquet;
+                    }
+                    schema = first.getSchema();
+                    try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(
+                            new LocalOutputFile(out)).withSchema(schema).withDataModel(GenericData.get())
+                            .withCompressionCodec(CompressionCodecName.SNAPPY).build()) {
+                        for (GenericRecord r = first; r != null; r = reader.read()) {
+                            if (drop.test(r.get("user_id").toString())) {
+                                dropped++;
+                            } else {
+                                writer.write(r);
+                            }
+                        }
+                    }
+                }
+                return dropped == 0 ? parquet : Files.readAllBytes(out);
+            } finally {
+                Files.deleteIfExists(in);
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot rewrite the per-user scores", e);
+        }
+    }
+
     /** The rows the clustering was fitted on, in its order, scored with the run's models, as Parquet bytes. */
     static byte[] parquet(List<TrainingRow> rows, PersonaTrainer.Clustering personas, Model<Label> churn,
                           Model<Label> bundle) throws IOException {
