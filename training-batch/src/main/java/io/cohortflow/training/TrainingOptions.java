@@ -14,7 +14,7 @@ import java.util.Set;
  * with a message naming it.
  *
  * <pre>
- * --history URI --registry URI [--cutoff ISO-8601 (default now)] [--horizon 14d] [--bundle-window 72h]
+ * --history URI --registry URI [--cutoff ISO-8601 (default: the start of today, UTC)] [--horizon 14d] [--bundle-window 72h]
  * [--lookback 365d] [--samples 1 (training feature times per user, a day apart)]
  * [--features FILE (conf/features.yaml: which events are activity)]
  * [--clusters 6 | 4-8 (chosen by silhouette and stability)] [--seed 42] [--threshold 0.5] [--personas FILE]
@@ -67,7 +67,7 @@ public record TrainingOptions(String history, URI registry, long cutoff, Duratio
         return new TrainingOptions(
                 a.required("history"),
                 URI.create(a.required("registry")),
-                a.string("cutoff", null) == null ? System.currentTimeMillis() : instant(a.string("cutoff", null)),
+                a.string("cutoff", null) == null ? startOfToday() : instant(a.string("cutoff", null)),
                 a.duration("horizon", Duration.ofDays(14)),
                 a.duration("bundle-window", Duration.ofHours(72)),
                 a.duration("lookback", io.cohortflow.core.training.ChurnLabels.DEFAULT_LOOKBACK),
@@ -89,6 +89,16 @@ public record TrainingOptions(String history, URI registry, long cutoff, Duratio
                 a.string("topic", Announcer.DEFAULT_TOPIC),
                 a.string("privacy-topic", "privacy.requests"),
                 a.string("status-topic", "privacy.status"));
+    }
+
+    /**
+     * The default cutoff: the start of the current day, UTC. The history through yesterday, whatever the hour the run
+     * starts, so that two runs on one day over one history train the same models (a cutoff of "now" moved with the
+     * clock, and the examples with it).
+     */
+    static long startOfToday() {
+        return java.time.LocalDate.now(java.time.ZoneOffset.UTC).atStartOfDay(java.time.ZoneOffset.UTC).toInstant()
+                .toEpochMilli();
     }
 
     private static long instant(String value) {

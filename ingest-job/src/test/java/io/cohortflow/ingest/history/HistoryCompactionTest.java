@@ -5,11 +5,8 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.parquet.avro.AvroParquetReader;
-import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetReader;
-import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.io.LocalInputFile;
-import org.apache.parquet.io.LocalOutputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -125,13 +122,7 @@ class HistoryCompactionTest {
     }
 
     private static void write(Path file, List<UnifiedEvent> events) throws Exception {
-        Files.createDirectories(file.getParent());
-        try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
-                .withSchema(UnifiedEventAvro.SCHEMA).build()) {
-            for (UnifiedEvent e : events) {
-                writer.write(UnifiedEventAvro.toRecord(e));
-            }
-        }
+        HistoryFixtures.writeEvents(file, events);
     }
 
     private static List<Path> files(Path dir) throws Exception {

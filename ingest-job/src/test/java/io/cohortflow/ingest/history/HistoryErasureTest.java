@@ -2,13 +2,8 @@ package io.cohortflow.ingest.history;
 
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
-import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyStatus;
-import org.apache.avro.generic.GenericRecord;
-import org.apache.parquet.avro.AvroParquetWriter;
-import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.io.LocalOutputFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -129,12 +124,6 @@ class HistoryErasureTest {
     }
 
     private static void write(Path file, List<UnifiedEvent> events) throws Exception {
-        Files.createDirectories(file.getParent());
-        try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
-                .withSchema(UnifiedEventAvro.SCHEMA).build()) {
-            for (UnifiedEvent e : events) {
-                writer.write(UnifiedEventAvro.toRecord(e));
-            }
-        }
+        HistoryFixtures.writeEvents(file, events);
     }
 }

@@ -27,6 +27,17 @@ public final class HistoryFixtures {
     private HistoryFixtures() {
     }
 
+    /** {@code events} as one history file, in the current layout. */
+    public static void writeEvents(Path file, List<UnifiedEvent> events) throws Exception {
+        Files.createDirectories(file.getParent());
+        try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
+                .withSchema(UnifiedEventAvro.SCHEMA).build()) {
+            for (UnifiedEvent e : events) {
+                writer.write(UnifiedEventAvro.toRecord(e));
+            }
+        }
+    }
+
     /** Every delivery (a simulator's), through the mapper into {@code history}; returns the events written. */
     public static long writeDeliveries(Path history, Iterable<Delivery> deliveries, String fileName) throws Exception {
         List<RawEvent> raw = new ArrayList<>();
