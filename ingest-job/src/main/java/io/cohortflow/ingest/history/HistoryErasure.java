@@ -88,7 +88,26 @@ public final class HistoryErasure {
             throw new IllegalArgumentException("--target-file-mb must be at least 1");
         }
         return new Options(a.required("history"), a.required("bootstrap-servers"), a.string("topic", "privacy.requests"),
-                a.string("status-topic", null), target, a.duration("min-age", DEFAULT_MIN_AGE));
+                a.string("status-topic", null), target, minAge(a.string("min-age", "1h")));
+    }
+
+    /**
+     * {@code 1h}, {@code 30m}, {@code 0s}, {@code 2d}: parsed here, not with Flink's duration syntax, so the command runs
+     * from the -job jar, which leaves Flink to the cluster.
+     */
+    static java.time.Duration minAge(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+)\\s*(ms|s|m|min|h|d)").matcher(text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("--min-age takes a duration such as 1h, 30m, 0s or 2d, got '" + text + "'");
+        }
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> java.time.Duration.ofMillis(n);
+            case "s" -> java.time.Duration.ofSeconds(n);
+            case "m", "min" -> java.time.Duration.ofMinutes(n);
+            case "h" -> java.time.Duration.ofHours(n);
+            default -> java.time.Duration.ofDays(n);
+        };
     }
 
     public static void main(String[] args) throws IOException {
@@ -228,8 +247,7 @@ public final class HistoryErasure {
 
     private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper()
             .disable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    /** How old a request must be before it is erased here: ingest commits its files on checkpoints. */
-    public static final java.time.Duration DEFAULT_MIN_AGE = java.time.Duration.ofHours(1);
+
 
     private static Path record(Path records, PrivacyRequest request) {
         return new Path(records, request.requestId() + ".json");

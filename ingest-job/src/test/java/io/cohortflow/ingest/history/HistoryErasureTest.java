@@ -118,6 +118,18 @@ class HistoryErasureTest {
         assertThat(reports).containsExactlyElementsOf(done);
     }
 
+    @Test
+    void theCommandLineIsParsedWithoutFlink() {
+        HistoryErasure.Options o = HistoryErasure.parse(new String[] {"--history", "file:///h", "--bootstrap-servers",
+                "k:9092", "--min-age", "30m"});
+        assertThat(o.minAge()).isEqualTo(java.time.Duration.ofMinutes(30));
+        assertThat(o.topic()).isEqualTo("privacy.requests");
+        assertThat(HistoryErasure.parse(new String[] {"--history", "h", "--bootstrap-servers", "k"}).minAge())
+                .as("the default margin").isEqualTo(java.time.Duration.ofHours(1));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> HistoryErasure.minAge("soon"))
+                .hasMessageContaining("--min-age");
+    }
+
     private static UnifiedEvent event(String messageId, String anonymousId, String userId, String resolvedId, long at) {
         return new UnifiedEvent(messageId, EventType.TRACK, "product_view", anonymousId, userId, resolvedId, at, null,
                 at, "web", null, Map.of("price", 10.0), Map.of(), Map.of());
