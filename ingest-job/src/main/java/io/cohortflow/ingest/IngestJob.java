@@ -40,7 +40,6 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
 import java.time.Duration;
-import io.cohortflow.ingest.mapping.EventNormalizer;
 import java.util.List;
 
 
@@ -126,12 +125,12 @@ public final class IngestJob {
         // raw bytes have no trustworthy event time before mapping. An event is late when its event time is more than
         // the allowed lateness behind that watermark, i.e. when it arrived that long after it happened.
         // Suppressed ids (privacy.requests), on every path to an output: nothing of them is written from then on.
-        DataStream<PrivacyRequest> requests = env
+        BroadcastStream<PrivacyRequest> suppressions = env
                 // Idle, not without watermarks: it joins the events' path, whose event time (late routing) it must
                 // not hold back.
                 .fromSource(io.privacy(), Watermarks.<PrivacyRequest>neverHoldingBack(), "privacy.requests")
-                .uid(Uids.PRIVACY_SOURCE);
-        BroadcastStream<PrivacyRequest> suppressions = requests.broadcast(Suppress.SUPPRESSED);
+                .uid(Uids.PRIVACY_SOURCE)
+                .broadcast(Suppress.SUPPRESSED);
         SingleOutputStreamOperator<UnifiedEvent> mappedAll = env
                 .fromSource(io.raw(), receiveTimeWatermarks(io.raw().getBoundedness() == Boundedness.BOUNDED),
                         "events.raw")
@@ -180,11 +179,9 @@ public final class IngestJob {
                                 "privacy.requests (once)").uid(Uids.PRIVACY_ONCE_SOURCE)
                         .flatMap((PrivacyRequest request, Collector<PrivacyRequest> out) -> {
                             if (request.origin() == null) {
-                                for (String id : request.ids()) {
-                                    for (String form : new java.util.LinkedHashSet<>(List.of(id, EventNormalizer.emailKey(id)))) {
-                                        out.collect(new PrivacyRequest(request.requestId(), request.type(), List.of(form),
-                                                request.requestedAt(), request.requester()));
-                                    }
+                                for (String id : request.idsWithKeys()) {
+                                    out.collect(new PrivacyRequest(request.requestId(), request.type(), List.of(id),
+                                            request.requestedAt(), request.requester()));
                                 }
                             }
                         }).returns(Suppress.REQUESTS).name("privacy requests by id").uid(Uids.PRIVACY_BY_ID)

@@ -1,7 +1,6 @@
 package io.cohortflow.segmentation;
 
 import io.cohortflow.core.config.TopicsConfig;
-import io.cohortflow.core.identity.EmailKeys;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
 import io.cohortflow.core.privacy.PrivacyStatus;
@@ -155,8 +154,7 @@ public final class SegmentationJob {
                     if (request.type().deletes()) {
                         // Each id by the key ingest gives it: an email address is its email_sha256 key here (a
                         // tombstone keyed by the address itself would publish it).
-                        java.util.Set<String> keys = new java.util.LinkedHashSet<>();
-                        request.ids().forEach(id -> keys.add(EmailKeys.of(id)));
+                        java.util.Set<String> keys = request.keys();
                         for (String key : keys) {
                             out.collect(SegmentationInput.erase(request.requestId(), key, request.requestedAt(),
                                     keys.size()));

@@ -4,8 +4,6 @@ import io.cohortflow.core.privacy.ErasedIds;
 import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyStatus;
 import io.cohortflow.jobs.kafka.PrivacyTopics;
-import org.apache.avro.Schema;
-import org.apache.avro.SchemaBuilder;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -42,11 +40,6 @@ import java.util.List;
 record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying, int named, ErasedIds ids,
                         List<String> pending, ErasedIds scrub) {
     static final String ROWS_EXCLUDED = "cohortflow-rows-excluded";
-    /** The id columns of the history, read to find the devices linked to the people left out. */
-    private static final Schema IDS = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
-            .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
-            .optionalString("previousId").endRecord();
-
     static PrivacyExclusion none() {
         return new PrivacyExclusion(List.of(), List.of(), 0, ErasedIds.of(List.of()), List.of(), ErasedIds.of(List.of()));
     }
@@ -77,19 +70,15 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
             ErasedIds scrub = ErasedIds.of(pending.stream().filter(r -> r.type().deletes()).toList());
             if (!(ids.isEmpty() && scrub.isEmpty()) && fs.exists(base)) {
                 Configuration projected = new Configuration();
-                AvroReadSupport.setRequestedProjection(projected, IDS);
+                AvroReadSupport.setRequestedProjection(projected, io.cohortflow.core.event.UnifiedEventAvro.ID_COLUMNS);
                 for (FileStatus file : dataFiles(fs, base)) {
                     try (FSDataInputStream in = fs.open(file.getPath());
                          ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                                  new ParquetInputFile(in, file.getLen())).withDataModel(GenericData.get())
                                  .withConf(projected).build()) {
                         for (GenericRecord row = reader.read(); row != null; row = reader.read()) {
-                            String userId = string(row, "userId");
-                            String anonymousId = string(row, "anonymousId");
-                            String resolvedId = string(row, "resolvedId");
-                            String previousId = string(row, "previousId");
-                            ids.link(userId, anonymousId, resolvedId, previousId);
-                            scrub.link(userId, anonymousId, resolvedId, previousId);
+                            ids.link(row);
+                            scrub.link(row);
                         }
                     }
                 }
@@ -145,10 +134,6 @@ record PrivacyExclusion(List<PrivacyRequest> all, List<PrivacyRequest> applying,
         return rewritten;
     }
 
-    private static String string(GenericRecord row, String field) {
-        Object value = row.get(field);
-        return value == null ? null : value.toString();
-    }
 
     /** Drops the rows of the people left out, counting them. */
     static final class Filter extends RichFilterFunction<io.cohortflow.core.event.UnifiedEvent> {

@@ -34,6 +34,14 @@ public final class UnifiedEventAvro {
 
     /** The schema, read from the shipped conf/schemas/unified-event.avsc. */
     public static final Schema SCHEMA = load();
+    /**
+     * A projection of the history to its id columns and receive time, for the passes that look for people's rows
+     * (the privacy erasure and the training's exclusion) without reading the rest of a file.
+     */
+    public static final Schema ID_COLUMNS = org.apache.avro.SchemaBuilder.record("UnifiedEvent")
+            .namespace("io.cohortflow.avro").fields()
+            .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
+            .requiredLong("receivedAt").optionalString("previousId").endRecord();
 
     /** Column kinds of the well-known properties. */
     public enum Kind { DOUBLE, LONG, TEXT }

@@ -1,7 +1,5 @@
 package io.cohortflow.core.privacy;
 
-import io.cohortflow.core.identity.EmailKeys;
-
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,10 +23,7 @@ public final class ErasedIds implements java.io.Serializable {
         ErasedIds ids = new ErasedIds();
         for (PrivacyRequest r : requests) {
             long scope = r.type().suppresses() ? Long.MAX_VALUE : r.requestedAt();
-            for (String id : r.ids()) {
-                ids.add(id, scope);
-                ids.add(EmailKeys.of(id), scope);
-            }
+            r.idsWithKeys().forEach(id -> ids.add(id, scope));
         }
         return ids;
     }
@@ -67,6 +62,22 @@ public final class ErasedIds implements java.io.Serializable {
         }
         until.put(anonymousId, scope);
         return true;
+    }
+
+    /** {@link #link} for a history row read with {@link io.cohortflow.core.event.UnifiedEventAvro#ID_COLUMNS}. */
+    public boolean link(org.apache.avro.generic.GenericRecord row) {
+        return link(text(row, "userId"), text(row, "anonymousId"), text(row, "resolvedId"), text(row, "previousId"));
+    }
+
+    /** {@link #covers} for a history row read with {@link io.cohortflow.core.event.UnifiedEventAvro#ID_COLUMNS}. */
+    public boolean covers(org.apache.avro.generic.GenericRecord row) {
+        return covers(text(row, "userId"), text(row, "anonymousId"), text(row, "resolvedId"),
+                (Long) row.get("receivedAt"));
+    }
+
+    private static String text(org.apache.avro.generic.GenericRecord row, String field) {
+        Object value = row.get(field);
+        return value == null ? null : value.toString();
     }
 
     /**

@@ -59,6 +59,26 @@ public record PrivacyRequest(String requestId, Type type, List<String> ids, long
                 + origin.requestId(), origin.requestId());
     }
 
+    /**
+     * The ids as ingest keys them: an email address as its {@code email_sha256:} key ({@link
+     * io.cohortflow.core.identity.EmailKeys}), any other id as it is; distinct, in order.
+     */
+    public java.util.Set<String> keys() {
+        LinkedHashSet<String> keys = new LinkedHashSet<>();
+        ids.forEach(id -> keys.add(io.cohortflow.core.identity.EmailKeys.of(id)));
+        return keys;
+    }
+
+    /** The ids as named and as ingest keys them: what a check matches, whichever form an input carries. */
+    public java.util.Set<String> idsWithKeys() {
+        LinkedHashSet<String> forms = new LinkedHashSet<>();
+        ids.forEach(id -> {
+            forms.add(id);
+            forms.add(io.cohortflow.core.identity.EmailKeys.of(id));
+        });
+        return forms;
+    }
+
     public PrivacyRequest {
         Objects.requireNonNull(type, "type: SUPPRESS, DELETE or SUPPRESS_WITH_DELETE");
         if (requestId == null || !REQUEST_ID.matcher(requestId).matches()) {

@@ -202,11 +202,11 @@ public final class HistoryCompaction {
     }
 
     /** Outputs are named so: current layout, no footer check needed. */
-    static final String OUTPUT_PREFIX = "events-compacted-";
+    private static final String OUTPUT_PREFIX = "events-compacted-";
     private static final String MANIFEST_PREFIX = "_compaction-";
 
     /** Compacted, but not every input could be deleted: the manifest stays, and the next run finishes the job. */
-    static final class Unfinished extends IOException {
+    private static final class Unfinished extends IOException {
         Unfinished(String message) {
             super(message);
         }

@@ -5,8 +5,7 @@ import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyStatus;
 import io.cohortflow.jobs.kafka.PrivacyTopics;
 import io.cohortflow.jobs.options.JobArgs;
-import org.apache.avro.Schema;
-import org.apache.avro.SchemaBuilder;
+import io.cohortflow.core.event.UnifiedEventAvro;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.hadoop.conf.Configuration;
@@ -63,10 +62,6 @@ public final class HistoryErasure {
     private static final Set<String> KEYS = Set.of("history", "bootstrap-servers", "topic", "status-topic",
             "target-file-mb", "min-age");
     static final String RECORDS = "_erasures";
-    /** The columns the passes that find the rows read; the rest of a file is read only when it is rewritten. */
-    private static final Schema IDS = SchemaBuilder.record("UnifiedEvent").namespace("io.cohortflow.avro").fields()
-            .optionalString("anonymousId").optionalString("userId").requiredString("resolvedId")
-            .requiredLong("receivedAt").optionalString("previousId").endRecord();
 
     /** What one run did: the requests it erased, the files rewritten (in and out), the rows removed. */
     public record Result(List<String> requests, int ids, long filesIn, long filesOut, long rowsRemoved,
@@ -176,8 +171,7 @@ public final class HistoryErasure {
         // Pass 1: the links. Files that arrive later are not read (see the class comment).
         for (FileStatus partition : partitions) {
             for (FileStatus file : dataFiles(fs, partition)) {
-                forEachIds(file, conf, row -> ids.link(string(row, "userId"), string(row, "anonymousId"),
-                        string(row, "resolvedId"), string(row, "previousId")));
+                forEachIds(file, conf, ids::link);
             }
         }
         progress.printf("  %,d ids with the devices linked to them%n", ids.size());
@@ -192,8 +186,7 @@ public final class HistoryErasure {
                 List<FileStatus> inputs = new ArrayList<>();
                 for (FileStatus file : dataFiles(fs, partitions[i])) {
                     boolean[] holds = {false};
-                    forEachIds(file, conf, row -> holds[0] |= ids.covers(string(row, "userId"),
-                            string(row, "anonymousId"), string(row, "resolvedId"), (Long) row.get("receivedAt")));
+                    forEachIds(file, conf, row -> holds[0] |= ids.covers(row));
                     if (holds[0]) {
                         inputs.add(file);
                     }
@@ -263,10 +256,10 @@ public final class HistoryErasure {
         return List.of(files);
     }
 
-    /** Reads only the id columns and the receive time of {@code file}. */
+    /** Reads only the id columns and the receive time of {@code file} ({@link UnifiedEventAvro#ID_COLUMNS}). */
     private static void forEachIds(FileStatus file, Configuration conf, Consumer<GenericRecord> each) throws IOException {
         Configuration projected = new Configuration(conf);
-        AvroReadSupport.setRequestedProjection(projected, IDS);
+        AvroReadSupport.setRequestedProjection(projected, UnifiedEventAvro.ID_COLUMNS);
         try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                 HadoopInputFile.fromPath(file.getPath(), projected)).withDataModel(GenericData.get())
                 .withConf(projected).build()) {
@@ -274,10 +267,5 @@ public final class HistoryErasure {
                 each.accept(r);
             }
         }
-    }
-
-    private static String string(GenericRecord row, String field) {
-        Object value = row.get(field);
-        return value == null ? null : value.toString();
     }
 }

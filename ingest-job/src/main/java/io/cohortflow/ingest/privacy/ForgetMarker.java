@@ -8,7 +8,6 @@ import org.apache.flink.api.common.TaskInfo;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.util.Collector;
 
-import java.util.LinkedHashSet;
 import java.util.Map;
 
 /**
@@ -32,12 +31,7 @@ public final class ForgetMarker {
 
     /** The markers of {@code request} this subtask owns (by the device key each id would have), to {@code out}. */
     public static void emit(PrivacyRequest request, TaskInfo task, Collector<UnifiedEvent> out) {
-        LinkedHashSet<String> ids = new LinkedHashSet<>();
-        for (String id : request.ids()) {
-            ids.add(id);
-            ids.add(io.cohortflow.core.identity.EmailKeys.of(id));
-        }
-        for (String id : ids) {
+        for (String id : request.idsWithKeys()) {
             int owner = KeyGroupRangeAssignment.assignKeyToParallelOperator(IdentityKeys.forDevice(id),
                     task.getMaxNumberOfParallelSubtasks(), task.getNumberOfParallelSubtasks());
             if (owner == task.getIndexOfThisSubtask()) {

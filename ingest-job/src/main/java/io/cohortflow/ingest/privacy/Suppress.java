@@ -11,7 +11,6 @@ import io.cohortflow.core.privacy.PrivacyRequestCodec;
 import io.cohortflow.core.privacy.PrivacyStatus;
 import io.cohortflow.core.privacy.PrivacyStatusCodec;
 import io.cohortflow.ingest.mapping.EventNormalizer;
-import io.cohortflow.jobs.kafka.TopicReader;
 import io.cohortflow.jobs.metrics.ProductMetrics;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.TaskInfo;
@@ -28,7 +27,6 @@ import org.apache.flink.util.OutputTag;
 import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.Set;
@@ -80,15 +78,11 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
         /** The ids suppressed by every request on the topic now. */
         public Set<String> load() {
             Set<String> ids = new HashSet<>();
-            PrivacyRequestCodec codec = new PrivacyRequestCodec();
-            TopicReader.readToEnd(bootstrapServers, topic, Duration.ofMinutes(2), r -> {
-                if (r.value() != null) {
-                    PrivacyRequest request = codec.decode(r.value());
-                    if (request.type().suppresses()) {
-                        request.ids().forEach(id -> addWithKey(ids, id));
-                    }
+            for (PrivacyRequest request : io.cohortflow.jobs.kafka.PrivacyTopics.requests(bootstrapServers, topic)) {
+                if (request.type().suppresses()) {
+                    ids.addAll(request.idsWithKeys());
                 }
-            });
+            }
             return ids;
         }
 
@@ -164,9 +158,8 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
         if (!request.type().suppresses()) {
             return false;
         }
-        for (String id : request.ids()) {
+        for (String id : request.idsWithKeys()) {
             ids.put(id, request.requestId());
-            ids.put(EventNormalizer.emailKey(id), request.requestId());
         }
         return true;
     }
@@ -179,11 +172,6 @@ public abstract class Suppress<T> extends BroadcastProcessFunction<T, PrivacyReq
         return new PrivacyStatus(request.requestId(), PrivacyStatus.Stage.INGEST, check,
                 Integer.toString(task.getIndexOfThisSubtask()), task.getNumberOfParallelSubtasks(),
                 PrivacyStatus.State.DONE, System.currentTimeMillis(), "");
-    }
-
-    private static void addWithKey(Set<String> ids, String id) {
-        ids.add(id);
-        ids.add(EventNormalizer.emailKey(id));
     }
 
     /**

@@ -5,7 +5,6 @@ import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
 import io.cohortflow.core.privacy.RegulationStatus;
 import io.cohortflow.jobs.kafka.PrivacyTopics;
-import io.cohortflow.jobs.kafka.TopicReader;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -16,7 +15,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -192,13 +190,7 @@ public final class RegulationsCli {
     }
 
     private static PrivacyRequest find(String requestId, String bootstrap, String topic) {
-        PrivacyRequestCodec codec = new PrivacyRequestCodec();
-        PrivacyRequest[] found = {null};
-        TopicReader.readToEnd(bootstrap, topic, Duration.ofMinutes(1), r -> {
-            if (r.key() != null && requestId.equals(new String(r.key(), StandardCharsets.UTF_8)) && r.value() != null) {
-                found[0] = codec.decode(r.value());
-            }
-        });
-        return found[0];
+        return PrivacyTopics.requests(bootstrap, topic).stream().filter(r -> r.requestId().equals(requestId))
+                .findFirst().orElse(null);
     }
 }
