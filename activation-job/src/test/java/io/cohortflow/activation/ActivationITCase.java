@@ -182,7 +182,8 @@ class ActivationITCase {
 
     private static SegmentProfile profile(SegmentChange change, List<String> segments) {
         return new SegmentProfile(change.userId(), change.eventTime(), segments, Map.of("recency", 1.0), Map.of(),
-                null, "none", null, Map.of("cart_items", List.of(Map.of("product_id", "p-" + change.userId()))));
+                null, "none", null, Map.of("cart_items", List.of(Map.of("product_id", "p-" + change.userId()))),
+                Map.of());
     }
 
     /** Change id -> destinations that take it. */

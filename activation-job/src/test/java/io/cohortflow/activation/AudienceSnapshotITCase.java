@@ -69,6 +69,6 @@ class AudienceSnapshotITCase {
     }
 
     private static SegmentProfile profile(String user, long asOf, List<String> segments, Map<String, Object> traits) {
-        return new SegmentProfile(user, asOf, segments, Map.of(), Map.of(), null, "none", null, traits);
+        return new SegmentProfile(user, asOf, segments, Map.of(), Map.of(), null, "none", null, traits, Map.of());
     }
 }

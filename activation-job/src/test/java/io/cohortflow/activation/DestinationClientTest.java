@@ -55,7 +55,8 @@ class DestinationClientTest {
                                 "Men's Running Shoes", "price", 120.0)),
                         "viewed_products", List.of(Map.of("product_id", "jacket-2", "name", "Shell jacket",
                                 "category", "Jackets", "price", 180.0), Map.of("product_id", "shoe-1")),
-                        "email_sha256", "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"));
+                        "email_sha256", "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d"),
+                Map.of());
         var first = client.submit(new Activation("ads", change("user_jane", "bundle", ChangeType.ENTER, 0), profile));
         var second = client.submit(new Activation("ads", change("u2", "bundle", ChangeType.ENTER, 0), null));
         assertThat(first.get(10, TimeUnit.SECONDS).delivered()).isTrue();

@@ -121,7 +121,7 @@ class ProfileJoinTest {
     }
 
     private static SegmentProfile profile(String user, long asOf, String... segments) {
-        return new SegmentProfile(user, asOf, List.of(segments), Map.of(), Map.of(), null, "none", null, Map.of());
+        return new SegmentProfile(user, asOf, List.of(segments), Map.of(), Map.of(), null, "none", null, Map.of(), Map.of());
     }
 
     private static Destination destination(String id, Set<String> segments) {

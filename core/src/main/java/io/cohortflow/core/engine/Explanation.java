@@ -1,5 +1,8 @@
 package io.cohortflow.core.engine;
 
+import io.cohortflow.core.segment.SegmentRules;
+
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -15,5 +18,5 @@ import java.util.Map;
  * @param inputs    each variable the condition reads, with its value now
  */
 public record Explanation(String segmentId, String condition, long asOf, boolean matches, boolean member, Long since,
-                          Map<String, Object> inputs) {
+                          Map<String, Object> inputs, List<SegmentRules.Clause> clauses) {
 }

@@ -404,7 +404,7 @@ public final class UserSegments {
         segment.variables().stream().sorted().forEach(name -> inputs.put(name, variables.get(name)));
         return Optional.of(new Explanation(segmentId, segment.definition().condition(), at,
                 SegmentRules.matches(segment, variables), memberships.containsKey(segmentId),
-                memberships.get(segmentId), inputs));
+                memberships.get(segmentId), inputs, SegmentRules.clauses(segment, variables)));
     }
 
     // ---- read access -----------------------------------------------------------------------------------------------
@@ -463,7 +463,8 @@ public final class UserSegments {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);
         }
         step.handoffs.add(handoff(step.userId, toId, features, at, linkId));
-        step.profile = new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, toId, Map.of());
+        step.profile = new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, toId, Map.of(),
+                Map.of());
         features = new UserFeatures(step.rules.features());
         transitions.clear();
         mergedInto = toId;
@@ -509,7 +510,7 @@ public final class UserSegments {
         if (changed || forceProfile) {
             step.profile = new SegmentProfile(step.userId, t, List.copyOf(memberships.keySet()),
                     numeric == null ? snapshot.numeric() : numeric, scores.scores(), scores.persona(), scores.model(),
-                    null, features.traits().asMap());
+                    null, features.traits().asMap(), snapshot.ruleVariables());
         }
     }
 

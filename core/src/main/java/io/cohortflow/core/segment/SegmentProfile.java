@@ -21,10 +21,14 @@ import java.util.Objects;
  * @param traits      computed traits for activation ({@link io.cohortflow.core.feature.ProfileTraits#asMap}): the
  *                    last products viewed, the cart's items, hashed email and phone; empty when none (and in profiles
  *                    written before traits existed)
+ * @param inputs      every variable a segment condition reads but {@code scores} and {@code persona}, as of
+ *                    {@code asOf} ({@link io.cohortflow.core.feature.FeatureSnapshot#ruleVariables}): what the console
+ *                    previews and explains conditions over, with the stream's own rule engine; empty in the last
+ *                    profile of a merged id (and in profiles written before inputs existed)
  */
 public record SegmentProfile(String userId, long asOf, List<String> segments, Map<String, Double> features,
                              Map<String, Double> scores, String persona, String model, String mergedInto,
-                             Map<String, Object> traits) {
+                             Map<String, Object> traits, Map<String, Object> inputs) {
     /** The {@code asOf} of a tombstone: no profile can be that old. */
     private static final long DELETED = Long.MIN_VALUE;
 
@@ -33,7 +37,8 @@ public record SegmentProfile(String userId, long asOf, List<String> segments, Ma
      * which compaction removes together with every earlier profile of the user.
      */
     public static SegmentProfile tombstone(String userId) {
-        return new SegmentProfile(userId, DELETED, List.of(), Map.of(), Map.of(), null, "none", null, Map.of());
+        return new SegmentProfile(userId, DELETED, List.of(), Map.of(), Map.of(), null, "none", null, Map.of(),
+                Map.of());
     }
 
     /** Whether this stands for a deleted profile ({@link #tombstone}). */
@@ -48,5 +53,6 @@ public record SegmentProfile(String userId, long asOf, List<String> segments, Ma
         features = Collections.unmodifiableMap(new LinkedHashMap<>(features));
         scores = Collections.unmodifiableMap(new LinkedHashMap<>(scores));
         traits = traits == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(traits));
+        inputs = inputs == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
     }
 }

@@ -41,7 +41,8 @@ import java.util.Optional;
  * A condition that fails to parse, type-check, or return a bool is rejected with the compiler's message.
  */
 public final class SegmentRules {
-    private static final Map<String, CelType> VARIABLES = variables();
+    private static final List<Declared> DECLARED = declared();
+    private static final Map<String, CelType> VARIABLES = java.util.Collections.unmodifiableMap(variables());
     private static final Cel CEL = build();
 
     /**
@@ -73,37 +74,106 @@ public final class SegmentRules {
     private SegmentRules() {
     }
 
+    /**
+     * A variable a condition may read, as the catalog shows it to people: its CEL type, what it means and an example
+     * value. The compiler's environment is built from this very list, so the catalog cannot drift from what conditions
+     * can read.
+     *
+     * @param name    the variable, e.g. {@code recency_days}
+     * @param type    its CEL type, e.g. {@code double}, {@code map(string, int)}
+     * @param kind    {@code feature}, {@code count} (a count window), {@code score} or {@code persona}
+     * @param meaning what it is, for people
+     * @param example a value it can take, as CEL literal text, e.g. {@code count_7d["order_completed"] >= 2}
+     */
+    public record Variable(String name, String type, String kind, String meaning, String example) {
+    }
+
+    private record Declared(Variable variable, CelType type) {
+    }
+
+    private static List<Declared> declared() {
+        List<Declared> list = new java.util.ArrayList<>();
+        java.util.function.BiConsumer<CelType, String[]> add = (type, text) ->
+                list.add(new Declared(new Variable(text[0], format(type), text[1], text[2], text[3]), type));
+        add.accept(SimpleType.DOUBLE, new String[]{"recency_days", "feature",
+                "whole days since the last active event (365 when never active)", "recency_days > 30"});
+        add.accept(SimpleType.INT, new String[]{"frequency_30d", "feature",
+                "sessions started in the last 30 days (a session ends after 30 minutes without events)",
+                "frequency_30d >= 5"});
+        add.accept(SimpleType.DOUBLE, new String[]{"monetary_value_90d", "feature", "revenue of the last 90 days",
+                "monetary_value_90d > 500.0"});
+        add.accept(SimpleType.DOUBLE, new String[]{"feature_adoption_rate", "feature",
+                "key product features used in 90 days, as a share of those configured (0 to 1)",
+                "feature_adoption_rate < 0.2"});
+        add.accept(SimpleType.INT, new String[]{"support_tickets_60d", "feature",
+                "support tickets created in the last 60 days", "support_tickets_60d >= 3"});
+        add.accept(SimpleType.DOUBLE, new String[]{"avg_session_duration", "feature",
+                "mean length of the last 30 days' sessions, in minutes", "avg_session_duration > 10.0"});
+        add.accept(SimpleType.BOOL, new String[]{"cart_open", "feature",
+                "something was added to the cart in the last 7 days and no order followed", "cart_open"});
+        add.accept(SimpleType.BOOL, new String[]{"cart_abandoned", "feature",
+                "the cart is open and nothing was added to it for 30 minutes", "cart_abandoned"});
+        add.accept(SimpleType.INT, new String[]{"purchases_365d", "feature",
+                "orders and payments in the last 365 days", "purchases_365d >= 4"});
+        add.accept(SimpleType.DOUBLE, new String[]{"monetary_value_365d", "feature",
+                "revenue of the last 365 days", "monetary_value_365d > 1000.0"});
+        add.accept(SimpleType.DOUBLE, new String[]{"tenure_days", "feature",
+                "whole days since the first active event still remembered (at most 365)", "tenure_days > 180.0"});
+        add.accept(SimpleType.DOUBLE, new String[]{"overdue_purchases", "feature",
+                "purchases the user would have made since last active, at their own pace of the year",
+                "overdue_purchases >= 1.0"});
+        add.accept(SimpleType.DOUBLE, new String[]{"cart_value", "feature",
+                "what the cart's items cost (added in the last 30 days, no order since)", "cart_value > 100.0"});
+        add.accept(SimpleType.DOUBLE, new String[]{"max_price_viewed_24h", "feature",
+                "the highest price among the products viewed in the last 24 hours", "max_price_viewed_24h > 200.0"});
+        add.accept(SimpleType.INT, new String[]{"categories_after_cart_24h", "feature",
+                "distinct other categories viewed after the last add to cart, within 24 hours",
+                "categories_after_cart_24h >= 1"});
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            add.accept(MapType.create(SimpleType.STRING, SimpleType.INT), new String[]{"count_" + window, "count",
+                    "how many times each canonical event happened in the last " + window + " (absent: never)",
+                    "count_" + window + "['product_view'] >= 3"});
+        }
+        add.accept(ListType.create(SimpleType.STRING), new String[]{"categories_24h", "feature",
+                "product categories viewed in the last 24 hours", "'jackets' in categories_24h"});
+        add.accept(ListType.create(SimpleType.STRING), new String[]{"features_used_90d", "feature",
+                "key product features used in the last 90 days", "'dashboards' in features_used_90d"});
+        add.accept(MapType.create(SimpleType.STRING, SimpleType.DOUBLE), new String[]{"scores", "score",
+                "the published model's scores, 0 to 1 (empty until a model is published)",
+                "'churn' in scores && scores['churn'] > 0.7"});
+        add.accept(SimpleType.STRING, new String[]{"persona", "persona",
+                "the persona the clustering model puts the user in (empty until a model is published)",
+                "persona == 'High-Value Bundle Purchaser'"});
+        return List.copyOf(list);
+    }
+
+    private static String format(CelType type) {
+        if (type instanceof MapType map) {
+            return "map(" + format(map.keyType()) + ", " + format(map.valueType()) + ")";
+        }
+        if (type instanceof ListType list) {
+            return "list(" + format(list.elemType()) + ")";
+        }
+        return type.name();
+    }
+
     private static Map<String, CelType> variables() {
         Map<String, CelType> vars = new LinkedHashMap<>();
-        vars.put("recency_days", SimpleType.DOUBLE);
-        vars.put("frequency_30d", SimpleType.INT);
-        vars.put("monetary_value_90d", SimpleType.DOUBLE);
-        vars.put("feature_adoption_rate", SimpleType.DOUBLE);
-        vars.put("support_tickets_60d", SimpleType.INT);
-        vars.put("avg_session_duration", SimpleType.DOUBLE);
-        vars.put("cart_open", SimpleType.BOOL);
-        vars.put("cart_abandoned", SimpleType.BOOL);
-        vars.put("purchases_365d", SimpleType.INT);
-        vars.put("monetary_value_365d", SimpleType.DOUBLE);
-        vars.put("tenure_days", SimpleType.DOUBLE);
-        vars.put("overdue_purchases", SimpleType.DOUBLE);
-        vars.put("cart_value", SimpleType.DOUBLE);
-        vars.put("max_price_viewed_24h", SimpleType.DOUBLE);
-        vars.put("categories_after_cart_24h", SimpleType.INT);
-        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
-            vars.put("count_" + window, MapType.create(SimpleType.STRING, SimpleType.INT));
-        }
-        vars.put("categories_24h", ListType.create(SimpleType.STRING));
-        vars.put("features_used_90d", ListType.create(SimpleType.STRING));
-        vars.put("scores", MapType.create(SimpleType.STRING, SimpleType.DOUBLE));
-        vars.put("persona", SimpleType.STRING);
+        DECLARED.forEach(d -> vars.put(d.variable().name(), d.type()));
         return vars;
+    }
+
+    /** Every variable a condition may read, in declaration order: the catalog the console shows. */
+    public static List<Variable> catalog() {
+        return DECLARED.stream().map(Declared::variable).toList();
     }
 
     private static Cel build() {
         // Standard macros (has, all, exists, exists_one, map, filter) are bounded by their input: still no loops.
         var builder = CelFactory.standardCelBuilder()
                 .setStandardMacros(dev.cel.parser.CelStandardMacro.STANDARD_MACROS)
+                // recency_days > 30 as people write it: without this, CEL refuses to compare a double with an int
+                .setOptions(dev.cel.common.CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
                 .setResultType(SimpleType.BOOL);
         VARIABLES.forEach(builder::addVar);
         return builder.build();
@@ -134,11 +204,120 @@ public final class SegmentRules {
                     definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
             return new Compiled(definition, CEL.createProgram(ast), referenced, version);
         } catch (CelValidationException e) {
-            throw new IllegalArgumentException("segment " + definition.id() + ": invalid condition '"
-                    + definition.condition() + "': " + e.getMessage(), e);
+            throw new InvalidCondition("segment " + definition.id() + ": invalid condition '"
+                    + definition.condition() + "': " + e.getMessage(), problems(e), e);
         } catch (CelEvaluationException | RuntimeException e) {
             throw new IllegalArgumentException("segment " + definition.id() + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * One thing the compiler found wrong with a condition, where it is.
+     *
+     * @param message the compiler's message, e.g. {@code undeclared reference to 'recency'}
+     * @param line    1-based line in the condition (0 when the compiler gives no position)
+     * @param column  1-based column in that line (0 when none)
+     */
+    public record Problem(String message, int line, int column) {
+    }
+
+    /** A condition that does not compile: the compiler's problems, each with its position. */
+    public static final class InvalidCondition extends IllegalArgumentException {
+        private final transient List<Problem> problems;
+
+        InvalidCondition(String message, List<Problem> problems, Throwable cause) {
+            super(message, cause);
+            this.problems = List.copyOf(problems);
+        }
+
+        public List<Problem> problems() {
+            return problems;
+        }
+    }
+
+    private static List<Problem> problems(CelValidationException e) {
+        return e.getErrors().stream().map(issue -> {
+            var location = issue.getSourceLocation();
+            boolean known = location != null && location.getLine() > 0;
+            // CEL's columns are 0-based; people count from 1.
+            return new Problem(issue.getMessage(), known ? location.getLine() : 0,
+                    known ? location.getColumn() + 1 : 0);
+        }).toList();
+    }
+
+    /**
+     * One node of a condition's boolean structure, for "why is she in this segment?": the condition is split at its
+     * {@code &&}, {@code ||} and {@code !} into clauses, each evaluated on its own against the same variables.
+     *
+     * @param depth    nesting: 0 for the whole condition, 1 for its clauses, and so on
+     * @param text     the clause as CEL text
+     * @param operator {@code and}, {@code or}, {@code not}, or {@code clause} for a leaf
+     * @param value    whether it holds; false when it cannot be evaluated (see {@code error})
+     * @param error    why it could not be evaluated (a missing score, say), or null
+     */
+    public record Clause(int depth, String text, String operator, boolean value, String error) {
+    }
+
+    /**
+     * The condition's clauses with their values for these variables, the whole condition first, then depth first.
+     * Each is evaluated by the same compiler and runtime as the stream's rules; a clause that fails to evaluate is
+     * false, as a segment is.
+     */
+    public static List<Clause> clauses(Compiled segment, Map<String, Object> variables) {
+        try {
+            CelAbstractSyntaxTree parsed = CEL.parse(segment.definition().condition()).getAst();
+            List<Clause> out = new java.util.ArrayList<>();
+            clauses(parsed.getExpr(), parsed.getSource(), 0, variables, out);
+            Clause whole = out.get(0); // as its author wrote it
+            out.set(0, new Clause(0, segment.definition().condition(), whole.operator(), whole.value(), whole.error()));
+            return out;
+        } catch (CelValidationException e) {
+            throw new IllegalStateException("a compiled condition no longer parses: " + e.getMessage(), e);
+        }
+    }
+
+    private static void clauses(dev.cel.common.ast.CelExpr expr, dev.cel.common.CelSource source, int depth,
+                                Map<String, Object> variables, List<Clause> out) {
+        String operator = "clause";
+        List<dev.cel.common.ast.CelExpr> children = List.of();
+        if (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL) {
+            String function = expr.call().function();
+            if (function.equals("_&&_") || function.equals("_||_") || function.equals("!_")) {
+                operator = function.equals("_&&_") ? "and" : function.equals("_||_") ? "or" : "not";
+                children = flatten(expr, function);
+            }
+        }
+        CelAbstractSyntaxTree sub = CelAbstractSyntaxTree.newParsedAst(expr, source);
+        String text = dev.cel.parser.CelUnparserFactory.newUnparser().unparse(sub);
+        boolean value = false;
+        String error = null;
+        try {
+            CelRuntime.Program program = CEL.createProgram(CEL.check(sub).getAst());
+            CelVariableResolver resolver = name -> Optional.ofNullable(variables.get(name));
+            value = Boolean.TRUE.equals(program.eval(resolver));
+        } catch (CelValidationException | CelEvaluationException e) {
+            error = e.getMessage();
+        }
+        out.add(new Clause(depth, text, operator, value, error));
+        for (dev.cel.common.ast.CelExpr child : children) {
+            clauses(child, source, depth + 1, variables, out);
+        }
+    }
+
+    /** {@code a && b && c} parses as nested calls (balanced or not): its clauses are a, b and c, side by side. */
+    private static List<dev.cel.common.ast.CelExpr> flatten(dev.cel.common.ast.CelExpr expr, String function) {
+        if (function.equals("!_")) {
+            return expr.call().args();
+        }
+        List<dev.cel.common.ast.CelExpr> out = new java.util.ArrayList<>();
+        for (dev.cel.common.ast.CelExpr arg : expr.call().args()) {
+            if (arg.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL && arg.call().function().equals(function)) {
+                out.addAll(flatten(arg, function));
+            } else {
+                out.add(arg);
+            }
+        }
+        return out;
     }
 
     /** Compiles all, failing on the first invalid one (for a file that must be valid as a whole). */
@@ -155,14 +334,75 @@ public final class SegmentRules {
     }
 
     /**
+     * The variables a condition sees for a published profile: its {@code inputs}, typed as the compiler declares them
+     * (JSON brings small integers back as {@code Integer}; CEL's int is a {@code Long}), with its scores and persona.
+     * Empty for a profile with no inputs (a merged id's last one, or one written before inputs existed): there is
+     * nothing to evaluate a condition against.
+     */
+    public static Optional<Map<String, Object>> variables(SegmentProfile profile) {
+        if (profile.inputs().isEmpty()) {
+            return Optional.empty();
+        }
+        Map<String, Object> vars = new java.util.HashMap<>();
+        for (Declared declared : DECLARED) {
+            String name = declared.variable().name();
+            Object value = switch (name) {
+                case "scores" -> profile.scores();
+                case "persona" -> profile.persona() == null ? "" : profile.persona();
+                default -> typed(declared.type(), profile.inputs().get(name));
+            };
+            vars.put(name, value);
+        }
+        return Optional.of(vars);
+    }
+
+    /** A JSON-decoded value as the declared type's Java form; an absent value is that type's zero. */
+    static Object typed(CelType type, Object value) {
+        if (type instanceof MapType map) {
+            Map<String, Object> out = new java.util.HashMap<>();
+            if (value instanceof Map<?, ?> in) {
+                in.forEach((k, v) -> out.put(String.valueOf(k), typed(map.valueType(), v)));
+            }
+            return out;
+        }
+        if (type instanceof ListType list) {
+            List<Object> out = new java.util.ArrayList<>();
+            if (value instanceof Collection<?> in) {
+                in.forEach(v -> out.add(typed(list.elemType(), v)));
+            }
+            return out;
+        }
+        if (type.equals(SimpleType.DOUBLE)) {
+            return value instanceof Number n ? n.doubleValue() : 0.0;
+        }
+        if (type.equals(SimpleType.INT)) {
+            return value instanceof Number n ? n.longValue() : 0L;
+        }
+        if (type.equals(SimpleType.BOOL)) {
+            return Boolean.TRUE.equals(value);
+        }
+        return value == null ? "" : String.valueOf(value);
+    }
+
+    /** The declared type of each variable, by name, in declaration order. */
+    public static Map<String, CelType> types() {
+        return VARIABLES;
+    }
+
+    /**
      * Whether the user is in the segment. An evaluation error (a score the model does not provide, a missing map key)
      * means "not in": a segment never fails the job.
      */
     public static boolean matches(Compiled segment, Map<String, Object> variables) {
+        return matches(segment, (java.util.function.Function<String, Object>) variables::get);
+    }
+
+    /** {@link #matches(Compiled, Map)} over any lookup of the variables by name (null: absent). */
+    public static boolean matches(Compiled segment, java.util.function.Function<String, Object> variables) {
         try {
             // A resolver reads the map in place; eval(Map) copies it into an activation for every rule. The copies
             // were over a third of the rules' cost: HotPathBenchmark.rulesOnly 16.5 -> 10.3 µs for the nine.
-            CelVariableResolver resolver = name -> Optional.ofNullable(variables.get(name));
+            CelVariableResolver resolver = name -> Optional.ofNullable(variables.apply(name));
             return Boolean.TRUE.equals(segment.program().eval(resolver));
         } catch (CelEvaluationException e) {
             return false;

@@ -402,6 +402,10 @@ class UserSegmentsTest {
             @SuppressWarnings("unchecked")
             Map<String, Long> counts = (Map<String, Long>) e.inputs().get("count_1h");
             assertThat(counts).containsEntry("product_view", 3L);
+            assertThat(e.clauses()).singleElement().satisfies(c -> {
+                assertThat(c.text()).isEqualTo("count_1h['product_view'] >= 3");
+                assertThat(c.value()).isTrue();
+            });
         });
         assertThat(user.explain("no_such_segment", RULES)).isEmpty();
     }

@@ -35,7 +35,9 @@ class OutputSchemasTest {
     @Test
     void segmentProfileSchemaMatchesTheRecord() throws IOException {
         SegmentProfile profile = new SegmentProfile("u1", 1L, List.of("s1"), Map.of("recency", 1.0), Map.of(), null,
-                "none", null, Map.of("email_sha256", "ab"));
+                "none", null, Map.of("email_sha256", "ab"),
+                Map.of("recency_days", 1.0, "cart_open", true, "count_1h", Map.of("product_view", 3L),
+                        "categories_24h", List.of("jackets")));
         JsonNode schema = schema("segment-profile.schema.json");
         JsonNode written = JSON.readTree(new SegmentProfileCodec().encode(profile));
         assertThat(fields(written)).isEqualTo(fields(schema.get("properties")));

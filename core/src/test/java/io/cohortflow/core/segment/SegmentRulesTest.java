@@ -40,6 +40,71 @@ class SegmentRulesTest {
     }
 
     @Test
+    void anInvalidConditionSaysWhereTheProblemIs() {
+        assertThatThrownBy(() -> SegmentRules.compile(new SegmentDefinition("bad", "Bad",
+                "cart_open &&\n  recency > 3", null, false)))
+                .isInstanceOfSatisfying(SegmentRules.InvalidCondition.class, e -> assertThat(e.problems())
+                        .singleElement().satisfies(p -> {
+                            assertThat(p.message()).contains("undeclared reference to 'recency'");
+                            assertThat(p.line()).isEqualTo(2);
+                            assertThat(p.column()).isEqualTo(3);
+                        }));
+    }
+
+    @Test
+    void everyVariableInTheCatalogIsOneTheCompilerKnowsAndItsExampleCompilesReadingIt() {
+        assertThat(SegmentRules.catalog()).extracting(SegmentRules.Variable::name)
+                .containsExactlyElementsOf(SegmentRules.types().keySet())
+                .contains("recency_days", "count_7d", "categories_24h", "scores", "persona");
+        for (SegmentRules.Variable variable : SegmentRules.catalog()) {
+            SegmentRules.Compiled example = SegmentRules.compile(
+                    new SegmentDefinition("example", "Example", variable.example(), null, false));
+            assertThat(example.variables()).as(variable.example()).contains(variable.name());
+            assertThat(variable.meaning()).isNotBlank();
+        }
+        assertThat(SegmentRules.catalog()).filteredOn(v -> v.name().equals("count_1h")).singleElement()
+                .satisfies(v -> assertThat(v.type()).isEqualTo("map(string, int)"));
+    }
+
+    @Test
+    void clausesGiveEachPartOfTheConditionWithItsValue() {
+        SegmentRules.Compiled segment = SegmentRules.compile(new SegmentDefinition("mixed", "Mixed",
+                "count_1h['product_view'] >= 3 && (cart_open || !('api' in features_used_90d)) && scores['churn'] > 0.5",
+                null, false));
+        Map<String, Object> vars = SegmentRules.variables(snapshot(Map.of("product_view", 4L), List.of(),
+                List.of("api"), 0, false), Map.of(), "");
+        assertThat(SegmentRules.clauses(segment, vars)).extracting(SegmentRules.Clause::depth,
+                SegmentRules.Clause::text, SegmentRules.Clause::operator, SegmentRules.Clause::value).containsExactly(
+                org.assertj.core.groups.Tuple.tuple(0, segment.definition().condition(), "and", false),
+                org.assertj.core.groups.Tuple.tuple(1, "count_1h[\"product_view\"] >= 3", "clause", true),
+                org.assertj.core.groups.Tuple.tuple(1, "cart_open || !(\"api\" in features_used_90d)", "or", false),
+                org.assertj.core.groups.Tuple.tuple(2, "cart_open", "clause", false),
+                org.assertj.core.groups.Tuple.tuple(2, "!(\"api\" in features_used_90d)", "not", false),
+                org.assertj.core.groups.Tuple.tuple(3, "\"api\" in features_used_90d", "clause", true),
+                org.assertj.core.groups.Tuple.tuple(1, "scores[\"churn\"] > 0.5", "clause", false));
+        assertThat(SegmentRules.clauses(segment, vars).get(6).error()).as("no churn score yet").contains("churn");
+    }
+
+    @Test
+    void aPublishedProfileIsEvaluatedAsTheStreamEvaluatesTheSnapshotItCameFrom() {
+        FeatureSnapshot features = snapshot(Map.of("product_view", 3L, "add_to_cart", 1L), List.of("Women's Jackets"),
+                List.of("dashboards"), 2, true, 80.0);
+        SegmentProfile published = new SegmentProfile("u1", 1L, List.of(), features.numeric(), Map.of("churn", 0.8),
+                "Casual Browser", "bundle@v1", null, Map.of(), features.ruleVariables());
+        SegmentProfileCodec codec = new SegmentProfileCodec();
+        SegmentProfile read = codec.decode(codec.encode(published));
+        Map<String, Object> stream = SegmentRules.variables(features, Map.of("churn", 0.8), "Casual Browser");
+        Map<String, Object> console = SegmentRules.variables(read).orElseThrow();
+        assertThat(console).isEqualTo(stream);
+        for (SegmentRules.Compiled segment : shipped.values()) {
+            assertThat(SegmentRules.matches(segment, console)).as(segment.definition().id())
+                    .isEqualTo(SegmentRules.matches(segment, stream));
+        }
+        assertThat(SegmentRules.variables(new SegmentProfile("u2", 1L, List.of(), Map.of(), Map.of(), null, "none",
+                "u1", Map.of(), Map.of()))).as("a merged id's last profile has nothing to evaluate").isEmpty();
+    }
+
+    @Test
     void refusesBadIds() {
         assertThatThrownBy(() -> new SegmentDefinition("Bad Id", "x", "true", null, false)).hasMessageContaining("lower case");
     }

@@ -1,0 +1,55 @@
+package io.cohortflow.console.api;
+
+import io.cohortflow.core.segment.SegmentDefinition;
+import io.cohortflow.core.segment.SegmentRules;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The running segment definitions as the segmentation job sees them: the starting file (conf/segments.yaml), then
+ * segments.definitions, the last word per id winning, a deletion removing the id. Held in memory: a few hundred
+ * definitions at most.
+ */
+public final class Definitions {
+    /** A running definition and where its last word came from ({@code file} or {@code topic}). */
+    public record Entry(SegmentDefinition definition, String source) {
+    }
+
+    private final Map<String, Entry> running = new TreeMap<>();
+
+    public Definitions(List<SegmentDefinition> starting) {
+        starting.forEach(d -> running.put(d.id(), new Entry(d, "file")));
+    }
+
+    public synchronized void apply(SegmentDefinition definition) {
+        if (definition.deleted()) {
+            running.remove(definition.id());
+        } else {
+            running.put(definition.id(), new Entry(definition, "topic"));
+        }
+    }
+
+    public synchronized List<Entry> all() {
+        return List.copyOf(running.values());
+    }
+
+    public synchronized Optional<Entry> get(String id) {
+        return Optional.ofNullable(running.get(id));
+    }
+
+    /** The running definitions compiled; one that no longer compiles (it cannot: it was checked) is left out. */
+    public synchronized Map<String, SegmentRules.Compiled> compiled() {
+        Map<String, SegmentRules.Compiled> out = new TreeMap<>();
+        for (Entry entry : running.values()) {
+            try {
+                out.put(entry.definition().id(), SegmentRules.compile(entry.definition()));
+            } catch (IllegalArgumentException e) {
+                // the job refuses it too; the editor shows the problem when it is opened
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,388 @@
+package io.cohortflow.console.store;
+
+import io.cohortflow.core.segment.ChangeType;
+import io.cohortflow.core.segment.SegmentChange;
+import io.cohortflow.core.segment.SegmentChangeCodec;
+import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.core.segment.SegmentProfileCodec;
+import io.cohortflow.core.segment.SegmentRules;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.DBOptions;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The console's view of the stream, in an embedded RocksDB: what the segmentation job published, kept for lookups,
+ * previews and charts. Column families:
+ * <ul>
+ *   <li>{@code profiles}: user id → the latest segments.profiles record (its JSON, as published);</li>
+ *   <li>{@code rows}: shard byte + user id → the profile's memberships and rule inputs in {@link PreviewRows}' binary
+ *       form, what a preview scans (sharded so that a preview scans with every core);</li>
+ *   <li>{@code changes}: user id, 0, event time, change id → the change's JSON: a person's history;</li>
+ *   <li>{@code sizes}: segment id, 0, hour → ENTERs less EXITs in that hour (a segment's size over time);</li>
+ *   <li>{@code offsets}: topic and partition → the next offset to read. Offsets are written in the same atomic batch
+ *       as the records they cover, so a restart resumes exactly where the store stands.</li>
+ * </ul>
+ * One writer per topic ({@link TopicFollower}); readers are any thread.
+ */
+public final class ConsoleStore implements AutoCloseable {
+    /** How many shards the preview rows are spread over: a preview scans them in parallel. */
+    public static final int SHARDS = 16;
+    private static final long HOUR = 3_600_000L;
+
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private final RocksDB db;
+    private final DBOptions dbOptions;
+    private final ColumnFamilyOptions cfOptions;
+    private final org.rocksdb.Cache blockCache;
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
+    private final ColumnFamilyHandle profiles;
+    private final ColumnFamilyHandle rows;
+    private final ColumnFamilyHandle changes;
+    private final ColumnFamilyHandle sizes;
+    private final ColumnFamilyHandle offsets;
+    private final WriteOptions writeOptions = new WriteOptions();
+    private final SegmentProfileCodec profileCodec = new SegmentProfileCodec();
+    private final SegmentChangeCodec changeCodec = new SegmentChangeCodec();
+
+    private ConsoleStore(Path dir) throws RocksDBException {
+        dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setMaxBackgroundJobs(2);
+        // One 64 MB block cache for all families, with Bloom filters: a lookup of an id that is not there (an
+        // anonymous id of a known user) costs no disk read. Keys stay sorted: previews and histories are scans.
+        blockCache = new org.rocksdb.LRUCache(64L << 20);
+        cfOptions = new ColumnFamilyOptions().setTableFormatConfig(new org.rocksdb.BlockBasedTableConfig()
+                .setBlockCache(blockCache).setFilterPolicy(new org.rocksdb.BloomFilter(10))
+                .setCacheIndexAndFilterBlocks(true));
+        List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+        descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
+        for (String name : List.of("profiles", "rows", "changes", "sizes", "offsets")) {
+            descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
+        }
+        db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
+        profiles = handles.get(1);
+        rows = handles.get(2);
+        changes = handles.get(3);
+        sizes = handles.get(4);
+        offsets = handles.get(5);
+    }
+
+    /** Opens (or creates) the store in {@code dir}. */
+    public static ConsoleStore open(Path dir) {
+        try {
+            Files.createDirectories(dir);
+            return new ConsoleStore(dir);
+        } catch (RocksDBException | java.io.IOException e) {
+            throw new IllegalStateException("cannot open the console store in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    // ---- writes, one batch per poll -------------------------------------------------------------------------------
+
+    /** A batch of writes with the offsets they bring the store to, applied atomically by {@link #commit}. */
+    public final class Batch implements AutoCloseable {
+        private final WriteBatch batch = new WriteBatch();
+        /** Sizes read-modified-written within this batch, not yet in the database. */
+        private final Map<String, Long> pendingSizes = new java.util.HashMap<>();
+
+        /** The profile as published (its JSON); a tombstone (null value) removes the person's profile and history. */
+        public void profile(String userId, byte[] json) throws RocksDBException {
+            byte[] key = utf8(userId);
+            if (json == null) {
+                batch.delete(profiles, key);
+                batch.delete(rows, rowKey(userId));
+                eraseHistory(userId);
+                return;
+            }
+            SegmentProfile profile = profileCodec.decode(json);
+            batch.put(profiles, key, json);
+            Optional<Map<String, Object>> variables = SegmentRules.variables(profile);
+            if (variables.isPresent()) {
+                batch.put(rows, rowKey(userId), PreviewRows.encode(profile.segments(), variables.get()));
+            } else {
+                batch.delete(rows, rowKey(userId)); // a merged id: its profile is final, it is nobody to count
+            }
+        }
+
+        /** A membership change: into the person's history and its segment's size per hour. */
+        public void change(SegmentChange change) throws RocksDBException {
+            if ("privacy".equals(change.cause().kind())) {
+                // The erasure's EXITs are the last word on a person erased by a privacy request: their history
+                // goes, this EXIT with it. The size keeps the EXIT (counts, no person).
+                eraseHistory(change.userId());
+            } else {
+                batch.put(changes, changeKey(change), changeCodec.encode(change));
+            }
+            long delta = change.type() == ChangeType.ENTER ? 1 : -1;
+            byte[] key = sizeKey(change.segmentId(), change.eventTime() / HOUR * HOUR);
+            String pending = new String(key, StandardCharsets.ISO_8859_1);
+            long now = pendingSizes.containsKey(pending) ? pendingSizes.get(pending) : readLong(sizes, key);
+            pendingSizes.put(pending, now + delta);
+            batch.put(sizes, key, longBytes(now + delta));
+        }
+
+        /** The next offset to read of a topic's partition, once this batch is in. */
+        public void offset(String topic, int partition, long next) throws RocksDBException {
+            batch.put(offsets, utf8(topic + "/" + partition), longBytes(next));
+        }
+
+        private void eraseHistory(String userId) throws RocksDBException {
+            byte[] prefix = changePrefix(userId);
+            byte[] end = Arrays.copyOf(prefix, prefix.length);
+            end[end.length - 1] = 1;
+            batch.deleteRange(changes, prefix, end);
+        }
+
+        @Override
+        public void close() {
+            batch.close();
+        }
+    }
+
+    public Batch batch() {
+        return new Batch();
+    }
+
+    public void commit(Batch batch) {
+        try {
+            db.write(writeOptions, batch.batch);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("console store write failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The stored next offset of each partition of a topic (partition → offset). */
+    public Map<Integer, Long> offsets(String topic) {
+        Map<Integer, Long> out = new TreeMap<>();
+        byte[] prefix = utf8(topic + "/");
+        scan(offsets, prefix, (key, value) -> out.put(
+                Integer.parseInt(new String(key, prefix.length, key.length - prefix.length, StandardCharsets.UTF_8)),
+                ByteBuffer.wrap(value).getLong()));
+        return out;
+    }
+
+    // ---- reads ----------------------------------------------------------------------------------------------------
+
+    /** The latest profile published for exactly this id (no resolution), as its JSON. */
+    public Optional<byte[]> profileJson(String userId) {
+        try {
+            return Optional.ofNullable(db.get(profiles, utf8(userId)));
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    public Optional<SegmentProfile> profile(String userId) {
+        return profileJson(userId).map(profileCodec::decode);
+    }
+
+    /** A person's changes, oldest first, at most {@code limit} of the latest. */
+    public List<SegmentChange> changes(String userId, int limit) {
+        java.util.ArrayDeque<SegmentChange> out = new java.util.ArrayDeque<>();
+        scan(changes, changePrefix(userId), (key, value) -> {
+            out.addLast(changeCodec.decode(value));
+            if (out.size() > limit) {
+                out.removeFirst();
+            }
+        });
+        return List.copyOf(out);
+    }
+
+    /** When the person last ENTERed each segment they are in now (segment → epoch ms). */
+    public Map<String, Long> enteredAt(String userId, List<String> segments) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        scan(changes, changePrefix(userId), (key, value) -> {
+            SegmentChange change = changeCodec.decode(value);
+            if (change.type() == ChangeType.ENTER && segments.contains(change.segmentId())) {
+                out.put(change.segmentId(), change.eventTime());
+            }
+        });
+        return out;
+    }
+
+    /** A segment's size at the end of each hour it changed in (hour start, epoch ms → members), oldest first. */
+    public Map<Long, Long> sizeOverTime(String segmentId) {
+        Map<Long, Long> out = new LinkedHashMap<>();
+        byte[] prefix = sizePrefix(segmentId);
+        long[] running = {0};
+        scan(sizes, prefix, (key, value) -> {
+            running[0] += ByteBuffer.wrap(value).getLong();
+            out.put(ByteBuffer.wrap(key, prefix.length, 8).getLong(), running[0]);
+        });
+        return out;
+    }
+
+    /** Every segment's size now, from its changes (segment → members). */
+    public Map<String, Long> sizes() {
+        Map<String, Long> out = new TreeMap<>();
+        scan(sizes, new byte[0], (key, value) -> {
+            int zero = indexOf(key, (byte) 0);
+            out.merge(new String(key, 0, zero, StandardCharsets.UTF_8), ByteBuffer.wrap(value).getLong(), Long::sum);
+        });
+        return out;
+    }
+
+    /** Visits every preview row of one shard: the user id and the row's bytes ({@link PreviewRows}). */
+    public void scanShard(int shard, RowVisitor visitor) {
+        try (ReadOptions options = new ReadOptions().setFillCache(false);
+             RocksIterator it = db.newIterator(rows, options)) {
+            byte[] prefix = {(byte) shard};
+            for (it.seek(prefix); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (key[0] != (byte) shard) {
+                    break;
+                }
+                visitor.visit(key, it.value());
+            }
+        }
+    }
+
+    /** A preview row: its key (shard byte, then the user id in UTF-8) and value. */
+    @FunctionalInterface
+    public interface RowVisitor {
+        void visit(byte[] key, byte[] value);
+    }
+
+    /** The user id of a preview row's key. */
+    public static String userOf(byte[] rowKey) {
+        return new String(rowKey, 1, rowKey.length - 1, StandardCharsets.UTF_8);
+    }
+
+    /** Profiles in the store (RocksDB's estimate), and the bytes its files take on disk. */
+    public long estimatedProfiles() {
+        try {
+            return db.getLongProperty(profiles, "rocksdb.estimate-num-keys");
+        } catch (RocksDBException e) {
+            return -1;
+        }
+    }
+
+    public long diskBytes() {
+        try {
+            return db.getLongProperty("rocksdb.total-sst-files-size")
+                    + db.getLongProperty(profiles, "rocksdb.total-sst-files-size")
+                    + db.getLongProperty(rows, "rocksdb.total-sst-files-size")
+                    + db.getLongProperty(changes, "rocksdb.total-sst-files-size")
+                    + db.getLongProperty(sizes, "rocksdb.total-sst-files-size");
+        } catch (RocksDBException e) {
+            return -1;
+        }
+    }
+
+    /** Flushes memtables to files (the benchmark measures what is on disk). */
+    public void flush() {
+        try (var options = new org.rocksdb.FlushOptions().setWaitForFlush(true)) {
+            db.flush(options, handles);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    // ---- keys -----------------------------------------------------------------------------------------------------
+
+    static byte[] rowKey(String userId) {
+        byte[] id = utf8(userId);
+        byte[] key = new byte[id.length + 1];
+        key[0] = (byte) Math.floorMod(userId.hashCode(), SHARDS);
+        System.arraycopy(id, 0, key, 1, id.length);
+        return key;
+    }
+
+    private static byte[] changePrefix(String userId) {
+        byte[] id = utf8(userId);
+        return Arrays.copyOf(id, id.length + 1); // user id, then 0: no user id holds a NUL
+    }
+
+    private static byte[] changeKey(SegmentChange change) {
+        byte[] prefix = changePrefix(change.userId());
+        byte[] id = utf8(change.changeId()); // a replayed change lands on its own key
+        return ByteBuffer.allocate(prefix.length + 8 + id.length).put(prefix)
+                .putLong(change.eventTime() ^ Long.MIN_VALUE) // sign flipped: byte order is time order
+                .put(id).array();
+    }
+
+    private static byte[] sizePrefix(String segmentId) {
+        byte[] id = utf8(segmentId);
+        return Arrays.copyOf(id, id.length + 1);
+    }
+
+    private static byte[] sizeKey(String segmentId, long hour) {
+        byte[] prefix = sizePrefix(segmentId);
+        return ByteBuffer.allocate(prefix.length + 8).put(prefix).putLong(hour ^ Long.MIN_VALUE).array();
+    }
+
+    private long readLong(ColumnFamilyHandle family, byte[] key) throws RocksDBException {
+        byte[] value = db.get(family, key);
+        return value == null ? 0 : ByteBuffer.wrap(value).getLong();
+    }
+
+    private void scan(ColumnFamilyHandle family, byte[] prefix, java.util.function.BiConsumer<byte[], byte[]> visit) {
+        try (RocksIterator it = db.newIterator(family)) {
+            for (it.seek(prefix); it.isValid(); it.next()) {
+                byte[] key = it.key();
+                if (!startsWith(key, prefix)) {
+                    break;
+                }
+                visit.accept(key, it.value());
+            }
+        }
+    }
+
+    private static boolean startsWith(byte[] key, byte[] prefix) {
+        return key.length >= prefix.length && Arrays.equals(key, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
+    private static int indexOf(byte[] key, byte b) {
+        for (int i = 0; i < key.length; i++) {
+            if (key[i] == b) {
+                return i;
+            }
+        }
+        return key.length;
+    }
+
+    private static byte[] longBytes(long value) {
+        return ByteBuffer.allocate(8).putLong(value).array();
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void close() {
+        handles.forEach(ColumnFamilyHandle::close);
+        db.close();
+        dbOptions.close();
+        cfOptions.close();
+        blockCache.close();
+        writeOptions.close();
+    }
+
+    /** For a reader that wants every stored profile (the benchmark's check); ordered by user id. */
+    public void forEachProfile(Consumer<SegmentProfile> visit) {
+        scan(profiles, new byte[0], (key, value) -> visit.accept(profileCodec.decode(value)));
+    }
+}

@@ -1,0 +1,75 @@
+package io.cohortflow.console;
+
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.segment.SegmentProfile;
+import io.cohortflow.core.segment.SegmentRules;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Profiles as the segmentation job publishes them, from random but plausible feature snapshots: counts that grow
+ * with the window, a cart now and then, scores for some. Each carries the snapshot it came from, so a test can
+ * evaluate a condition the stream's way, on the snapshot, independently of what the console stored.
+ */
+final class SimulatedProfiles {
+    static final List<String> EVENTS = List.of("product_view", "product_search", "add_to_cart", "order_completed",
+            "email_opened", "email_clicked", "trial_started", "support_ticket_created");
+    static final List<String> CATEGORIES = List.of("Women's Jackets", "Men's Running Shoes", "Trail Gear", "Bags");
+
+    record Simulated(SegmentProfile profile, FeatureSnapshot snapshot) {
+        Map<String, Object> streamVariables() {
+            return SegmentRules.variables(snapshot, profile.scores(), profile.persona());
+        }
+    }
+
+    private final Random random;
+    private final List<SegmentRules.Compiled> segments;
+
+    SimulatedProfiles(long seed, List<SegmentRules.Compiled> segments) {
+        this.random = new Random(seed);
+        this.segments = segments;
+    }
+
+    Simulated next(String userId, long asOf) {
+        Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
+        Map<String, Long> previous = new HashMap<>();
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            Map<String, Long> inWindow = new LinkedHashMap<>();
+            for (String event : EVENTS) {
+                long n = previous.getOrDefault(event, 0L) + (random.nextInt(4) == 0 ? random.nextInt(3) : 0);
+                if (n > 0) {
+                    inWindow.put(event, n);
+                }
+                previous.put(event, n);
+            }
+            counts.put(window, inWindow);
+        }
+        List<String> categories = new ArrayList<>();
+        for (String category : CATEGORIES) {
+            if (random.nextInt(5) == 0) {
+                categories.add(category);
+            }
+        }
+        List<String> used = random.nextBoolean() ? List.of("dashboards") : List.of("dashboards", "api");
+        boolean cartOpen = random.nextInt(6) == 0;
+        FeatureSnapshot snapshot = new FeatureSnapshot(asOf, random.nextInt(120), random.nextInt(12),
+                random.nextInt(400), random.nextDouble(), random.nextInt(3), random.nextDouble() * 30, cartOpen,
+                cartOpen && random.nextBoolean(), random.nextInt(8), random.nextInt(2000), random.nextInt(365),
+                random.nextDouble() * 2, cartOpen ? random.nextInt(300) : 0, random.nextInt(250),
+                cartOpen ? random.nextInt(3) : 0, counts, categories, used);
+        Map<String, Double> scores = random.nextInt(3) == 0 ? Map.of()
+                : Map.of("churn", random.nextDouble(), "bundle_propensity", random.nextDouble());
+        String persona = scores.isEmpty() ? null : random.nextBoolean() ? "Casual Browser" : "Loyal Customer";
+        Map<String, Object> vars = SegmentRules.variables(snapshot, scores, persona);
+        List<String> in = segments.stream().filter(s -> SegmentRules.matches(s, vars))
+                .map(s -> s.definition().id()).toList();
+        SegmentProfile profile = new SegmentProfile(userId, asOf, in, snapshot.numeric(), scores, persona,
+                scores.isEmpty() ? "none" : "bundle@v1", null, Map.of(), snapshot.ruleVariables());
+        return new Simulated(profile, snapshot);
+    }
+}
