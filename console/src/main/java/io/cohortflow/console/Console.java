@@ -37,6 +37,7 @@ public final class Console implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Console.class);
 
     private final ConsoleOptions options;
+    private final java.util.Set<String> eventNames;
     private final ConsoleStore store;
     private final Definitions definitions;
     private final Preview preview;
@@ -47,7 +48,8 @@ public final class Console implements AutoCloseable {
 
     private Console(ConsoleOptions options) {
         this.options = options;
-        this.store = ConsoleStore.open(options.dataDir());
+        this.eventNames = new java.util.TreeSet<>(EventTaxonomy.defaults().canonicalNames());
+        this.store = ConsoleStore.open(options.dataDir(), eventNames);
         this.definitions = new Definitions(SegmentRules.load(options.segments()));
         this.preview = new Preview(store, options.previewThreads());
         this.producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, options.bootstrapServers(),
@@ -56,12 +58,15 @@ public final class Console implements AutoCloseable {
         TopicsConfig topics = options.topics();
         SegmentChangeCodec changes = new SegmentChangeCodec();
         SegmentDefinitionCodec definitionCodec = new SegmentDefinitionCodec();
+        io.cohortflow.core.event.DeadLetterCodec deadLetters = new io.cohortflow.core.event.DeadLetterCodec();
         this.followers = List.of(
                 new TopicFollower(options.bootstrapServers(), topics.name(TopicsConfig.PROFILES), store, true,
                         (batch, record) -> batch.profile(new String(record.key(), StandardCharsets.UTF_8),
                                 record.value())),
                 new TopicFollower(options.bootstrapServers(), topics.name(TopicsConfig.CHANGES), store, true,
                         (batch, record) -> batch.change(changes.decode(record.value()))),
+                new TopicFollower(options.bootstrapServers(), topics.name(TopicsConfig.DLQ), store, true,
+                        (batch, record) -> batch.deadLetter(deadLetters.decode(record.value()))),
                 new TopicFollower(options.bootstrapServers(), topics.name(TopicsConfig.DEFINITIONS), store, false,
                         (batch, record) -> definitions.apply(record.value() == null
                                 ? SegmentDefinition.tombstone(new String(record.key(), StandardCharsets.UTF_8))
@@ -95,13 +100,24 @@ public final class Console implements AutoCloseable {
                 definition -> producer.send(new ProducerRecord<>(definitionsTopic,
                         definition.id().getBytes(StandardCharsets.UTF_8), codec.encode(definition)))
                         .get(10, TimeUnit.SECONDS),
-                EventTaxonomy.defaults().canonicalNames(), this::caughtUp);
+                eventNames, this::caughtUp, models());
         api.mount(router);
         new io.cohortflow.console.web.Pages(tokens, options.registry()).mount(router);
         server = vertx.createHttpServer(new HttpServerOptions().setHost(options.host()).setPort(options.port())
                         .setCompressionSupported(true))
                 .requestHandler(router).listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         LOG.info("console listening on {}:{} (store {})", options.host(), server.actualPort(), options.dataDir());
+    }
+
+    private io.cohortflow.console.api.ModelsApi models() {
+        if (options.registry() == null) {
+            return null;
+        }
+        return new io.cohortflow.console.api.ModelsApi(
+                new io.cohortflow.registry.ModelRegistry(java.net.URI.create(options.registry())),
+                new io.cohortflow.registry.Gate(options.gateMetric(), options.gateFloor(), options.gateMaxRegression()),
+                options.bootstrapServers(), options.topics().name(TopicsConfig.MODELS),
+                options.topics().name(TopicsConfig.PRIVACY_STATUS));
     }
 
     public int port() {

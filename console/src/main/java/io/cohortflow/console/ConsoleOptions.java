@@ -22,13 +22,18 @@ import java.util.Set;
  * --registry DIR            the model registry (for the models page; optional)
  * --topics-config FILE      topics.yaml (default: the shipped conf/topics.yaml)
  * --preview-threads N       threads a preview scans with (default: the cores)
+ * --gate-metric M           the metric a promotion in the console is gated on (default churn_auc, as the nightly)
+ * --gate-floor X            its floor (default 0.75)
+ * --gate-max-regression X   the most it may fall below the current version's (default 0.02)
  * </pre>
  */
 public record ConsoleOptions(String bootstrapServers, Path dataDir, String host, int port, String tokens,
-                             String segments, String registry, TopicsConfig topics, int previewThreads) {
+                             String segments, String registry, TopicsConfig topics, int previewThreads,
+                             String gateMetric, double gateFloor, double gateMaxRegression) {
 
     private static final Set<String> KEYS = Set.of("bootstrap-servers", "data-dir", "port", "host", "tokens",
-            "segments", "registry", "topics-config", "preview-threads");
+            "segments", "registry", "topics-config", "preview-threads", "gate-metric", "gate-floor",
+            "gate-max-regression");
 
     public static ConsoleOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -42,18 +47,21 @@ public record ConsoleOptions(String bootstrapServers, Path dataDir, String host,
                 opts.getOrDefault("segments", ConfFiles.defaultLocation("segments.yaml")), opts.get("registry"),
                 opts.containsKey("topics-config") ? TopicsConfig.load(opts.get("topics-config")) : TopicsConfig.defaults(),
                 Integer.parseInt(opts.getOrDefault("preview-threads",
-                        String.valueOf(Runtime.getRuntime().availableProcessors()))));
+                        String.valueOf(Runtime.getRuntime().availableProcessors()))),
+                opts.getOrDefault("gate-metric", "churn_auc"), Double.parseDouble(opts.getOrDefault("gate-floor", "0.75")),
+                Double.parseDouble(opts.getOrDefault("gate-max-regression", "0.02")));
     }
 
     /** For tests and the local run: loopback, these topics, a token file. */
     public static ConsoleOptions local(String bootstrapServers, Path dataDir, int port, String tokens,
                                        TopicsConfig topics) {
         return new ConsoleOptions(bootstrapServers, dataDir, "127.0.0.1", port, tokens,
-                ConfFiles.defaultLocation("segments.yaml"), null, topics, Runtime.getRuntime().availableProcessors());
+                ConfFiles.defaultLocation("segments.yaml"), null, topics, Runtime.getRuntime().availableProcessors(),
+                "churn_auc", 0.75, 0.02);
     }
 
     public ConsoleOptions withRegistry(String registryDir) {
         return new ConsoleOptions(bootstrapServers, dataDir, host, port, tokens, segments, registryDir, topics,
-                previewThreads);
+                previewThreads, gateMetric, gateFloor, gateMaxRegression);
     }
 }

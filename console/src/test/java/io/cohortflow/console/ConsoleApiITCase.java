@@ -88,8 +88,12 @@ class ConsoleApiITCase {
             }
             producer.flush();
         }
+        Path registry = KafkaTestSupport.copyTree(
+                io.cohortflow.testkit.Repository.root().resolve("model-registry/src/test/resources/current-registry"),
+                KafkaTestSupport.tempDir("console-registry").resolve("registry"));
         console = Console.start(ConsoleOptions.local(broker.bootstrapServers(),
-                KafkaTestSupport.tempDir("console-api"), 0, tokens().toString(), topics));
+                KafkaTestSupport.tempDir("console-api"), 0, tokens().toString(), topics)
+                .withRegistry(registry.toUri().toString()));
         assertThat(console.awaitCaughtUp(Duration.ofSeconds(60))).as("the console caught up").isTrue();
     }
 
@@ -142,7 +146,7 @@ class ConsoleApiITCase {
     @Test
     void previewCountsWhatTheStreamWouldMatchAndItsOverlapWithEverySegment() throws Exception {
         String condition = "recency_days <= 30 && (count_30d['add_to_cart'] >= 2 || cart_open)"
-                + " && !('api' in features_used_90d)";
+                + " && !('api' in features_used_90d) && count_7d['user_signup'] == 0";
         SegmentRules.Compiled compiled = SegmentRules.compile(
                 new SegmentDefinition("check", "Check", condition, null, false));
         List<SimulatedProfiles.Simulated> matching = people.stream()
@@ -162,7 +166,7 @@ class ConsoleApiITCase {
         TreeSet<String> names = new TreeSet<>();
         first.fieldNames().forEachRemaining(names::add);
         assertThat(names)
-                .containsExactly("cart_open", "count_30d", "features_used_90d", "recency_days");
+                .containsExactly("cart_open", "count_30d", "count_7d", "features_used_90d", "recency_days");
 
         Map<String, Long> overlap = new HashMap<>();
         preview.get("overlap").forEach(o -> overlap.put(o.get("segmentId").asText(), o.get("both").asLong()));
@@ -248,6 +252,59 @@ class ConsoleApiITCase {
         assertThat(console.store().changes(id, 100)).as("her history is gone").isEmpty();
     }
 
+    @Test
+    void theModelsPageReadsTheRegistryAndPromotesThroughTheGate() throws Exception {
+        JsonNode models = JSON.readTree(call("GET", "/v1/models", READ, null).body());
+        assertThat(models.get("current").asInt()).isEqualTo(1);
+        JsonNode v1 = models.get("versions").get(0);
+        assertThat(v1.get("current").asBoolean()).isTrue();
+        assertThat(v1.get("metrics").get("churn_auc").asDouble()).isGreaterThan(0.5);
+        HttpResponse<String> report = call("GET", v1.get("report").asText(), READ, null);
+        assertThat(report.statusCode()).isEqualTo(200);
+        assertThat(report.headers().firstValue("Content-Type")).hasValueSatisfying(t -> assertThat(t).contains("html"));
+
+        assertThat(call("POST", "/v1/models/promote", READ, "{\"version\": 1}").statusCode()).isEqualTo(403);
+        HttpResponse<String> rollback = call("POST", "/v1/models/rollback", WRITE, "{}");
+        assertThat(rollback.statusCode()).as("nothing promoted before v1").isEqualTo(409);
+        assertThat(rollback.body()).contains("no earlier promotion");
+        HttpResponse<String> promoted = call("POST", "/v1/models/promote", WRITE, "{\"version\": 1, \"reason\": \"again\"}");
+        assertThat(promoted.statusCode()).as(promoted.body()).isEqualTo(200);
+        List<io.cohortflow.core.model.ModelPublished> announced = KafkaTestSupport.readAllCommitted(
+                broker.bootstrapServers(), topics.name(TopicsConfig.MODELS), new io.cohortflow.core.model.ModelPublishedCodec());
+        assertThat(announced).extracting(io.cohortflow.core.model.ModelPublished::version).containsExactly(1);
+        assertThat(call("POST", "/v1/models/promote", WRITE, "{\"version\": 7}").statusCode())
+                .as("no such version").isEqualTo(409);
+    }
+
+    @Test
+    void deadLettersAreCountedByReasonAndHourWithTheirLatestSamples() throws Exception {
+        io.cohortflow.core.event.DeadLetterCodec codec = new io.cohortflow.core.event.DeadLetterCodec();
+        try (var producer = producer()) {
+            for (int i = 0; i < 25; i++) {
+                send(producer, topics.name(TopicsConfig.DLQ), "k" + i, codec.encode(new io.cohortflow.core.event.DeadLetter(
+                        i < 22 ? "INVALID_JSON" : "MISSING_ID", "bad " + i, "web", T0 + i * 1_800_000L,
+                        "{\"type\":\"track\"," + "x".repeat(i == 0 ? 5000 : 10), false, 5020, "00", false)));
+            }
+            producer.flush();
+        }
+        await(() -> JSON.readTree(call("GET", "/v1/dead-letters", READ, null).body()).get("totals").size() == 2);
+        JsonNode dead = JSON.readTree(call("GET", "/v1/dead-letters", READ, null).body());
+        assertThat(dead.get("totals").get("INVALID_JSON").asLong()).isEqualTo(22);
+        assertThat(dead.get("totals").get("MISSING_ID").asLong()).isEqualTo(3);
+        long hours = 0;
+        for (JsonNode n : iterable(dead.get("byHour").get("INVALID_JSON").elements())) {
+            hours += n.asLong();
+        }
+        assertThat(hours).isEqualTo(22);
+        long distinctHours = java.util.stream.LongStream.range(0, 22).map(i -> (T0 + i * 1_800_000L) / 3_600_000L)
+                .distinct().count();
+        assertThat(dead.get("byHour").get("INVALID_JSON").size()).as("the hours they fell in").isEqualTo(distinctHours);
+        List<String> details = new ArrayList<>();
+        dead.get("samples").forEach(d -> details.add(d.get("detail").asText()));
+        assertThat(details).as("the latest 20 of a reason, and all 3 of the other, newest first").hasSize(23)
+                .startsWith("bad 24", "bad 23", "bad 22", "bad 21").doesNotContain("bad 0", "bad 1");
+    }
+
     // ---- fixtures -------------------------------------------------------------------------------------------------
 
     static SegmentProfile janeProfile() {
@@ -301,6 +358,10 @@ class ConsoleApiITCase {
             request.header("Authorization", "Bearer " + token);
         }
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    static <T> Iterable<T> iterable(java.util.Iterator<T> it) {
+        return () -> it;
     }
 
     interface Check {

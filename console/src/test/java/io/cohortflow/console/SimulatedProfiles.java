@@ -19,6 +19,8 @@ import java.util.Random;
 final class SimulatedProfiles {
     static final List<String> EVENTS = List.of("product_view", "product_search", "add_to_cart", "order_completed",
             "email_opened", "email_clicked", "trial_started", "support_ticket_created");
+    static final java.util.Set<String> TAXONOMY = new java.util.TreeSet<>(
+            io.cohortflow.core.event.EventTaxonomy.defaults().canonicalNames());
     static final List<String> CATEGORIES = List.of("Women's Jackets", "Men's Running Shoes", "Trail Gear", "Bags");
 
     record Simulated(SegmentProfile profile, FeatureSnapshot snapshot) {
@@ -40,11 +42,10 @@ final class SimulatedProfiles {
         Map<String, Long> previous = new HashMap<>();
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
             Map<String, Long> inWindow = new LinkedHashMap<>();
+            TAXONOMY.forEach(event -> inWindow.put(event, 0L)); // as the engine: every event named, zero when unseen
             for (String event : EVENTS) {
                 long n = previous.getOrDefault(event, 0L) + (random.nextInt(4) == 0 ? random.nextInt(3) : 0);
-                if (n > 0) {
-                    inWindow.put(event, n);
-                }
+                inWindow.put(event, n);
                 previous.put(event, n);
             }
             counts.put(window, inWindow);
@@ -69,7 +70,7 @@ final class SimulatedProfiles {
         List<String> in = segments.stream().filter(s -> SegmentRules.matches(s, vars))
                 .map(s -> s.definition().id()).toList();
         SegmentProfile profile = new SegmentProfile(userId, asOf, in, snapshot.numeric(), scores, persona,
-                scores.isEmpty() ? "none" : "bundle@v1", null, Map.of(), snapshot.ruleVariables());
+                scores.isEmpty() ? "none" : "bundle@v1", null, Map.of(), SegmentRules.inputs(snapshot));
         return new Simulated(profile, snapshot);
     }
 }

@@ -365,6 +365,52 @@ class ManifestsTest {
         assertThat(monitor.at("/spec/podMetricsEndpoints/0/path").asText()).isEqualTo("/metrics");
     }
 
+    /**
+     * The console runs the runnable jar the Dockerfile copies, with arguments its own parser accepts and a token file
+     * shaped like the shipped one; its store is on a volume of its own, and the Service finds its pods and port.
+     */
+    @Test
+    void theConsoleRunsItsJarWithArgumentsItAcceptsAndKeepsItsStoreOnAVolume() throws Exception {
+        JsonNode set = named("StatefulSet", "console");
+        JsonNode container = set.at("/spec/template/spec/containers/0");
+        List<String> command = new ArrayList<>();
+        container.get("command").forEach(c -> command.add(c.asText()));
+        assertThat(command).containsSequence("-jar", "/opt/cohortflow/console.jar");
+        Matcher copy = Pattern.compile("(?m)^COPY (\\S+\\.jar) /opt/cohortflow/console\\.jar$")
+                .matcher(Files.readString(K8S.resolve("Dockerfile")));
+        assertThat(copy.find()).as("the Dockerfile copies the console's jar").isTrue();
+        Path jar = ROOT.resolve(copy.group(1));
+        assertThat(jar).as("built by mvn package").exists();
+        List<String> args = new ArrayList<>();
+        container.get("args").forEach(a -> args.add(a.asText()
+                .replace("/opt/cohortflow/conf/", ROOT.resolve("conf") + "/")
+                .replace("/etc/cohortflow/console-tokens/", ROOT.resolve("conf/console") + "/")));
+        try (URLClassLoader loader = jobLoader(jar)) {
+            Class<?> optionsType = loader.loadClass("io.cohortflow.console.ConsoleOptions");
+            Object options = optionsType.getMethod("parse", String[].class).invoke(null, (Object) args.toArray(String[]::new));
+            assertThat(optionsType.getMethod("port").invoke(options)).isEqualTo(8090);
+            assertThat(optionsType.getMethod("dataDir").invoke(options).toString())
+                    .isEqualTo("/var/lib/cohortflow/console");
+            assertThat(optionsType.getMethod("gateMetric").invoke(options)).as("the nightly's gate").isEqualTo("churn_auc");
+            String tokens = (String) optionsType.getMethod("tokens").invoke(options);
+            loader.loadClass("io.cohortflow.console.api.Tokens").getMethod("load", String.class).invoke(null, tokens);
+            String segments = (String) optionsType.getMethod("segments").invoke(options);
+            loader.loadClass("io.cohortflow.core.segment.SegmentRules").getMethod("load", String.class)
+                    .invoke(null, segments);
+        }
+        List<String> mounts = new ArrayList<>();
+        container.get("volumeMounts").forEach(m -> mounts.add(m.get("name").asText() + ":" + m.get("mountPath").asText()));
+        assertThat(mounts).contains("store:/var/lib/cohortflow", "models:/models");
+        assertThat(set.at("/spec/volumeClaimTemplates/0/metadata/name").asText()).isEqualTo("store");
+        assertThat(container.at("/ports/0/containerPort").asInt()).isEqualTo(8090);
+        assertThat(container.at("/readinessProbe/httpGet/path").asText()).isEqualTo("/readyz");
+        JsonNode podLabels = set.at("/spec/template/metadata/labels");
+        assertThat(set.at("/spec/selector/matchLabels")).isEqualTo(podLabels);
+        JsonNode service = named("Service", "console");
+        assertThat(service.at("/spec/selector")).isEqualTo(podLabels);
+        assertThat(service.at("/spec/ports/0/targetPort").asText()).isEqualTo("http");
+    }
+
     @Test
     void kustomizationsListExistingFilesAndOverlaysPatchExistingResources() throws IOException {
         JsonNode kustomization = YAML.readTree(K8S.resolve("base/kustomization.yaml").toFile());

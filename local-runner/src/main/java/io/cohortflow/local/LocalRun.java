@@ -246,11 +246,54 @@ public final class LocalRun {
             if (deadLetters != null) {
                 deadLetters.start();
             }
-            if (options.input() != null) {
-                return runOnFile(broker, topics, history, jobs, flinkConf, started, door);
+            try (io.cohortflow.console.Console console = options.ingestOnly() ? null
+                    : startConsole(broker, topicsFile, registry)) {
+                if (options.input() != null) {
+                    return runOnFile(broker, topics, history, jobs, flinkConf, started, door);
+                }
+                return simulate(broker, topics, history, registry, jobs, flinkConf, rest, started, start, door,
+                        simulatedNow);
             }
-            return simulate(broker, topics, history, registry, jobs, flinkConf, rest, started, start, door, simulatedNow);
         }
+    }
+
+    /**
+     * The console, as deployed but on this machine: its store under the run directory, a read and a write token made
+     * for the run (only their SHA-256 goes to its token file), the run's registry for the models page.
+     */
+    private io.cohortflow.console.Console startConsole(LocalKafkaBroker broker, Path topicsFile, String registry)
+            throws Exception {
+        step("starting the console");
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        byte[] bytes = new byte[24];
+        random.nextBytes(bytes);
+        String read = "read-" + java.util.HexFormat.of().formatHex(bytes);
+        random.nextBytes(bytes);
+        String write = "write-" + java.util.HexFormat.of().formatHex(bytes);
+        Path tokens = runDir.resolve("console-tokens.yaml");
+        Path store = runDir.resolve("console");
+        if (!options.keepData()) { // the broker starts empty: a store of an earlier run would be ahead of its topics
+            if (Files.exists(store)) {
+                try (var files = Files.walk(store)) {
+                    for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(f);
+                    }
+                }
+            }
+        }
+        Files.writeString(tokens, "tokens:\n"
+                + "  - {name: local-read, sha256: " + io.cohortflow.console.api.Tokens.sha256(read) + ", access: read}\n"
+                + "  - {name: local-write, sha256: " + io.cohortflow.console.api.Tokens.sha256(write) + ", access: write}\n");
+        io.cohortflow.console.Console console = io.cohortflow.console.Console.start(
+                io.cohortflow.console.ConsoleOptions.parse(new String[]{"--bootstrap-servers", broker.bootstrapServers(),
+                        "--data-dir", store.toString(), "--host", "127.0.0.1",
+                        "--port", Integer.toString(options.consolePort()), "--tokens", tokens.toString(),
+                        "--topics-config", topicsFile.toString(), "--registry", registry}));
+        OUT.printf("  console at http://localhost:%d/ (sign in with the write token %s; read-only: %s)%n",
+                console.port(), write, read);
+        OUT.printf("  its API: curl -s -H 'Authorization: Bearer %s' http://localhost:%d/v1/profiles/user_jane%n",
+                read, console.port());
+        return console;
     }
 
     /**

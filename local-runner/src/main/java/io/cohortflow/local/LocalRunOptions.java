@@ -25,6 +25,7 @@ import java.util.Set;
  * --start DATE      simulated day 0, yyyy-mm-dd (default: N days before today, UTC)
  * --web-ui-port P   Flink web UI port (default 8081; 0 = any free port)
  * --collector-port P  the collector's HTTP port (default 8088; 0 = any free port)
+ * --console-port P  the console's HTTP port (default 8090; 0 = any free port)
  * --conf-dir DIR    where conf/ is (default ./conf)
  * --feed all|story|none  print every change, only the seed story's, or none (default all)
  * --changes-out FILE  at the end of a bounded run, write every committed segments.changes record to FILE, one JSON
@@ -41,11 +42,11 @@ import java.util.Set;
 record LocalRunOptions(int days, boolean endless, int users, double rate, long seed, LocalDate start, int webUiPort,
                        Path confDir, String feed, int trainAtDay, double historyRate, java.time.Duration horizon,
                        Path changesOut, boolean keepData, Path input, String inputSource, boolean ingestOnly,
-                       int collectorPort) {
+                       int collectorPort, int consolePort) {
 
     private static final Set<String> KEYS = Set.of("days", "endless", "users", "rate", "seed", "start", "web-ui-port",
             "conf-dir", "feed", "help", "train-at-day", "history-rate", "horizon", "changes-out", "keep-data", "input",
-            "input-source", "only", "collector-port");
+            "input-source", "only", "collector-port", "console-port");
 
     static LocalRunOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -91,7 +92,8 @@ record LocalRunOptions(int days, boolean endless, int users, double rate, long s
                 opts.containsKey("changes-out") ? Path.of(opts.get("changes-out")) : null,
                 Boolean.parseBoolean(opts.getOrDefault("keep-data", "false")), input,
                 opts.getOrDefault("input-source", "web"), ingestOnly,
-                Integer.parseInt(opts.getOrDefault("collector-port", "8088")));
+                Integer.parseInt(opts.getOrDefault("collector-port", "8088")),
+                Integer.parseInt(opts.getOrDefault("console-port", "8090")));
     }
 
     /** Days handed to the simulator: endless runs simulate for ten years, i.e. until stopped. */

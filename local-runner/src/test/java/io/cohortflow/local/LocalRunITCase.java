@@ -24,7 +24,7 @@ class LocalRunITCase {
         Path changesFile = runDir.resolve("export/changes.jsonl");
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "2", "--users", "150", "--rate", "400",
                 "--web-ui-port", "0", "--feed", "story", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString(),
-                "--changes-out", changesFile.toString(), "--keep-data", "--collector-port", "0"});
+                "--changes-out", changesFile.toString(), "--keep-data", "--collector-port", "0", "--console-port", "0"});
 
         LocalRun run = new LocalRun(options, runDir);
         var running = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -90,7 +90,7 @@ class LocalRunITCase {
     void theNightlyLoopTrainsPromotesAndTheRunningStreamSwapsTheModelIn(@TempDir Path runDir) throws Exception {
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--days", "16", "--users", "300", "--rate", "2000",
                 "--web-ui-port", "0", "--feed", "none", "--start", "2026-03-02", "--conf-dir", Repository.conf().toString(),
-                "--collector-port", "0"});
+                "--collector-port", "0", "--console-port", "0"});
         assertThat(options.trainAtDay()).as("the last day is played after the training").isEqualTo(15);
 
         LocalRun.Outcome outcome = new LocalRun(options, runDir).run();
@@ -185,7 +185,7 @@ class LocalRunITCase {
         Path file = runDir.resolve("records.jsonl");
         java.nio.file.Files.write(file, lines);
         LocalRunOptions options = LocalRunOptions.parse(new String[] {"--input", file.toString(), "--only", "ingest",
-                "--web-ui-port", "0", "--feed", "none", "--conf-dir", Repository.conf().toString(), "--collector-port", "0"});
+                "--web-ui-port", "0", "--feed", "none", "--conf-dir", Repository.conf().toString(), "--collector-port", "0", "--console-port", "0"});
 
         LocalRun.Outcome outcome = new LocalRun(options, runDir.resolve("run")).run();
 

@@ -50,7 +50,7 @@ class OrderHistoryRecipeITCase {
         List<Double> seconds = new ArrayList<>();
         for (String line : lines.subList(1, lines.size())) {
             if (line.startsWith("java -jar local-runner/target/local-runner.jar")) {
-                line += " --web-ui-port 0 --collector-port 0";
+                line += " --web-ui-port 0 --collector-port 0 --console-port 0";
             }
             long started = System.nanoTime();
             outputs.add(run(line, dir));

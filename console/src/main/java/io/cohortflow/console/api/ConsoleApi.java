@@ -28,7 +28,8 @@ import java.util.function.Consumer;
  * write token also publishes and deletes. Errors are JSON: {@code {"error": "...", ...}}.
  *
  * <pre>
- * GET    /v1/health                          caught up with the topics? profiles held
+ * GET    /v1/health                          caught up with the topics? about how many profiles are held
+ *        /healthz, /readyz                   probes: alive; ready once the store caught up (503 before)
  * GET    /v1/catalog                         every variable a condition may read: type, meaning, example; event names
  * GET    /v1/profiles/{id}                   features, scores, persona, memberships with ENTER times, traits
  *                                            (an id merged into a user resolves to the user)
@@ -41,6 +42,11 @@ import java.util.function.Consumer;
  * DELETE /v1/segments/{id}                   published as a deletion: its members EXIT (write)
  * POST   /v1/validate                        {condition}: problems with line and column, variables read
  * POST   /v1/preview                         {condition}: matches now, a sample with values, overlap
+ * GET    /v1/models                          the registry's versions, metrics, provenance, promotions
+ * GET    /v1/models/versions/{v}/report      the training report of a version (HTML)
+ * POST   /v1/models/promote                  {version, reason}: through the gate, announced (write)
+ * POST   /v1/models/rollback                 back to the version promoted before (write)
+ * GET    /v1/dead-letters                    counts by reason and hour, totals, the latest samples of each reason
  * </pre>
  */
 public final class ConsoleApi {
@@ -57,6 +63,7 @@ public final class ConsoleApi {
     private final Publisher publisher;
     private final Set<String> eventNames;
     private final java.util.function.BooleanSupplier caughtUp;
+    private final ModelsApi models;
 
     /** Publishes a definition (or a deletion) to segments.definitions and returns once Kafka has it. */
     @FunctionalInterface
@@ -65,7 +72,8 @@ public final class ConsoleApi {
     }
 
     public ConsoleApi(ConsoleStore store, Definitions definitions, Preview preview, Tokens tokens, Publisher publisher,
-                      Set<String> eventNames, java.util.function.BooleanSupplier caughtUp) {
+                      Set<String> eventNames, java.util.function.BooleanSupplier caughtUp, ModelsApi models) {
+        this.models = models;
         this.store = store;
         this.definitions = definitions;
         this.preview = preview;
@@ -78,7 +86,11 @@ public final class ConsoleApi {
     public void mount(Router router) {
         router.route("/v1/*").handler(BodyHandler.create().setBodyLimit(64 * 1024));
         router.get("/v1/health").handler(ctx -> send(ctx, 200, Map.of("caughtUp", caughtUp.getAsBoolean(),
-                "profiles", store.estimatedProfiles())));
+                "profilesEstimate", store.estimatedProfiles())));
+        // Probes, open as the health route: alive, and ready once the store caught up with the topics.
+        router.get("/healthz").handler(ctx -> ctx.response().end("ok"));
+        router.get("/readyz").handler(ctx -> ctx.response().setStatusCode(caughtUp.getAsBoolean() ? 200 : 503)
+                .end(caughtUp.getAsBoolean() ? "ready" : "catching up with the topics"));
         router.route("/v1/*").handler(this::authenticate);
         router.get("/v1/catalog").handler(ctx -> send(ctx, 200, catalog()));
         router.get("/v1/profiles/:id").blockingHandler(ctx -> profile(ctx), false);
@@ -92,6 +104,61 @@ public final class ConsoleApi {
         router.delete("/v1/segments/:id").handler(this::requireWrite).blockingHandler(ctx -> delete(ctx), false);
         router.post("/v1/validate").handler(ctx -> validate(ctx));
         router.post("/v1/preview").blockingHandler(ctx -> preview(ctx), false);
+        router.get("/v1/models").blockingHandler(ctx -> withModels(ctx, () -> send(ctx, 200, models.list())), false);
+        router.get("/v1/models/versions/:version/report").blockingHandler(ctx -> withModels(ctx, () -> {
+            int version;
+            try {
+                version = Integer.parseInt(ctx.pathParam("version"));
+            } catch (NumberFormatException e) {
+                send(ctx, 400, Map.of("error", "a version is a number"));
+                return;
+            }
+            models.report(version).ifPresentOrElse(html -> ctx.response().putHeader("Content-Type",
+                            "text/html; charset=utf-8").putHeader("Content-Security-Policy", "default-src 'none'; "
+                            + "style-src 'unsafe-inline'; img-src data:").end(io.vertx.core.buffer.Buffer.buffer(html)),
+                    () -> send(ctx, 404, Map.of("error", "version " + version + " has no training report")));
+        }), false);
+        router.post("/v1/models/promote").handler(this::requireWrite).blockingHandler(ctx -> promote(ctx), false);
+        router.post("/v1/models/rollback").handler(this::requireWrite).blockingHandler(ctx -> withModels(ctx,
+                () -> outcome(ctx, models.rollback())), false);
+        router.get("/v1/dead-letters").blockingHandler(ctx -> deadLetters(ctx), false);
+    }
+
+    // ---- models and dead letters -------------------------------------------------------------------------------
+
+    private void withModels(RoutingContext ctx, Runnable then) {
+        if (models == null) {
+            send(ctx, 404, Map.of("error", "this console has no model registry (--registry)"));
+            return;
+        }
+        try {
+            then.run();
+        } catch (IllegalStateException | IllegalArgumentException | java.io.UncheckedIOException e) {
+            send(ctx, 409, Map.of("error", String.valueOf(e.getMessage())));
+        }
+    }
+
+    private void promote(RoutingContext ctx) {
+        JsonNode body = body(ctx);
+        if (body == null) {
+            return;
+        }
+        if (body.get("version") == null || !body.get("version").canConvertToInt()) {
+            send(ctx, 400, Map.of("error", "a version number is required"));
+            return;
+        }
+        withModels(ctx, () -> outcome(ctx, models.promote(body.get("version").asInt(), text(body, "reason", null))));
+    }
+
+    private void outcome(RoutingContext ctx, ModelsApi.Outcome outcome) {
+        send(ctx, outcome.promoted() ? 200 : 409, outcome);
+    }
+
+    private void deadLetters(RoutingContext ctx) {
+        Map<String, Map<Long, Long>> byHour = store.deadLettersByHour();
+        Map<String, Long> totals = new java.util.TreeMap<>();
+        byHour.forEach((reason, hours) -> totals.put(reason, hours.values().stream().mapToLong(Long::longValue).sum()));
+        send(ctx, 200, Map.of("totals", totals, "byHour", byHour, "samples", store.deadLetterSamples()));
     }
 
     // ---- auth ---------------------------------------------------------------------------------------------------
@@ -331,7 +398,7 @@ public final class ConsoleApi {
         }
         withProfile(ctx, resolved -> {
             SegmentProfile p = resolved.profile();
-            Optional<Map<String, Object>> variables = SegmentRules.variables(p);
+            Optional<Map<String, Object>> variables = store.variables(p);
             if (variables.isEmpty()) {
                 send(ctx, 409, Map.of("error", "the profile of " + p.userId() + " carries no rule inputs to explain"));
                 return;

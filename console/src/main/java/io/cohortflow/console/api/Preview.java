@@ -39,14 +39,14 @@ public final class Preview implements AutoCloseable {
 
     /**
      * @param matched       profiles the condition matches
-     * @param evaluated     profiles evaluated (those with inputs)
-     * @param withoutInputs profiles that carry no inputs (merged ids' last profiles, older profiles): not counted
-     * @param variables     what the condition reads
+     * @param evaluated     profiles evaluated: every stored one with inputs (a merged id's last profile has none, and
+     *                      counts as its user)
+         * @param variables     what the condition reads
      * @param sample        up to {@value #SAMPLE} members, by user id
      * @param overlap       for each segment with members, how many of them match, largest overlap first
      * @param millis        how long the evaluation took
      */
-    public record Result(String condition, long matched, long evaluated, long withoutInputs, List<String> variables,
+    public record Result(String condition, long matched, long evaluated, List<String> variables,
                          List<Member> sample, List<Overlap> overlap, long millis) {
     }
 
@@ -100,8 +100,7 @@ public final class Preview implements AutoCloseable {
                 .map(e -> new Overlap(e.getKey(), e.getValue()[0], e.getValue()[1]))
                 .sorted(Comparator.comparingLong(Overlap::both).reversed().thenComparing(Overlap::segmentId))
                 .toList();
-        long withoutInputs = Math.max(0, store.estimatedProfiles() - evaluated);
-        return new Result(condition.definition().condition(), matched, evaluated, withoutInputs,
+        return new Result(condition.definition().condition(), matched, evaluated,
                 condition.variables().stream().sorted().toList(),
                 List.copyOf(sample.subList(0, Math.min(SAMPLE, sample.size()))), overlaps,
                 (System.nanoTime() - start) / 1_000_000);
@@ -109,8 +108,9 @@ public final class Preview implements AutoCloseable {
 
     private Shard scan(int shard, SegmentRules.Compiled condition, BitSet needed, Map<String, Integer> index) {
         Shard out = new Shard();
+        PreviewRows rows = store.previewRows();
         store.scanShard(shard, (key, value) -> {
-            PreviewRows.Row row = PreviewRows.decode(value, needed);
+            PreviewRows.Row row = rows.decode(value, needed);
             out.evaluated++;
             Object[] values = row.values();
             boolean in = SegmentRules.matches(condition, name -> {

@@ -39,6 +39,10 @@ import java.util.function.Consumer;
  *       form, what a preview scans (sharded so that a preview scans with every core);</li>
  *   <li>{@code changes}: user id, 0, event time, change id → the change's JSON: a person's history;</li>
  *   <li>{@code sizes}: segment id, 0, hour → ENTERs less EXITs in that hour (a segment's size over time);</li>
+ *   <li>{@code dead}: {@code c}, reason, 0, hour → dead letters of that reason in that hour; {@code t}, reason →
+ *       all of that reason; {@code s}, reason, 0, slot → the latest {@value #SAMPLES} dead letters of each reason, a
+ *       ring (payloads cut to {@value #SAMPLE_PAYLOAD} characters): enough to see what goes wrong, and bounded, since
+ *       a payload may hold personal data;</li>
  *   <li>{@code offsets}: topic and partition → the next offset to read. Offsets are written in the same atomic batch
  *       as the records they cover, so a restart resumes exactly where the store stands.</li>
  * </ul>
@@ -48,6 +52,10 @@ public final class ConsoleStore implements AutoCloseable {
     /** How many shards the preview rows are spread over: a preview scans them in parallel. */
     public static final int SHARDS = 16;
     private static final long HOUR = 3_600_000L;
+    /** Dead-letter samples kept per reason. */
+    public static final int SAMPLES = 20;
+    /** The most of a dead letter's payload a sample keeps. */
+    public static final int SAMPLE_PAYLOAD = 2048;
 
     static {
         RocksDB.loadLibrary();
@@ -63,11 +71,18 @@ public final class ConsoleStore implements AutoCloseable {
     private final ColumnFamilyHandle changes;
     private final ColumnFamilyHandle sizes;
     private final ColumnFamilyHandle offsets;
+    private final ColumnFamilyHandle dead;
+    private final io.cohortflow.core.event.DeadLetterCodec deadCodec = new io.cohortflow.core.event.DeadLetterCodec();
     private final WriteOptions writeOptions = new WriteOptions();
     private final SegmentProfileCodec profileCodec = new SegmentProfileCodec();
     private final SegmentChangeCodec changeCodec = new SegmentChangeCodec();
 
-    private ConsoleStore(Path dir) throws RocksDBException {
+    private final java.util.Collection<String> eventNames;
+    private final PreviewRows previewRows;
+
+    private ConsoleStore(Path dir, java.util.Collection<String> eventNames) throws RocksDBException {
+        this.eventNames = List.copyOf(eventNames);
+        this.previewRows = new PreviewRows(eventNames);
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setMaxBackgroundJobs(2);
         // One 64 MB block cache for all families, with Bloom filters: a lookup of an id that is not there (an
@@ -78,7 +93,7 @@ public final class ConsoleStore implements AutoCloseable {
                 .setCacheIndexAndFilterBlocks(true));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
-        for (String name : List.of("profiles", "rows", "changes", "sizes", "offsets")) {
+        for (String name : List.of("profiles", "rows", "changes", "sizes", "offsets", "dead")) {
             descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
         }
         db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -87,13 +102,18 @@ public final class ConsoleStore implements AutoCloseable {
         changes = handles.get(3);
         sizes = handles.get(4);
         offsets = handles.get(5);
+        dead = handles.get(6);
     }
 
-    /** Opens (or creates) the store in {@code dir}. */
-    public static ConsoleStore open(Path dir) {
+    /**
+     * Opens (or creates) the store in {@code dir}.
+     *
+     * @param eventNames the canonical event names the segmentation job's count windows name (its taxonomy's)
+     */
+    public static ConsoleStore open(Path dir, java.util.Collection<String> eventNames) {
         try {
             Files.createDirectories(dir);
-            return new ConsoleStore(dir);
+            return new ConsoleStore(dir, eventNames);
         } catch (RocksDBException | java.io.IOException e) {
             throw new IllegalStateException("cannot open the console store in " + dir + ": " + e.getMessage(), e);
         }
@@ -118,9 +138,9 @@ public final class ConsoleStore implements AutoCloseable {
             }
             SegmentProfile profile = profileCodec.decode(json);
             batch.put(profiles, key, json);
-            Optional<Map<String, Object>> variables = SegmentRules.variables(profile);
+            Optional<Map<String, Object>> variables = SegmentRules.variables(profile, eventNames);
             if (variables.isPresent()) {
-                batch.put(rows, rowKey(userId), PreviewRows.encode(profile.segments(), variables.get()));
+                batch.put(rows, rowKey(userId), previewRows.encode(profile.segments(), variables.get()));
             } else {
                 batch.delete(rows, rowKey(userId)); // a merged id: its profile is final, it is nobody to count
             }
@@ -135,12 +155,31 @@ public final class ConsoleStore implements AutoCloseable {
             } else {
                 batch.put(changes, changeKey(change), changeCodec.encode(change));
             }
-            long delta = change.type() == ChangeType.ENTER ? 1 : -1;
-            byte[] key = sizeKey(change.segmentId(), change.eventTime() / HOUR * HOUR);
-            String pending = new String(key, StandardCharsets.ISO_8859_1);
-            long now = pendingSizes.containsKey(pending) ? pendingSizes.get(pending) : readLong(sizes, key);
+            add(sizes, sizeKey(change.segmentId(), change.eventTime() / HOUR * HOUR),
+                    change.type() == ChangeType.ENTER ? 1 : -1);
+        }
+
+        /** A dead letter: counted by reason and hour, and kept as one of its reason's latest samples. */
+        public void deadLetter(io.cohortflow.core.event.DeadLetter letter) throws RocksDBException {
+            String reason = letter.reason() == null ? "UNKNOWN" : letter.reason();
+            long total = add(dead, utf8("t" + reason), 1);
+            add(dead, deadKey("c", reason, letter.receivedAt() / HOUR * HOUR), 1);
+            String payload = letter.payload() == null ? null : letter.payload().length() <= SAMPLE_PAYLOAD
+                    ? letter.payload() : letter.payload().substring(0, SAMPLE_PAYLOAD);
+            io.cohortflow.core.event.DeadLetter sample = new io.cohortflow.core.event.DeadLetter(reason,
+                    letter.detail(), letter.source(), letter.receivedAt(), payload, letter.payloadBase64(),
+                    letter.payloadBytes(), letter.payloadSha256(),
+                    letter.payloadTruncated() || payload != null && payload.length() < letter.payload().length());
+            batch.put(dead, deadKey("s", reason, (total - 1) % SAMPLES), deadCodec.encode(sample));
+        }
+
+        /** Adds to a counter, seeing this batch's own earlier additions; returns the new value. */
+        private long add(ColumnFamilyHandle family, byte[] key, long delta) throws RocksDBException {
+            String pending = family.getID() + ":" + new String(key, StandardCharsets.ISO_8859_1);
+            long now = pendingSizes.containsKey(pending) ? pendingSizes.get(pending) : readLong(family, key);
             pendingSizes.put(pending, now + delta);
-            batch.put(sizes, key, longBytes(now + delta));
+            batch.put(family, key, longBytes(now + delta));
+            return now + delta;
         }
 
         /** The next offset to read of a topic's partition, once this batch is in. */
@@ -229,7 +268,7 @@ public final class ConsoleStore implements AutoCloseable {
         long[] running = {0};
         scan(sizes, prefix, (key, value) -> {
             running[0] += ByteBuffer.wrap(value).getLong();
-            out.put(ByteBuffer.wrap(key, prefix.length, 8).getLong(), running[0]);
+            out.put(ByteBuffer.wrap(key, prefix.length, 8).getLong() ^ Long.MIN_VALUE, running[0]);
         });
         return out;
     }
@@ -242,6 +281,36 @@ public final class ConsoleStore implements AutoCloseable {
             out.merge(new String(key, 0, zero, StandardCharsets.UTF_8), ByteBuffer.wrap(value).getLong(), Long::sum);
         });
         return out;
+    }
+
+    /** Dead letters by reason: reason → (hour start → count), oldest first. */
+    public Map<String, Map<Long, Long>> deadLettersByHour() {
+        Map<String, Map<Long, Long>> out = new TreeMap<>();
+        scan(dead, utf8("c"), (key, value) -> {
+            int zero = indexOf(key, (byte) 0);
+            String reason = new String(key, 1, zero - 1, StandardCharsets.UTF_8);
+            long hour = ByteBuffer.wrap(key, zero + 1, 8).getLong() ^ Long.MIN_VALUE;
+            out.computeIfAbsent(reason, k -> new TreeMap<>()).put(hour, ByteBuffer.wrap(value).getLong());
+        });
+        return out;
+    }
+
+    /** The latest dead letters kept of each reason, newest first. */
+    public List<io.cohortflow.core.event.DeadLetter> deadLetterSamples() {
+        List<io.cohortflow.core.event.DeadLetter> out = new ArrayList<>();
+        scan(dead, utf8("s"), (key, value) -> out.add(deadCodec.decode(value)));
+        out.sort(java.util.Comparator.comparingLong(io.cohortflow.core.event.DeadLetter::receivedAt).reversed());
+        return out;
+    }
+
+    /** The binary form of the preview rows. */
+    public PreviewRows previewRows() {
+        return previewRows;
+    }
+
+    /** The variables a condition sees for a stored profile ({@link SegmentRules#variables(SegmentProfile, java.util.Collection)}). */
+    public Optional<Map<String, Object>> variables(SegmentProfile profile) {
+        return SegmentRules.variables(profile, eventNames);
     }
 
     /** Visits every preview row of one shard: the user id and the row's bytes ({@link PreviewRows}). */
@@ -285,7 +354,8 @@ public final class ConsoleStore implements AutoCloseable {
                     + db.getLongProperty(profiles, "rocksdb.total-sst-files-size")
                     + db.getLongProperty(rows, "rocksdb.total-sst-files-size")
                     + db.getLongProperty(changes, "rocksdb.total-sst-files-size")
-                    + db.getLongProperty(sizes, "rocksdb.total-sst-files-size");
+                    + db.getLongProperty(sizes, "rocksdb.total-sst-files-size")
+                    + db.getLongProperty(dead, "rocksdb.total-sst-files-size");
         } catch (RocksDBException e) {
             return -1;
         }
@@ -321,6 +391,12 @@ public final class ConsoleStore implements AutoCloseable {
         return ByteBuffer.allocate(prefix.length + 8 + id.length).put(prefix)
                 .putLong(change.eventTime() ^ Long.MIN_VALUE) // sign flipped: byte order is time order
                 .put(id).array();
+    }
+
+    private static byte[] deadKey(String kind, String reason, long number) {
+        byte[] prefix = utf8(kind + reason);
+        return ByteBuffer.allocate(prefix.length + 9).put(prefix).put((byte) 0).putLong(number ^ Long.MIN_VALUE)
+                .array();
     }
 
     private static byte[] sizePrefix(String segmentId) {

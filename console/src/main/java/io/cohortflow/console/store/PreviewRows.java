@@ -19,7 +19,8 @@ import java.util.Set;
  * The binary form of what a preview evaluates per person: their memberships, then every rule variable in the order
  * {@link SegmentRules#types()} declares them, each typed as the compiler declares it. Variable-length values carry
  * their length, so a preview decodes only the variables its condition reads and skips the rest. JSON would cost a
- * parse of the whole profile per person; this is a few field reads.
+ * parse of the whole profile per person; this is a few field reads. A count window keeps only its non-zero counts
+ * and is decoded naming every event of the taxonomy, as the stream's count maps do.
  *
  * <pre>
  * u16 memberships, each: u16 length + UTF-8
@@ -32,7 +33,11 @@ public final class PreviewRows {
     private static final List<String> NAMES = List.copyOf(SegmentRules.types().keySet());
     private static final List<CelType> TYPES = List.copyOf(SegmentRules.types().values());
 
-    private PreviewRows() {
+    private final List<String> eventNames;
+
+    /** @param eventNames the canonical event names every count window names (zero when absent) */
+    public PreviewRows(java.util.Collection<String> eventNames) {
+        this.eventNames = List.copyOf(eventNames);
     }
 
     /** The index of each variable in a decoded row. */
@@ -51,7 +56,7 @@ public final class PreviewRows {
         return out;
     }
 
-    public static byte[] encode(List<String> memberships, Map<String, Object> variables) {
+    public byte[] encode(List<String> memberships, Map<String, Object> variables) {
         ByteBuffer out = ByteBuffer.allocate(256);
         out = putShort(out, memberships.size());
         for (String segment : memberships) {
@@ -84,7 +89,7 @@ public final class PreviewRows {
     }
 
     /** Decodes the memberships and the variables whose indexes {@code needed} holds. */
-    public static Row decode(byte[] bytes, BitSet needed) {
+    public Row decode(byte[] bytes, BitSet needed) {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         int n = Short.toUnsignedInt(in.getShort());
         List<String> memberships = new ArrayList<>(n);
@@ -96,7 +101,7 @@ public final class PreviewRows {
         for (int i = 0; i < last; i++) {
             CelType type = TYPES.get(i);
             if (needed.get(i)) {
-                values[i] = get(in, type);
+                values[i] = get(in, type, eventNames);
             } else {
                 skip(in, type);
             }
@@ -112,9 +117,18 @@ public final class PreviewRows {
             out = room(out, 6);
             out.putInt(0);
             if (type instanceof MapType map) {
-                Map<?, ?> entries = value instanceof Map<?, ?> m ? m : Map.of();
-                out = putShort(out, entries.size());
                 boolean doubles = map.valueType().equals(SimpleType.DOUBLE);
+                Map<?, ?> entries = value instanceof Map<?, ?> m ? m : Map.of();
+                if (!doubles) { // counts: the zeros come back from the event names
+                    Map<Object, Object> nonZero = new java.util.LinkedHashMap<>();
+                    entries.forEach((k, v) -> {
+                        if (((Number) v).longValue() != 0) {
+                            nonZero.put(k, v);
+                        }
+                    });
+                    entries = nonZero;
+                }
+                out = putShort(out, entries.size());
                 for (Map.Entry<?, ?> entry : entries.entrySet()) {
                     out = putString(out, String.valueOf(entry.getKey()));
                     out = room(out, 8);
@@ -148,12 +162,15 @@ public final class PreviewRows {
         return putString(out, value == null ? "" : value.toString());
     }
 
-    private static Object get(ByteBuffer in, CelType type) {
+    private static Object get(ByteBuffer in, CelType type, List<String> eventNames) {
         if (type instanceof MapType map) {
             in.getInt();
             int n = Short.toUnsignedInt(in.getShort());
-            Map<String, Object> out = new HashMap<>(n * 2);
             boolean doubles = map.valueType().equals(SimpleType.DOUBLE);
+            Map<String, Object> out = new HashMap<>((doubles ? n : n + eventNames.size()) * 2);
+            if (!doubles) {
+                eventNames.forEach(event -> out.put(event, 0L));
+            }
             for (int i = 0; i < n; i++) {
                 String key = getString(in);
                 out.put(key, doubles ? (Object) in.getDouble() : (Object) in.getLong());

@@ -58,6 +58,7 @@ public final class TopicFollower implements AutoCloseable {
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000,
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.CLIENT_ID_CONFIG, "console-" + topic),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::run, "console-follow-" + topic);
@@ -104,6 +105,15 @@ public final class TopicFollower implements AutoCloseable {
                 }
             }
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            for (TopicPartition partition : partitions) {
+                Long next = stored.get(partition.partition());
+                if (next != null && next > end.get(partition)) {
+                    LOG.warn("{} ends at {} but the store has read to {}: the topic was recreated under the store;"
+                            + " reading it from its start (delete the store's directory to drop what it had)",
+                            partition, end.get(partition), next);
+                    consumer.seekToBeginning(List.of(partition));
+                }
+            }
             while (running) {
                 ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
                 if (!records.isEmpty()) {

@@ -51,7 +51,7 @@ public final class Pages {
                 redirect(ctx, "/login");
                 return;
             }
-            html(ctx, 200, page(file));
+            html(ctx, 200, page(file).replace("<!--header-->", header(path)));
         }));
     }
 
@@ -65,6 +65,25 @@ public final class Pages {
         ctx.response().addCookie(Cookie.cookie(ConsoleApi.COOKIE, token.trim()).setPath("/").setHttpOnly(true)
                 .setSameSite(CookieSameSite.STRICT));
         redirect(ctx, "/segments");
+    }
+
+    private static final java.util.List<String[]> NAV = java.util.List.of(
+            new String[]{"/segments", "Segments"}, new String[]{"/editor", "New segment"},
+            new String[]{"/profiles", "Profiles"}, new String[]{"/models", "Models"},
+            new String[]{"/dead-letters", "Dead letters"});
+
+    /** The header every page shares, with the current page marked for assistive technology. */
+    private static String header(String path) {
+        StringBuilder nav = new StringBuilder();
+        for (String[] item : NAV) {
+            boolean here = item[0].equals(path) || path.equals("/") && item[0].equals("/segments");
+            nav.append("<li><a href=\"").append(item[0]).append('"').append(here ? " aria-current=\"page\"" : "")
+                    .append('>').append(item[1]).append("</a></li>");
+        }
+        return "<a class=\"visually-hidden\" href=\"#main\">Skip to content</a><header><span class=\"brand\">"
+                + "cohortflow console</span><nav aria-label=\"Main\"><ul>" + nav + "</ul></nav>"
+                + "<form method=\"post\" action=\"/logout\"><button type=\"submit\" class=\"secondary\">"
+                + "Sign out</button></form></header>";
     }
 
     private static void redirect(RoutingContext ctx, String to) {

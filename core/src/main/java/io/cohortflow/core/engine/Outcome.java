@@ -12,7 +12,8 @@ import java.util.OptionalLong;
  * What one step of a user's engine produced, for its host (the stream operator, a batch replay, a preview) to publish.
  *
  * @param changes  ENTER and EXIT transitions, in the order they happened
- * @param profile  the user's profile after the step, when a membership changed (or state arrived from another id)
+ * @param profile  the user's profile after the step, when an input moved (an event, state from another id, a
+ *                 windowed feature moving with time) or a membership changed
  * @param handoffs feature state to move to another id (a merge, or a straggler of an id already merged away)
  * @param wakeUp   the event time at which time alone changes something next (a window passing, a cart turning
  *                 abandoned, cleanup): the host calls {@link UserSegments#advanceTo} once its clock

@@ -286,7 +286,7 @@ public final class UserSegments {
         }
         features.add(event);
         long at = Math.max(t, clock);
-        evaluate(step, at, false);
+        evaluate(step, at, true);
         clock = at;
     }
 
@@ -440,7 +440,7 @@ public final class UserSegments {
         while (next.isPresent() && next.getAsLong() <= to) {
             long at = next.getAsLong();
             features.prune(at);
-            evaluate(step, at, false);
+            evaluate(step, at, true);
             clock = at;
             next = features.nextChange(at);
         }
@@ -474,7 +474,14 @@ public final class UserSegments {
 
     // ---- evaluation ----------------------------------------------------------------------------------------------
 
-    private void evaluate(Step step, long t, boolean forceProfile) {
+    /**
+     * Evaluates every rule at {@code t}. The profile is published when a membership changed or {@code inputsMoved}:
+     * after an event, a fold or a moment a windowed feature moved on its own, since the profile carries the rule
+     * inputs and the console previews and explains conditions over the stored profiles (a profile stale since the
+     * last change would preview a new segment on old values). A re-evaluation under new rules moves no input: it
+     * publishes only what changed, or the new scores of a model swap.
+     */
+    private void evaluate(Step step, long t, boolean inputsMoved) {
         Ruleset rules = step.rules;
         FeatureSnapshot snapshot = features.snapshot(t, rules.eventNames());
         Scores scores = rules.scorer().score(snapshot);
@@ -507,10 +514,10 @@ public final class UserSegments {
                     scores.model());
             changed = true;
         }
-        if (changed || forceProfile) {
+        if (changed || inputsMoved) { // one profile per step: the last evaluation's
             step.profile = new SegmentProfile(step.userId, t, List.copyOf(memberships.keySet()),
                     numeric == null ? snapshot.numeric() : numeric, scores.scores(), scores.persona(), scores.model(),
-                    null, features.traits().asMap(), snapshot.ruleVariables());
+                    null, features.traits().asMap(), SegmentRules.inputs(snapshot));
         }
     }
 

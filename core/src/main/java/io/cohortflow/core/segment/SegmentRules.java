@@ -334,12 +334,44 @@ public final class SegmentRules {
     }
 
     /**
-     * The variables a condition sees for a published profile: its {@code inputs}, typed as the compiler declares them
-     * (JSON brings small integers back as {@code Integer}; CEL's int is a {@code Long}), with its scores and persona.
-     * Empty for a profile with no inputs (a merged id's last one, or one written before inputs existed): there is
-     * nothing to evaluate a condition against.
+     * What a profile publishes of the variables: all of them but {@code scores} and {@code persona} (fields of their
+     * own), with the count windows' zeros left out (a count map names every event the taxonomy has, mostly zeros:
+     * {@link #variables(SegmentProfile, Collection)} puts them back).
      */
-    public static Optional<Map<String, Object>> variables(SegmentProfile profile) {
+    public static Map<String, Object> inputs(FeatureSnapshot snapshot) {
+        Map<String, Object> inputs = snapshot.ruleVariables();
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            Map<String, Long> nonZero = new java.util.TreeMap<>();
+            snapshot.counts().getOrDefault(window, Map.of()).forEach((event, n) -> {
+                if (n != 0) {
+                    nonZero.put(event, n);
+                }
+            });
+            inputs.put("count_" + window, nonZero);
+        }
+        return inputs;
+    }
+
+    /**
+     * The variables a condition sees for a published profile: its {@code inputs}, typed as the compiler declares them
+     * (JSON brings small integers back as {@code Integer}; CEL's int is a {@code Long}), each count window naming
+     * every one of {@code eventNames} (zero when the profile has none), with its scores and persona: what the stream
+     * evaluated. Empty for a profile with no inputs (a merged id's last one, or one written before inputs existed):
+     * there is nothing to evaluate a condition against.
+     */
+    @SuppressWarnings("unchecked")
+    public static Optional<Map<String, Object>> variables(SegmentProfile profile, Collection<String> eventNames) {
+        Optional<Map<String, Object>> vars = variables(profile);
+        vars.ifPresent(v -> {
+            for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+                Map<String, Object> counts = (Map<String, Object>) v.get("count_" + window);
+                eventNames.forEach(event -> counts.putIfAbsent(event, 0L));
+            }
+        });
+        return vars;
+    }
+
+    private static Optional<Map<String, Object>> variables(SegmentProfile profile) {
         if (profile.inputs().isEmpty()) {
             return Optional.empty();
         }

@@ -456,7 +456,10 @@ class UserSegmentsTest {
         // What comes afterwards starts afresh: the search of an hour ago is gone, one view is not high intent.
         Outcome after = jane.apply("anon_123xyz", shoe("product_view", T0 + 10 * MIN), RULES, 0);
         assertThat(after.changes()).isEmpty();
-        assertThat(after.profile()).isEmpty();
+        assertThat(after.profile()).as("a fresh profile: one view, in nothing").hasValueSatisfying(p -> {
+            assertThat(p.segments()).isEmpty();
+            assertThat((Map<?, ?>) p.inputs().get("count_1h")).isEqualTo(Map.of("product_view", 1L));
+        });
         assertThat(new UserSegments().forget("nobody", "req-2", RULES, 5).changes()).isEmpty();
     }
 

@@ -15,6 +15,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class SegmentRulesTest {
+    static final List<String> EVENTS = List.of("product_search", "product_view", "add_to_cart", "email_opened",
+            "email_clicked", "trial_started", "order_completed");
     private final Map<String, SegmentRules.Compiled> shipped = SegmentRules.compileAll(SegmentRules.defaults()).stream()
             .collect(Collectors.toMap(c -> c.definition().id(), c -> c));
 
@@ -90,18 +92,20 @@ class SegmentRulesTest {
         FeatureSnapshot features = snapshot(Map.of("product_view", 3L, "add_to_cart", 1L), List.of("Women's Jackets"),
                 List.of("dashboards"), 2, true, 80.0);
         SegmentProfile published = new SegmentProfile("u1", 1L, List.of(), features.numeric(), Map.of("churn", 0.8),
-                "Casual Browser", "bundle@v1", null, Map.of(), features.ruleVariables());
+                "Casual Browser", "bundle@v1", null, Map.of(), SegmentRules.inputs(features));
+        assertThat((Map<?, ?>) published.inputs().get("count_1h")).as("zeros are not published")
+                .isEqualTo(Map.of("product_view", 3L, "add_to_cart", 1L));
         SegmentProfileCodec codec = new SegmentProfileCodec();
         SegmentProfile read = codec.decode(codec.encode(published));
         Map<String, Object> stream = SegmentRules.variables(features, Map.of("churn", 0.8), "Casual Browser");
-        Map<String, Object> console = SegmentRules.variables(read).orElseThrow();
+        Map<String, Object> console = SegmentRules.variables(read, EVENTS).orElseThrow();
         assertThat(console).isEqualTo(stream);
         for (SegmentRules.Compiled segment : shipped.values()) {
             assertThat(SegmentRules.matches(segment, console)).as(segment.definition().id())
                     .isEqualTo(SegmentRules.matches(segment, stream));
         }
         assertThat(SegmentRules.variables(new SegmentProfile("u2", 1L, List.of(), Map.of(), Map.of(), null, "none",
-                "u1", Map.of(), Map.of()))).as("a merged id's last profile has nothing to evaluate").isEmpty();
+                "u1", Map.of(), Map.of()), EVENTS)).as("a merged id's last profile has nothing to evaluate").isEmpty();
     }
 
     @Test
@@ -156,8 +160,7 @@ class SegmentRulesTest {
         Map<String, Map<String, Long>> byWindow = new HashMap<>();
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
             Map<String, Long> all = new TreeMap<>();
-            for (String name : List.of("product_search", "product_view", "add_to_cart", "email_opened",
-                    "email_clicked", "trial_started", "order_completed")) {
+            for (String name : EVENTS) {
                 all.put(name, counts.getOrDefault(name, 0L));
             }
             byWindow.put(window, all);
