@@ -8,6 +8,9 @@ public final class ConsoleMain {
     }
 
     public static void main(String[] args) throws Exception {
+        if (System.getProperty("log4j2.configurationFile") == null) {
+            System.setProperty("log4j2.configurationFile", "log4j2-console.properties");
+        }
         ConsoleOptions options;
         try {
             options = ConsoleOptions.parse(args);

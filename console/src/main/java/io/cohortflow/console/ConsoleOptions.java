@@ -20,7 +20,7 @@ import java.util.Set;
  * --tokens FILE             API tokens by SHA-256 (default: the shipped conf/console/tokens.yaml, which has none)
  * --segments FILE           the segmentation job's starting definitions (default: the shipped conf/segments.yaml)
  * --registry DIR            the model registry (for the models page; optional)
- * --topics-config FILE      topics.yaml (default: the shipped conf/topics.yaml)
+ * --topics-config FILE      topics.yaml (default: the shipped conf/topics.yaml); --topic.ROLE=NAME renames one
  * --preview-threads N       threads a preview scans with (default: the cores)
  * --gate-metric M           the metric a promotion in the console is gated on (default churn_auc, as the nightly)
  * --gate-floor X            its floor (default 0.75)
@@ -33,7 +33,7 @@ public record ConsoleOptions(String bootstrapServers, Path dataDir, String host,
 
     private static final Set<String> KEYS = Set.of("bootstrap-servers", "data-dir", "port", "host", "tokens",
             "segments", "registry", "topics-config", "preview-threads", "gate-metric", "gate-floor",
-            "gate-max-regression");
+            "gate-max-regression", "topic.*");
 
     public static ConsoleOptions parse(String[] args) {
         Map<String, String> opts = CommandLine.parse(args, KEYS);
@@ -45,11 +45,30 @@ public record ConsoleOptions(String bootstrapServers, Path dataDir, String host,
                 opts.getOrDefault("host", "0.0.0.0"), Integer.parseInt(opts.getOrDefault("port", "8090")),
                 opts.getOrDefault("tokens", ConfFiles.defaultLocation("console/tokens.yaml")),
                 opts.getOrDefault("segments", ConfFiles.defaultLocation("segments.yaml")), opts.get("registry"),
-                opts.containsKey("topics-config") ? TopicsConfig.load(opts.get("topics-config")) : TopicsConfig.defaults(),
+                renamed(opts.containsKey("topics-config") ? TopicsConfig.load(opts.get("topics-config"))
+                        : TopicsConfig.defaults(), opts),
                 Integer.parseInt(opts.getOrDefault("preview-threads",
                         String.valueOf(Runtime.getRuntime().availableProcessors()))),
                 opts.getOrDefault("gate-metric", "churn_auc"), Double.parseDouble(opts.getOrDefault("gate-floor", "0.75")),
                 Double.parseDouble(opts.getOrDefault("gate-max-regression", "0.02")));
+    }
+
+    /** The topics with the {@code --topic.ROLE=NAME} renames applied. */
+    private static TopicsConfig renamed(TopicsConfig topics, Map<String, String> opts) {
+        Map<String, io.cohortflow.core.config.TopicSpec> specs = new java.util.LinkedHashMap<>();
+        for (String role : TopicsConfig.ROLES) {
+            io.cohortflow.core.config.TopicSpec spec = topics.spec(role);
+            String name = opts.get("topic." + role);
+            specs.put(role, name == null ? spec : new io.cohortflow.core.config.TopicSpec(name, spec.partitions(),
+                    spec.config()));
+        }
+        for (String key : opts.keySet()) {
+            if (key.startsWith("topic.") && !TopicsConfig.ROLES.contains(key.substring(6))) {
+                throw new IllegalArgumentException("--" + key + ": no topic role " + key.substring(6) + "; roles: "
+                        + TopicsConfig.ROLES);
+            }
+        }
+        return new TopicsConfig(specs);
     }
 
     /** For tests and the local run: loopback, these topics, a token file. */

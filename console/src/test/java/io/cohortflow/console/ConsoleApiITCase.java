@@ -179,6 +179,33 @@ class ConsoleApiITCase {
     }
 
     @Test
+    void theFourBehaviouralOperatorsPreviewAsTheStreamEvaluatesThem() throws Exception {
+        for (String condition : List.of(
+                "events.count('product_view', '30m') >= 2 || events.count('add_to_cart', '14d') >= 2",
+                "events.count('order_completed', '90d') > 0 && events.absent_for('order_completed', '7d')",
+                "events.first_within('add_to_cart', '3d')",
+                "events.then_within('product_view', 'add_to_cart', '2d')")) {
+            SegmentRules.Compiled compiled = SegmentRules.compile(
+                    new SegmentDefinition("check", "Check", condition, null, false));
+            long expected = people.stream().filter(p -> SegmentRules.matches(compiled, p.streamVariables())).count()
+                    // and user_jane, whose profile the test wrote by hand (read as core reads a profile)
+                    + SegmentRules.variables(janeProfile(), SimulatedProfiles.TAXONOMY)
+                    .filter(v -> SegmentRules.matches(compiled, v)).stream().count();
+            assertThat(expected).as(condition + ": some match, some do not").isBetween(10L, PEOPLE - 10L);
+            HttpResponse<String> response = call("POST", "/v1/preview", READ,
+                    JSON.writeValueAsString(Map.of("condition", condition)));
+            assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+            assertThat(JSON.readTree(response.body()).get("matched").asLong()).as(condition).isEqualTo(expected);
+        }
+        HttpResponse<String> invalid = call("POST", "/v1/validate", READ,
+                "{\"condition\":\"events.count('product_view', '3 weeks') > 1\"}");
+        assertThat(JSON.readTree(invalid.body()).get("problems").get(0).get("message").asText())
+                .contains("a window is a whole number of m, h or d");
+        JsonNode why = JSON.readTree(call("GET", "/v1/profiles/user_00001", READ, null).body());
+        assertThat(why.get("inputs").has("events")).isTrue();
+    }
+
+    @Test
     void publishingAndDeletingGoToTheDefinitionsTopicAsTheCliDoes() throws Exception {
         HttpResponse<String> put = call("PUT", "/v1/segments/repeat_buyers", WRITE,
                 "{\"name\":\"Repeat buyers\",\"condition\":\"purchases_365d >= 2\",\"description\":\"two or more\"}");

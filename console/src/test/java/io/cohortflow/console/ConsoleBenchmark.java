@@ -41,7 +41,8 @@ public final class ConsoleBenchmark {
     private static final String[] CONDITIONS = {
             "recency_days <= 30 && (count_30d['add_to_cart'] >= 2 || cart_open) && !('api' in features_used_90d)",
             "'churn' in scores && scores['churn'] >= 0.7 && monetary_value_365d > 500.0",
-            "count_7d['product_view'] >= 3 && count_24h['order_completed'] == 0"};
+            "count_7d['product_view'] >= 3 && count_24h['order_completed'] == 0",
+            "events.then_within('product_view', 'add_to_cart', '2d')"};
 
     private ConsoleBenchmark() {
     }
@@ -137,8 +138,24 @@ public final class ConsoleBenchmark {
         int cores = Runtime.getRuntime().availableProcessors();
         // peer: the same rows as byte arrays in memory, decoded and evaluated on one thread
         List<byte[]> rows = new ArrayList<>(n);
+        List<byte[]> histories = new ArrayList<>(n);
         for (int shard = 0; shard < ConsoleStore.SHARDS; shard++) {
-            store.scanShard(shard, (key, value) -> rows.add(value));
+            store.scanShard(shard, true, (key, value, events) -> {
+                rows.add(value);
+                histories.add(events);
+            });
+        }
+        long[] scans = new long[3];
+        for (int i = 0; i < scans.length; i++) { // where a preview's time goes: the store's scan alone
+            long t = System.nanoTime();
+            java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+            java.util.stream.IntStream.range(0, ConsoleStore.SHARDS).parallel().forEach(shard ->
+                    store.scanShard(shard, false, (key, value, events) -> bytes.addAndGet(value.length)));
+            scans[i] = System.nanoTime() - t;
+            if (i == scans.length - 1) {
+                System.out.printf("the store's scan alone, in parallel: median %.0f ms, %,d rows of %.0f bytes on"
+                        + " average%n", median(scans) / 1e6, rows.size(), (double) bytes.get() / rows.size());
+            }
         }
         try (Preview preview = new Preview(store, cores)) {
             for (String condition : CONDITIONS) {
@@ -157,7 +174,7 @@ public final class ConsoleBenchmark {
                 long peerMatched = 0;
                 for (int i = 0; i < peer.length; i++) {
                     long t = System.nanoTime();
-                    peerMatched = inMemory(store.previewRows(), rows, compiled);
+                    peerMatched = inMemory(store.previewRows(), rows, histories, compiled);
                     peer[i] = System.nanoTime() - t;
                 }
                 if (peerMatched != matched) {
@@ -172,13 +189,14 @@ public final class ConsoleBenchmark {
         }
     }
 
-    private static long inMemory(PreviewRows decoder, List<byte[]> rows, SegmentRules.Compiled compiled) {
+    private static long inMemory(PreviewRows decoder, List<byte[]> rows, List<byte[]> histories,
+                                 SegmentRules.Compiled compiled) {
         BitSet needed = PreviewRows.indexes(compiled.variables());
         Map<String, Integer> index = new HashMap<>();
         compiled.variables().forEach(v -> index.put(v, PreviewRows.index(v)));
         long matched = 0;
-        for (byte[] row : rows) {
-            Object[] values = decoder.decode(row, needed).values();
+        for (int r = 0; r < rows.size(); r++) {
+            Object[] values = decoder.decode(rows.get(r), histories.get(r), needed).values();
             if (SegmentRules.matches(compiled, name -> {
                 Integer i = index.get(name);
                 return i == null ? null : values[i];
@@ -202,6 +220,12 @@ public final class ConsoleBenchmark {
         System.out.printf("footprint: store on disk %,d MB (SST files %,d MB); JVM heap after GC %,d MB (the"
                         + " benchmark's own row copy included); process %s%n", files >> 20, store.diskBytes() >> 20,
                 heap >> 20, rss);
+    }
+
+    private static long median(long[] values) {
+        long[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     private static String id(int i) {

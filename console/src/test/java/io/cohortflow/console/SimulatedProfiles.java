@@ -37,6 +37,51 @@ final class SimulatedProfiles {
         this.segments = segments;
     }
 
+    /**
+     * A plausible history of three events: a few days in the last 60 with a few occurrences each, the latest of them
+     * today at minute and hour resolution too, and their exact times.
+     */
+    private io.cohortflow.core.feature.EventTimeline timeline(long asOf) {
+        long minute = 60_000L;
+        long hour = 60 * minute;
+        long day = 24 * hour;
+        Map<String, io.cohortflow.core.feature.EventTimeline.Event> events = new java.util.TreeMap<>();
+        for (String event : List.of("product_view", "add_to_cart", "order_completed")) {
+            java.util.TreeMap<Long, Integer> days = new java.util.TreeMap<>();
+            java.util.TreeMap<Long, Integer> hours = new java.util.TreeMap<>();
+            java.util.TreeMap<Long, Integer> minutes = new java.util.TreeMap<>();
+            List<Long> times = new ArrayList<>();
+            int n = random.nextInt(4);
+            for (int i = 0; i < n; i++) {
+                long at = asOf - (random.nextBoolean() ? random.nextInt(50) * minute : random.nextInt(60) * day
+                        + random.nextInt(24) * hour);
+                days.merge(Math.floorDiv(at, day), 1, Integer::sum);
+                if (at > asOf - day) {
+                    hours.merge(Math.floorDiv(at, hour), 1, Integer::sum);
+                }
+                if (at > asOf - hour) {
+                    minutes.merge(Math.floorDiv(at, minute), 1, Integer::sum);
+                }
+                times.add(at);
+            }
+            if (n > 0) {
+                long[] recent = times.stream().mapToLong(Long::longValue).sorted().toArray();
+                events.put(event, new io.cohortflow.core.feature.EventTimeline.Event(
+                        keys(minutes), values(minutes), keys(hours), values(hours), keys(days), values(days),
+                        java.util.Arrays.copyOfRange(recent, Math.max(0, recent.length - 3), recent.length)));
+            }
+        }
+        return new io.cohortflow.core.feature.EventTimeline(asOf, events);
+    }
+
+    private static long[] keys(java.util.TreeMap<Long, Integer> buckets) {
+        return buckets.keySet().stream().mapToLong(Long::longValue).toArray();
+    }
+
+    private static int[] values(java.util.TreeMap<Long, Integer> buckets) {
+        return buckets.values().stream().mapToInt(Integer::intValue).toArray();
+    }
+
     Simulated next(String userId, long asOf) {
         Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
         Map<String, Long> previous = new HashMap<>();
@@ -62,7 +107,7 @@ final class SimulatedProfiles {
                 random.nextInt(400), random.nextDouble(), random.nextInt(3), random.nextDouble() * 30, cartOpen,
                 cartOpen && random.nextBoolean(), random.nextInt(8), random.nextInt(2000), random.nextInt(365),
                 random.nextDouble() * 2, cartOpen ? random.nextInt(300) : 0, random.nextInt(250),
-                cartOpen ? random.nextInt(3) : 0, counts, categories, used);
+                cartOpen ? random.nextInt(3) : 0, counts, categories, used, timeline(asOf));
         Map<String, Double> scores = random.nextInt(3) == 0 ? Map.of()
                 : Map.of("churn", random.nextDouble(), "bundle_propensity", random.nextDouble());
         String persona = scores.isEmpty() ? null : random.nextBoolean() ? "Casual Browser" : "Loyal Customer";

@@ -135,10 +135,49 @@ class DocumentedMainsITCase {
 
     /** The test's broker for the README's, and the jars where this build made them. */
     private static String addresses(String line, LocalKafkaBroker broker) {
-        for (String module : List.of("ingest-job", "segmentation-job", "training-batch", "activation-job")) {
+        for (String module : List.of("ingest-job", "segmentation-job", "training-batch", "activation-job", "console")) {
             line = line.replace(module + "/target/", ROOT.resolve(module + "/target") + "/");
         }
         return line.replace("kafka:9092", broker.bootstrapServers());
+    }
+
+    /**
+     * The console's block as written: a token made and kept by its digest, the console started in the background,
+     * a wait for its readiness, a preview, a publication and a lookup with the token, and the console stopped. The
+     * test's own: its broker and topics (added {@code --topic.ROLE=NAME}), and a free port for 8090.
+     */
+    @Test
+    void theConsoleRunsAsDocumented(LocalKafkaBroker broker, @TempDir Path dir) throws Exception {
+        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "documented-console");
+        int port;
+        try (var socket = new java.net.ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        String renames = TopicsConfig.ROLES.stream().map(r -> "--topic." + r + "=" + topics.name(r))
+                .collect(java.util.stream.Collectors.joining(" "));
+        List<String> script = new ArrayList<>(List.of("set -e"));
+        for (String line : Repository.readmeBashBlock("console-0.1.0-SNAPSHOT-app.jar")) {
+            line = addresses(line, broker).replace("8090", Integer.toString(port));
+            script.add(line.contains("java -jar") ? line.replace(" &", " " + renames + " &") : line);
+        }
+        Process bash = new ProcessBuilder("bash", "-c", String.join("\n", script)).directory(dir.toFile()).start();
+        String[] output = new String[2];
+        Thread stderr = new Thread(() -> output[1] = read(bash.getErrorStream()));
+        stderr.start();
+        output[0] = read(bash.getInputStream());
+        assertThat(bash.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        stderr.join();
+        String shown = String.join("\n", script) + "\n--- stdout ---\n" + output[0] + "\n--- stderr ---\n" + output[1];
+        assertThat(bash.exitValue()).as(shown).isZero();
+        assertThat(output[1]).as("nothing fails to load: " + shown).doesNotContain("NoClassDefFoundError", "SLF4J",
+                "StatusLogger", "Exception");
+        assertThat(output[0]).as(shown).contains("\"matched\":0", "\"id\":\"big_carts_left\"",
+                "no profile for user_jane");
+        assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.DEFINITIONS),
+                new io.cohortflow.core.segment.SegmentDefinitionCodec())).extracting(d -> d.id())
+                .containsExactly("big_carts_left");
+        assertThat(Files.readString(dir.resolve("console-tokens.yaml"))).as("the digest, never the token")
+                .matches("(?s)tokens:\n  - \\{name: marketing, sha256: [0-9a-f]{64}, access: write}\n");
     }
 
     /** {@code option} added to a command line, before its trailing comment if it has one. */

@@ -109,8 +109,8 @@ public final class Preview implements AutoCloseable {
     private Shard scan(int shard, SegmentRules.Compiled condition, BitSet needed, Map<String, Integer> index) {
         Shard out = new Shard();
         PreviewRows rows = store.previewRows();
-        store.scanShard(shard, (key, value) -> {
-            PreviewRows.Row row = rows.decode(value, needed);
+        store.scanShard(shard, PreviewRows.readsEvents(needed), (key, value, events) -> {
+            PreviewRows.Row row = rows.decode(value, events, needed);
             out.evaluated++;
             Object[] values = row.values();
             boolean in = SegmentRules.matches(condition, name -> {
@@ -120,7 +120,7 @@ public final class Preview implements AutoCloseable {
             if (in) {
                 out.matched++;
                 if (out.sample.size() < SAMPLE) { // keys are in user-id order within a shard
-                    out.sample.add(new Member(ConsoleStore.userOf(key), ordered(row.variables())));
+                    out.sample.add(new Member(ConsoleStore.userOf(key.get()), ordered(row.variables())));
                 }
             }
             for (String segment : row.memberships()) {

@@ -37,6 +37,7 @@ import java.util.function.Consumer;
  *   <li>{@code profiles}: user id → the latest segments.profiles record (its JSON, as published);</li>
  *   <li>{@code rows}: shard byte + user id → the profile's memberships and rule inputs in {@link PreviewRows}' binary
  *       form, what a preview scans (sharded so that a preview scans with every core);</li>
+ *   <li>{@code rowEvents}: the same keys → the row's {@code events} (its bulk, which few conditions read);</li>
  *   <li>{@code changes}: user id, 0, event time, change id → the change's JSON: a person's history;</li>
  *   <li>{@code sizes}: segment id, 0, hour → ENTERs less EXITs in that hour (a segment's size over time);</li>
  *   <li>{@code dead}: {@code c}, reason, 0, hour → dead letters of that reason in that hour; {@code t}, reason →
@@ -72,6 +73,7 @@ public final class ConsoleStore implements AutoCloseable {
     private final ColumnFamilyHandle sizes;
     private final ColumnFamilyHandle offsets;
     private final ColumnFamilyHandle dead;
+    private final ColumnFamilyHandle rowEvents;
     private final io.cohortflow.core.event.DeadLetterCodec deadCodec = new io.cohortflow.core.event.DeadLetterCodec();
     private final WriteOptions writeOptions = new WriteOptions();
     private final SegmentProfileCodec profileCodec = new SegmentProfileCodec();
@@ -82,7 +84,6 @@ public final class ConsoleStore implements AutoCloseable {
 
     private ConsoleStore(Path dir, java.util.Collection<String> eventNames) throws RocksDBException {
         this.eventNames = List.copyOf(eventNames);
-        this.previewRows = new PreviewRows(eventNames);
         dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setMaxBackgroundJobs(2);
         // One 64 MB block cache for all families, with Bloom filters: a lookup of an id that is not there (an
@@ -93,7 +94,7 @@ public final class ConsoleStore implements AutoCloseable {
                 .setCacheIndexAndFilterBlocks(true));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
-        for (String name : List.of("profiles", "rows", "changes", "sizes", "offsets", "dead")) {
+        for (String name : List.of("profiles", "rows", "changes", "sizes", "offsets", "dead", "rowEvents")) {
             descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
         }
         db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -102,7 +103,23 @@ public final class ConsoleStore implements AutoCloseable {
         changes = handles.get(3);
         sizes = handles.get(4);
         offsets = handles.get(5);
+        previewRows = new PreviewRows(eventNames, dictionary(db, offsets, eventNames));
         dead = handles.get(6);
+        rowEvents = handles.get(7);
+    }
+
+    /** The event names' codes of the preview rows: the list the store was created with, kept in it. */
+    private static List<String> dictionary(RocksDB db, ColumnFamilyHandle meta, java.util.Collection<String> names)
+            throws RocksDBException {
+        byte[] key = utf8("_dictionary");
+        byte[] kept = db.get(meta, key);
+        if (kept != null) {
+            String text = new String(kept, StandardCharsets.UTF_8);
+            return text.isEmpty() ? List.of() : List.of(text.split("\n"));
+        }
+        List<String> list = names.stream().sorted().limit(255).toList();
+        db.put(meta, key, utf8(String.join("\n", list)));
+        return list;
     }
 
     /**
@@ -133,6 +150,7 @@ public final class ConsoleStore implements AutoCloseable {
             if (json == null) {
                 batch.delete(profiles, key);
                 batch.delete(rows, rowKey(userId));
+                batch.delete(rowEvents, rowKey(userId));
                 eraseHistory(userId);
                 return;
             }
@@ -141,8 +159,10 @@ public final class ConsoleStore implements AutoCloseable {
             Optional<Map<String, Object>> variables = SegmentRules.variables(profile, eventNames);
             if (variables.isPresent()) {
                 batch.put(rows, rowKey(userId), previewRows.encode(profile.segments(), variables.get()));
+                batch.put(rowEvents, rowKey(userId), previewRows.encodeEvents(variables.get()));
             } else {
                 batch.delete(rows, rowKey(userId)); // a merged id: its profile is final, it is nobody to count
+                batch.delete(rowEvents, rowKey(userId));
             }
         }
 
@@ -313,25 +333,37 @@ public final class ConsoleStore implements AutoCloseable {
         return SegmentRules.variables(profile, eventNames);
     }
 
-    /** Visits every preview row of one shard: the user id and the row's bytes ({@link PreviewRows}). */
-    public void scanShard(int shard, RowVisitor visitor) {
-        try (ReadOptions options = new ReadOptions().setFillCache(false);
-             RocksIterator it = db.newIterator(rows, options)) {
-            byte[] prefix = {(byte) shard};
-            for (it.seek(prefix); it.isValid(); it.next()) {
-                byte[] key = it.key();
-                if (key[0] != (byte) shard) {
-                    break;
+    /**
+     * Visits every preview row of one shard: the row's bytes ({@link PreviewRows}), its {@code events} when asked
+     * for (else null), and its key on demand (shard byte, then the user id in UTF-8), since most rows are counted,
+     * not named, and every read crosses JNI.
+     */
+    public void scanShard(int shard, boolean withEvents, RowVisitor visitor) {
+        try (org.rocksdb.Slice upper = new org.rocksdb.Slice(new byte[] {(byte) (shard + 1)});
+             ReadOptions options = new ReadOptions().setFillCache(false).setIterateUpperBound(upper);
+             RocksIterator it = db.newIterator(rows, options);
+             RocksIterator events = withEvents ? db.newIterator(rowEvents, options) : null) {
+            java.util.function.Supplier<byte[]> key = it::key;
+            byte[] start = {(byte) shard};
+            it.seek(start);
+            if (events != null) {
+                events.seek(start);
+            }
+            for (; it.isValid(); it.next()) {
+                byte[] history = null;
+                if (events != null) { // both families hold the same keys, written in the same batches
+                    history = events.isValid() ? events.value() : null;
+                    events.next();
                 }
-                visitor.visit(key, it.value());
+                visitor.visit(key, it.value(), history);
             }
         }
     }
 
-    /** A preview row: its key (shard byte, then the user id in UTF-8) and value. */
+    /** A preview row: its key, read when asked for while the visit lasts, its value and its events (or null). */
     @FunctionalInterface
     public interface RowVisitor {
-        void visit(byte[] key, byte[] value);
+        void visit(java.util.function.Supplier<byte[]> key, byte[] value, byte[] events);
     }
 
     /** The user id of a preview row's key. */
@@ -355,7 +387,8 @@ public final class ConsoleStore implements AutoCloseable {
                     + db.getLongProperty(rows, "rocksdb.total-sst-files-size")
                     + db.getLongProperty(changes, "rocksdb.total-sst-files-size")
                     + db.getLongProperty(sizes, "rocksdb.total-sst-files-size")
-                    + db.getLongProperty(dead, "rocksdb.total-sst-files-size");
+                    + db.getLongProperty(dead, "rocksdb.total-sst-files-size")
+                    + db.getLongProperty(rowEvents, "rocksdb.total-sst-files-size");
         } catch (RocksDBException e) {
             return -1;
         }

@@ -4,6 +4,7 @@ import dev.cel.common.types.CelType;
 import dev.cel.common.types.ListType;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
+import io.cohortflow.core.feature.EventTimeline;
 import io.cohortflow.core.segment.SegmentRules;
 
 import java.nio.ByteBuffer;
@@ -26,18 +27,38 @@ import java.util.Set;
  * u16 memberships, each: u16 length + UTF-8
  * per variable, in declared order:
  *   double, int: 8 bytes · bool: 1 byte · string: u16 length + UTF-8
- *   map(string, int|double), list(string): i32 byte length, u16 entries, each: u16 length + UTF-8 [+ 8 bytes]
+ *   map(string, int): i32 byte length, u16 entries, each: u8 the event's code in the store's dictionary (0: u16
+ *                     length + UTF-8 follow), a zigzag varint count
+ *   map(string, double), list(string): i32 byte length, u16 entries, each: u16 length + UTF-8 [+ 8 bytes]
+ *   events: nothing here (see below)
  * </pre>
+ * The behavioural operators' history ({@code events}) is the bulk of a profile's inputs and few conditions read
+ * it, so it is kept apart ({@link #encodeEvents}), and read
+ * only by a preview whose condition does.
  */
 public final class PreviewRows {
     private static final List<String> NAMES = List.copyOf(SegmentRules.types().keySet());
     private static final List<CelType> TYPES = List.copyOf(SegmentRules.types().values());
+    /** The type of the behavioural operators' history ({@code events}), which rows keep apart. */
+    private static final CelType EVENTS = SegmentRules.types().get("events");
 
     private final List<String> eventNames;
+    /** Each event name's code in a count window: its place in {@code eventNames}, from 1 (at most 255 of them). */
+    private final Map<String, Integer> codes = new HashMap<>();
 
-    /** @param eventNames the canonical event names every count window names (zero when absent) */
-    public PreviewRows(java.util.Collection<String> eventNames) {
+    private final List<String> dictionary;
+
+    /**
+     * @param eventNames the canonical event names every count window names (zero when absent)
+     * @param dictionary the event names by code, from 1, as the store was created with (it keeps the list, so rows
+     *                   written before a taxonomy change still read; a name not in it is spelled out)
+     */
+    public PreviewRows(java.util.Collection<String> eventNames, List<String> dictionary) {
         this.eventNames = List.copyOf(eventNames);
+        this.dictionary = List.copyOf(dictionary);
+        for (int i = 0; i < this.dictionary.size() && i < 255; i++) {
+            codes.put(this.dictionary.get(i), i + 1);
+        }
     }
 
     /** The index of each variable in a decoded row. */
@@ -47,6 +68,11 @@ public final class PreviewRows {
             throw new IllegalArgumentException("no rule variable " + variable);
         }
         return i;
+    }
+
+    /** Whether these indexes name {@code events}, which a scan reads apart. */
+    public static boolean readsEvents(BitSet needed) {
+        return needed.get(index("events"));
     }
 
     /** The indexes of these variables, for {@link #decode}. */
@@ -63,7 +89,7 @@ public final class PreviewRows {
             out = putString(out, segment);
         }
         for (int i = 0; i < NAMES.size(); i++) {
-            out = put(out, TYPES.get(i), variables.get(NAMES.get(i)));
+            out = put(out, TYPES.get(i), variables.get(NAMES.get(i)), codes);
         }
         byte[] bytes = new byte[out.position()];
         out.flip().get(bytes);
@@ -88,8 +114,11 @@ public final class PreviewRows {
         }
     }
 
-    /** Decodes the memberships and the variables whose indexes {@code needed} holds. */
-    public Row decode(byte[] bytes, BitSet needed) {
+    /**
+     * Decodes the memberships and the variables whose indexes {@code needed} holds; {@code events}, when needed, from
+     * {@code events} ({@link #encodeEvents}).
+     */
+    public Row decode(byte[] bytes, byte[] events, BitSet needed) {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         int n = Short.toUnsignedInt(in.getShort());
         List<String> memberships = new ArrayList<>(n);
@@ -100,8 +129,10 @@ public final class PreviewRows {
         int last = needed.length();
         for (int i = 0; i < last; i++) {
             CelType type = TYPES.get(i);
-            if (needed.get(i)) {
-                values[i] = get(in, type, eventNames);
+            if (needed.get(i) && type.equals(EVENTS)) {
+                values[i] = events == null ? new EventTimeline(0, Map.of()) : decodeEvents(events);
+            } else if (needed.get(i)) {
+                values[i] = get(in, type);
             } else {
                 skip(in, type);
             }
@@ -111,7 +142,129 @@ public final class PreviewRows {
 
     // ---- values ---------------------------------------------------------------------------------------------------
 
-    private static ByteBuffer put(ByteBuffer out, CelType type, Object value) {
+    /**
+     * The {@code events} of a row's variables, apart: 8 bytes as-of time, u8 events, each: its code in the
+     * dictionary (0: u16 length + UTF-8 follow), then its minute, hour and day buckets (a varint n, then n bucket
+     * indexes as varint deltas and n varint counts) and its latest exact times (a varint n, then varint deltas).
+     */
+    public byte[] encodeEvents(Map<String, Object> variables) {
+        EventTimeline timeline = variables.get("events") instanceof EventTimeline t ? t : new EventTimeline(0, Map.of());
+        ByteBuffer out = ByteBuffer.allocate(64).putLong(timeline.asOf());
+        Map<String, EventTimeline.Event> events = timeline.events();
+        out = room(out, 1);
+        out.put((byte) Math.min(255, events.size()));
+        int written = 0;
+        for (Map.Entry<String, EventTimeline.Event> entry : events.entrySet()) {
+            if (written++ == 255) {
+                break;
+            }
+            Integer code = codes.get(entry.getKey());
+            out = room(out, 1);
+            out.put((byte) (code == null ? 0 : code));
+            if (code == null) {
+                out = putString(out, entry.getKey());
+            }
+            EventTimeline.Event e = entry.getValue();
+            out = putBuckets(out, e.minutes(), e.minuteCounts());
+            out = putBuckets(out, e.hours(), e.hourCounts());
+            out = putBuckets(out, e.days(), e.dayCounts());
+            out = putDeltas(out, e.recent());
+        }
+        byte[] bytes = new byte[out.position()];
+        out.flip().get(bytes);
+        return bytes;
+    }
+
+    /** Reads what {@link #encodeEvents} wrote. */
+    public EventTimeline decodeEvents(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        long asOf = in.getLong();
+        int n = Byte.toUnsignedInt(in.get());
+        Map<String, EventTimeline.Event> events = new HashMap<>(n * 2);
+        for (int i = 0; i < n; i++) {
+            int code = Byte.toUnsignedInt(in.get());
+            String name = code == 0 ? getString(in) : dictionary.get(code - 1);
+            long[][] minutes = getBuckets(in);
+            long[][] hours = getBuckets(in);
+            long[][] days = getBuckets(in);
+            events.put(name, new EventTimeline.Event(minutes[0], ints(minutes[1]), hours[0], ints(hours[1]), days[0],
+                    ints(days[1]), getDeltas(in)));
+        }
+        return new EventTimeline(asOf, events);
+    }
+
+    private static ByteBuffer putBuckets(ByteBuffer out, long[] index, int[] counts) {
+        out = putDeltas(out, index);
+        out = room(out, 10 * counts.length);
+        for (int count : counts) {
+            putVarLong(out, count);
+        }
+        return out;
+    }
+
+    private static long[][] getBuckets(ByteBuffer in) {
+        long[] index = getDeltas(in);
+        long[] counts = new long[index.length];
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = getVarLong(in);
+        }
+        return new long[][] {index, counts};
+    }
+
+    private static ByteBuffer putDeltas(ByteBuffer out, long[] values) {
+        out = room(out, 10 * (values.length + 1));
+        putVarLong(out, values.length);
+        long previous = 0;
+        for (long v : values) {
+            putVarLong(out, v - previous);
+            previous = v;
+        }
+        return out;
+    }
+
+    private static long[] getDeltas(ByteBuffer in) {
+        long[] values = new long[(int) getVarLong(in)];
+        long previous = 0;
+        for (int i = 0; i < values.length; i++) {
+            previous += getVarLong(in);
+            values[i] = previous;
+        }
+        return values;
+    }
+
+    private static int[] ints(long[] values) {
+        int[] out = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = (int) values[i];
+        }
+        return out;
+    }
+
+    private static void putVarLong(ByteBuffer out, long value) {
+        long v = (value << 1) ^ (value >> 63); // zigzag: small of either sign, few bytes
+        while ((v & ~0x7FL) != 0) {
+            out.put((byte) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.put((byte) v);
+    }
+
+    private static long getVarLong(ByteBuffer in) {
+        long v = 0;
+        int shift = 0;
+        byte b;
+        do {
+            b = in.get();
+            v |= (long) (b & 0x7F) << shift;
+            shift += 7;
+        } while ((b & 0x80) != 0);
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    private static ByteBuffer put(ByteBuffer out, CelType type, Object value, Map<String, Integer> codes) {
+        if (type.equals(EVENTS)) {
+            return out; // kept apart: encodeEvents
+        }
         if (type instanceof MapType || type instanceof ListType) {
             int lengthAt = out.position();
             out = room(out, 6);
@@ -130,13 +283,21 @@ public final class PreviewRows {
                 }
                 out = putShort(out, entries.size());
                 for (Map.Entry<?, ?> entry : entries.entrySet()) {
-                    out = putString(out, String.valueOf(entry.getKey()));
-                    out = room(out, 8);
+                    String name = String.valueOf(entry.getKey());
                     Number number = (Number) entry.getValue();
                     if (doubles) {
+                        out = putString(out, name);
+                        out = room(out, 8);
                         out.putDouble(number.doubleValue());
-                    } else {
-                        out.putLong(number.longValue());
+                    } else { // a count: the event by its place in the taxonomy (0: spelled out), then a varint
+                        Integer code = codes.get(name);
+                        out = room(out, 11);
+                        out.put((byte) (code == null ? 0 : code));
+                        if (code == null) {
+                            out = putString(out, name);
+                        }
+                        out = room(out, 10);
+                        putVarLong(out, number.longValue());
                     }
                 }
             } else {
@@ -162,7 +323,7 @@ public final class PreviewRows {
         return putString(out, value == null ? "" : value.toString());
     }
 
-    private static Object get(ByteBuffer in, CelType type, List<String> eventNames) {
+    private Object get(ByteBuffer in, CelType type) {
         if (type instanceof MapType map) {
             in.getInt();
             int n = Short.toUnsignedInt(in.getShort());
@@ -172,8 +333,12 @@ public final class PreviewRows {
                 eventNames.forEach(event -> out.put(event, 0L));
             }
             for (int i = 0; i < n; i++) {
-                String key = getString(in);
-                out.put(key, doubles ? (Object) in.getDouble() : (Object) in.getLong());
+                if (doubles) {
+                    out.put(getString(in), in.getDouble());
+                } else {
+                    int code = Byte.toUnsignedInt(in.get());
+                    out.put(code == 0 ? getString(in) : dictionary.get(code - 1), getVarLong(in));
+                }
             }
             return out;
         }
@@ -199,6 +364,9 @@ public final class PreviewRows {
     }
 
     private static void skip(ByteBuffer in, CelType type) {
+        if (type.equals(EVENTS)) {
+            return;
+        }
         if (type instanceof MapType || type instanceof ListType) {
             int length = in.getInt();
             in.position(in.position() + length);

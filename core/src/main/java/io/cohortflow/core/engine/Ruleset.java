@@ -35,6 +35,13 @@ public record Ruleset(FeatureConfig features, List<String> eventNames, Duration 
         Objects.requireNonNull(scorer, "scorer");
     }
 
+    /** The windows the running conditions' behavioural operators take (ms): the engine's timers move with them too. */
+    public java.util.Set<Long> operatorWindows() {
+        java.util.Set<Long> windows = new java.util.TreeSet<>();
+        segments.values().forEach(segment -> windows.addAll(segment.windows()));
+        return windows;
+    }
+
     /** Compiles {@code definitions}; throws {@link IllegalArgumentException} on the first invalid one. */
     public static Ruleset of(FeatureConfig features, List<String> eventNames, Duration mergeMemory,
                              Collection<SegmentDefinition> definitions, Scorer scorer) {

@@ -436,13 +436,14 @@ public final class UserSegments {
             clock = Math.max(clock, to);
             return;
         }
-        OptionalLong next = clock == NEVER ? OptionalLong.empty() : features.nextChange(clock);
+        OptionalLong next = clock == NEVER ? OptionalLong.empty()
+                : features.nextChange(clock, step.rules.operatorWindows());
         while (next.isPresent() && next.getAsLong() <= to) {
             long at = next.getAsLong();
             features.prune(at);
             evaluate(step, at, true);
             clock = at;
-            next = features.nextChange(at);
+            next = features.nextChange(at, step.rules.operatorWindows());
         }
         if (to > clock) {
             features.prune(to);
@@ -629,7 +630,8 @@ public final class UserSegments {
             } else {
                 empty = !pending && memberships.isEmpty()
                         && features.isEmpty(clock == NEVER ? Long.MAX_VALUE : clock);
-                next = clock == NEVER ? Long.MAX_VALUE : features.nextChange(clock).orElse(Long.MAX_VALUE);
+                next = clock == NEVER ? Long.MAX_VALUE
+                        : features.nextChange(clock, rules.operatorWindows()).orElse(Long.MAX_VALUE);
             }
             boolean cleared = empty && !early;
             if (empty && early) {

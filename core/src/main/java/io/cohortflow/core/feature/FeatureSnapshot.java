@@ -29,13 +29,15 @@ import java.util.Map;
  * @param counts               window ("1h", "24h", "7d", "30d", "60d", "90d") -> canonical event name -> count
  * @param categories24h        product categories viewed in the last 24 hours
  * @param featuresUsed90d      product features used in the last 90 days
+ * @param events               each event's history, for the rules' behavioural operators ({@code events.count},
+ *                             {@code events.absent_for}, {@code events.first_within}, {@code events.then_within})
  */
 public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, double monetaryValue90d,
                               double featureAdoptionRate, long supportTickets60d, double avgSessionDuration,
                               boolean cartOpen, boolean cartAbandoned, long purchases365d, double monetaryValue365d,
                               double tenureDays, double overduePurchases, double cartValue, double maxPriceViewed24h,
                               long categoriesAfterCart24h, Map<String, Map<String, Long>> counts,
-                              List<String> categories24h, List<String> featuresUsed90d) {
+                              List<String> categories24h, List<String> featuresUsed90d, EventTimeline events) {
 
     public static final List<String> COUNT_WINDOWS = List.of("1h", "24h", "7d", "30d", "60d", "90d");
 
@@ -90,7 +92,7 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
      * {@code avg_session_duration}, {@code cart_open}, {@code cart_abandoned}, {@code purchases_365d},
      * {@code monetary_value_365d}, {@code tenure_days}, {@code overdue_purchases}, {@code cart_value},
      * {@code max_price_viewed_24h}, {@code categories_after_cart_24h}, {@code count_1h} ... {@code count_90d}
-     * (maps from canonical event name to count), {@code categories_24h}, {@code features_used_90d}.
+     * (maps from canonical event name to count), {@code categories_24h}, {@code features_used_90d}, {@code events}.
      */
     public Map<String, Object> ruleVariables() {
         Map<String, Object> vars = new LinkedHashMap<>();
@@ -114,6 +116,7 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         }
         vars.put("categories_24h", categories24h);
         vars.put("features_used_90d", featuresUsed90d);
+        vars.put("events", events);
         return vars;
     }
 }

@@ -41,19 +41,33 @@ public final class UserFeatures {
     public static final int LOOKBACK_DAYS = 365;
     static final int[] DAY_WINDOWS = {7, 30, 60, 90};
     private static final long CART_OPEN_FOR = 7 * DAY;
-    /** 2 added purchases per day over the lookback (1 kept 90 days of revenue only) and the first activity. */
-    private static final byte FORMAT_VERSION = 4;
+    /**
+     * 2 added purchases per day over the lookback (1 kept 90 days of revenue only) and the first activity; 3 the
+     * traits; 5 each event's latest exact times (for the rules' sequences).
+     */
+    private static final byte FORMAT_VERSION = 5;
 
     /** Counts of one event name at three resolutions; keys are bucket indexes (epoch ms / unit). */
     static final class Buckets {
         final TreeMap<Long, Integer> minutes = new TreeMap<>();
         final TreeMap<Long, Integer> hours = new TreeMap<>();
         final TreeMap<Long, Integer> days = new TreeMap<>();
+        /** The exact times of the latest occurrences, oldest first, at most {@link EventTimeline#RECENT}. */
+        long[] recent = new long[0];
 
         void add(long t, int n) {
             minutes.merge(Math.floorDiv(t, MINUTE), n, Integer::sum);
             hours.merge(Math.floorDiv(t, HOUR), n, Integer::sum);
             days.merge(Math.floorDiv(t, DAY), n, Integer::sum);
+            keepRecent(new long[] {t});
+        }
+
+        /** Keeps the latest {@link EventTimeline#RECENT} of the times held and these. */
+        void keepRecent(long[] more) {
+            long[] all = java.util.Arrays.copyOf(recent, recent.length + more.length);
+            System.arraycopy(more, 0, all, recent.length, more.length);
+            java.util.Arrays.sort(all);
+            recent = java.util.Arrays.copyOfRange(all, Math.max(0, all.length - EventTimeline.RECENT), all.length);
         }
 
         boolean isEmpty() {
@@ -191,6 +205,9 @@ public final class UserFeatures {
             b.minutes.headMap(minute, true).clear();
             b.hours.headMap(hour, true).clear();
             b.days.headMap(day, true).clear();
+            if (b.recent.length > 0 && Math.floorDiv(b.recent[0], DAY) <= day) { // as its day leaves
+                b.recent = java.util.Arrays.stream(b.recent).filter(x -> Math.floorDiv(x, DAY) > day).toArray();
+            }
             return b.isEmpty();
         });
         purchasesByDay.headMap(Math.floorDiv(t, DAY) - LOOKBACK_DAYS, true).clear();
@@ -222,12 +239,25 @@ public final class UserFeatures {
      * a session ending, a cart turning abandoned, recency or tenure passing a day. Timers are set for it.
      */
     public OptionalLong nextChange(long t) {
+        return nextChange(t, java.util.Set.of());
+    }
+
+    /**
+     * {@link #nextChange(long)}, also counting the windows the rules' behavioural operators take (ms, as
+     * {@link EventTimeline#count} reads them): a bucket leaving one of those changes what a rule sees.
+     */
+    public OptionalLong nextChange(long t, java.util.Set<Long> windows) {
         long next = Long.MAX_VALUE;
         for (Buckets b : events.values()) {
             next = Math.min(next, firstAfter(b.minutes, MINUTE, HOUR, t));
             next = Math.min(next, firstAfter(b.hours, HOUR, DAY, t));
             for (int w : DAY_WINDOWS) {
                 next = Math.min(next, firstAfter(b.days, DAY, w * DAY, t));
+            }
+            for (long window : windows) {
+                next = Math.min(next, window <= HOUR ? firstAfter(b.minutes, MINUTE, window, t)
+                        : window <= DAY ? firstAfter(b.hours, HOUR, window, t)
+                        : firstAfter(b.days, DAY, Math.min(window, MAX_DAYS * DAY), t));
             }
         }
         next = Math.min(next, firstAfter(purchasesByDay, DAY, MAX_DAYS * DAY, t));
@@ -275,6 +305,36 @@ public final class UserFeatures {
     }
 
     /** The features as of {@code t}, with a count for every name in {@code eventNames} (zero when unseen). */
+    /** Each event's history as of {@code t}: what the rules' behavioural operators read. */
+    public EventTimeline timeline(long t) {
+        Map<String, EventTimeline.Event> out = new java.util.HashMap<>(events.size() * 2);
+        events.forEach((name, b) -> {
+            long[] minutes = new long[b.minutes.size()];
+            int[] minuteCounts = new int[minutes.length];
+            copy(b.minutes, minutes, minuteCounts);
+            long[] hours = new long[b.hours.size()];
+            int[] hourCounts = new int[hours.length];
+            copy(b.hours, hours, hourCounts);
+            long[] days = new long[b.days.size()];
+            int[] dayCounts = new int[days.length];
+            copy(b.days, days, dayCounts);
+            long[] recent = b.recent;
+            if (recent.length > 0 && recent[recent.length - 1] > t) { // a correction behind the clock: not yet
+                recent = java.util.Arrays.stream(recent).filter(x -> x <= t).toArray();
+            }
+            out.put(name, new EventTimeline.Event(minutes, minuteCounts, hours, hourCounts, days, dayCounts, recent));
+        });
+        return new EventTimeline(t, out);
+    }
+
+    private static void copy(TreeMap<Long, Integer> buckets, long[] index, int[] counts) {
+        int i = 0;
+        for (Map.Entry<Long, Integer> entry : buckets.entrySet()) {
+            index[i] = entry.getKey();
+            counts[i++] = entry.getValue();
+        }
+    }
+
     public FeatureSnapshot snapshot(long t, Collection<String> eventNames) {
         Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
@@ -336,7 +396,7 @@ public final class UserFeatures {
                         firstActive < 0 || lastActive < 0 ? 0 : Math.floorDiv(lastActive - firstActive, DAY)),
                 traits.cartValue(t), traits.maxPriceViewed(t, DAY),
                 traits.categoriesAfterCart(t, lastAddToCart > lastOrder ? lastAddToCart : -1, DAY),
-                counts, categories, featuresUsed);
+                counts, categories, featuresUsed, timeline(t));
     }
 
     /**
@@ -398,6 +458,7 @@ public final class UserFeatures {
             b.minutes.forEach((k, v) -> mine.minutes.merge(k, v, Integer::sum));
             b.hours.forEach((k, v) -> mine.hours.merge(k, v, Integer::sum));
             b.days.forEach((k, v) -> mine.days.merge(k, v, Integer::sum));
+            mine.keepRecent(b.recent);
         });
         other.purchasesByDay.forEach((k, v) -> {
             double[] mine = purchasesByDay.computeIfAbsent(k, x -> new double[2]);
@@ -439,6 +500,13 @@ public final class UserFeatures {
                 writeCounts(out, entry.getValue().minutes);
                 writeCounts(out, entry.getValue().hours);
                 writeCounts(out, entry.getValue().days);
+                long[] recent = entry.getValue().recent;
+                out.writeByte(recent.length);
+                long previous = 0;
+                for (long x : recent) {
+                    writeVarLong(out, x - previous);
+                    previous = x;
+                }
             }
             out.writeShort(purchasesByDay.size());
             for (var entry : purchasesByDay.entrySet()) {
@@ -481,6 +549,15 @@ public final class UserFeatures {
                 readCounts(in, b.minutes);
                 readCounts(in, b.hours);
                 readCounts(in, b.days);
+                if (version >= 5) { // earlier formats kept no exact times: sequences start from the next events
+                    long[] recent = new long[in.readUnsignedByte()];
+                    long previous = 0;
+                    for (int r = 0; r < recent.length; r++) {
+                        previous += readVarLong(in);
+                        recent[r] = previous;
+                    }
+                    b.recent = recent;
+                }
             }
             int purchaseDays = in.readUnsignedShort();
             for (int i = 0; i < purchaseDays; i++) {

@@ -14,6 +14,7 @@ import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelVariableResolver;
 import io.cohortflow.core.config.ConfFiles;
+import io.cohortflow.core.feature.EventTimeline;
 import io.cohortflow.core.feature.FeatureSnapshot;
 
 import java.util.Collection;
@@ -41,6 +42,12 @@ import java.util.Optional;
  * A condition that fails to parse, type-check, or return a bool is rejected with the compiler's message.
  */
 public final class SegmentRules {
+    /** The type of {@code events}: a user's {@link EventTimeline}, read through the behavioural operators only. */
+    private static final CelType EVENTS = dev.cel.common.types.OpaqueType.create("cohortflow.Events");
+    /** The behavioural operators: member functions of {@code events}; their last argument is the window. */
+    private static final java.util.Set<String> OPERATORS = java.util.Set.of("count", "absent_for", "first_within",
+            "then_within");
+    private static final java.util.regex.Pattern WINDOW = java.util.regex.Pattern.compile("([1-9][0-9]{0,6})([mhd])");
     private static final List<Declared> DECLARED = declared();
     private static final Map<String, CelType> VARIABLES = java.util.Collections.unmodifiableMap(variables());
     private static final Cel CEL = build();
@@ -50,11 +57,14 @@ public final class SegmentRules {
      *
      * @param variables the variables the condition reads (from CEL's checked AST), e.g. {@code count_1h}, {@code scores}
      * @param version   a short, stable version of the condition text: changes name it in their cause
+     * @param windows   the windows its behavioural operators take, ms ({@code events.count('x', '2h')}: 2 h), for
+     *                  the timers that move it as time passes
      */
     public record Compiled(SegmentDefinition definition, CelRuntime.Program program, java.util.Set<String> variables,
-                           String version) {
+                           String version, java.util.Set<Long> windows) {
         public Compiled {
             variables = java.util.Set.copyOf(variables);
+            windows = java.util.Set.copyOf(windows);
         }
 
         /** Whether the condition reads a model's output ({@code scores} or {@code persona}): a model decides it. */
@@ -138,6 +148,12 @@ public final class SegmentRules {
                 "product categories viewed in the last 24 hours", "'jackets' in categories_24h"});
         add.accept(ListType.create(SimpleType.STRING), new String[]{"features_used_90d", "feature",
                 "key product features used in the last 90 days", "'dashboards' in features_used_90d"});
+        add.accept(EVENTS, new String[]{"events", "behaviour",
+                "each event's history, for the operators: events.count(e, w) (times in the last w), "
+                        + "events.absent_for(e, w) (has not done e for w), events.first_within(e, w) (first did e "
+                        + "within w), events.then_within(e1, e2, w) (did e1 then e2 within w); w is '45m', '2h' or "
+                        + "'14d', at most 90d; to the minute up to 1h, the hour up to 24h, the day beyond",
+                "events.then_within('add_to_cart', 'order_completed', '1h')"});
         add.accept(MapType.create(SimpleType.STRING, SimpleType.DOUBLE), new String[]{"scores", "score",
                 "the published model's scores, 0 to 1 (empty until a model is published)",
                 "'churn' in scores && scores['churn'] > 0.7"});
@@ -154,7 +170,7 @@ public final class SegmentRules {
         if (type instanceof ListType list) {
             return "list(" + format(list.elemType()) + ")";
         }
-        return type.name();
+        return type == EVENTS ? "events" : type.name();
     }
 
     private static Map<String, CelType> variables() {
@@ -176,6 +192,29 @@ public final class SegmentRules {
                 .setOptions(dev.cel.common.CelOptions.current().enableHeterogeneousNumericComparisons(true).build())
                 .setResultType(SimpleType.BOOL);
         VARIABLES.forEach(builder::addVar);
+        builder.addFunctionDeclarations(
+                dev.cel.common.CelFunctionDecl.newFunctionDeclaration("count", dev.cel.common.CelOverloadDecl
+                        .newMemberOverload("events_count", SimpleType.INT, EVENTS, SimpleType.STRING, SimpleType.STRING)),
+                dev.cel.common.CelFunctionDecl.newFunctionDeclaration("absent_for", dev.cel.common.CelOverloadDecl
+                        .newMemberOverload("events_absent_for", SimpleType.BOOL, EVENTS, SimpleType.STRING,
+                                SimpleType.STRING)),
+                dev.cel.common.CelFunctionDecl.newFunctionDeclaration("first_within", dev.cel.common.CelOverloadDecl
+                        .newMemberOverload("events_first_within", SimpleType.BOOL, EVENTS, SimpleType.STRING,
+                                SimpleType.STRING)),
+                dev.cel.common.CelFunctionDecl.newFunctionDeclaration("then_within", dev.cel.common.CelOverloadDecl
+                        .newMemberOverload("events_then_within", SimpleType.BOOL, EVENTS, SimpleType.STRING,
+                                SimpleType.STRING, SimpleType.STRING)));
+        List<Class<?>> two = List.of(EventTimeline.class, String.class, String.class);
+        builder.addFunctionBindings(
+                dev.cel.runtime.CelFunctionBinding.from("events_count", two,
+                        a -> ((EventTimeline) a[0]).count((String) a[1], window((String) a[2]))),
+                dev.cel.runtime.CelFunctionBinding.from("events_absent_for", two,
+                        a -> ((EventTimeline) a[0]).absentFor((String) a[1], window((String) a[2]))),
+                dev.cel.runtime.CelFunctionBinding.from("events_first_within", two,
+                        a -> ((EventTimeline) a[0]).firstWithin((String) a[1], window((String) a[2]))),
+                dev.cel.runtime.CelFunctionBinding.from("events_then_within",
+                        List.of(EventTimeline.class, String.class, String.class, String.class),
+                        a -> ((EventTimeline) a[0]).thenWithin((String) a[1], (String) a[2], window((String) a[3]))));
         return builder.build();
     }
 
@@ -202,13 +241,76 @@ public final class SegmentRules {
             });
             String version = java.util.UUID.nameUUIDFromBytes(
                     definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
-            return new Compiled(definition, CEL.createProgram(ast), referenced, version);
+            java.util.Set<Long> windows = windows(definition, ast);
+            return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows);
+        } catch (InvalidCondition e) {
+            throw e;
         } catch (CelValidationException e) {
             throw new InvalidCondition("segment " + definition.id() + ": invalid condition '"
                     + definition.condition() + "': " + e.getMessage(), problems(e), e);
         } catch (CelEvaluationException | RuntimeException e) {
             throw new IllegalArgumentException("segment " + definition.id() + ": " + e.getMessage(), e);
         }
+    }
+
+    /** A window as the operators take it: {@code 45m}, {@code 2h}, {@code 14d}, at most 90 days; ms. */
+    static long window(String text) {
+        java.util.regex.Matcher m = WINDOW.matcher(text == null ? "" : text.trim());
+        if (!m.matches()) {
+            throw new IllegalArgumentException("a window is a whole number of m, h or d, such as '45m', '2h' or '14d'"
+                    + ", not '" + text + "'");
+        }
+        long unit = switch (m.group(2)) {
+            case "m" -> 60_000L;
+            case "h" -> 3_600_000L;
+            default -> 86_400_000L;
+        };
+        long ms = Long.parseLong(m.group(1)) * unit;
+        if (ms > EventTimeline.MAX_WINDOW) {
+            throw new IllegalArgumentException("a window is at most 90d (what the engine remembers), not '" + text + "'");
+        }
+        return ms;
+    }
+
+    /**
+     * The windows of the condition's behavioural operators, each a string literal that {@link #window} reads: a
+     * window computed at run time could not be checked here, nor timed.
+     */
+    private static java.util.Set<Long> windows(SegmentDefinition definition, CelAbstractSyntaxTree ast) {
+        java.util.Set<Long> windows = new java.util.TreeSet<>();
+        List<Problem> problems = new java.util.ArrayList<>();
+        dev.cel.common.navigation.CelNavigableAst.fromAst(ast).getRoot()
+                .<dev.cel.common.navigation.CelNavigableExpr>allNodes().forEach(node -> {
+            dev.cel.common.ast.CelExpr expr = node.expr();
+            if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
+                    || !OPERATORS.contains(expr.call().function()) || expr.call().target().isEmpty()) {
+                return;
+            }
+            dev.cel.common.ast.CelExpr last = expr.call().args().get(expr.call().args().size() - 1);
+            String error = null;
+            if (last.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CONSTANT
+                    || last.constant().getKind() != dev.cel.common.ast.CelConstant.Kind.STRING_VALUE) {
+                error = expr.call().function() + ": the window must be written out, such as '2h'";
+            } else {
+                try {
+                    windows.add(window(last.constant().stringValue()));
+                } catch (IllegalArgumentException e) {
+                    error = expr.call().function() + ": " + e.getMessage();
+                }
+            }
+            if (error != null) {
+                Integer offset = ast.getSource().getPositionsMap().get(last.id());
+                var location = offset == null ? Optional.<dev.cel.common.CelSourceLocation>empty()
+                        : ast.getSource().getOffsetLocation(offset);
+                problems.add(new Problem(error, location.map(dev.cel.common.CelSourceLocation::getLine).orElse(0),
+                        location.map(l -> l.getColumn() + 1).orElse(0)));
+            }
+        });
+        if (!problems.isEmpty()) {
+            throw new InvalidCondition("segment " + definition.id() + ": invalid condition '" + definition.condition()
+                    + "': " + problems.get(0).message(), problems, null);
+        }
+        return windows;
     }
 
     /**
@@ -341,7 +443,7 @@ public final class SegmentRules {
     public static Map<String, Object> inputs(FeatureSnapshot snapshot) {
         Map<String, Object> inputs = snapshot.ruleVariables();
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
-            Map<String, Long> nonZero = new java.util.TreeMap<>();
+            Map<String, Long> nonZero = new java.util.HashMap<>();
             snapshot.counts().getOrDefault(window, Map.of()).forEach((event, n) -> {
                 if (n != 0) {
                     nonZero.put(event, n);
@@ -349,6 +451,7 @@ public final class SegmentRules {
             });
             inputs.put("count_" + window, nonZero);
         }
+        inputs.put("events", snapshot.events()); // written as its map (@JsonValue) when the profile is encoded
         return inputs;
     }
 
@@ -381,6 +484,7 @@ public final class SegmentRules {
             Object value = switch (name) {
                 case "scores" -> profile.scores();
                 case "persona" -> profile.persona() == null ? "" : profile.persona();
+                case "events" -> EventTimeline.fromMap(profile.asOf(), profile.inputs().get("events"));
                 default -> typed(declared.type(), profile.inputs().get(name));
             };
             vars.put(name, value);

@@ -91,7 +91,7 @@ class SegmentRulesTest {
     void aPublishedProfileIsEvaluatedAsTheStreamEvaluatesTheSnapshotItCameFrom() {
         FeatureSnapshot features = snapshot(Map.of("product_view", 3L, "add_to_cart", 1L), List.of("Women's Jackets"),
                 List.of("dashboards"), 2, true, 80.0);
-        SegmentProfile published = new SegmentProfile("u1", 1L, List.of(), features.numeric(), Map.of("churn", 0.8),
+        SegmentProfile published = new SegmentProfile("u1", features.asOf(), List.of(), features.numeric(), Map.of("churn", 0.8),
                 "Casual Browser", "bundle@v1", null, Map.of(), SegmentRules.inputs(features));
         assertThat((Map<?, ?>) published.inputs().get("count_1h")).as("zeros are not published")
                 .isEqualTo(Map.of("product_view", 3L, "add_to_cart", 1L));
@@ -166,6 +166,6 @@ class SegmentRulesTest {
             byWindow.put(window, all);
         }
         return new FeatureSnapshot(0L, 1, sessions30, 0, 0, 0, 0, cartAbandoned, cartAbandoned, 0, 0, 0, 0, cartValue, 0, 0, byWindow,
-                categories, features);
+                categories, features, new io.cohortflow.core.feature.EventTimeline(0L, Map.of()));
     }
 }
