@@ -70,7 +70,7 @@ public final class Console implements AutoCloseable {
                 new TopicFollower(options.bootstrapServers(), topics.name(TopicsConfig.DEFINITIONS), store, false,
                         (batch, record) -> definitions.apply(record.value() == null
                                 ? SegmentDefinition.tombstone(new String(record.key(), StandardCharsets.UTF_8))
-                                : definitionCodec.decode(record.value()))));
+                                : definitionCodec.decode(record.value())), definitions::reset));
         this.vertx = Vertx.vertx();
     }
 
@@ -124,9 +124,12 @@ public final class Console implements AutoCloseable {
         return server.actualPort();
     }
 
-    /** Whether the store holds everything the topics had when the console started. */
+    /**
+     * Whether the store holds everything the topics had when the console started, and every follower is reading
+     * (none is retrying after a failure): what readiness reports.
+     */
     public boolean caughtUp() {
-        return followers.stream().allMatch(TopicFollower::caughtUp);
+        return followers.stream().allMatch(f -> f.caughtUp() && f.failure().isEmpty());
     }
 
     public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {

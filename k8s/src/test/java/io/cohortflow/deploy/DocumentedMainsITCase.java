@@ -95,16 +95,8 @@ class DocumentedMainsITCase {
         for (String line : Repository.readmeBashBlock("io.cohortflow.activation.AudienceSnapshot")) {
             script.add(addresses(withOption(line, "--topic " + topics.name(TopicsConfig.PROFILES)), broker));
         }
-        Process bash = new ProcessBuilder("bash", "-c", String.join("\n", script)).directory(dir.toFile()).start();
-        String[] output = new String[2];
-        Thread stderr = new Thread(() -> output[1] = read(bash.getErrorStream()));
-        stderr.start();
-        output[0] = read(bash.getInputStream());
-        assertThat(bash.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        stderr.join();
-        String shown = String.join("\n", script) + "\n--- stdout ---\n" + output[0] + "\n--- stderr ---\n" + output[1];
-        assertThat(bash.exitValue()).as(shown).isZero();
-        assertThat(output[1]).as("nothing fails to load: " + shown).doesNotContain("NoClassDefFoundError", "SLF4J", "StatusLogger");
+        String[] output = run(script, dir, 5);
+        String shown = output[2];
 
         assertThat(output[0]).as(shown).contains("backfill of orders-export.csv done: 3 records")
                 .contains("compaction done: 0 partitions");
@@ -155,22 +147,15 @@ class DocumentedMainsITCase {
         }
         String renames = TopicsConfig.ROLES.stream().map(r -> "--topic." + r + "=" + topics.name(r))
                 .collect(java.util.stream.Collectors.joining(" "));
-        List<String> script = new ArrayList<>(List.of("set -e"));
+        // (The test's own: whatever way the script ends, the console it started in the background stops with it.)
+        List<String> script = new ArrayList<>(List.of("set -e", "trap 'kill $(jobs -p) 2>/dev/null || true' EXIT"));
         for (String line : Repository.readmeBashBlock("console-0.1.0-SNAPSHOT-app.jar")) {
             line = addresses(line, broker).replace("8090", Integer.toString(port));
             script.add(line.contains("java -jar") ? line.replace(" &", " " + renames + " &") : line);
         }
-        Process bash = new ProcessBuilder("bash", "-c", String.join("\n", script)).directory(dir.toFile()).start();
-        String[] output = new String[2];
-        Thread stderr = new Thread(() -> output[1] = read(bash.getErrorStream()));
-        stderr.start();
-        output[0] = read(bash.getInputStream());
-        assertThat(bash.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        stderr.join();
-        String shown = String.join("\n", script) + "\n--- stdout ---\n" + output[0] + "\n--- stderr ---\n" + output[1];
-        assertThat(bash.exitValue()).as(shown).isZero();
-        assertThat(output[1]).as("nothing fails to load: " + shown).doesNotContain("NoClassDefFoundError", "SLF4J",
-                "StatusLogger", "Exception");
+        String[] output = run(script, dir, 2);
+        String shown = output[2];
+        assertThat(output[1]).as("nothing fails: " + shown).doesNotContain("Exception");
         assertThat(output[0]).as(shown).contains("\"matched\":0", "\"id\":\"big_carts_left\"",
                 "no profile for user_jane");
         assertThat(KafkaTestSupport.readAllCommitted(broker.bootstrapServers(), topics.name(TopicsConfig.DEFINITIONS),
@@ -178,6 +163,28 @@ class DocumentedMainsITCase {
                 .containsExactly("big_carts_left");
         assertThat(Files.readString(dir.resolve("console-tokens.yaml"))).as("the digest, never the token")
                 .matches("(?s)tokens:\n  - \\{name: marketing, sha256: [0-9a-f]{64}, access: write}\n");
+    }
+
+    /**
+     * Runs the script with bash in {@code dir} and checks that it exits 0 within the minutes given and that nothing
+     * failed to load; returns its stdout, its stderr, and both with the script for assertion messages.
+     */
+    private static String[] run(List<String> script, Path dir, int minutes) throws Exception {
+        Process bash = new ProcessBuilder("bash", "-c", String.join("\n", script)).directory(dir.toFile()).start();
+        String[] output = new String[3];
+        Thread stderr = new Thread(() -> output[1] = read(bash.getErrorStream()));
+        stderr.start();
+        output[0] = read(bash.getInputStream());
+        if (!bash.waitFor(minutes, TimeUnit.MINUTES)) {
+            bash.descendants().forEach(ProcessHandle::destroyForcibly);
+            bash.destroyForcibly();
+        }
+        stderr.join();
+        output[2] = String.join("\n", script) + "\n--- stdout ---\n" + output[0] + "\n--- stderr ---\n" + output[1];
+        assertThat(bash.exitValue()).as(output[2]).isZero();
+        assertThat(output[1]).as("nothing fails to load: " + output[2])
+                .doesNotContain("NoClassDefFoundError", "SLF4J", "StatusLogger");
+        return output;
     }
 
     /** {@code option} added to a command line, before its trailing comment if it has one. */

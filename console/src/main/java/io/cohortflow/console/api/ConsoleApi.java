@@ -92,6 +92,9 @@ public final class ConsoleApi {
         router.get("/readyz").handler(ctx -> ctx.response().setStatusCode(caughtUp.getAsBoolean() ? 200 : 503)
                 .end(caughtUp.getAsBoolean() ? "ready" : "catching up with the topics"));
         router.route("/v1/*").handler(this::authenticate);
+        router.route("/v1/*").handler(this::sameOrigin);
+        router.route("/v1/*").failureHandler(ctx -> send(ctx, ctx.statusCode() > 0 ? ctx.statusCode() : 500,
+                Map.of("error", ctx.failure() == null ? "request failed" : String.valueOf(ctx.failure()))));
         router.get("/v1/catalog").handler(ctx -> send(ctx, 200, catalog()));
         router.get("/v1/profiles/:id").blockingHandler(ctx -> profile(ctx), false);
         router.get("/v1/profiles/:id/changes").blockingHandler(ctx -> changes(ctx), false);
@@ -102,7 +105,7 @@ public final class ConsoleApi {
                 store.sizeOverTime(ctx.pathParam("id"))), false);
         router.put("/v1/segments/:id").handler(this::requireWrite).blockingHandler(ctx -> put(ctx), false);
         router.delete("/v1/segments/:id").handler(this::requireWrite).blockingHandler(ctx -> delete(ctx), false);
-        router.post("/v1/validate").handler(ctx -> validate(ctx));
+        router.post("/v1/validate").blockingHandler(ctx -> validate(ctx), false);
         router.post("/v1/preview").blockingHandler(ctx -> preview(ctx), false);
         router.get("/v1/models").blockingHandler(ctx -> withModels(ctx, () -> send(ctx, 200, models.list())), false);
         router.get("/v1/models/versions/:version/report").blockingHandler(ctx -> withModels(ctx, () -> {
@@ -122,6 +125,43 @@ public final class ConsoleApi {
         router.post("/v1/models/rollback").handler(this::requireWrite).blockingHandler(ctx -> withModels(ctx,
                 () -> outcome(ctx, models.rollback())), false);
         router.get("/v1/dead-letters").blockingHandler(ctx -> deadLetters(ctx), false);
+        router.route("/v1/*").handler(ctx -> send(ctx, 404, Map.of("error", "no route " + ctx.request().method()
+                + " " + ctx.request().path())));
+    }
+
+    /**
+     * Requests that change something or read a body come as JSON, and a browser's only from the console's own pages:
+     * a form of another site cannot ride the session cookie (a form can post text/plain, not application/json, and
+     * the browser says where a request comes from in Sec-Fetch-Site, or Origin).
+     */
+    private void sameOrigin(RoutingContext ctx) {
+        io.vertx.core.http.HttpMethod method = ctx.request().method();
+        if (method == io.vertx.core.http.HttpMethod.GET || method == io.vertx.core.http.HttpMethod.HEAD) {
+            ctx.next();
+            return;
+        }
+        String type = ctx.request().getHeader("Content-Type");
+        if (ctx.body() != null && ctx.body().length() > 0
+                && (type == null || !type.toLowerCase(java.util.Locale.ROOT).startsWith("application/json"))) {
+            send(ctx, 415, Map.of("error", "send JSON, with Content-Type: application/json"));
+            return;
+        }
+        if (!fromThisSite(ctx)) {
+            send(ctx, 403, Map.of("error", "a request from another site"));
+            return;
+        }
+        ctx.next();
+    }
+
+    /** Whether a browser's request comes from the console's own pages (a request that is not a browser's does). */
+    public static boolean fromThisSite(RoutingContext ctx) {
+        String site = ctx.request().getHeader("Sec-Fetch-Site");
+        if (site != null) {
+            return site.equals("same-origin") || site.equals("none");
+        }
+        String origin = ctx.request().getHeader("Origin");
+        String host = ctx.request().getHeader("Host");
+        return origin == null || host != null && (origin.equals("http://" + host) || origin.equals("https://" + host));
     }
 
     // ---- models and dead letters -------------------------------------------------------------------------------

@@ -20,7 +20,16 @@ public final class Definitions {
 
     private final Map<String, Entry> running = new TreeMap<>();
 
+    private final List<SegmentDefinition> starting;
+
     public Definitions(List<SegmentDefinition> starting) {
+        this.starting = List.copyOf(starting);
+        reset();
+    }
+
+    /** Back to the starting file alone: the topic is about to be read again from its start. */
+    public synchronized void reset() {
+        running.clear();
         starting.forEach(d -> running.put(d.id(), new Entry(d, "file")));
     }
 

@@ -38,6 +38,11 @@ import java.util.function.Consumer;
  *   <li>{@code rows}: shard byte + user id → the profile's memberships and rule inputs in {@link PreviewRows}' binary
  *       form, what a preview scans (sharded so that a preview scans with every core);</li>
  *   <li>{@code rowEvents}: the same keys → the row's {@code events} (its bulk, which few conditions read);</li>
+ *   <li>{@code members}: segment id → its members now, kept from the profiles (each profile's memberships against
+ *       the user's previous ones): right from whatever offset the store started at, unlike a sum of changes;</li>
+ *   <li>{@code erased}: SHA-256 of a user id (never the id) → when the console applied their erasure (a profile
+ *       tombstone): changes computed before it that reach the store later (the changes follower runs on its own)
+ *       are dropped;</li>
  *   <li>{@code changes}: user id, 0, event time, change id → the change's JSON: a person's history;</li>
  *   <li>{@code sizes}: segment id, 0, hour → ENTERs less EXITs in that hour (a segment's size over time);</li>
  *   <li>{@code dead}: {@code c}, reason, 0, hour → dead letters of that reason in that hour; {@code t}, reason →
@@ -74,6 +79,8 @@ public final class ConsoleStore implements AutoCloseable {
     private final ColumnFamilyHandle offsets;
     private final ColumnFamilyHandle dead;
     private final ColumnFamilyHandle rowEvents;
+    private final ColumnFamilyHandle members;
+    private final ColumnFamilyHandle erased;
     private final io.cohortflow.core.event.DeadLetterCodec deadCodec = new io.cohortflow.core.event.DeadLetterCodec();
     private final WriteOptions writeOptions = new WriteOptions();
     private final SegmentProfileCodec profileCodec = new SegmentProfileCodec();
@@ -91,10 +98,13 @@ public final class ConsoleStore implements AutoCloseable {
         blockCache = new org.rocksdb.LRUCache(64L << 20);
         cfOptions = new ColumnFamilyOptions().setTableFormatConfig(new org.rocksdb.BlockBasedTableConfig()
                 .setBlockCache(blockCache).setFilterPolicy(new org.rocksdb.BloomFilter(10))
-                .setCacheIndexAndFilterBlocks(true));
+                .setCacheIndexAndFilterBlocks(true))
+                // Deletes (an erased person) leave the files within a day, not only when compaction happens by.
+                .setPeriodicCompactionSeconds(86_400);
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, cfOptions));
-        for (String name : List.of("profiles", "rows", "changes", "sizes", "offsets", "dead", "rowEvents")) {
+        for (String name : List.of("profiles", "rows", "changes", "sizes", "offsets", "dead", "rowEvents", "members",
+                "erased")) {
             descriptors.add(new ColumnFamilyDescriptor(name.getBytes(StandardCharsets.UTF_8), cfOptions));
         }
         db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
@@ -106,6 +116,8 @@ public final class ConsoleStore implements AutoCloseable {
         previewRows = new PreviewRows(eventNames, dictionary(db, offsets, eventNames));
         dead = handles.get(6);
         rowEvents = handles.get(7);
+        members = handles.get(8);
+        erased = handles.get(9);
     }
 
     /** The event names' codes of the preview rows: the list the store was created with, kept in it. */
@@ -144,30 +156,72 @@ public final class ConsoleStore implements AutoCloseable {
         /** Sizes read-modified-written within this batch, not yet in the database. */
         private final Map<String, Long> pendingSizes = new java.util.HashMap<>();
 
+        /** Memberships as this batch leaves them, for the users it touched. */
+        private final Map<String, List<String>> pendingMemberships = new java.util.HashMap<>();
+        /** Erasures applied in this batch (user id → when). */
+        private final Map<String, Long> pendingErased = new java.util.HashMap<>();
+
         /** The profile as published (its JSON); a tombstone (null value) removes the person's profile and history. */
         public void profile(String userId, byte[] json) throws RocksDBException {
             byte[] key = utf8(userId);
+            byte[] rowKey = rowKey(userId);
             if (json == null) {
+                countMembers(userId, List.of());
                 batch.delete(profiles, key);
-                batch.delete(rows, rowKey(userId));
-                batch.delete(rowEvents, rowKey(userId));
+                batch.delete(rows, rowKey);
+                batch.delete(rowEvents, rowKey);
                 eraseHistory(userId);
+                long now = System.currentTimeMillis();
+                pendingErased.put(userId, now);
+                batch.put(erased, erasedKey(userId), longBytes(now));
                 return;
             }
+            // Everything is computed before anything is written: a record that does not read leaves no half.
             SegmentProfile profile = profileCodec.decode(json);
-            batch.put(profiles, key, json);
             Optional<Map<String, Object>> variables = SegmentRules.variables(profile, eventNames);
-            if (variables.isPresent()) {
-                batch.put(rows, rowKey(userId), previewRows.encode(profile.segments(), variables.get()));
-                batch.put(rowEvents, rowKey(userId), previewRows.encodeEvents(variables.get()));
+            byte[] row = variables.map(v -> previewRows.encode(profile.segments(), v)).orElse(null);
+            byte[] history = variables.map(previewRows::encodeEvents).orElse(null);
+            countMembers(userId, row == null ? List.of() : profile.segments());
+            batch.put(profiles, key, json);
+            if (row != null) {
+                batch.put(rows, rowKey, row);
+                batch.put(rowEvents, rowKey, history);
             } else {
-                batch.delete(rows, rowKey(userId)); // a merged id: its profile is final, it is nobody to count
-                batch.delete(rowEvents, rowKey(userId));
+                batch.delete(rows, rowKey); // a merged id: its profile is final, it is nobody to count
+                batch.delete(rowEvents, rowKey);
             }
+        }
+
+        /** Each segment's members now, moved by this user's memberships before and after. */
+        private void countMembers(String userId, List<String> now) throws RocksDBException {
+            List<String> before = pendingMemberships.get(userId);
+            if (before == null) {
+                byte[] row = db.get(rows, rowKey(userId));
+                before = row == null ? List.of() : previewRows.decode(row, null, new java.util.BitSet()).memberships();
+            }
+            for (String segment : before) {
+                if (!now.contains(segment)) {
+                    add(members, utf8(segment), -1);
+                }
+            }
+            for (String segment : now) {
+                if (!before.contains(segment)) {
+                    add(members, utf8(segment), 1);
+                }
+            }
+            pendingMemberships.put(userId, List.copyOf(now));
         }
 
         /** A membership change: into the person's history and its segment's size per hour. */
         public void change(SegmentChange change) throws RocksDBException {
+            Long erasedAt = pendingErased.get(change.userId());
+            if (erasedAt == null) {
+                byte[] marker = db.get(erased, erasedKey(change.userId()));
+                erasedAt = marker == null ? null : ByteBuffer.wrap(marker).getLong();
+            }
+            if (erasedAt != null && change.processingTime() <= erasedAt) {
+                return; // computed before the person was erased, and read after: it has no place here
+            }
             if ("privacy".equals(change.cause().kind())) {
                 // The erasure's EXITs are the last word on a person erased by a privacy request: their history
                 // goes, this EXIT with it. The size keeps the EXIT (counts, no person).
@@ -293,13 +347,11 @@ public final class ConsoleStore implements AutoCloseable {
         return out;
     }
 
-    /** Every segment's size now, from its changes (segment → members). */
+    /** Every segment's members now, from the stored profiles (segment → members). */
     public Map<String, Long> sizes() {
         Map<String, Long> out = new TreeMap<>();
-        scan(sizes, new byte[0], (key, value) -> {
-            int zero = indexOf(key, (byte) 0);
-            out.merge(new String(key, 0, zero, StandardCharsets.UTF_8), ByteBuffer.wrap(value).getLong(), Long::sum);
-        });
+        scan(members, new byte[0], (key, value) -> out.put(new String(key, StandardCharsets.UTF_8),
+                ByteBuffer.wrap(value).getLong()));
         return out;
     }
 
@@ -339,8 +391,10 @@ public final class ConsoleStore implements AutoCloseable {
      * not named, and every read crosses JNI.
      */
     public void scanShard(int shard, boolean withEvents, RowVisitor visitor) {
+        org.rocksdb.Snapshot snapshot = db.getSnapshot(); // both families as of one moment, while batches go on
         try (org.rocksdb.Slice upper = new org.rocksdb.Slice(new byte[] {(byte) (shard + 1)});
-             ReadOptions options = new ReadOptions().setFillCache(false).setIterateUpperBound(upper);
+             ReadOptions options = new ReadOptions().setFillCache(false).setIterateUpperBound(upper)
+                     .setSnapshot(snapshot);
              RocksIterator it = db.newIterator(rows, options);
              RocksIterator events = withEvents ? db.newIterator(rowEvents, options) : null) {
             java.util.function.Supplier<byte[]> key = it::key;
@@ -351,12 +405,17 @@ public final class ConsoleStore implements AutoCloseable {
             }
             for (; it.isValid(); it.next()) {
                 byte[] history = null;
-                if (events != null) { // both families hold the same keys, written in the same batches
-                    history = events.isValid() ? events.value() : null;
-                    events.next();
+                if (events != null) { // the same keys, written in the same batches: matched by key all the same
+                    byte[] rowKey = it.key();
+                    while (events.isValid() && Arrays.compareUnsigned(events.key(), rowKey) < 0) {
+                        events.next();
+                    }
+                    history = events.isValid() && Arrays.equals(events.key(), rowKey) ? events.value() : null;
                 }
                 visitor.visit(key, it.value(), history);
             }
+        } finally {
+            db.releaseSnapshot(snapshot);
         }
     }
 
@@ -388,7 +447,8 @@ public final class ConsoleStore implements AutoCloseable {
                     + db.getLongProperty(changes, "rocksdb.total-sst-files-size")
                     + db.getLongProperty(sizes, "rocksdb.total-sst-files-size")
                     + db.getLongProperty(dead, "rocksdb.total-sst-files-size")
-                    + db.getLongProperty(rowEvents, "rocksdb.total-sst-files-size");
+                    + db.getLongProperty(rowEvents, "rocksdb.total-sst-files-size")
+                    + db.getLongProperty(members, "rocksdb.total-sst-files-size");
         } catch (RocksDBException e) {
             return -1;
         }
@@ -411,6 +471,14 @@ public final class ConsoleStore implements AutoCloseable {
         key[0] = (byte) Math.floorMod(userId.hashCode(), SHARDS);
         System.arraycopy(id, 0, key, 1, id.length);
         return key;
+    }
+
+    private static byte[] erasedKey(String userId) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(utf8(userId));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static byte[] changePrefix(String userId) {

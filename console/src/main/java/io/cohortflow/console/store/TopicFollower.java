@@ -44,12 +44,22 @@ public final class TopicFollower implements AutoCloseable {
     private final AtomicLong unreadable = new AtomicLong();
     private final boolean remembers;
     private volatile boolean running = true;
+    /** The last failure, until a poll succeeds again. */
+    private volatile String failure;
+    private final Runnable restart;
 
     /**
      * @param remembers whether the store keeps where it stands: false for a topic held in memory (the definitions,
      *                  a few hundred records), which is read from its start on every start
      */
     public TopicFollower(String bootstrapServers, String topic, ConsoleStore store, boolean remembers, Apply apply) {
+        this(bootstrapServers, topic, store, remembers, apply, () -> { });
+    }
+
+    /** @param restart for a topic held in memory ({@code remembers} false): forgets it before it is read anew */
+    public TopicFollower(String bootstrapServers, String topic, ConsoleStore store, boolean remembers, Apply apply,
+                         Runnable restart) {
+        this.restart = restart;
         this.topic = topic;
         this.remembers = remembers;
         this.store = store;
@@ -79,6 +89,11 @@ public final class TopicFollower implements AutoCloseable {
         return caughtUp.getCount() == 0;
     }
 
+    /** The failure the follower is retrying after, if the last attempt to read failed. */
+    public java.util.Optional<String> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
     public long applied() {
         return applied.get();
     }
@@ -91,45 +106,68 @@ public final class TopicFollower implements AutoCloseable {
         return topic;
     }
 
+    /**
+     * Follows until closed. A failure (Kafka away, a store write refused) is logged and retried with a growing pause,
+     * from the offsets the store holds, which are exactly those of what it has: nothing is skipped or applied twice.
+     */
     private void run() {
+        long pause = 1000;
         try {
-            List<TopicPartition> partitions = partitions();
-            consumer.assign(partitions);
-            Map<Integer, Long> stored = remembers ? store.offsets(topic) : Map.of();
-            for (TopicPartition partition : partitions) {
-                Long next = stored.get(partition.partition());
-                if (next == null) {
-                    consumer.seekToBeginning(List.of(partition));
-                } else {
-                    consumer.seek(partition, next);
-                }
-            }
-            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
-            for (TopicPartition partition : partitions) {
-                Long next = stored.get(partition.partition());
-                if (next != null && next > end.get(partition)) {
-                    LOG.warn("{} ends at {} but the store has read to {}: the topic was recreated under the store;"
-                            + " reading it from its start (delete the store's directory to drop what it had)",
-                            partition, end.get(partition), next);
-                    consumer.seekToBeginning(List.of(partition));
-                }
-            }
             while (running) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
-                if (!records.isEmpty()) {
-                    applyAll(records);
-                }
-                if (caughtUp.getCount() > 0 && reached(end)) {
-                    LOG.info("console store caught up with {} ({} records)", topic, applied.get());
-                    caughtUp.countDown();
+                try {
+                    follow();
+                } catch (WakeupException e) {
+                    return;
+                } catch (RuntimeException e) {
+                    if (!running) {
+                        return;
+                    }
+                    failure = e.toString();
+                    LOG.warn("following {} failed ({}); trying again in {} ms", topic, e.toString(), pause);
+                    sleep(pause);
+                    pause = Math.min(30_000, pause * 2);
                 }
             }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.error("following {} stopped: {}", topic, e.toString(), e);
         } finally {
             consumer.close(Duration.ofSeconds(2));
+        }
+    }
+
+    private void follow() {
+        List<TopicPartition> partitions = partitions();
+        consumer.assign(partitions);
+        Map<Integer, Long> stored = remembers ? store.offsets(topic) : Map.of();
+        if (!remembers) {
+            restart.run(); // held in memory: read anew from the start
+        }
+        for (TopicPartition partition : partitions) {
+            Long next = stored.get(partition.partition());
+            if (next == null) {
+                consumer.seekToBeginning(List.of(partition));
+            } else {
+                consumer.seek(partition, next);
+            }
+        }
+        Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+        for (TopicPartition partition : partitions) {
+            Long next = stored.get(partition.partition());
+            if (next != null && next > end.get(partition)) {
+                LOG.warn("{} ends at {} but the store has read to {}: the topic was recreated under the store;"
+                        + " reading it from its start (delete the store's directory to drop what it had)",
+                        partition, end.get(partition), next);
+                consumer.seekToBeginning(List.of(partition));
+            }
+        }
+        while (running) {
+            ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
+            if (!records.isEmpty()) {
+                applyAll(records);
+            }
+            failure = null;
+            if (caughtUp.getCount() > 0 && reached(end)) {
+                LOG.info("console store caught up with {} ({} records)", topic, applied.get());
+                caughtUp.countDown();
+            }
         }
     }
 
@@ -139,7 +177,7 @@ public final class TopicFollower implements AutoCloseable {
             infos = consumer.partitionsFor(topic, Duration.ofSeconds(10));
             if (infos == null || infos.isEmpty()) {
                 LOG.warn("topic {} not found yet; waiting for it", topic);
-                sleep();
+                sleep(1000);
                 infos = List.of();
             }
         }
@@ -181,9 +219,9 @@ public final class TopicFollower implements AutoCloseable {
         return true;
     }
 
-    private static void sleep() {
+    private static void sleep(long ms) {
         try {
-            Thread.sleep(1000);
+            Thread.sleep(ms);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

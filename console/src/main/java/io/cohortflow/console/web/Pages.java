@@ -43,6 +43,10 @@ public final class Pages {
         router.get("/login").handler(ctx -> html(ctx, 200, page("login.html")));
         router.post("/login").handler(BodyHandler.create().setBodyLimit(4096)).handler(this::login);
         router.post("/logout").handler(ctx -> {
+            if (!ConsoleApi.fromThisSite(ctx)) {
+                ctx.response().setStatusCode(403).end();
+                return;
+            }
             ctx.response().addCookie(Cookie.cookie(ConsoleApi.COOKIE, "").setPath("/").setMaxAge(0));
             redirect(ctx, "/login");
         });
@@ -56,6 +60,11 @@ public final class Pages {
     }
 
     private void login(RoutingContext ctx) {
+        if (!ConsoleApi.fromThisSite(ctx)) {
+            html(ctx, 403, page("login.html").replace("<!--error-->",
+                    "<p class=\"error\" role=\"alert\">Sign in from this console's own page.</p>"));
+            return;
+        }
         String token = ctx.request().getFormAttribute("token");
         if (tokens.check(token).isEmpty()) {
             html(ctx, 401, page("login.html").replace("<!--error-->",

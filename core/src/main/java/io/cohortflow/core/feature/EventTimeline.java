@@ -84,7 +84,7 @@ public final class EventTimeline {
 
     /**
      * "Did {@code first} then {@code then} within {@code window}": among each event's latest occurrences in the last
-     * 90 days, a {@code first} at x and a {@code then} at y with x ≤ y ≤ x + window.
+     * 90 days (whole days, as the engine forgets them), a {@code first} at x and a {@code then} at y with x ≤ y ≤ x + window.
      */
     public boolean thenWithin(String first, String then, long window) {
         Event a = events.get(first);
@@ -93,16 +93,21 @@ public final class EventTimeline {
             return false;
         }
         for (long y : b.recent()) {
-            if (y > asOf || y <= asOf - MAX_WINDOW) {
+            if (y > asOf || !remembered(y)) {
                 continue;
             }
             for (long x : a.recent()) {
-                if (x <= y && y - x <= window && x > asOf - MAX_WINDOW && (x != y || !first.equals(then))) {
+                if (x <= y && y - x <= window && remembered(x) && (x != y || !first.equals(then))) {
                     return true;
                 }
             }
         }
         return false;
+    }
+
+    /** Whether the engine still remembers a time: its day is one of the last 90, as the day buckets are pruned. */
+    private boolean remembered(long t) {
+        return Math.floorDiv(t, DAY) > Math.floorDiv(asOf, DAY) - UserFeatures.MAX_DAYS;
     }
 
     /** Buckets whose start lies in (asOf - window, asOf], as the count windows sum them. */

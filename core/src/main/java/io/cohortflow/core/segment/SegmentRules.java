@@ -57,8 +57,8 @@ public final class SegmentRules {
      *
      * @param variables the variables the condition reads (from CEL's checked AST), e.g. {@code count_1h}, {@code scores}
      * @param version   a short, stable version of the condition text: changes name it in their cause
-     * @param windows   the windows its behavioural operators take, ms ({@code events.count('x', '2h')}: 2 h), for
-     *                  the timers that move it as time passes
+     * @param windows   the windows after which its behavioural operators' values can change as time passes, ms
+     *                  ({@code events.count('x', '2h')}: 2 h; a sequence's window is not one), for the timers
      */
     public record Compiled(SegmentDefinition definition, CelRuntime.Program program, java.util.Set<String> variables,
                            String version, java.util.Set<Long> windows) {
@@ -293,7 +293,10 @@ public final class SegmentRules {
                 error = expr.call().function() + ": the window must be written out, such as '2h'";
             } else {
                 try {
-                    windows.add(window(last.constant().stringValue()));
+                    long window = window(last.constant().stringValue());
+                    if (!expr.call().function().equals("then_within")) { // a sequence's window is no expiry
+                        windows.add(window);
+                    }
                 } catch (IllegalArgumentException e) {
                     error = expr.call().function() + ": " + e.getMessage();
                 }

@@ -112,8 +112,9 @@ class BehaviouralOperatorsTest {
         assertThatThrownBy(() -> SegmentRules.compile(new SegmentDefinition("bad", "Bad",
                 "events.count('product_view', persona) > 1", null, false))).hasMessageContaining("written out");
         assertThat(SegmentRules.compile(new SegmentDefinition("ok", "Ok",
-                "events.count('product_view', '45m') > 1 || events.then_within('a', 'b', '2d')", null, false))
-                .windows()).containsExactlyInAnyOrder(45 * MIN, 2 * DAY);
+                "events.count('product_view', '45m') > 1 || events.absent_for('a', '2d') || events.then_within('a',"
+                        + " 'b', '3d')", null, false)).windows()).as("a sequence's window sets no timer")
+                .containsExactlyInAnyOrder(45 * MIN, 2 * DAY);
     }
 
     // ---- the engine, and the preview's reading of each profile ---------------------------------------------------
