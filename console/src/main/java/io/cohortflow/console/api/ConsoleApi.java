@@ -489,9 +489,4 @@ public final class ConsoleApi {
             ctx.fail(e);
         }
     }
-
-    /** For the pages: the JSON mapper the API answers with. */
-    public ObjectMapper json() {
-        return json;
-    }
 }

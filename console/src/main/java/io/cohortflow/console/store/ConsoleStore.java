@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 
 /**
  * The console's view of the stream, in an embedded RocksDB: what the segmentation job published, kept for lookups,
@@ -556,10 +555,5 @@ public final class ConsoleStore implements AutoCloseable {
         cfOptions.close();
         blockCache.close();
         writeOptions.close();
-    }
-
-    /** For a reader that wants every stored profile (the benchmark's check); ordered by user id. */
-    public void forEachProfile(Consumer<SegmentProfile> visit) {
-        scan(profiles, new byte[0], (key, value) -> visit.accept(profileCodec.decode(value)));
     }
 }
