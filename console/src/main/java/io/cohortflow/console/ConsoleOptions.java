@@ -55,20 +55,13 @@ public record ConsoleOptions(String bootstrapServers, Path dataDir, String host,
 
     /** The topics with the {@code --topic.ROLE=NAME} renames applied. */
     private static TopicsConfig renamed(TopicsConfig topics, Map<String, String> opts) {
-        Map<String, io.cohortflow.core.config.TopicSpec> specs = new java.util.LinkedHashMap<>();
-        for (String role : TopicsConfig.ROLES) {
-            io.cohortflow.core.config.TopicSpec spec = topics.spec(role);
-            String name = opts.get("topic." + role);
-            specs.put(role, name == null ? spec : new io.cohortflow.core.config.TopicSpec(name, spec.partitions(),
-                    spec.config()));
-        }
-        for (String key : opts.keySet()) {
-            if (key.startsWith("topic.") && !TopicsConfig.ROLES.contains(key.substring(6))) {
-                throw new IllegalArgumentException("--" + key + ": no topic role " + key.substring(6) + "; roles: "
-                        + TopicsConfig.ROLES);
+        Map<String, String> names = new java.util.HashMap<>();
+        opts.forEach((key, value) -> {
+            if (key.startsWith("topic.")) {
+                names.put(key.substring("topic.".length()), value);
             }
-        }
-        return new TopicsConfig(specs);
+        });
+        return topics.renamed(names);
     }
 
     /** For tests and the local run: loopback, these topics, a token file. */

@@ -264,12 +264,9 @@ public final class LocalRun {
     private io.cohortflow.console.Console startConsole(LocalKafkaBroker broker, Path topicsFile, String registry)
             throws Exception {
         step("starting the console");
-        java.security.SecureRandom random = new java.security.SecureRandom();
-        byte[] bytes = new byte[24];
-        random.nextBytes(bytes);
-        String read = "read-" + java.util.HexFormat.of().formatHex(bytes);
-        random.nextBytes(bytes);
-        String write = "write-" + java.util.HexFormat.of().formatHex(bytes);
+        SecureRandom random = new SecureRandom();
+        String read = "read-" + secret(random) + secret(random);
+        String write = "write-" + secret(random) + secret(random);
         Path tokens = runDir.resolve("console-tokens.yaml");
         Path store = runDir.resolve("console");
         if (!options.keepData()) { // the broker starts empty: a store of an earlier run would be ahead of its topics

@@ -1,7 +1,6 @@
 package io.cohortflow.testkit;
 
 import io.cohortflow.core.codec.JsonCodec;
-import io.cohortflow.core.config.TopicSpec;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
@@ -14,9 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -32,12 +29,8 @@ public final class KafkaTestSupport {
     public static TopicsConfig uniqueTopics(LocalKafkaBroker broker, String testName) {
         String suffix = testName + "-" + UUID.randomUUID().toString().substring(0, 8);
         TopicsConfig defaults = TopicsConfig.defaults();
-        Map<String, TopicSpec> renamed = new LinkedHashMap<>();
-        for (String role : TopicsConfig.ROLES) {
-            TopicSpec spec = defaults.spec(role);
-            renamed.put(role, new TopicSpec(spec.name() + "." + suffix, spec.partitions(), spec.config()));
-        }
-        TopicsConfig topics = new TopicsConfig(renamed);
+        TopicsConfig topics = defaults.renamed(TopicsConfig.ROLES.stream()
+                .collect(Collectors.toMap(role -> role, role -> defaults.name(role) + "." + suffix)));
         broker.createTopics(topics);
         return topics;
     }

@@ -280,7 +280,7 @@ public final class ConsoleApi {
             send(ctx, 400, Map.of("error", String.valueOf(e.getMessage())));
             return;
         }
-        if (!compiles(ctx, definition)) {
+        if (compiled(ctx, definition).isEmpty()) {
             return;
         }
         publish(ctx, definition, () -> {
@@ -333,11 +333,7 @@ public final class ConsoleApi {
         if (body == null) {
             return;
         }
-        SegmentDefinition draft = draft(text(body, "condition", ""));
-        if (!compiles(ctx, draft)) {
-            return;
-        }
-        send(ctx, 200, preview.run(SegmentRules.compile(draft)));
+        compiled(ctx, draft(text(body, "condition", ""))).ifPresent(draft -> send(ctx, 200, preview.run(draft)));
     }
 
     /** A condition under edit, compiled under a placeholder id. */
@@ -345,21 +341,20 @@ public final class ConsoleApi {
         return new SegmentDefinition("draft", "Draft", condition, null, false);
     }
 
-    /** Whether the definition compiles; if not, answers 400 with the compiler's problems and their positions. */
-    private boolean compiles(RoutingContext ctx, SegmentDefinition definition) {
+    /** The definition compiled; if it does not compile, answers 400 with the compiler's problems and positions. */
+    private Optional<SegmentRules.Compiled> compiled(RoutingContext ctx, SegmentDefinition definition) {
         if (definition.condition() == null || definition.condition().isBlank()) {
             send(ctx, 400, Map.of("error", "a condition is required"));
-            return false;
+            return Optional.empty();
         }
         try {
-            SegmentRules.compile(definition);
-            return true;
+            return Optional.of(SegmentRules.compile(definition));
         } catch (SegmentRules.InvalidCondition e) {
             send(ctx, 400, Map.of("error", "invalid condition", "problems", e.problems()));
         } catch (IllegalArgumentException e) {
             send(ctx, 400, Map.of("error", String.valueOf(e.getMessage())));
         }
-        return false;
+        return Optional.empty();
     }
 
     // ---- profiles -----------------------------------------------------------------------------------------------

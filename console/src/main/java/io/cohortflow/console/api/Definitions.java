@@ -1,7 +1,6 @@
 package io.cohortflow.console.api;
 
 import io.cohortflow.core.segment.SegmentDefinition;
-import io.cohortflow.core.segment.SegmentRules;
 
 import java.util.List;
 import java.util.Map;
@@ -47,18 +46,5 @@ public final class Definitions {
 
     public synchronized Optional<Entry> get(String id) {
         return Optional.ofNullable(running.get(id));
-    }
-
-    /** The running definitions compiled; one that no longer compiles (it cannot: it was checked) is left out. */
-    public synchronized Map<String, SegmentRules.Compiled> compiled() {
-        Map<String, SegmentRules.Compiled> out = new TreeMap<>();
-        for (Entry entry : running.values()) {
-            try {
-                out.put(entry.definition().id(), SegmentRules.compile(entry.definition()));
-            } catch (IllegalArgumentException e) {
-                // the job refuses it too; the editor shows the problem when it is opened
-            }
-        }
-        return out;
     }
 }

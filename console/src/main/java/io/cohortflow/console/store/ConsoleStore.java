@@ -152,8 +152,8 @@ public final class ConsoleStore implements AutoCloseable {
     /** A batch of writes with the offsets they bring the store to, applied atomically by {@link #commit}. */
     public final class Batch implements AutoCloseable {
         private final WriteBatch batch = new WriteBatch();
-        /** Sizes read-modified-written within this batch, not yet in the database. */
-        private final Map<String, Long> pendingSizes = new java.util.HashMap<>();
+        /** Counters read-modified-written within this batch (family id and key → value), not yet in the database. */
+        private final Map<String, Long> pendingCounters = new java.util.HashMap<>();
 
         /** Memberships as this batch leaves them, for the users it touched. */
         private final Map<String, List<String>> pendingMemberships = new java.util.HashMap<>();
@@ -249,8 +249,8 @@ public final class ConsoleStore implements AutoCloseable {
         /** Adds to a counter, seeing this batch's own earlier additions; returns the new value. */
         private long add(ColumnFamilyHandle family, byte[] key, long delta) throws RocksDBException {
             String pending = family.getID() + ":" + new String(key, StandardCharsets.ISO_8859_1);
-            long now = pendingSizes.containsKey(pending) ? pendingSizes.get(pending) : readLong(family, key);
-            pendingSizes.put(pending, now + delta);
+            long now = pendingCounters.containsKey(pending) ? pendingCounters.get(pending) : readLong(family, key);
+            pendingCounters.put(pending, now + delta);
             batch.put(family, key, longBytes(now + delta));
             return now + delta;
         }

@@ -69,6 +69,19 @@ public final class TopicsConfig {
         return spec(role).name();
     }
 
+    /**
+     * These topics with some roles under other names (role → name; partitions and configs stay): what
+     * {@code --topic.ROLE=NAME} does. An unknown role fails with the known ones.
+     */
+    public TopicsConfig renamed(Map<String, String> names) {
+        Map<String, TopicSpec> renamed = new java.util.LinkedHashMap<>(topics);
+        names.forEach((role, name) -> {
+            TopicSpec spec = spec(role);
+            renamed.put(role, new TopicSpec(name, spec.partitions(), spec.config()));
+        });
+        return new TopicsConfig(renamed);
+    }
+
     public Collection<TopicSpec> all() {
         return topics.values();
     }

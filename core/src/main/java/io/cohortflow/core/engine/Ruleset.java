@@ -23,9 +23,13 @@ import java.util.TreeMap;
  * @param mergeMemory  how long a merged-away id remembers where it went, so its stragglers follow
  * @param segments     segment id -> compiled definition, in id order (the order changes are emitted in)
  * @param scorer       the model bundle scoring now, or {@link Scorer#NONE}
+ * @param operatorWindows the windows the running conditions' behavioural operators take (ms), which the engine's
+ *                     timers move with too: derived from {@code segments} once (whatever is passed is replaced), not
+ *                     on every event
  */
 public record Ruleset(FeatureConfig features, List<String> eventNames, Duration mergeMemory,
-                      SortedMap<String, SegmentRules.Compiled> segments, Scorer scorer) {
+                      SortedMap<String, SegmentRules.Compiled> segments, Scorer scorer,
+                      java.util.Set<Long> operatorWindows) {
 
     public Ruleset {
         Objects.requireNonNull(features, "features");
@@ -33,13 +37,14 @@ public record Ruleset(FeatureConfig features, List<String> eventNames, Duration 
         Objects.requireNonNull(mergeMemory, "mergeMemory");
         segments = Collections.unmodifiableSortedMap(new TreeMap<>(segments));
         Objects.requireNonNull(scorer, "scorer");
-    }
-
-    /** The windows the running conditions' behavioural operators take (ms): the engine's timers move with them too. */
-    public java.util.Set<Long> operatorWindows() {
         java.util.Set<Long> windows = new java.util.TreeSet<>();
         segments.values().forEach(segment -> windows.addAll(segment.windows()));
-        return windows;
+        operatorWindows = java.util.Collections.unmodifiableSet(windows);
+    }
+
+    public Ruleset(FeatureConfig features, List<String> eventNames, Duration mergeMemory,
+                   SortedMap<String, SegmentRules.Compiled> segments, Scorer scorer) {
+        this(features, eventNames, mergeMemory, segments, scorer, java.util.Set.of());
     }
 
     /** Compiles {@code definitions}; throws {@link IllegalArgumentException} on the first invalid one. */

@@ -458,7 +458,7 @@ public final class UserSegments {
      */
     private void merge(Step step, String toId, String linkId, long at) {
         String model = step.rules.scorer().label();
-        Map<String, Double> numeric = features.snapshot(at, step.rules.eventNames()).numeric();
+        Map<String, Double> numeric = features.snapshot(at, step.rules.eventNames(), false).numeric();
         Cause cause = new Cause("identity", "merged into " + toId, null);
         for (String segmentId : List.copyOf(memberships.keySet())) {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);

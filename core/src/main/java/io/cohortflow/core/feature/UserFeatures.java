@@ -336,6 +336,15 @@ public final class UserFeatures {
     }
 
     public FeatureSnapshot snapshot(long t, Collection<String> eventNames) {
+        return snapshot(t, eventNames, true);
+    }
+
+    /**
+     * The features as of {@code t}; {@code withHistory} false leaves {@link FeatureSnapshot#events} empty, for a
+     * reader of the numbers alone (the training's examples, a merge's last features), which need not copy every
+     * event's buckets.
+     */
+    public FeatureSnapshot snapshot(long t, Collection<String> eventNames, boolean withHistory) {
         Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
             Map<String, Long> byName = new TreeMap<>();
@@ -396,7 +405,7 @@ public final class UserFeatures {
                         firstActive < 0 || lastActive < 0 ? 0 : Math.floorDiv(lastActive - firstActive, DAY)),
                 traits.cartValue(t), traits.maxPriceViewed(t, DAY),
                 traits.categoriesAfterCart(t, lastAddToCart > lastOrder ? lastAddToCart : -1, DAY),
-                counts, categories, featuresUsed, timeline(t));
+                counts, categories, featuresUsed, withHistory ? timeline(t) : new EventTimeline(t, Map.of()));
     }
 
     /**

@@ -126,6 +126,6 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
         events.stream().filter(e -> e.timestamp() <= time).sorted(Comparator.comparingLong(UnifiedEvent::timestamp))
                 .forEach(features::add);
         features.prune(time);
-        return features.snapshot(time, eventNames);
+        return features.snapshot(time, eventNames, false); // the models read numbers, not histories
     }
 }
