@@ -308,19 +308,28 @@ class PipelineITCase {
         return env.executeAsync();
     }
 
-    static SegmentProfile awaitProfile(LocalKafkaBroker broker, TopicsConfig topics, String userId, long timeoutMs)
+    /**
+     * The latest committed profile of {@code userId} once it satisfies {@code until}. A profile is published whenever
+     * one of its inputs moves, so a user's first profile can come before the state that a test waits for (her
+     * anonymous history folded in, say): a test names what it waits for rather than taking whichever came first.
+     */
+    static SegmentProfile awaitProfile(LocalKafkaBroker broker, TopicsConfig topics, String userId,
+                                       java.util.function.Predicate<SegmentProfile> until, long timeoutMs)
             throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
+        SegmentProfile latest = null;
         while (System.currentTimeMillis() < deadline) {
             List<SegmentProfile> profiles = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
                     topics.name(TopicsConfig.PROFILES), new SegmentProfileCodec()).stream()
                     .filter(p -> p.userId().equals(userId)).toList();
-            if (!profiles.isEmpty()) {
-                return profiles.get(profiles.size() - 1);
+            latest = profiles.isEmpty() ? null : profiles.get(profiles.size() - 1);
+            if (latest != null && until.test(latest)) {
+                return latest;
             }
             Thread.sleep(1_000);
         }
-        throw new AssertionError("no profile of " + userId + " within " + timeoutMs + " ms");
+        throw new AssertionError("no profile of " + userId + " as awaited within " + timeoutMs + " ms; the latest: "
+                + latest);
     }
 
     static List<SegmentChange> changes(LocalKafkaBroker broker, TopicsConfig topics) {

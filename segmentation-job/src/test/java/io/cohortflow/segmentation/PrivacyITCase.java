@@ -79,8 +79,9 @@ class PrivacyITCase {
 
         List<JobClient> jobs = IdentityMergeITCase.startLive(broker, topics);
         try {
-            SegmentProfile jane = PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
-            assertThat(jane.segments()).contains("cart_abandoner");
+            // Her sign-up's own profile can come before her anonymous history is folded in: wait for the fold.
+            PipelineITCase.awaitProfile(broker, topics, "user_jane", p -> p.segments().contains("cart_abandoner"),
+                    90_000);
 
             ByteArrayOutputStream out = new ByteArrayOutputStream();
             long requested = System.nanoTime();
@@ -96,23 +97,27 @@ class PrivacyITCase {
                     new PrintStream(out, true, StandardCharsets.UTF_8), System.err)).isZero();
             assertThat(out.toString(StandardCharsets.UTF_8)).contains("req-jane DELETE: 2 ids", "by dpo@example.com");
 
+            Map<String, byte[]> latest = awaitTombstones(broker, topics, List.of("user_jane", "anon_123xyz"));
+            long tombstoned = System.nanoTime();
+            SegmentProfile jane = lastProfile(broker, topics, "user_jane");
+            assertThat(jane.segments()).contains("cart_abandoner");
             List<SegmentChange> erased = awaitChanges(broker, topics,
                     c -> c.cause().equals(new Cause("privacy", "req-jane", null)), jane.segments().size());
+            long exited = System.nanoTime();
             assertThat(erased).allSatisfy(c -> {
                 assertThat(c.userId()).isEqualTo("user_jane");
                 assertThat(c.type()).isEqualTo(ChangeType.EXIT);
                 assertThat(c.features()).as("an erasure publishes nothing of what it erases").isEmpty();
             });
-            assertThat(erased).extracting(SegmentChange::segmentId).containsExactlyInAnyOrderElementsOf(jane.segments());
-            long exited = System.nanoTime();
-
-            Map<String, byte[]> latest = awaitTombstones(broker, topics, List.of("user_jane", "anon_123xyz"));
+            assertThat(erased).extracting(SegmentChange::segmentId)
+                    .as("she leaves every segment her last profile before the erasure had")
+                    .containsExactlyInAnyOrderElementsOf(jane.segments());
             assertThat(latest).as("the last record of each id is a tombstone: compaction removes her profiles")
                     .containsEntry("user_jane", null).containsEntry("anon_123xyz", null);
             assertThat(latest.entrySet().stream().filter(e -> e.getValue() == null).map(Map.Entry::getKey))
                     .as("nobody else's").containsExactlyInAnyOrder("user_jane", "anon_123xyz");
             System.out.printf("privacy request to committed EXITs %.1f s, to committed tombstones %.1f s (polled every "
-                    + "0.5 s; checkpoints every %s)%n", (exited - requested) / 1e9, (System.nanoTime() - requested) / 1e9,
+                    + "0.5 s; checkpoints every %s)%n", (exited - requested) / 1e9, (tombstoned - requested) / 1e9,
                     MiniClusters.jobConfig().get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_INTERVAL));
         } finally {
             for (JobClient job : jobs) {
@@ -150,8 +155,8 @@ class PrivacyITCase {
         String privacyTopic = topics.name(TopicsConfig.PRIVACY);
         String statusTopic = topics.name(TopicsConfig.PRIVACY_STATUS);
         try {
-            SegmentProfile jane = PipelineITCase.awaitProfile(broker, topics, "user_jane", 90_000);
-            assertThat(jane.segments()).isNotEmpty();
+            PipelineITCase.awaitProfile(broker, topics, "user_jane", p -> p.segments().contains("cart_abandoner"),
+                    90_000);
             String ingestGroup = PipelineITCase.ingestGroup(topics);
             awaitCaughtUp(broker, ingestGroup, topics.name(TopicsConfig.RAW));
             assertThat(herRows(history)).as("her rows, and her devices', are in the history").isGreaterThan(5);
@@ -161,13 +166,16 @@ class PrivacyITCase {
                     "--requester", "dpo@example.com", "--request-id", "req-forget", "--bootstrap-servers", bs,
                     "--topic", privacyTopic}, System.out, System.err)).isZero();
 
-            List<SegmentChange> erased = awaitChanges(broker, topics,
-                    c -> c.cause().equals(new Cause("privacy", "req-forget", null)), jane.segments().size());
-            assertThat(erased).extracting(SegmentChange::segmentId).containsExactlyInAnyOrderElementsOf(jane.segments());
-            assertThat(erased).allSatisfy(c -> assertThat(c.type()).isEqualTo(ChangeType.EXIT));
-            long exited = System.nanoTime();
             awaitTombstones(broker, topics, List.of("user_jane", "anon_123xyz", "anon_phone"));
             long tombstoned = System.nanoTime();
+            SegmentProfile jane = lastProfile(broker, topics, "user_jane");
+            List<SegmentChange> erased = awaitChanges(broker, topics,
+                    c -> c.cause().equals(new Cause("privacy", "req-forget", null)), jane.segments().size());
+            long exited = System.nanoTime();
+            assertThat(erased).extracting(SegmentChange::segmentId)
+                    .as("she leaves every segment her last profile before the erasure had")
+                    .containsExactlyInAnyOrderElementsOf(jane.segments());
+            assertThat(erased).allSatisfy(c -> assertThat(c.type()).isEqualTo(ChangeType.EXIT));
             PrivacyRequest followUp = PrivacyTopics.requests(bs, privacyTopic).stream()
                     .filter(r -> "req-forget".equals(r.origin())).findFirst().orElseThrow();
             assertThat(followUp.ids()).as("ingest named her devices").containsExactly("anon_123xyz", "anon_phone");
@@ -476,6 +484,18 @@ class PrivacyITCase {
             Thread.sleep(500);
         }
         throw new AssertionError("only " + matching.size() + " of " + count + " changes: " + matching);
+    }
+
+    /**
+     * The last profile of {@code userId} on segments.profiles that is not a tombstone: once her tombstone is last,
+     * her memberships when the erasure came (every membership change publishes her profile).
+     */
+    private static SegmentProfile lastProfile(LocalKafkaBroker broker, TopicsConfig topics, String userId) {
+        List<SegmentProfile> hers = KafkaTestSupport.readAllCommitted(broker.bootstrapServers(),
+                topics.name(TopicsConfig.PROFILES), new io.cohortflow.core.segment.SegmentProfileCodec()).stream()
+                .filter(p -> p.userId().equals(userId)).toList();
+        assertThat(hers).as("profiles of " + userId).isNotEmpty();
+        return hers.get(hers.size() - 1);
     }
 
     /** The latest committed value per key of segments.profiles, once each of {@code ids} has a tombstone last. */
