@@ -23,13 +23,12 @@ import java.util.TreeMap;
  * @param mergeMemory  how long a merged-away id remembers where it went, so its stragglers follow
  * @param segments     segment id -> compiled definition, in id order (the order changes are emitted in)
  * @param scorer       the model bundle scoring now, or {@link Scorer#NONE}
- * @param operatorWindows the windows the running conditions' behavioural operators take (ms), which the engine's
- *                     timers move with too: derived from {@code segments} once (whatever is passed is replaced), not
- *                     on every event
+ * @param reads        what the running conditions read, so that an evaluation runs only those whose reads changed,
+ *                     and the windows of their behavioural operators on each event, which the engine's timers move
+ *                     with too: derived from {@code segments} once (whatever is passed is replaced), not on every event
  */
 public record Ruleset(FeatureConfig features, List<String> eventNames, Duration mergeMemory,
-                      SortedMap<String, SegmentRules.Compiled> segments, Scorer scorer,
-                      java.util.Set<Long> operatorWindows) {
+                      SortedMap<String, SegmentRules.Compiled> segments, Scorer scorer, RuleReads reads) {
 
     public Ruleset {
         Objects.requireNonNull(features, "features");
@@ -37,14 +36,12 @@ public record Ruleset(FeatureConfig features, List<String> eventNames, Duration 
         Objects.requireNonNull(mergeMemory, "mergeMemory");
         segments = Collections.unmodifiableSortedMap(new TreeMap<>(segments));
         Objects.requireNonNull(scorer, "scorer");
-        java.util.Set<Long> windows = new java.util.TreeSet<>();
-        segments.values().forEach(segment -> windows.addAll(segment.windows()));
-        operatorWindows = java.util.Collections.unmodifiableSet(windows);
+        reads = RuleReads.of(segments.values());
     }
 
     public Ruleset(FeatureConfig features, List<String> eventNames, Duration mergeMemory,
                    SortedMap<String, SegmentRules.Compiled> segments, Scorer scorer) {
-        this(features, eventNames, mergeMemory, segments, scorer, java.util.Set.of());
+        this(features, eventNames, mergeMemory, segments, scorer, null);
     }
 
     /** Compiles {@code definitions}; throws {@link IllegalArgumentException} on the first invalid one. */

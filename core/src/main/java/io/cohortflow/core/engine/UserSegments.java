@@ -100,6 +100,14 @@ public final class UserSegments {
     private final TreeMap<String, IdentityMerge> earlyDecisions = new TreeMap<>();
     /** Handoffs (by link id) that came before their linking event. */
     private final TreeMap<String, StateHandoff> earlyHandoffs = new TreeMap<>();
+    /**
+     * Not state (never written, so gone with a copy or a read from RocksDB), only what spares running a condition whose
+     * reads did not change: the rules' reads at the last evaluation ({@link RuleReads}), the conditions' values then,
+     * and the rules they belong to. A condition is a function of its reads, so skipping it gives what running it would.
+     */
+    private RuleReads readsFor;
+    private Object[] readValues;
+    private boolean[] lastIn;
 
     /** What a user (at its linking event) or a device (at its marker) waits on. */
     private record Barrier(boolean atUser, String linkId, String other, long time) {
@@ -437,13 +445,13 @@ public final class UserSegments {
             return;
         }
         OptionalLong next = clock == NEVER ? OptionalLong.empty()
-                : features.nextChange(clock, step.rules.operatorWindows());
+                : features.nextChange(clock, step.rules.reads()::windowsOf);
         while (next.isPresent() && next.getAsLong() <= to) {
             long at = next.getAsLong();
             features.prune(at);
             evaluate(step, at, true);
             clock = at;
-            next = features.nextChange(at, step.rules.operatorWindows());
+            next = features.nextChange(at, step.rules.reads()::windowsOf);
         }
         if (to > clock) {
             features.prune(to);
@@ -489,9 +497,20 @@ public final class UserSegments {
         Map<String, Object> variables = SegmentRules.variables(snapshot, scores.scores(), scores.persona());
         Map<String, Double> numeric = null;
         boolean changed = false;
+        RuleReads reads = rules.reads();
+        boolean all = readsFor != reads; // the first evaluation under these rules runs every condition
+        if (all) {
+            readsFor = reads;
+            readValues = reads.unknown();
+            lastIn = new boolean[rules.segments().size()];
+        }
+        boolean[] moved = new boolean[readValues.length];
+        reads.update(variables, readValues, moved);
+        int index = 0;
         for (SegmentRules.Compiled segment : rules.segments().values()) {
             String id = segment.definition().id();
-            boolean in = SegmentRules.matches(segment, variables);
+            boolean in = all || reads.due(index, moved) ? SegmentRules.matches(segment, variables) : lastIn[index];
+            lastIn[index++] = in;
             if (in != memberships.containsKey(id)) {
                 numeric = numeric == null ? snapshot.numeric() : numeric;
                 transition(step, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t,
@@ -631,7 +650,7 @@ public final class UserSegments {
                 empty = !pending && memberships.isEmpty()
                         && features.isEmpty(clock == NEVER ? Long.MAX_VALUE : clock);
                 next = clock == NEVER ? Long.MAX_VALUE
-                        : features.nextChange(clock, rules.operatorWindows()).orElse(Long.MAX_VALUE);
+                        : features.nextChange(clock, rules.reads()::windowsOf).orElse(Long.MAX_VALUE);
             }
             boolean cleared = empty && !early;
             if (empty && early) {

@@ -202,9 +202,9 @@ public final class UserFeatures {
         long hour = Math.floorDiv(t - DAY, HOUR);
         long day = Math.floorDiv(t, DAY) - MAX_DAYS;
         events.values().removeIf(b -> {
-            b.minutes.headMap(minute, true).clear();
-            b.hours.headMap(hour, true).clear();
-            b.days.headMap(day, true).clear();
+            dropUpTo(b.minutes, minute);
+            dropUpTo(b.hours, hour);
+            dropUpTo(b.days, day);
             if (b.recent.length > 0 && Math.floorDiv(b.recent[0], DAY) <= day) { // as its day leaves
                 b.recent = java.util.Arrays.stream(b.recent).filter(x -> Math.floorDiv(x, DAY) > day).toArray();
             }
@@ -215,6 +215,13 @@ public final class UserFeatures {
         featureLastUsed.values().removeIf(last -> last <= t - MAX_DAYS * DAY);
         categoryLastViewed.values().removeIf(last -> last <= t - DAY);
         traits.prune(t);
+    }
+
+    /** Drops the buckets up to {@code index}: on most events there are none, and then no view is made. */
+    private static void dropUpTo(TreeMap<Long, ?> buckets, long index) {
+        if (!buckets.isEmpty() && buckets.firstKey() <= index) {
+            buckets.headMap(index, true).clear();
+        }
     }
 
     /** The computed traits: the last products viewed, the cart, hashed contact details. */
@@ -239,16 +246,18 @@ public final class UserFeatures {
      * a session ending, a cart turning abandoned, recency or tenure passing a day. Timers are set for it.
      */
     public OptionalLong nextChange(long t) {
-        return nextChange(t, java.util.Set.of());
+        return nextChange(t, event -> java.util.Set.of());
     }
 
     /**
-     * {@link #nextChange(long)}, also counting the windows the rules' behavioural operators take (ms, as
-     * {@link EventTimeline#count} reads them): a bucket leaving one of those changes what a rule sees.
+     * {@link #nextChange(long)}, also counting the windows the rules' behavioural operators take on each event (ms, as
+     * {@link EventTimeline#count} reads them): a bucket of that event leaving one of those changes what a rule sees.
      */
-    public OptionalLong nextChange(long t, java.util.Set<Long> windows) {
+    public OptionalLong nextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf) {
         long next = Long.MAX_VALUE;
-        for (Buckets b : events.values()) {
+        for (var entry : events.entrySet()) {
+            Buckets b = entry.getValue();
+            java.util.Set<Long> windows = windowsOf.apply(entry.getKey());
             next = Math.min(next, firstAfter(b.minutes, MINUTE, HOUR, t));
             next = Math.min(next, firstAfter(b.hours, HOUR, DAY, t));
             for (int w : DAY_WINDOWS) {
@@ -345,16 +354,29 @@ public final class UserFeatures {
      * event's buckets.
      */
     public FeatureSnapshot snapshot(long t, Collection<String> eventNames, boolean withHistory) {
+        // Every window's counts of every name, zero when unseen: six arrays over one shared key order, each bucket
+        // resolution walked once (the four day windows together).
+        CountMap.Keys keys = CountMap.keys(eventNames, events.keySet());
+        long[][] byWindow = new long[FeatureSnapshot.COUNT_WINDOWS.size()][keys.size()];
+        for (var entry : events.entrySet()) {
+            int i = keys.position(entry.getKey());
+            Buckets b = entry.getValue();
+            byWindow[0][i] = sum(b.minutes, MINUTE, HOUR, t);
+            byWindow[1][i] = sum(b.hours, HOUR, DAY, t);
+            for (var day : b.days.entrySet()) {
+                long start = day.getKey() * DAY;
+                if (start <= t) {
+                    for (int w = 0; w < DAY_WINDOWS.length; w++) { // 7d, 30d, 60d, 90d: windows 2 to 5
+                        if (start > t - DAY_WINDOWS[w] * DAY) {
+                            byWindow[2 + w][i] += day.getValue();
+                        }
+                    }
+                }
+            }
+        }
         Map<String, Map<String, Long>> counts = new LinkedHashMap<>();
-        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
-            Map<String, Long> byName = new TreeMap<>();
-            for (String name : eventNames) {
-                byName.put(name, 0L);
-            }
-            for (var entry : events.entrySet()) {
-                byName.put(entry.getKey(), count(entry.getValue(), window, t));
-            }
-            counts.put(window, byName);
+        for (int w = 0; w < byWindow.length; w++) {
+            counts.put(FeatureSnapshot.COUNT_WINDOWS.get(w), new CountMap(keys, byWindow[w]));
         }
         long sessions30 = 0;
         long duration30 = 0;

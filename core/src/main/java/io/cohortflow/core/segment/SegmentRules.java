@@ -48,6 +48,8 @@ public final class SegmentRules {
     private static final java.util.Set<String> OPERATORS = java.util.Set.of("count", "absent_for", "first_within",
             "then_within");
     private static final java.util.regex.Pattern WINDOW = java.util.regex.Pattern.compile("([1-9][0-9]{0,6})([mhd])");
+    /** Windows read so far, by their text: an operator's window is parsed once, not on every evaluation. */
+    private static final Map<String, Long> WINDOWS = new java.util.concurrent.ConcurrentHashMap<>();
     private static final List<Declared> DECLARED = declared();
     private static final Map<String, CelType> VARIABLES = java.util.Collections.unmodifiableMap(variables());
     private static final Cel CEL = build();
@@ -61,16 +63,80 @@ public final class SegmentRules {
      *                  ({@code events.count('x', '2h')}: 2 h; a sequence's window is not one), for the timers
      */
     public record Compiled(SegmentDefinition definition, CelRuntime.Program program, java.util.Set<String> variables,
-                           String version, java.util.Set<Long> windows) {
+                           String version, java.util.Set<Long> windows, List<Read> reads) {
         public Compiled {
             variables = java.util.Set.copyOf(variables);
             windows = java.util.Set.copyOf(windows);
+            reads = List.copyOf(reads);
+        }
+
+        /**
+         * Whether the condition's value can change with its reads' values unchanged: it reads {@code events} other than
+         * through an operator with literal arguments (which is a read of its own), and so the moment matters.
+         */
+        public boolean readsTime() {
+            return reads.contains(new Read("events", null));
         }
 
         /** Whether the condition reads a model's output ({@code scores} or {@code persona}): a model decides it. */
         public boolean readsModel() {
             return variables.contains("scores") || variables.contains("persona");
         }
+    }
+
+    /**
+     * One value a condition reads: a variable ({@code key} null), or one entry of a map variable read with a literal
+     * key ({@code count_1h['product_view']}, {@code scores['churn']}). A condition is a function of its reads' values
+     * (and, if it reads {@code events}, of the time): while none of them changed, its value has not either.
+     */
+    public record Read(String variable, String key, String operator, List<String> arguments) {
+        public Read {
+            java.util.Objects.requireNonNull(variable, "variable");
+            arguments = arguments == null ? List.of() : List.copyOf(arguments);
+        }
+
+        /** A variable, or one entry of a map variable ({@code key} not null). */
+        public Read(String variable, String key) {
+            this(variable, key, null, List.of());
+        }
+
+        /**
+         * A behavioural operator called with literal arguments ({@code events.count('product_view', '2h')}): its value
+         * depends on the moment, but changes only when that event happens or one of its buckets leaves the window.
+         */
+        public static Read operator(String operator, List<String> arguments) {
+            return new Read("events", null, operator, arguments);
+        }
+
+        /** This read's value among {@code variables} (null when absent): an operator's is the operator's result. */
+        public Object valueIn(Map<String, Object> variables) {
+            Object value = variables.get(variable);
+            if (operator != null) {
+                return value instanceof EventTimeline events ? operate(events, operator, arguments) : null;
+            }
+            return key == null || !(value instanceof Map<?, ?> map) ? value : map.get(key);
+        }
+
+        /** The event an operator read counts (its first argument), or null. */
+        public String event() {
+            return operator == null || arguments.isEmpty() ? null : arguments.get(0);
+        }
+
+        /** The window an operator read looks back over, ms, or 0: a sequence's window is no expiry. */
+        public long window() {
+            return operator == null || operator.equals("then_within") ? 0 : SegmentRules.window(arguments.get(1));
+        }
+    }
+
+    /** A behavioural operator's value: what CEL's binding of it returns, by the same code. */
+    private static Object operate(EventTimeline events, String operator, List<String> a) {
+        return switch (operator) {
+            case "count" -> events.count(a.get(0), window(a.get(1)));
+            case "absent_for" -> events.absentFor(a.get(0), window(a.get(1)));
+            case "first_within" -> events.firstWithin(a.get(0), window(a.get(1)));
+            case "then_within" -> events.thenWithin(a.get(0), a.get(1), window(a.get(2)));
+            default -> throw new IllegalArgumentException("no operator " + operator);
+        };
     }
 
     /** The shipped conf/segments.yaml. */
@@ -207,14 +273,15 @@ public final class SegmentRules {
         List<Class<?>> two = List.of(EventTimeline.class, String.class, String.class);
         builder.addFunctionBindings(
                 dev.cel.runtime.CelFunctionBinding.from("events_count", two,
-                        a -> ((EventTimeline) a[0]).count((String) a[1], window((String) a[2]))),
+                        a -> operate((EventTimeline) a[0], "count", List.of((String) a[1], (String) a[2]))),
                 dev.cel.runtime.CelFunctionBinding.from("events_absent_for", two,
-                        a -> ((EventTimeline) a[0]).absentFor((String) a[1], window((String) a[2]))),
+                        a -> operate((EventTimeline) a[0], "absent_for", List.of((String) a[1], (String) a[2]))),
                 dev.cel.runtime.CelFunctionBinding.from("events_first_within", two,
-                        a -> ((EventTimeline) a[0]).firstWithin((String) a[1], window((String) a[2]))),
+                        a -> operate((EventTimeline) a[0], "first_within", List.of((String) a[1], (String) a[2]))),
                 dev.cel.runtime.CelFunctionBinding.from("events_then_within",
                         List.of(EventTimeline.class, String.class, String.class, String.class),
-                        a -> ((EventTimeline) a[0]).thenWithin((String) a[1], (String) a[2], window((String) a[3]))));
+                        a -> operate((EventTimeline) a[0], "then_within",
+                                List.of((String) a[1], (String) a[2], (String) a[3]))));
         return builder.build();
     }
 
@@ -242,7 +309,7 @@ public final class SegmentRules {
             String version = java.util.UUID.nameUUIDFromBytes(
                     definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
             java.util.Set<Long> windows = windows(definition, ast);
-            return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows);
+            return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows, reads(ast));
         } catch (InvalidCondition e) {
             throw e;
         } catch (CelValidationException e) {
@@ -253,8 +320,78 @@ public final class SegmentRules {
         }
     }
 
+    /**
+     * What a checked condition reads, in the order first read: {@code m['k']} with a literal key on a declared map
+     * variable is a read of that entry, and a behavioural operator with literal arguments a read of its result; any
+     * other use of a declared variable reads all of it.
+     */
+    private static List<Read> reads(CelAbstractSyntaxTree ast) {
+        java.util.Set<Read> reads = new java.util.LinkedHashSet<>();
+        java.util.Set<Long> keyed = new java.util.HashSet<>(); // variable references read through a literal key
+        List<dev.cel.common.ast.CelExpr> nodes = dev.cel.common.navigation.CelNavigableAst.fromAst(ast).getRoot()
+                .<dev.cel.common.navigation.CelNavigableExpr>allNodes().map(node -> node.expr()).toList();
+        for (dev.cel.common.ast.CelExpr expr : nodes) {
+            if (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
+                    && OPERATORS.contains(expr.call().function()) && expr.call().target().isPresent()
+                    && "events".equals(declaredVariable(ast, expr.call().target().get()))) {
+                List<String> arguments = expr.call().args().stream()
+                        .filter(arg -> arg.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CONSTANT
+                                && arg.constant().getKind() == dev.cel.common.ast.CelConstant.Kind.STRING_VALUE)
+                        .map(arg -> arg.constant().stringValue()).toList();
+                if (arguments.size() == expr.call().args().size()) { // else it reads all of events
+                    reads.add(Read.operator(expr.call().function(), arguments));
+                    keyed.add(expr.call().target().get().id());
+                }
+                continue;
+            }
+            if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
+                    || !expr.call().function().equals("_[_]") || expr.call().args().size() != 2) {
+                continue;
+            }
+            dev.cel.common.ast.CelExpr target = expr.call().args().get(0);
+            dev.cel.common.ast.CelExpr key = expr.call().args().get(1);
+            String variable = declaredVariable(ast, target);
+            if (variable != null && VARIABLES.get(variable) instanceof MapType
+                    && key.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CONSTANT
+                    && key.constant().getKind() == dev.cel.common.ast.CelConstant.Kind.STRING_VALUE) {
+                reads.add(new Read(variable, key.constant().stringValue()));
+                keyed.add(target.id());
+            }
+        }
+        for (dev.cel.common.ast.CelExpr expr : nodes) {
+            String variable = declaredVariable(ast, expr);
+            if (variable != null && !keyed.contains(expr.id())) {
+                reads.add(new Read(variable, null));
+            }
+        }
+        return List.copyOf(reads);
+    }
+
+    /** The declared variable an identifier refers to (not a macro's own variable, such as {@code c} in exists). */
+    private static String declaredVariable(CelAbstractSyntaxTree ast, dev.cel.common.ast.CelExpr expr) {
+        if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.IDENT) {
+            return null;
+        }
+        return ast.getReferenceMap().containsKey(expr.id())
+                && VARIABLES.containsKey(ast.getReferenceMap().get(expr.id()).name())
+                ? ast.getReferenceMap().get(expr.id()).name() : null;
+    }
+
     /** A window as the operators take it: {@code 45m}, {@code 2h}, {@code 14d}, at most 90 days; ms. */
     static long window(String text) {
+        Long known = text == null ? null : WINDOWS.get(text);
+        if (known != null) {
+            return known;
+        }
+        long ms = parseWindow(text);
+        if (WINDOWS.size() < 10_000) { // windows are literals of the running conditions: a few
+            WINDOWS.put(text, ms);
+        }
+        return ms;
+    }
+
+
+    private static long parseWindow(String text) {
         java.util.regex.Matcher m = WINDOW.matcher(text == null ? "" : text.trim());
         if (!m.matches()) {
             throw new IllegalArgumentException("a window is a whole number of m, h or d, such as '45m', '2h' or '14d'"

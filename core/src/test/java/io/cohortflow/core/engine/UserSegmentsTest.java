@@ -92,6 +92,45 @@ class UserSegmentsTest {
         assertThat(withoutTimers).hasSizeGreaterThan(50);
     }
 
+    /**
+     * A condition runs only when one of its reads changed ({@link RuleReads}); skipping the rest must give exactly the
+     * outcomes of running every one. Two engines take the same inputs (events and time passing) under 300 conditions:
+     * one kept as an object, which remembers its last reads; the other read back from bytes before every input, which
+     * remembers none and so runs every condition every time. Changes, profiles and wake-ups agree at every step.
+     */
+    @Test
+    void skippingConditionsWhoseReadsDidNotChangeGivesTheOutcomesOfRunningThemAll() throws Exception {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(300, 11));
+        String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
+                "email_opened", "feature_used"};
+        Random random = new Random(11);
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
+                Scorer.NONE);
+        UserSegments kept = new UserSegments();
+        UserSegments readBack = new UserSegments();
+        long t = T0;
+        int changed = 0;
+        for (int i = 0; i < 400; i++) {
+            t += (long) (random.nextDouble() * random.nextDouble() * 8 * HOUR);
+            Outcome a;
+            Outcome b;
+            readBack = roundTrip(readBack);
+            if (random.nextInt(6) == 0) {
+                a = kept.advanceTo("u1", t, rules, 0);
+                b = readBack.advanceTo("u1", t, rules, 0);
+            } else {
+                UnifiedEvent event = Events.track("u1", names[random.nextInt(names.length)], t)
+                        .with("feature", random.nextBoolean() ? "dashboards" : "api").with("revenue", 40.0).build();
+                a = kept.apply("u1", event, rules, 0);
+                b = readBack.apply("u1", event, rules, 0);
+            }
+            assertThat(a).as("input " + i).isEqualTo(b);
+            changed += a.changes().size();
+        }
+        assertThat(changed).as("the conditions did change memberships").isGreaterThan(300);
+    }
+
     /** Applies {@code events} in order, moving the clock to a random point before each event now and then. */
     private static List<String> run(List<UnifiedEvent> events, Random random, int advancesPerEvent) {
         UserSegments user = new UserSegments();

@@ -48,7 +48,8 @@ import java.util.concurrent.TimeUnit;
  * bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions; model-registry's
  * {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone. {@code engineApply} is the job's
  * per-event path since the engine moved into core (heap state: objects), {@code engineApplySerialized} the same with
- * the state to and from bytes on every event (RocksDB).
+ * the state to and from bytes on every event (RocksDB). {@code -p segmentSet=shipped,1000} runs each with the shipped
+ * segments and with 1,000 generated ones.
  *
  * <pre>
  * mvn -q -DskipTests install
@@ -63,6 +64,13 @@ import java.util.concurrent.TimeUnit;
 @Measurement(iterations = 5, time = 2)
 @Fork(1)
 public class HotPathBenchmark {
+    /**
+     * The running segments: {@code shipped} (conf/segments.yaml, 11), or a number of generated ones
+     * ({@link io.cohortflow.core.testing.GeneratedSegments}): {@code -p segmentSet=shipped,1000} measures a large set
+     * against the shipped one in the same run.
+     */
+    @org.openjdk.jmh.annotations.Param({"shipped"})
+    public String segmentSet;
     private final UnifiedEventCodec codec = new UnifiedEventCodec();
     private FeatureConfig config;
     private List<String> names;
@@ -89,7 +97,8 @@ public class HotPathBenchmark {
         state = new HashMap<>();
         engines = new HashMap<>();
         engineBytes = new HashMap<>();
-        rules = Ruleset.of(config, names, Duration.ofDays(90), SegmentRules.defaults(), Scorer.NONE);
+        rules = Ruleset.of(config, names, Duration.ofDays(90), segmentSet.equals("shipped") ? SegmentRules.defaults()
+                : io.cohortflow.core.testing.GeneratedSegments.of(Integer.parseInt(segmentSet), 1), Scorer.NONE);
         UserFeatures f = new UserFeatures(config);
         List<UnifiedEvent> some = events(1, 7);
         some.forEach(f::add);

@@ -1,0 +1,113 @@
+package io.cohortflow.core.engine;
+
+import io.cohortflow.core.segment.SegmentRules;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What the running conditions read, once for all of them: each distinct read ({@link SegmentRules.Read}: a variable,
+ * or one entry of a map such as {@code count_1h['product_view']}) and which conditions read it. An evaluation reads
+ * each value once, compares it with the value of the user's previous evaluation, and runs only the conditions one of
+ * whose reads changed (and those that read {@code events}, which look back from the moment of evaluation). With a
+ * thousand segments, an event moves a few counts: a few conditions run, not a thousand.
+ */
+public final class RuleReads {
+    /** A value no read ever has: every condition runs at a user's first evaluation under these rules. */
+    private static final Object UNKNOWN = new Object();
+
+    private final List<SegmentRules.Read> reads;
+    /** Per condition, in the ruleset's order: the indexes of its reads. */
+    private final int[][] readsOf;
+    /** Per condition: it runs at every evaluation (it reads the time). */
+    private final boolean[] always;
+
+    /** Per event: the windows the operators on it look back over (ms), and those of operators on any event. */
+    private final Map<String, java.util.Set<Long>> windowsByEvent;
+    private final java.util.Set<Long> anyEventWindows;
+
+    private RuleReads(List<SegmentRules.Read> reads, int[][] readsOf, boolean[] always,
+                      Map<String, java.util.Set<Long>> windowsByEvent, java.util.Set<Long> anyEventWindows) {
+        this.reads = reads;
+        this.readsOf = readsOf;
+        this.always = always;
+        this.windowsByEvent = windowsByEvent;
+        this.anyEventWindows = anyEventWindows;
+    }
+
+    /** The reads of {@code segments}, in that order. */
+    static RuleReads of(Collection<SegmentRules.Compiled> segments) {
+        Map<SegmentRules.Read, Integer> index = new LinkedHashMap<>();
+        int[][] readsOf = new int[segments.size()][];
+        boolean[] always = new boolean[segments.size()];
+        java.util.Set<Long> anyEvent = new java.util.TreeSet<>();
+        int i = 0;
+        for (SegmentRules.Compiled segment : segments) {
+            readsOf[i] = segment.reads().stream().mapToInt(read -> index.computeIfAbsent(read, r -> index.size()))
+                    .toArray();
+            always[i] = segment.readsTime();
+            if (always[i]) { // an operator on an event named at run time: its windows hold for every event
+                anyEvent.addAll(segment.windows());
+            }
+            i++;
+        }
+        Map<String, java.util.Set<Long>> byEvent = new java.util.HashMap<>();
+        for (SegmentRules.Read read : index.keySet()) {
+            if (read.operator() != null && read.window() > 0) {
+                byEvent.computeIfAbsent(read.event(), e -> new java.util.TreeSet<>(anyEvent)).add(read.window());
+            }
+        }
+        byEvent.replaceAll((event, windows) -> java.util.Set.copyOf(windows));
+        return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), readsOf, always, Map.copyOf(byEvent),
+                java.util.Set.copyOf(anyEvent));
+    }
+
+    /**
+     * The windows (ms) after which the running conditions' operators on {@code event} can change as time passes: the
+     * engine's timers follow them for that event's buckets alone.
+     */
+    public java.util.Set<Long> windowsOf(String event) {
+        return windowsByEvent.getOrDefault(event, anyEventWindows);
+    }
+
+    /** The distinct reads of all conditions. */
+    public List<SegmentRules.Read> reads() {
+        return reads;
+    }
+
+    /** Values for {@link #update} before a user's first evaluation under these rules: every condition runs. */
+    Object[] unknown() {
+        Object[] values = new Object[reads.size()];
+        java.util.Arrays.fill(values, UNKNOWN);
+        return values;
+    }
+
+    /**
+     * Reads every value from {@code variables} into {@code values} (the previous evaluation's) and marks in
+     * {@code changed} those that differ.
+     */
+    void update(Map<String, Object> variables, Object[] values, boolean[] changed) {
+        for (int r = 0; r < values.length; r++) {
+            Object value = reads.get(r).valueIn(variables);
+            changed[r] = !Objects.equals(value, values[r]);
+            values[r] = value;
+        }
+    }
+
+    /** Whether condition {@code segment} (its place in the ruleset) must run, given the reads that changed. */
+    boolean due(int segment, boolean[] changed) {
+        if (always[segment]) {
+            return true;
+        }
+        for (int r : readsOf[segment]) {
+            if (changed[r]) {
+                return true;
+            }
+        }
+        return false;
+    }
+}

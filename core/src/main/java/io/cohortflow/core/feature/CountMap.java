@@ -1,0 +1,134 @@
+package io.cohortflow.core.feature;
+
+import java.util.AbstractMap;
+import java.util.AbstractSet;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * One window's counts by event name, as a snapshot hands them to rules and profiles: an immutable map over a key
+ * order shared by every snapshot of the same event names (sorted, as a TreeMap would iterate) and a {@code long[]}
+ * of counts. A snapshot used to build six TreeMaps of every event name on each evaluation; the keys are the same
+ * every time, so only the counts are new.
+ */
+final class CountMap extends AbstractMap<String, Long> {
+    /** The last key order built, with the names it was built for: the running taxonomy, in practice always the same. */
+    private static volatile Keys last;
+
+    private final Keys keys;
+    private final long[] counts;
+
+    CountMap(Keys keys, long[] counts) {
+        this.keys = keys;
+        this.counts = counts;
+    }
+
+    /** Sorted names and each one's position. Immutable, shared between threads. */
+    static final class Keys {
+        private final Collection<String> source;
+        final String[] names;
+        private final Map<String, Integer> positions;
+
+        private Keys(Collection<String> source, Collection<String> names) {
+            this.source = source;
+            this.names = new TreeSet<>(names).toArray(String[]::new);
+            this.positions = new HashMap<>(this.names.length * 2);
+            for (int i = 0; i < this.names.length; i++) {
+                positions.put(this.names[i], i);
+            }
+        }
+
+        /** The position of {@code name}, or -1. */
+        int position(Object name) {
+            Integer i = positions.get(name);
+            return i == null ? -1 : i;
+        }
+
+        int size() {
+            return names.length;
+        }
+    }
+
+    /** The key order for {@code eventNames} and the names of {@code seen}: shared while they are the taxonomy's. */
+    static Keys keys(Collection<String> eventNames, Set<String> seen) {
+        Keys keys = last;
+        if (keys == null || keys.source != eventNames) {
+            keys = new Keys(eventNames, eventNames);
+            last = keys;
+        }
+        for (String name : seen) {
+            if (keys.position(name) < 0) { // an event the taxonomy does not name: a key order of this snapshot's own
+                Set<String> all = new TreeSet<>(eventNames);
+                all.addAll(seen);
+                return new Keys(null, all);
+            }
+        }
+        return keys;
+    }
+
+    @Override
+    public Long get(Object key) {
+        int i = keys.position(key);
+        return i < 0 ? null : counts[i];
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+        return keys.position(key) >= 0;
+    }
+
+    @Override
+    public int size() {
+        return counts.length;
+    }
+
+    @Override
+    public Set<Entry<String, Long>> entrySet() {
+        return new AbstractSet<>() {
+            @Override
+            public Iterator<Entry<String, Long>> iterator() {
+                return new Iterator<>() {
+                    private int next;
+
+                    @Override
+                    public boolean hasNext() {
+                        return next < counts.length;
+                    }
+
+                    @Override
+                    public Entry<String, Long> next() {
+                        if (next >= counts.length) {
+                            throw new NoSuchElementException();
+                        }
+                        int i = next++;
+                        return new SimpleImmutableEntry<>(keys.names[i], counts[i]);
+                    }
+                };
+            }
+
+            @Override
+            public int size() {
+                return counts.length;
+            }
+        };
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (o instanceof CountMap other && other.keys == keys) {
+            return Arrays.equals(other.counts, counts);
+        }
+        return super.equals(o);
+    }
+
+    @Override
+    public int hashCode() {
+        return super.hashCode();
+    }
+}

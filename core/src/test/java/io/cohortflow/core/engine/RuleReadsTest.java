@@ -1,0 +1,93 @@
+package io.cohortflow.core.engine;
+
+import io.cohortflow.core.feature.EventTimeline;
+import io.cohortflow.core.segment.SegmentDefinition;
+import io.cohortflow.core.segment.SegmentRules;
+import io.cohortflow.core.segment.SegmentRules.Read;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class RuleReadsTest {
+    private static SegmentRules.Compiled compile(String condition) {
+        return SegmentRules.compile(new SegmentDefinition("s", "S", condition, null, false));
+    }
+
+    @Test
+    void aConditionReadsTheEntriesItNamesAndTheWholeOfAnyOtherVariable() {
+        assertThat(compile("count_1h['product_search'] + count_1h['product_view'] >= 3 "
+                + "&& categories_24h.exists(c, c.contains('Running Shoes'))").reads())
+                .containsExactly(new Read("count_1h", "product_search"), new Read("count_1h", "product_view"),
+                        new Read("categories_24h", null));
+        assertThat(compile("'churn' in scores && scores['churn'] >= 0.7").reads())
+                .as("'in' reads the whole map").containsExactlyInAnyOrder(new Read("scores", "churn"),
+                        new Read("scores", null));
+        assertThat(compile("count_7d[persona] > 0").reads()).as("a key computed at run time reads the whole map")
+                .containsExactlyInAnyOrder(new Read("count_7d", null), new Read("persona", null));
+        assertThat(compile("cart_abandoned").reads()).containsExactly(new Read("cart_abandoned", null));
+        assertThat(compile("events.count('product_view', '2h') >= 3 && events.then_within('a', 'b', '1h')").reads())
+                .as("an operator with literal arguments is a read of its result").containsExactly(
+                        Read.operator("count", List.of("product_view", "2h")),
+                        Read.operator("then_within", List.of("a", "b", "1h")));
+        SegmentRules.Compiled named = compile("events.count(persona, '2h') >= 1");
+        assertThat(named.readsTime()).as("an event named at run time: all of events, at every moment").isTrue();
+        assertThat(compile("events.count('product_view', '2h') >= 3").readsTime()).isFalse();
+        assertThat(compile("count_1h['product_view'] >= 3").readsTime()).isFalse();
+    }
+
+    @Test
+    void theTimersFollowEachEventsOwnOperatorWindows() {
+        RuleReads reads = RuleReads.of(List.of(compile("events.count('product_view', '2h') >= 3"),
+                compile("events.absent_for('order_completed', '14d') && events.first_within('product_view', '3d')"),
+                compile("events.then_within('add_to_cart', 'order_completed', '1h')")));
+        assertThat(reads.windowsOf("product_view")).containsExactlyInAnyOrder(2 * HOUR, 3 * DAY);
+        assertThat(reads.windowsOf("order_completed")).as("a sequence's window is no expiry").containsExactly(14 * DAY);
+        assertThat(reads.windowsOf("page_view")).isEmpty();
+        RuleReads named = RuleReads.of(List.of(compile("events.count('product_view', '2h') >= 3"),
+                compile("events.absent_for(persona, '5h')")));
+        assertThat(named.windowsOf("page_view")).as("an operator on an event named at run time: every event")
+                .containsExactly(5 * HOUR);
+        assertThat(named.windowsOf("product_view")).containsExactlyInAnyOrder(2 * HOUR, 5 * HOUR);
+    }
+
+    private static final long HOUR = 3_600_000L;
+    private static final long DAY = 24 * HOUR;
+
+    @Test
+    void onlyTheConditionsWhoseReadsChangedAreDue() {
+        RuleReads reads = RuleReads.of(List.of(compile("count_1h['product_view'] >= 3"), compile("cart_abandoned"),
+                compile("count_1h['product_view'] + count_1h['add_to_cart'] >= 2"),
+                compile("events.absent_for('order_completed', '14d')")));
+        assertThat(reads.reads()).as("one read shared by two conditions is read once").containsExactly(
+                new Read("count_1h", "product_view"), new Read("cart_abandoned", null),
+                new Read("count_1h", "add_to_cart"), Read.operator("absent_for", List.of("order_completed", "14d")));
+        Object[] values = reads.unknown();
+        boolean[] changed = new boolean[values.length];
+        long t = 100 * DAY;
+        Map<String, Object> vars = new HashMap<>(Map.of("count_1h", Map.of("product_view", 1L, "add_to_cart", 0L),
+                "cart_abandoned", false, "events", new EventTimeline(t, Map.of())));
+        reads.update(vars, values, changed);
+        assertThat(changed).containsOnly(true);
+
+        vars.put("count_1h", Map.of("product_view", 2L, "add_to_cart", 0L));
+        reads.update(vars, values, changed);
+        assertThat(List.of(reads.due(0, changed), reads.due(1, changed), reads.due(2, changed), reads.due(3, changed)))
+                .as("no order then or now: absent_for has not changed").containsExactly(true, false, true, false);
+
+        vars.put("cart_abandoned", true);
+        vars.put("events", new EventTimeline(t + HOUR, Map.of("order_completed", new EventTimeline.Event(new long[0],
+                new int[0], new long[0], new int[0], new long[] {t / DAY}, new int[] {1}, new long[] {t}))));
+        reads.update(vars, values, changed);
+        assertThat(List.of(reads.due(0, changed), reads.due(1, changed), reads.due(2, changed), reads.due(3, changed)))
+                .as("an order: absent_for turned false").containsExactly(false, true, false, true);
+
+        vars.put("events", new EventTimeline(t + 2 * HOUR, Map.of("order_completed", new EventTimeline.Event(
+                new long[0], new int[0], new long[0], new int[0], new long[] {t / DAY}, new int[] {1}, new long[] {t}))));
+        reads.update(vars, values, changed);
+        assertThat(reads.due(3, changed)).as("an hour later it still is: the condition need not run").isFalse();
+    }
+}

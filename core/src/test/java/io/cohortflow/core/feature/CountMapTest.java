@@ -1,0 +1,45 @@
+package io.cohortflow.core.feature;
+
+import io.cohortflow.core.testing.Events;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CountMapTest {
+    private static final long T0 = 1_772_445_600_000L; // 2026-03-02T10:00:00Z
+    private static final long HOUR = UserFeatures.HOUR;
+    private static final long DAY = UserFeatures.DAY;
+
+    @Test
+    void aSnapshotsCountsAreTheMapsTheyAlwaysWereEveryNameSortedZeroWhenUnseen() {
+        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        f.add(Events.track("u", "product_view", T0).build());
+        f.add(Events.track("u", "product_view", T0 + 2 * HOUR).build());
+        f.add(Events.track("u", "add_to_cart", T0 - 8 * DAY).build());
+        f.add(Events.track("u", "custom_thing", T0 - 40 * DAY).build()); // no name of the taxonomy
+        List<String> names = List.of("add_to_cart", "order_completed", "product_view");
+        FeatureSnapshot s = f.snapshot(T0 + 2 * HOUR + 1, names);
+        Map<String, Long> expected1h = new TreeMap<>(Map.of("add_to_cart", 0L, "custom_thing", 0L,
+                "order_completed", 0L, "product_view", 1L));
+        assertThat(s.counts().get("1h")).isEqualTo(expected1h).containsExactlyEntriesOf(expected1h);
+        assertThat(expected1h).isEqualTo(s.counts().get("1h"));
+        assertThat(s.counts().get("1h").hashCode()).isEqualTo(expected1h.hashCode());
+        assertThat(s.counts().get("24h")).containsEntry("product_view", 2L).containsEntry("add_to_cart", 0L);
+        assertThat(s.counts().get("7d")).containsEntry("add_to_cart", 0L);
+        assertThat(s.counts().get("30d")).containsEntry("add_to_cart", 1L).containsEntry("custom_thing", 0L);
+        assertThat(s.counts().get("60d")).containsEntry("custom_thing", 1L).containsEntry("product_view", 2L);
+        assertThat(s.counts().get("90d")).containsEntry("custom_thing", 1L).hasSize(4);
+        assertThat(s.counts().get("90d").get("page_view")).isNull();
+        assertThat(s.counts().keySet()).containsExactly("1h", "24h", "7d", "30d", "60d", "90d");
+
+        UserFeatures known = new UserFeatures(FeatureConfig.defaults());
+        known.add(Events.track("u", "product_view", T0).build());
+        assertThat(known.snapshot(T0, names).counts().get("1h")).as("names of the taxonomy only")
+                .containsExactly(Map.entry("add_to_cart", 0L), Map.entry("order_completed", 0L),
+                        Map.entry("product_view", 1L));
+    }
+}
