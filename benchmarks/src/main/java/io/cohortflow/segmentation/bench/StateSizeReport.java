@@ -14,7 +14,7 @@ import java.util.Map;
  * bytes, before its own block compression), after N simulated days of a population. Prints mean and percentiles.
  *
  * <pre>
- * mvn -q -pl segmentation-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
  *     -Dexec.args="-cp %classpath io.cohortflow.segmentation.bench.StateSizeReport 5000 30"
  * </pre>
  */

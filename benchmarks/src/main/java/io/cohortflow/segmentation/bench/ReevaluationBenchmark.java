@@ -38,7 +38,7 @@ import java.util.SplittableRandom;
  * to other machines as a ratio.
  *
  * <pre>
- * mvn -q -pl segmentation-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
  *     -Dexec.args="-Xmx4g -cp %classpath io.cohortflow.segmentation.bench.ReevaluationBenchmark 200000 heap"
  * </pre>
  * The second argument is {@code heap} (as the local run) or {@code rocksdb} (as k8s).

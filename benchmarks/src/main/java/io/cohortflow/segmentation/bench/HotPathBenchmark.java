@@ -53,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * mvn -q -DskipTests install
- * mvn -q -pl segmentation-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
  *     -Dexec.args="-cp %classpath org.openjdk.jmh.Main HotPathBenchmark -f 1 -wi 3 -i 5"
  * </pre>
  */
@@ -108,7 +108,7 @@ public class HotPathBenchmark {
                 "bundle", 1, ModelManifest.schemaHash(FeatureSnapshot.MODEL_FEATURES));
     }
 
-    static List<UnifiedEvent> events(int users, int days) {
+    public static List<UnifiedEvent> events(int users, int days) {
         IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
                 Duration.ofHours(1), Duration.ofDays(3650));
         List<UnifiedEvent> events = new ArrayList<>();

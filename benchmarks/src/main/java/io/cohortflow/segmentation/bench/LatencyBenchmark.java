@@ -70,7 +70,7 @@ import java.util.function.Consumer;
  *
  * <pre>
  * mvn -q -DskipTests install
- * mvn -q -pl segmentation-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
  *     -Dexec.args="-cp %classpath io.cohortflow.segmentation.bench.LatencyBenchmark at-least-once 30"
  * </pre>
  * Arguments: {@code at-least-once|exactly-once} (default at-least-once), seconds of paced traffic (30), checkpoint
@@ -104,14 +104,28 @@ public final class LatencyBenchmark {
         long checkpointMs = args.length > 2 ? Long.parseLong(args[2]) : 1000;
         int users = args.length > 3 ? Integer.parseInt(args[3]) : 2000;
         int rate = args.length > 4 ? Integer.parseInt(args[4]) : 0;
-        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
-            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "latency");
-            new LatencyBenchmark(broker, topics, users).run(guarantee, seconds, checkpointMs, rate);
-        }
+        measure(guarantee, seconds, checkpointMs, users, rate, BURST);
         System.exit(0); // the MiniCluster's and Kafka's non-daemon threads
     }
 
-    private void run(String guarantee, int seconds, long checkpointMs, int fixedRate) throws Exception {
+    /**
+     * What one run measured: the peak (events/s end to end, ingest and segmentation on this machine), the paced rate,
+     * and events.raw append to change visible, p50 and p99 (ms).
+     */
+    public record Result(String guarantee, double peak, int rate, long p50, long p99) {
+    }
+
+    /** One run on a broker of its own: {@code burst} events at full speed for the peak, then the paced traffic. */
+    public static Result measure(String guarantee, int seconds, long checkpointMs, int users, int rate, int burst)
+            throws Exception {
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "latency");
+            return new LatencyBenchmark(broker, topics, users).run(guarantee, seconds, checkpointMs, rate, burst);
+        }
+    }
+
+    private Result run(String guarantee, int seconds, long checkpointMs, int fixedRate, int burstSize)
+            throws Exception {
         appendTimes(TopicsConfig.RAW, TopicsConfig.UNIFIED, TopicsConfig.CHANGES);
         publishProbe();
         Configuration conf = new Configuration();
@@ -161,22 +175,23 @@ public final class LatencyBenchmark {
 
             // Warm-up (JIT, connections, the first checkpoints), then the peak: a burst at full speed, timed until its
             // last change is visible.
-            awaitChanges(send(producer, BURST / 3, 0), Duration.ofMinutes(3));
-            List<String> burst = send(producer, BURST, 0);
+            awaitChanges(send(producer, burstSize / 3, 0), Duration.ofMinutes(3));
+            List<String> burst = send(producer, burstSize, 0);
             long burstStart = System.currentTimeMillis();
             awaitChanges(burst, Duration.ofMinutes(3));
             double seconds0 = (System.currentTimeMillis() - burstStart) / 1000.0;
-            double peak = BURST / seconds0;
+            double peak = burstSize / seconds0;
             int rate = fixedRate > 0 ? fixedRate : (int) (peak / 2);
             System.out.printf("peak: %,d events in %.1f s = %,.0f events/s end to end; pacing at %s: %,d events/s for %d s%n",
-                    BURST, seconds0, peak, fixedRate > 0 ? "a fixed rate" : "half", rate, seconds);
+                    burstSize, seconds0, peak, fixedRate > 0 ? "a fixed rate" : "half", rate, seconds);
 
             Thread.sleep(5_000); // the burst's aftermath (its checkpoints, history files) is not part of the paced run
             List<String> paced = send(producer, rate * seconds, rate);
             awaitChanges(paced, Duration.ofMinutes(2));
-            report(paced);
+            long[] rawToChange = report(paced);
             ingest.cancel().get(30, TimeUnit.SECONDS);
             segmentation.cancel().get(30, TimeUnit.SECONDS);
+            return new Result(guarantee, peak, rate, percentile(rawToChange, 0.50), percentile(rawToChange, 0.99));
         } finally {
             running.set(false);
             for (Thread watcher : watchers) {
@@ -234,7 +249,8 @@ public final class LatencyBenchmark {
         throw new IllegalStateException(missing + " of " + keys.size() + " events have no change after " + timeout);
     }
 
-    private void report(List<String> keys) {
+    /** Prints the latencies of {@code keys}; returns events.raw append to change visible, sorted (ms). */
+    private long[] report(List<String> keys) {
         long[] rawToChange = keys.stream().mapToLong(k -> changeVisible.get(k) - rawAppended.get(k)).sorted().toArray();
         long[] unifiedToChange = keys.stream().filter(unifiedVisible::containsKey)
                 .mapToLong(k -> changeVisible.get(k) - unifiedVisible.get(k)).sorted().toArray();
@@ -254,6 +270,7 @@ public final class LatencyBenchmark {
                 System.out.println("  stall: " + Instant.ofEpochMilli(first + second * 1000) + " worst " + ms + " ms");
             }
         });
+        return rawToChange;
     }
 
     private static void row(String name, long[] sorted) {

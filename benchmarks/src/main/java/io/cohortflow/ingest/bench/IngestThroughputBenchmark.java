@@ -28,7 +28,7 @@ import java.util.List;
  *
  * <pre>
  * mvn -q -DskipTests install
- * mvn -q -pl ingest-job exec:exec -Dexec.classpathScope=test -Dexec.executable=java \
+ * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
  *     -Dexec.args="-Xmx6g -cp %classpath io.cohortflow.ingest.bench.IngestThroughputBenchmark 20000"
  * </pre>
  * The argument is the number of simulated users (default 20000, about 220 000 deliveries over 3 days).
@@ -50,15 +50,30 @@ public final class IngestThroughputBenchmark {
 
     private static void run(LocalKafkaBroker broker, int users, String guarantee) throws Exception {
         TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "bench");
+        long sent = produce(broker, topics, users, guarantee);
+        ingest(broker, topics, sent, guarantee);
+    }
+
+    /** Writes the simulation of {@code users} people over 3 days to events.raw; returns how many deliveries. */
+    public static long produce(LocalKafkaBroker broker, TopicsConfig topics, int users, String label) throws Exception {
         Simulator simulator = new Simulator(SimulatorConfig.of(42, users, 3, Instant.parse("2026-03-02T00:00:00Z")));
         Playback.Progress sent;
         try (KafkaDeliverySink sink = new KafkaDeliverySink(broker.bootstrapServers(), topics.name(TopicsConfig.RAW))) {
             sent = Playback.play(simulator, sink, 0, Duration.ofSeconds(5),
                     p -> System.out.printf("  producing: %,d deliveries%n", p.sent()), () -> false);
         }
-        System.out.printf("[%s] %,d deliveries written to events.raw in %.1f s (%,.0f/s)%n", guarantee, sent.sent(),
+        System.out.printf("[%s] %,d deliveries written to events.raw in %.1f s (%,.0f/s)%n", label, sent.sent(),
                 sent.elapsed().toMillis() / 1000.0, sent.ratePerSecond());
+        return sent.sent();
+    }
 
+    /**
+     * Runs the ingest job (parallelism 2, {@code guarantee}, checkpoints every 500 ms, history included) over the
+     * {@code deliveries} on {@code topics}' events.raw to completion; returns deliveries per second, job start to
+     * finish.
+     */
+    public static double ingest(LocalKafkaBroker broker, TopicsConfig topics, long deliveries, String guarantee)
+            throws Exception {
         Path history = Files.createTempDirectory("bench-history-");
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
                 "--history-path", history.toUri().toString(), "--group-id", "bench-" + guarantee,
@@ -77,6 +92,7 @@ public final class IngestThroughputBenchmark {
                 Duration.ofMinutes(5), r -> { });
         System.out.printf("[%s] ingest: %,d deliveries -> %,d unified in %.1f s = %,.0f deliveries/s "
                         + "(job start to finish, includes startup and the final commit)%n",
-                guarantee, sent.sent(), unified, seconds, sent.sent() / seconds);
+                guarantee, deliveries, unified, seconds, deliveries / seconds);
+        return deliveries / seconds;
     }
 }

@@ -1,0 +1,252 @@
+package io.cohortflow.benchmarks;
+
+import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.engine.Ruleset;
+import io.cohortflow.core.engine.UserSegments;
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.scoring.Scorer;
+import io.cohortflow.core.segment.SegmentRules;
+import io.cohortflow.ingest.bench.IngestThroughputBenchmark;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.segmentation.bench.HotPathBenchmark;
+import io.cohortflow.segmentation.bench.LatencyBenchmark;
+import io.cohortflow.testkit.KafkaTestSupport;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The product's speed and size, each measure with its peer in the same run on the same machine over the same data,
+ * printed as a table of figures, ratios and goals (issue "Speed to lead"). Each measure prints its own progress as it
+ * goes.
+ *
+ * <ul>
+ *   <li><b>P1</b> the per-event path in JMH ({@link HotPathBenchmark#engineApply}: decode, features, every shipped
+ *       segment, changes and profile), µs per event and events/s per core; goal ≤ 6.7 µs. And the product end to
+ *       end (ingest and segmentation on one MiniCluster, a real broker, exactly-once): the peak events/s of
+ *       {@link LatencyBenchmark}, per core.</li>
+ *   <li><b>P1b</b> the same JMH path with 1,000 generated segments against the shipped 11: throughput ratio, goal
+ *       ≥ 0.5.</li>
+ *   <li><b>P2</b> event → change latency at half the peak: p99 at-least-once (goal ≤ 50 ms) and exactly-once (goal
+ *       ≤ the checkpoint interval + 0.5 s).</li>
+ *   <li><b>P5</b> ingest deliveries/s exactly-once against {@link KafkaCopy} copying the same records on the same
+ *       broker: goal ≥ 50,000/s and ≥ 0.5× the copy.</li>
+ *   <li><b>P6</b> the segmentation job's keyed state per user (the bytes RocksDB keeps), after 30 simulated days:
+ *       goal ≤ 1 KB mean.</li>
+ * </ul>
+ *
+ * <pre>
+ * mvn -q -DskipTests install
+ * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
+ *     -Dexec.args="-Xmx6g -cp %classpath io.cohortflow.benchmarks.Suite"
+ * </pre>
+ * Options: {@code --only P1,P5} runs some measures; {@code --quick} runs each on a sliver of its data, to check that
+ * the suite works (its figures mean nothing).
+ */
+public final class Suite {
+    private static final int CORES = 2; // the jobs' parallelism and the JMH thread's machine: figures per core
+
+    /** One line of the table. {@code met} is null where there is no goal. */
+    public record Row(String id, String measure, String figure, String peer, String ratio, String goal, Boolean met) {
+    }
+
+    private final boolean quick;
+    private final PrintStream out;
+    private final List<Row> rows = new ArrayList<>();
+
+    private Suite(boolean quick, PrintStream out) {
+        this.quick = quick;
+        this.out = out;
+    }
+
+    public static void main(String[] args) throws Exception {
+        run(args, System.out);
+        System.exit(0); // the MiniClusters' and Kafka clients' non-daemon threads
+    }
+
+    /** Runs the measures {@code args} select and prints the table; returns its rows. */
+    public static List<Row> run(String[] args, PrintStream out) throws Exception {
+        boolean quick = false;
+        Set<String> only = new LinkedHashSet<>(List.of("P1", "P1b", "P2", "P5", "P6"));
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--quick" -> quick = true;
+                case "--only" -> only = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
+                default -> throw new IllegalArgumentException("unknown option " + args[i]
+                        + " (options: --only P1,P1b,P2,P5,P6; --quick)");
+            }
+        }
+        Suite suite = new Suite(quick, out);
+        long start = System.nanoTime();
+        if (only.contains("P1") || only.contains("P1b")) {
+            suite.hotPath(only.contains("P1"), only.contains("P1b"));
+        }
+        if (only.contains("P1") || only.contains("P2")) {
+            suite.endToEnd(only.contains("P2"));
+        }
+        if (only.contains("P5")) {
+            suite.ingest();
+        }
+        if (only.contains("P6")) {
+            suite.state();
+        }
+        suite.print(Duration.ofNanos(System.nanoTime() - start));
+        return List.copyOf(suite.rows);
+    }
+
+    // ---- P1, P1b: the per-event path -------------------------------------------------------------------------------
+
+    private void hotPath(boolean single, boolean many) throws Exception {
+        out.println("== P1/P1b: the per-event path (JMH, one thread)");
+        OptionsBuilder options = new OptionsBuilder();
+        options.include(HotPathBenchmark.class.getName() + ".engineApply$")
+                .param("segmentSet", many ? new String[] {"shipped", "1000"} : new String[] {"shipped"})
+                .forks(quick ? 0 : 1)
+                .warmupIterations(quick ? 1 : 3).warmupTime(TimeValue.seconds(quick ? 1 : 3))
+                .measurementIterations(quick ? 1 : 4).measurementTime(TimeValue.seconds(quick ? 1 : 4))
+                .shouldDoGC(true);
+        Map<String, Double> nanos = new HashMap<>();
+        for (RunResult result : new Runner(options.build()).run()) {
+            nanos.put(result.getParams().getParam("segmentSet"), result.getPrimaryResult().getScore());
+        }
+        double shipped = nanos.get("shipped") / 1000;
+        if (single) {
+            rows.add(new Row("P1", "per event, shipped segments (JMH engineApply)",
+                    String.format(Locale.ROOT, "%.1f µs = %,.0f events/s/core", shipped, 1e6 / shipped), "—", "—",
+                    "≤ 6.7 µs", shipped <= 6.7));
+        }
+        if (many) {
+            double thousand = nanos.get("1000") / 1000;
+            double ratio = shipped / thousand;
+            rows.add(new Row("P1b", "per event, 1,000 generated segments",
+                    String.format(Locale.ROOT, "%.1f µs", thousand),
+                    String.format(Locale.ROOT, "shipped 11: %.1f µs", shipped),
+                    String.format(Locale.ROOT, "%.3f×", ratio), "≥ 0.5×", ratio >= 0.5));
+        }
+    }
+
+    // ---- P1 end to end, P2: latency ------------------------------------------------------------------------------------
+
+    private void endToEnd(boolean latency) throws Exception {
+        int seconds = quick ? 3 : 20;
+        int burst = quick ? 1_500 : 30_000;
+        int users = quick ? 100 : 2_000;
+        long checkpointMs = 1_000;
+        out.println("== P1/P2: end to end (a real broker, ingest-job and segmentation-job on a MiniCluster), "
+                + "exactly-once, checkpoints every " + checkpointMs + " ms");
+        LatencyBenchmark.Result exactlyOnce = LatencyBenchmark.measure("exactly-once", seconds, checkpointMs, users, 0,
+                burst);
+        rows.add(new Row("P1", "end to end exactly-once, peak (ingest + segmentation)",
+                String.format(Locale.ROOT, "%,.0f events/s = %,.0f/s/core", exactlyOnce.peak(),
+                        exactlyOnce.peak() / CORES), "Flink SQL job: not built yet", "—", "≥ 3× the SQL job", null));
+        if (!latency) {
+            return;
+        }
+        rows.add(new Row("P2", "event → change, exactly-once, at half the peak",
+                String.format(Locale.ROOT, "p50 %d ms, p99 %d ms at %,d/s", exactlyOnce.p50(), exactlyOnce.p99(),
+                        exactlyOnce.rate()), "—", "—", "p99 ≤ " + (checkpointMs + 500) + " ms",
+                exactlyOnce.p99() <= checkpointMs + 500));
+        out.println("== P2: the same, at-least-once");
+        LatencyBenchmark.Result atLeastOnce = LatencyBenchmark.measure("at-least-once", seconds, checkpointMs, users, 0,
+                burst);
+        rows.add(new Row("P2", "event → change, at-least-once, at half the peak",
+                String.format(Locale.ROOT, "p50 %d ms, p99 %d ms at %,d/s", atLeastOnce.p50(), atLeastOnce.p99(),
+                        atLeastOnce.rate()), "—", "—", "p99 ≤ 50 ms", atLeastOnce.p99() <= 50));
+    }
+
+    // ---- P5: ingest against a bare copy ---------------------------------------------------------------------------------
+
+    private void ingest() throws Exception {
+        int users = quick ? 200 : 10_000;
+        out.println("== P5: ingest exactly-once against a bare consumer -> producer copy of the same records");
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p5");
+            long deliveries = IngestThroughputBenchmark.produce(broker, topics, users, "P5");
+            TopicsConfig copyTopics = KafkaTestSupport.uniqueTopics(broker, "p5-copy");
+            double copy = KafkaCopy.copy(broker.bootstrapServers(), topics.name(TopicsConfig.RAW),
+                    copyTopics.name(TopicsConfig.RAW), deliveries);
+            double job = IngestThroughputBenchmark.ingest(broker, topics, deliveries, "exactly-once");
+            double ratio = job / copy;
+            rows.add(new Row("P5", "ingest exactly-once, " + String.format(Locale.ROOT, "%,d", deliveries)
+                    + " deliveries", String.format(Locale.ROOT, "%,.0f deliveries/s", job),
+                    String.format(Locale.ROOT, "copy %,.0f/s", copy), String.format(Locale.ROOT, "%.3f×", ratio),
+                    "≥ 50,000/s and ≥ 0.5×", job >= 50_000 && ratio >= 0.5));
+        }
+    }
+
+    // ---- P6: state per user -----------------------------------------------------------------------------------------
+
+    private void state() throws IOException {
+        int users = quick ? 200 : 5_000;
+        int days = quick ? 7 : 30;
+        out.printf("== P6: keyed state per user after %d simulated days of %,d people%n", days, users);
+        List<UnifiedEvent> events = HotPathBenchmark.events(users, days);
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(),
+                EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(), Duration.ofDays(90),
+                SegmentRules.defaults(), Scorer.NONE);
+        Map<String, UserSegments> engines = new HashMap<>();
+        for (UnifiedEvent e : events) {
+            engines.computeIfAbsent(e.resolvedId(), id -> new UserSegments()).apply(e.resolvedId(), e, rules, 0);
+        }
+        long end = events.get(events.size() - 1).timestamp();
+        List<Integer> sizes = new ArrayList<>();
+        for (Map.Entry<String, UserSegments> user : engines.entrySet()) {
+            if (!user.getValue().advanceTo(user.getKey(), end, rules, 0).cleared()) {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                user.getValue().writeTo(new DataOutputStream(bytes));
+                sizes.add(bytes.size());
+            }
+        }
+        int[] sorted = sizes.stream().mapToInt(Integer::intValue).sorted().toArray();
+        double mean = Arrays.stream(sorted).average().orElse(0);
+        out.printf("  %,d users with state, %,d events: mean %.0f B, p50 %d B, p99 %d B, max %d B%n", sorted.length,
+                events.size(), mean, sorted[sorted.length / 2], sorted[(int) (sorted.length * 0.99)],
+                sorted[sorted.length - 1]);
+        rows.add(new Row("P6", "keyed state per user, " + days + " days",
+                String.format(Locale.ROOT, "mean %.0f B, p99 %d B", mean, sorted[(int) (sorted.length * 0.99)]),
+                "—", "—", "≤ 1 KB mean", mean <= 1024));
+    }
+
+    // ---- the table ------------------------------------------------------------------------------------------------------
+
+    private void print(Duration took) {
+        Runtime runtime = Runtime.getRuntime();
+        out.printf("%n== cohortflow benchmarks%s: %d cores available, %s, Java %s, max heap %,d MB; %d s%n",
+                quick ? " (--quick: a smoke run, the figures mean nothing)" : "", runtime.availableProcessors(),
+                cpu(), System.getProperty("java.version"), runtime.maxMemory() >> 20, took.toSeconds());
+        out.println("| # | measure | figure | peer (same run) | ratio | goal | met |");
+        out.println("|---|---|---|---|---|---|---|");
+        for (Row row : rows) {
+            out.printf("| %s | %s | %s | %s | %s | %s | %s |%n", row.id(), row.measure(), row.figure(), row.peer(),
+                    row.ratio(), row.goal(), row.met() == null ? "—" : row.met() ? "yes" : "no");
+        }
+    }
+
+    /** The CPU's model name, from /proc/cpuinfo where there is one. */
+    private static String cpu() {
+        try {
+            return java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo")).stream()
+                    .filter(line -> line.startsWith("model name")).findFirst()
+                    .map(line -> line.substring(line.indexOf(':') + 1).trim()).orElse("unknown CPU");
+        } catch (IOException | RuntimeException e) {
+            return "unknown CPU";
+        }
+    }
+}
