@@ -239,7 +239,7 @@ public final class UserSegments {
                 transition(step, segmentId, segmentName(segmentId, rules), ChangeType.EXIT, at, cause, Map.of(), model);
             }
         }
-        step.profile = SegmentProfile.tombstone(userId);
+        step.profile(SegmentProfile.tombstone(userId));
         UserFeatures nothing = new UserFeatures(rules.features());
         if (barrier != null && !barrier.atUser()) {
             step.handoffs.add(handoff(userId, barrier.other(), nothing, barrier.time(), barrier.linkId()));
@@ -472,8 +472,8 @@ public final class UserSegments {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);
         }
         step.handoffs.add(handoff(step.userId, toId, features, at, linkId));
-        step.profile = new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, toId, Map.of(),
-                Map.of());
+        step.profile(new SegmentProfile(step.userId, at, List.of(), numeric, Map.of(), null, model, toId, Map.of(),
+                Map.of()));
         features = new UserFeatures(step.rules.features());
         transitions.clear();
         mergedInto = toId;
@@ -534,10 +534,9 @@ public final class UserSegments {
                     scores.model());
             changed = true;
         }
-        if (changed || inputsMoved) { // one profile per step: the last evaluation's
-            step.profile = new SegmentProfile(step.userId, t, List.copyOf(memberships.keySet()),
-                    numeric == null ? snapshot.numeric() : numeric, scores.scores(), scores.persona(), scores.model(),
-                    null, features.traits().asMap(), SegmentRules.inputs(snapshot));
+        if (changed || inputsMoved) { // one profile per step: the last evaluation's, built when the step ends
+            step.lastEvaluation(new Evaluated(t, List.copyOf(memberships.keySet()), snapshot, numeric, scores,
+                    features.traits().asMap()));
         }
     }
 
@@ -611,6 +610,18 @@ public final class UserSegments {
         features = features.withConfig(config);
     }
 
+    /**
+     * What an evaluation publishes, kept until the step ends: the snapshot and scores are immutable, the memberships
+     * and traits are copies taken then.
+     */
+    private record Evaluated(long t, List<String> memberships, FeatureSnapshot snapshot, Map<String, Double> numeric,
+                             Scores scores, Map<String, Object> traits) {
+        SegmentProfile profile(String userId) {
+            return new SegmentProfile(userId, t, memberships, numeric == null ? snapshot.numeric() : numeric,
+                    scores.scores(), scores.persona(), scores.model(), null, traits, SegmentRules.inputs(snapshot));
+        }
+    }
+
     /** The outputs of one step, and the bookkeeping that closes it. */
     private final class Step {
         final String userId;
@@ -618,7 +629,9 @@ public final class UserSegments {
         final long processingTime;
         final List<SegmentChange> changes = new ArrayList<>(2);
         final List<StateHandoff> handoffs = new ArrayList<>(1);
-        SegmentProfile profile;
+        private SegmentProfile profile;
+        /** The last evaluation that publishes the profile, which is built from it once the step ends. */
+        private Evaluated evaluated;
         /** Whether this step applies a late event: its changes are corrections. */
         boolean correction;
         /** Barriers given up in this step (see {@link #hold}). */
@@ -631,8 +644,28 @@ public final class UserSegments {
             bind(rules.features());
         }
 
+        /** The profile this step publishes, whatever an evaluation before said. */
+        void profile(SegmentProfile profile) {
+            this.profile = profile;
+            this.evaluated = null;
+        }
+
+        /**
+         * The step publishes the profile of this evaluation, unless a later one (or a merge, or an erasure) says
+         * otherwise: an event that first steps the clock over moments a window moved evaluates several times, and only
+         * the last one's profile is published, so only that one is built.
+         */
+        void lastEvaluation(Evaluated evaluated) {
+            this.profile = null;
+            this.evaluated = evaluated;
+        }
+
         /** Works out the next wake-up, or that nothing is left of the user. */
         Outcome finish() {
+            if (evaluated != null) {
+                profile = evaluated.profile(userId);
+                evaluated = null;
+            }
             if (clock != NEVER) { // what waited for a place that never came (an input lost upstream) is let go
                 long forgetBefore = clock - rules.mergeMemory().toMillis();
                 earlyDecisions.values().removeIf(decision -> decision.eventTime() < forgetBefore);

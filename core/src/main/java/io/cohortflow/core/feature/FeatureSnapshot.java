@@ -96,27 +96,46 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
      */
     public Map<String, Object> ruleVariables() {
         Map<String, Object> vars = new LinkedHashMap<>();
-        vars.put("recency_days", recencyDays);
-        vars.put("frequency_30d", frequency30d);
-        vars.put("monetary_value_90d", monetaryValue90d);
-        vars.put("feature_adoption_rate", featureAdoptionRate);
-        vars.put("support_tickets_60d", supportTickets60d);
-        vars.put("avg_session_duration", avgSessionDuration);
-        vars.put("cart_open", cartOpen);
-        vars.put("cart_abandoned", cartAbandoned);
-        vars.put("purchases_365d", purchases365d);
-        vars.put("monetary_value_365d", monetaryValue365d);
-        vars.put("tenure_days", tenureDays);
-        vars.put("overdue_purchases", overduePurchases);
-        vars.put("cart_value", cartValue);
-        vars.put("max_price_viewed_24h", maxPriceViewed24h);
-        vars.put("categories_after_cart_24h", categoriesAfterCart24h);
-        for (String window : COUNT_WINDOWS) {
-            vars.put("count_" + window, counts.getOrDefault(window, Map.of()));
+        for (String name : RULE_VARIABLES) {
+            vars.put(name, ruleVariable(name));
         }
-        vars.put("categories_24h", categories24h);
-        vars.put("features_used_90d", featuresUsed90d);
-        vars.put("events", events);
         return vars;
+    }
+
+    /** The names of {@link #ruleVariables}, in its order. */
+    public static final List<String> RULE_VARIABLES = List.of("recency_days", "frequency_30d", "monetary_value_90d",
+            "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "cart_open", "cart_abandoned",
+            "purchases_365d", "monetary_value_365d", "tenure_days", "overdue_purchases", "cart_value",
+            "max_price_viewed_24h", "categories_after_cart_24h", "count_1h", "count_24h", "count_7d", "count_30d",
+            "count_60d", "count_90d", "categories_24h", "features_used_90d", "events");
+
+    /**
+     * One of {@link #ruleVariables} by name, without building the map (what an evaluation reads, once per condition
+     * and read); null for a name that is none of them.
+     */
+    public Object ruleVariable(String name) {
+        return switch (name) {
+            case "recency_days" -> recencyDays;
+            case "frequency_30d" -> frequency30d;
+            case "monetary_value_90d" -> monetaryValue90d;
+            case "feature_adoption_rate" -> featureAdoptionRate;
+            case "support_tickets_60d" -> supportTickets60d;
+            case "avg_session_duration" -> avgSessionDuration;
+            case "cart_open" -> cartOpen;
+            case "cart_abandoned" -> cartAbandoned;
+            case "purchases_365d" -> purchases365d;
+            case "monetary_value_365d" -> monetaryValue365d;
+            case "tenure_days" -> tenureDays;
+            case "overdue_purchases" -> overduePurchases;
+            case "cart_value" -> cartValue;
+            case "max_price_viewed_24h" -> maxPriceViewed24h;
+            case "categories_after_cart_24h" -> categoriesAfterCart24h;
+            case "count_1h", "count_24h", "count_7d", "count_30d", "count_60d", "count_90d" ->
+                    counts.getOrDefault(name.substring("count_".length()), Map.of());
+            case "categories_24h" -> categories24h;
+            case "features_used_90d" -> featuresUsed90d;
+            case "events" -> events;
+            default -> null;
+        };
     }
 }

@@ -567,12 +567,55 @@ public final class SegmentRules {
         return definitions.stream().map(SegmentRules::compile).toList();
     }
 
-    /** The variables a condition sees for these features, scores and persona. */
+    /**
+     * The variables a condition sees for these features, scores and persona: an unmodifiable view that reads each
+     * variable from the snapshot when asked (an evaluation asks for a few; building the map of all of them on every
+     * evaluation cost more than running the conditions that had to run).
+     */
     public static Map<String, Object> variables(FeatureSnapshot features, Map<String, Double> scores, String persona) {
-        Map<String, Object> vars = features.ruleVariables();
-        vars.put("scores", scores);
-        vars.put("persona", persona == null ? "" : persona);
-        return vars;
+        return new Variables(features, scores, persona == null ? "" : persona);
+    }
+
+    /** {@link #variables(FeatureSnapshot, Map, String)}: a map in declaration order, read through. */
+    private static final class Variables extends java.util.AbstractMap<String, Object> {
+        private final FeatureSnapshot features;
+        private final Map<String, Double> scores;
+        private final String persona;
+        private Map<String, Object> all;
+
+        Variables(FeatureSnapshot features, Map<String, Double> scores, String persona) {
+            this.features = features;
+            this.scores = scores;
+            this.persona = persona;
+        }
+
+        @Override
+        public Object get(Object name) {
+            if (!(name instanceof String variable)) {
+                return null;
+            }
+            return switch (variable) {
+                case "scores" -> scores;
+                case "persona" -> persona;
+                default -> features.ruleVariable(variable);
+            };
+        }
+
+        @Override
+        public boolean containsKey(Object name) {
+            return get(name) != null;
+        }
+
+        @Override
+        public java.util.Set<Entry<String, Object>> entrySet() {
+            if (all == null) {
+                Map<String, Object> vars = features.ruleVariables();
+                vars.put("scores", scores);
+                vars.put("persona", persona);
+                all = java.util.Collections.unmodifiableMap(vars);
+            }
+            return all.entrySet();
+        }
     }
 
     /**
