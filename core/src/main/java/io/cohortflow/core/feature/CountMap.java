@@ -44,6 +44,15 @@ final class CountMap extends AbstractMap<String, Long> {
             }
         }
 
+        /**
+         * Whether these are the keys of {@code eventNames}: the same collection, or the same names (each parallel
+         * instance of a job has its own ruleset's list of the same taxonomy).
+         */
+        boolean of(Collection<String> eventNames) {
+            return source == eventNames || source != null && eventNames.size() == names.length
+                    && positions.keySet().containsAll(eventNames);
+        }
+
         /** The position of {@code name}, or -1. */
         int position(Object name) {
             Integer i = positions.get(name);
@@ -58,7 +67,7 @@ final class CountMap extends AbstractMap<String, Long> {
     /** The key order for {@code eventNames} and the names of {@code seen}: shared while they are the taxonomy's. */
     static Keys keys(Collection<String> eventNames, Set<String> seen) {
         Keys keys = last;
-        if (keys == null || keys.source != eventNames) {
+        if (keys == null || !keys.of(eventNames)) {
             keys = new Keys(eventNames, eventNames);
             last = keys;
         }

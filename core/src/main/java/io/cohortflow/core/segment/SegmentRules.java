@@ -390,7 +390,6 @@ public final class SegmentRules {
         return ms;
     }
 
-
     private static long parseWindow(String text) {
         java.util.regex.Matcher m = WINDOW.matcher(text == null ? "" : text.trim());
         if (!m.matches()) {

@@ -36,6 +36,12 @@ class CountMapTest {
         assertThat(s.counts().get("90d").get("page_view")).isNull();
         assertThat(s.counts().keySet()).containsExactly("1h", "24h", "7d", "30d", "60d", "90d");
 
+        CountMap.Keys shared = CountMap.keys(names, java.util.Set.of());
+        assertThat(CountMap.keys(new java.util.ArrayList<>(names), java.util.Set.of("product_view")))
+                .as("another list of the same names (another instance's ruleset): the same keys").isSameAs(shared);
+        assertThat(CountMap.keys(List.of("add_to_cart", "product_view"), java.util.Set.of()).names)
+                .containsExactly("add_to_cart", "product_view");
+
         UserFeatures known = new UserFeatures(FeatureConfig.defaults());
         known.add(Events.track("u", "product_view", T0).build());
         assertThat(known.snapshot(T0, names).counts().get("1h")).as("names of the taxonomy only")
