@@ -415,6 +415,18 @@ public final class UserSegments {
                 memberships.get(segmentId), inputs, SegmentRules.clauses(segment, variables)));
     }
 
+    /**
+     * For a copy of {@code original}'s state (read back from its bytes): it also takes the rules' reads at the
+     * original's last evaluation, which bytes do not carry, so that its next evaluation skips what the original's
+     * would. The host copies state this way (Flink's heap backend copies an entry on its first write after a
+     * checkpoint starts); without them the copy would run every condition once.
+     */
+    public void keepEvaluationOf(UserSegments original) {
+        readsFor = original.readsFor;
+        readValues = original.readValues == null ? null : original.readValues.clone();
+        lastIn = original.lastIn == null ? null : original.lastIn.clone();
+    }
+
     // ---- read access -----------------------------------------------------------------------------------------------
 
     /** The event time the user is evaluated to, if any input came yet. */

@@ -94,9 +94,10 @@ class UserSegmentsTest {
 
     /**
      * A condition runs only when one of its reads changed ({@link RuleReads}); skipping the rest must give exactly the
-     * outcomes of running every one. Two engines take the same inputs (events and time passing) under 300 conditions:
-     * one kept as an object, which remembers its last reads; the other read back from bytes before every input, which
-     * remembers none and so runs every condition every time. Changes, profiles and wake-ups agree at every step.
+     * outcomes of running every one. Three engines take the same inputs (events and time passing) under 300
+     * conditions: one kept as an object, which remembers its last reads; one read back from bytes before every input,
+     * which remembers none and so runs every condition every time; and one copied as the job's state backend copies
+     * (from bytes, keeping the original's last reads). Changes, profiles and wake-ups agree at every step.
      */
     @Test
     void skippingConditionsWhoseReadsDidNotChangeGivesTheOutcomesOfRunningThemAll() throws Exception {
@@ -109,23 +110,30 @@ class UserSegmentsTest {
                 Scorer.NONE);
         UserSegments kept = new UserSegments();
         UserSegments readBack = new UserSegments();
+        UserSegments copied = new UserSegments();
         long t = T0;
         int changed = 0;
         for (int i = 0; i < 400; i++) {
             t += (long) (random.nextDouble() * random.nextDouble() * 8 * HOUR);
             Outcome a;
             Outcome b;
+            Outcome c;
             readBack = roundTrip(readBack);
+            UserSegments copy = roundTrip(copied);
+            copy.keepEvaluationOf(copied);
+            copied = copy;
             if (random.nextInt(6) == 0) {
                 a = kept.advanceTo("u1", t, rules, 0);
                 b = readBack.advanceTo("u1", t, rules, 0);
+                c = copied.advanceTo("u1", t, rules, 0);
             } else {
                 UnifiedEvent event = Events.track("u1", names[random.nextInt(names.length)], t)
                         .with("feature", random.nextBoolean() ? "dashboards" : "api").with("revenue", 40.0).build();
                 a = kept.apply("u1", event, rules, 0);
                 b = readBack.apply("u1", event, rules, 0);
+                c = copied.apply("u1", event, rules, 0);
             }
-            assertThat(a).as("input " + i).isEqualTo(b);
+            assertThat(a).as("input " + i).isEqualTo(b).isEqualTo(c);
             changed += a.changes().size();
         }
         assertThat(changed).as("the conditions did change memberships").isGreaterThan(300);

@@ -41,7 +41,9 @@ public final class UserSegmentsSerializer extends TypeSerializer<UserSegments> {
         try {
             DataOutputSerializer out = new DataOutputSerializer(256);
             from.writeTo(out);
-            return UserSegments.readFrom(new DataInputDeserializer(out.getSharedBuffer(), 0, out.length()));
+            UserSegments copy = UserSegments.readFrom(new DataInputDeserializer(out.getSharedBuffer(), 0, out.length()));
+            copy.keepEvaluationOf(from);
+            return copy;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
