@@ -61,7 +61,8 @@ import java.util.Set;
  * the suite works (its figures mean nothing).
  */
 public final class Suite {
-    private static final int CORES = 2; // the jobs' parallelism and the JMH thread's machine: figures per core
+    /** The machine's cores, which the end-to-end run's broker, jobs and load share: its figure per core. */
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
 
     /** One line of the table. {@code met} is null where there is no goal. */
     public record Row(String id, String measure, String figure, String peer, String ratio, String goal, Boolean met) {

@@ -189,13 +189,10 @@ public final class LatencyBenchmark {
             Thread.sleep(5_000); // the burst's aftermath (its checkpoints, history files) is not part of the paced run
             List<String> paced = send(producer, rate * seconds, rate);
             awaitChanges(paced, Duration.ofMinutes(2));
-            long[] rawToChange = report(paced);
-            long[] unifiedToChange = paced.stream().filter(unifiedVisible::containsKey)
-                    .mapToLong(k -> changeVisible.get(k) - unifiedVisible.get(k)).sorted().toArray();
+            Result result = report(paced, guarantee, peak, rate);
             ingest.cancel().get(30, TimeUnit.SECONDS);
             segmentation.cancel().get(30, TimeUnit.SECONDS);
-            return new Result(guarantee, peak, rate, percentile(rawToChange, 0.50), percentile(rawToChange, 0.99),
-                    percentile(unifiedToChange, 0.99));
+            return result;
         } finally {
             running.set(false);
             for (Thread watcher : watchers) {
@@ -253,8 +250,8 @@ public final class LatencyBenchmark {
         throw new IllegalStateException(missing + " of " + keys.size() + " events have no change after " + timeout);
     }
 
-    /** Prints the latencies of {@code keys}; returns events.raw append to change visible, sorted (ms). */
-    private long[] report(List<String> keys) {
+    /** Prints the latencies of {@code keys} and returns the run's result. */
+    private Result report(List<String> keys, String guarantee, double peak, int rate) {
         long[] rawToChange = keys.stream().mapToLong(k -> changeVisible.get(k) - rawAppended.get(k)).sorted().toArray();
         long[] unifiedToChange = keys.stream().filter(unifiedVisible::containsKey)
                 .mapToLong(k -> changeVisible.get(k) - unifiedVisible.get(k)).sorted().toArray();
@@ -274,7 +271,8 @@ public final class LatencyBenchmark {
                 System.out.println("  stall: " + Instant.ofEpochMilli(first + second * 1000) + " worst " + ms + " ms");
             }
         });
-        return rawToChange;
+        return new Result(guarantee, peak, rate, percentile(rawToChange, 0.50), percentile(rawToChange, 0.99),
+                percentile(unifiedToChange, 0.99));
     }
 
     private static void row(String name, long[] sorted) {

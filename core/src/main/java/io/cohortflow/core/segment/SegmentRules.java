@@ -300,16 +300,13 @@ public final class SegmentRules {
         }
         try {
             CelAbstractSyntaxTree ast = CEL.compile(definition.condition()).getAst();
+            List<Read> reads = reads(ast);
             java.util.Set<String> referenced = new java.util.TreeSet<>();
-            ast.getReferenceMap().values().forEach(reference -> {
-                if (VARIABLES.containsKey(reference.name())) {
-                    referenced.add(reference.name());
-                }
-            });
+            reads.forEach(read -> referenced.add(read.variable()));
             String version = java.util.UUID.nameUUIDFromBytes(
                     definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
             java.util.Set<Long> windows = windows(definition, ast);
-            return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows, reads(ast));
+            return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows, reads);
         } catch (InvalidCondition e) {
             throw e;
         } catch (CelValidationException e) {
