@@ -39,13 +39,15 @@ import java.util.Set;
  *
  * <ul>
  *   <li><b>P1</b> the per-event path in JMH ({@link HotPathBenchmark#engineApply}: decode, features, every shipped
- *       segment, changes and profile), µs per event and events/s per core; goal ≤ 6.7 µs. And the product end to
- *       end (ingest and segmentation on one MiniCluster, a real broker, exactly-once): the peak events/s of
- *       {@link LatencyBenchmark}, per core.</li>
+ *       segment, changes and profile), µs per event and events/s per core; goal ≤ 6.7 µs. And the segmentation
+ *       job end to end (events.unified in, changes and profiles out, exactly-once, a real broker, a MiniCluster)
+ *       against a Flink SQL job computing windowed counts and RFM features over the same topic
+ *       ({@link SegmentationThroughput}): goal ≥ 3× the SQL job's events/s.</li>
  *   <li><b>P1b</b> the same JMH path with 1,000 generated segments against the shipped 11: throughput ratio, goal
  *       ≥ 0.5.</li>
- *   <li><b>P2</b> event → change latency at half the peak: p99 at-least-once (goal ≤ 50 ms) and exactly-once (goal
- *       ≤ the checkpoint interval + 0.5 s).</li>
+ *   <li><b>P2</b> event → change latency at half the peak of ingest and segmentation together
+ *       ({@link LatencyBenchmark}): p99 at-least-once (goal ≤ 50 ms) and exactly-once (goal ≤ the checkpoint
+ *       interval + 0.5 s).</li>
  *   <li><b>P5</b> ingest deliveries/s exactly-once against {@link KafkaCopy} copying the same records on the same
  *       broker: goal ≥ 50,000/s and ≥ 0.5× the copy.</li>
  *   <li><b>P6</b> the segmentation job's keyed state per user (the bytes RocksDB keeps), after 30 simulated days:
@@ -99,8 +101,11 @@ public final class Suite {
         if (only.contains("P1") || only.contains("P1b")) {
             suite.hotPath(only.contains("P1"), only.contains("P1b"));
         }
-        if (only.contains("P1") || only.contains("P2")) {
-            suite.endToEnd(only.contains("P2"));
+        if (only.contains("P1")) {
+            suite.segmentation();
+        }
+        if (only.contains("P2")) {
+            suite.latency();
         }
         if (only.contains("P5")) {
             suite.ingest();
@@ -143,37 +148,50 @@ public final class Suite {
         }
     }
 
-    // ---- P1 end to end, P2: latency ------------------------------------------------------------------------------------
+    // ---- P1 end to end: the segmentation job against a Flink SQL job ---------------------------------------------------
 
-    private void endToEnd(boolean latency) throws Exception {
+    private void segmentation() throws Exception {
+        int users = quick ? 300 : 10_000;
+        out.println("== P1: segmentation end to end (events.unified in, changes and profiles out, exactly-once) against "
+                + "a Flink SQL job computing windowed counts and RFM over the same topic");
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1");
+            long events = SegmentationThroughput.fill(broker, topics, users, 3, out);
+            SegmentationThroughput.Run product = SegmentationThroughput.segmentation(broker, topics, events, out);
+            SegmentationThroughput.Run peer = SegmentationThroughput.sql(broker, topics, events, out);
+            double ratio = product.perSecond() / peer.perSecond();
+            rows.add(new Row("P1", String.format(Locale.ROOT, "segmentation end to end, exactly-once, %,d events",
+                    events), String.format(Locale.ROOT, "%,.0f events/s = %,.0f/s/core", product.perSecond(),
+                    product.perSecond() / CORES), String.format(Locale.ROOT, "Flink SQL: %,.0f events/s",
+                    peer.perSecond()), String.format(Locale.ROOT, "%.2f×", ratio), "≥ 3× the SQL job", ratio >= 3));
+        }
+    }
+
+    // ---- P2: latency ------------------------------------------------------------------------------------------------
+
+    private void latency() throws Exception {
         int seconds = quick ? 3 : 20;
         int burst = quick ? 1_500 : 30_000;
         int users = quick ? 100 : 2_000;
         long checkpointMs = 1_000;
-        out.println("== P1/P2: end to end (a real broker, ingest-job and segmentation-job on a MiniCluster), "
+        out.println("== P2: event -> change latency (a real broker, ingest-job and segmentation-job on a MiniCluster), "
                 + "exactly-once, checkpoints every " + checkpointMs + " ms");
         LatencyBenchmark.Result exactlyOnce = LatencyBenchmark.measure("exactly-once", seconds, checkpointMs, users, 0,
                 burst);
-        rows.add(new Row("P1", "end to end exactly-once, peak (ingest + segmentation)",
-                String.format(Locale.ROOT, "%,.0f events/s = %,.0f/s/core", exactlyOnce.peak(),
-                        exactlyOnce.peak() / CORES), "Flink SQL job: not built yet", "—", "≥ 3× the SQL job", null));
-        if (!latency) {
-            return;
-        }
         // Exactly-once, an event is visible on events.unified once ingest commits it, and its change once
         // segmentation commits: the goal holds from events.unified (one commit); from events.raw there are two.
         rows.add(new Row("P2", "event → change, exactly-once, at half the peak",
                 String.format(Locale.ROOT, "from events.raw p50 %d ms, p99 %d ms; from events.unified p99 %d ms; "
-                        + "at %,d/s", exactlyOnce.p50(), exactlyOnce.p99(), exactlyOnce.unifiedP99(),
-                        exactlyOnce.rate()), "—", "—", "p99 ≤ " + (checkpointMs + 500) + " ms from events.unified",
+                        + "at %,d/s (peak %,.0f/s, ingest and segmentation)", exactlyOnce.p50(), exactlyOnce.p99(),
+                        exactlyOnce.unifiedP99(), exactlyOnce.rate(), exactlyOnce.peak()), "—", "—", "p99 ≤ " + (checkpointMs + 500) + " ms from events.unified",
                 exactlyOnce.unifiedP99() <= checkpointMs + 500));
         out.println("== P2: the same, at-least-once");
         LatencyBenchmark.Result atLeastOnce = LatencyBenchmark.measure("at-least-once", seconds, checkpointMs, users, 0,
                 burst);
         rows.add(new Row("P2", "event → change, at-least-once, at half the peak",
                 String.format(Locale.ROOT, "from events.raw p50 %d ms, p99 %d ms; from events.unified p99 %d ms; "
-                        + "at %,d/s", atLeastOnce.p50(), atLeastOnce.p99(), atLeastOnce.unifiedP99(),
-                        atLeastOnce.rate()), "—", "—", "p99 ≤ 50 ms from events.raw", atLeastOnce.p99() <= 50));
+                        + "at %,d/s (peak %,.0f/s)", atLeastOnce.p50(), atLeastOnce.p99(), atLeastOnce.unifiedP99(),
+                        atLeastOnce.rate(), atLeastOnce.peak()), "—", "—", "p99 ≤ 50 ms from events.raw", atLeastOnce.p99() <= 50));
     }
 
     // ---- P5: ingest against a bare copy ---------------------------------------------------------------------------------

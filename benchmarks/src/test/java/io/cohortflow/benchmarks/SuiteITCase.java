@@ -25,6 +25,7 @@ class SuiteITCase {
         assertThat(rows).allSatisfy(row -> assertThat(row.figure()).matches(".*[1-9].*"));
         assertThat(rows.get(1).ratio()).as("1,000 segments against the shipped ones").matches("0\\.\\d+×|\\d+\\.\\d+×");
         assertThat(rows.get(5).peer()).as("the copy's rate").startsWith("copy ");
+        assertThat(rows.get(2).peer()).as("the SQL job's rate").startsWith("Flink SQL: ");
         String table = printed.toString(StandardCharsets.UTF_8);
         assertThat(table).contains("| # | measure | figure | peer (same run) | ratio | goal | met |", "--quick");
         assertThat(table.lines().filter(line -> line.startsWith("| P"))).hasSize(rows.size());

@@ -1,0 +1,318 @@
+package io.cohortflow.benchmarks;
+
+import io.cohortflow.core.config.TopicsConfig;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventCodec;
+import io.cohortflow.jobs.kafka.TopicReader;
+import io.cohortflow.kafka.local.LocalKafkaBroker;
+import io.cohortflow.segmentation.SegmentationJob;
+import io.cohortflow.segmentation.SegmentationOptions;
+import io.cohortflow.segmentation.bench.HotPathBenchmark;
+import io.cohortflow.testkit.KafkaTestSupport;
+import io.cohortflow.testkit.Repository;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.GlobalConfiguration;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.table.api.StatementSet;
+import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+
+/**
+ * P1 end to end: the segmentation job against a Flink SQL job over the same events.unified topic, on the same broker
+ * and the same kind of MiniCluster (the local run's configuration, conf/flink/local: parallelism 2, exactly-once,
+ * checkpoints every 2 s, heap state), one after the other in one run.
+ *
+ * <p>The topic is filled first, as ingest writes it (the unified event as JSON, keyed by resolved id), with the
+ * simulator's people over some days. Each job then runs on it as deployed, unbounded, from the start; its figure is
+ * events / (submission to the checkpoint that has read the whole topic: the group's committed offsets at the topic's
+ * end, when everything the job wrote for those events is committed too), startup included, the same for both. A
+ * bounded run would not do: at the end of its input the event-time clock jumps to the end of time and the product
+ * plays out the next 90 days of windows leaving, which a live stream does only as those days pass.
+ *
+ * <ul>
+ *   <li><b>The product</b>: {@link SegmentationJob} as deployed: every feature, the shipped segments, changes and a
+ *       profile per evaluation, exactly-once to segments.changes and segments.profiles.</li>
+ *   <li><b>The peer</b> ({@link #SQL}): the windowed counts and RFM features in Flink SQL, as a Flink SQL user would
+ *       write them to update on every event: one {@code OVER} aggregate per window (Flink SQL takes one window
+ *       spec per aggregate), each event's count of its own name over 1 h, 24 h, 7 d and 30 d, and the person's
+ *       orders over 30 d, money spent over 90 d and last active time, written as one row per feature and event,
+ *       exactly-once, to a topic of its own as JSON. It evaluates no segment and writes no profile: it does less
+ *       than the product.</li>
+ * </ul>
+ *
+ * <pre>
+ * mvn -q -DskipTests install
+ * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
+ *     -Dexec.args="-Xmx6g -cp %classpath io.cohortflow.benchmarks.SegmentationThroughput 10000 3"
+ * </pre>
+ * Arguments: simulated people (default 10,000), days (default 3), and {@code segmentation} or {@code sql} to run one
+ * job alone (to profile it).
+ */
+public final class SegmentationThroughput {
+    /**
+     * The peer's statements, formatted with: the source topic, the sink topic, the bootstrap servers, a unique
+     * suffix (consumer group and transactional ids) and the watermark's out-of-orderness in minutes (the
+     * segmentation job's default, so both wait equally for late events).
+     */
+    static final String SQL_SOURCE = """
+            CREATE TABLE unified (
+              resolvedId STRING,
+              event STRING,
+              `timestamp` BIGINT,
+              properties ROW<revenue DOUBLE, amount DOUBLE>,
+              ts AS TO_TIMESTAMP_LTZ(`timestamp`, 3),
+              WATERMARK FOR ts AS ts - INTERVAL '%5$d' MINUTE
+            ) WITH (
+              'connector' = 'kafka',
+              'topic' = '%1$s',
+              'properties.bootstrap.servers' = '%3$s',
+              'properties.group.id' = 'sql-peer-%4$s',
+              'properties.isolation.level' = 'read_committed',
+              'scan.startup.mode' = 'earliest-offset',
+              'format' = 'json',
+              'json.ignore-parse-errors' = 'true'
+            )""";
+    static final String SQL_SINK = """
+            CREATE TABLE features (
+              resolvedId STRING,
+              ts TIMESTAMP_LTZ(3),
+              feature STRING,
+              `value` DOUBLE
+            ) WITH (
+              'connector' = 'kafka',
+              'topic' = '%2$s',
+              'properties.bootstrap.servers' = '%3$s',
+              'properties.transaction.timeout.ms' = '300000',
+              'sink.delivery-guarantee' = 'exactly-once',
+              'sink.transactional-id-prefix' = 'sql-peer-%4$s',
+              'key.format' = 'raw',
+              'key.fields' = 'resolvedId',
+              'value.format' = 'json'
+            )""";
+    /** The features, one OVER aggregate each; the planner reads the topic once for all of them. */
+    static final String SQL = """
+            INSERT INTO features
+            SELECT resolvedId, ts, 'count_1h.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
+                ORDER BY ts RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW) AS DOUBLE)
+              FROM unified WHERE event IS NOT NULL
+            UNION ALL
+            SELECT resolvedId, ts, 'count_24h.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
+                ORDER BY ts RANGE BETWEEN INTERVAL '24' HOUR PRECEDING AND CURRENT ROW) AS DOUBLE)
+              FROM unified WHERE event IS NOT NULL
+            UNION ALL
+            SELECT resolvedId, ts, 'count_7d.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
+                ORDER BY ts RANGE BETWEEN INTERVAL '7' DAY PRECEDING AND CURRENT ROW) AS DOUBLE)
+              FROM unified WHERE event IS NOT NULL
+            UNION ALL
+            SELECT resolvedId, ts, 'count_30d.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
+                ORDER BY ts RANGE BETWEEN INTERVAL '30' DAY PRECEDING AND CURRENT ROW) AS DOUBLE)
+              FROM unified WHERE event IS NOT NULL
+            UNION ALL
+            SELECT resolvedId, ts, 'frequency_30d', CAST(SUM(CASE WHEN event = 'order_completed' THEN 1 ELSE 0 END)
+                OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '30' DAY PRECEDING AND CURRENT ROW)
+                AS DOUBLE)
+              FROM unified
+            UNION ALL
+            SELECT resolvedId, ts, 'monetary_value_90d', SUM(CASE WHEN event IN ('order_completed', 'payment_succeeded')
+                THEN COALESCE(properties.revenue, properties.amount, 0) ELSE 0 END)
+                OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '90' DAY PRECEDING AND CURRENT ROW)
+              FROM unified
+            UNION ALL
+            SELECT resolvedId, ts, 'last_active', CAST(MAX(CASE WHEN event NOT IN ('email_opened', 'payment_succeeded',
+                'subscription_renewed', 'trial_ending', 'order_refunded') THEN `timestamp` END)
+                OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '90' DAY PRECEDING AND CURRENT ROW)
+                AS DOUBLE)
+              FROM unified""";
+
+    /**
+     * One job's run: events read, seconds start to finish, the CPU seconds this process (broker, cluster and job)
+     * spent meanwhile, and records it wrote.
+     */
+    public record Run(long events, double seconds, double cpuSeconds, long written) {
+        public double perSecond() {
+            return events / seconds;
+        }
+    }
+
+    private SegmentationThroughput() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int users = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
+        int days = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
+            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1");
+            long events = fill(broker, topics, users, days, System.out);
+            String which = args.length > 2 ? args[2] : "both";
+            Run product = which.equals("sql") ? null : segmentation(broker, topics, events, System.out);
+            Run peer = which.equals("segmentation") ? null : sql(broker, topics, events, System.out);
+            if (product == null || peer == null) {
+                System.exit(0);
+            }
+            System.out.printf(Locale.ROOT, "%n== segmentation %,.0f events/s against the SQL job's %,.0f events/s: "
+                    + "%.2f×%n", product.perSecond(), peer.perSecond(), product.perSecond() / peer.perSecond());
+        }
+        System.exit(0); // the MiniClusters' and Kafka clients' non-daemon threads
+    }
+
+    /** Writes the simulation of {@code users} people over {@code days} to events.unified; returns how many events. */
+    public static long fill(LocalKafkaBroker broker, TopicsConfig topics, int users, int days, PrintStream out) {
+        long start = System.nanoTime();
+        List<UnifiedEvent> events = HotPathBenchmark.events(users, days);
+        UnifiedEventCodec codec = new UnifiedEventCodec();
+        String topic = topics.name(TopicsConfig.UNIFIED);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (UnifiedEvent e : events) {
+                // Appended now: the simulated days lie months back, and a record stamped with its event time would be
+                // past the topic's retention and deleted before the jobs read it.
+                producer.send(new ProducerRecord<>(topic, e.resolvedId().getBytes(StandardCharsets.UTF_8),
+                        codec.encode(e)));
+            }
+            producer.flush();
+        }
+        out.printf(Locale.ROOT, "  %,d events of %,d people over %d days written to %s (%.1f s)%n", events.size(),
+                users, days, topic, (System.nanoTime() - start) / 1e9);
+        return events.size();
+    }
+
+    /** The segmentation job over the topic, bounded, exactly-once. */
+    public static Run segmentation(LocalKafkaBroker broker, TopicsConfig topics, long events, PrintStream out)
+            throws Exception {
+        List<String> args = new java.util.ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
+                "--group-id", "p1-segmentation", "--delivery-guarantee", "exactly-once", "--transaction-timeout",
+                "5min"));
+        args.addAll(KafkaTestSupport.topicArgs(topics));
+        SegmentationOptions options = SegmentationOptions.parse(args.toArray(String[]::new));
+        StreamExecutionEnvironment env = environment();
+        SegmentationJob.configure(env, options);
+        SegmentationJob.fromOptions(options, false).build(env);
+        out.println("  segmentation job: running over the topic");
+        long start = System.nanoTime();
+        long cpu = cpuNanos();
+        JobClient job = env.executeAsync("P1 segmentation");
+        double seconds = awaitConsumed(broker, job, "p1-segmentation", topics.name(TopicsConfig.UNIFIED), events, start,
+                out);
+        long written = count(broker, topics.name(TopicsConfig.PROFILES)) + count(broker, topics.name(TopicsConfig.CHANGES));
+        Run run = checked("the segmentation job", new Run(events, seconds, cpuSeconds(cpu), written));
+        out.printf(Locale.ROOT, "  segmentation job: %,d events in %.1f s = %,.0f events/s (%.0f CPU s); %,d profiles "
+                + "and changes written%n", events, seconds, run.perSecond(), run.cpuSeconds(), written);
+        return run;
+    }
+
+    /** The Flink SQL peer ({@link #SQL}) over the same topic, bounded, exactly-once. */
+    public static Run sql(LocalKafkaBroker broker, TopicsConfig topics, long events, PrintStream out)
+            throws Exception {
+        String sink = topics.name(TopicsConfig.UNIFIED) + ".sql-features";
+        broker.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(sink, 4, (short) 1)));
+        String suffix = Long.toHexString(System.nanoTime());
+        long outOfOrderness = Duration.ofMinutes(5).toMinutes();
+        StreamTableEnvironment tables = StreamTableEnvironment.create(environment());
+        Object[] values = {topics.name(TopicsConfig.UNIFIED), sink, broker.bootstrapServers(), suffix, outOfOrderness};
+        tables.executeSql(SQL_SOURCE.formatted(values));
+        tables.executeSql(SQL_SINK.formatted(values));
+        StatementSet statements = tables.createStatementSet().addInsertSql(SQL);
+        out.println("  Flink SQL job: running over the topic");
+        long start = System.nanoTime();
+        long cpu = cpuNanos();
+        JobClient job = statements.execute().getJobClient().orElseThrow();
+        double seconds = awaitConsumed(broker, job, "sql-peer-" + suffix, topics.name(TopicsConfig.UNIFIED), events,
+                start, out);
+        long written = count(broker, sink);
+        Run run = checked("the Flink SQL job", new Run(events, seconds, cpuSeconds(cpu), written));
+        out.printf(Locale.ROOT, "  Flink SQL job: %,d events in %.1f s = %,.0f events/s (%.0f CPU s); %,d feature rows "
+                + "written%n", events, seconds, run.perSecond(), run.cpuSeconds(), written);
+        return run;
+    }
+
+    /** A job that read everything and wrote nothing was not doing its work: its figure would be meaningless. */
+    private static Run checked(String job, Run run) {
+        if (run.written() == 0) {
+            throw new IllegalStateException(job + " read " + run.events() + " events and wrote nothing");
+        }
+        return run;
+    }
+
+    /**
+     * Both jobs' environment: the local run's Flink configuration (conf/flink/local: checkpoints every 2 s, heap
+     * state, parallelism 2), with a fresh checkpoint directory.
+     */
+    private static StreamExecutionEnvironment environment() {
+        Configuration config = GlobalConfiguration.loadConfiguration(
+                Repository.root().resolve("conf/flink/local").toString());
+        config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                KafkaTestSupport.tempDir("p1-checkpoints-").toUri().toString());
+        return StreamExecutionEnvironment.getExecutionEnvironment(config);
+    }
+
+    /**
+     * Waits until {@code group}'s committed offsets on {@code topic} reach its end (the Kafka source commits them when a
+     * checkpoint completes), printing progress; then cancels the job. Returns the seconds from {@code start}.
+     */
+    private static double awaitConsumed(LocalKafkaBroker broker, JobClient job, String group, String topic, long events,
+                                        long start, PrintStream out) throws Exception {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers()))) {
+            Map<TopicPartition, OffsetSpec> latest = admin.describeTopics(List.of(topic)).allTopicNames().get()
+                    .get(topic).partitions().stream().collect(Collectors.toMap(
+                            p -> new TopicPartition(topic, p.partition()), p -> OffsetSpec.latest()));
+            long end = admin.listOffsets(latest).all().get().values().stream()
+                    .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
+            long nextReport = start;
+            while (true) {
+                long committed = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get()
+                        .entrySet().stream().filter(e -> e.getKey().topic().equals(topic) && e.getValue() != null)
+                        .mapToLong(e -> e.getValue().offset()).sum();
+                long now = System.nanoTime();
+                if (committed >= end) {
+                    job.cancel().get(1, TimeUnit.MINUTES);
+                    return (now - start) / 1e9;
+                }
+                if (job.getJobStatus().get().isGloballyTerminalState()) {
+                    throw new IllegalStateException("the job stopped before reading the topic: "
+                            + job.getJobStatus().get());
+                }
+                if (now >= nextReport) {
+                    out.printf(Locale.ROOT, "    %,d of %,d events read and committed (%.0f s)%n",
+                            committed * events / Math.max(1, end), events, (now - start) / 1e9);
+                    nextReport = now + TimeUnit.SECONDS.toNanos(10);
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    /** This process's CPU time so far: the broker, the MiniCluster and the job all run in it. */
+    private static long cpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    private static double cpuSeconds(long since) {
+        return (cpuNanos() - since) / 1e9;
+    }
+
+    private static long count(LocalKafkaBroker broker, String topic) {
+        return TopicReader.readToEnd(broker.bootstrapServers(), topic, Duration.ofMinutes(5), r -> { });
+    }
+}
