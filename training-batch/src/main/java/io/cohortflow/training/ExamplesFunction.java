@@ -4,7 +4,6 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.UserFeatures;
 import io.cohortflow.core.training.ChurnLabels;
-import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.flink.api.common.accumulators.LongCounter;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ListState;
@@ -43,7 +42,7 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
 
     @Override
     public void open(OpenContext openContext) {
-        history = getRuntimeContext().getListState(new ListStateDescriptor<>("history", JsonRecordTypeInfo.UNIFIED_EVENT));
+        history = getRuntimeContext().getListState(new ListStateDescriptor<>("history", FeatureEventTypeInfo.INSTANCE));
         emitted = new LongCounter();
         getRuntimeContext().addAccumulator(HistoryRows.ROWS_EMITTED, emitted);
     }

@@ -60,7 +60,7 @@ final class HistoryRows {
         FileSource<UnifiedEvent> source = FileSource.forRecordStreamFormat(new HistoryFormat(), new Path(history)).build();
         DataStream<UnifiedEvent> events = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Parquet history")
-                .map(new CountEvents()).returns(JsonRecordTypeInfo.UNIFIED_EVENT).name("count events");
+                .map(new CountEvents()).returns(FeatureEventTypeInfo.INSTANCE).name("count events");
         if (!privacy.ids().isEmpty()) { // no check per event when nobody is left out
             events = events.filter(new PrivacyExclusion.Filter(privacy.ids())).name("leave out the privacy requests' people");
         }
@@ -183,7 +183,7 @@ final class HistoryRows {
 
         @Override
         public TypeInformation<UnifiedEvent> getProducedType() {
-            return JsonRecordTypeInfo.UNIFIED_EVENT;
+            return FeatureEventTypeInfo.INSTANCE;
         }
     }
 

@@ -84,18 +84,15 @@ public final class TrainingJob {
         double threshold = options.threshold();
         PersonaNames personaNames = PersonaNames.load(options.personas() != null ? options.personas()
                 : ConfFiles.defaultLocation("personas.yaml"), options.business());
-        FeatureConfig features = options.features() == null ? FeatureConfig.defaults()
-                : FeatureConfig.load(options.features());
-        ChurnLabels labels = new ChurnLabels(horizon, features.activityEvents(), bundleWindow, options.lookback());
-        List<String> names = EventTaxonomy.defaults().canonicalNames().stream().sorted().toList();
+        FeatureConfig features = featureConfig(options);
+        ChurnLabels labels = labels(options, features);
         String activity = String.join(", ", new TreeSet<>(labels.qualifying()));
 
         long started = System.nanoTime();
         out.printf("[1/5] computing point-in-time features from %s (cutoff %s, horizon %s)%n", history,
                 Instant.ofEpochMilli(cutoff), days(horizon));
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        PrivacyExclusion privacy = options.bootstrapServers() == null ? PrivacyExclusion.none()
-                : PrivacyExclusion.load(options.bootstrapServers(), options.privacyTopic(), options.statusTopic(), history);
+        PrivacyExclusion privacy = privacy(options);
         if (options.bootstrapServers() == null) {
             out.println("      WARNING no --bootstrap-servers: the privacy requests are not read, nobody is left out");
         } else {
@@ -103,8 +100,7 @@ public final class TrainingJob {
                     + "their email keys and linked devices%n", privacy.applying().size(), privacy.all().size(),
                     options.privacyTopic(), privacy.named(), privacy.ids().size());
         }
-        HistoryRows.Rows rows = HistoryRows.compute(env, history, privacy, new ExamplesFunction(labels, cutoff, features, names,
-                        options.samples()),
+        HistoryRows.Rows rows = HistoryRows.compute(env, history, privacy, examples(options, features, labels),
                 PROGRESS_EVERY, out, started);
         List<TrainingRow> train = rows.train();
         List<TrainingRow> holdout = rows.holdout();
@@ -278,6 +274,48 @@ public final class TrainingJob {
         return new Result(manifest, churn.trained().map(OutcomeTrainer.Trained::metrics).orElse(null),
                 bundle.trained().map(OutcomeTrainer.Trained::metrics).orElse(null), baseline, inputs, population,
                 personas, ari, promotion, seconds);
+    }
+
+    /**
+     * The rows of phase 1 alone, as {@link #run} computes them for {@code options}, and the events read: what the
+     * benchmarks time against DuckDB over the same files (issue "Speed to lead", P3). The runtime mode is set to BATCH.
+     *
+     * @param train   features as of T − 2H (and the days before it with {@code --samples}), sorted by user
+     * @param holdout features as of T − H, sorted by user
+     * @param current features as of T, sorted by user
+     * @param events  the history's events read (before any privacy exclusion)
+     */
+    public record Features(List<TrainingRow> train, List<TrainingRow> holdout, List<TrainingRow> current,
+                           long events) {
+    }
+
+    /** Phase 1 of {@link #run} on its own: the point-in-time rows over {@code options}' history, nothing trained. */
+    public static Features features(StreamExecutionEnvironment env, TrainingOptions options, PrintStream out)
+            throws Exception {
+        FeatureConfig features = featureConfig(options);
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        HistoryRows.Rows rows = HistoryRows.compute(env, options.history(), privacy(options),
+                examples(options, features, labels(options, features)), PROGRESS_EVERY, out, System.nanoTime());
+        return new Features(rows.train(), rows.holdout(), rows.current(), rows.events());
+    }
+
+    private static FeatureConfig featureConfig(TrainingOptions options) {
+        return options.features() == null ? FeatureConfig.defaults() : FeatureConfig.load(options.features());
+    }
+
+    private static ChurnLabels labels(TrainingOptions options, FeatureConfig features) {
+        return new ChurnLabels(options.horizon(), features.activityEvents(), options.bundleWindow(), options.lookback());
+    }
+
+    private static PrivacyExclusion privacy(TrainingOptions options) {
+        return options.bootstrapServers() == null ? PrivacyExclusion.none()
+                : PrivacyExclusion.load(options.bootstrapServers(), options.privacyTopic(), options.statusTopic(),
+                        options.history());
+    }
+
+    private static ExamplesFunction examples(TrainingOptions options, FeatureConfig features, ChurnLabels labels) {
+        List<String> names = EventTaxonomy.defaults().canonicalNames().stream().sorted().toList();
+        return new ExamplesFunction(labels, options.cutoff(), features, names, options.samples());
     }
 
     /** Who the run scored: the rows of each set, and the churn rate among them. */

@@ -1,0 +1,270 @@
+package io.cohortflow.training;
+
+import io.cohortflow.core.event.EventType;
+import io.cohortflow.core.event.UnifiedEvent;
+import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The training's events between the Parquet reader and the keyed operator, as compact binary: each field in turn,
+ * strings as UTF-8 bytes (in one write each: Flink's own string format goes byte by byte through the sort buffer's
+ * view, which showed in the profile), and the JSON-valued maps as tagged values (the same Java types come back: a Long
+ * stays a Long, a Double a Double, nested lists and objects are kept), so {@code UserFeatures} reads exactly the
+ * event the reader decoded.
+ *
+ * <p>Why not the JSON of {@code JsonRecordTypeInfo}, which the stream jobs use: a BATCH job writes every event twice
+ * (the shuffle to its user's task, then the sort by user) and reads it twice, and Jackson did that in half of the
+ * feature build's CPU time (JFR, issue "Speed to lead", P3). Nothing of this format is kept: the job has no
+ * checkpoints and its state lives on the heap, so it can change with the code.
+ */
+public final class FeatureEventSerializer extends TypeSerializerSingleton<UnifiedEvent> {
+    private static final long serialVersionUID = 1L;
+    public static final FeatureEventSerializer INSTANCE = new FeatureEventSerializer();
+
+    private static final EventType[] TYPES = EventType.values();
+    // Value tags of the JSON-valued maps: what Jackson's map reader and the typed columns produce.
+    private static final byte NULL = 0;
+    private static final byte STRING = 1;
+    private static final byte LONG = 2;
+    private static final byte INTEGER = 3;
+    private static final byte DOUBLE = 4;
+    private static final byte TRUE = 5;
+    private static final byte FALSE = 6;
+    private static final byte BIG_INTEGER = 7;
+    private static final byte BIG_DECIMAL = 8;
+    private static final byte LIST = 9;
+    private static final byte MAP = 10;
+    private static final byte FLOAT = 11;
+
+    private FeatureEventSerializer() {
+    }
+
+    @Override
+    public boolean isImmutableType() {
+        return true; // a record with unmodifiable maps
+    }
+
+    @Override
+    public UnifiedEvent createInstance() {
+        return null;
+    }
+
+    @Override
+    public UnifiedEvent copy(UnifiedEvent from) {
+        return from;
+    }
+
+    @Override
+    public UnifiedEvent copy(UnifiedEvent from, UnifiedEvent reuse) {
+        return from;
+    }
+
+    @Override
+    public int getLength() {
+        return -1;
+    }
+
+    @Override
+    public void serialize(UnifiedEvent e, DataOutputView out) throws IOException {
+        writeString(e.messageId(), out);
+        out.writeByte(e.type().ordinal());
+        writeString(e.event(), out);
+        writeString(e.anonymousId(), out);
+        writeString(e.userId(), out);
+        writeString(e.resolvedId(), out);
+        out.writeLong(e.timestamp());
+        out.writeBoolean(e.sentAt() != null);
+        if (e.sentAt() != null) {
+            out.writeLong(e.sentAt());
+        }
+        out.writeLong(e.receivedAt());
+        writeString(e.source(), out);
+        writeString(e.previousId(), out);
+        writeMap(e.properties(), out);
+        writeMap(e.traits(), out);
+        writeMap(e.context(), out);
+    }
+
+    @Override
+    public UnifiedEvent deserialize(DataInputView in) throws IOException {
+        String messageId = readString(in);
+        EventType type = TYPES[in.readByte()];
+        String event = readString(in);
+        String anonymousId = readString(in);
+        String userId = readString(in);
+        String resolvedId = readString(in);
+        long timestamp = in.readLong();
+        Long sentAt = in.readBoolean() ? in.readLong() : null;
+        long receivedAt = in.readLong();
+        String source = readString(in);
+        String previousId = readString(in);
+        return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
+                source, previousId, readMap(in), readMap(in), readMap(in));
+    }
+
+    @Override
+    public UnifiedEvent deserialize(UnifiedEvent reuse, DataInputView in) throws IOException {
+        return deserialize(in);
+    }
+
+    @Override
+    public void copy(DataInputView in, DataOutputView out) throws IOException {
+        serialize(deserialize(in), out);
+    }
+
+    /** Null as length 0, else the UTF-8 length + 1, as a varint, then the bytes. */
+    private static void writeString(String s, DataOutputView out) throws IOException {
+        if (s == null) {
+            out.writeByte(0);
+            return;
+        }
+        byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
+        writeVarInt(bytes.length + 1, out);
+        out.write(bytes);
+    }
+
+    private static String readString(DataInputView in) throws IOException {
+        int length = readVarInt(in) - 1;
+        if (length < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static void writeVarInt(int value, DataOutputView out) throws IOException {
+        while ((value & ~0x7F) != 0) {
+            out.writeByte((value & 0x7F) | 0x80);
+            value >>>= 7;
+        }
+        out.writeByte(value);
+    }
+
+    private static int readVarInt(DataInputView in) throws IOException {
+        int value = 0;
+        int shift = 0;
+        int b;
+        do {
+            b = in.readUnsignedByte();
+            value |= (b & 0x7F) << shift;
+            shift += 7;
+        } while ((b & 0x80) != 0);
+        return value;
+    }
+
+    private static void writeMap(Map<String, Object> map, DataOutputView out) throws IOException {
+        writeVarInt(map.size(), out);
+        for (Map.Entry<String, Object> entry : map.entrySet()) {
+            writeString(entry.getKey(), out);
+            writeValue(entry.getValue(), out);
+        }
+    }
+
+    private static Map<String, Object> readMap(DataInputView in) throws IOException {
+        int size = readVarInt(in);
+        if (size == 0) {
+            return Map.of();
+        }
+        Map<String, Object> map = new LinkedHashMap<>(size * 2);
+        for (int i = 0; i < size; i++) {
+            map.put(readString(in), readValue(in));
+        }
+        return map;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void writeValue(Object value, DataOutputView out) throws IOException {
+        if (value == null) {
+            out.writeByte(NULL);
+        } else if (value instanceof String s) {
+            out.writeByte(STRING);
+            writeString(s, out);
+        } else if (value instanceof Long l) {
+            out.writeByte(LONG);
+            out.writeLong(l);
+        } else if (value instanceof Integer i) {
+            out.writeByte(INTEGER);
+            out.writeInt(i);
+        } else if (value instanceof Double d) {
+            out.writeByte(DOUBLE);
+            out.writeDouble(d);
+        } else if (value instanceof Boolean b) {
+            out.writeByte(b ? TRUE : FALSE);
+        } else if (value instanceof BigInteger big) {
+            out.writeByte(BIG_INTEGER);
+            writeString(big.toString(), out);
+        } else if (value instanceof BigDecimal big) {
+            out.writeByte(BIG_DECIMAL);
+            writeString(big.toString(), out);
+        } else if (value instanceof Float f) {
+            out.writeByte(FLOAT);
+            out.writeFloat(f);
+        } else if (value instanceof List<?> list) {
+            out.writeByte(LIST);
+            writeVarInt(list.size(), out);
+            for (Object item : list) {
+                writeValue(item, out);
+            }
+        } else if (value instanceof Map<?, ?> map) {
+            out.writeByte(MAP);
+            writeMap((Map<String, Object>) map, out);
+        } else {
+            // The maps hold JSON values; anything else would come back as something else, so it is refused.
+            throw new IllegalArgumentException("not a JSON value: " + value.getClass().getName());
+        }
+    }
+
+    private static Object readValue(DataInputView in) throws IOException {
+        byte tag = in.readByte();
+        return switch (tag) {
+            case NULL -> null;
+            case STRING -> readString(in);
+            case LONG -> in.readLong();
+            case INTEGER -> in.readInt();
+            case DOUBLE -> in.readDouble();
+            case TRUE -> Boolean.TRUE;
+            case FALSE -> Boolean.FALSE;
+            case BIG_INTEGER -> new BigInteger(readString(in));
+            case BIG_DECIMAL -> new BigDecimal(readString(in));
+            case FLOAT -> in.readFloat();
+            case LIST -> {
+                int size = readVarInt(in);
+                List<Object> list = new ArrayList<>(size);
+                for (int i = 0; i < size; i++) {
+                    list.add(readValue(in));
+                }
+                yield list;
+            }
+            case MAP -> {
+                Map<String, Object> map = readMap(in);
+                yield map.isEmpty() ? new LinkedHashMap<>() : map;
+            }
+            default -> throw new IOException("unknown value tag " + tag + ": the bytes are not a FeatureEventSerializer's");
+        };
+    }
+
+    @Override
+    public TypeSerializerSnapshot<UnifiedEvent> snapshotConfiguration() {
+        return new Snapshot();
+    }
+
+    /** For Flink's reflective restore; there is nothing to configure. */
+    public static final class Snapshot extends SimpleTypeSerializerSnapshot<UnifiedEvent> {
+        public Snapshot() {
+            super(() -> INSTANCE);
+        }
+    }
+}
