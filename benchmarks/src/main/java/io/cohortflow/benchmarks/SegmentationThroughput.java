@@ -159,19 +159,46 @@ public final class SegmentationThroughput {
     public static void main(String[] args) throws Exception {
         int users = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         int days = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        String which = args.length > 2 ? args[2] : "both";
         try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
-            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1");
-            long events = fill(broker, topics, users, days, System.out);
-            String which = args.length > 2 ? args[2] : "both";
-            Run product = which.equals("sql") ? null : segmentation(broker, topics, events, System.out);
-            Run peer = which.equals("segmentation") ? null : sql(broker, topics, events, System.out);
-            if (product == null || peer == null) {
-                System.exit(0);
+            if (which.equals("both")) {
+                Comparison c = compare(broker, users, days, System.out);
+                System.out.printf(Locale.ROOT, "%n== segmentation %,.0f events/s against the SQL job's %,.0f events/s: "
+                        + "%.2f×%n", c.product().perSecond(), c.peer().perSecond(), c.ratio());
+            } else {
+                TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1");
+                long events = fill(broker, topics, users, days, System.out);
+                if (which.equals("sql")) {
+                    sql(broker, topics, events, System.out);
+                } else {
+                    segmentation(broker, topics, events, System.out);
+                }
             }
-            System.out.printf(Locale.ROOT, "%n== segmentation %,.0f events/s against the SQL job's %,.0f events/s: "
-                    + "%.2f×%n", product.perSecond(), peer.perSecond(), product.perSecond() / peer.perSecond());
         }
         System.exit(0); // the MiniClusters' and Kafka clients' non-daemon threads
+    }
+
+    /** Both jobs over the same topic: the product's run, the peer's, and the ratio of their rates. */
+    public record Comparison(long events, Run product, Run peer) {
+        public double ratio() {
+            return product.perSecond() / peer.perSecond();
+        }
+    }
+
+    /**
+     * Runs both jobs once over a small topic of their own, untimed, so that neither pays alone for the JVM's warm-up
+     * (class loading, JIT, the planner), then each over the same topic of {@code users} people over {@code days}.
+     */
+    public static Comparison compare(LocalKafkaBroker broker, int users, int days, PrintStream out) throws Exception {
+        out.println("  warm-up (not timed): both jobs over a topic of " + Math.max(100, users / 20) + " people, 1 day");
+        TopicsConfig warmUp = KafkaTestSupport.uniqueTopics(broker, "p1-warm-up");
+        long few = fill(broker, warmUp, Math.max(100, users / 20), 1, out);
+        segmentation(broker, warmUp, few, out);
+        sql(broker, warmUp, few, out);
+        out.println("  measured:");
+        TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1");
+        long events = fill(broker, topics, users, days, out);
+        return new Comparison(events, segmentation(broker, topics, events, out), sql(broker, topics, events, out));
     }
 
     /** Writes the simulation of {@code users} people over {@code days} to events.unified; returns how many events. */

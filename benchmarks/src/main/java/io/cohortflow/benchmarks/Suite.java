@@ -22,6 +22,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -48,6 +50,9 @@ import java.util.Set;
  *   <li><b>P2</b> event → change latency at half the peak of ingest and segmentation together
  *       ({@link LatencyBenchmark}): p99 at-least-once (goal ≤ 50 ms) and exactly-once (goal ≤ the checkpoint
  *       interval + 0.5 s).</li>
+ *   <li><b>P3</b> the training's feature build over a simulated Parquet history ({@link FeatureBuildBenchmark}: phase 1
+ *       of the training, BATCH on a MiniCluster) against DuckDB computing the same rows with SQL over the same
+ *       files, every row compared: goal ≤ 2× DuckDB's time.</li>
  *   <li><b>P5</b> ingest deliveries/s exactly-once against {@link KafkaCopy} copying the same records on the same
  *       broker: goal ≥ 50,000/s and ≥ 0.5× the copy.</li>
  *   <li><b>P6</b> the segmentation job's keyed state per user (the bytes RocksDB keeps), after 30 simulated days:
@@ -87,13 +92,13 @@ public final class Suite {
     /** Runs the measures {@code args} select and prints the table; returns its rows. */
     public static List<Row> run(String[] args, PrintStream out) throws Exception {
         boolean quick = false;
-        Set<String> only = new LinkedHashSet<>(List.of("P1", "P1b", "P2", "P5", "P6"));
+        Set<String> only = new LinkedHashSet<>(List.of("P1", "P1b", "P2", "P3", "P5", "P6"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--only" -> only = new LinkedHashSet<>(Arrays.asList(args[++i].split(",")));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + " (options: --only P1,P1b,P2,P5,P6; --quick)");
+                        + " (options: --only P1,P1b,P2,P3,P5,P6; --quick)");
             }
         }
         Suite suite = new Suite(quick, out);
@@ -106,6 +111,9 @@ public final class Suite {
         }
         if (only.contains("P2")) {
             suite.latency();
+        }
+        if (only.contains("P3")) {
+            suite.featureBuild();
         }
         if (only.contains("P5")) {
             suite.ingest();
@@ -155,13 +163,12 @@ public final class Suite {
         out.println("== P1: segmentation end to end (events.unified in, changes and profiles out, exactly-once) against "
                 + "a Flink SQL job computing windowed counts and RFM over the same topic");
         try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
-            TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1");
-            long events = SegmentationThroughput.fill(broker, topics, users, 3, out);
-            SegmentationThroughput.Run product = SegmentationThroughput.segmentation(broker, topics, events, out);
-            SegmentationThroughput.Run peer = SegmentationThroughput.sql(broker, topics, events, out);
-            double ratio = product.perSecond() / peer.perSecond();
+            SegmentationThroughput.Comparison comparison = SegmentationThroughput.compare(broker, users, 3, out);
+            SegmentationThroughput.Run product = comparison.product();
+            SegmentationThroughput.Run peer = comparison.peer();
+            double ratio = comparison.ratio();
             rows.add(new Row("P1", String.format(Locale.ROOT, "segmentation end to end, exactly-once, %,d events",
-                    events), String.format(Locale.ROOT, "%,.0f events/s = %,.0f/s/core", product.perSecond(),
+                    comparison.events()), String.format(Locale.ROOT, "%,.0f events/s = %,.0f/s/core", product.perSecond(),
                     product.perSecond() / CORES), String.format(Locale.ROOT, "Flink SQL: %,.0f events/s",
                     peer.perSecond()), String.format(Locale.ROOT, "%.2f×", ratio), "≥ 3× the SQL job", ratio >= 3));
         }
@@ -192,6 +199,31 @@ public final class Suite {
                 String.format(Locale.ROOT, "from events.raw p50 %d ms, p99 %d ms; from events.unified p99 %d ms; "
                         + "at %,d/s (peak %,.0f/s)", atLeastOnce.p50(), atLeastOnce.p99(), atLeastOnce.unifiedP99(),
                         atLeastOnce.rate(), atLeastOnce.peak()), "—", "—", "p99 ≤ 50 ms from events.raw", atLeastOnce.p99() <= 50));
+    }
+
+    // ---- P3: the training's feature build against DuckDB ----------------------------------------------------------------
+
+    private void featureBuild() throws Exception {
+        int users = quick ? 300 : 5_000;
+        int days = 40;
+        out.printf("== P3: the training's feature build over the Parquet history of %,d people, %d days, against DuckDB "
+                + "SQL computing the same rows over the same files%n", users, days);
+        Path dir = Files.createTempDirectory("p3-");
+        try {
+            FeatureBuildBenchmark.Result result = FeatureBuildBenchmark.measure(users, days, dir, out);
+            if (!result.allAgree()) {
+                throw new IllegalStateException("the feature build and DuckDB disagree on " + (result.flinkRows()
+                        - result.agreeing()) + " rows: the comparison is void");
+            }
+            rows.add(new Row("P3", String.format(Locale.ROOT, "training feature build, %,d events, %,d rows agree",
+                    result.events(), result.agreeing()), String.format(Locale.ROOT, "%.2f s", result.flinkSeconds()),
+                    String.format(Locale.ROOT, "DuckDB %.2f s", result.duckdbSeconds()),
+                    String.format(Locale.ROOT, "%.2f×", result.ratio()), "≤ 2× DuckDB's time", result.ratio() <= 2));
+        } finally {
+            try (var files = Files.walk(dir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     // ---- P5: ingest against a bare copy ---------------------------------------------------------------------------------

@@ -21,11 +21,12 @@ class SuiteITCase {
         PrintStream out = new PrintStream(printed, true, StandardCharsets.UTF_8);
         List<Suite.Row> rows = Suite.run(new String[] {"--quick"}, new PrintStream(new TeeStream(out), true,
                 StandardCharsets.UTF_8));
-        assertThat(rows).extracting(Suite.Row::id).containsExactly("P1", "P1b", "P1", "P2", "P2", "P5", "P6");
+        assertThat(rows).extracting(Suite.Row::id).containsExactly("P1", "P1b", "P1", "P2", "P2", "P3", "P5", "P6");
         assertThat(rows).allSatisfy(row -> assertThat(row.figure()).matches(".*[1-9].*"));
         assertThat(rows.get(1).ratio()).as("1,000 segments against the shipped ones").matches("0\\.\\d+×|\\d+\\.\\d+×");
-        assertThat(rows.get(5).peer()).as("the copy's rate").startsWith("copy ");
+        assertThat(rows.get(6).peer()).as("the copy's rate").startsWith("copy ");
         assertThat(rows.get(2).peer()).as("the SQL job's rate").startsWith("Flink SQL: ");
+        assertThat(rows.get(5).peer()).as("DuckDB's time").startsWith("DuckDB ");
         String table = printed.toString(StandardCharsets.UTF_8);
         assertThat(table).contains("| # | measure | figure | peer (same run) | ratio | goal | met |", "--quick");
         assertThat(table.lines().filter(line -> line.startsWith("| P"))).hasSize(rows.size());
