@@ -43,9 +43,10 @@ public final class UserFeatures {
     private static final long CART_OPEN_FOR = 7 * DAY;
     /**
      * 2 added purchases per day over the lookback (1 kept 90 days of revenue only) and the first activity; 3 the
-     * traits; 5 each event's latest exact times (for the rules' sequences).
+     * traits; 5 each event's latest exact times (for the rules' sequences); 6 the sessions' days and the moments as
+     * varints (the state per user under 1 KB: a day of sessions took 16 bytes, and now about 6).
      */
-    private static final byte FORMAT_VERSION = 5;
+    private static final byte FORMAT_VERSION = 6;
 
     /** Counts of one event name at three resolutions; keys are bucket indexes (epoch ms / unit). */
     static final class Buckets {
@@ -546,16 +547,18 @@ public final class UserFeatures {
                 out.writeDouble(entry.getValue()[1]);
             }
             out.writeShort(sessionsByDay.size());
+            long previousDay = 0;
             for (var entry : sessionsByDay.entrySet()) {
-                out.writeInt(entry.getKey().intValue());
-                out.writeInt((int) entry.getValue()[0]);
-                out.writeLong(entry.getValue()[1]);
+                writeVarLong(out, entry.getKey() - previousDay); // days in order: the first as is, then the gaps
+                writeVarLong(out, entry.getValue()[0]);
+                writeVarLong(out, entry.getValue()[1]);
+                previousDay = entry.getKey();
             }
             BinaryMaps.writeStringLongs(out, featureLastUsed);
             BinaryMaps.writeStringLongs(out, categoryLastViewed);
             for (long v : new long[] {sessionStart, sessionLast, firstActive, lastActive, lastEvent, lastAddToCart,
                     lastOrder}) {
-                out.writeLong(v);
+                writeVarLong(out, v + 1); // -1 (never) is 0; any other value still reads back
             }
             traits.writeTo(out);
             out.flush();
@@ -598,18 +601,24 @@ public final class UserFeatures {
                 f.purchasesByDay.put(day, new double[] {purchases, in.readDouble()});
             }
             int sessionDays = in.readUnsignedShort();
+            long day = 0;
             for (int i = 0; i < sessionDays; i++) {
-                f.sessionsByDay.put((long) in.readInt(), new long[] {in.readInt(), in.readLong()});
+                if (version >= 6) {
+                    day += readVarLong(in);
+                    f.sessionsByDay.put(day, new long[] {readVarLong(in), readVarLong(in)});
+                } else {
+                    f.sessionsByDay.put((long) in.readInt(), new long[] {in.readInt(), in.readLong()});
+                }
             }
             BinaryMaps.readStringLongs(in, f.featureLastUsed);
             BinaryMaps.readStringLongs(in, f.categoryLastViewed);
-            f.sessionStart = in.readLong();
-            f.sessionLast = in.readLong();
-            f.firstActive = version == 1 ? -1 : in.readLong();
-            f.lastActive = in.readLong();
-            f.lastEvent = in.readLong();
-            f.lastAddToCart = in.readLong();
-            f.lastOrder = in.readLong();
+            f.sessionStart = readMoment(in, version);
+            f.sessionLast = readMoment(in, version);
+            f.firstActive = version == 1 ? -1 : readMoment(in, version);
+            f.lastActive = readMoment(in, version);
+            f.lastEvent = readMoment(in, version);
+            f.lastAddToCart = readMoment(in, version);
+            f.lastOrder = readMoment(in, version);
             if (version >= 3) { // formats 1 and 2 had no traits: they start empty
                 f.traits = ProfileTraits.readFrom(in, version, Math.max(f.lastEvent, f.lastActive));
             }
@@ -624,6 +633,11 @@ public final class UserFeatures {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /** A moment (epoch ms, or -1 for never): a varint of it + 1 from format 6, 8 bytes before. */
+    private static long readMoment(DataInputStream in, int version) throws IOException {
+        return version >= 6 ? readVarLong(in) - 1 : in.readLong();
     }
 
     /** Bucket indexes as deltas from the previous one: small numbers for the dense recent past. */

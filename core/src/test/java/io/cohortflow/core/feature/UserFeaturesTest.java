@@ -207,6 +207,69 @@ class UserFeaturesTest {
         assertThat(s.tenureDays()).as("from the oldest day kept").isEqualTo(10.0);
     }
 
+    /**
+     * {@link #aMonthOfActivity} as format 5 wrote it (the sessions' days and the moments at full width), by the code of
+     * commit db096dd: what keyed state and savepoints hold from before format 6.
+     */
+    private static final String FORMAT_5 = """
+            BQAFAAthZGRfdG9fY2FydAAB5MuNDgEAAfeLHgEABaWgAQEHAQcBBwEFAQOA6e+s0DOg2cugAuD45tUBAAxmZWF0dXJlX3VzZWQA
+            AAAB8oseAQAeoqABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQED4JOP
+            ydMz4IydKeCMnSkAD29yZGVyX2NvbXBsZXRlZAAAAAAABKWgAQEHAQcBBwEDoIy6jM4zoNnLoAKg2cugAgAJcGFnZV92aWV3AAAA
+            AfKLHgEAHqKgAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBA6Dqh8nT
+            M+CMnSngjJ0pAAxwcm9kdWN0X3ZpZXcAAAAB8oseAQAeoqABAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEB
+            AQEBAQEBAQEBAQEBAQEBAQEBAQEDgL+LydMz4IydKeCMnSkABAAAUCUBQGAgAAAAAAAAAFAsAUBgIAAAAAAAAABQMwFAYCAAAAAA
+            AAAAUDoBQGAgAAAAAAAAHgAAUCIAAAABAAAAAAAB1MAAAFAjAAAAAQAAAAAAAdTAAABQJAAAAAEAAAAAAAHUwAAAUCUAAAABAAAA
+            AAAIPWAAAFAmAAAAAQAAAAAAAdTAAABQJwAAAAEAAAAAAAHUwAAAUCgAAAABAAAAAAAB1MAAAFApAAAAAQAAAAAAAdTAAABQKgAA
+            AAEAAAAAAAHUwAAAUCsAAAABAAAAAAAB1MAAAFAsAAAAAQAAAAAACD1gAABQLQAAAAEAAAAAAAHUwAAAUC4AAAABAAAAAAAB1MAA
+            AFAvAAAAAQAAAAAAAdTAAABQMAAAAAEAAAAAAAHUwAAAUDEAAAABAAAAAAAB1MAAAFAyAAAAAQAAAAAAAdTAAABQMwAAAAEAAAAA
+            AAg9YAAAUDQAAAABAAAAAAAB1MAAAFA1AAAAAQAAAAAAAdTAAABQNgAAAAEAAAAAAAHUwAAAUDcAAAABAAAAAAAB1MAAAFA4AAAA
+            AQAAAAAAAdTAAABQOQAAAAEAAAAAAAHUwAAAUDoAAAABAAAAAAAIPWAAAFA7AAAAAQAAAAAAAdTAAABQPAAAAAEAAAAAAAHUwAAA
+            UD0AAAABAAAAAAAB1MAAAFA+AAAAAQAAAAAAAdTAAABQPwAAAAEAAAAAAAHUwAABAApkYXNoYm9hcmRzAAABnUNyVqAAAgAFVHJh
+            aWwAAAGdRGidgAAVV29tZW4ncyBSdW5uaW5nIFNob2VzAAABnUNxbEAAAAGdRGidgAAAAZ1EaJ2AAAABnK39iQAAAAGdRGidgAAA
+            AZ1EaJ2AAAABnURonYAAAAGdKbRfYAQABXNrdS0xAQAHU3dpZnQgVwEAFVdvbWVuJ3MgUnVubmluZyBTaG9lc0BgIAAAAAAAAAAB
+            nUNxbEAABXNrdS0wAQAHU3dpZnQgVwEAFVdvbWVuJ3MgUnVubmluZyBTaG9lc0BgIAAAAAAAAAABnT5KJeAABXNrdS0zAQAHU3dp
+            ZnQgVwEAFVdvbWVuJ3MgUnVubmluZyBTaG9lc0BgIAAAAAAAAAABnTki34AABXNrdS0yAQAHU3dpZnQgVwEAFVdvbWVuJ3MgUnVu
+            bmluZyBTaG9lc0BgIAAAAAAAAAABnTP7mSABAAVza3UtMgABAAVUcmFpbEBY4AAAAAAAAAABnURonYAAAP//////////
+            """;
+
+    @Test
+    void stateWrittenInFormatFiveReadsTheSameAndIsSmallerWrittenAgain() {
+        UserFeatures fresh = new UserFeatures(config);
+        aMonthOfActivity().forEach(fresh::add);
+        byte[] five = java.util.Base64.getMimeDecoder().decode(FORMAT_5);
+        assertThat(five[0]).isEqualTo((byte) 5);
+        UserFeatures old = UserFeatures.fromBytes(five, config);
+        for (long at : new long[] {T0 + 29 * DAY + 6 * HOUR, T0 + 31 * DAY, T0 + 100 * DAY}) {
+            assertThat(old.snapshot(at, NAMES)).isEqualTo(fresh.snapshot(at, NAMES));
+            assertThat(old.nextChange(at)).isEqualTo(fresh.nextChange(at));
+        }
+        byte[] six = old.toBytes();
+        assertThat(six).isEqualTo(fresh.toBytes());
+        assertThat(six[0]).isEqualTo((byte) 6);
+        assertThat(six.length).as("format 6 against format 5: %d against %d bytes", six.length, five.length)
+                .isLessThan(five.length - 150);
+    }
+
+    /** A month of daily visits, product views and feature use, an order a week, and a cart left open. */
+    private List<UnifiedEvent> aMonthOfActivity() {
+        List<UnifiedEvent> out = new ArrayList<>();
+        for (int day = 0; day < 30; day++) {
+            long t = T0 + day * DAY + day * MINUTE;
+            out.add(event("page_view", t));
+            out.add(event("product_view", t + MINUTE, Map.of("product_id", "sku-" + day % 4, "name", "Swift W",
+                    "category", "Women's Running Shoes", "price", 129.0)));
+            out.add(event("feature_used", t + 2 * MINUTE, Map.of("feature", "dashboards")));
+            if (day % 7 == 3) {
+                out.add(event("add_to_cart", t + 3 * MINUTE, Map.of("product_id", "sku-1",
+                        "category", "Women's Running Shoes", "price", 129.0)));
+                out.add(event("order_completed", t + 9 * MINUTE, Map.of("revenue", 129.0, "items", 1)));
+            }
+        }
+        out.add(event("add_to_cart", T0 + 29 * DAY + 5 * HOUR, Map.of("product_id", "sku-2", "category", "Trail",
+                "price", 99.5)));
+        return out;
+    }
+
     @Test
     void mergeFoldsAnAnonymousHistoryIntoTheKnownUserBucketByBucket() {
         UserFeatures anonymous = new UserFeatures(config);
