@@ -49,7 +49,7 @@ import java.util.stream.Collectors;
  *       slots, 2 GB managed memory, as {@link TrainingScaleBenchmark} runs the training), started before the clock
  *       starts, as a cluster is already up when the nightly job is submitted. Timed from the job's build to the last
  *       row collected in the client.</li>
- *   <li>DuckDB: in-process (JDBC, an in-memory database, its default threads: the machine's cores), the query of
+ *   <li>DuckDB: in-process (JDBC, an in-memory database, {@value #PARALLELISM} threads), the query of
  *       feature-build.sql next to this class, timed from opening the connection to the last row read into the
  *       client. The query is the features, labels and population written again from core's Java code
  *       ({@code UserFeatures}, {@code ProfileTraits}, {@code ChurnLabels}), not Java results handed to DuckDB, so the
@@ -71,6 +71,8 @@ public final class FeatureBuildBenchmark {
     static final String SQL = "feature-build.sql";
     private static final double TOLERANCE = 1e-9;
     private static final int RUNS = 3;
+    /** Flink's parallelism and DuckDB's threads: the same on any machine. */
+    static final int PARALLELISM = 2;
     /** Disagreements printed in full; the rest are counted by feature. */
     private static final int SHOWN = 10;
 
@@ -134,12 +136,12 @@ public final class FeatureBuildBenchmark {
         conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(2048));
         long clusterStart = System.nanoTime();
         try (MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
-                .setNumTaskManagers(1).setNumSlotsPerTaskManager(2).build())) {
+                .setNumTaskManagers(1).setNumSlotsPerTaskManager(PARALLELISM).build())) {
             cluster.start();
             out.printf("flink: local cluster up in %.1f s (not timed)%n", seconds(clusterStart));
             for (int run = 1; run <= RUNS; run++) {
                 long start = System.nanoTime();
-                features = TrainingJob.features(new TestStreamEnvironment(cluster, 2), options, out);
+                features = TrainingJob.features(new TestStreamEnvironment(cluster, PARALLELISM), options, out);
                 flinkRuns.add(seconds(start));
                 out.printf("flink run %d: %,d events read, %,d + %,d + %,d rows in %.2f s%n", run, features.events(),
                         features.train().size(), features.holdout().size(), features.current().size(),
@@ -154,13 +156,12 @@ public final class FeatureBuildBenchmark {
         List<Double> duckdbRuns = new ArrayList<>();
         List<Row> duckdb = null;
         String sql = sql(history.path(), cutoff, options);
-        String threads = duckdbThreads();
         for (int run = 1; run <= RUNS; run++) {
             long start = System.nanoTime();
             duckdb = duckdb(sql);
             duckdbRuns.add(seconds(start));
-            out.printf("duckdb run %d: %,d rows in %.2f s (%s threads)%n", run, duckdb.size(),
-                    duckdbRuns.get(run - 1), threads);
+            out.printf("duckdb run %d: %,d rows in %.2f s (%d threads)%n", run, duckdb.size(),
+                    duckdbRuns.get(run - 1), PARALLELISM);
         }
 
         int agreeing = compare(flink, duckdb, out);
@@ -215,6 +216,7 @@ public final class FeatureBuildBenchmark {
                 .filter(s -> !s.lines().allMatch(line -> line.isBlank() || line.strip().startsWith("--"))).toList();
         List<Row> rows = new ArrayList<>();
         try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement statement = duck.createStatement()) {
+            statement.execute("SET threads = " + PARALLELISM);
             for (String s : statements.subList(0, statements.size() - 1)) {
                 statement.execute(s);
             }
@@ -224,6 +226,10 @@ public final class FeatureBuildBenchmark {
                     double[] values = new double[names.size()];
                     for (int i = 0; i < values.length; i++) {
                         values[i] = rs.getDouble(names.get(i));
+                        if (rs.wasNull()) { // read as 0, it could agree with a 0 it is not
+                            throw new IllegalStateException("the SQL gave no " + names.get(i) + " for "
+                                    + rs.getString("user_id") + " " + rs.getString("split"));
+                        }
                     }
                     rows.add(new Row(rs.getString("user_id"), TrainingRow.Split.valueOf(rs.getString("split")), values,
                             rs.getBoolean("churned"), rs.getBoolean("bought_bundle")));
@@ -231,15 +237,6 @@ public final class FeatureBuildBenchmark {
             }
         }
         return rows;
-    }
-
-    /** The threads an in-memory DuckDB runs a query on when not told otherwise. */
-    static String duckdbThreads() throws SQLException {
-        try (Connection duck = DriverManager.getConnection("jdbc:duckdb:"); Statement statement = duck.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT current_setting('threads')")) {
-            rs.next();
-            return rs.getString(1);
-        }
     }
 
     /**
@@ -267,7 +264,9 @@ public final class FeatureBuildBenchmark {
             for (int i = 0; i < names.size(); i++) {
                 double a = value(f, i);
                 double b = value(d, i);
-                if (Math.abs(a - b) > TOLERANCE * Math.max(1, Math.max(Math.abs(a), Math.abs(b)))) {
+                boolean same = Double.isNaN(a) ? Double.isNaN(b) // NaN is no number: it agrees only with NaN
+                        : Math.abs(a - b) <= TOLERANCE * Math.max(1, Math.max(Math.abs(a), Math.abs(b)));
+                if (!same) {
                     agrees = false;
                     byFeature.merge(names.get(i), 1, Integer::sum);
                     if (shown++ < SHOWN) {
@@ -301,10 +300,13 @@ public final class FeatureBuildBenchmark {
         return "CAST(" + ms + " AS BIGINT)";
     }
 
-    /** A YAML list as the items of an SQL {@code IN (...)}; NULL, which matches nothing, when empty. */
-    private static String list(Object yamlList) {
+    /**
+     * A YAML list as the items of an SQL {@code IN (...)}; an empty list as a query of no rows, for which {@code IN} is
+     * false and {@code NOT IN} true (a NULL would make {@code NOT IN} unknown).
+     */
+    static String list(Object yamlList) {
         List<?> items = yamlList == null ? List.of() : (List<?>) yamlList;
-        return items.isEmpty() ? "NULL" : items.stream().map(item -> "'" + item.toString().replace("'", "''") + "'")
+        return items.isEmpty() ? "SELECT NULL::VARCHAR WHERE false" : items.stream().map(item -> "'" + item.toString().replace("'", "''") + "'")
                 .collect(Collectors.joining(", "));
     }
 

@@ -14,12 +14,14 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.table.api.StatementSet;
 import org.apache.flink.table.api.bridge.java.StreamTableEnvironment;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -30,6 +32,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -44,8 +47,9 @@ import java.util.stream.Collectors;
  * <p>The topic is filled first, as ingest writes it (the unified event as JSON, keyed by resolved id), with the
  * simulator's people over some days. Each job then runs on it as deployed, unbounded, from the start; its figure is
  * events / (submission to the checkpoint that has read the whole topic: the group's committed offsets at the topic's
- * end, when everything the job wrote for those events is committed too), startup included, the same for both. A
- * bounded run would not do: at the end of its input the event-time clock jumps to the end of time and the product
+ * end, which the Kafka source commits as a checkpoint completes), startup included, the same for both. The job is then
+ * stopped with a savepoint, which commits the transactions of that checkpoint's outputs (their commit may follow the
+ * offsets' by a moment), and what it wrote is counted. A bounded run would not do: at the end of its input the event-time clock jumps to the end of time and the product
  * plays out the next 90 days of windows leaving, which a live stream does only as those days pass.
  *
  * <ul>
@@ -89,7 +93,7 @@ public final class SegmentationThroughput {
               'properties.isolation.level' = 'read_committed',
               'scan.startup.mode' = 'earliest-offset',
               'format' = 'json',
-              'json.ignore-parse-errors' = 'true'
+              'json.fail-on-missing-field' = 'false'
             )""";
     static final String SQL_SINK = """
             CREATE TABLE features (
@@ -127,7 +131,7 @@ public final class SegmentationThroughput {
                 ORDER BY ts RANGE BETWEEN INTERVAL '30' DAY PRECEDING AND CURRENT ROW) AS DOUBLE)
               FROM unified WHERE event IS NOT NULL
             UNION ALL
-            SELECT resolvedId, ts, 'frequency_30d', CAST(SUM(CASE WHEN event = 'order_completed' THEN 1 ELSE 0 END)
+            SELECT resolvedId, ts, 'orders_30d', CAST(SUM(CASE WHEN event = 'order_completed' THEN 1 ELSE 0 END)
                 OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '30' DAY PRECEDING AND CURRENT ROW)
                 AS DOUBLE)
               FROM unified
@@ -142,6 +146,9 @@ public final class SegmentationThroughput {
                 OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '90' DAY PRECEDING AND CURRENT ROW)
                 AS DOUBLE)
               FROM unified""";
+
+    /** How long a job may take to read the topic before the run gives up on it. */
+    private static final Duration DEADLINE = Duration.ofMinutes(15);
 
     /**
      * One job's run: events read, seconds start to finish, the CPU seconds this process (broker, cluster and job)
@@ -160,6 +167,9 @@ public final class SegmentationThroughput {
         int users = args.length > 0 ? Integer.parseInt(args[0]) : 10_000;
         int days = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         String which = args.length > 2 ? args[2] : "both";
+        if (!List.of("both", "segmentation", "sql").contains(which)) {
+            throw new IllegalArgumentException("the third argument is segmentation, sql or both, not " + which);
+        }
         try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {
             if (which.equals("both")) {
                 Comparison c = compare(broker, users, days, System.out);
@@ -224,12 +234,15 @@ public final class SegmentationThroughput {
         return events.size();
     }
 
-    /** The segmentation job over the topic, bounded, exactly-once. */
+    /**
+     * The segmentation job over the topic, exactly-once, under a consumer group and transactional ids of its own (a
+     * job under the previous run's ids would first abort that run's transactions).
+     */
     public static Run segmentation(LocalKafkaBroker broker, TopicsConfig topics, long events, PrintStream out)
             throws Exception {
-        List<String> args = new java.util.ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
-                "--group-id", "p1-segmentation", "--delivery-guarantee", "exactly-once", "--transaction-timeout",
-                "5min"));
+        String group = "p1-segmentation-" + Long.toHexString(System.nanoTime());
+        List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
+                "--group-id", group, "--delivery-guarantee", "exactly-once", "--transaction-timeout", "5min"));
         args.addAll(KafkaTestSupport.topicArgs(topics));
         SegmentationOptions options = SegmentationOptions.parse(args.toArray(String[]::new));
         StreamExecutionEnvironment env = environment();
@@ -239,8 +252,7 @@ public final class SegmentationThroughput {
         long start = System.nanoTime();
         long cpu = cpuNanos();
         JobClient job = env.executeAsync("P1 segmentation");
-        double seconds = awaitConsumed(broker, job, "p1-segmentation", topics.name(TopicsConfig.UNIFIED), events, start,
-                out);
+        double seconds = awaitConsumed(broker, job, group, topics.name(TopicsConfig.UNIFIED), events, start, out);
         long written = count(broker, topics.name(TopicsConfig.PROFILES)) + count(broker, topics.name(TopicsConfig.CHANGES));
         Run run = checked("the segmentation job", new Run(events, seconds, cpuSeconds(cpu), written));
         out.printf(Locale.ROOT, "  segmentation job: %,d events in %.1f s = %,.0f events/s (%.0f CPU s); %,d profiles "
@@ -248,13 +260,17 @@ public final class SegmentationThroughput {
         return run;
     }
 
-    /** The Flink SQL peer ({@link #SQL}) over the same topic, bounded, exactly-once. */
+    /**
+     * The Flink SQL peer ({@link #SQL}) over the same topic, exactly-once, with the segmentation job's default
+     * out-of-orderness for its watermark, under a consumer group and transactional ids of its own.
+     */
     public static Run sql(LocalKafkaBroker broker, TopicsConfig topics, long events, PrintStream out)
             throws Exception {
         String sink = topics.name(TopicsConfig.UNIFIED) + ".sql-features";
-        broker.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(sink, 4, (short) 1)));
+        broker.createTopics(List.of(new NewTopic(sink, 4, (short) 1)));
         String suffix = Long.toHexString(System.nanoTime());
-        long outOfOrderness = Duration.ofMinutes(5).toMinutes();
+        long outOfOrderness = SegmentationOptions.parse(new String[] {"--bootstrap-servers", broker.bootstrapServers()})
+                .outOfOrderness().toMinutes();
         StreamTableEnvironment tables = StreamTableEnvironment.create(environment());
         Object[] values = {topics.name(TopicsConfig.UNIFIED), sink, broker.bootstrapServers(), suffix, outOfOrderness};
         tables.executeSql(SQL_SOURCE.formatted(values));
@@ -295,7 +311,9 @@ public final class SegmentationThroughput {
 
     /**
      * Waits until {@code group}'s committed offsets on {@code topic} reach its end (the Kafka source commits them when a
-     * checkpoint completes), printing progress; then cancels the job. Returns the seconds from {@code start}.
+     * checkpoint completes), printing progress, for at most {@link #DEADLINE}; then stops the job with a savepoint,
+     * which commits its sinks' last transactions, and waits until it has ended, so that the next job does not share
+     * the machine with its teardown. Returns the seconds from {@code start} to the offsets at the end.
      */
     private static double awaitConsumed(LocalKafkaBroker broker, JobClient job, String group, String topic, long events,
                                         long start, PrintStream out) throws Exception {
@@ -312,8 +330,15 @@ public final class SegmentationThroughput {
                         .mapToLong(e -> e.getValue().offset()).sum();
                 long now = System.nanoTime();
                 if (committed >= end) {
-                    job.cancel().get(1, TimeUnit.MINUTES);
+                    job.stopWithSavepoint(false, KafkaTestSupport.tempDir("p1-savepoint-").toUri().toString(),
+                            SavepointFormatType.CANONICAL).get(2, TimeUnit.MINUTES);
+                    job.getJobExecutionResult().get(2, TimeUnit.MINUTES);
                     return (now - start) / 1e9;
+                }
+                if (now - start > DEADLINE.toNanos()) {
+                    job.cancel().get(1, TimeUnit.MINUTES);
+                    throw new IllegalStateException("the job has not read the topic to its end in " + DEADLINE + ": "
+                            + committed + " of " + end + " offsets committed");
                 }
                 if (job.getJobStatus().get().isGloballyTerminalState()) {
                     throw new IllegalStateException("the job stopped before reading the topic: "

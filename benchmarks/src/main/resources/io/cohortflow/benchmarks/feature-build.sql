@@ -67,7 +67,7 @@ times(split, ft, label_end) AS (
 sessions AS (
     SELECT uid, min(ts) AS started, max(ts) AS ended
     FROM (SELECT uid, ts, sum(CASE WHEN active_gap IS NULL OR active_gap > ${sessionGap} THEN 1 ELSE 0 END)
-                              OVER (PARTITION BY uid ORDER BY ts ROWS UNBOUNDED PRECEDING) AS session
+                              OVER (PARTITION BY uid ORDER BY ts RANGE UNBOUNDED PRECEDING) AS session
           FROM ev WHERE active)
     GROUP BY uid, session
 ),
