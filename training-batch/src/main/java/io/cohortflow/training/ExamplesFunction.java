@@ -2,6 +2,7 @@ package io.cohortflow.training;
 
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.feature.UserFeatures;
 import io.cohortflow.core.training.ChurnLabels;
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -69,19 +70,28 @@ final class ExamplesFunction extends KeyedProcessFunction<String, UnifiedEvent, 
         }
         long horizon = labels.horizon().toMillis();
         String user = ctx.getCurrentKey();
+        // Every row's features from one replay of the history: the training rows' feature times (a cutoff T - H - day
+        // sees features as of T - 2H - day), the holdout's (T - H) and now (T).
+        long[] times = new long[samples + 2];
         for (int day = 0; day < samples; day++) {
-            labels.example(user, events, cutoff - horizon - day * UserFeatures.DAY, config, eventNames).ifPresent(e -> {
+            times[day] = cutoff - 2 * horizon - day * UserFeatures.DAY;
+        }
+        times[samples] = cutoff - horizon;
+        times[samples + 1] = cutoff;
+        FeatureSnapshot[] features = ChurnLabels.featuresAsOf(events, times, config, eventNames);
+        for (int day = 0; day < samples; day++) {
+            labels.example(user, events, cutoff - horizon - day * UserFeatures.DAY, features[day]).ifPresent(e -> {
                 out.collect(new TrainingRow(user, TrainingRow.Split.TRAIN, e.featureTime(), e.vector(), e.churned(),
                         e.boughtBundle()));
                 emitted.add(1);
             });
         }
-        labels.example(user, events, cutoff, config, eventNames).ifPresent(e -> {
+        labels.example(user, events, cutoff, features[samples]).ifPresent(e -> {
             out.collect(new TrainingRow(user, TrainingRow.Split.HOLDOUT, e.featureTime(), e.vector(), e.churned(),
                     e.boughtBundle()));
             emitted.add(1);
         });
-        labels.current(events, cutoff, config, eventNames).ifPresent(f -> {
+        labels.current(events, cutoff, features[samples + 1]).ifPresent(f -> {
             out.collect(new TrainingRow(user, TrainingRow.Split.CURRENT, cutoff, f.modelVector(), false, false));
             emitted.add(1);
         });

@@ -78,6 +78,19 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
     public Optional<Example> example(String userId, Collection<UnifiedEvent> events, long cutoff, FeatureConfig config,
                                      Collection<String> eventNames) {
         long featureTime = cutoff - horizon.toMillis();
+        return inPopulation(events, featureTime)
+                ? example(userId, events, cutoff, featuresAsOf(events, featureTime, config, eventNames))
+                : Optional.empty();
+    }
+
+    /**
+     * {@link #example} with the user's features as of its feature time (cutoff − horizon) already computed: with
+     * {@link #featuresAsOf(Collection, long[], FeatureConfig, Collection)}, one replay of a user's history gives the
+     * features of every cutoff.
+     */
+    public Optional<Example> example(String userId, Collection<UnifiedEvent> events, long cutoff,
+                                     FeatureSnapshot atFeatureTime) {
+        long featureTime = cutoff - horizon.toMillis();
         if (!inPopulation(events, featureTime)) {
             return Optional.empty();
         }
@@ -91,8 +104,7 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
                 bundle |= t <= bundleUntil && ORDER.equals(event.event()) && event.numberProperty("items", 1) >= 2;
             }
         }
-        return Optional.of(new Example(userId, featureTime, featuresAsOf(events, featureTime, config, eventNames),
-                !activeAfter, bundle));
+        return Optional.of(new Example(userId, featureTime, atFeatureTime, !activeAfter, bundle));
     }
 
     /**
@@ -103,6 +115,11 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
                                              Collection<String> eventNames) {
         return inPopulation(events, time) ? Optional.of(featuresAsOf(events, time, config, eventNames))
                 : Optional.empty();
+    }
+
+    /** {@link #current} with the features as of {@code time} already computed. */
+    public Optional<FeatureSnapshot> current(Collection<UnifiedEvent> events, long time, FeatureSnapshot atTime) {
+        return inPopulation(events, time) ? Optional.of(atTime) : Optional.empty();
     }
 
     /** Qualifying activity in the lookback before {@code time}: part of the population then. */
@@ -122,10 +139,34 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
      */
     public static FeatureSnapshot featuresAsOf(Collection<UnifiedEvent> events, long time, FeatureConfig config,
                                                Collection<String> eventNames) {
+        return featuresAsOf(events, new long[] {time}, config, eventNames)[0];
+    }
+
+    /**
+     * A user's features as of each of {@code times} (in any order), from one replay of their events in event-time
+     * order: the events up to the earliest time, its snapshot, the events up to the next, and so on, as the stream's
+     * engine applies them and moves its clock between them. The training takes three or more times per user, and
+     * replaying the history once for each was most of its feature code's time.
+     */
+    public static FeatureSnapshot[] featuresAsOf(Collection<UnifiedEvent> events, long[] times, FeatureConfig config,
+                                                 Collection<String> eventNames) {
+        List<UnifiedEvent> ordered = events.stream().sorted(Comparator.comparingLong(UnifiedEvent::timestamp)).toList();
+        Integer[] byTime = new Integer[times.length];
+        for (int i = 0; i < times.length; i++) {
+            byTime[i] = i;
+        }
+        java.util.Arrays.sort(byTime, Comparator.comparingLong(i -> times[i]));
         UserFeatures features = new UserFeatures(config);
-        events.stream().filter(e -> e.timestamp() <= time).sorted(Comparator.comparingLong(UnifiedEvent::timestamp))
-                .forEach(features::add);
-        features.prune(time);
-        return features.snapshot(time, eventNames, false); // the models read numbers, not histories
+        FeatureSnapshot[] snapshots = new FeatureSnapshot[times.length];
+        int next = 0;
+        for (int i : byTime) {
+            long time = times[i];
+            while (next < ordered.size() && ordered.get(next).timestamp() <= time) {
+                features.add(ordered.get(next++));
+            }
+            features.prune(time);
+            snapshots[i] = features.snapshot(time, eventNames, false); // the models read numbers, not histories
+        }
+        return snapshots;
     }
 }

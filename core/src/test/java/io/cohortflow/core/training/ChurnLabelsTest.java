@@ -4,6 +4,7 @@ import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.FeatureSnapshot;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -99,5 +100,51 @@ class ChurnLabelsTest {
     private UnifiedEvent event(String name, long t, Map<String, Object> properties) {
         return new UnifiedEvent("m" + seq++, EventType.TRACK, name, null, "u1", "u1", t, null, t, "web", null,
                 properties, Map.of(), Map.of());
+    }
+
+    /**
+     * One replay of a varied year (sessions, orders with items, carts, features, gaps longer than a session and than a
+     * year's tenure) for many times in any order gives, at each, the features of a replay up to that time alone.
+     */
+    @Test
+    void oneReplayForManyTimesGivesTheFeaturesOfAReplayForEach() {
+        java.util.Random random = new java.util.Random(3);
+        String[] names = {"page_view", "product_view", "add_to_cart", "order_completed", "feature_used",
+                "email_opened", "checkout_started", "support_ticket_created"};
+        List<UnifiedEvent> events = new ArrayList<>();
+        long t = CUTOFF - 420 * DAY;
+        for (int i = 0; i < 600; i++) {
+            t += (long) (random.nextDouble() * random.nextDouble() * (random.nextInt(40) == 0 ? 200 : 3) * DAY);
+            String name = names[random.nextInt(names.length)];
+            events.add(new UnifiedEvent("m" + seq++, EventType.TRACK, name, null, "u1", "u1", t, null, t, "web", null,
+                    Map.of("revenue", 10.0 * random.nextInt(9), "items", 1 + random.nextInt(3), "product_id",
+                            "sku-" + random.nextInt(12), "category", "c" + random.nextInt(4), "price", 19.5,
+                            "feature", random.nextBoolean() ? "dashboards" : "api"), Map.of(), Map.of()));
+        }
+        java.util.Collections.shuffle(events, random); // "in any order"
+        long[] times = new long[40];
+        for (int i = 0; i < times.length; i++) {
+            times[i] = CUTOFF - random.nextInt(400) * DAY - random.nextInt(86_400_000);
+        }
+        times[3] = times[7]; // the same time twice
+        for (int i = 10; i < 20; i++) {
+            times[i] = events.get(i * 17).timestamp(); // an event at the very time counts in it
+        }
+        var together = ChurnLabels.featuresAsOf(events, times, config, NAMES);
+        for (int i = 0; i < times.length; i++) {
+            long time = times[i];
+            UnifiedEvent[] upTo = events.stream().filter(e -> e.timestamp() <= time).toArray(UnifiedEvent[]::new);
+            assertThat(together[i]).as("as of %d", time)
+                    .isEqualTo(ChurnLabels.featuresAsOf(events, new long[] {time}, config, NAMES)[0])
+                    .isEqualTo(alone(List.of(upTo), time));
+        }
+    }
+
+    /** The features as of {@code time} from its events alone, applied in order with nothing in between. */
+    private FeatureSnapshot alone(List<UnifiedEvent> events, long time) {
+        io.cohortflow.core.feature.UserFeatures features = new io.cohortflow.core.feature.UserFeatures(config);
+        events.stream().sorted(java.util.Comparator.comparingLong(UnifiedEvent::timestamp)).forEach(features::add);
+        features.prune(time);
+        return features.snapshot(time, NAMES, false);
     }
 }
