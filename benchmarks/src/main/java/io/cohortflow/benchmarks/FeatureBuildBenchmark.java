@@ -68,7 +68,7 @@ import java.util.stream.Collectors;
 public final class FeatureBuildBenchmark {
     /** The training's horizon H (its default), for which T − 2H needs about 4 weeks of history. */
     public static final Duration HORIZON = Duration.ofDays(14);
-    static final String SQL = "feature-build.sql";
+    static final String SQL_RESOURCE = "feature-build.sql";
     private static final double TOLERANCE = 1e-9;
     private static final int RUNS = 3;
     /** Flink's parallelism and DuckDB's threads: the same on any machine. */
@@ -176,7 +176,7 @@ public final class FeatureBuildBenchmark {
     }
 
     /**
-     * The query of {@link #SQL} for this history and these options, with conf/features.yaml's lists and settings read
+     * The query of {@link #SQL_RESOURCE} for this history and these options, with conf/features.yaml's lists and settings read
      * from the file itself (not through {@code FeatureConfig}, whose sets the query is meant to check).
      */
     static String sql(Path history, long cutoff, TrainingOptions options) {
@@ -198,12 +198,12 @@ public final class FeatureBuildBenchmark {
         values.put("activity", list(features.get("activityEvents")));
         values.put("keyFeatures", list(keyFeatures));
         values.put("keyFeatureCount", Integer.toString(keyFeatures.size()));
-        Matcher m = Pattern.compile("\\$\\{(\\w+)}").matcher(resource(SQL));
+        Matcher m = Pattern.compile("\\$\\{(\\w+)}").matcher(resource(SQL_RESOURCE));
         StringBuilder sql = new StringBuilder();
         while (m.find()) {
             String value = values.get(m.group(1));
             if (value == null) {
-                throw new IllegalStateException(SQL + " has a placeholder with no value: " + m.group());
+                throw new IllegalStateException(SQL_RESOURCE + " has a placeholder with no value: " + m.group());
             }
             m.appendReplacement(sql, Matcher.quoteReplacement(value));
         }

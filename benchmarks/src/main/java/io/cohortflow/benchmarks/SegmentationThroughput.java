@@ -1,5 +1,6 @@
 package io.cohortflow.benchmarks;
 
+import io.cohortflow.core.config.ConfFiles;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
@@ -55,7 +56,7 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li><b>The product</b>: {@link SegmentationJob} as deployed: every feature, the shipped segments, changes and a
  *       profile per evaluation, exactly-once to segments.changes and segments.profiles.</li>
- *   <li><b>The peer</b> ({@link #SQL}): the windowed counts and RFM features in Flink SQL, as a Flink SQL user would
+ *   <li><b>The peer</b> ({@link #sql}): the windowed counts and RFM features in Flink SQL, as a Flink SQL user would
  *       write them to update on every event: one {@code OVER} aggregate per window (Flink SQL takes one window
  *       spec per aggregate), each event's count of its own name over 1 h, 24 h, 7 d and 30 d, and the person's
  *       orders over 30 d, money spent over 90 d and last active time, written as one row per feature and event,
@@ -113,39 +114,38 @@ public final class SegmentationThroughput {
               'value.format' = 'json'
             )""";
     /** The features, one OVER aggregate each; the planner reads the topic once for all of them. */
-    static final String SQL = """
-            INSERT INTO features
-            SELECT resolvedId, ts, 'count_1h.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
-                ORDER BY ts RANGE BETWEEN INTERVAL '1' HOUR PRECEDING AND CURRENT ROW) AS DOUBLE)
-              FROM unified WHERE event IS NOT NULL
-            UNION ALL
-            SELECT resolvedId, ts, 'count_24h.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
-                ORDER BY ts RANGE BETWEEN INTERVAL '24' HOUR PRECEDING AND CURRENT ROW) AS DOUBLE)
-              FROM unified WHERE event IS NOT NULL
-            UNION ALL
-            SELECT resolvedId, ts, 'count_7d.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
-                ORDER BY ts RANGE BETWEEN INTERVAL '7' DAY PRECEDING AND CURRENT ROW) AS DOUBLE)
-              FROM unified WHERE event IS NOT NULL
-            UNION ALL
-            SELECT resolvedId, ts, 'count_30d.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
-                ORDER BY ts RANGE BETWEEN INTERVAL '30' DAY PRECEDING AND CURRENT ROW) AS DOUBLE)
-              FROM unified WHERE event IS NOT NULL
-            UNION ALL
-            SELECT resolvedId, ts, 'orders_30d', CAST(SUM(CASE WHEN event = 'order_completed' THEN 1 ELSE 0 END)
-                OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '30' DAY PRECEDING AND CURRENT ROW)
-                AS DOUBLE)
-              FROM unified
-            UNION ALL
-            SELECT resolvedId, ts, 'monetary_value_90d', SUM(CASE WHEN event IN ('order_completed', 'payment_succeeded')
-                THEN COALESCE(properties.revenue, properties.amount, 0) ELSE 0 END)
-                OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '90' DAY PRECEDING AND CURRENT ROW)
-              FROM unified
-            UNION ALL
-            SELECT resolvedId, ts, 'last_active', CAST(MAX(CASE WHEN event NOT IN ('email_opened', 'payment_succeeded',
-                'subscription_renewed', 'trial_ending', 'order_refunded') THEN `timestamp` END)
-                OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '90' DAY PRECEDING AND CURRENT ROW)
-                AS DOUBLE)
-              FROM unified""";
+    /**
+     * The peer's features as one INSERT, with the revenue and passive events of conf/features.yaml: each event's count
+     * of its own name over each window (one OVER aggregate per window), then the person's orders over 30 d, money over
+     * 90 d and last active time.
+     */
+    static String sql() {
+        Map<?, ?> features = ConfFiles.read(ConfFiles.defaultLocation("features.yaml"), Map.class);
+        List<String> selects = new ArrayList<>();
+        for (String[] window : new String[][] {{"1h", "1' HOUR"}, {"24h", "24' HOUR"}, {"7d", "7' DAY"},
+                {"30d", "30' DAY"}}) {
+            selects.add("""
+                    SELECT resolvedId, ts, 'count_%s.' || event, CAST(COUNT(*) OVER (PARTITION BY resolvedId, event
+                        ORDER BY ts RANGE BETWEEN INTERVAL '%s PRECEDING AND CURRENT ROW) AS DOUBLE)
+                      FROM unified WHERE event IS NOT NULL""".formatted(window[0], window[1]));
+        }
+        selects.add("""
+                SELECT resolvedId, ts, 'orders_30d', CAST(SUM(CASE WHEN event = 'order_completed' THEN 1 ELSE 0 END)
+                    OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '30' DAY PRECEDING AND CURRENT ROW)
+                    AS DOUBLE)
+                  FROM unified""");
+        selects.add("""
+                SELECT resolvedId, ts, 'monetary_value_90d', SUM(CASE WHEN event IN (%s)
+                    THEN COALESCE(properties.revenue, properties.amount, 0) ELSE 0 END)
+                    OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '90' DAY PRECEDING AND CURRENT ROW)
+                  FROM unified""".formatted(FeatureBuildBenchmark.list(features.get("revenueEvents"))));
+        selects.add("""
+                SELECT resolvedId, ts, 'last_active', CAST(MAX(CASE WHEN event NOT IN (%s) THEN `timestamp` END)
+                    OVER (PARTITION BY resolvedId ORDER BY ts RANGE BETWEEN INTERVAL '90' DAY PRECEDING AND CURRENT ROW)
+                    AS DOUBLE)
+                  FROM unified""".formatted(FeatureBuildBenchmark.list(features.get("passiveEvents"))));
+        return "INSERT INTO features\n" + String.join("\nUNION ALL\n", selects);
+    }
 
     /** How long a job may take to read the topic before the run gives up on it. */
     private static final Duration DEADLINE = Duration.ofMinutes(15);
@@ -261,7 +261,7 @@ public final class SegmentationThroughput {
     }
 
     /**
-     * The Flink SQL peer ({@link #SQL}) over the same topic, exactly-once, with the segmentation job's default
+     * The Flink SQL peer ({@link #sql}) over the same topic, exactly-once, with the segmentation job's default
      * out-of-orderness for its watermark, under a consumer group and transactional ids of its own.
      */
     public static Run sql(LocalKafkaBroker broker, TopicsConfig topics, long events, PrintStream out)
@@ -275,7 +275,7 @@ public final class SegmentationThroughput {
         Object[] values = {topics.name(TopicsConfig.UNIFIED), sink, broker.bootstrapServers(), suffix, outOfOrderness};
         tables.executeSql(SQL_SOURCE.formatted(values));
         tables.executeSql(SQL_SINK.formatted(values));
-        StatementSet statements = tables.createStatementSet().addInsertSql(SQL);
+        StatementSet statements = tables.createStatementSet().addInsertSql(sql());
         out.println("  Flink SQL job: running over the topic");
         long start = System.nanoTime();
         long cpu = cpuNanos();
