@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,8 +45,10 @@ class AudienceSnapshotITCase {
             send(producer, topic, profile("u_no_contact", 1, List.of("bundle"), Map.of()));
             send(producer, topic, profile("u_other", 1, List.of("churn_risk_high"), Map.of("email_sha256", jane)));
             producer.send(new ProducerRecord<>(topic, "u_gone".getBytes(StandardCharsets.UTF_8),
-                    new SegmentProfileCodec().encode(profile("u_gone", 1, List.of("bundle"), Map.of("email_sha256", jane)))));
-            producer.send(new ProducerRecord<>(topic, "u_gone".getBytes(StandardCharsets.UTF_8), null)); // forgotten
+                    new SegmentProfileCodec().encode(profile("u_gone", 1, List.of("bundle"), Map.of("email_sha256", jane)))))
+                    .get(30, TimeUnit.SECONDS);
+            producer.send(new ProducerRecord<>(topic, "u_gone".getBytes(StandardCharsets.UTF_8), null)) // forgotten
+                    .get(30, TimeUnit.SECONDS);
         }
         Path csv = dir.resolve("out/audience.csv");
         ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -63,9 +66,11 @@ class AudienceSnapshotITCase {
                 .isEqualTo(1);
     }
 
-    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, SegmentProfile profile) {
+    /** Sends one profile and waits for it: a fixture record that did not land fails here, not in an assertion. */
+    private static void send(KafkaProducer<byte[], byte[]> producer, String topic, SegmentProfile profile)
+            throws Exception {
         producer.send(new ProducerRecord<>(topic, profile.userId().getBytes(StandardCharsets.UTF_8),
-                new SegmentProfileCodec().encode(profile)));
+                new SegmentProfileCodec().encode(profile))).get(30, TimeUnit.SECONDS);
     }
 
     private static SegmentProfile profile(String user, long asOf, List<String> segments, Map<String, Object> traits) {

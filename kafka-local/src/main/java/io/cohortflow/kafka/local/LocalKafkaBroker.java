@@ -7,7 +7,11 @@ import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.metadata.storage.Formatter;
@@ -25,6 +29,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -150,6 +155,17 @@ public final class LocalKafkaBroker implements AutoCloseable {
         createTopics(newTopics);
     }
 
+    /**
+     * Creates {@code newTopics} (existing ones are left as they are) and returns once this broker leads every one of
+     * their partitions, so a producer may write to them at once.
+     *
+     * <p>The controller acknowledges a new topic before the broker has applied it. A produce request that arrives in
+     * between fails with NOT_LEADER_OR_FOLLOWER and is retried; an idempotent producer's next request, arriving just
+     * after, can then be appended first, and every retry of the first is refused as out of order until its delivery
+     * timeout drops it (KAFKA-14359, KAFKA-15591; fixed upstream by apache/kafka#23234, not in the 4.2.2
+     * broker this project runs). Waiting here until each partition
+     * answers a ListOffsets request, which only its leader does, closes that window.
+     */
     public void createTopics(List<NewTopic> newTopics) {
         try (Admin admin = admin()) {
             for (var entry : admin.createTopics(newTopics).values().entrySet()) {
@@ -161,11 +177,45 @@ public final class LocalKafkaBroker implements AutoCloseable {
                     }
                 }
             }
+            awaitLeaders(admin, newTopics, Duration.ofSeconds(30));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         } catch (java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException("timed out creating topics", e);
+        }
+    }
+
+    /** Waits until every partition of {@code topics} answers a ListOffsets request from its leader. */
+    private static void awaitLeaders(Admin admin, List<NewTopic> topics, Duration timeout)
+            throws InterruptedException, java.util.concurrent.TimeoutException {
+        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+        for (var description : describe(admin, topics, timeout).values()) {
+            for (var partition : description.partitions()) {
+                partitions.put(new TopicPartition(description.name(), partition.partition()), OffsetSpec.latest());
+            }
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                admin.listOffsets(partitions).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof RetriableException) || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("partitions of new topics not led after " + timeout, e.getCause());
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    private static Map<String, TopicDescription> describe(Admin admin, List<NewTopic> topics, Duration timeout)
+            throws InterruptedException, java.util.concurrent.TimeoutException {
+        try {
+            return admin.describeTopics(topics.stream().map(NewTopic::name).toList()).allTopicNames()
+                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("cannot describe new topics", e.getCause());
         }
     }
 

@@ -16,6 +16,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Validates segment definitions and publishes them to the running job, without a redeploy.
@@ -110,12 +113,20 @@ public final class SegmentsCli {
         SegmentDefinitionCodec codec = new SegmentDefinitionCodec();
         try (var producer = new KafkaProducer<byte[], byte[]>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
                 ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer())) {
+            // Each definition is reported once the broker has it: a send that failed is an error, not "published".
             for (SegmentDefinition definition : definitions) {
-                producer.send(new ProducerRecord<>(topic, definition.id().getBytes(StandardCharsets.UTF_8),
-                        codec.encode(definition)));
+                try {
+                    producer.send(new ProducerRecord<>(topic, definition.id().getBytes(StandardCharsets.UTF_8),
+                            codec.encode(definition))).get(2, TimeUnit.MINUTES);
+                } catch (ExecutionException | TimeoutException e) {
+                    throw new IllegalStateException(definition.id() + " was not written to " + topic + ": "
+                            + (e.getCause() == null ? e : e.getCause()).getMessage(), e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted before " + definition.id() + " was written", e);
+                }
                 out.printf("%s %s to %s%n", definition.deleted() ? "deleted" : "published", definition.id(), topic);
             }
-            producer.flush();
         }
     }
 }
