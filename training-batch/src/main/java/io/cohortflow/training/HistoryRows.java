@@ -3,6 +3,8 @@ package io.cohortflow.training;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.api.common.accumulators.LongCounter;
@@ -15,10 +17,16 @@ import org.apache.flink.connector.file.src.reader.StreamFormat;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.core.fs.Path;
-import org.apache.flink.formats.parquet.avro.AvroParquetReaders;
+import org.apache.flink.formats.parquet.ParquetInputFile;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.CloseableIterator;
+import org.apache.parquet.avro.AvroReadSupport;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.InitContext;
+import org.apache.parquet.hadoop.api.ReadSupport;
+import org.apache.parquet.io.api.RecordMaterializer;
+import org.apache.parquet.schema.MessageType;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -137,26 +145,25 @@ final class HistoryRows {
      * The history's rows as unified events, decoded in the reader itself: a row never travels as an Avro record, whose
      * copy between operators would force it into the current schema, so files of every layout read (the one before
      * the typed columns included: {@link UnifiedEventAvro#forFeatures} takes each file's own schema). Traits and
-     * context, which no feature reads, are not decoded.
+     * context, which no feature reads, are not even read from the file ({@link FeatureColumns}).
      */
     static final class HistoryFormat implements StreamFormat<UnifiedEvent> {
         private static final long serialVersionUID = 1L;
-        private final StreamFormat<GenericRecord> parquet = AvroParquetReaders.forGenericRecord(UnifiedEventAvro.SCHEMA);
 
         @Override
         public Reader<UnifiedEvent> createReader(org.apache.flink.configuration.Configuration config,
                                                  FSDataInputStream stream, long fileLen, long splitEnd) throws IOException {
-            return decoding(parquet.createReader(config, stream, fileLen, splitEnd));
-        }
-
-        @Override
-        public Reader<UnifiedEvent> restoreReader(org.apache.flink.configuration.Configuration config,
-                                                  FSDataInputStream stream, long restoredOffset, long fileLen,
-                                                  long splitEnd) throws IOException {
-            return decoding(parquet.restoreReader(config, stream, restoredOffset, fileLen, splitEnd));
-        }
-
-        private static Reader<UnifiedEvent> decoding(Reader<GenericRecord> records) {
+            if (splitEnd != fileLen) {
+                throw new IllegalArgumentException("a history file is read whole, but its split ends at " + splitEnd
+                        + " of " + fileLen + " bytes");
+            }
+            ParquetReader<GenericRecord> records = new ParquetReader.Builder<GenericRecord>(
+                    new ParquetInputFile(stream, fileLen)) {
+                @Override
+                protected ReadSupport<GenericRecord> getReadSupport() {
+                    return new FeatureColumns();
+                }
+            }.build();
             return new Reader<>() {
                 @Override
                 public UnifiedEvent read() throws IOException {
@@ -168,22 +175,73 @@ final class HistoryRows {
                 public void close() throws IOException {
                     records.close();
                 }
-
-                @Override
-                public org.apache.flink.connector.file.src.util.CheckpointedPosition getCheckpointedPosition() {
-                    return records.getCheckpointedPosition();
-                }
             };
+        }
+
+        /** Restored at the start of the file: the file source skips the records its checkpoint counted. */
+        @Override
+        public Reader<UnifiedEvent> restoreReader(org.apache.flink.configuration.Configuration config,
+                                                  FSDataInputStream stream, long restoredOffset, long fileLen,
+                                                  long splitEnd) throws IOException {
+            if (restoredOffset != org.apache.flink.connector.file.src.util.CheckpointedPosition.NO_OFFSET) {
+                throw new IllegalArgumentException("a history file is restored from its start, not offset " + restoredOffset);
+            }
+            return createReader(config, stream, fileLen, splitEnd);
         }
 
         @Override
         public boolean isSplittable() {
-            return parquet.isSplittable();
+            return false;
         }
 
         @Override
         public TypeInformation<UnifiedEvent> getProducedType() {
             return FeatureEventTypeInfo.INSTANCE;
+        }
+    }
+
+    /**
+     * Parquet-Avro's reading of a history file, with its {@code traits} and {@code context} columns left unread: the
+     * requested Parquet schema is the file's own without them, and the Avro schema the rows are built to is the one the
+     * file was written with (the {@code parquet.avro.schema} footer entry), without them too. Every other column, and
+     * every choice of Parquet-Avro's (its compatible record converter included), is as when the whole file is read.
+     */
+    static final class FeatureColumns extends ReadSupport<GenericRecord> {
+        /** The columns no feature reads: JSON text, the widest in a file. */
+        static final java.util.Set<String> UNREAD = java.util.Set.of("traits", "context");
+        /** Where Parquet-Avro's writer keeps the file's Avro schema. */
+        private static final String AVRO_SCHEMA = "parquet.avro.schema";
+
+        private final AvroReadSupport<GenericRecord> avro = new AvroReadSupport<>(GenericData.get());
+
+        @Override
+        public ReadContext init(InitContext context) {
+            ReadContext whole = avro.init(context);
+            MessageType file = context.getFileSchema();
+            MessageType read = new MessageType(file.getName(),
+                    file.getFields().stream().filter(f -> !UNREAD.contains(f.getName())).toList());
+            return new ReadContext(read, whole.getReadSupportMetadata());
+        }
+
+        @Override
+        public RecordMaterializer<GenericRecord> prepareForRead(org.apache.hadoop.conf.Configuration configuration,
+                                                                Map<String, String> keyValueMetaData,
+                                                                MessageType fileSchema, ReadContext readContext) {
+            Map<String, String> metadata = new java.util.HashMap<>(keyValueMetaData);
+            String written = keyValueMetaData.get(AVRO_SCHEMA);
+            if (written != null) {
+                metadata.put(AVRO_SCHEMA, withoutUnread(new Schema.Parser().parse(written)).toString());
+            }
+            return avro.prepareForRead(configuration, metadata, fileSchema, readContext);
+        }
+
+        static Schema withoutUnread(Schema record) {
+            List<Schema.Field> kept = record.getFields().stream().filter(f -> !UNREAD.contains(f.name()))
+                    .map(f -> new Schema.Field(f, f.schema())).toList();
+            Schema projected = Schema.createRecord(record.getName(), record.getDoc(), record.getNamespace(),
+                    record.isError(), kept);
+            record.getObjectProps().forEach(projected::addProp);
+            return projected;
         }
     }
 
