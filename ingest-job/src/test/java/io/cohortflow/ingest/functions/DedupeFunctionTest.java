@@ -5,6 +5,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
@@ -26,13 +27,95 @@ class DedupeFunctionTest {
     }
 
     @Test
-    void forgetsAMessageIdOnceTheWindowHasPassed() throws Exception {
+    void forgetsAMessageIdOnceTheWindowHasPassedSinceItWasFirstSeen() throws Exception {
+        long minute = 60_000L;
         try (var harness = harness(Duration.ofMinutes(10))) {
-            harness.setStateTtlProcessingTime(0);
+            harness.setProcessingTime(0);
             harness.processElement(event("m1", "web", HOUR), HOUR);
-            harness.setStateTtlProcessingTime(Duration.ofMinutes(11).toMillis());
+            harness.setProcessingTime(5 * minute);
+            harness.processElement(event("m2", "web", HOUR), HOUR);
+            harness.setProcessingTime(10 * minute - 1);
+            harness.processElement(event("m1", "web", HOUR), HOUR); // a redelivery, just within the window
+            assertThat(harness.extractOutputValues()).extracting(UnifiedEvent::messageId).containsExactly("m1", "m2");
+
+            harness.setProcessingTime(10 * minute); // m1's window has passed, m2's not
             harness.processElement(event("m1", "web", HOUR), HOUR);
-            assertThat(harness.extractOutputValues()).hasSize(2);
+            harness.processElement(event("m2", "web", HOUR), HOUR);
+            assertThat(harness.extractOutputValues()).extracting(UnifiedEvent::messageId)
+                    .containsExactly("m1", "m2", "m1");
+        }
+    }
+
+    @Test
+    void aKeysMessagesAreSweptOnceTheirWindowHasPassed() throws Exception {
+        long minute = 60_000L;
+        try (var harness = harness(Duration.ofMinutes(10))) {
+            harness.setProcessingTime(0);
+            harness.processElement(event("m1", "web", HOUR), HOUR);
+            harness.setProcessingTime(4 * minute);
+            harness.processElement(event("m2", "web", HOUR), HOUR);
+            assertThat(harness.numProcessingTimeTimers()).as("one sweep per key").isEqualTo(1);
+
+            harness.setProcessingTime(10 * minute); // m1 goes; m2 is swept at 14 minutes
+            assertThat(stateEntries(harness)).isPositive();
+            assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+            harness.setProcessingTime(14 * minute);
+            assertThat(stateEntries(harness)).as("nothing left of the key").isZero();
+            assertThat(harness.numProcessingTimeTimers()).isZero();
+        }
+    }
+
+    /** A savepoint of the versions before (messages-seen, TTL'd): its messages are still duplicates after the upgrade. */
+    @Test
+    void theMessagesSeenBeforeAnUpgradeAreStillRemembered() throws Exception {
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState before;
+        try (var old = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(new EarlierDedupe(),
+                IdentityKeys::forEvent, Types.STRING, io.cohortflow.ingest.privacy.Suppress.SUPPRESSED)) {
+            old.processElement(event("m1", "web", HOUR), HOUR);
+            before = old.snapshot(1, 1);
+        }
+        try (var upgraded = new org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<>(
+                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
+                        new DedupeFunction(Duration.ofDays(7), Duration.ofHours(1)),
+                        java.util.List.of(io.cohortflow.ingest.privacy.Suppress.SUPPRESSED)),
+                IdentityKeys::forEvent, Types.STRING, 1, 1, 0)) {
+            upgraded.setup();
+            upgraded.initializeState(before);
+            upgraded.open();
+            upgraded.processBroadcastWatermark(Long.MAX_VALUE);
+            upgraded.processElement(event("m1", "web", HOUR), HOUR);
+            upgraded.processElement(event("m2", "web", HOUR), HOUR);
+            assertThat(upgraded.extractOutputValues()).extracting(UnifiedEvent::messageId).containsExactly("m2");
+        }
+    }
+
+    private static int stateEntries(org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<?, ?, ?, ?> harness) {
+        return ((org.apache.flink.runtime.state.heap.HeapKeyedStateBackend<?>) harness.getOperator()
+                .getKeyedStateBackend()).numKeyValueStateEntries();
+    }
+
+    /** What the versions before kept: each message seen, in a TTL'd map state named messages-seen. */
+    private static final class EarlierDedupe extends org.apache.flink.streaming.api.functions.co
+            .KeyedBroadcastProcessFunction<String, UnifiedEvent, io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> {
+        private transient org.apache.flink.api.common.state.MapState<String, Boolean> seen;
+
+        @Override
+        public void open(org.apache.flink.api.common.functions.OpenContext context) {
+            var descriptor = new org.apache.flink.api.common.state.MapStateDescriptor<>("messages-seen", Types.STRING,
+                    Types.BOOLEAN);
+            descriptor.enableTimeToLive(io.cohortflow.jobs.state.StateTtls.afterWrite(Duration.ofDays(7)));
+            seen = getRuntimeContext().getMapState(descriptor);
+        }
+
+        @Override
+        public void processElement(UnifiedEvent event, ReadOnlyContext ctx, Collector<UnifiedEvent> out)
+                throws Exception {
+            seen.put(DedupeFunction.messageKey(event), true);
+        }
+
+        @Override
+        public void processBroadcastElement(io.cohortflow.core.privacy.PrivacyRequest request, Context ctx,
+                                            Collector<UnifiedEvent> out) {
         }
     }
 
