@@ -365,6 +365,6 @@ public final class SegmentationThroughput {
     }
 
     private static long count(LocalKafkaBroker broker, String topic) {
-        return TopicReader.readToEnd(broker.bootstrapServers(), topic, Duration.ofMinutes(5), r -> { });
+        return TopicReader.readToEndSettled(broker.bootstrapServers(), topic, Duration.ofMinutes(5), r -> { });
     }
 }

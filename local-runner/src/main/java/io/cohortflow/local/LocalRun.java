@@ -664,7 +664,7 @@ public final class LocalRun {
             Files.createDirectories(target.getParent());
         }
         try (var out = Files.newOutputStream(target)) {
-            long written = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.CHANGES),
+            long written = readWritten(broker, topics.name(TopicsConfig.CHANGES),
                     Duration.ofMinutes(2), r -> {
                         try {
                             out.write(r.value());
@@ -677,23 +677,39 @@ public final class LocalRun {
         }
     }
 
+    /**
+     * What the run wrote to {@code topic}, committed: read once the jobs' last transactions on it have ended (Kafka
+     * writes a commit's markers after the job has been told it is done; {@link TopicReader#readToEndSettled} waits for
+     * them). A job that could only be cancelled can leave one open until its timeout: then what is committed so far is
+     * read, and the summary says so.
+     */
+    private static long readWritten(LocalKafkaBroker broker, String topic, Duration timeout,
+                                    java.util.function.Consumer<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> each) {
+        try {
+            TopicReader.readToEndSettled(broker.bootstrapServers(), topic, timeout, r -> { });
+        } catch (IllegalStateException e) {
+            OUT.printf("  WARNING %s: %s; counting what is committed so far%n", topic, e.getMessage());
+        }
+        return TopicReader.readToEnd(broker.bootstrapServers(), topic, timeout, each);
+    }
+
     private Outcome summary(LocalKafkaBroker broker, TopicsConfig topics, Playback.Progress sent, FrontDoorCounts front,
                             ChangeFeed feed, Path history, long started, TrainingJob.Result training) throws IOException {
         // events.unified also holds one marker per identity link (IdentityLink), which is not a user action.
         UnifiedEventCodec unifiedCodec = new UnifiedEventCodec();
         long[] markers = {0};
-        long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
+        long unified = readWritten(broker, topics.name(TopicsConfig.UNIFIED),
                 Duration.ofMinutes(2), r -> markers[0] += IdentityLink.isMarker(unifiedCodec.decode(r.value())) ? 1 : 0)
                 - markers[0];
-        long late = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.LATE),
+        long late = readWritten(broker, topics.name(TopicsConfig.LATE),
                 Duration.ofMinutes(1), r -> { });
         Map<String, Long> merges = new TreeMap<>();
         IdentityMergeCodec mergeCodec = new IdentityMergeCodec();
-        TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.MERGES), Duration.ofMinutes(1),
+        readWritten(broker, topics.name(TopicsConfig.MERGES), Duration.ofMinutes(1),
                 r -> merges.merge(mergeCodec.decode(r.value()).status().name(), 1L, Long::sum));
         Map<String, Long> reasons = new TreeMap<>();
         DeadLetterCodec dlqCodec = new DeadLetterCodec();
-        TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
+        readWritten(broker, topics.name(TopicsConfig.DLQ), Duration.ofMinutes(1),
                 r -> reasons.merge(dlqCodec.decode(r.value()).reason(), 1L, Long::sum));
         long deadLettered = reasons.values().stream().mapToLong(Long::longValue).sum();
         boolean simulated = options.input() == null;

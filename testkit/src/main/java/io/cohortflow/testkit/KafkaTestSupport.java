@@ -40,10 +40,14 @@ public final class KafkaTestSupport {
         return TopicsConfig.ROLES.stream().map(role -> "--topic." + role + "=" + topics.name(role)).collect(Collectors.toList());
     }
 
-    /** Every committed record of {@code topic}, read from the beginning to the current end. */
+    /**
+     * Every committed record of {@code topic} written before the call, read from the beginning once their
+     * transactions have ended ({@link TopicReader#readToEndSettled}): what a job that has just finished wrote is all
+     * there, though Kafka writes its last commit's markers after the job has been told the commit is done.
+     */
     public static List<ConsumerRecord<byte[], byte[]>> readAllCommitted(String bootstrapServers, String topic) {
         List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        TopicReader.readToEnd(bootstrapServers, topic, Duration.ofSeconds(60), records::add);
+        TopicReader.readToEndSettled(bootstrapServers, topic, Duration.ofSeconds(60), records::add);
         return records;
     }
 

@@ -88,7 +88,7 @@ public final class IngestThroughputBenchmark {
         long start = System.nanoTime();
         env.execute("ingest benchmark " + guarantee);
         double seconds = (System.nanoTime() - start) / 1e9;
-        long unified = TopicReader.readToEnd(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
+        long unified = TopicReader.readToEndSettled(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
                 Duration.ofMinutes(5), r -> { });
         System.out.printf("[%s] ingest: %,d deliveries -> %,d unified in %.1f s = %,.0f deliveries/s "
                         + "(job start to finish, includes startup and the final commit)%n",

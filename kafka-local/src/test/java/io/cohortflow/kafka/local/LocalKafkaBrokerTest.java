@@ -97,6 +97,44 @@ class LocalKafkaBrokerTest {
         }
     }
 
+    /**
+     * A transaction still open: the stable read ends before it at once, the settled read waits for it to end and then
+     * has its records (what a reader of a job that has just finished needs: Kafka writes a commit's markers after the
+     * producer has been told the commit is done), or says the transaction did not end.
+     */
+    @Test
+    void theSettledReadWaitsForTheTransactionsWrittenBeforeIt() throws Exception {
+        try (LocalKafkaBroker broker = LocalKafkaBroker.start();
+             var producer = new KafkaProducer<String, String>(Map.of(
+                     ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
+                     ProducerConfig.TRANSACTIONAL_ID_CONFIG, "open"), new StringSerializer(), new StringSerializer())) {
+            broker.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic("pending", 1, (short) 1)));
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("pending", "k", "first")).get();
+
+            assertThat(TopicReader.readToEnd(broker.bootstrapServers(), "pending", Duration.ofSeconds(10), r -> { }))
+                    .as("the stable end is before the open transaction").isZero();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> TopicReader.readToEndSettled(
+                    broker.bootstrapServers(), "pending", Duration.ofSeconds(1), r -> { }))
+                    .hasMessageContaining("a transaction on it did not end");
+
+            java.util.concurrent.CompletableFuture<Void> commit = java.util.concurrent.CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                producer.commitTransaction();
+            });
+            List<String> values = new ArrayList<>();
+            TopicReader.readToEndSettled(broker.bootstrapServers(), "pending", Duration.ofSeconds(30),
+                    r -> values.add(new String(r.value(), java.nio.charset.StandardCharsets.UTF_8)));
+            commit.get();
+            assertThat(values).containsExactly("first");
+        }
+    }
+
     /** The README's command: a broker process on fixed ports and a kept directory, stopped and started again. */
     @Test
     void theMainKeepsItsDataAcrossAStopAndAStart(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
