@@ -78,7 +78,14 @@ final class LoopedRuns {
         String bs = broker.bootstrapServers();
         List<Keyed> merges = KafkaTestSupport.readAllCommitted(bs, ingested.name(TopicsConfig.MERGES)).stream()
                 .map(r -> new Keyed(r.key(), r.value())).toList();
-        return new Input(liveOrder(KafkaTestSupport.readAllCommitted(bs, ingested.name(TopicsConfig.UNIFIED))), merges);
+        Input input = new Input(liveOrder(KafkaTestSupport.readAllCommitted(bs, ingested.name(TopicsConfig.UNIFIED))),
+                merges);
+        // A test over an empty input would prove nothing, and wait on nothing.
+        if (input.unified().isEmpty() || input.mergedLinks() == 0) {
+            throw new AssertionError("the ingest run gave " + input.unified().size() + " unified records and "
+                    + input.mergedLinks() + " merged links for " + deliveries.size() + " deliveries");
+        }
+        return input;
     }
 
     /**
