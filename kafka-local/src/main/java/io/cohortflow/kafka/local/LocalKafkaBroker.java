@@ -162,9 +162,9 @@ public final class LocalKafkaBroker implements AutoCloseable {
      * <p>The controller acknowledges a new topic before the broker has applied it. A produce request that arrives in
      * between fails with NOT_LEADER_OR_FOLLOWER and is retried; an idempotent producer's next request, arriving just
      * after, can then be appended first, and every retry of the first is refused as out of order until its delivery
-     * timeout drops it (KAFKA-14359, KAFKA-15591; fixed upstream by apache/kafka#23234, not in the 4.2.2
-     * broker this project runs). Waiting here until each partition
-     * answers a ListOffsets request, which only its leader does, closes that window.
+     * timeout drops it (KAFKA-14359, KAFKA-15591; fixed upstream by apache/kafka#23234, not in the 4.2.2 broker this
+     * project runs). Waiting here until each partition answers a ListOffsets request, which only its leader does,
+     * closes that window.
      */
     public void createTopics(List<NewTopic> newTopics) {
         try (Admin admin = admin()) {
