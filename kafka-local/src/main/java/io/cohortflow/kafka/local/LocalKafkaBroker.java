@@ -186,18 +186,22 @@ public final class LocalKafkaBroker implements AutoCloseable {
         }
     }
 
-    /** Waits until every partition of {@code topics} answers a ListOffsets request from its leader. */
+    /**
+     * Waits until every partition of {@code topics} answers a ListOffsets request from its leader. Until the broker has
+     * applied a new topic, describing it can fail as well (UNKNOWN_TOPIC_OR_PARTITION): both are asked again.
+     */
     private static void awaitLeaders(Admin admin, List<NewTopic> topics, Duration timeout)
             throws InterruptedException, java.util.concurrent.TimeoutException {
-        Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
-        for (var description : describe(admin, topics, timeout).values()) {
-            for (var partition : description.partitions()) {
-                partitions.put(new TopicPartition(description.name(), partition.partition()), OffsetSpec.latest());
-            }
-        }
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
+                Map<TopicPartition, OffsetSpec> partitions = new HashMap<>();
+                for (TopicDescription description : admin.describeTopics(topics.stream().map(NewTopic::name).toList())
+                        .allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS).values()) {
+                    for (var partition : description.partitions()) {
+                        partitions.put(new TopicPartition(description.name(), partition.partition()), OffsetSpec.latest());
+                    }
+                }
                 admin.listOffsets(partitions).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 return;
             } catch (ExecutionException e) {
@@ -206,16 +210,6 @@ public final class LocalKafkaBroker implements AutoCloseable {
                 }
                 Thread.sleep(20);
             }
-        }
-    }
-
-    private static Map<String, TopicDescription> describe(Admin admin, List<NewTopic> topics, Duration timeout)
-            throws InterruptedException, java.util.concurrent.TimeoutException {
-        try {
-            return admin.describeTopics(topics.stream().map(NewTopic::name).toList()).allTopicNames()
-                    .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException("cannot describe new topics", e.getCause());
         }
     }
 
