@@ -162,12 +162,12 @@ class ChaosITCase {
     }
 
     /**
-     * Stops a run with a savepoint once its tasks all run. A task can be restarted by its region's failover while the
-     * job's status stays RUNNING: after the broker came back, one failing on a transaction the restart cut off; in
-     * either run, one failing on anything a loaded machine makes transient. A savepoint refused then ("not all required
-     * tasks are currently running") is asked for again, up to a minute, as an operator would, and what was not running
-     * is printed with the job's last failure, so a refusal always says why. A restart changes no output of an
-     * exactly-once job: what the runs wrote is what the test checks.
+     * Stops a run with a savepoint once its tasks all run. After the broker came back, a task of the chaos run can
+     * still fail on a transaction the restart cut off and be restarted by its region's failover, while the job's status
+     * stays RUNNING: a savepoint refused then ("not all required tasks are currently running") is asked for again, up
+     * to a minute, as an operator would. Each refusal prints what was not running and the job's last failure, so it
+     * says why (that is how an empty input, a clean run still waiting for slots, was found). A restart changes no
+     * output of an exactly-once job: what the runs wrote is what the test checks.
      */
     private static void drain(MiniCluster cluster, JobID job, Path savepoint, String run) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
