@@ -2,6 +2,7 @@ package io.cohortflow.training;
 
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
+import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
@@ -39,6 +40,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Phase 1 of the training: every user's point-in-time rows, computed by a Flink BATCH job over the Parquet history
@@ -144,8 +147,10 @@ final class HistoryRows {
     /**
      * The history's rows as unified events, decoded in the reader itself: a row never travels as an Avro record, whose
      * copy between operators would force it into the current schema, so files of every layout read (the one before
-     * the typed columns included: {@link UnifiedEventAvro#forFeatures} takes each file's own schema). Traits and
-     * context, which no feature reads, are not even read from the file ({@link FeatureColumns}).
+     * the typed columns included: {@link UnifiedEventAvro.FeatureRows} takes each file's own schema). Each event keeps
+     * only the properties the features and labels read ({@link ChurnLabels#PROPERTIES_READ}), which is less to decode
+     * here and less to shuffle and sort; traits, context and the other typed columns are not even read from the file
+     * ({@link FeatureColumns}).
      */
     static final class HistoryFormat implements StreamFormat<UnifiedEvent> {
         private static final long serialVersionUID = 1L;
@@ -164,11 +169,12 @@ final class HistoryRows {
                     return new FeatureColumns();
                 }
             }.build();
+            UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(ChurnLabels.PROPERTIES_READ);
             return new Reader<>() {
                 @Override
                 public UnifiedEvent read() throws IOException {
                     GenericRecord record = records.read();
-                    return record == null ? null : UnifiedEventAvro.forFeatures(record);
+                    return record == null ? null : rows.read(record);
                 }
 
                 @Override
@@ -201,14 +207,19 @@ final class HistoryRows {
     }
 
     /**
-     * Parquet-Avro's reading of a history file, with its {@code traits} and {@code context} columns left unread: the
-     * requested Parquet schema is the file's own without them, and the Avro schema the rows are built to is the one the
-     * file was written with (the {@code parquet.avro.schema} footer entry), without them too. Every other column, and
-     * every choice of Parquet-Avro's (its compatible record converter included), is as when the whole file is read.
+     * Parquet-Avro's reading of a history file, with the columns no feature reads left unread: the requested Parquet
+     * schema is the file's own without them, and the Avro schema the rows are built to is the one the file was written
+     * with (the {@code parquet.avro.schema} footer entry), without them too. Every other column, and every choice of
+     * Parquet-Avro's (its compatible record converter included), is as when the whole file is read.
      */
     static final class FeatureColumns extends ReadSupport<GenericRecord> {
-        /** The columns no feature reads: JSON text, the widest in a file. */
-        static final java.util.Set<String> UNREAD = java.util.Set.of("traits", "context");
+        /**
+         * The columns no feature reads: traits and context (JSON text, the widest in a file) and the typed columns of
+         * properties the features do not read.
+         */
+        static final java.util.Set<String> UNREAD = Stream.concat(Stream.of("traits", "context"),
+                        UnifiedEventAvro.TYPED.keySet().stream().filter(p -> !ChurnLabels.PROPERTIES_READ.contains(p)))
+                .collect(Collectors.toUnmodifiableSet());
         /** Where Parquet-Avro's writer keeps the file's Avro schema. */
         private static final String AVRO_SCHEMA = "parquet.avro.schema";
 

@@ -4,6 +4,7 @@ import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.testing.LegacyHistory;
+import io.cohortflow.core.training.ChurnLabels;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -30,10 +31,10 @@ import java.util.function.Function;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The training's reader of the history leaves the traits and context columns unread, and reads every other column as
- * reading the whole file does: the events are those of {@link UnifiedEventAvro#forFeatures} over the whole rows, in
- * the current layout and in the one before the typed columns (whose traits and context have no default to fall back
- * on).
+ * The training's reader of the history leaves the traits, context and unread typed columns unread, and reads every
+ * other column as reading the whole file does: the events are those of {@link UnifiedEventAvro#forFeatures} over the
+ * whole rows with the properties the features read ({@link ChurnLabels#PROPERTIES_READ}), in the current layout and in
+ * the one before the typed columns (whose traits and context have no default to fall back on).
  */
 class HistoryFormatTest {
     @TempDir
@@ -46,8 +47,10 @@ class HistoryFormatTest {
         List<UnifiedEvent> read = read(file);
 
         assertThat(read).hasSize(events().size()).isEqualTo(whole(file));
-        assertThat(read.get(0).properties()).containsEntry("revenue", 129.5).containsEntry("order_id", "o-1")
-                .containsEntry("coupon", "SPRING");
+        assertThat(read.get(0).properties()).containsEntry("revenue", 129.5).containsEntry("items", 3L)
+                .doesNotContainKeys("order_id", "coupon");
+        assertThat(read.get(2).properties()).containsEntry("product_id", "p-1").containsEntry("price", 19.99)
+                .containsEntry("category", "shoes");
         assertThat(read).allSatisfy(e -> assertThat(e.traits()).isEmpty()).allSatisfy(e -> assertThat(e.context()).isEmpty());
     }
 
@@ -58,7 +61,8 @@ class HistoryFormatTest {
         List<UnifiedEvent> read = read(file);
 
         assertThat(read).hasSize(events().size()).isEqualTo(whole(file));
-        assertThat(read.get(0).properties()).containsEntry("revenue", 129.5).containsEntry("order_id", "o-1");
+        assertThat(read.get(0).properties()).containsEntry("revenue", 129.5).containsEntry("items", 3L)
+                .doesNotContainKeys("order_id", "coupon");
     }
 
     @Test
@@ -67,7 +71,8 @@ class HistoryFormatTest {
 
         assertThat(projected.getFields()).extracting(Schema.Field::name)
                 .containsExactlyElementsOf(UnifiedEventAvro.SCHEMA.getFields().stream().map(Schema.Field::name)
-                        .filter(name -> !name.equals("traits") && !name.equals("context")).toList());
+                        .filter(name -> !List.of("traits", "context", "quantity", "currency", "order_id").contains(name))
+                        .toList());
         assertThat(projected.getFullName()).isEqualTo(UnifiedEventAvro.SCHEMA.getFullName());
     }
 
@@ -114,7 +119,7 @@ class HistoryFormatTest {
         return events;
     }
 
-    /** Every column read, each row decoded for the features. */
+    /** Every column read, each row decoded for the features, with the properties they read. */
     private static List<UnifiedEvent> whole(Path file) throws Exception {
         org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(file.toUri());
         List<UnifiedEvent> events = new ArrayList<>();
@@ -122,7 +127,12 @@ class HistoryFormatTest {
              ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                      new ParquetInputFile(in, Files.size(file))).withDataModel(GenericData.get()).build()) {
             for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-                events.add(UnifiedEventAvro.forFeatures(r));
+                UnifiedEvent e = UnifiedEventAvro.forFeatures(r);
+                Map<String, Object> read = new LinkedHashMap<>(e.properties());
+                read.keySet().retainAll(ChurnLabels.PROPERTIES_READ);
+                events.add(new UnifiedEvent(e.messageId(), e.type(), e.event(), e.anonymousId(), e.userId(),
+                        e.resolvedId(), e.timestamp(), e.sentAt(), e.receivedAt(), e.source(), e.previousId(), read,
+                        e.traits(), e.context()));
             }
         }
         return events;

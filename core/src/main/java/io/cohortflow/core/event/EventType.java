@@ -15,10 +15,14 @@ public enum EventType {
     GROUP,
     ALIAS;
 
+    private static final EventType[] ALL = values();
+
+    private final String wireName = name().toLowerCase(Locale.ROOT);
+
     /** The lower-case name used on the wire ("track", "identify", ...). */
     @JsonValue
     public String wireName() {
-        return name().toLowerCase(Locale.ROOT);
+        return wireName;
     }
 
     /** Parses a wire name for JSON decoding; rejects unknown names. */
@@ -32,8 +36,15 @@ public enum EventType {
         if (value == null) {
             return Optional.empty();
         }
-        for (EventType type : values()) {
-            if (type.wireName().equalsIgnoreCase(value.trim())) {
+        // Every event is decoded through here: the wire's own spelling first, without a copy of the text.
+        for (EventType type : ALL) {
+            if (type.wireName.equals(value)) {
+                return Optional.of(type);
+            }
+        }
+        String trimmed = value.trim();
+        for (EventType type : ALL) {
+            if (type.wireName.equalsIgnoreCase(trimmed)) {
                 return Optional.of(type);
             }
         }

@@ -1,6 +1,8 @@
 package io.cohortflow.core.event;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.avro.Schema;
@@ -11,8 +13,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * {@link UnifiedEvent} to and from the Avro record of conf/schemas/unified-event.avsc, the row format of the Parquet
@@ -107,7 +112,7 @@ public final class UnifiedEventAvro {
     }
 
     public static UnifiedEvent fromRecord(GenericRecord r) {
-        return fromRecord(r, true);
+        return decode(r, Columns.of(r.getSchema()), true, null);
     }
 
     /**
@@ -116,31 +121,143 @@ public final class UnifiedEventAvro {
      * (and bytes saved on every shuffle).
      */
     public static UnifiedEvent forFeatures(GenericRecord r) {
-        return fromRecord(r, false);
+        return decode(r, Columns.of(r.getSchema()), false, null);
     }
 
-    private static UnifiedEvent fromRecord(GenericRecord r, boolean whole) {
-        boolean typedLayout = r.getSchema().getField("revenue") != null;
-        Map<String, Object> properties = new LinkedHashMap<>();
-        if (typedLayout) {
-            for (String name : TYPED.keySet()) {
-                Object value = r.get(name);
-                if (value != null) {
-                    properties.put(name, value instanceof CharSequence cs ? cs.toString() : value);
+    /**
+     * Reads history rows as {@link #forFeatures(GenericRecord)} does, keeping only the named properties (those the
+     * features read: core's {@code ChurnLabels.PROPERTIES_READ}): the typed columns of others are not looked at, and the
+     * properties JSON is scanned for the named keys instead of being built into a map whole. The features of the
+     * events are the same; the training reads its history this way, where building every row's whole map was the
+     * largest part of reading it (JFR, issue "Speed to lead", P3).
+     *
+     * <p>One per reader, not thread-safe: it resolves the columns of a schema once and keeps them while the rows
+     * come with that schema (a Parquet file's rows share one).
+     */
+    public static final class FeatureRows {
+        private final Set<String> properties;
+        private Schema schema;
+        private Columns columns;
+
+        public FeatureRows(Set<String> properties) {
+            this.properties = Set.copyOf(properties);
+        }
+
+        public UnifiedEvent read(GenericRecord r) {
+            if (r.getSchema() != schema) {
+                schema = r.getSchema();
+                columns = Columns.of(schema).only(properties);
+            }
+            return decode(r, columns, false, properties);
+        }
+    }
+
+    /** Where a schema keeps each column of an event, -1 where it has none; one schema's lookups done once. */
+    private record Columns(boolean typedLayout, int messageId, int type, int event, int anonymousId, int userId,
+                           int resolvedId, int timestamp, int sentAt, int receivedAt, int source, int previousId,
+                           int properties, int traits, int context, String[] typedNames, int[] typed) {
+        static Columns of(Schema schema) {
+            boolean typedLayout = schema.getField("revenue") != null;
+            String[] names = typedLayout ? TYPED.keySet().toArray(String[]::new) : new String[0];
+            int[] typed = new int[names.length];
+            for (int i = 0; i < names.length; i++) {
+                typed[i] = position(schema, names[i]);
+            }
+            return new Columns(typedLayout, position(schema, "messageId"), position(schema, "type"),
+                    position(schema, "event"), position(schema, "anonymousId"), position(schema, "userId"),
+                    position(schema, "resolvedId"), position(schema, "timestamp"), position(schema, "sentAt"),
+                    position(schema, "receivedAt"), position(schema, "source"), position(schema, "previousId"),
+                    position(schema, "properties"), position(schema, "traits"), position(schema, "context"), names,
+                    typed);
+        }
+
+        /** The same, with only the typed columns of these properties. */
+        Columns only(Set<String> wanted) {
+            List<String> names = new ArrayList<>();
+            List<Integer> positions = new ArrayList<>();
+            for (int i = 0; i < typedNames.length; i++) {
+                if (wanted.contains(typedNames[i])) {
+                    names.add(typedNames[i]);
+                    positions.add(typed[i]);
                 }
             }
+            return new Columns(typedLayout, messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt,
+                    receivedAt, source, previousId, properties, traits, context, names.toArray(String[]::new),
+                    positions.stream().mapToInt(Integer::intValue).toArray());
         }
-        properties.putAll(map(r, "properties", typedLayout));
-        return new UnifiedEvent(text(r.get("messageId")), EventType.parse(text(r.get("type"))), text(r.get("event")),
-                text(r.get("anonymousId")), text(r.get("userId")), text(r.get("resolvedId")),
-                (Long) r.get("timestamp"), (Long) r.get("sentAt"), (Long) r.get("receivedAt"), text(r.get("source")),
-                text(r.get("previousId")), properties, whole ? map(r, "traits", typedLayout) : Map.of(),
-                whole ? map(r, "context", typedLayout) : Map.of());
+
+        private static int position(Schema schema, String name) {
+            Schema.Field field = schema.getField(name);
+            return field == null ? -1 : field.pos();
+        }
+    }
+
+    /**
+     * The event of a row: with its traits and context when {@code whole}, and with only the {@code wanted} properties
+     * unless that is null.
+     */
+    private static UnifiedEvent decode(GenericRecord r, Columns c, boolean whole, Set<String> wanted) {
+        Map<String, Object> properties = new LinkedHashMap<>();
+        for (int i = 0; i < c.typed().length; i++) {
+            Object value = get(r, c.typed()[i]);
+            if (value != null) {
+                properties.put(c.typedNames()[i], value instanceof CharSequence cs ? cs.toString() : value);
+            }
+        }
+        Object rest = get(r, c.properties());
+        if (!c.typedLayout()) {
+            properties.putAll(unflat(rest, wanted));
+        } else if (wanted == null) {
+            properties.putAll(parsed(rest));
+        } else {
+            picked(rest, wanted, properties);
+        }
+        return new UnifiedEvent(text(get(r, c.messageId())), EventType.parse(text(get(r, c.type()))),
+                text(get(r, c.event())), text(get(r, c.anonymousId())), text(get(r, c.userId())),
+                text(get(r, c.resolvedId())), (Long) get(r, c.timestamp()), (Long) get(r, c.sentAt()),
+                (Long) get(r, c.receivedAt()), text(get(r, c.source())), text(get(r, c.previousId())), properties,
+                whole ? map(get(r, c.traits()), c.typedLayout()) : Map.of(),
+                whole ? map(get(r, c.context()), c.typedLayout()) : Map.of());
+    }
+
+    private static Object get(GenericRecord r, int position) {
+        return position < 0 ? null : r.get(position);
+    }
+
+    /**
+     * The {@code wanted} keys of a JSON object, put into {@code into} with the values Jackson's map reader gives them
+     * (the same deserializer reads each), the others skipped unread. A key that comes twice keeps its last value, as
+     * in the map reader.
+     */
+    private static void picked(Object json, Set<String> wanted, Map<String, Object> into) {
+        if (json == null) {
+            return;
+        }
+        String text = json.toString();
+        if (text.equals("{}")) {
+            return;
+        }
+        try (JsonParser parser = JSON.createParser(text)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IllegalArgumentException("a history row's JSON column is not a JSON object: " + text);
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String name = parser.currentName();
+                parser.nextToken();
+                if (wanted.contains(name)) {
+                    into.put(name, JSON.readValue(parser, Object.class));
+                } else {
+                    parser.skipChildren();
+                }
+            }
+        } catch (IOException ex) {
+            throw new IllegalArgumentException("a history row's JSON column is not a JSON object: " + ex.getMessage(), ex);
+        }
     }
 
     /** A map column: JSON text in the current layout, a map of scalars in the earlier one. */
-    private static Map<String, Object> map(GenericRecord r, String column, boolean typedLayout) {
-        return typedLayout ? parsed(r.get(column)) : unflat(r.get(column));
+    private static Map<String, Object> map(Object column, boolean typedLayout) {
+        return typedLayout ? parsed(column) : unflat(column, null);
     }
 
     /** The value as its column's kind, or null when it is not of that kind. */
@@ -188,12 +305,16 @@ public final class UnifiedEventAvro {
     }
 
     /** A map column of the layout before typed columns (scalars; nested values as JSON text, read back as text). */
-    private static Map<String, Object> unflat(Object avroMap) {
+    private static Map<String, Object> unflat(Object avroMap, Set<String> wanted) {
         if (!(avroMap instanceof Map<?, ?> map)) {
             return Map.of();
         }
         Map<String, Object> out = new LinkedHashMap<>();
-        map.forEach((k, v) -> out.put(k.toString(), v instanceof CharSequence cs ? cs.toString() : v));
+        map.forEach((k, v) -> {
+            if (wanted == null || wanted.contains(k.toString())) {
+                out.put(k.toString(), v instanceof CharSequence cs ? cs.toString() : v);
+            }
+        });
         return out;
     }
 

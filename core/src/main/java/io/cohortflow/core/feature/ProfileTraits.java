@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -34,6 +35,8 @@ public final class ProfileTraits {
     public static final int MAX_CART = 20;
     public static final int CART_KEPT_DAYS = 30;
     static final int MAX_TEXT = 120;
+    /** The event properties {@link #add} reads (its traits aside): a product's id, name, category and price. */
+    public static final Set<String> PROPERTIES_READ = Set.of("product_id", "sku", "name", "category", "price");
 
     /** A product as an event described it, and when. */
     public record Product(String id, String name, String category, double price, long at) {

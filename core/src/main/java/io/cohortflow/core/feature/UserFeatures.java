@@ -15,7 +15,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * One user's behaviour, compact: the feature engine's state. Fed one event at a time ({@link #add}) and queried as of
@@ -40,6 +43,15 @@ public final class UserFeatures {
      */
     public static final int LOOKBACK_DAYS = 365;
     static final int[] DAY_WINDOWS = {7, 30, 60, 90};
+    /**
+     * Every event property {@link #add} reads, its traits' included ({@link ProfileTraits#PROPERTIES_READ}): a read of
+     * another property must be added here, or the training, which reads only these from the history, computes other
+     * features than the stream. {@code FeaturePropertiesTest} replays simulated histories with and without the other
+     * properties and fails when the features differ.
+     */
+    public static final Set<String> PROPERTIES_READ = Stream.concat(
+            Stream.of("revenue", "amount", "feature", "category"), ProfileTraits.PROPERTIES_READ.stream())
+            .collect(Collectors.toUnmodifiableSet());
     private static final long CART_OPEN_FOR = 7 * DAY;
     /**
      * 2 added purchases per day over the lookback (1 kept 90 days of revenue only) and the first activity; 3 the

@@ -38,6 +38,10 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
     public static final Duration DEFAULT_BUNDLE_WINDOW = Duration.ofHours(72);
     public static final Duration DEFAULT_LOOKBACK = Duration.ofDays(UserFeatures.LOOKBACK_DAYS);
     private static final String ORDER = "order_completed";
+    /** Every event property the examples read: the features' and the bundle label's item count. */
+    public static final Set<String> PROPERTIES_READ = java.util.stream.Stream.concat(
+            UserFeatures.PROPERTIES_READ.stream(), java.util.stream.Stream.of("items"))
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     /** One user's example: features as of the feature time, and the labels. */
     public record Example(String userId, long featureTime, FeatureSnapshot features, boolean churned,

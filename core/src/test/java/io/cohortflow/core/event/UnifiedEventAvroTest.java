@@ -66,4 +66,58 @@ class UnifiedEventAvroTest {
         assertThat(e.traits()).isEqualTo(Map.of("plan", "pro"));
         assertThat(e.context()).as("nested values were text in that layout").containsEntry("library", "{\"name\":\"analytics.js\"}");
     }
+
+    @Test
+    void theFeaturesReaderKeepsOnlyTheNamedPropertiesWithTheValuesTheWholeReadGives() {
+        Map<String, Object> properties = new LinkedHashMap<>();
+        properties.put("revenue", 120.5);                       // typed column, named
+        properties.put("order_id", "o-9");                      // typed column, not named
+        properties.put("items", 2.5);                           // not a whole number: in the JSON, named
+        properties.put("name", "Storm Jacket");                 // JSON, named
+        properties.put("amount", 12);                           // JSON, an Integer
+        properties.put("big", new java.math.BigInteger("123456789012345678901234567890"));
+        properties.put("nested", Map.of("a", List.of(1, 2.5, "x"))); // JSON, nested, named
+        properties.put("path", "/shop");                        // JSON, not named
+        properties.put("skipped", List.of(Map.of("deep", List.of(1, 2)))); // not named, nested: skipped whole
+        properties.put("missing", null);                        // named, null
+        java.util.Set<String> named = java.util.Set.of("revenue", "items", "name", "amount", "big", "nested", "missing",
+                "sku");
+        UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(named);
+
+        for (GenericRecord r : List.of(UnifiedEventAvro.toRecord(order(properties)), LegacyHistory.record(order(properties)))) {
+            UnifiedEvent whole = UnifiedEventAvro.fromRecord(r);
+            Map<String, Object> expected = new LinkedHashMap<>();
+            whole.properties().forEach((k, v) -> {
+                if (named.contains(k)) {
+                    expected.put(k, v);
+                }
+            });
+            UnifiedEvent read = rows.read(r);
+
+            assertThat(read.properties()).as(r.getSchema().toString()).isEqualTo(expected)
+                    .doesNotContainKeys("order_id", "path", "skipped");
+            assertThat(read.properties().keySet()).containsExactlyInAnyOrderElementsOf(expected.keySet());
+            read.properties().forEach((k, v) -> assertThat(v == null ? null : v.getClass()).as(k)
+                    .isEqualTo(expected.get(k) == null ? null : expected.get(k).getClass()));
+            assertThat(read).isEqualTo(new UnifiedEvent(whole.messageId(), whole.type(), whole.event(),
+                    whole.anonymousId(), whole.userId(), whole.resolvedId(), whole.timestamp(), whole.sentAt(),
+                    whole.receivedAt(), whole.source(), whole.previousId(), expected, Map.of(), Map.of()));
+        }
+        assertThat(rows.read(UnifiedEventAvro.toRecord(order(properties))).properties())
+                .containsEntry("revenue", 120.5).containsEntry("items", 2.5).containsEntry("amount", 12)
+                .containsEntry("nested", Map.of("a", List.of(1, 2.5, "x"))).containsEntry("missing", null);
+    }
+
+    @Test
+    void theFeaturesReaderRefusesAPropertiesColumnThatIsNotAJsonObject() {
+        GenericRecord r = UnifiedEventAvro.toRecord(order(Map.of("name", "x")));
+        r.put("properties", "[\"name\"]");
+        UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(java.util.Set.of("name"));
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.read(r))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
+        r.put("properties", "{\"name\": ");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.read(r))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
+    }
 }

@@ -1,0 +1,105 @@
+package io.cohortflow.training;
+
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.training.ChurnLabels;
+import io.cohortflow.ingest.mapping.IngestMapper;
+import io.cohortflow.ingest.mapping.RawEvent;
+import io.cohortflow.simulator.Delivery;
+import io.cohortflow.simulator.Simulator;
+import io.cohortflow.simulator.SimulatorConfig;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The training reads only the properties of {@link ChurnLabels#PROPERTIES_READ} from the history. Over simulated
+ * people (every kind of event the simulator sends, through the ingest mapper), their features, traits and labels with
+ * only those properties are the same as with all of them: a feature that starts reading another property fails here
+ * until the property is listed, instead of the nightly training silently computing it from nothing.
+ */
+class FeaturePropertiesTest {
+    private static final Instant START = Instant.parse("2026-01-05T00:00:00Z");
+    private static final int DAYS = 45;
+    private static final FeatureConfig CONFIG = FeatureConfig.defaults();
+    private static final List<String> NAMES = EventTaxonomy.defaults().canonicalNames().stream().sorted().toList();
+    private static final ChurnLabels LABELS = new ChurnLabels(Duration.ofDays(14), Set.of("page_view", "product_view",
+            "product_search", "add_to_cart", "order_completed", "feature_used", "checkout_started"),
+            ChurnLabels.DEFAULT_BUNDLE_WINDOW, ChurnLabels.DEFAULT_LOOKBACK);
+
+    @ParameterizedTest(name = "realism {0}")
+    @ValueSource(doubles = {0.0, 1.0})
+    void theFeaturesOfTheReadPropertiesAreTheFeaturesOfAll(double realism) {
+        Map<String, List<UnifiedEvent>> byUser = simulate(realism);
+        long end = START.toEpochMilli() + DAYS * UserFeatures.DAY;
+        long[] times = {end - 30 * UserFeatures.DAY, end - 14 * UserFeatures.DAY, end - 3 * UserFeatures.DAY, end};
+        int slimmed = 0;
+        int examples = 0;
+        for (Map.Entry<String, List<UnifiedEvent>> user : byUser.entrySet()) {
+            List<UnifiedEvent> all = user.getValue();
+            List<UnifiedEvent> read = all.stream().map(FeaturePropertiesTest::readPropertiesOnly).toList();
+            for (int i = 0; i < all.size(); i++) {
+                slimmed += all.get(i).properties().size() > read.get(i).properties().size() ? 1 : 0;
+            }
+            UserFeatures fromAll = new UserFeatures(CONFIG);
+            UserFeatures fromRead = new UserFeatures(CONFIG);
+            int next = 0;
+            List<UnifiedEvent> ordered = all.stream().sorted(java.util.Comparator.comparingLong(UnifiedEvent::timestamp))
+                    .toList();
+            List<UnifiedEvent> orderedRead = ordered.stream().map(FeaturePropertiesTest::readPropertiesOnly).toList();
+            for (long t : times) {
+                while (next < ordered.size() && ordered.get(next).timestamp() <= t) {
+                    fromAll.add(ordered.get(next));
+                    fromRead.add(orderedRead.get(next));
+                    next++;
+                }
+                fromAll.prune(t);
+                fromRead.prune(t);
+                String at = user.getKey() + " at " + Instant.ofEpochMilli(t);
+                assertThat(fromRead.snapshot(t, NAMES)).as(at).isEqualTo(fromAll.snapshot(t, NAMES));
+                assertThat(fromRead.traits().asMap()).as(at).isEqualTo(fromAll.traits().asMap());
+                Optional<ChurnLabels.Example> expected = LABELS.example(user.getKey(), all, t, CONFIG, NAMES);
+                assertThat(LABELS.example(user.getKey(), read, t, CONFIG, NAMES)).as(at).isEqualTo(expected);
+                examples += expected.isPresent() ? 1 : 0;
+            }
+        }
+        assertThat(slimmed).as("events that lost a property the features do not read").isGreaterThan(1_000);
+        assertThat(examples).as("labelled examples compared").isGreaterThan(100);
+    }
+
+    /** The event as the training reads it: the properties of {@link ChurnLabels#PROPERTIES_READ} only. */
+    private static UnifiedEvent readPropertiesOnly(UnifiedEvent e) {
+        Map<String, Object> read = new LinkedHashMap<>(e.properties());
+        read.keySet().retainAll(ChurnLabels.PROPERTIES_READ);
+        return new UnifiedEvent(e.messageId(), e.type(), e.event(), e.anonymousId(), e.userId(), e.resolvedId(),
+                e.timestamp(), e.sentAt(), e.receivedAt(), e.source(), e.previousId(), read, e.traits(), e.context());
+    }
+
+    private static Map<String, List<UnifiedEvent>> simulate(double realism) {
+        Simulator simulator = new Simulator(SimulatorConfig.of(31, 250, DAYS, START).withRates(0, 0, 0)
+                .withSeedStory(false).withRealism(realism));
+        IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
+                Duration.ofHours(1), Duration.ofDays(3650));
+        Map<String, List<UnifiedEvent>> byUser = new TreeMap<>();
+        for (Delivery d : simulator) {
+            for (UnifiedEvent e : mapper.map(new RawEvent(d.payload(), d.source(), d.deliveredAt())).events()) {
+                byUser.computeIfAbsent(e.resolvedId(), k -> new ArrayList<>()).add(e);
+            }
+        }
+        return byUser;
+    }
+}
