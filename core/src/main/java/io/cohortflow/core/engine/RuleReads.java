@@ -21,20 +21,27 @@ public final class RuleReads {
     private static final Object UNKNOWN = new Object();
 
     private final List<SegmentRules.Read> reads;
+    /** The conditions, in the ruleset's order: an evaluation walks them by index, not through the sorted map. */
+    private final List<SegmentRules.Compiled> segments;
     /** Per condition, in the ruleset's order: the indexes of its reads. */
     private final int[][] readsOf;
     /** Per condition: it runs at every evaluation (it reads the time). */
     private final boolean[] always;
+    /** Per condition: a model's output decides it (it reads {@code scores} or {@code persona}). */
+    private final boolean[] model;
 
     /** Per event: the windows the operators on it look back over (ms), and those of operators on any event. */
     private final Map<String, java.util.Set<Long>> windowsByEvent;
     private final java.util.Set<Long> anyEventWindows;
 
-    private RuleReads(List<SegmentRules.Read> reads, int[][] readsOf, boolean[] always,
-                      Map<String, java.util.Set<Long>> windowsByEvent, java.util.Set<Long> anyEventWindows) {
+    private RuleReads(List<SegmentRules.Read> reads, List<SegmentRules.Compiled> segments, int[][] readsOf,
+                      boolean[] always, boolean[] model, Map<String, java.util.Set<Long>> windowsByEvent,
+                      java.util.Set<Long> anyEventWindows) {
         this.reads = reads;
+        this.segments = segments;
         this.readsOf = readsOf;
         this.always = always;
+        this.model = model;
         this.windowsByEvent = windowsByEvent;
         this.anyEventWindows = anyEventWindows;
     }
@@ -44,12 +51,14 @@ public final class RuleReads {
         Map<SegmentRules.Read, Integer> index = new LinkedHashMap<>();
         int[][] readsOf = new int[segments.size()][];
         boolean[] always = new boolean[segments.size()];
+        boolean[] model = new boolean[segments.size()];
         java.util.Set<Long> anyEvent = new java.util.TreeSet<>();
         int i = 0;
         for (SegmentRules.Compiled segment : segments) {
             readsOf[i] = segment.reads().stream().mapToInt(read -> index.computeIfAbsent(read, r -> index.size()))
                     .toArray();
             always[i] = segment.readsTime();
+            model[i] = segment.readsModel();
             if (always[i]) { // an operator on an event named at run time: its windows hold for every event
                 anyEvent.addAll(segment.windows());
             }
@@ -62,8 +71,8 @@ public final class RuleReads {
             }
         }
         byEvent.replaceAll((event, windows) -> java.util.Set.copyOf(windows));
-        return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), readsOf, always, Map.copyOf(byEvent),
-                java.util.Set.copyOf(anyEvent));
+        return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), readsOf, always,
+                model, Map.copyOf(byEvent), java.util.Set.copyOf(anyEvent));
     }
 
     /**
@@ -72,6 +81,16 @@ public final class RuleReads {
      */
     public java.util.Set<Long> windowsOf(String event) {
         return windowsByEvent.getOrDefault(event, anyEventWindows);
+    }
+
+    /** The conditions, in the ruleset's order (the indexes of {@link #due} and {@link #readsModel}). */
+    List<SegmentRules.Compiled> segments() {
+        return segments;
+    }
+
+    /** Whether condition {@code segment} (its place in the ruleset) reads a model's output. */
+    boolean readsModel(int segment) {
+        return model[segment];
     }
 
     /** The distinct reads of all conditions. */

@@ -518,15 +518,16 @@ public final class UserSegments {
         }
         boolean[] moved = new boolean[readValues.length];
         reads.update(variables, readValues, moved);
-        int index = 0;
-        for (SegmentRules.Compiled segment : rules.segments().values()) {
+        List<SegmentRules.Compiled> segments = reads.segments();
+        for (int index = 0; index < segments.size(); index++) {
+            SegmentRules.Compiled segment = segments.get(index);
             String id = segment.definition().id();
             boolean in = all || reads.due(index, moved) ? SegmentRules.matches(segment, variables) : lastIn[index];
-            lastIn[index++] = in;
+            lastIn[index] = in;
             if (in != memberships.containsKey(id)) {
                 numeric = numeric == null ? snapshot.numeric() : numeric;
                 transition(step, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t,
-                        cause(segment, scores), numeric, scores.model());
+                        cause(segment, reads.readsModel(index), scores), numeric, scores.model());
                 changed = true;
             }
         }
@@ -566,8 +567,8 @@ public final class UserSegments {
     }
 
     /** A rule's cause carries a version of its condition; a condition that reads the model names the model. */
-    private static Cause cause(SegmentRules.Compiled segment, Scores scores) {
-        return segment.readsModel()
+    private static Cause cause(SegmentRules.Compiled segment, boolean readsModel, Scores scores) {
+        return readsModel
                 ? new Cause("model", segment.definition().id(), scores.model())
                 : Cause.rule(segment.definition().id(), segment.version());
     }
