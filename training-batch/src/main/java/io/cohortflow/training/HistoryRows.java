@@ -57,17 +57,25 @@ final class HistoryRows {
     static final String EVENTS_READ = "cohortflow-events-read";
     static final String ROWS_EMITTED = "cohortflow-rows-emitted";
 
-    /** The training rows (features at T − 2H), the holdout rows (at T − H), the current rows (at T), each sorted by
-     * user, and the events read. */
+    /**
+     * The training rows (features at T − 2H) and the holdout rows (at T − H), each at most the sample's size
+     * ({@link RowSample}) of all there were ({@code trainRows}, {@code holdoutRows}), the current rows (at T), each
+     * sorted by user, and the events read.
+     */
     record Rows(List<TrainingRow> train, List<TrainingRow> holdout, List<TrainingRow> current, long events,
-                long excluded) {
+                long excluded, long trainRows, long holdoutRows) {
     }
 
     private HistoryRows() {
     }
 
+    /**
+     * @param maxRows the most training rows and the most holdout rows kept: past it, a sample of the people's
+     *                ({@link RowSample}, with {@code seed})
+     */
     static Rows compute(StreamExecutionEnvironment env, String history, PrivacyExclusion privacy,
-                        ExamplesFunction examples, Duration progressEvery, PrintStream out, long started) throws Exception {
+                        ExamplesFunction examples, int maxRows, long seed, Duration progressEvery, PrintStream out,
+                        long started) throws Exception {
         FileSource<UnifiedEvent> source = FileSource.forRecordStreamFormat(new HistoryFormat(), new Path(history)).build();
         DataStream<UnifiedEvent> events = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Parquet history")
@@ -81,8 +89,8 @@ final class HistoryRows {
                 .returns(new JsonRecordTypeInfo<>(new TrainingRowCodec())).name("point-in-time rows")
                 .collectAsync();
         JobClient job = env.executeAsync("cohortflow training: features");
-        List<TrainingRow> train = new ArrayList<>();
-        List<TrainingRow> holdout = new ArrayList<>();
+        RowSample train = new RowSample(maxRows, seed);
+        RowSample holdout = new RowSample(maxRows, seed);
         List<TrainingRow> current = new ArrayList<>();
         ScheduledExecutorService progress = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "training progress");
@@ -93,27 +101,27 @@ final class HistoryRows {
         progress.scheduleWithFixedDelay(() -> report(job, lastRead, out, started), progressEvery.toMillis(),
                 progressEvery.toMillis(), TimeUnit.MILLISECONDS);
         try (collected) {
-            collected.forEachRemaining(row -> (switch (row.split()) {
-                case TRAIN -> train;
-                case HOLDOUT -> holdout;
-                case CURRENT -> current;
-            }).add(row));
+            collected.forEachRemaining(row -> {
+                switch (row.split()) {
+                    case TRAIN -> train.add(row);
+                    case HOLDOUT -> holdout.add(row);
+                    case CURRENT -> current.add(row);
+                }
+            });
         } finally {
             progress.shutdownNow();
         }
         JobExecutionResult result = job.getJobExecutionResult().get();
         long emitted = counter(result, ROWS_EMITTED);
-        long arrived = train.size() + holdout.size() + current.size();
+        long arrived = train.added() + holdout.added() + current.size();
         if (emitted != arrived) {
             throw new IllegalStateException("the features job emitted " + emitted + " rows but " + arrived
                     + " reached the client; not training on part of the history");
         }
         // Rows arrive in whatever order the parallel job emits them: sorted, training is reproducible.
-        train.sort(Comparator.comparing(TrainingRow::userId));
-        holdout.sort(Comparator.comparing(TrainingRow::userId));
         current.sort(Comparator.comparing(TrainingRow::userId));
-        return new Rows(train, holdout, current, counter(result, EVENTS_READ),
-                counter(result, PrivacyExclusion.ROWS_EXCLUDED));
+        return new Rows(train.rows(), holdout.rows(), current, counter(result, EVENTS_READ),
+                counter(result, PrivacyExclusion.ROWS_EXCLUDED), train.added(), holdout.added());
     }
 
     private static long counter(JobExecutionResult result, String name) {

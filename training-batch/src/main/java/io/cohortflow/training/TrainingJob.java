@@ -101,13 +101,19 @@ public final class TrainingJob {
                     options.privacyTopic(), privacy.named(), privacy.ids().size());
         }
         HistoryRows.Rows rows = HistoryRows.compute(env, history, privacy, examples(options, features, labels),
-                PROGRESS_EVERY, out, started);
+                options.maxRows(), seed, PROGRESS_EVERY, out, started);
         List<TrainingRow> train = rows.train();
         List<TrainingRow> holdout = rows.holdout();
         List<TrainingRow> current = rows.current();
         out.printf("      %,d events read; %,d left out for privacy requests; %,d training rows, %,d holdout rows, "
                 + "%,d users now (%.1f s)%n", rows.events(), rows.excluded(), train.size(), holdout.size(),
                 current.size(), seconds(started));
+        boolean sampled = rows.trainRows() > train.size() || rows.holdoutRows() > holdout.size();
+        if (sampled) {
+            out.printf("      the models learn from %,d of the %,d training rows and are evaluated on %,d of the %,d "
+                    + "holdout rows: a sample of the people (--max-rows %,d)%n", train.size(), rows.trainRows(),
+                    holdout.size(), rows.holdoutRows(), options.maxRows());
+        }
         if (train.isEmpty() || holdout.isEmpty()) {
             throw new IllegalStateException("not enough history before " + Instant.ofEpochMilli(cutoff)
                     + " for a horizon of " + days(horizon) + ": " + train.size() + " training and " + holdout.size()
@@ -169,6 +175,9 @@ public final class TrainingJob {
         }
         metrics.put("training_rows", (double) train.size());
         metrics.put("population_holdout", (double) holdout.size());
+        // Before --max-rows' sample: the same as the two above unless there were more.
+        metrics.put("training_rows_all", (double) rows.trainRows());
+        metrics.put("population_holdout_all", (double) rows.holdoutRows());
         metrics.put("population_now", (double) current.size());
         metrics.put("churn_rate_train", population.trainChurnRate());
         metrics.put("churn_rate_holdout", population.holdoutChurnRate());
@@ -219,10 +228,12 @@ public final class TrainingJob {
             run.put("bundle window", bundleWindow.toHours() + " hours");
             run.put("population", "everyone with " + activity + " in the " + days(options.lookback())
                     + " before the feature time");
-            run.put("training rows (features at T - 2H)", String.format("%,d users, %.1f%% churned",
-                    train.size(), 100 * population.trainChurnRate()));
-            run.put("holdout rows (features at T - H)", String.format("%,d users, %.1f%% churned",
-                    holdout.size(), 100 * population.holdoutChurnRate()));
+            run.put("training rows (features at T - 2H)", String.format("%,d users, %.1f%% churned%s",
+                    train.size(), 100 * population.trainChurnRate(), sampled
+                            ? String.format(" (sampled from %,d rows by --max-rows)", rows.trainRows()) : ""));
+            run.put("holdout rows (features at T - H)", String.format("%,d users, %.1f%% churned%s",
+                    holdout.size(), 100 * population.holdoutChurnRate(), sampled
+                            ? String.format(" (sampled from %,d rows by --max-rows)", rows.holdoutRows()) : ""));
             run.put("scored now (features at T)", String.format("%,d users (%s)", current.size(), UserScores.FILE));
             run.put("features used", String.join(", ", inputs.names()));
             run.put("trained in", String.format("%.1f s", seconds(started)));
@@ -295,7 +306,8 @@ public final class TrainingJob {
         FeatureConfig features = featureConfig(options);
         env.setRuntimeMode(RuntimeExecutionMode.BATCH);
         HistoryRows.Rows rows = HistoryRows.compute(env, options.history(), privacy(options),
-                examples(options, features, labels(options, features)), PROGRESS_EVERY, out, System.nanoTime());
+                examples(options, features, labels(options, features)), options.maxRows(), options.seed(),
+                PROGRESS_EVERY, out, System.nanoTime());
         return new Features(rows.train(), rows.holdout(), rows.current(), rows.events());
     }
 

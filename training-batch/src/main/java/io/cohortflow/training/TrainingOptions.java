@@ -16,6 +16,7 @@ import java.util.Set;
  * <pre>
  * --history URI --registry URI [--cutoff ISO-8601 (default: the start of today, UTC)] [--horizon 14d] [--bundle-window 72h]
  * [--lookback 365d] [--samples 1 (training feature times per user, a day apart)]
+ * [--max-rows 500000 (the most training rows, and holdout rows, trained and evaluated on: past it, a sample of people)]
  * [--features FILE (conf/features.yaml: which events are activity)]
  * [--clusters 6 | 4-8 (chosen by silhouette and stability)] [--seed 42] [--threshold 0.5] [--personas FILE]
  * [--business commerce|saas|media (the names' vocabulary; default: the personas file's)]
@@ -29,6 +30,8 @@ import java.util.Set;
  * @param cutoff T, epoch ms: training rows have features as of T − 2H, the holdout as of T − H
  * @param samples training feature times per user: T − 2H and the days before it, one example each (more examples of
  *                what happens within days, such as the bundle a look is bought as; the holdout keeps one)
+ * @param maxRows the most training rows, and the most holdout rows, the models learn from and are evaluated on: with
+ *                more, a sample of the people ({@link RowSample}), so that the training's memory stops growing with them
  * @param lookback how far before a feature time activity makes someone part of the population
  * @param features a features.yaml, or null for the shipped one
  * @param personas a personas.yaml naming the clusters, or null for the shipped one
@@ -40,13 +43,13 @@ import java.util.Set;
  * @param statusTopic where the models stage of each request is reported
  */
 public record TrainingOptions(String history, URI registry, long cutoff, Duration horizon, Duration bundleWindow,
-                              Duration lookback, int samples, String features, int minClusters, int maxClusters, long seed,
+                              Duration lookback, int samples, int maxRows, String features, int minClusters, int maxClusters, long seed,
                               double threshold, String personas, String business, String groundTruth, String report, boolean promote, double floor, double maxRegression,
                               boolean force, String bootstrapServers, String topic, String privacyTopic,
                               String statusTopic) {
 
     public static final Set<String> KEYS = Set.of("history", "registry", "cutoff", "horizon", "bundle-window",
-            "lookback", "samples", "features", "business", "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
+            "lookback", "samples", "max-rows", "features", "business", "clusters", "seed", "threshold", "personas", "ground-truth", "report", "promote", "floor", "max-regression",
             "force", "bootstrap-servers", "topic", "privacy-topic", "status-topic");
 
     public TrainingOptions {
@@ -56,10 +59,16 @@ public record TrainingOptions(String history, URI registry, long cutoff, Duratio
         if (samples < 1 || samples > 60) {
             throw new IllegalArgumentException("--samples must be 1 to 60, got " + samples);
         }
+        if (maxRows < 100) {
+            throw new IllegalArgumentException("--max-rows must be at least 100, got " + maxRows);
+        }
         if (!(threshold > 0 && threshold < 1)) {
             throw new IllegalArgumentException("--threshold must lie between 0 and 1, got " + threshold);
         }
     }
+
+    /** The default of {@code --max-rows}: at 1M people, the rows and the models trained on them fit in 4 GB. */
+    public static final int DEFAULT_MAX_ROWS = 500_000;
 
     public static TrainingOptions parse(String[] args) {
         JobArgs a = JobArgs.parse(args, KEYS);
@@ -72,6 +81,7 @@ public record TrainingOptions(String history, URI registry, long cutoff, Duratio
                 a.duration("bundle-window", Duration.ofHours(72)),
                 a.duration("lookback", io.cohortflow.core.training.ChurnLabels.DEFAULT_LOOKBACK),
                 a.integer("samples", 1),
+                a.integer("max-rows", DEFAULT_MAX_ROWS),
                 a.string("features", null),
                 integer("clusters", k[0]),
                 integer("clusters", k[k.length - 1]),

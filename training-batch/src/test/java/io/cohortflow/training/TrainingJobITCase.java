@@ -89,6 +89,28 @@ class TrainingJobITCase {
         }
     }
 
+    @Test
+    void pastMaxRowsTheModelsLearnFromASampleOfThePeople(@TempDir Path dir) throws Exception {
+        Path history = dir.resolve("history");
+        writeHistory(history, 400, 35);
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(MiniClusters.jobConfig());
+        env.setParallelism(2);
+
+        TrainingJob.run(env, TrainingOptions.parse(new String[] {"--history", history.toUri().toString(),
+                "--registry", dir.resolve("registry").toUri().toString(), "--cutoff",
+                Instant.ofEpochMilli(START.toEpochMilli() + 35 * DAY).toString(), "--horizon", "14d",
+                "--max-rows", "150"}), new PrintStream(progress));
+        System.out.print(progress);
+
+        ModelManifest version = new ModelRegistry(dir.resolve("registry").toUri()).manifest(TrainingJob.MODEL, 1);
+        assertThat(version.metrics()).containsEntry("training_rows", 150.0).containsEntry("population_holdout", 150.0);
+        assertThat(version.metrics().get("training_rows_all")).isGreaterThan(150.0);
+        assertThat(version.metrics().get("population_holdout_all")).isGreaterThan(150.0);
+        assertThat(progress.toString()).contains("the models learn from 150 of the ", "a sample of the people "
+                + "(--max-rows 150)");
+    }
+
     /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet; returns the count. */
     private static long writeHistory(Path history, int users, int days) throws Exception {
         return HistoryFixtures.writeDeliveries(history, new Simulator(SimulatorConfig.of(23, users, days, START)
