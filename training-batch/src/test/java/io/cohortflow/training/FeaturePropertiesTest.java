@@ -5,6 +5,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.testing.Events;
 import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
@@ -17,7 +18,6 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,21 +50,18 @@ class FeaturePropertiesTest {
         int slimmed = 0;
         int examples = 0;
         for (Map.Entry<String, List<UnifiedEvent>> user : byUser.entrySet()) {
-            List<UnifiedEvent> all = user.getValue();
-            List<UnifiedEvent> read = all.stream().map(FeaturePropertiesTest::readPropertiesOnly).toList();
-            for (int i = 0; i < all.size(); i++) {
-                slimmed += all.get(i).properties().size() > read.get(i).properties().size() ? 1 : 0;
-            }
+            List<UnifiedEvent> all = user.getValue().stream()
+                    .sorted(java.util.Comparator.comparingLong(UnifiedEvent::timestamp)).toList();
+            List<UnifiedEvent> read = all.stream()
+                    .map(e -> Events.withOnlyProperties(e, ChurnLabels.PROPERTIES_READ)).toList();
             UserFeatures fromAll = new UserFeatures(CONFIG);
             UserFeatures fromRead = new UserFeatures(CONFIG);
             int next = 0;
-            List<UnifiedEvent> ordered = all.stream().sorted(java.util.Comparator.comparingLong(UnifiedEvent::timestamp))
-                    .toList();
-            List<UnifiedEvent> orderedRead = ordered.stream().map(FeaturePropertiesTest::readPropertiesOnly).toList();
             for (long t : times) {
-                while (next < ordered.size() && ordered.get(next).timestamp() <= t) {
-                    fromAll.add(ordered.get(next));
-                    fromRead.add(orderedRead.get(next));
+                while (next < all.size() && all.get(next).timestamp() <= t) {
+                    slimmed += all.get(next).properties().size() > read.get(next).properties().size() ? 1 : 0;
+                    fromAll.add(all.get(next));
+                    fromRead.add(read.get(next));
                     next++;
                 }
                 fromAll.prune(t);
@@ -79,14 +76,6 @@ class FeaturePropertiesTest {
         }
         assertThat(slimmed).as("events that lost a property the features do not read").isGreaterThan(1_000);
         assertThat(examples).as("labelled examples compared").isGreaterThan(100);
-    }
-
-    /** The event as the training reads it: the properties of {@link ChurnLabels#PROPERTIES_READ} only. */
-    private static UnifiedEvent readPropertiesOnly(UnifiedEvent e) {
-        Map<String, Object> read = new LinkedHashMap<>(e.properties());
-        read.keySet().retainAll(ChurnLabels.PROPERTIES_READ);
-        return new UnifiedEvent(e.messageId(), e.type(), e.event(), e.anonymousId(), e.userId(), e.resolvedId(),
-                e.timestamp(), e.sentAt(), e.receivedAt(), e.source(), e.previousId(), read, e.traits(), e.context());
     }
 
     private static Map<String, List<UnifiedEvent>> simulate(double realism) {

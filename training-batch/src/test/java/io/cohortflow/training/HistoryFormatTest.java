@@ -3,6 +3,7 @@ package io.cohortflow.training;
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
+import io.cohortflow.core.testing.Events;
 import io.cohortflow.core.testing.LegacyHistory;
 import io.cohortflow.core.training.ChurnLabels;
 import org.apache.avro.Schema;
@@ -127,12 +128,7 @@ class HistoryFormatTest {
              ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                      new ParquetInputFile(in, Files.size(file))).withDataModel(GenericData.get()).build()) {
             for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-                UnifiedEvent e = UnifiedEventAvro.forFeatures(r);
-                Map<String, Object> read = new LinkedHashMap<>(e.properties());
-                read.keySet().retainAll(ChurnLabels.PROPERTIES_READ);
-                events.add(new UnifiedEvent(e.messageId(), e.type(), e.event(), e.anonymousId(), e.userId(),
-                        e.resolvedId(), e.timestamp(), e.sentAt(), e.receivedAt(), e.source(), e.previousId(), read,
-                        e.traits(), e.context()));
+                events.add(Events.withOnlyProperties(UnifiedEventAvro.forFeatures(r), ChurnLabels.PROPERTIES_READ));
             }
         }
         return events;

@@ -12,6 +12,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /**
  * Point-in-time examples for the models. For a cutoff T and a horizon H, a user's features are computed as of T − H
@@ -39,9 +41,8 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
     public static final Duration DEFAULT_LOOKBACK = Duration.ofDays(UserFeatures.LOOKBACK_DAYS);
     private static final String ORDER = "order_completed";
     /** Every event property the examples read: the features' and the bundle label's item count. */
-    public static final Set<String> PROPERTIES_READ = java.util.stream.Stream.concat(
-            UserFeatures.PROPERTIES_READ.stream(), java.util.stream.Stream.of("items"))
-            .collect(java.util.stream.Collectors.toUnmodifiableSet());
+    public static final Set<String> PROPERTIES_READ = Stream.concat(UserFeatures.PROPERTIES_READ.stream(),
+            Stream.of("items")).collect(Collectors.toUnmodifiableSet());
 
     /** One user's example: features as of the feature time, and the labels. */
     public record Example(String userId, long featureTime, FeatureSnapshot features, boolean churned,

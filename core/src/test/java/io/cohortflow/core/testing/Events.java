@@ -5,6 +5,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Unified events for tests, shared through core's test-jar: {@code Events.track("anon_1", "add_to_cart", t)
@@ -34,6 +35,17 @@ public final class Events {
     /** A track call of canonical event {@code event} by {@code user} at {@code timestamp}. */
     public static Events track(String user, String event, long timestamp) {
         return new Events(EventType.TRACK, event, user, timestamp);
+    }
+
+    /**
+     * {@code e} with only the properties named (what the training reads of an event: {@code ChurnLabels
+     * .PROPERTIES_READ}), everything else as it is.
+     */
+    public static UnifiedEvent withOnlyProperties(UnifiedEvent e, Set<String> names) {
+        Map<String, Object> kept = new LinkedHashMap<>(e.properties());
+        kept.keySet().retainAll(names);
+        return new UnifiedEvent(e.messageId(), e.type(), e.event(), e.anonymousId(), e.userId(), e.resolvedId(),
+                e.timestamp(), e.sentAt(), e.receivedAt(), e.source(), e.previousId(), kept, e.traits(), e.context());
     }
 
     /** An identify call (no behaviour: no event name). */
