@@ -35,6 +35,10 @@ import java.util.SplittableRandom;
  * </ul>
  * Each cluster's profile (centroid in units and in standard deviations, size) is what {@link PersonaNames} names it
  * from.
+ *
+ * <p>The clusters can be fitted on a sample of the people ({@link #fit(List, List, int, int, long, PersonaNames,
+ * ModelInputs)}): everyone is then assigned by the chosen model, and the profiles are everyone's. The K-Means fits, the
+ * silhouette and the stability are the sample's, so their time and memory stop growing with the people.
  */
 public final class PersonaTrainer {
     /** The silhouette is quadratic in the rows: it is estimated on a fixed-seed sample of this many. */
@@ -48,15 +52,20 @@ public final class PersonaTrainer {
         TribuoLogging.quiet();
     }
 
+    /** How many rows the model predicts at a time when it assigns everyone. */
+    private static final int ASSIGN_CHUNK = 10_000;
+
     /**
      * A clustering, its quality, and the profile of each cluster.
      *
      * @param stability      the chosen k's lowest ARI between seeds
      * @param byK            every k tried, with its figures
+     * @param assignments    everyone's cluster, in the order of the rows assigned
+     * @param fitted         how many rows the clusters were fitted on (all of them, or a sample)
      * @param warnings       what a reader of the report should know (no stable k, a refused k)
      */
     public record Clustering(Model<ClusterID> model, int k, double silhouette, double stability, Map<Integer, KFigures> byK,
-                             int[] assignments, List<ModelBundle.Persona> profiles, ModelInputs inputs,
+                             int[] assignments, List<ModelBundle.Persona> profiles, ModelInputs inputs, int fitted,
                              List<String> warnings) {
     }
 
@@ -80,13 +89,17 @@ public final class PersonaTrainer {
         return trainer.train(dataset);
     }
 
+    private static ArrayExample<ClusterID> example(String[] names, ModelInputs inputs, double[] row) {
+        return new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, names, inputs.select(row));
+    }
+
     /** The rows as clustering examples of the features the run uses: built once for every k, seed and restart. */
     private static MutableDataset<ClusterID> dataset(List<double[]> rows, ModelInputs inputs) {
         ClusteringFactory factory = new ClusteringFactory();
         List<org.tribuo.Example<ClusterID>> examples = new ArrayList<>(rows.size());
         String[] names = inputs.nameArray();
         for (double[] row : rows) {
-            examples.add(new ArrayExample<>(ClusteringFactory.UNASSIGNED_CLUSTER_ID, names, inputs.select(row)));
+            examples.add(example(names, inputs, row));
         }
         return new MutableDataset<>(new ListDataSource<>(examples, factory,
                 new SimpleDataSourceProvenance("persona features", factory)));
@@ -98,9 +111,18 @@ public final class PersonaTrainer {
      */
     public static Clustering fit(List<double[]> rows, int minK, int maxK, long seed, PersonaNames names,
                                  ModelInputs inputs) {
-        double[][] z = rows.stream().map(inputs::standardised).toArray(double[][]::new);
-        MutableDataset<ClusterID> dataset = dataset(rows, inputs);
-        int[] sample = sample(rows.size(), seed);
+        return fit(rows, rows, minK, maxK, seed, names, inputs);
+    }
+
+    /**
+     * {@link #fit(List, int, int, long, PersonaNames, ModelInputs)} on {@code sample}, then {@code everyone} assigned by
+     * the chosen model and profiled. {@code inputs} are the sample's, as the model's own scaling is.
+     */
+    public static Clustering fit(List<double[]> sample, List<double[]> everyone, int minK, int maxK, long seed,
+                                 PersonaNames names, ModelInputs inputs) {
+        double[][] z = sample.stream().map(inputs::standardised).toArray(double[][]::new);
+        MutableDataset<ClusterID> dataset = dataset(sample, inputs);
+        int[] silhouetteSample = sample(sample.size(), seed);
         Map<Integer, KFigures> byK = new LinkedHashMap<>();
         Map<Integer, Fit> fits = new HashMap<>();
         for (int k = minK; k <= maxK; k++) {
@@ -125,7 +147,7 @@ public final class PersonaTrainer {
                     stability = Math.min(stability, adjustedRandIndex(perSeed.get(a), perSeed.get(b)));
                 }
             }
-            byK.put(k, new KFigures(silhouette(z, best.assignments(), sample), stability,
+            byK.put(k, new KFigures(silhouette(z, best.assignments(), silhouetteSample), stability,
                     smallestShare(best.assignments(), k)));
             fits.put(k, best);
         }
@@ -139,9 +161,30 @@ public final class PersonaTrainer {
         int chosen = choose(byK, warnings);
         Fit fit = fits.get(chosen);
         KFigures figures = byK.get(chosen);
-        List<ModelBundle.Persona> profiles = names.name(profile(rows, z, fit.assignments(), inputs));
-        return new Clustering(fit.model(), chosen, figures.silhouette(), figures.stability(), byK, fit.assignments(),
-                profiles, inputs, warnings);
+        // The rows fitted on were assigned by the same model: only the others are predicted.
+        int[] assignments = everyone == sample ? fit.assignments() : assign(fit.model(), everyone, inputs);
+        List<ModelBundle.Persona> profiles = names.name(profile(everyone, assignments, inputs));
+        return new Clustering(fit.model(), chosen, figures.silhouette(), figures.stability(), byK, assignments,
+                profiles, inputs, sample.size(), warnings);
+    }
+
+    /** Each row's cluster by {@code model}, predicted a chunk at a time: no dataset of everyone is built. */
+    static int[] assign(Model<ClusterID> model, List<double[]> rows, ModelInputs inputs) {
+        int[] assignments = new int[rows.size()];
+        String[] names = inputs.nameArray();
+        List<org.tribuo.Example<ClusterID>> chunk = new ArrayList<>(Math.min(ASSIGN_CHUNK, rows.size()));
+        for (int start = 0; start < rows.size(); start += ASSIGN_CHUNK) {
+            chunk.clear();
+            int end = Math.min(rows.size(), start + ASSIGN_CHUNK);
+            for (int i = start; i < end; i++) {
+                chunk.add(example(names, inputs, rows.get(i)));
+            }
+            List<org.tribuo.Prediction<ClusterID>> predictions = model.predict(chunk);
+            for (int i = start; i < end; i++) {
+                assignments[i] = predictions.get(i - start).getOutput().getID();
+            }
+        }
+        return assignments;
     }
 
     private static int choose(Map<Integer, KFigures> byK, List<String> warnings) {
@@ -204,7 +247,7 @@ public final class PersonaTrainer {
     }
 
     /** Each cluster's size and mean, in the features' units and in standard deviations (unnamed yet). */
-    static List<ModelBundle.Persona> profile(List<double[]> rows, double[][] z, int[] assignments, ModelInputs inputs) {
+    static List<ModelBundle.Persona> profile(List<double[]> rows, int[] assignments, ModelInputs inputs) {
         List<String> names = inputs.names();
         int d = names.size();
         Map<Integer, double[]> sums = new HashMap<>();
@@ -215,9 +258,10 @@ public final class PersonaTrainer {
             double[] sum = sums.computeIfAbsent(c, x -> new double[d]);
             double[] zSum = zSums.computeIfAbsent(c, x -> new double[d]);
             double[] used = inputs.select(rows.get(i));
+            double[] z = inputs.standardised(rows.get(i));
             for (int j = 0; j < d; j++) {
                 sum[j] += used[j];
-                zSum[j] += z[i][j];
+                zSum[j] += z[j];
             }
             sizes.merge(c, 1L, Long::sum);
         }

@@ -11,6 +11,7 @@ import java.util.PriorityQueue;
  * A user's rows are kept or dropped together, but at the capacity's edge. The training collects its training and
  * holdout rows through one each, so the memory they take stops growing with the number of people: past the
  * capacity, the models learn from and are evaluated on a uniform sample of the people (issue "Speed to lead", P4).
+ * The personas are fitted on such a sample of the current rows too.
  */
 final class RowSample {
     private final int capacity;
@@ -60,6 +61,13 @@ final class RowSample {
         rows.sort(Comparator.comparing(TrainingRow::userId)
                 .thenComparing(Comparator.comparingLong(TrainingRow::featureTime).reversed()));
         return rows;
+    }
+
+    /** {@link #rows()} of a sample of {@code capacity} taken of {@code rows}. */
+    static List<TrainingRow> of(List<TrainingRow> rows, int capacity, long seed) {
+        RowSample sample = new RowSample(capacity, seed);
+        rows.forEach(sample::add);
+        return sample.rows();
     }
 
     /** A user's place in the sample: String's hash (fixed by the language) mixed with the seed (SplitMix64's finish). */

@@ -145,11 +145,18 @@ public final class TrainingJob {
 
         List<TrainingRow> clustered = current.isEmpty() ? holdout : current;
         List<double[]> clusterRows = clustered.stream().map(TrainingRow::features).toList();
-        ModelInputs clusterInputs = ModelInputs.forPersonas(clusterRows);
+        // Fitted on at most --max-rows people (the sample's own scaling, as the model's), then everyone is assigned.
+        List<double[]> fitRows = clustered.size() <= options.maxRows() ? clusterRows
+                : RowSample.of(clustered, options.maxRows(), seed).stream().map(TrainingRow::features).toList();
+        ModelInputs clusterInputs = ModelInputs.forPersonas(fitRows);
         out.printf("[4/5] clustering personas (K-Means, k=%s, %d k-means++ restarts x %d seeds, %s vocabulary)%n",
                 minK == maxK ? minK : minK + ".." + maxK + " by silhouette and stability", PersonaTrainer.RESTARTS,
                 PersonaTrainer.SEEDS, personaNames.business());
-        PersonaTrainer.Clustering personas = PersonaTrainer.fit(clusterRows, minK, maxK, seed, personaNames,
+        if (fitRows != clusterRows) {
+            out.printf("      fitted on %,d of the %,d people, a sample (--max-rows %,d); then everyone is assigned%n",
+                    fitRows.size(), clusterRows.size(), options.maxRows());
+        }
+        PersonaTrainer.Clustering personas = PersonaTrainer.fit(fitRows, clusterRows, minK, maxK, seed, personaNames,
                 clusterInputs);
         Double ari = options.groundTruth() != null
                 ? GroundTruthAgreement.ari(java.nio.file.Path.of(options.groundTruth()), clustered, personas)
@@ -179,6 +186,7 @@ public final class TrainingJob {
         metrics.put("training_rows_all", (double) rows.trainRows());
         metrics.put("population_holdout_all", (double) rows.holdoutRows());
         metrics.put("population_now", (double) current.size());
+        metrics.put("persona_fit_rows", (double) personas.fitted());
         metrics.put("churn_rate_train", population.trainChurnRate());
         metrics.put("churn_rate_holdout", population.holdoutChurnRate());
         // How many people the privacy requests took out of this training, and how many of their rows.
@@ -235,6 +243,10 @@ public final class TrainingJob {
                     holdout.size(), 100 * population.holdoutChurnRate(), sampled
                             ? String.format(" (sampled from %,d rows by --max-rows)", rows.holdoutRows()) : ""));
             run.put("scored now (features at T)", String.format("%,d users (%s)", current.size(), UserScores.FILE));
+            if (personas.fitted() < clustered.size()) {
+                run.put("personas fitted on", String.format("%,d of the %,d users, sampled by --max-rows; all of them "
+                        + "assigned", personas.fitted(), clustered.size()));
+            }
             run.put("features used", String.join(", ", inputs.names()));
             run.put("trained in", String.format("%.1f s", seconds(started)));
             String report = TrainingReport.html(draft.withVersion(version, Instant.now().toString(), Map.of()),

@@ -16,7 +16,7 @@ import java.util.Set;
  * <pre>
  * --history URI --registry URI [--cutoff ISO-8601 (default: the start of today, UTC)] [--horizon 14d] [--bundle-window 72h]
  * [--lookback 365d] [--samples 1 (training feature times per user, a day apart)]
- * [--max-rows 500000 (the most training rows, and holdout rows, trained and evaluated on: past it, a sample of people)]
+ * [--max-rows 500000 (the most training rows, holdout rows, and people the personas are fitted on: past it, a sample)]
  * [--features FILE (conf/features.yaml: which events are activity)]
  * [--clusters 6 | 4-8 (chosen by silhouette and stability)] [--seed 42] [--threshold 0.5] [--personas FILE]
  * [--business commerce|saas|media (the names' vocabulary; default: the personas file's)]
@@ -30,8 +30,9 @@ import java.util.Set;
  * @param cutoff T, epoch ms: training rows have features as of T − 2H, the holdout as of T − H
  * @param samples training feature times per user: T − 2H and the days before it, one example each (more examples of
  *                what happens within days, such as the bundle a look is bought as; the holdout keeps one)
- * @param maxRows the most training rows, and the most holdout rows, the models learn from and are evaluated on: with
- *                more, a sample of the people ({@link RowSample}), so that the training's memory stops growing with them
+ * @param maxRows the most training rows, and the most holdout rows, the models learn from and are evaluated on, and the
+ *                most people the personas are fitted on (everyone is then assigned): with more, a sample of the people
+ *                ({@link RowSample}), so that the training's memory stops growing with them
  * @param lookback how far before a feature time activity makes someone part of the population
  * @param features a features.yaml, or null for the shipped one
  * @param personas a personas.yaml naming the clusters, or null for the shipped one

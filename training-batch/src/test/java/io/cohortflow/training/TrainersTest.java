@@ -111,11 +111,8 @@ class TrainersTest {
                 .isEqualTo(ModelBundle.probability(model, FEATURES, someone));
     }
 
-    @Test
-    void clustersAgreeWithTheTruePersonasAndAreNamedFromTheirCentroids() {
-        long asOf = START.toEpochMilli() + 28 * DAY;
-        List<double[]> rows = new ArrayList<>();
-        List<Integer> personas = new ArrayList<>();
+    /** Each stitched user's model vector as of {@code asOf} into {@code rows}, their true persona into {@code personas}. */
+    private static void personaRows(long asOf, List<double[]> rows, List<Integer> personas) {
         for (var entry : byUser.entrySet()) {
             GroundTruth t = truth.get(entry.getKey());
             if (t == null) {
@@ -128,6 +125,46 @@ class TrainersTest {
             rows.add(features.snapshot(asOf, NAMES).modelVector());
             personas.add(t.persona().ordinal());
         }
+    }
+
+    @Test
+    void personasFittedOnASampleAssignEveryoneAsTheWholeFitDoes() {
+        List<double[]> everyone = new ArrayList<>();
+        personaRows(START.toEpochMilli() + 28 * DAY, everyone, new ArrayList<>());
+        List<double[]> sample = new ArrayList<>();
+        for (int i = 0; i < everyone.size(); i += 3) {
+            sample.add(everyone.get(i));
+        }
+        ModelInputs inputs = ModelInputs.forPersonas(sample);
+
+        PersonaTrainer.Clustering whole = PersonaTrainer.fit(everyone, 6, 6, 42L, PersonaNames.defaults(),
+                ModelInputs.forPersonas(everyone));
+        PersonaTrainer.Clustering fitted = PersonaTrainer.fit(sample, sample, 6, 6, 42L, PersonaNames.defaults(), inputs);
+        PersonaTrainer.Clustering assigned = PersonaTrainer.fit(sample, everyone, 6, 6, 42L, PersonaNames.defaults(),
+                inputs);
+
+        double agreement = PersonaTrainer.adjustedRandIndex(assigned.assignments(), whole.assignments());
+        System.out.printf("personas fitted on %d of %d users: ARI %.3f against the fit on everyone%n", sample.size(),
+                everyone.size(), agreement);
+        assertThat(assigned.fitted()).isEqualTo(sample.size());
+        assertThat(whole.fitted()).isEqualTo(everyone.size());
+        assertThat(assigned.assignments()).hasSize(everyone.size());
+        assertThat(assigned.profiles().stream().mapToLong(ModelBundle.Persona::size).sum()).as("everyone is profiled")
+                .isEqualTo(everyone.size());
+        assertThat(assigned.k()).isEqualTo(fitted.k());
+        assertThat(assigned.silhouette()).as("the figures are the sample's").isEqualTo(fitted.silhouette());
+        // The sample's own rows keep the clusters the fit gave them: the model assigns everyone as it assigned them.
+        for (int i = 0; i < sample.size(); i++) {
+            assertThat(assigned.assignments()[3 * i]).isEqualTo(fitted.assignments()[i]);
+        }
+        assertThat(agreement).as("a third of the people find the partition all of them do").isGreaterThanOrEqualTo(0.8);
+    }
+
+    @Test
+    void clustersAgreeWithTheTruePersonasAndAreNamedFromTheirCentroids() {
+        List<double[]> rows = new ArrayList<>();
+        List<Integer> personas = new ArrayList<>();
+        personaRows(START.toEpochMilli() + 28 * DAY, rows, personas);
         long started = System.nanoTime();
         PersonaTrainer.Clustering clustering = PersonaTrainer.fit(rows, 6, 6, 42L, PersonaNames.defaults(),
                 ModelInputs.forPersonas(rows));

@@ -21,6 +21,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -108,7 +109,14 @@ class TrainingJobITCase {
         assertThat(version.metrics().get("training_rows_all")).isGreaterThan(150.0);
         assertThat(version.metrics().get("population_holdout_all")).isGreaterThan(150.0);
         assertThat(progress.toString()).contains("the models learn from 150 of the ", "a sample of the people "
-                + "(--max-rows 150)");
+                + "(--max-rows 150)", "fitted on 150 of the ");
+        // The personas are fitted on 150 people, and everyone now is assigned and profiled.
+        assertThat(version.metrics()).containsEntry("persona_fit_rows", 150.0);
+        double now = version.metrics().get("population_now");
+        assertThat(now).isGreaterThan(150.0);
+        List<ModelBundle.Persona> personas = ModelBundle.personas(new ModelRegistry(dir.resolve("registry").toUri()),
+                version);
+        assertThat(personas.stream().mapToLong(ModelBundle.Persona::size).sum()).isEqualTo((long) now);
     }
 
     /** Simulated behaviour through the real ingest mapper, written as dt=YYYY-MM-DD/events.parquet; returns the count. */
