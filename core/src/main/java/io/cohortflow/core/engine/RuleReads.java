@@ -23,8 +23,8 @@ public final class RuleReads {
     private final List<SegmentRules.Read> reads;
     /** The conditions, in the ruleset's order: an evaluation walks them by index, not through the sorted map. */
     private final List<SegmentRules.Compiled> segments;
-    /** Per condition, in the ruleset's order: the indexes of its reads. */
-    private final int[][] readsOf;
+    /** Per read: the conditions that read it (their places in the ruleset), so that a change marks them at once. */
+    private final int[][] readers;
     /** Per condition: it runs at every evaluation (it reads the time). */
     private final boolean[] always;
     /** Per condition: a model's output decides it (it reads {@code scores} or {@code persona}). */
@@ -34,12 +34,12 @@ public final class RuleReads {
     private final Map<String, java.util.Set<Long>> windowsByEvent;
     private final java.util.Set<Long> anyEventWindows;
 
-    private RuleReads(List<SegmentRules.Read> reads, List<SegmentRules.Compiled> segments, int[][] readsOf,
+    private RuleReads(List<SegmentRules.Read> reads, List<SegmentRules.Compiled> segments, int[][] readers,
                       boolean[] always, boolean[] model, Map<String, java.util.Set<Long>> windowsByEvent,
                       java.util.Set<Long> anyEventWindows) {
         this.reads = reads;
         this.segments = segments;
-        this.readsOf = readsOf;
+        this.readers = readers;
         this.always = always;
         this.model = model;
         this.windowsByEvent = windowsByEvent;
@@ -71,7 +71,16 @@ public final class RuleReads {
             }
         }
         byEvent.replaceAll((event, windows) -> java.util.Set.copyOf(windows));
-        return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), readsOf, always,
+        List<List<Integer>> readersOf = new ArrayList<>();
+        index.keySet().forEach(read -> readersOf.add(new ArrayList<>()));
+        for (int segment = 0; segment < readsOf.length; segment++) {
+            for (int r : readsOf[segment]) {
+                readersOf.get(r).add(segment);
+            }
+        }
+        int[][] readers = readersOf.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray())
+                .toArray(int[][]::new);
+        return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), readers, always,
                 model, Map.copyOf(byEvent), java.util.Set.copyOf(anyEvent));
     }
 
@@ -117,16 +126,20 @@ public final class RuleReads {
         }
     }
 
-    /** Whether condition {@code segment} (its place in the ruleset) must run, given the reads that changed. */
-    boolean due(int segment, boolean[] changed) {
-        if (always[segment]) {
-            return true;
-        }
-        for (int r : readsOf[segment]) {
+    /**
+     * Which conditions (by their place in the ruleset) must run, given the reads that changed: those that read the
+     * time, and the readers of each read that changed. The work is the changed reads' readers, not every condition's
+     * reads (with 1,000 segments an event moves a few reads).
+     */
+    boolean[] due(boolean[] changed) {
+        boolean[] due = always.clone();
+        for (int r = 0; r < changed.length; r++) {
             if (changed[r]) {
-                return true;
+                for (int segment : readers[r]) {
+                    due[segment] = true;
+                }
             }
         }
-        return false;
+        return due;
     }
 }

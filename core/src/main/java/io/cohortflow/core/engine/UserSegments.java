@@ -488,6 +488,7 @@ public final class UserSegments {
                 Map.of()));
         features = new UserFeatures(step.rules.features());
         transitions.clear();
+        readsFor = null; // its memberships were left: the next evaluation runs every condition
         mergedInto = toId;
         mergedAt = at;
         clock = at;
@@ -518,13 +519,20 @@ public final class UserSegments {
         }
         boolean[] moved = new boolean[readValues.length];
         reads.update(variables, readValues, moved);
+        boolean[] due = reads.due(moved);
         List<SegmentRules.Compiled> segments = reads.segments();
         for (int index = 0; index < segments.size(); index++) {
+            if (!all && !due[index]) {
+                continue; // none of its reads moved: its value, and so the membership, are what the last evaluation left
+            }
             SegmentRules.Compiled segment = segments.get(index);
             String id = segment.definition().id();
-            boolean in = all || reads.due(index, moved) ? SegmentRules.matches(segment, variables) : lastIn[index];
+            boolean in = SegmentRules.matches(segment, variables);
+            // Since the last evaluation under these rules, a membership moved only here (a merge or a forget starts
+            // the next one afresh, all): the last value is the membership, without a lookup in the sorted map.
+            boolean was = all ? memberships.containsKey(id) : lastIn[index];
             lastIn[index] = in;
-            if (in != memberships.containsKey(id)) {
+            if (in != was) {
                 numeric = numeric == null ? snapshot.numeric() : numeric;
                 transition(step, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t,
                         cause(segment, reads.readsModel(index), scores), numeric, scores.model());
@@ -532,7 +540,16 @@ public final class UserSegments {
             }
         }
         String persona = scores.persona() == null ? null : personaSegment(scores.persona());
-        for (String id : List.copyOf(memberships.keySet())) {
+        // A segment no longer running can be a membership only at the first evaluation under new rules (or afresh):
+        // otherwise only the persona's memberships, a range of the sorted map, need a look.
+        List<String> others = new ArrayList<>();
+        for (String id : all ? memberships.keySet() : memberships.tailMap(PERSONA_PREFIX, true).keySet()) {
+            if (!all && !id.startsWith(PERSONA_PREFIX)) {
+                break;
+            }
+            others.add(id);
+        }
+        for (String id : others) {
             boolean isPersona = id.startsWith(PERSONA_PREFIX);
             if (isPersona ? !id.equals(persona) : !rules.segments().containsKey(id)) {
                 numeric = numeric == null ? snapshot.numeric() : numeric;
@@ -613,6 +630,7 @@ public final class UserSegments {
         features = new UserFeatures(config);
         memberships.clear();
         transitions.clear();
+        readsFor = null; // the next evaluation runs every condition against no memberships
         clock = NEVER;
         mergedInto = null;
         mergedAt = NEVER;

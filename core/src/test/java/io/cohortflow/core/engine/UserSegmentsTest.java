@@ -113,6 +113,7 @@ class UserSegmentsTest {
         UserSegments copied = new UserSegments();
         long t = T0;
         int changed = 0;
+        int forgotten = 0;
         for (int i = 0; i < 400; i++) {
             t += (long) (random.nextDouble() * random.nextDouble() * 8 * HOUR);
             Outcome a;
@@ -122,7 +123,12 @@ class UserSegmentsTest {
             UserSegments copy = roundTrip(copied);
             copy.keepEvaluationOf(copied);
             copied = copy;
-            if (random.nextInt(6) == 0) {
+            if (random.nextInt(50) == 0) { // a privacy request: every membership left, the next evaluation afresh
+                a = kept.forget("u1", "request-" + i, rules, 0);
+                b = readBack.forget("u1", "request-" + i, rules, 0);
+                c = copied.forget("u1", "request-" + i, rules, 0);
+                forgotten++;
+            } else if (random.nextInt(6) == 0) {
                 a = kept.advanceTo("u1", t, rules, 0);
                 b = readBack.advanceTo("u1", t, rules, 0);
                 c = copied.advanceTo("u1", t, rules, 0);
@@ -137,6 +143,7 @@ class UserSegmentsTest {
             changed += a.changes().size();
         }
         assertThat(changed).as("the conditions did change memberships").isGreaterThan(300);
+        assertThat(forgotten).isPositive();
     }
 
     /** Applies {@code events} in order, moving the clock to a random point before each event now and then. */
@@ -478,6 +485,33 @@ class UserSegmentsTest {
                 tuple("churny", new Cause("model", "churny", "bundle@v7")),
                 tuple("persona_dormant_browser", new Cause("model", "persona", "bundle@v7")));
         assertThat(o.changes().get(1).segmentName()).isEqualTo("Dormant Browser");
+    }
+
+    @Test
+    void aNewPersonaFromTheModelExitsTheLastOneUnderTheSameRules() {
+        Scorer scorer = new Scorer() { // the second page view makes a newcomer a regular
+            @Override
+            public Scores score(io.cohortflow.core.feature.FeatureSnapshot features) {
+                @SuppressWarnings("unchecked")
+                long views = ((Map<String, Long>) features.ruleVariable("count_24h")).getOrDefault("page_view", 0L);
+                return new Scores(Map.of(), views >= 2 ? "Regular" : "Newcomer", "bundle@v7");
+            }
+
+            @Override
+            public java.util.Collection<String> personas() {
+                return List.of("Newcomer", "Regular");
+            }
+        };
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90),
+                SegmentRules.defaults(), scorer);
+        UserSegments user = new UserSegments();
+        assertThat(user.apply("u1", Events.track("u1", "page_view", T0).build(), rules, 0).changes())
+                .extracting(SegmentChange::segmentId, SegmentChange::type)
+                .containsExactly(tuple("persona_newcomer", ChangeType.ENTER));
+
+        assertThat(user.apply("u1", Events.track("u1", "page_view", T0 + MIN).build(), rules, 0).changes())
+                .extracting(SegmentChange::segmentId, SegmentChange::type)
+                .containsExactly(tuple("persona_newcomer", ChangeType.EXIT), tuple("persona_regular", ChangeType.ENTER));
     }
 
     @Test

@@ -1,0 +1,256 @@
+package io.cohortflow.core.segment;
+
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.feature.UserFeatures;
+import io.cohortflow.core.testing.Events;
+import io.cohortflow.core.testing.GeneratedSegments;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The direct evaluation against CEL's interpreter, which stays the reference: the same answer for every condition
+ * (the shipped ones, a thousand generated ones, and conditions written to reach CEL's corners: errors absorbed by
+ * {@code &&} and {@code ||}, overflows, NaN, an int against a double, missing keys) over users' real feature
+ * snapshots and over values pushed to their edges.
+ */
+class DirectConditionTest {
+    private static final long DAY = 86_400_000L;
+    private static final long START = 1_767_225_600_000L; // 2026-01-01
+    private static final List<String> NAMES = EventTaxonomy.defaults().canonicalNames().stream().sorted().toList();
+    private static final String[] EVENTS = {"page_view", "product_view", "add_to_cart", "order_completed",
+            "email_opened", "feature_used", "support_ticket_created", "product_search"};
+
+    /** Conditions written to reach the corners; each is compiled directly unless it is in {@link #CEL_ONLY}. */
+    private static final List<String> CORNERS = List.of(
+            "scores['churn'] > 0.7",
+            "'churn' in scores && scores['churn'] > 0.7",
+            "scores['churn'] > 0.7 || frequency_30d >= 1",
+            "frequency_30d >= 1 || scores['churn'] > 0.7",
+            "scores['churn'] > 0.7 && frequency_30d >= 1",
+            "frequency_30d < 0 && scores['churn'] > 0.7",
+            "!(scores['bundle_propensity'] > 0.1)",
+            "scores.churn >= 0.5",
+            "count_7d['page_view'] * 4611686018427387904 > 0",
+            "count_7d['page_view'] + 9223372036854775807 > 0",
+            "count_30d['page_view'] - count_30d['order_completed'] >= 2",
+            "-count_7d['page_view'] < 0",
+            "-recency_days < -1.5",
+            "recency_days - 1.5 > tenure_days",
+            "recency_days * 2.0 >= monetary_value_90d",
+            "recency_days > frequency_30d",
+            "frequency_30d <= recency_days",
+            "recency_days > 9223372036854775807",
+            "recency_days < -9223372036854775807",
+            "monetary_value_90d >= 100",
+            "recency_days == 3.0",
+            "recency_days != recency_days",
+            "monetary_value_90d == monetary_value_90d",
+            "frequency_30d == 2",
+            "persona == 'High-Value Bundle Purchaser'",
+            "persona != ''",
+            "persona < 'M'",
+            "cart_open == true",
+            "cart_open != cart_abandoned",
+            "cart_open ? recency_days > 1.0 : frequency_30d > 1",
+            "(scores['churn'] > 0.5 ? true : false) || cart_open",
+            "'jackets' in categories_24h",
+            "!('dashboards' in features_used_90d) && count_90d['feature_used'] >= 1",
+            "count_1h['no_such_event'] >= 0",
+            "count_1h['no_such_event'] >= 0 || true",
+            "events.count('page_view', '2h') >= 1",
+            "events.absent_for('order_completed', '7d') && count_30d['page_view'] >= 2",
+            "events.first_within('add_to_cart', '3d')",
+            "events.then_within('add_to_cart', 'order_completed', '1h') || cart_abandoned",
+            "categories_after_cart_24h >= 1 && max_price_viewed_24h > 50.0",
+            "!(scores['churn'] > 0.7 && frequency_30d < 0)",
+            "!(frequency_30d < 0 && scores['churn'] > 0.7)",
+            "!(scores['churn'] > 0.7 && frequency_30d >= 0)",
+            "!(scores['churn'] > 0.7 || frequency_30d >= 1)",
+            "!(frequency_30d >= 1 || scores['churn'] > 0.7)",
+            "!(scores['churn'] > 0.7 || frequency_30d < 1)",
+            "!((scores['churn'] > 0.7) ? true : cart_open)",
+            "!(-0.0 == 0.0) || recency_days == 0.0",
+            "!(recency_days < monetary_value_90d) && !(recency_days >= monetary_value_90d)",
+            "!(recency_days > frequency_30d) && !(recency_days <= frequency_30d)",
+            "!(frequency_30d > recency_days) && !(frequency_30d <= recency_days)",
+            "!(recency_days >= 9223372036854775807)",
+            "categories_24h.exists(c, c.startsWith('j'))",
+            "categories_24h.all(c, c.contains('e'))",
+            "categories_24h.exists_one(c, c == 'jackets')",
+            "features_used_90d.exists(f, f.endsWith('s')) && count_90d['feature_used'] >= 1",
+            "scores.exists(k, scores[k] > 0.5)",
+            "count_7d.exists(e, count_7d[e] > 2 && count_1h[e] >= 1)",
+            "!count_7d.exists(e, count_1h[e] >= 1)",
+            "!count_7d.all(e, count_1h[e] >= 0)",
+            "!categories_24h.all(c, scores['churn'] > 0.1)",
+            "categories_24h.exists(persona, persona == 'jackets')",
+            "persona.startsWith('High') && !persona.endsWith('r') || persona.contains('Bundle')",
+            // CEL's alone:
+            "size(categories_24h) > 1",
+            "categories_24h.filter(c, c == 'jackets') == ['jackets']",
+            "persona.matches('^H')",
+            "recency_days / 2.0 > 3.0",
+            "frequency_30d % 2 == 0",
+            "has(scores.churn)",
+            "[1, 2].size() > frequency_30d",
+            "count_7d == {}",
+            "categories_24h == features_used_90d");
+    private static final int CEL_ONLY = 9; // the last ones
+
+    private static List<SegmentRules.Compiled> conditions;
+    private static List<Map<String, Object>> snapshots;
+
+    @BeforeAll
+    static void prepare() {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(GeneratedSegments.of(1_000, 7));
+        for (int i = 0; i < CORNERS.size(); i++) {
+            definitions.add(new SegmentDefinition("corner_" + i, "Corner " + i, CORNERS.get(i), null, false));
+        }
+        conditions = SegmentRules.compileAll(definitions);
+        snapshots = snapshots(new Random(11));
+    }
+
+    /** Users' variables as the stream evaluates them: real snapshots of random behaviour, with scores and a persona. */
+    private static List<Map<String, Object>> snapshots(Random random) {
+        List<Map<String, Object>> all = new ArrayList<>();
+        List<Map<String, Double>> scores = List.of(Map.of(), Map.of("churn", 0.82),
+                Map.of("churn", 0.31, "bundle_propensity", 0.05));
+        for (int user = 0; user < 40; user++) {
+            UserFeatures features = new UserFeatures(FeatureConfig.defaults());
+            long t = START;
+            int events = random.nextInt(60);
+            for (int e = 0; e < events; e++) {
+                t += (long) (random.nextDouble() * random.nextDouble() * 3 * DAY);
+                String event = EVENTS[random.nextInt(EVENTS.length)];
+                Events built = Events.track("u" + user, event, t);
+                switch (event) {
+                    case "order_completed" -> built.with("revenue", 20.0 + random.nextInt(400));
+                    case "product_view" -> built.with("price", 5.0 + random.nextInt(300))
+                            .with("category", random.nextBoolean() ? "jackets" : "shoes");
+                    case "feature_used" -> built.with("feature", random.nextBoolean() ? "dashboards" : "exports");
+                    default -> { }
+                }
+                features.add(built.build());
+                if (random.nextInt(4) == 0) {
+                    long at = t + (long) (random.nextDouble() * 2 * DAY);
+                    features.prune(at);
+                    FeatureSnapshot snapshot = features.snapshot(at, NAMES);
+                    all.add(SegmentRules.variables(snapshot, scores.get(random.nextInt(scores.size())),
+                            random.nextBoolean() ? "" : "High-Value Bundle Purchaser"));
+                }
+            }
+        }
+        return all;
+    }
+
+    /** {@code base}'s variables with numbers at their edges and count maps missing entries. */
+    private static Map<String, Object> pushed(Map<String, Object> base, Random random) {
+        Map<String, Object> vars = new LinkedHashMap<>(base);
+        double[] doubles = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, 0.0, 3.0, 1e300,
+                9.223372036854775807E18, -1.5};
+        long[] longs = {0, 1, 2, -1, Long.MAX_VALUE, Long.MIN_VALUE, 4611686018427387904L};
+        for (String name : List.of("recency_days", "monetary_value_90d", "tenure_days", "max_price_viewed_24h")) {
+            if (random.nextBoolean()) {
+                vars.put(name, doubles[random.nextInt(doubles.length)]);
+            }
+        }
+        for (String name : List.of("frequency_30d", "categories_after_cart_24h")) {
+            if (random.nextBoolean()) {
+                vars.put(name, longs[random.nextInt(longs.length)]);
+            }
+        }
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> counts = new HashMap<>((Map<String, Object>) base.get("count_" + window));
+            counts.keySet().removeIf(k -> random.nextInt(3) == 0);
+            counts.replaceAll((k, v) -> random.nextInt(4) == 0 ? longs[random.nextInt(longs.length)] : v);
+            vars.put("count_" + window, counts);
+        }
+        vars.put("scores", random.nextBoolean() ? Map.of("churn", doubles[random.nextInt(doubles.length)])
+                : Map.of("bundle_propensity", 0.4));
+        return vars;
+    }
+
+    private static void assertSameAsCel(Map<String, Object> vars) {
+        Function<String, Object> lookup = vars::get;
+        for (SegmentRules.Compiled condition : conditions) {
+            assertThat(SegmentRules.matches(condition, lookup))
+                    .as("%s over %s", condition.definition().condition(), vars)
+                    .isEqualTo(SegmentRules.celMatches(condition, lookup));
+        }
+    }
+
+    @Test
+    void theShapesMarketersWriteAreEvaluatedDirectly() {
+        int generated = SegmentRules.defaults().size() + 1_000;
+        assertThat(conditions.subList(0, generated)).allSatisfy(c -> assertThat(c.direct())
+                .as(c.definition().condition()).isNotNull());
+        List<SegmentRules.Compiled> corners = conditions.subList(generated, conditions.size());
+        assertThat(corners.subList(0, corners.size() - CEL_ONLY)).allSatisfy(c -> assertThat(c.direct())
+                .as(c.definition().condition()).isNotNull());
+        assertThat(corners.subList(corners.size() - CEL_ONLY, corners.size())).allSatisfy(c -> assertThat(c.direct())
+                .as(c.definition().condition()).isNull());
+    }
+
+    @Test
+    void everyConditionGivesCelsAnswerOnRealSnapshots() {
+        assertThat(snapshots).hasSizeGreaterThan(100);
+        long matched = 0;
+        for (Map<String, Object> vars : snapshots) {
+            assertSameAsCel(vars);
+            matched += conditions.stream().filter(c -> SegmentRules.matches(c, vars)).count();
+        }
+        // Not a test that passes on "false" everywhere: many conditions hold, many do not.
+        assertThat(matched).isBetween((long) snapshots.size() * 50, (long) snapshots.size() * (conditions.size() - 50));
+    }
+
+    @Test
+    void everyConditionGivesCelsAnswerAtTheEdges() {
+        Random random = new Random(5);
+        for (int i = 0; i < 200; i++) {
+            assertSameAsCel(pushed(snapshots.get(random.nextInt(snapshots.size())), random));
+        }
+    }
+
+    @Test
+    void everyConditionGivesCelsAnswerForEachPairOfEdgeValues() {
+        double[] doubles = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, -0.0, 0.0, 1.0, 1e300,
+                9.223372036854775807E18, -9.223372036854775807E18};
+        long[] longs = {0, 1, -1, Long.MAX_VALUE, Long.MIN_VALUE};
+        Map<String, Object> base = snapshots.get(0);
+        for (double recency : doubles) {
+            for (double money : doubles) {
+                for (long frequency : longs) {
+                    Map<String, Object> vars = new HashMap<>(base);
+                    vars.put("recency_days", recency);
+                    vars.put("monetary_value_90d", money);
+                    vars.put("frequency_30d", frequency);
+                    vars.put("scores", Map.of("bundle_propensity", 0.4));
+                    assertSameAsCel(vars);
+                }
+            }
+        }
+    }
+
+    @Test
+    void valuesOfAnotherTypeThanDeclaredAreLeftToCel() {
+        Map<String, Object> vars = new HashMap<>(snapshots.get(snapshots.size() - 1));
+        vars.put("frequency_30d", 3); // an Integer where CEL declares an int (a Long)
+        vars.put("recency_days", 2L); // a Long where it declares a double
+        vars.remove("tenure_days"); // absent
+        assertSameAsCel(vars);
+    }
+}
