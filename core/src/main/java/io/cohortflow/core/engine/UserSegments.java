@@ -523,7 +523,7 @@ public final class UserSegments {
         List<SegmentRules.Compiled> segments = reads.segments();
         for (int index = 0; index < segments.size(); index++) {
             if (!all && !due[index]) {
-                continue; // none of its reads moved: its value, and so the membership, are what the last evaluation left
+                continue; // none of its reads moved: its value and membership are what the last evaluation left
             }
             SegmentRules.Compiled segment = segments.get(index);
             String id = segment.definition().id();

@@ -18,10 +18,11 @@ import java.util.function.Function;
 /**
  * A checked condition of the shapes marketers write, evaluated by plain Java instead of CEL's interpreter: reads of
  * variables and of map entries ({@code count_7d['add_to_cart']}, {@code scores.churn}), literals, comparisons,
- * {@code + - *} and negation, {@code && || !}, {@code ?:}, {@code in} a list or map, the macros that test a list ({@code exists},
- * {@code all}, {@code exists_one}) with {@code contains}, {@code startsWith} and {@code endsWith} on strings, and the
- * behavioural operators with literal arguments. Anything else (the macros that build lists, functions such as
- * {@code size}, lists and maps written out, division) leaves the whole condition to CEL: {@link #of} returns null.
+ * {@code + - *} and negation, {@code && || !}, {@code ?:}, {@code in} a list or map, the macros that test a list
+ * ({@code exists}, {@code all}, {@code exists_one}) with {@code contains}, {@code startsWith} and {@code endsWith} on
+ * strings, and the behavioural operators with literal arguments. Anything else (the macros that build lists,
+ * functions such as {@code size}, lists and maps written out, division) leaves the whole condition to CEL: {@link #of}
+ * returns null.
  *
  * <p>It gives CEL's answer, errors included: a missing map key, an int overflow and the like are an error value that
  * {@code &&} and {@code ||} absorb as CEL's commutative operators do ({@code false && error} is false, {@code true ||
@@ -34,7 +35,7 @@ import java.util.function.Function;
  * P1b).
  */
 public final class DirectCondition {
-    /** CEL's error value: what an evaluation of CEL would have failed with, absorbed only by {@code &&} and {@code ||}. */
+    /** CEL's error value: what CEL's evaluation would have failed with, absorbed only by {@code &&} and {@code ||}. */
     static final Object ERROR = new Object() {
         @Override
         public String toString() {
