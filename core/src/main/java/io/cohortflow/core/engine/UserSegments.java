@@ -102,8 +102,10 @@ public final class UserSegments {
     private final TreeMap<String, StateHandoff> earlyHandoffs = new TreeMap<>();
     /**
      * Not state (never written, so gone with a copy or a read from RocksDB), only what spares running a condition whose
-     * reads did not change: the rules' reads at the last evaluation ({@link RuleReads}), the conditions' values then,
-     * and the rules they belong to. A condition is a function of its reads, so skipping it gives what running it would.
+     * reads did not change: the rules' reads at the last evaluation ({@link RuleReads}), the conditions' values then
+     * (each also the segment's membership as that evaluation left it, which is how a skipped condition's membership is
+     * known without a lookup), and the rules they belong to. A condition is a function of its reads, so skipping it
+     * gives what running it would.
      */
     private RuleReads readsFor;
     private Object[] readValues;

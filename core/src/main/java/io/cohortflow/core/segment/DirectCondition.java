@@ -281,18 +281,17 @@ public final class DirectCondition {
             if (reference == null || !reference.name().equals("events")) {
                 throw new Unsupported("a member call");
             }
-            SegmentRules.Read read = SegmentRules.Read.operator(call.function(), arguments);
             try {
-                read.window(); // a window CEL's binding would fail on is CEL's to report
+                SegmentRules.Read.operator(call.function(), arguments).window(); // a bad window is CEL's to report
             } catch (RuntimeException e) {
                 throw new Unsupported("window");
             }
+            String function = call.function();
             return variables -> {
-                Object events = variables.apply("events");
-                if (!(events instanceof EventTimeline)) {
+                if (!(variables.apply("events") instanceof EventTimeline events)) {
                     throw Undecided.INSTANCE;
                 }
-                return read.valueIn(Map.of("events", events));
+                return SegmentRules.operate(events, function, arguments); // what CEL's binding returns, by its code
             };
         }
 

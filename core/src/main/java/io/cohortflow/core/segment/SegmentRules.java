@@ -130,7 +130,7 @@ public final class SegmentRules {
     }
 
     /** A behavioural operator's value: what CEL's binding of it returns, by the same code. */
-    private static Object operate(EventTimeline events, String operator, List<String> a) {
+    static Object operate(EventTimeline events, String operator, List<String> a) {
         return switch (operator) {
             case "count" -> events.count(a.get(0), window(a.get(1)));
             case "absent_for" -> events.absentFor(a.get(0), window(a.get(1)));
