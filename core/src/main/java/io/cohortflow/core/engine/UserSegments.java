@@ -480,7 +480,8 @@ public final class UserSegments {
      */
     private void merge(Step step, String toId, String linkId, long at) {
         String model = step.rules.scorer().label();
-        Map<String, Double> numeric = features.snapshot(at, step.rules.eventNames(), false).numeric();
+        Map<String, Double> numeric =
+                SegmentChange.features(features.snapshot(at, step.rules.eventNames(), false).numeric());
         Cause cause = new Cause("identity", "merged into " + toId, null);
         for (String segmentId : List.copyOf(memberships.keySet())) {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);
@@ -535,7 +536,7 @@ public final class UserSegments {
             boolean was = all ? memberships.containsKey(id) : lastIn[index];
             lastIn[index] = in;
             if (in != was) {
-                numeric = numeric == null ? snapshot.numeric() : numeric;
+                numeric = numeric == null ? SegmentChange.features(snapshot.numeric()) : numeric;
                 transition(step, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t,
                         cause(segment, reads.readsModel(index), scores), numeric, scores.model());
                 changed = true;
@@ -554,21 +555,20 @@ public final class UserSegments {
         for (String id : others) {
             boolean isPersona = id.startsWith(PERSONA_PREFIX);
             if (isPersona ? !id.equals(persona) : !rules.segments().containsKey(id)) {
-                numeric = numeric == null ? snapshot.numeric() : numeric;
+                numeric = numeric == null ? SegmentChange.features(snapshot.numeric()) : numeric;
                 transition(step, id, segmentName(id, rules), ChangeType.EXIT, t,
                         isPersona ? personaCause(scores) : new Cause("rule", id, "removed"), numeric, scores.model());
                 changed = true;
             }
         }
         if (persona != null && !memberships.containsKey(persona)) {
-            numeric = numeric == null ? snapshot.numeric() : numeric;
+            numeric = numeric == null ? SegmentChange.features(snapshot.numeric()) : numeric;
             transition(step, persona, scores.persona(), ChangeType.ENTER, t, personaCause(scores), numeric,
                     scores.model());
             changed = true;
         }
         if (changed || inputsMoved) { // one profile per step: the last evaluation's, built when the step ends
-            step.lastEvaluation(new Evaluated(t, List.copyOf(memberships.keySet()), snapshot, numeric, scores,
-                    features.traits().asMap()));
+            step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores, features.traits().asMap()));
         }
     }
 
@@ -644,12 +644,15 @@ public final class UserSegments {
     }
 
     /**
-     * What an evaluation publishes, kept until the step ends: the snapshot and scores are immutable, the memberships
-     * and traits are copies taken then.
+     * What an evaluation publishes, kept until the step ends: the snapshot and scores are immutable, the traits a
+     * copy taken then (the clock's pruning after it can change them). The memberships are read when the step ends:
+     * only an evaluation moves them and then says it publishes, and a merge or an erasure that moves them sets the
+     * step's profile itself, so at the end they are still the last evaluation's (a copy of hundreds of them at every
+     * moment a window moves cost more than the rest of the profile).
      */
-    private record Evaluated(long t, List<String> memberships, FeatureSnapshot snapshot, Map<String, Double> numeric,
-                             Scores scores, Map<String, Object> traits) {
-        SegmentProfile profile(String userId) {
+    private record Evaluated(long t, FeatureSnapshot snapshot, Map<String, Double> numeric, Scores scores,
+                             Map<String, Object> traits) {
+        SegmentProfile profile(String userId, List<String> memberships) {
             return new SegmentProfile(userId, t, memberships, numeric == null ? snapshot.numeric() : numeric,
                     scores.scores(), scores.persona(), scores.model(), null, traits, SegmentRules.inputs(snapshot));
         }
@@ -696,7 +699,7 @@ public final class UserSegments {
         /** Works out the next wake-up, or that nothing is left of the user. */
         Outcome finish() {
             if (evaluated != null) {
-                profile = evaluated.profile(userId);
+                profile = evaluated.profile(userId, List.copyOf(memberships.keySet()));
                 evaluated = null;
             }
             if (clock != NEVER) { // what waited for a place that never came (an input lost upstream) is let go

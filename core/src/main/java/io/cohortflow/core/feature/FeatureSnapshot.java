@@ -130,8 +130,13 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
             case "cart_value" -> cartValue;
             case "max_price_viewed_24h" -> maxPriceViewed24h;
             case "categories_after_cart_24h" -> categoriesAfterCart24h;
-            case "count_1h", "count_24h", "count_7d", "count_30d", "count_60d", "count_90d" ->
-                    counts.getOrDefault(name.substring("count_".length()), Map.of());
+            // The windows' names as constants: a substring here would hash a new string at every read.
+            case "count_1h" -> counts.getOrDefault("1h", Map.of());
+            case "count_24h" -> counts.getOrDefault("24h", Map.of());
+            case "count_7d" -> counts.getOrDefault("7d", Map.of());
+            case "count_30d" -> counts.getOrDefault("30d", Map.of());
+            case "count_60d" -> counts.getOrDefault("60d", Map.of());
+            case "count_90d" -> counts.getOrDefault("90d", Map.of());
             case "categories_24h" -> categories24h;
             case "features_used_90d" -> featuresUsed90d;
             case "events" -> events;

@@ -1,10 +1,12 @@
 package io.cohortflow.core.segment;
 
 import java.nio.charset.StandardCharsets;
+import java.util.AbstractMap;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -46,7 +48,7 @@ public record SegmentChange(
         Objects.requireNonNull(segmentName, "segmentName");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(cause, "cause");
-        features = features == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(features));
+        features = features == null ? Map.of() : features(features);
         model = model == null ? "none" : model;
     }
 
@@ -60,6 +62,43 @@ public record SegmentChange(
                                    Map<String, Double> features, String model) {
         return new SegmentChange(idFor(userId, segmentId, type, eventTime, ordinal), userId, segmentId, segmentName,
                 type, eventTime, processingTime, cause, features, model);
+    }
+
+    /**
+     * An unmodifiable copy of {@code features}, in its order, which a change takes as it is: the changes of one
+     * evaluation (with 1,000 segments an event can move dozens) share one copy instead of taking one each.
+     */
+    public static Map<String, Double> features(Map<String, Double> features) {
+        return features instanceof Frozen frozen ? frozen : new Frozen(features);
+    }
+
+    /** A copy no one can change, so a change can take it without copying it again. */
+    private static final class Frozen extends AbstractMap<String, Double> {
+        private final Map<String, Double> values;
+
+        Frozen(Map<String, Double> features) {
+            values = Collections.unmodifiableMap(new LinkedHashMap<>(features));
+        }
+
+        @Override
+        public Set<Entry<String, Double>> entrySet() {
+            return values.entrySet();
+        }
+
+        @Override
+        public Double get(Object key) {
+            return values.get(key);
+        }
+
+        @Override
+        public boolean containsKey(Object key) {
+            return values.containsKey(key);
+        }
+
+        @Override
+        public int size() {
+            return values.size();
+        }
     }
 
     /** A name-based (v3) UUID of user, segment, type, event time and the transition's ordinal. */
