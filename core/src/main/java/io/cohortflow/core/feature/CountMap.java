@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * of counts. A snapshot used to build six TreeMaps of every event name on each evaluation; the keys are the same
  * every time, so only the counts are new.
  */
-final class CountMap extends AbstractMap<String, Long> {
+final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
     /** The last key order built, with the names it was built for: the running taxonomy, in practice always the same. */
     private static volatile Keys last;
 
@@ -79,6 +79,21 @@ final class CountMap extends AbstractMap<String, Long> {
             }
         }
         return keys;
+    }
+
+    @Override
+    public Object keyOrder() {
+        return keys;
+    }
+
+    @Override
+    public int position(Object name) {
+        return keys.position(name);
+    }
+
+    @Override
+    public long countAt(int position) {
+        return counts[position];
     }
 
     @Override

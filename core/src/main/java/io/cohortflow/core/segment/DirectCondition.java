@@ -8,6 +8,7 @@ import dev.cel.common.types.ListType;
 import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
 import io.cohortflow.core.feature.EventTimeline;
+import io.cohortflow.core.feature.KeyedCounts;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -188,9 +189,11 @@ public final class DirectCondition {
                 throw new Unsupported("identifier " + expr.ident().name());
             }
             String name = reference.name();
+            int slot = SegmentRules.slot(name);
             Class<?> expected = javaClass(type(expr));
             return variables -> {
-                Object value = variables.apply(name);
+                Object value = slot >= 0 && variables instanceof SegmentRules.Variables read ? read.slot(slot)
+                        : variables.apply(name);
                 if (value == null || (expected != null && !expected.isInstance(value))) {
                     throw Undecided.INSTANCE;
                 }
@@ -453,10 +456,35 @@ public final class DirectCondition {
             Node map = args.get(0);
             Node key = args.get(1);
             Class<?> expected = javaClass(type(expr));
+            CelExpr keyExpr = call.args().get(1);
+            if (keyExpr.getKind() == CelExpr.ExprKind.Kind.CONSTANT
+                    && keyExpr.constant().getKind() == CelConstant.Kind.STRING_VALUE
+                    && (expected == null || expected == Long.class)) {
+                // count_7d['product_view']: a fixed name in a snapshot's counts, whose position is looked up once per
+                // key order (in practice once) rather than at every read (a tenth of an evaluation at 1,000 rules).
+                String name = keyExpr.constant().stringValue();
+                Position[] known = new Position[1];
+                return variables -> {
+                    Object entries = map.eval(variables);
+                    if (!(entries instanceof KeyedCounts counts)) {
+                        return entry(entries, name, expected);
+                    }
+                    Position at = known[0];
+                    if (at == null || at.order() != counts.keyOrder()) {
+                        at = new Position(counts.keyOrder(), counts.position(name));
+                        known[0] = at; // immutable, so a race between threads only looks it up twice
+                    }
+                    return at.index() < 0 ? ERROR : (Object) counts.countAt(at.index());
+                };
+            }
             return variables -> {
                 Object k = key.eval(variables);
                 return k == ERROR ? ERROR : entry(map.eval(variables), k, expected);
             };
+        }
+
+        /** Where a fixed key is in one key order of {@link KeyedCounts}. */
+        private record Position(Object order, int index) {
         }
 
         private static Object entry(Object map, Object key, Class<?> expected) {

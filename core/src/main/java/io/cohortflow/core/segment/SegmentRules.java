@@ -574,11 +574,41 @@ public final class SegmentRules {
         return new Variables(features, scores, persona == null ? "" : persona);
     }
 
-    /** {@link #variables(FeatureSnapshot, Map, String)}: a map in declaration order, read through. */
-    private static final class Variables extends java.util.AbstractMap<String, Object> {
+    /** The variables by slot: the snapshot's {@link FeatureSnapshot#RULE_VARIABLES}, then the scores and persona. */
+    private static final List<String> SLOTS;
+    private static final Map<String, Integer> SLOT_OF;
+
+    static {
+        List<String> slots = new java.util.ArrayList<>(FeatureSnapshot.RULE_VARIABLES);
+        slots.add("scores");
+        slots.add("persona");
+        SLOTS = List.copyOf(slots);
+        Map<String, Integer> of = new java.util.HashMap<>();
+        for (int i = 0; i < SLOTS.size(); i++) {
+            of.put(SLOTS.get(i), i);
+        }
+        SLOT_OF = Map.copyOf(of);
+    }
+
+    /** A variable's slot among {@link #variables}' ({@link Variables#slot}), or -1 for a name that is none of them. */
+    static int slot(String name) {
+        Integer slot = SLOT_OF.get(name);
+        return slot == null ? -1 : slot;
+    }
+
+    /**
+     * {@link #variables(FeatureSnapshot, Map, String)}: a map in declaration order, read through. Each variable is
+     * read from the snapshot once and kept: with 1,000 conditions an evaluation reads some variables hundreds of
+     * times, and a direct condition reads them by slot, without a lookup by name.
+     */
+    static final class Variables extends java.util.AbstractMap<String, Object>
+            implements java.util.function.Function<String, Object> {
+        /** A slot read and found absent (a null slot is one not read yet). */
+        private static final Object ABSENT = new Object();
         private final FeatureSnapshot features;
         private final Map<String, Double> scores;
         private final String persona;
+        private final Object[] read = new Object[SLOTS.size()];
         private Map<String, Object> all;
 
         Variables(FeatureSnapshot features, Map<String, Double> scores, String persona) {
@@ -587,16 +617,30 @@ public final class SegmentRules {
             this.persona = persona;
         }
 
+        /** The variable in {@code slot} ({@link SegmentRules#slot}); null when absent. */
+        Object slot(int slot) {
+            Object value = read[slot];
+            if (value == null) {
+                String name = SLOTS.get(slot);
+                value = switch (name) {
+                    case "scores" -> scores;
+                    case "persona" -> persona;
+                    default -> features.ruleVariable(name);
+                };
+                read[slot] = value == null ? ABSENT : value;
+            }
+            return value == ABSENT ? null : value;
+        }
+
         @Override
         public Object get(Object name) {
-            if (!(name instanceof String variable)) {
-                return null;
-            }
-            return switch (variable) {
-                case "scores" -> scores;
-                case "persona" -> persona;
-                default -> features.ruleVariable(variable);
-            };
+            int slot = name instanceof String variable ? SegmentRules.slot(variable) : -1;
+            return slot < 0 ? null : slot(slot);
+        }
+
+        @Override
+        public Object apply(String name) {
+            return get(name);
         }
 
         @Override
@@ -615,6 +659,7 @@ public final class SegmentRules {
             return all.entrySet();
         }
     }
+
 
     /**
      * What a profile publishes of the variables: all of them but {@code scores} and {@code persona} (fields of their
@@ -711,7 +756,8 @@ public final class SegmentRules {
      * means "not in": a segment never fails the job.
      */
     public static boolean matches(Compiled segment, Map<String, Object> variables) {
-        return matches(segment, (java.util.function.Function<String, Object>) variables::get);
+        return matches(segment, variables instanceof Variables read ? read
+                : (java.util.function.Function<String, Object>) variables::get);
     }
 
     /** {@link #matches(Compiled, Map)} over any lookup of the variables by name (null: absent). */

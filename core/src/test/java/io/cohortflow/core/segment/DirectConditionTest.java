@@ -144,6 +144,11 @@ class DirectConditionTest {
                     default -> { }
                 }
                 features.add(built.build());
+                if (user % 4 == 1 && e == 0) {
+                    // An event the taxonomy does not name: this user's snapshots count by a key order of their own, in
+                    // which every name's position moves (it sorts first), among snapshots of the shared one.
+                    features.add(Events.track("u" + user, "a_custom_event", t).build());
+                }
                 if (random.nextInt(4) == 0) {
                     long at = t + (long) (random.nextDouble() * 2 * DAY);
                     features.prune(at);
@@ -184,12 +189,20 @@ class DirectConditionTest {
         return vars;
     }
 
+    /**
+     * Each condition's value over {@code vars} is CEL's: through a lookup by name, and (for the stream's variables)
+     * through the variables themselves, which a direct condition reads by slot.
+     */
     private static void assertSameAsCel(Map<String, Object> vars) {
         Function<String, Object> lookup = vars::get;
         for (SegmentRules.Compiled condition : conditions) {
+            boolean cel = SegmentRules.celMatches(condition, lookup);
             assertThat(SegmentRules.matches(condition, lookup))
                     .as("%s over %s", condition.definition().condition(), vars)
-                    .isEqualTo(SegmentRules.celMatches(condition, lookup));
+                    .isEqualTo(cel);
+            assertThat(SegmentRules.matches(condition, vars))
+                    .as("%s over %s, read by slot", condition.definition().condition(), vars)
+                    .isEqualTo(cel);
         }
     }
 
