@@ -579,8 +579,7 @@ public final class UserSegments {
         } else {
             memberships.remove(segmentId);
         }
-        long ordinal = transitions.getOrDefault(segmentId, 0L);
-        transitions.put(segmentId, ordinal + 1);
+        long ordinal = transitions.merge(segmentId, 1L, Long::sum) - 1; // one walk of the tree, not two
         step.changes.add(SegmentChange.of(step.userId, segmentId, name, type, t, ordinal, step.processingTime,
                 step.correction ? cause.late() : cause, numeric, model));
     }

@@ -1,6 +1,8 @@
 package io.cohortflow.core.segment;
 
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.AbstractMap;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -104,6 +106,24 @@ public record SegmentChange(
     /** A name-based (v3) UUID of user, segment, type, event time and the transition's ordinal. */
     public static String idFor(String userId, String segmentId, ChangeType type, long eventTime, long ordinal) {
         String key = userId + '\u0000' + segmentId + '\u0000' + type + '\u0000' + eventTime + '\u0000' + ordinal;
-        return UUID.nameUUIDFromBytes(key.getBytes(StandardCharsets.UTF_8)).toString();
+        // UUID.nameUUIDFromBytes, with this thread's MD5 instead of a new one looked up for every change.
+        byte[] md5 = MD5.get().digest(key.getBytes(StandardCharsets.UTF_8));
+        md5[6] = (byte) ((md5[6] & 0x0f) | 0x30); // version 3
+        md5[8] = (byte) ((md5[8] & 0x3f) | 0x80); // IETF variant
+        long most = 0;
+        long least = 0;
+        for (int i = 0; i < 8; i++) {
+            most = (most << 8) | (md5[i] & 0xff);
+            least = (least << 8) | (md5[i + 8] & 0xff);
+        }
+        return new UUID(most, least).toString();
     }
+
+    private static final ThreadLocal<MessageDigest> MD5 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("MD5");
+        } catch (NoSuchAlgorithmException e) {
+            throw new InternalError("MD5 not supported", e); // every Java platform has it
+        }
+    });
 }
