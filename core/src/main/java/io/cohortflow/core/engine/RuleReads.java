@@ -34,6 +34,8 @@ public final class RuleReads {
     private final Map<String, java.util.Set<Long>> windowsByEvent;
     private final java.util.Set<Long> anyEventWindows;
 
+    private final java.util.function.Function<String, java.util.Set<Long>> windows = this::windowsOf;
+
     private RuleReads(List<SegmentRules.Read> reads, List<SegmentRules.Compiled> segments, int[][] readers,
                       boolean[] always, boolean[] model, Map<String, java.util.Set<Long>> windowsByEvent,
                       java.util.Set<Long> anyEventWindows) {
@@ -90,6 +92,15 @@ public final class RuleReads {
      */
     public java.util.Set<Long> windowsOf(String event) {
         return windowsByEvent.getOrDefault(event, anyEventWindows);
+    }
+
+    /**
+     * {@link #windowsOf} as one function object for these rules:
+     * {@link io.cohortflow.core.feature.UserFeatures#nextChange} keeps its last answer for the same function, so the
+     * engine asks with this one every time.
+     */
+    public java.util.function.Function<String, java.util.Set<Long>> windows() {
+        return windows;
     }
 
     /** The conditions, in the ruleset's order (the indexes of {@link #due} and {@link #readsModel}). */

@@ -459,13 +459,13 @@ public final class UserSegments {
             return;
         }
         OptionalLong next = clock == NEVER ? OptionalLong.empty()
-                : features.nextChange(clock, step.rules.reads()::windowsOf);
+                : features.nextChange(clock, step.rules.reads().windows());
         while (next.isPresent() && next.getAsLong() <= to) {
             long at = next.getAsLong();
             features.prune(at);
             evaluate(step, at, true);
             clock = at;
-            next = features.nextChange(at, step.rules.reads()::windowsOf);
+            next = features.nextChange(at, step.rules.reads().windows());
         }
         if (to > clock) {
             features.prune(to);
@@ -718,7 +718,7 @@ public final class UserSegments {
                 empty = !pending && memberships.isEmpty()
                         && features.isEmpty(clock == NEVER ? Long.MAX_VALUE : clock);
                 next = clock == NEVER ? Long.MAX_VALUE
-                        : features.nextChange(clock, rules.reads()::windowsOf).orElse(Long.MAX_VALUE);
+                        : features.nextChange(clock, rules.reads().windows()).orElse(Long.MAX_VALUE);
             }
             boolean cleared = empty && !early;
             if (empty && early) {

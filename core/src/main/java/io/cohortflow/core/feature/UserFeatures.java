@@ -105,6 +105,13 @@ public final class UserFeatures {
     private long lastOrder = -1;
     /** Products viewed, the cart, hashed contact details: for the profile, not for any feature. */
     private ProfileTraits traits = new ProfileTraits();
+    /** Changes of this state so far (not state): what {@link #nextChange} keeps its last answer for. */
+    private long changes;
+    /** The last {@link #nextChange} answer, its time and windows, and {@link #changes} when it was worked out. */
+    private long nextChangeAt = Long.MIN_VALUE;
+    private Object nextChangeWindows;
+    private long nextChangeChanges = -1;
+    private long nextChange;
 
     public UserFeatures(FeatureConfig config) {
         this.config = config;
@@ -141,6 +148,7 @@ public final class UserFeatures {
 
     /** Adds one event. Events without a name (identify, alias, group) carry no behaviour and are ignored. */
     public void add(UnifiedEvent event) {
+        changes++;
         traits.add(event);
         String name = event.event();
         if (name == null) {
@@ -208,6 +216,7 @@ public final class UserFeatures {
 
     /** Drops what no window reaches as of {@code t}. */
     public void prune(long t) {
+        changes++;
         if (sessionLast >= 0 && t - sessionLast > config.sessionGapMs()) {
             closeSession();
         }
@@ -267,6 +276,20 @@ public final class UserFeatures {
      * {@link EventTimeline#count} reads them): a bucket of that event leaving one of those changes what a rule sees.
      */
     public OptionalLong nextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf) {
+        // The engine asks at the end of a step for its wake-up, then again at the start of the next step, from the
+        // same time over the same state: the second answer is the first (this walk was a tenth of an event).
+        if (nextChangeChanges == changes && nextChangeAt == t && nextChangeWindows == windowsOf) {
+            return nextChange == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(nextChange);
+        }
+        long next = computeNextChange(t, windowsOf);
+        nextChangeChanges = changes;
+        nextChangeAt = t;
+        nextChangeWindows = windowsOf;
+        nextChange = next;
+        return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
+    }
+
+    private long computeNextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf) {
         long next = Long.MAX_VALUE;
         for (var entry : events.entrySet()) {
             Buckets b = entry.getValue();
@@ -304,7 +327,7 @@ public final class UserFeatures {
         next = Math.min(next, nextDay(lastActive, t));
         next = Math.min(next, nextDay(firstActive, t));
         next = Math.min(next, traits.nextChange(t, DAY));
-        return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
+        return next;
     }
 
     /** When the oldest bucket still inside the window leaves it: found by key, not by walking the older ones. */
@@ -497,6 +520,7 @@ public final class UserFeatures {
 
     /** Folds another user's state into this one (an anonymous device's history into the known user), bucket by bucket. */
     public void merge(UserFeatures other) {
+        changes++;
         other.events.forEach((name, b) -> {
             Buckets mine = events.computeIfAbsent(name, k -> new Buckets());
             b.minutes.forEach((k, v) -> mine.minutes.merge(k, v, Integer::sum));

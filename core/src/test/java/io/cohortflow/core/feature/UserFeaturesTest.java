@@ -307,6 +307,41 @@ class UserFeaturesTest {
         return event(name, t, Map.of());
     }
 
+    @Test
+    void theNextChangeIsWorkedOutAfreshAfterEveryKindOfChange() {
+        // nextChange keeps its last answer while the state is unchanged: after an event (a late one too, at or before
+        // the time asked), a fold or a prune, it must answer as a copy read back from bytes does.
+        java.util.Random random = new java.util.Random(3);
+        String[] names = {"page_view", "add_to_cart", "order_completed", "feature_used", "product_view"};
+        java.util.function.Function<String, Set<Long>> windows = event -> event.equals("product_view")
+                ? Set.of(2 * HOUR, 3 * DAY) : Set.of();
+        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        long t = T0;
+        for (int step = 0; step < 400; step++) {
+            switch (random.nextInt(4)) {
+                case 0 -> { // an event now, after a pause of minutes to days
+                    t += random.nextBoolean() ? random.nextInt(90) * MINUTE : random.nextInt(4) * DAY;
+                    f.add(event(names[random.nextInt(names.length)], t, Map.of("revenue", 10.0)));
+                }
+                // late, before the time asked: its minute bucket leaves the hour before what was due
+                case 1 -> f.add(event(names[random.nextInt(names.length)], t - random.nextInt(120) * MINUTE,
+                        Map.of("feature", "dashboards")));
+                case 2 -> {
+                    UserFeatures other = new UserFeatures(FeatureConfig.defaults());
+                    other.add(event(names[random.nextInt(names.length)], t - random.nextInt(120) * MINUTE, Map.of()));
+                    f.merge(other);
+                }
+                default -> {
+                    t += random.nextInt(3) * DAY + random.nextInt(24) * HOUR;
+                    f.prune(t);
+                }
+            }
+            var fresh = UserFeatures.fromBytes(f.toBytes(), FeatureConfig.defaults()).nextChange(t, windows);
+            assertThat(f.nextChange(t, windows)).as("step %d", step).isEqualTo(fresh);
+            assertThat(f.nextChange(t, windows)).as("step %d, asked again", step).isEqualTo(fresh);
+        }
+    }
+
     private UnifiedEvent event(String name, long t, Map<String, Object> properties) {
         return new UnifiedEvent("m" + seq++, EventType.TRACK, name, null, "u1", "u1", t, null, t, "web", null,
                 properties, Map.of(), Map.of());
