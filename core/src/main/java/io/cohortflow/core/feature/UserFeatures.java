@@ -277,7 +277,7 @@ public final class UserFeatures {
      */
     public OptionalLong nextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf) {
         // The engine asks at the end of a step for its wake-up, then again at the start of the next step, from the
-        // same time over the same state: the second answer is the first (this walk was a tenth of an event).
+        // same time over the same state: the second answer is the first (JFR: the walk was a tenth of an event's time).
         if (nextChangeChanges == changes && nextChangeAt == t && nextChangeWindows == windowsOf) {
             return nextChange == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(nextChange);
         }

@@ -660,7 +660,6 @@ public final class SegmentRules {
         }
     }
 
-
     /**
      * What a profile publishes of the variables: all of them but {@code scores} and {@code persona} (fields of their
      * own), with the count windows' zeros left out (a count map names every event the taxonomy has, mostly zeros:
