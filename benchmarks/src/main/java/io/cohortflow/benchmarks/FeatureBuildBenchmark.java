@@ -42,8 +42,9 @@ import java.util.stream.Collectors;
  *
  * <p>The history is simulated and written once ({@link TrainingScaleBenchmark#write}); the cutoff T is its end, the
  * horizon H 14 days, the bundle window 72 hours, the lookback 365 days (the training's defaults). Each side runs
- * three times, one after the other, and its best run counts: the first of each pays for class loading and JIT (Flink
- * keeps getting faster over its first runs) or a cold start (DuckDB).
+ * five times, one after the other, and its best run counts: the first of each pays for class loading and JIT (Flink
+ * keeps getting faster over its first four or so runs in a fresh JVM: with three, the figure still measured its
+ * warm-up) or a cold start (DuckDB).
  * <ul>
  *   <li>Flink: {@link TrainingJob#features}, BATCH, parallelism 2 on a local MiniCluster (one task manager, two
  *       slots, 2 GB managed memory, as {@link TrainingScaleBenchmark} runs the training), started before the clock
@@ -70,7 +71,7 @@ public final class FeatureBuildBenchmark {
     public static final Duration HORIZON = Duration.ofDays(14);
     static final String SQL_RESOURCE = "feature-build.sql";
     private static final double TOLERANCE = 1e-9;
-    private static final int RUNS = 3;
+    static final int RUNS = 5;
     /** Flink's parallelism and DuckDB's threads: the same on any machine. */
     static final int PARALLELISM = 2;
     /** Disagreements printed in full; the rest are counted by feature. */
@@ -119,7 +120,7 @@ public final class FeatureBuildBenchmark {
 
     /**
      * Writes the history of {@code users} people over {@code days} days under {@code dir}, runs the Flink feature build
-     * and DuckDB over it three times each, and compares their rows; prints progress, the timings and the first
+     * and DuckDB over it five times each, and compares their rows; prints progress, the timings and the first
      * disagreements to {@code out}.
      */
     public static Result measure(int users, int days, Path dir, PrintStream out) throws Exception {

@@ -23,7 +23,7 @@ class FeatureBuildITCase {
         assertThat(result.flinkRows()).as("TRAIN, HOLDOUT and CURRENT rows of about 300 people").isGreaterThan(600);
         assertThat(result.duckdbRows()).isEqualTo(result.flinkRows());
         assertThat(result.agreeing()).as("rows that agree on every feature and label").isEqualTo(result.flinkRows());
-        assertThat(result.flinkRuns()).hasSize(3).allSatisfy(s -> assertThat(s).isPositive());
-        assertThat(result.duckdbRuns()).hasSize(3).allSatisfy(s -> assertThat(s).isPositive());
+        assertThat(result.flinkRuns()).hasSize(FeatureBuildBenchmark.RUNS).allSatisfy(s -> assertThat(s).isPositive());
+        assertThat(result.duckdbRuns()).hasSize(FeatureBuildBenchmark.RUNS).allSatisfy(s -> assertThat(s).isPositive());
     }
 }

@@ -5,7 +5,9 @@ import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,19 +102,92 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
 
     @Override
     public UnifiedEvent deserialize(DataInputView in) throws IOException {
-        String messageId = readString(in);
+        return read(in, null);
+    }
+
+    /** An event, with its short strings from {@code strings} when not null. */
+    private static UnifiedEvent read(DataInputView in, Strings strings) throws IOException {
+        String messageId = readString(in, strings);
         EventType type = TYPES[in.readByte()];
-        String event = readString(in);
-        String anonymousId = readString(in);
-        String userId = readString(in);
-        String resolvedId = readString(in);
+        String event = readString(in, strings);
+        String anonymousId = readString(in, strings);
+        String userId = readString(in, strings);
+        String resolvedId = readString(in, strings);
         long timestamp = in.readLong();
         Long sentAt = in.readBoolean() ? in.readLong() : null;
         long receivedAt = in.readLong();
-        String source = readString(in);
-        String previousId = readString(in);
+        String source = readString(in, strings);
+        String previousId = readString(in, strings);
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
-                source, previousId, readMap(in), readMap(in), readMap(in));
+                source, previousId, readMap(in, strings), readMap(in, strings), readMap(in, strings));
+    }
+
+    /**
+     * Events as bytes of this format, for a step that carries them as they are (the shuffle and sort by user, see
+     * {@link ExamplesFunction#encoder}): one per thread, it reuses its buffer.
+     */
+    static final class Encoder {
+        private final DataOutputSerializer out = new DataOutputSerializer(256);
+
+        byte[] encode(UnifiedEvent event) throws IOException {
+            out.clear();
+            INSTANCE.serialize(event, out);
+            return out.getCopyOfBuffer();
+        }
+    }
+
+    /**
+     * Reads back {@link Encoder}'s bytes. One per thread: it keeps the short strings it has read (event names,
+     * property names, ids, products), and gives the same {@code String} again for the same bytes, which saves
+     * building each one anew and lets the features' map lookups use its cached hash.
+     */
+    static final class Decoder {
+        private final DataInputDeserializer in = new DataInputDeserializer();
+        private final Strings strings = new Strings();
+
+        UnifiedEvent decode(byte[] bytes) throws IOException {
+            in.setBuffer(bytes);
+            UnifiedEvent event = read(in, strings);
+            if (in.available() != 0) {
+                throw new IOException(in.available() + " bytes left after an event: not a FeatureEventSerializer's");
+            }
+            return event;
+        }
+    }
+
+    /**
+     * The strings a decoder has read, by their bytes: a direct-mapped table where a new string takes the slot of the
+     * one before. Strings longer than {@value #MAX_LENGTH} bytes (message ids, long texts) are not kept: they rarely
+     * come twice.
+     */
+    static final class Strings {
+        static final int MAX_LENGTH = 32;
+        private static final int SLOTS = 4096;
+        private final byte[][] keys = new byte[SLOTS][];
+        private final String[] values = new String[SLOTS];
+        private final byte[] scratch = new byte[MAX_LENGTH];
+
+        String read(DataInputView in, int length) throws IOException {
+            if (length > MAX_LENGTH) {
+                byte[] bytes = new byte[length];
+                in.readFully(bytes);
+                return new String(bytes, StandardCharsets.UTF_8);
+            }
+            in.readFully(scratch, 0, length);
+            int hash = 1;
+            for (int i = 0; i < length; i++) {
+                hash = 31 * hash + scratch[i];
+            }
+            int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
+            byte[] key = keys[slot];
+            if (key != null && Arrays.equals(key, 0, key.length, scratch, 0, length)) {
+                return values[slot];
+            }
+            String value = new String(scratch, 0, length, StandardCharsets.UTF_8);
+            keys[slot] = Arrays.copyOf(scratch, length);
+            values[slot] = value;
+            return value;
+        }
     }
 
     @Override
@@ -135,10 +211,13 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
         out.write(bytes);
     }
 
-    private static String readString(DataInputView in) throws IOException {
+    private static String readString(DataInputView in, Strings strings) throws IOException {
         int length = readVarInt(in) - 1;
         if (length < 0) {
             return null;
+        }
+        if (strings != null) {
+            return strings.read(in, length);
         }
         byte[] bytes = new byte[length];
         in.readFully(bytes);
@@ -173,14 +252,14 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
         }
     }
 
-    private static Map<String, Object> readMap(DataInputView in) throws IOException {
+    private static Map<String, Object> readMap(DataInputView in, Strings strings) throws IOException {
         int size = readVarInt(in);
         if (size == 0) {
             return Map.of();
         }
         Map<String, Object> map = new LinkedHashMap<>(size * 2);
         for (int i = 0; i < size; i++) {
-            map.put(readString(in), readValue(in));
+            map.put(readString(in, strings), readValue(in, strings));
         }
         return map;
     }
@@ -227,29 +306,29 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
         }
     }
 
-    private static Object readValue(DataInputView in) throws IOException {
+    private static Object readValue(DataInputView in, Strings strings) throws IOException {
         byte tag = in.readByte();
         return switch (tag) {
             case NULL -> null;
-            case STRING -> readString(in);
+            case STRING -> readString(in, strings);
             case LONG -> in.readLong();
             case INTEGER -> in.readInt();
             case DOUBLE -> in.readDouble();
             case TRUE -> Boolean.TRUE;
             case FALSE -> Boolean.FALSE;
-            case BIG_INTEGER -> new BigInteger(readString(in));
-            case BIG_DECIMAL -> new BigDecimal(readString(in));
+            case BIG_INTEGER -> new BigInteger(readString(in, null));
+            case BIG_DECIMAL -> new BigDecimal(readString(in, null));
             case FLOAT -> in.readFloat();
             case LIST -> {
                 int size = readVarInt(in);
                 List<Object> list = new ArrayList<>(size);
                 for (int i = 0; i < size; i++) {
-                    list.add(readValue(in));
+                    list.add(readValue(in, strings));
                 }
                 yield list;
             }
             case MAP -> {
-                Map<String, Object> map = readMap(in);
+                Map<String, Object> map = readMap(in, strings);
                 yield map.isEmpty() ? new LinkedHashMap<>() : map;
             }
             default -> throw new IOException("unknown value tag " + tag + ": the bytes are not a FeatureEventSerializer's");

@@ -84,7 +84,8 @@ final class HistoryRows {
             events = events.filter(new PrivacyExclusion.Filter(privacy.ids())).name("leave out the privacy requests' people");
         }
         CloseableIterator<TrainingRow> collected = events
-                .keyBy(UnifiedEvent::resolvedId)
+                .flatMap(examples.encoder()).returns(ExamplesFunction.ENCODED).name("encode up to the cutoff")
+                .keyBy(ExamplesFunction::key, ExamplesFunction.KEY)
                 .process(examples)
                 .returns(new JsonRecordTypeInfo<>(new TrainingRowCodec())).name("point-in-time rows")
                 .collectAsync();
@@ -156,9 +157,9 @@ final class HistoryRows {
      * The history's rows as unified events, decoded in the reader itself: a row never travels as an Avro record, whose
      * copy between operators would force it into the current schema, so files of every layout read (the one before
      * the typed columns included: {@link UnifiedEventAvro.FeatureRows} takes each file's own schema). Each event keeps
-     * only the properties the features and labels read ({@link ChurnLabels#PROPERTIES_READ}), which is less to decode
-     * here and less to shuffle and sort; traits, context and the other typed columns are not even read from the file
-     * ({@link FeatureColumns}).
+     * only the properties the rows' features and labels read ({@link ChurnLabels#MODEL_PROPERTIES_READ}), which is
+     * less to decode here and less to shuffle and sort (and, for most rows, no properties JSON to parse); traits,
+     * context and the other typed columns are not even read from the file ({@link FeatureColumns}).
      */
     static final class HistoryFormat implements StreamFormat<UnifiedEvent> {
         private static final long serialVersionUID = 1L;
@@ -177,7 +178,7 @@ final class HistoryRows {
                     return new FeatureColumns();
                 }
             }.build();
-            UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(ChurnLabels.PROPERTIES_READ);
+            UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(ChurnLabels.MODEL_PROPERTIES_READ);
             return new Reader<>() {
                 @Override
                 public UnifiedEvent read() throws IOException {
@@ -226,7 +227,7 @@ final class HistoryRows {
          * properties the features do not read.
          */
         static final java.util.Set<String> UNREAD = Stream.concat(Stream.of("traits", "context"),
-                        UnifiedEventAvro.TYPED.keySet().stream().filter(p -> !ChurnLabels.PROPERTIES_READ.contains(p)))
+                        UnifiedEventAvro.TYPED.keySet().stream().filter(p -> !ChurnLabels.MODEL_PROPERTIES_READ.contains(p)))
                 .collect(Collectors.toUnmodifiableSet());
         /** Where Parquet-Avro's writer keeps the file's Avro schema. */
         private static final String AVRO_SCHEMA = "parquet.avro.schema";

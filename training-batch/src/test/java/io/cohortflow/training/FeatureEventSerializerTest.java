@@ -72,6 +72,70 @@ class FeatureEventSerializerTest {
                 .hasMessageContaining("java.util.Date");
     }
 
+    /**
+     * The encoded events the shuffle carries decode to the events, through a decoder that has read many others
+     * before: more short strings than its table holds, so slots are taken over, and strings that share a slot or a
+     * length. A string read twice is the same object; one past the kept length is not kept.
+     */
+    @Test
+    void encodedEventsDecodeAsTheyWereThroughADecoderThatKeepsItsStrings() throws Exception {
+        FeatureEventSerializer.Encoder encoder = new FeatureEventSerializer.Encoder();
+        FeatureEventSerializer.Decoder decoder = new FeatureEventSerializer.Decoder();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        List<UnifiedEvent> events = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            String user = "u" + random.nextInt(3_000); // "Aa" and "BB" share a hash: so do many of these
+            Map<String, Object> properties = new LinkedHashMap<>();
+            properties.put("product_id", "sku-" + random.nextInt(10_000));
+            properties.put(random.nextBoolean() ? "Aa" : "BB", random.nextBoolean() ? "Aa" : "BB");
+            properties.put("category", "c".repeat(random.nextInt(1, 40)));
+            properties.put("price", random.nextDouble());
+            events.add(new UnifiedEvent("m-" + i, EventType.TRACK, random.nextBoolean() ? "add_to_cart" : "page_view",
+                    null, user, user, i, null, i, "web", null, properties, Map.of(), Map.of()));
+        }
+        for (UnifiedEvent event : events) {
+            assertThat(decoder.decode(encoder.encode(event))).isEqualTo(event);
+        }
+
+        UnifiedEvent last = events.get(events.size() - 1);
+        UnifiedEvent once = decoder.decode(encoder.encode(last));
+        UnifiedEvent twice = decoder.decode(encoder.encode(last));
+        assertThat(twice.userId()).isSameAs(once.userId());
+        assertThat(twice.properties().keySet()).containsExactlyElementsOf(once.properties().keySet());
+        assertThat(twice.properties().get("product_id")).isSameAs(once.properties().get("product_id"));
+        assertThat(twice.messageId()).isEqualTo(once.messageId());
+        String longText = "x".repeat(FeatureEventSerializer.Strings.MAX_LENGTH + 1);
+        UnifiedEvent withLongText = new UnifiedEvent("m", EventType.TRACK, longText, null, "u", "u", 1L, null, 1L,
+                "web", null, Map.of(), Map.of(), Map.of());
+        assertThat(decoder.decode(encoder.encode(withLongText)).event()).isEqualTo(longText)
+                .isNotSameAs(decoder.decode(encoder.encode(withLongText)).event());
+    }
+
+    @Test
+    void bytesThatAreNotOneEventAreRefused() throws Exception {
+        FeatureEventSerializer.Decoder decoder = new FeatureEventSerializer.Decoder();
+        UnifiedEvent event = new UnifiedEvent("m", EventType.TRACK, "page_view", null, "u", "u", 1L, null, 1L, "web",
+                null, Map.of(), Map.of(), Map.of());
+        byte[] bytes = new FeatureEventSerializer.Encoder().encode(event);
+        byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+
+        assertThatThrownBy(() -> decoder.decode(longer)).isInstanceOf(java.io.IOException.class)
+                .hasMessageContaining("1 bytes left");
+        assertThat(decoder.decode(bytes)).isEqualTo(event);
+    }
+
+    /** Users whose id hashes collide ("Aa" and "BB") still have keys of their own: the id follows the hash. */
+    @Test
+    void usersWhoseHashesCollideKeepTheirOwnKeys() {
+        var aa = ExamplesFunction.key(org.apache.flink.api.java.tuple.Tuple2.of("Aa", new byte[0]));
+        var bb = ExamplesFunction.key(org.apache.flink.api.java.tuple.Tuple2.of("BB", new byte[0]));
+
+        assertThat(aa.f0).isEqualTo(bb.f0);
+        assertThat(aa).isNotEqualTo(bb);
+        assertThat(ExamplesFunction.key(org.apache.flink.api.java.tuple.Tuple2.of("Aa", new byte[] {1})))
+                .isEqualTo(aa);
+    }
+
     private UnifiedEvent roundTrip(UnifiedEvent event) throws Exception {
         DataOutputSerializer out = new DataOutputSerializer(64);
         serializer.serialize(event, out);

@@ -78,6 +78,47 @@ class FeaturePropertiesTest {
         assertThat(examples).as("labelled examples compared").isGreaterThan(100);
     }
 
+    /**
+     * The training reads fewer still ({@link ChurnLabels#MODEL_PROPERTIES_READ}): its rows are the model features and
+     * the labels, which are the same as with all the properties, though many events lose a property the profile's
+     * traits read (the product's name).
+     */
+    @ParameterizedTest(name = "realism {0}")
+    @ValueSource(doubles = {0.0, 1.0})
+    void theRowsOfTheModelsPropertiesAreTheRowsOfAll(double realism) {
+        Map<String, List<UnifiedEvent>> byUser = simulate(realism);
+        long end = START.toEpochMilli() + DAYS * UserFeatures.DAY;
+        long[] times = {end - 30 * UserFeatures.DAY, end - 14 * UserFeatures.DAY, end - 3 * UserFeatures.DAY, end};
+        int examples = 0;
+        int lostName = 0;
+        for (Map.Entry<String, List<UnifiedEvent>> user : byUser.entrySet()) {
+            List<UnifiedEvent> all = user.getValue();
+            List<UnifiedEvent> read = all.stream()
+                    .map(e -> Events.withOnlyProperties(e, ChurnLabels.MODEL_PROPERTIES_READ)).toList();
+            for (int i = 0; i < all.size(); i++) {
+                lostName += all.get(i).properties().containsKey("name") && !read.get(i).properties().containsKey("name")
+                        ? 1 : 0;
+            }
+            FeatureSnapshot[] fromAll = ChurnLabels.featuresAsOf(all, times, CONFIG, NAMES);
+            FeatureSnapshot[] fromRead = ChurnLabels.featuresAsOf(read, times, CONFIG, NAMES);
+            for (int i = 0; i < times.length; i++) {
+                String at = user.getKey() + " at " + Instant.ofEpochMilli(times[i]);
+                assertThat(fromRead[i].modelVector()).as(at).containsExactly(fromAll[i].modelVector());
+                Optional<ChurnLabels.Example> expected = LABELS.example(user.getKey(), all, times[i], fromAll[i]);
+                Optional<ChurnLabels.Example> actual = LABELS.example(user.getKey(), read, times[i], fromRead[i]);
+                assertThat(actual.isPresent()).as(at).isEqualTo(expected.isPresent());
+                if (expected.isPresent()) {
+                    assertThat(actual.get().vector()).as(at).containsExactly(expected.get().vector());
+                    assertThat(actual.get().churned()).as(at).isEqualTo(expected.get().churned());
+                    assertThat(actual.get().boughtBundle()).as(at).isEqualTo(expected.get().boughtBundle());
+                    examples++;
+                }
+            }
+        }
+        assertThat(examples).as("labelled examples compared").isGreaterThan(100);
+        assertThat(lostName).as("events read without their product's name").isGreaterThan(1_000);
+    }
+
     private static Map<String, List<UnifiedEvent>> simulate(double realism) {
         Simulator simulator = new Simulator(SimulatorConfig.of(31, 250, DAYS, START).withRates(0, 0, 0)
                 .withSeedStory(false).withRealism(realism));

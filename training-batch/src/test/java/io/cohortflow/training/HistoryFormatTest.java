@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The training's reader of the history leaves the traits, context and unread typed columns unread, and reads every
  * other column as reading the whole file does: the events are those of {@link UnifiedEventAvro#forFeatures} over the
- * whole rows with the properties the features read ({@link ChurnLabels#PROPERTIES_READ}), in the current layout and in
+ * whole rows with the properties the rows read ({@link ChurnLabels#MODEL_PROPERTIES_READ}), in the current layout and in
  * the one before the typed columns (whose traits and context have no default to fall back on).
  */
 class HistoryFormatTest {
@@ -51,7 +51,7 @@ class HistoryFormatTest {
         assertThat(read.get(0).properties()).containsEntry("revenue", 129.5).containsEntry("items", 3L)
                 .doesNotContainKeys("order_id", "coupon");
         assertThat(read.get(2).properties()).containsEntry("product_id", "p-1").containsEntry("price", 19.99)
-                .containsEntry("category", "shoes");
+                .containsEntry("category", "shoes").doesNotContainKey("name");
         assertThat(read).allSatisfy(e -> assertThat(e.traits()).isEmpty()).allSatisfy(e -> assertThat(e.context()).isEmpty());
     }
 
@@ -90,8 +90,8 @@ class HistoryFormatTest {
                 new UnifiedEvent("m-2", EventType.IDENTIFY, null, "anon-2", null, "anon-2", 2_000L, null, 2_100L, "ios",
                         "anon-0", Map.of(), Map.of("plan", "pro"), Map.of()),
                 new UnifiedEvent("m-3", EventType.TRACK, "product_viewed", null, "user-3", "user-3", 3_000L, null,
-                        3_100L, "web", null, Map.of("product_id", "p-1", "price", 19.99, "category", "shoes"), Map.of(),
-                        Map.of("page", Map.of("url", "https://shop.example/p-1"))));
+                        3_100L, "web", null, Map.of("product_id", "p-1", "price", 19.99, "category", "shoes",
+                        "name", "Trail"), Map.of(), Map.of("page", Map.of("url", "https://shop.example/p-1"))));
     }
 
     private Path write(String name, Schema schema, Function<UnifiedEvent, GenericRecord> row) throws Exception {
@@ -128,7 +128,7 @@ class HistoryFormatTest {
              ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                      new ParquetInputFile(in, Files.size(file))).withDataModel(GenericData.get()).build()) {
             for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-                events.add(Events.withOnlyProperties(UnifiedEventAvro.forFeatures(r), ChurnLabels.PROPERTIES_READ));
+                events.add(Events.withOnlyProperties(UnifiedEventAvro.forFeatures(r), ChurnLabels.MODEL_PROPERTIES_READ));
             }
         }
         return events;

@@ -112,7 +112,7 @@ public final class UnifiedEventAvro {
     }
 
     public static UnifiedEvent fromRecord(GenericRecord r) {
-        return decode(r, Columns.of(r.getSchema()), true, null);
+        return decode(r, Columns.of(r.getSchema()), true, null, null);
     }
 
     /**
@@ -121,7 +121,7 @@ public final class UnifiedEventAvro {
      * (and bytes saved on every shuffle).
      */
     public static UnifiedEvent forFeatures(GenericRecord r) {
-        return decode(r, Columns.of(r.getSchema()), false, null);
+        return decode(r, Columns.of(r.getSchema()), false, null, null);
     }
 
     /**
@@ -136,11 +136,14 @@ public final class UnifiedEventAvro {
      */
     public static final class FeatureRows {
         private final Set<String> properties;
+        /** Each property's name as a JSON key, quoted, as the pre-scan of {@link #picked} looks for it. */
+        private final String[] quoted;
         private Schema schema;
         private Columns columns;
 
         public FeatureRows(Set<String> properties) {
             this.properties = Set.copyOf(properties);
+            this.quoted = this.properties.stream().sorted().map(p -> '"' + p + '"').toArray(String[]::new);
         }
 
         public UnifiedEvent read(GenericRecord r) {
@@ -148,7 +151,7 @@ public final class UnifiedEventAvro {
                 schema = r.getSchema();
                 columns = Columns.of(schema).only(properties);
             }
-            return decode(r, columns, false, properties);
+            return decode(r, columns, false, properties, quoted);
         }
     }
 
@@ -196,7 +199,8 @@ public final class UnifiedEventAvro {
      * The event of a row: with its traits and context when {@code whole}, and with only the {@code wanted} properties
      * unless that is null.
      */
-    private static UnifiedEvent decode(GenericRecord r, Columns c, boolean whole, Set<String> wanted) {
+    private static UnifiedEvent decode(GenericRecord r, Columns c, boolean whole, Set<String> wanted,
+                                       String[] quotedWanted) {
         Map<String, Object> properties = new LinkedHashMap<>();
         for (int i = 0; i < c.typed().length; i++) {
             Object value = get(r, c.typed()[i]);
@@ -210,7 +214,7 @@ public final class UnifiedEventAvro {
         } else if (wanted == null) {
             properties.putAll(parsed(rest));
         } else {
-            picked(rest, wanted, properties);
+            picked(rest, wanted, quotedWanted, properties);
         }
         return new UnifiedEvent(text(get(r, c.messageId())), EventType.parse(text(get(r, c.type()))),
                 text(get(r, c.event())), text(get(r, c.anonymousId())), text(get(r, c.userId())),
@@ -229,12 +233,12 @@ public final class UnifiedEventAvro {
      * (the same deserializer reads each), the others skipped unread. A key that comes twice keeps its last value, as
      * in the map reader.
      */
-    private static void picked(Object json, Set<String> wanted, Map<String, Object> into) {
+    private static void picked(Object json, Set<String> wanted, String[] quotedWanted, Map<String, Object> into) {
         if (json == null) {
             return;
         }
         String text = json.toString();
-        if (text.equals("{}")) {
+        if (text.equals("{}") || !mayHoldAny(text, quotedWanted)) {
             return;
         }
         try (JsonParser parser = JSON.createParser(text)) {
@@ -253,6 +257,24 @@ public final class UnifiedEventAvro {
         } catch (IOException ex) {
             throw new IllegalArgumentException("a history row's JSON column is not a JSON object: " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * Whether a JSON object's text may have one of these keys: false only when it is braced, has no escape at all (a
+     * key written with escapes would not show as itself) and none of the quoted keys appears in it, so a row whose
+     * JSON holds none of the wanted properties is not parsed. A quoted key inside a string value only costs the
+     * parse; text that is not braced is parsed, to be refused as before.
+     */
+    private static boolean mayHoldAny(String text, String[] quotedKeys) {
+        if (text.charAt(0) != '{' || text.charAt(text.length() - 1) != '}' || text.indexOf('\\') >= 0) {
+            return true;
+        }
+        for (String key : quotedKeys) {
+            if (text.contains(key)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** A map column: JSON text in the current layout, a map of scalars in the earlier one. */

@@ -43,6 +43,14 @@ public record ChurnLabels(Duration horizon, Set<String> qualifying, Duration bun
     /** Every event property the examples read: the features' and the bundle label's item count. */
     public static final Set<String> PROPERTIES_READ = Stream.concat(UserFeatures.PROPERTIES_READ.stream(),
             Stream.of("items")).collect(Collectors.toUnmodifiableSet());
+    /**
+     * The properties the training's rows read: {@link #PROPERTIES_READ} without the product's name, which profiles
+     * show and destinations get but no model feature ({@link FeatureSnapshot#MODEL_FEATURES}) or label reads. Most
+     * events carry a name only in the properties' JSON, so a history read without it can skip parsing that JSON for
+     * most rows.
+     */
+    public static final Set<String> MODEL_PROPERTIES_READ = PROPERTIES_READ.stream()
+            .filter(p -> !p.equals("name")).collect(Collectors.toUnmodifiableSet());
 
     /** One user's example: features as of the feature time, and the labels. */
     public record Example(String userId, long featureTime, FeatureSnapshot features, boolean churned,

@@ -110,5 +110,33 @@ class UnifiedEventAvroTest {
         r.put("properties", "{\"name\": ");
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.read(r))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
+        // Without the wanted key too: the text that skips the parse is a braced one.
+        r.put("properties", "{\"path\": ");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.read(r))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
+    }
+
+    /**
+     * The reader skips parsing a properties JSON that cannot hold a wanted key; one that can, however it is written,
+     * is still parsed.
+     */
+    @Test
+    void theFeaturesReaderFindsAWantedKeyHoweverTheJsonWritesIt() {
+        UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(java.util.Set.of("name", "feature"));
+        GenericRecord r = UnifiedEventAvro.toRecord(order(Map.of("path", "/")));
+        Map<String, String> written = Map.of(
+                "{\"path\":\"/\",\"name\":\"Home\"}", "Home",
+                "{ \"na\\u006de\" : \"Escaped\" }", "Escaped",
+                "{\"title\":\"a \\\"quoted\\\" title\",\"name\":\"Quoted\"}", "Quoted",
+                "{\n  \"name\"\n  :\n  \"Spaced\"\n}", "Spaced");
+        written.forEach((json, name) -> {
+            r.put("properties", json);
+            assertThat(rows.read(r).properties()).as(json).containsEntry("name", name);
+        });
+        for (String json : List.of("{\"path\":\"/\",\"title\":\"Home\"}", "{\"title\":\"name\"}",
+                "{\"names\":[\"a\"]}")) {
+            r.put("properties", json);
+            assertThat(rows.read(r).properties()).as(json).doesNotContainKeys("name", "feature", "path", "title");
+        }
     }
 }
