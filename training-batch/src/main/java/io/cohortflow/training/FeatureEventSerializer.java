@@ -21,16 +21,17 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training's events between the Parquet reader and the keyed operator, as compact binary: each field in turn,
- * strings as UTF-8 bytes (in one write each: Flink's own string format goes byte by byte through the sort buffer's
- * view, which showed in the profile), and the JSON-valued maps as tagged values (the same Java types come back: a Long
- * stays a Long, a Double a Double, nested lists and objects are kept), so {@code UserFeatures} reads exactly the
- * event the reader decoded.
+ * The training's events as compact binary, as Flink's serializer of the reader's events and as the bytes the shuffle
+ * and the sort by user carry ({@link Encoder}, {@link Decoder}; see {@link ExamplesFunction#encoder}): each field in
+ * turn, strings as UTF-8 bytes (in one write each: Flink's own string format goes byte by byte through the sort
+ * buffer's view, which showed in the profile), and the JSON-valued maps as tagged values (the same Java types come
+ * back: a Long stays a Long, a Double a Double, nested lists and objects are kept), so {@code UserFeatures} reads
+ * exactly the event the reader decoded.
  *
  * <p>Why not the JSON of {@code JsonRecordTypeInfo}, which the stream jobs use: a BATCH job writes every event twice
  * (the shuffle to its user's task, then the sort by user) and reads it twice, and Jackson did that in half of the
- * feature build's CPU time (JFR, issue "Speed to lead", P3). Nothing of this format is kept: the job has no
- * checkpoints and its state lives on the heap, so it can change with the code.
+ * feature build's CPU time (JFR, issue "Speed to lead", P3); now each event is encoded once and decoded once. Nothing
+ * of this format is kept: the job has no checkpoints and its state lives on the heap, so it can change with the code.
  */
 public final class FeatureEventSerializer extends TypeSerializerSingleton<UnifiedEvent> {
     private static final long serialVersionUID = 1L;

@@ -227,7 +227,8 @@ final class HistoryRows {
          * properties the features do not read.
          */
         static final java.util.Set<String> UNREAD = Stream.concat(Stream.of("traits", "context"),
-                        UnifiedEventAvro.TYPED.keySet().stream().filter(p -> !ChurnLabels.MODEL_PROPERTIES_READ.contains(p)))
+                        UnifiedEventAvro.TYPED.keySet().stream()
+                                .filter(p -> !ChurnLabels.MODEL_PROPERTIES_READ.contains(p)))
                 .collect(Collectors.toUnmodifiableSet());
         /** Where Parquet-Avro's writer keeps the file's Avro schema. */
         private static final String AVRO_SCHEMA = "parquet.avro.schema";

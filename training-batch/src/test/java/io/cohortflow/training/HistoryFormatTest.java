@@ -34,8 +34,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The training's reader of the history leaves the traits, context and unread typed columns unread, and reads every
  * other column as reading the whole file does: the events are those of {@link UnifiedEventAvro#forFeatures} over the
- * whole rows with the properties the rows read ({@link ChurnLabels#MODEL_PROPERTIES_READ}), in the current layout and in
- * the one before the typed columns (whose traits and context have no default to fall back on).
+ * whole rows with the properties the rows read ({@link ChurnLabels#MODEL_PROPERTIES_READ}), in the current layout
+ * and in the one before the typed columns (whose traits and context have no default to fall back on).
  */
 class HistoryFormatTest {
     @TempDir
@@ -128,7 +128,8 @@ class HistoryFormatTest {
              ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(
                      new ParquetInputFile(in, Files.size(file))).withDataModel(GenericData.get()).build()) {
             for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
-                events.add(Events.withOnlyProperties(UnifiedEventAvro.forFeatures(r), ChurnLabels.MODEL_PROPERTIES_READ));
+                events.add(Events.withOnlyProperties(UnifiedEventAvro.forFeatures(r),
+                        ChurnLabels.MODEL_PROPERTIES_READ));
             }
         }
         return events;

@@ -266,7 +266,8 @@ public final class UnifiedEventAvro {
      * parse; text that is not braced is parsed, to be refused as before.
      */
     private static boolean mayHoldAny(String text, String[] quotedKeys) {
-        if (text.charAt(0) != '{' || text.charAt(text.length() - 1) != '}' || text.indexOf('\\') >= 0) {
+        if (text.isEmpty() || text.charAt(0) != '{' || text.charAt(text.length() - 1) != '}'
+                || text.indexOf('\\') >= 0) {
             return true;
         }
         for (String key : quotedKeys) {

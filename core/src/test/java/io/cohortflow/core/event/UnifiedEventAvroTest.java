@@ -111,9 +111,11 @@ class UnifiedEventAvroTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.read(r))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
         // Without the wanted key too: the text that skips the parse is a braced one.
-        r.put("properties", "{\"path\": ");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.read(r))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
+        for (String text : List.of("{\"path\": ", "", "\"path\"")) {
+            r.put("properties", text);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> rows.read(r)).as(text)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a JSON object");
+        }
     }
 
     /**
