@@ -45,8 +45,7 @@ class FeaturePropertiesTest {
     @ValueSource(doubles = {0.0, 1.0})
     void theFeaturesOfTheReadPropertiesAreTheFeaturesOfAll(double realism) {
         Map<String, List<UnifiedEvent>> byUser = simulate(realism);
-        long end = START.toEpochMilli() + DAYS * UserFeatures.DAY;
-        long[] times = {end - 30 * UserFeatures.DAY, end - 14 * UserFeatures.DAY, end - 3 * UserFeatures.DAY, end};
+        long[] times = cutoffs();
         int slimmed = 0;
         int examples = 0;
         for (Map.Entry<String, List<UnifiedEvent>> user : byUser.entrySet()) {
@@ -87,8 +86,7 @@ class FeaturePropertiesTest {
     @ValueSource(doubles = {0.0, 1.0})
     void theRowsOfTheModelsPropertiesAreTheRowsOfAll(double realism) {
         Map<String, List<UnifiedEvent>> byUser = simulate(realism);
-        long end = START.toEpochMilli() + DAYS * UserFeatures.DAY;
-        long[] times = {end - 30 * UserFeatures.DAY, end - 14 * UserFeatures.DAY, end - 3 * UserFeatures.DAY, end};
+        long[] times = cutoffs();
         int examples = 0;
         int lostName = 0;
         for (Map.Entry<String, List<UnifiedEvent>> user : byUser.entrySet()) {
@@ -117,6 +115,12 @@ class FeaturePropertiesTest {
         }
         assertThat(examples).as("labelled examples compared").isGreaterThan(100);
         assertThat(lostName).as("events read without their product's name").isGreaterThan(1_000);
+    }
+
+    /** The times compared: a month, two weeks and three days before the simulation's end, and its end. */
+    private static long[] cutoffs() {
+        long end = START.toEpochMilli() + DAYS * UserFeatures.DAY;
+        return new long[] {end - 30 * UserFeatures.DAY, end - 14 * UserFeatures.DAY, end - 3 * UserFeatures.DAY, end};
     }
 
     private static Map<String, List<UnifiedEvent>> simulate(double realism) {
