@@ -112,7 +112,7 @@ public final class UnifiedEventAvro {
     }
 
     public static UnifiedEvent fromRecord(GenericRecord r) {
-        return decode(r, Columns.of(r.getSchema()), true, null, null);
+        return decode(r, Columns.of(r.getSchema()), true, null);
     }
 
     /**
@@ -121,7 +121,7 @@ public final class UnifiedEventAvro {
      * (and bytes saved on every shuffle).
      */
     public static UnifiedEvent forFeatures(GenericRecord r) {
-        return decode(r, Columns.of(r.getSchema()), false, null, null);
+        return decode(r, Columns.of(r.getSchema()), false, null);
     }
 
     /**
@@ -135,23 +135,46 @@ public final class UnifiedEventAvro {
      * come with that schema (a Parquet file's rows share one).
      */
     public static final class FeatureRows {
-        private final Set<String> properties;
-        /** Each property's name as a JSON key, quoted, as the pre-scan of {@link #picked} looks for it. */
-        private final String[] quoted;
+        private final Wanted properties;
         private Schema schema;
         private Columns columns;
 
         public FeatureRows(Set<String> properties) {
-            this.properties = Set.copyOf(properties);
-            this.quoted = this.properties.stream().sorted().map(p -> '"' + p + '"').toArray(String[]::new);
+            this.properties = new Wanted(Set.copyOf(properties));
         }
 
         public UnifiedEvent read(GenericRecord r) {
             if (r.getSchema() != schema) {
                 schema = r.getSchema();
-                columns = Columns.of(schema).only(properties);
+                columns = Columns.of(schema).only(properties.names());
             }
-            return decode(r, columns, false, properties, quoted);
+            return decode(r, columns, false, properties);
+        }
+    }
+
+    /** The properties a reader keeps, and each name as a JSON key, quoted, as {@link #mayBeIn} looks for it. */
+    private record Wanted(Set<String> names, String[] quoted) {
+        Wanted(Set<String> names) {
+            this(names, names.stream().sorted().map(p -> '"' + p + '"').toArray(String[]::new));
+        }
+
+        /**
+         * Whether a JSON object's text may have one of these keys: false only when it is braced, has no escape at all
+         * (a key written with escapes would not show as itself) and none of the quoted keys appears in it, so a row
+         * whose JSON holds none of the wanted properties is not parsed. A quoted key inside a string value only costs
+         * the parse; text that is not braced is parsed, to be refused as before.
+         */
+        boolean mayBeIn(String text) {
+            if (text.isEmpty() || text.charAt(0) != '{' || text.charAt(text.length() - 1) != '}'
+                    || text.indexOf('\\') >= 0) {
+                return true;
+            }
+            for (String key : quoted) {
+                if (text.contains(key)) {
+                    return true;
+                }
+            }
+            return false;
         }
     }
 
@@ -199,8 +222,7 @@ public final class UnifiedEventAvro {
      * The event of a row: with its traits and context when {@code whole}, and with only the {@code wanted} properties
      * unless that is null.
      */
-    private static UnifiedEvent decode(GenericRecord r, Columns c, boolean whole, Set<String> wanted,
-                                       String[] quotedWanted) {
+    private static UnifiedEvent decode(GenericRecord r, Columns c, boolean whole, Wanted wanted) {
         Map<String, Object> properties = new LinkedHashMap<>();
         for (int i = 0; i < c.typed().length; i++) {
             Object value = get(r, c.typed()[i]);
@@ -210,11 +232,11 @@ public final class UnifiedEventAvro {
         }
         Object rest = get(r, c.properties());
         if (!c.typedLayout()) {
-            properties.putAll(unflat(rest, wanted));
+            properties.putAll(unflat(rest, wanted == null ? null : wanted.names()));
         } else if (wanted == null) {
             properties.putAll(parsed(rest));
         } else {
-            picked(rest, wanted, quotedWanted, properties);
+            picked(rest, wanted, properties);
         }
         return new UnifiedEvent(text(get(r, c.messageId())), EventType.parse(text(get(r, c.type()))),
                 text(get(r, c.event())), text(get(r, c.anonymousId())), text(get(r, c.userId())),
@@ -230,15 +252,15 @@ public final class UnifiedEventAvro {
 
     /**
      * The {@code wanted} keys of a JSON object, put into {@code into} with the values Jackson's map reader gives them
-     * (the same deserializer reads each), the others skipped unread. A key that comes twice keeps its last value, as
-     * in the map reader.
+     * (the same deserializer reads each), the others skipped unread; a text that cannot hold one is not parsed
+     * ({@link Wanted#mayBeIn}). A key that comes twice keeps its last value, as in the map reader.
      */
-    private static void picked(Object json, Set<String> wanted, String[] quotedWanted, Map<String, Object> into) {
+    private static void picked(Object json, Wanted wanted, Map<String, Object> into) {
         if (json == null) {
             return;
         }
         String text = json.toString();
-        if (text.equals("{}") || !mayHoldAny(text, quotedWanted)) {
+        if (text.equals("{}") || !wanted.mayBeIn(text)) {
             return;
         }
         try (JsonParser parser = JSON.createParser(text)) {
@@ -248,7 +270,7 @@ public final class UnifiedEventAvro {
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String name = parser.currentName();
                 parser.nextToken();
-                if (wanted.contains(name)) {
+                if (wanted.names().contains(name)) {
                     into.put(name, JSON.readValue(parser, Object.class));
                 } else {
                     parser.skipChildren();
@@ -257,25 +279,6 @@ public final class UnifiedEventAvro {
         } catch (IOException ex) {
             throw new IllegalArgumentException("a history row's JSON column is not a JSON object: " + ex.getMessage(), ex);
         }
-    }
-
-    /**
-     * Whether a JSON object's text may have one of these keys: false only when it is braced, has no escape at all (a
-     * key written with escapes would not show as itself) and none of the quoted keys appears in it, so a row whose
-     * JSON holds none of the wanted properties is not parsed. A quoted key inside a string value only costs the
-     * parse; text that is not braced is parsed, to be refused as before.
-     */
-    private static boolean mayHoldAny(String text, String[] quotedKeys) {
-        if (text.isEmpty() || text.charAt(0) != '{' || text.charAt(text.length() - 1) != '}'
-                || text.indexOf('\\') >= 0) {
-            return true;
-        }
-        for (String key : quotedKeys) {
-            if (text.contains(key)) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** A map column: JSON text in the current layout, a map of scalars in the earlier one. */
