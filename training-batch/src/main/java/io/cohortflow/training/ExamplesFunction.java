@@ -18,8 +18,13 @@ import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Keyed by resolved user id, in BATCH mode: collects the user's history, and at the end of the key emits the
@@ -107,20 +112,32 @@ final class ExamplesFunction extends KeyedProcessFunction<Tuple2<Long, String>, 
         ctx.timerService().registerEventTimeTimer(cutoff);
     }
 
-    @Override
-    public void onTimer(long timestamp, OnTimerContext ctx, Collector<TrainingRow> out) throws Exception {
+    /**
+     * The user's events, each message (source and messageId) once. Ingest writes each message once; a row read twice (a
+     * compaction swapping files under the reader) is dropped here, so it never counts twice. Told apart by message id
+     * first, without building a key of both per event: one id from two sources is rare.
+     */
+    static List<UnifiedEvent> decodedOnce(Iterable<byte[]> history, FeatureEventSerializer.Decoder decoder, String user)
+            throws IOException {
         List<UnifiedEvent> events = new ArrayList<>();
-        java.util.Set<String> seen = new java.util.HashSet<>();
-        for (byte[] bytes : history.get()) {
-            UnifiedEvent event = decoder.decode(bytes);
-            // Ingest writes each message (source and messageId) once; a row read twice (a compaction swapping files
-            // under the reader) is dropped here, so it never counts twice.
-            if (seen.add(event.source() + '\u0000' + event.messageId())) {
+        Map<String, String> sourceById = new HashMap<>();
+        Set<String> otherSources = new HashSet<>();
+        for (byte[] bytes : history) {
+            UnifiedEvent event = decoder.decode(bytes, user);
+            String first = sourceById.putIfAbsent(event.messageId(), event.source());
+            if (first == null
+                    || !first.equals(event.source()) && otherSources.add(event.source() + '\u0000' + event.messageId())) {
                 events.add(event);
             }
         }
-        long horizon = labels.horizon().toMillis();
+        return events;
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<TrainingRow> out) throws Exception {
         String user = ctx.getCurrentKey().f1;
+        List<UnifiedEvent> events = decodedOnce(history.get(), decoder, user);
+        long horizon = labels.horizon().toMillis();
         // Every row's features from one replay of the history: the training rows' feature times (a cutoff T - H - day
         // sees features as of T - 2H - day), the holdout's (T - H) and now (T).
         long[] times = new long[samples + 2];

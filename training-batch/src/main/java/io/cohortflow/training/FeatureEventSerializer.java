@@ -21,12 +21,12 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The training's events as compact binary, as Flink's serializer of the reader's events and as the bytes the shuffle
- * and the sort by user carry ({@link Encoder}, {@link Decoder}; see {@link ExamplesFunction#encoder}): each field in
- * turn, strings as UTF-8 bytes (in one write each: Flink's own string format goes byte by byte through the sort
- * buffer's view, which showed in the profile), and the JSON-valued maps as tagged values (the same Java types come
- * back: a Long stays a Long, a Double a Double, nested lists and objects are kept), so {@code UserFeatures} reads
- * exactly the event the reader decoded.
+ * The training's events as compact binary, as Flink's serializer of the reader's events and, slimmer, as the bytes
+ * the shuffle and the sort by user carry ({@link Encoder}, {@link Decoder}; see {@link ExamplesFunction#encoder}):
+ * each field in turn, strings as UTF-8 bytes (in one write each: Flink's own string format goes byte by byte through
+ * the sort buffer's view, which showed in the profile), and the JSON-valued maps as tagged values (the same Java types
+ * come back: a Long stays a Long, a Double a Double, nested lists and objects are kept), so {@code UserFeatures} reads
+ * the values the reader decoded.
  *
  * <p>Why not the JSON of {@code JsonRecordTypeInfo}, which the stream jobs use: a BATCH job writes every event twice
  * (the shuffle to its user's task, then the sort by user) and reads it twice, and Jackson did that in half of the
@@ -103,56 +103,67 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
 
     @Override
     public UnifiedEvent deserialize(DataInputView in) throws IOException {
-        return read(in, null);
-    }
-
-    /** An event, with its short strings from {@code strings} when not null. */
-    private static UnifiedEvent read(DataInputView in, Strings strings) throws IOException {
-        String messageId = readString(in, strings);
+        String messageId = readString(in, null);
         EventType type = TYPES[in.readByte()];
-        String event = readString(in, strings);
-        String anonymousId = readString(in, strings);
-        String userId = readString(in, strings);
-        String resolvedId = readString(in, strings);
+        String event = readString(in, null);
+        String anonymousId = readString(in, null);
+        String userId = readString(in, null);
+        String resolvedId = readString(in, null);
         long timestamp = in.readLong();
         Long sentAt = in.readBoolean() ? in.readLong() : null;
         long receivedAt = in.readLong();
-        String source = readString(in, strings);
-        String previousId = readString(in, strings);
+        String source = readString(in, null);
+        String previousId = readString(in, null);
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
-                source, previousId, readMap(in, strings), readMap(in, strings), readMap(in, strings));
+                source, previousId, readMap(in, null), readMap(in, null), readMap(in, null));
     }
 
     /**
-     * Events as bytes of this format, for a step that carries them as they are (the shuffle and sort by user, see
-     * {@link ExamplesFunction#encoder}): one per thread, it reuses its buffer.
+     * Events as the bytes the shuffle and the sort by user carry (see {@link ExamplesFunction#encoder}), in a slimmer
+     * format than the serializer's: only what a user's rows read. That is the message id and the source (each message
+     * counts once), the type, the event name, the time and the properties; not the ids, whose user the key carries,
+     * nor the sent and received times, the previous id, the traits or the context (a test holds the rows to that:
+     * {@code FeaturePropertiesTest}). One per thread: it reuses its buffer.
      */
     static final class Encoder {
         private final DataOutputSerializer out = new DataOutputSerializer(256);
 
         byte[] encode(UnifiedEvent event) throws IOException {
             out.clear();
-            INSTANCE.serialize(event, out);
+            writeString(event.messageId(), out);
+            out.writeByte(event.type().ordinal());
+            writeString(event.event(), out);
+            out.writeLong(event.timestamp());
+            writeString(event.source(), out);
+            writeMap(event.properties(), out);
             return out.getCopyOfBuffer();
         }
     }
 
     /**
-     * Reads back {@link Encoder}'s bytes. One per thread: it keeps the short strings it has read (event names,
-     * property names, ids, products), and gives the same {@code String} again for the same bytes, which saves
+     * Reads back {@link Encoder}'s bytes as the user's event as the rows see it: its user ({@code userId} and
+     * {@code resolvedId}) is the key's, and what the bytes leave out is empty (no anonymous id, sent time, previous
+     * id, traits or context; received when it happened). One per thread: it keeps the short strings it has read
+     * (event names, property names, products), and gives the same {@code String} again for the same bytes, which saves
      * building each one anew and lets the features' map lookups use its cached hash.
      */
     static final class Decoder {
         private final DataInputDeserializer in = new DataInputDeserializer();
         private final Strings strings = new Strings();
 
-        UnifiedEvent decode(byte[] bytes) throws IOException {
+        UnifiedEvent decode(byte[] bytes, String user) throws IOException {
             in.setBuffer(bytes);
-            UnifiedEvent event = read(in, strings);
+            String messageId = readString(in, strings);
+            EventType type = TYPES[in.readByte()];
+            String event = readString(in, strings);
+            long timestamp = in.readLong();
+            String source = readString(in, strings);
+            Map<String, Object> properties = readMap(in, strings);
             if (in.available() != 0) {
                 throw new IOException(in.available() + " bytes left after an event: not a FeatureEventSerializer's");
             }
-            return event;
+            return new UnifiedEvent(messageId, type, event, null, user, user, timestamp, null, timestamp, source, null,
+                    properties, Map.of(), Map.of());
         }
     }
 

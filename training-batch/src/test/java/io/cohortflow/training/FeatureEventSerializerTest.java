@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /**
  * The events come back from the training's binary format as they went in: every field, and each property's value of
  * the same Java type (a Long stays a Long, where JSON would give an Integer), nested values and text outside Latin-1
- * included.
+ * included. The shuffle's slimmer bytes keep what the rows read.
  */
 class FeatureEventSerializerTest {
     private final FeatureEventSerializer serializer = FeatureEventSerializer.INSTANCE;
@@ -91,24 +91,64 @@ class FeatureEventSerializerTest {
             properties.put("category", "c".repeat(random.nextInt(1, 40)));
             properties.put("price", random.nextDouble());
             events.add(new UnifiedEvent("m-" + i, EventType.TRACK, random.nextBoolean() ? "add_to_cart" : "page_view",
-                    null, user, user, i, null, i, "web", null, properties, Map.of(), Map.of()));
+                    null, user, user, i, null, i, random.nextBoolean() ? "web" : "ios", null, properties, Map.of(),
+                    Map.of()));
         }
         for (UnifiedEvent event : events) {
-            assertThat(decoder.decode(encoder.encode(event))).isEqualTo(event);
+            assertThat(decoder.decode(encoder.encode(event), event.resolvedId())).isEqualTo(event);
         }
 
         UnifiedEvent last = events.get(events.size() - 1);
-        UnifiedEvent once = decoder.decode(encoder.encode(last));
-        UnifiedEvent twice = decoder.decode(encoder.encode(last));
-        assertThat(twice.userId()).isSameAs(once.userId());
+        UnifiedEvent once = decoder.decode(encoder.encode(last), last.resolvedId());
+        UnifiedEvent twice = decoder.decode(encoder.encode(last), last.resolvedId());
+        assertThat(twice.event()).isSameAs(once.event());
+        assertThat(twice.source()).isSameAs(once.source());
         assertThat(twice.properties().keySet()).containsExactlyElementsOf(once.properties().keySet());
         assertThat(twice.properties().get("product_id")).isSameAs(once.properties().get("product_id"));
         assertThat(twice.messageId()).isEqualTo(once.messageId());
         String longText = "x".repeat(FeatureEventSerializer.Strings.MAX_LENGTH + 1);
         UnifiedEvent withLongText = new UnifiedEvent("m", EventType.TRACK, longText, null, "u", "u", 1L, null, 1L,
                 "web", null, Map.of(), Map.of(), Map.of());
-        assertThat(decoder.decode(encoder.encode(withLongText)).event()).isEqualTo(longText)
-                .isNotSameAs(decoder.decode(encoder.encode(withLongText)).event());
+        assertThat(decoder.decode(encoder.encode(withLongText), "u").event()).isEqualTo(longText)
+                .isNotSameAs(decoder.decode(encoder.encode(withLongText), "u").event());
+    }
+
+    /**
+     * The shuffle's bytes carry what a user's rows read. The event comes back with the key's user and without the rest:
+     * no anonymous id, sent time, previous id, traits or context, and received when it happened.
+     */
+    @Test
+    void theShufflesBytesKeepWhatTheRowsReadAndTheKeyGivesTheUser() throws Exception {
+        UnifiedEvent whole = new UnifiedEvent("m-5", EventType.ALIAS, "signed_up", "anon-5", "user-5", "user-5", 100L,
+                90L, 120L, "web", "anon-4", Map.of("plan", "pro", "seats", 3L), Map.of("email", "a@example.com"),
+                Map.of("ip", "10.0.0.1"));
+
+        UnifiedEvent decoded = new FeatureEventSerializer.Decoder()
+                .decode(new FeatureEventSerializer.Encoder().encode(whole), "user-5");
+
+        assertThat(decoded).isEqualTo(new UnifiedEvent("m-5", EventType.ALIAS, "signed_up", null, "user-5", "user-5",
+                100L, null, 100L, "web", null, Map.of("plan", "pro", "seats", 3L), Map.of(), Map.of()));
+    }
+
+    /**
+     * Each message (source and message id) counts once for its user, whatever order the rows come in: a row read
+     * twice is dropped, one id sent by two sources is two messages.
+     */
+    @Test
+    void aUsersMessagesCountOnceEach() throws Exception {
+        FeatureEventSerializer.Encoder encoder = new FeatureEventSerializer.Encoder();
+        List<byte[]> rows = new ArrayList<>();
+        String[][] sent = {{"m-1", "web"}, {"m-1", "ios"}, {"m-1", "ios"}, {"m-2", "web"}, {"m-1", "web"},
+                {"m-2", "web"}, {"m-1", "zendesk"}, {"m-3", "ios"}};
+        for (int i = 0; i < sent.length; i++) {
+            rows.add(encoder.encode(new UnifiedEvent(sent[i][0], EventType.TRACK, "page_view", null, "u", "u", i, null,
+                    i, sent[i][1], null, Map.of(), Map.of(), Map.of())));
+        }
+
+        List<UnifiedEvent> once = ExamplesFunction.decodedOnce(rows, new FeatureEventSerializer.Decoder(), "u");
+
+        assertThat(once).extracting(e -> e.messageId() + "/" + e.source() + "@" + e.timestamp())
+                .containsExactly("m-1/web@0", "m-1/ios@1", "m-2/web@3", "m-1/zendesk@6", "m-3/ios@7");
     }
 
     @Test
@@ -119,9 +159,9 @@ class FeatureEventSerializerTest {
         byte[] bytes = new FeatureEventSerializer.Encoder().encode(event);
         byte[] longer = java.util.Arrays.copyOf(bytes, bytes.length + 1);
 
-        assertThatThrownBy(() -> decoder.decode(longer)).isInstanceOf(java.io.IOException.class)
+        assertThatThrownBy(() -> decoder.decode(longer, "u")).isInstanceOf(java.io.IOException.class)
                 .hasMessageContaining("1 bytes left");
-        assertThat(decoder.decode(bytes)).isEqualTo(event);
+        assertThat(decoder.decode(bytes, "u")).isEqualTo(event);
     }
 
     /** Users whose id hashes collide ("Aa" and "BB") still have keys of their own: the id follows the hash. */

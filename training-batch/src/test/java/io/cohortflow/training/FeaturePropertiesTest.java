@@ -78,24 +78,32 @@ class FeaturePropertiesTest {
     }
 
     /**
-     * The training reads fewer still ({@link ChurnLabels#MODEL_PROPERTIES_READ}): its rows are the model features and
-     * the labels, which are the same as with all the properties, though many events lose a property the profile's
-     * traits read (the product's name).
+     * The training reads fewer still ({@link ChurnLabels#MODEL_PROPERTIES_READ}) and its shuffle carries only part of
+     * each event (the {@link FeatureEventSerializer.Encoder}'s bytes: no ids but the key's user, no sent or received
+     * times): its rows are the model features and the labels, which are the same as from the whole events, though many
+     * events lose a property the profile's traits read (the product's name) and many their anonymous id.
      */
     @ParameterizedTest(name = "realism {0}")
     @ValueSource(doubles = {0.0, 1.0})
-    void theRowsOfTheModelsPropertiesAreTheRowsOfAll(double realism) {
+    void theRowsOfTheShuffledEventsAreTheRowsOfWholeEvents(double realism) throws Exception {
         Map<String, List<UnifiedEvent>> byUser = simulate(realism);
         long[] times = cutoffs();
         int examples = 0;
         int lostName = 0;
+        int lostAnonymousId = 0;
+        FeatureEventSerializer.Encoder encoder = new FeatureEventSerializer.Encoder();
+        FeatureEventSerializer.Decoder decoder = new FeatureEventSerializer.Decoder();
         for (Map.Entry<String, List<UnifiedEvent>> user : byUser.entrySet()) {
             List<UnifiedEvent> all = user.getValue();
-            List<UnifiedEvent> read = all.stream()
-                    .map(e -> Events.withOnlyProperties(e, ChurnLabels.MODEL_PROPERTIES_READ)).toList();
+            List<UnifiedEvent> read = new ArrayList<>();
+            for (UnifiedEvent e : all) {
+                read.add(decoder.decode(encoder.encode(Events.withOnlyProperties(e, ChurnLabels.MODEL_PROPERTIES_READ)),
+                        user.getKey()));
+            }
             for (int i = 0; i < all.size(); i++) {
                 lostName += all.get(i).properties().containsKey("name") && !read.get(i).properties().containsKey("name")
                         ? 1 : 0;
+                lostAnonymousId += all.get(i).anonymousId() != null && read.get(i).anonymousId() == null ? 1 : 0;
             }
             FeatureSnapshot[] fromAll = ChurnLabels.featuresAsOf(all, times, CONFIG, NAMES);
             FeatureSnapshot[] fromRead = ChurnLabels.featuresAsOf(read, times, CONFIG, NAMES);
@@ -115,6 +123,7 @@ class FeaturePropertiesTest {
         }
         assertThat(examples).as("labelled examples compared").isGreaterThan(100);
         assertThat(lostName).as("events read without their product's name").isGreaterThan(1_000);
+        assertThat(lostAnonymousId).as("events shuffled without their anonymous id").isGreaterThan(1_000);
     }
 
     /** The times compared: a month, two weeks and three days before the simulation's end, and its end. */
