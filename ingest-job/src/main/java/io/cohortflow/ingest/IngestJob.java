@@ -27,6 +27,7 @@ import io.cohortflow.jobs.kafka.KafkaLimits;
 import io.cohortflow.jobs.kafka.Watermarks;
 import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.jobs.types.UnifiedEventTypeInfo;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Boundedness;
@@ -136,7 +137,7 @@ public final class IngestJob {
                         "events.raw")
                 .uid(Uids.RAW_SOURCE)
                 .process(new MapToUnifiedFunction(mapper, options.deadLetterPayloadBytes()))
-                .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .returns(UnifiedEventTypeInfo.INSTANCE)
                 .name("map and validate")
                 .uid(Uids.MAP_TO_UNIFIED);
         SingleOutputStreamOperator<DeadLetter> deadLetters = mappedAll.getSideOutput(MapToUnifiedFunction.DEAD_LETTERS)
@@ -149,7 +150,7 @@ public final class IngestJob {
                 .keyBy(IdentityKeys::forEvent)
                 .connect(suppressions)
                 .process(new DedupeFunction(options.dedupeWindow(), options.allowedLateness(), io.privacyAtOpen()))
-                .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .returns(UnifiedEventTypeInfo.INSTANCE)
                 .name("dedupe by messageId, route late, drop suppressed ids")
                 .uid(Uids.DEDUPE);
         DataStream<UnifiedEvent> late = onTime.getSideOutput(DedupeFunction.LATE);
@@ -168,7 +169,7 @@ public final class IngestJob {
                 .reinterpretAsKeyedStream(onTime, IdentityKeys::forEvent, Types.STRING)
                 .connect(refusals.keyBy(merge -> IdentityKeys.forDevice(merge.fromId())))
                 .process(new IdentityStitchFunction(options.identityTtl()))
-                .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .returns(UnifiedEventTypeInfo.INSTANCE)
                 .name("stitch identities")
                 .uid(Uids.IDENTITY_STITCH);
         // (A link request comes from an identify dedupe let through: a suppressed id never forms a link.)
@@ -197,7 +198,7 @@ public final class IngestJob {
         // A device linked to a suppressed user resolves to him here: its events go too.
         SingleOutputStreamOperator<UnifiedEvent> resolved = stitched
                 .connect(suppressions).process(new Suppress.Resolved(io.privacyAtOpen()))
-                .returns(JsonRecordTypeInfo.UNIFIED_EVENT)
+                .returns(UnifiedEventTypeInfo.INSTANCE)
                 .name("drop suppressed users' devices").uid(Uids.SUPPRESS_RESOLVED);
         resolved.sinkTo(io.unified()).name("events.unified").uid(Uids.UNIFIED_SINK);
         // Each checking subtask reports when it has taken a request in: suppression is in force once all have.
@@ -209,7 +210,7 @@ public final class IngestJob {
                     if (!IdentityLink.isMarker(event)) {
                         out.collect(IdentityLink.strip(event));
                     }
-                }).returns(JsonRecordTypeInfo.UNIFIED_EVENT).name("user actions, as sent").uid(Uids.HISTORY_ACTIONS)
+                }).returns(UnifiedEventTypeInfo.INSTANCE).name("user actions, as sent").uid(Uids.HISTORY_ACTIONS)
                 .union(late).sinkTo(io.history()).name("Parquet history").uid(Uids.HISTORY_SINK);
     }
 

@@ -25,6 +25,7 @@ import io.cohortflow.jobs.kafka.KafkaLimits;
 import io.cohortflow.jobs.kafka.Watermarks;
 import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.jobs.types.UnifiedEventTypeInfo;
 import io.cohortflow.segmentation.functions.Scoring;
 import io.cohortflow.segmentation.functions.SegmentFunction;
 import io.cohortflow.segmentation.input.Control;
@@ -96,9 +97,9 @@ public final class SegmentationJob {
         ModelPublishedCodec models = new ModelPublishedCodec();
         Io io = new Io(
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.UNIFIED), group, new UnifiedEventCodec(),
-                        JsonRecordTypeInfo.UNIFIED_EVENT, bounded),
+                        UnifiedEventTypeInfo.INSTANCE, bounded),
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.LATE), group + "-late", new UnifiedEventCodec(),
-                        JsonRecordTypeInfo.UNIFIED_EVENT, bounded),
+                        UnifiedEventTypeInfo.INSTANCE, bounded),
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.MERGES), group + "-merges", merges,
                         new JsonRecordTypeInfo<>(merges), bounded),
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.HANDOFF), group + "-handoff", handoffs,

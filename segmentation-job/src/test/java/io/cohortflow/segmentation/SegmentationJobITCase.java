@@ -14,6 +14,7 @@ import io.cohortflow.core.segment.StateHandoff;
 import io.cohortflow.core.segment.StateHandoffCodec;
 import io.cohortflow.core.testing.Events;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.jobs.types.UnifiedEventTypeInfo;
 import io.cohortflow.segmentation.functions.Scoring;
 import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.flink.BoundedSources;
@@ -61,8 +62,8 @@ class SegmentationJobITCase {
         CollectingSink<SegmentProfile> profiles = new CollectingSink<>();
         CollectingSink<StateHandoff> handoffs = new CollectingSink<>();
         SegmentationJob.Io io = new SegmentationJob.Io(
-                BoundedSources.of(JsonRecordTypeInfo.UNIFIED_EVENT, events),
-                BoundedSources.of(JsonRecordTypeInfo.UNIFIED_EVENT, late),
+                BoundedSources.of(UnifiedEventTypeInfo.INSTANCE, events),
+                BoundedSources.of(UnifiedEventTypeInfo.INSTANCE, late),
                 BoundedSources.of(new JsonRecordTypeInfo<>(new IdentityMergeCodec()), List.of(merge)),
                 BoundedSources.empty(new JsonRecordTypeInfo<>(new StateHandoffCodec())),
                 BoundedSources.empty(new JsonRecordTypeInfo<>(new SegmentDefinitionCodec())),

@@ -35,7 +35,7 @@ import java.util.Set;
  */
 final class ExamplesFunction extends KeyedProcessFunction<Tuple2<Long, String>, Tuple2<String, byte[]>, TrainingRow> {
     private static final long serialVersionUID = 1L;
-    /** What the shuffle and the sort carry: the user, and the event as {@link FeatureEventSerializer}'s bytes. */
+    /** What the shuffle and the sort carry: the user, and the event as {@link EventBytes}'s bytes. */
     static final TypeInformation<Tuple2<String, byte[]>> ENCODED =
             Types.TUPLE(Types.STRING, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO);
     /** The key: a spread hash of the user, then the user (see {@link #key}). */
@@ -48,7 +48,7 @@ final class ExamplesFunction extends KeyedProcessFunction<Tuple2<Long, String>, 
     private final int samples;
     private transient ListState<byte[]> history;
     private transient LongCounter emitted;
-    private transient FeatureEventSerializer.Decoder decoder;
+    private transient EventBytes.Decoder decoder;
 
     ExamplesFunction(ChurnLabels labels, long cutoff, FeatureConfig config, List<String> eventNames, int samples) {
         this.samples = samples;
@@ -62,7 +62,7 @@ final class ExamplesFunction extends KeyedProcessFunction<Tuple2<Long, String>, 
     public void open(OpenContext openContext) {
         history = getRuntimeContext().getListState(new ListStateDescriptor<>("history",
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        decoder = new FeatureEventSerializer.Decoder();
+        decoder = new EventBytes.Decoder();
         emitted = new LongCounter();
         getRuntimeContext().addAccumulator(HistoryRows.ROWS_EMITTED, emitted);
     }
@@ -78,11 +78,11 @@ final class ExamplesFunction extends KeyedProcessFunction<Tuple2<Long, String>, 
         long until = cutoff;
         return new RichFlatMapFunction<>() {
             private static final long serialVersionUID = 1L;
-            private transient FeatureEventSerializer.Encoder encoder;
+            private transient EventBytes.Encoder encoder;
 
             @Override
             public void open(OpenContext openContext) {
-                encoder = new FeatureEventSerializer.Encoder();
+                encoder = new EventBytes.Encoder();
             }
 
             @Override
@@ -117,7 +117,7 @@ final class ExamplesFunction extends KeyedProcessFunction<Tuple2<Long, String>, 
      * compaction swapping files under the reader) is dropped here, so it never counts twice. Told apart by message id
      * first, without building a key of both per event: one id from two sources is rare.
      */
-    static List<UnifiedEvent> decodedOnce(Iterable<byte[]> history, FeatureEventSerializer.Decoder decoder, String user)
+    static List<UnifiedEvent> decodedOnce(Iterable<byte[]> history, EventBytes.Decoder decoder, String user)
             throws IOException {
         List<UnifiedEvent> events = new ArrayList<>();
         Map<String, String> sourceById = new HashMap<>();

@@ -4,6 +4,7 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
 import io.cohortflow.core.training.ChurnLabels;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.jobs.types.UnifiedEventTypeInfo;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -79,7 +80,7 @@ final class HistoryRows {
         FileSource<UnifiedEvent> source = FileSource.forRecordStreamFormat(new HistoryFormat(), new Path(history)).build();
         DataStream<UnifiedEvent> events = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Parquet history")
-                .map(new CountEvents()).returns(FeatureEventTypeInfo.INSTANCE).name("count events");
+                .map(new CountEvents()).returns(UnifiedEventTypeInfo.INSTANCE).name("count events");
         if (!privacy.ids().isEmpty()) { // no check per event when nobody is left out
             events = events.filter(new PrivacyExclusion.Filter(privacy.ids())).name("leave out the privacy requests' people");
         }
@@ -211,7 +212,7 @@ final class HistoryRows {
 
         @Override
         public TypeInformation<UnifiedEvent> getProducedType() {
-            return FeatureEventTypeInfo.INSTANCE;
+            return UnifiedEventTypeInfo.INSTANCE;
         }
     }
 

@@ -79,7 +79,7 @@ class FeaturePropertiesTest {
 
     /**
      * The training reads fewer still ({@link ChurnLabels#MODEL_PROPERTIES_READ}) and its shuffle carries only part of
-     * each event (the {@link FeatureEventSerializer.Encoder}'s bytes: no ids but the key's user, no sent or received
+     * each event (the {@link EventBytes.Encoder}'s bytes: no ids but the key's user, no sent or received
      * times): its rows are the model features and the labels, which are the same as from the whole events, though many
      * events lose a property the profile's traits read (the product's name) and many their anonymous id.
      */
@@ -91,8 +91,8 @@ class FeaturePropertiesTest {
         int examples = 0;
         int lostName = 0;
         int lostAnonymousId = 0;
-        FeatureEventSerializer.Encoder encoder = new FeatureEventSerializer.Encoder();
-        FeatureEventSerializer.Decoder decoder = new FeatureEventSerializer.Decoder();
+        EventBytes.Encoder encoder = new EventBytes.Encoder();
+        EventBytes.Decoder decoder = new EventBytes.Decoder();
         for (Map.Entry<String, List<UnifiedEvent>> user : byUser.entrySet()) {
             List<UnifiedEvent> all = user.getValue();
             List<UnifiedEvent> read = new ArrayList<>();

@@ -3,7 +3,7 @@ package io.cohortflow.ingest.functions;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.ingest.mapping.EventNormalizer;
 import io.cohortflow.jobs.metrics.ProductMetrics;
-import io.cohortflow.jobs.types.JsonRecordTypeInfo;
+import io.cohortflow.jobs.types.UnifiedEventTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -48,7 +48,7 @@ import java.time.Duration;
 public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, UnifiedEvent, PrivacyRequest, UnifiedEvent> {
     private static final long serialVersionUID = 1L;
 
-    public static final OutputTag<UnifiedEvent> LATE = new OutputTag<>("late-events", JsonRecordTypeInfo.UNIFIED_EVENT);
+    public static final OutputTag<UnifiedEvent> LATE = new OutputTag<>("late-events", UnifiedEventTypeInfo.INSTANCE);
 
     private final Duration window;
     private final Duration allowedLateness;

@@ -2,8 +2,6 @@ package io.cohortflow.jobs.types;
 
 import io.cohortflow.core.codec.JsonCodec;
 import io.cohortflow.core.event.DeadLetterCodec;
-import io.cohortflow.core.event.UnifiedEvent;
-import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentChangeCodec;
@@ -17,7 +15,6 @@ import java.util.Objects;
 public final class JsonRecordTypeInfo<T> extends TypeInformation<T> {
     private static final long serialVersionUID = 1L;
 
-    public static final JsonRecordTypeInfo<UnifiedEvent> UNIFIED_EVENT = new JsonRecordTypeInfo<>(new UnifiedEventCodec());
     public static final JsonRecordTypeInfo<DeadLetter> DEAD_LETTER = new JsonRecordTypeInfo<>(new DeadLetterCodec());
     public static final JsonRecordTypeInfo<SegmentChange> SEGMENT_CHANGE = new JsonRecordTypeInfo<>(new SegmentChangeCodec());
 

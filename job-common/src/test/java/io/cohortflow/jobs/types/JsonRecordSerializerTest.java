@@ -2,6 +2,7 @@ package io.cohortflow.jobs.types;
 
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventCodec;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
@@ -16,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 class JsonRecordSerializerTest {
     private final TypeSerializer<UnifiedEvent> serializer =
-            JsonRecordTypeInfo.UNIFIED_EVENT.createSerializer(new SerializerConfigImpl());
+            new JsonRecordTypeInfo<>(new UnifiedEventCodec()).createSerializer(new SerializerConfigImpl());
 
     @Test
     void serializesCopiesAndSkipsRecords() throws Exception {

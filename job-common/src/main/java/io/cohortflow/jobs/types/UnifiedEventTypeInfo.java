@@ -1,16 +1,16 @@
-package io.cohortflow.training;
+package io.cohortflow.jobs.types;
 
 import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.serialization.SerializerConfig;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 
-/** The training's events as {@link FeatureEventSerializer} carries them; see there for why not JSON. */
-public final class FeatureEventTypeInfo extends TypeInformation<UnifiedEvent> {
+/** Unified events between operators as {@link UnifiedEventSerializer}'s compact binary; see there for why not JSON. */
+public final class UnifiedEventTypeInfo extends TypeInformation<UnifiedEvent> {
     private static final long serialVersionUID = 1L;
-    public static final FeatureEventTypeInfo INSTANCE = new FeatureEventTypeInfo();
+    public static final UnifiedEventTypeInfo INSTANCE = new UnifiedEventTypeInfo();
 
-    private FeatureEventTypeInfo() {
+    private UnifiedEventTypeInfo() {
     }
 
     @Override
@@ -45,26 +45,26 @@ public final class FeatureEventTypeInfo extends TypeInformation<UnifiedEvent> {
 
     @Override
     public TypeSerializer<UnifiedEvent> createSerializer(SerializerConfig config) {
-        return FeatureEventSerializer.INSTANCE;
+        return UnifiedEventSerializer.INSTANCE;
     }
 
     @Override
     public String toString() {
-        return "FeatureEvent<UnifiedEvent>";
+        return "Binary<UnifiedEvent>";
     }
 
     @Override
     public boolean equals(Object obj) {
-        return obj instanceof FeatureEventTypeInfo;
+        return obj instanceof UnifiedEventTypeInfo;
     }
 
     @Override
     public int hashCode() {
-        return FeatureEventTypeInfo.class.hashCode();
+        return UnifiedEventTypeInfo.class.hashCode();
     }
 
     @Override
     public boolean canEqual(Object obj) {
-        return obj instanceof FeatureEventTypeInfo;
+        return obj instanceof UnifiedEventTypeInfo;
     }
 }

@@ -1,13 +1,15 @@
-package io.cohortflow.training;
+package io.cohortflow.jobs.types;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
-import org.apache.flink.core.memory.DataInputDeserializer;
 import org.apache.flink.core.memory.DataInputView;
-import org.apache.flink.core.memory.DataOutputSerializer;
 import org.apache.flink.core.memory.DataOutputView;
 
 import java.io.IOException;
@@ -15,29 +17,43 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * The training's events as compact binary, as Flink's serializer of the reader's events and, slimmer, as the bytes
- * the shuffle and the sort by user carry ({@link Encoder}, {@link Decoder}; see {@link ExamplesFunction#encoder}):
- * each field in turn, strings as UTF-8 bytes (in one write each: Flink's own string format goes byte by byte through
- * the sort buffer's view, which showed in the profile), and the JSON-valued maps as tagged values (the same Java types
- * come back: a Long stays a Long, a Double a Double, nested lists and objects are kept), so {@code UserFeatures} reads
- * the values the reader decoded.
+ * Unified events between the jobs' operators as compact binary: each field in turn, strings as UTF-8 bytes (in one
+ * write each: Flink's own string format goes byte by byte through a buffer's view, which showed in the profiles), and
+ * the JSON-valued maps as tagged values. The same Java types come back (a Long stays a Long, a Double a Double, nested
+ * lists and objects are kept); a value of any other type is written as its JSON and comes back as Jackson reads that,
+ * which is what the JSON of {@link JsonRecordTypeInfo} did to it.
  *
- * <p>Why not the JSON of {@code JsonRecordTypeInfo}, which the stream jobs use: a BATCH job writes every event twice
- * (the shuffle to its user's task, then the sort by user) and reads it twice, and Jackson did that in half of the
- * feature build's CPU time (JFR, issue "Speed to lead", P3); now each event is encoded once and decoded once. Nothing
- * of this format is kept: the job has no checkpoints and its state lives on the heap, so it can change with the code.
+ * <p>Why not that JSON: Jackson writing and parsing every event at every shuffle took a quarter of the ingest job's CPU
+ * and half of the training's feature build (JFR, issue "Speed to lead", P3 and P5). Nothing of this format is kept in
+ * state or on a topic: it is the wire between two operators of one job, so it can change with the code. (An unaligned
+ * checkpoint would hold records in flight in it: upgrade from a savepoint, which is aligned.)
  */
-public final class FeatureEventSerializer extends TypeSerializerSingleton<UnifiedEvent> {
+public final class UnifiedEventSerializer extends TypeSerializerSingleton<UnifiedEvent> {
     private static final long serialVersionUID = 1L;
-    public static final FeatureEventSerializer INSTANCE = new FeatureEventSerializer();
+    public static final UnifiedEventSerializer INSTANCE = new UnifiedEventSerializer();
+
+    /** Reads a string's UTF-8 bytes, of a known length, into a string: anew, or from a table that keeps them. */
+    @FunctionalInterface
+    public interface Strings {
+        String read(DataInputView in, int length) throws IOException;
+    }
+
+    /** Every string read anew. */
+    public static final Strings NEW = (in, length) -> {
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    };
 
     private static final EventType[] TYPES = EventType.values();
+    /** As {@code JsonCodec}'s, for the values of other types: what the JSON wire did with them. */
+    private static final ObjectMapper JSON = JsonMapper.builder()
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS).build();
     // Value tags of the JSON-valued maps: what Jackson's map reader and the typed columns produce.
     private static final byte NULL = 0;
     private static final byte STRING = 1;
@@ -51,8 +67,9 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
     private static final byte LIST = 9;
     private static final byte MAP = 10;
     private static final byte FLOAT = 11;
+    private static final byte OTHER_AS_JSON = 12;
 
-    private FeatureEventSerializer() {
+    private UnifiedEventSerializer() {
     }
 
     @Override
@@ -103,103 +120,19 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
 
     @Override
     public UnifiedEvent deserialize(DataInputView in) throws IOException {
-        String messageId = readString(in, null);
-        EventType type = TYPES[in.readByte()];
-        String event = readString(in, null);
-        String anonymousId = readString(in, null);
-        String userId = readString(in, null);
-        String resolvedId = readString(in, null);
+        String messageId = readString(in, NEW);
+        EventType type = type(in.readByte());
+        String event = readString(in, NEW);
+        String anonymousId = readString(in, NEW);
+        String userId = readString(in, NEW);
+        String resolvedId = readString(in, NEW);
         long timestamp = in.readLong();
         Long sentAt = in.readBoolean() ? in.readLong() : null;
         long receivedAt = in.readLong();
-        String source = readString(in, null);
-        String previousId = readString(in, null);
+        String source = readString(in, NEW);
+        String previousId = readString(in, NEW);
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
-                source, previousId, readMap(in, null), readMap(in, null), readMap(in, null));
-    }
-
-    /**
-     * Events as the bytes the shuffle and the sort by user carry (see {@link ExamplesFunction#encoder}), in a slimmer
-     * format than the serializer's: only what a user's rows read. That is the message id and the source (each message
-     * counts once), the type, the event name, the time and the properties; not the ids, whose user the key carries,
-     * nor the sent and received times, the previous id, the traits or the context (a test holds the rows to that:
-     * {@code FeaturePropertiesTest}). One per thread: it reuses its buffer.
-     */
-    static final class Encoder {
-        private final DataOutputSerializer out = new DataOutputSerializer(256);
-
-        byte[] encode(UnifiedEvent event) throws IOException {
-            out.clear();
-            writeString(event.messageId(), out);
-            out.writeByte(event.type().ordinal());
-            writeString(event.event(), out);
-            out.writeLong(event.timestamp());
-            writeString(event.source(), out);
-            writeMap(event.properties(), out);
-            return out.getCopyOfBuffer();
-        }
-    }
-
-    /**
-     * Reads back {@link Encoder}'s bytes as the user's event as the rows see it: its user ({@code userId} and
-     * {@code resolvedId}) is the key's, and what the bytes leave out is empty (no anonymous id, sent time, previous
-     * id, traits or context; received when it happened). One per thread: it keeps the short strings it has read
-     * (event names, property names, products), and gives the same {@code String} again for the same bytes, which saves
-     * building each one anew and lets the features' map lookups use its cached hash.
-     */
-    static final class Decoder {
-        private final DataInputDeserializer in = new DataInputDeserializer();
-        private final Strings strings = new Strings();
-
-        UnifiedEvent decode(byte[] bytes, String user) throws IOException {
-            in.setBuffer(bytes);
-            String messageId = readString(in, strings);
-            EventType type = TYPES[in.readByte()];
-            String event = readString(in, strings);
-            long timestamp = in.readLong();
-            String source = readString(in, strings);
-            Map<String, Object> properties = readMap(in, strings);
-            if (in.available() != 0) {
-                throw new IOException(in.available() + " bytes left after an event: not a FeatureEventSerializer's");
-            }
-            return new UnifiedEvent(messageId, type, event, null, user, user, timestamp, null, timestamp, source, null,
-                    properties, Map.of(), Map.of());
-        }
-    }
-
-    /**
-     * The strings a decoder has read, by their bytes: a direct-mapped table where a new string takes the slot of the
-     * one before. Strings longer than {@value #MAX_LENGTH} bytes (message ids, long texts) are not kept: they rarely
-     * come twice.
-     */
-    static final class Strings {
-        static final int MAX_LENGTH = 32;
-        private static final int SLOTS = 4096;
-        private final byte[][] keys = new byte[SLOTS][];
-        private final String[] values = new String[SLOTS];
-        private final byte[] scratch = new byte[MAX_LENGTH];
-
-        String read(DataInputView in, int length) throws IOException {
-            if (length > MAX_LENGTH) {
-                byte[] bytes = new byte[length];
-                in.readFully(bytes);
-                return new String(bytes, StandardCharsets.UTF_8);
-            }
-            in.readFully(scratch, 0, length);
-            int hash = 1;
-            for (int i = 0; i < length; i++) {
-                hash = 31 * hash + scratch[i];
-            }
-            int slot = (hash ^ (hash >>> 16)) & (SLOTS - 1);
-            byte[] key = keys[slot];
-            if (key != null && Arrays.equals(key, 0, key.length, scratch, 0, length)) {
-                return values[slot];
-            }
-            String value = new String(scratch, 0, length, StandardCharsets.UTF_8);
-            keys[slot] = Arrays.copyOf(scratch, length);
-            values[slot] = value;
-            return value;
-        }
+                source, previousId, readMap(in, NEW), readMap(in, NEW), readMap(in, NEW));
     }
 
     @Override
@@ -212,8 +145,16 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
         serialize(deserialize(in), out);
     }
 
+    /** The event type of an ordinal written by {@link #serialize}. */
+    public static EventType type(int ordinal) throws IOException {
+        if (ordinal < 0 || ordinal >= TYPES.length) {
+            throw new IOException("unknown event type " + ordinal + ": the bytes are not an event's");
+        }
+        return TYPES[ordinal];
+    }
+
     /** Null as length 0, else the UTF-8 length + 1, as a varint, then the bytes. */
-    private static void writeString(String s, DataOutputView out) throws IOException {
+    public static void writeString(String s, DataOutputView out) throws IOException {
         if (s == null) {
             out.writeByte(0);
             return;
@@ -223,17 +164,10 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
         out.write(bytes);
     }
 
-    private static String readString(DataInputView in, Strings strings) throws IOException {
+    /** A string written by {@link #writeString}, its bytes read by {@code strings}. */
+    public static String readString(DataInputView in, Strings strings) throws IOException {
         int length = readVarInt(in) - 1;
-        if (length < 0) {
-            return null;
-        }
-        if (strings != null) {
-            return strings.read(in, length);
-        }
-        byte[] bytes = new byte[length];
-        in.readFully(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return length < 0 ? null : strings.read(in, length);
     }
 
     private static void writeVarInt(int value, DataOutputView out) throws IOException {
@@ -256,7 +190,8 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
         return value;
     }
 
-    private static void writeMap(Map<String, Object> map, DataOutputView out) throws IOException {
+    /** A map of JSON values: its size, then each key and tagged value. */
+    public static void writeMap(Map<String, Object> map, DataOutputView out) throws IOException {
         writeVarInt(map.size(), out);
         for (Map.Entry<String, Object> entry : map.entrySet()) {
             writeString(entry.getKey(), out);
@@ -264,7 +199,8 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
         }
     }
 
-    private static Map<String, Object> readMap(DataInputView in, Strings strings) throws IOException {
+    /** A map written by {@link #writeMap}, its strings read by {@code strings}: empty as {@code Map.of()}. */
+    public static Map<String, Object> readMap(DataInputView in, Strings strings) throws IOException {
         int size = readVarInt(in);
         if (size == 0) {
             return Map.of();
@@ -309,12 +245,16 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
             for (Object item : list) {
                 writeValue(item, out);
             }
-        } else if (value instanceof Map<?, ?> map) {
+        } else if (value instanceof Map<?, ?> map && map.keySet().stream().allMatch(String.class::isInstance)) {
             out.writeByte(MAP);
             writeMap((Map<String, Object>) map, out);
         } else {
-            // The maps hold JSON values; anything else would come back as something else, so it is refused.
-            throw new IllegalArgumentException("not a JSON value: " + value.getClass().getName());
+            out.writeByte(OTHER_AS_JSON);
+            try {
+                writeString(JSON.writeValueAsString(value), out);
+            } catch (JsonProcessingException ex) {
+                throw new IllegalArgumentException("a " + value.getClass().getName() + " in an event has no JSON", ex);
+            }
         }
     }
 
@@ -328,8 +268,8 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
             case DOUBLE -> in.readDouble();
             case TRUE -> Boolean.TRUE;
             case FALSE -> Boolean.FALSE;
-            case BIG_INTEGER -> new BigInteger(readString(in, null));
-            case BIG_DECIMAL -> new BigDecimal(readString(in, null));
+            case BIG_INTEGER -> new BigInteger(readString(in, NEW));
+            case BIG_DECIMAL -> new BigDecimal(readString(in, NEW));
             case FLOAT -> in.readFloat();
             case LIST -> {
                 int size = readVarInt(in);
@@ -343,7 +283,8 @@ public final class FeatureEventSerializer extends TypeSerializerSingleton<Unifie
                 Map<String, Object> map = readMap(in, strings);
                 yield map.isEmpty() ? new LinkedHashMap<>() : map;
             }
-            default -> throw new IOException("unknown value tag " + tag + ": the bytes are not a FeatureEventSerializer's");
+            case OTHER_AS_JSON -> JSON.readValue(readString(in, NEW), Object.class);
+            default -> throw new IOException("unknown value tag " + tag + ": the bytes are not an event's");
         };
     }
 
