@@ -37,6 +37,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,7 +78,9 @@ final class HistoryRows {
     static Rows compute(StreamExecutionEnvironment env, String history, PrivacyExclusion privacy,
                         ExamplesFunction examples, int maxRows, long seed, Duration progressEvery, PrintStream out,
                         long started) throws Exception {
-        FileSource<UnifiedEvent> source = FileSource.forRecordStreamFormat(new HistoryFormat(), new Path(history)).build();
+        // The other ids and times are read only for the privacy requests' exclusion: no row reads them.
+        FileSource<UnifiedEvent> source = FileSource.forRecordStreamFormat(new HistoryFormat(!privacy.ids().isEmpty()),
+                new Path(history)).build();
         DataStream<UnifiedEvent> events = env
                 .fromSource(source, WatermarkStrategy.noWatermarks(), "Parquet history")
                 .map(new CountEvents()).returns(UnifiedEventTypeInfo.INSTANCE).name("count events");
@@ -160,10 +163,17 @@ final class HistoryRows {
      * the typed columns included: {@link UnifiedEventAvro.FeatureRows} takes each file's own schema). Each event keeps
      * only the properties the rows' features and labels read ({@link ChurnLabels#MODEL_PROPERTIES_READ}), which is
      * less to decode here and less to shuffle and sort (and, for most rows, no properties JSON to parse); traits,
-     * context and the other typed columns are not even read from the file ({@link FeatureColumns}).
+     * context and the other typed columns are not even read from the file ({@link FeatureColumns}), nor are the other
+     * ids and times ({@link UnifiedEventAvro.FeatureRows#ID_COLUMNS}) unless {@code ids}: the exclusion of privacy
+     * requests' people reads them, no row does.
      */
     static final class HistoryFormat implements StreamFormat<UnifiedEvent> {
         private static final long serialVersionUID = 1L;
+        private final boolean ids;
+
+        HistoryFormat(boolean ids) {
+            this.ids = ids;
+        }
 
         @Override
         public Reader<UnifiedEvent> createReader(org.apache.flink.configuration.Configuration config,
@@ -176,10 +186,10 @@ final class HistoryRows {
                     new ParquetInputFile(stream, fileLen)) {
                 @Override
                 protected ReadSupport<GenericRecord> getReadSupport() {
-                    return new FeatureColumns();
+                    return new FeatureColumns(ids);
                 }
             }.build();
-            UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(ChurnLabels.MODEL_PROPERTIES_READ);
+            UnifiedEventAvro.FeatureRows rows = new UnifiedEventAvro.FeatureRows(ChurnLabels.MODEL_PROPERTIES_READ, ids);
             return new Reader<>() {
                 @Override
                 public UnifiedEvent read() throws IOException {
@@ -223,25 +233,35 @@ final class HistoryRows {
      * Parquet-Avro's (its compatible record converter included), is as when the whole file is read.
      */
     static final class FeatureColumns extends ReadSupport<GenericRecord> {
-        /**
-         * The columns no feature reads: traits and context (JSON text, the widest in a file) and the typed columns of
-         * properties the features do not read.
-         */
-        static final java.util.Set<String> UNREAD = Stream.concat(Stream.of("traits", "context"),
-                        UnifiedEventAvro.TYPED.keySet().stream()
-                                .filter(p -> !ChurnLabels.MODEL_PROPERTIES_READ.contains(p)))
-                .collect(Collectors.toUnmodifiableSet());
         /** Where Parquet-Avro's writer keeps the file's Avro schema. */
         private static final String AVRO_SCHEMA = "parquet.avro.schema";
 
         private final AvroReadSupport<GenericRecord> avro = new AvroReadSupport<>(GenericData.get());
+        private final Set<String> unread;
+
+        /** @param ids whether the other ids and times are read (see {@link HistoryFormat}) */
+        FeatureColumns(boolean ids) {
+            unread = unread(ids);
+        }
+
+        /**
+         * The columns no feature reads: traits and context (JSON text, the widest in a file), the typed columns of
+         * properties the features do not read, and unless {@code ids} the other ids and times.
+         */
+        static Set<String> unread(boolean ids) {
+            return Stream.of(Stream.of("traits", "context"),
+                            UnifiedEventAvro.TYPED.keySet().stream()
+                                    .filter(p -> !ChurnLabels.MODEL_PROPERTIES_READ.contains(p)),
+                            ids ? Stream.<String>empty() : UnifiedEventAvro.FeatureRows.ID_COLUMNS.stream())
+                    .flatMap(names -> names).collect(Collectors.toUnmodifiableSet());
+        }
 
         @Override
         public ReadContext init(InitContext context) {
             ReadContext whole = avro.init(context);
             MessageType file = context.getFileSchema();
             MessageType read = new MessageType(file.getName(),
-                    file.getFields().stream().filter(f -> !UNREAD.contains(f.getName())).toList());
+                    file.getFields().stream().filter(f -> !unread.contains(f.getName())).toList());
             return new ReadContext(read, whole.getReadSupportMetadata());
         }
 
@@ -252,13 +272,13 @@ final class HistoryRows {
             Map<String, String> metadata = new java.util.HashMap<>(keyValueMetaData);
             String written = keyValueMetaData.get(AVRO_SCHEMA);
             if (written != null) {
-                metadata.put(AVRO_SCHEMA, withoutUnread(new Schema.Parser().parse(written)).toString());
+                metadata.put(AVRO_SCHEMA, without(new Schema.Parser().parse(written), unread).toString());
             }
             return avro.prepareForRead(configuration, metadata, fileSchema, readContext);
         }
 
-        static Schema withoutUnread(Schema record) {
-            List<Schema.Field> kept = record.getFields().stream().filter(f -> !UNREAD.contains(f.name()))
+        static Schema without(Schema record, Set<String> unread) {
+            List<Schema.Field> kept = record.getFields().stream().filter(f -> !unread.contains(f.name()))
                     .map(f -> new Schema.Field(f, f.schema())).toList();
             Schema projected = Schema.createRecord(record.getName(), record.getDoc(), record.getNamespace(),
                     record.isError(), kept);

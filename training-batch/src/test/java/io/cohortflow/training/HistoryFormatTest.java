@@ -32,8 +32,8 @@ import java.util.function.Function;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The training's reader of the history leaves the traits, context and unread typed columns unread, and reads every
- * other column as reading the whole file does: the events are those of {@link UnifiedEventAvro#forFeatures} over the
+ * The training's reader of the history leaves the traits, context and unread typed columns unread (and, when no privacy
+ * request needs them, the other ids and times), and reads every other column as reading the whole file does: the events are those of {@link UnifiedEventAvro#forFeatures} over the
  * whole rows with the properties the rows read ({@link ChurnLabels#MODEL_PROPERTIES_READ}), in the current layout
  * and in the one before the typed columns (whose traits and context have no default to fall back on).
  */
@@ -45,9 +45,10 @@ class HistoryFormatTest {
     void readsTheFeatureColumnsOfTheCurrentLayout() throws Exception {
         Path file = write("current.parquet", UnifiedEventAvro.SCHEMA, UnifiedEventAvro::toRecord);
 
-        List<UnifiedEvent> read = read(file);
+        List<UnifiedEvent> read = read(file, true);
 
         assertThat(read).hasSize(events().size()).isEqualTo(whole(file));
+        assertThat(read(file, false)).isEqualTo(whole(file).stream().map(HistoryFormatTest::withoutIds).toList());
         assertThat(read.get(0).properties()).containsEntry("revenue", 129.5).containsEntry("items", 3L)
                 .doesNotContainKeys("order_id", "coupon");
         assertThat(read.get(2).properties()).containsEntry("product_id", "p-1").containsEntry("price", 19.99)
@@ -59,22 +60,36 @@ class HistoryFormatTest {
     void readsTheFeatureColumnsOfTheLayoutBeforeTheTypedColumns() throws Exception {
         Path file = write("legacy.parquet", LegacyHistory.SCHEMA, LegacyHistory::record);
 
-        List<UnifiedEvent> read = read(file);
+        List<UnifiedEvent> read = read(file, true);
 
         assertThat(read).hasSize(events().size()).isEqualTo(whole(file));
+        assertThat(read(file, false)).isEqualTo(whole(file).stream().map(HistoryFormatTest::withoutIds).toList());
         assertThat(read.get(0).properties()).containsEntry("revenue", 129.5).containsEntry("items", 3L)
                 .doesNotContainKeys("order_id", "coupon");
     }
 
     @Test
     void theProjectionLeavesOnlyTheUnreadColumnsOut() {
-        Schema projected = HistoryRows.FeatureColumns.withoutUnread(UnifiedEventAvro.SCHEMA);
+        List<String> unread = List.of("traits", "context", "quantity", "currency", "order_id");
+        List<String> ids = List.of("anonymousId", "userId", "sentAt", "receivedAt", "previousId");
+        Schema projected = HistoryRows.FeatureColumns.without(UnifiedEventAvro.SCHEMA,
+                HistoryRows.FeatureColumns.unread(true));
+        Schema withoutIds = HistoryRows.FeatureColumns.without(UnifiedEventAvro.SCHEMA,
+                HistoryRows.FeatureColumns.unread(false));
 
         assertThat(projected.getFields()).extracting(Schema.Field::name)
                 .containsExactlyElementsOf(UnifiedEventAvro.SCHEMA.getFields().stream().map(Schema.Field::name)
-                        .filter(name -> !List.of("traits", "context", "quantity", "currency", "order_id").contains(name))
-                        .toList());
+                        .filter(name -> !unread.contains(name)).toList());
+        assertThat(withoutIds.getFields()).extracting(Schema.Field::name)
+                .containsExactlyElementsOf(UnifiedEventAvro.SCHEMA.getFields().stream().map(Schema.Field::name)
+                        .filter(name -> !unread.contains(name) && !ids.contains(name)).toList());
         assertThat(projected.getFullName()).isEqualTo(UnifiedEventAvro.SCHEMA.getFullName());
+    }
+
+    /** The event as read without the other ids and times: its resolved user's, received when it happened. */
+    private static UnifiedEvent withoutIds(UnifiedEvent e) {
+        return new UnifiedEvent(e.messageId(), e.type(), e.event(), null, e.resolvedId(), e.resolvedId(), e.timestamp(),
+                null, e.timestamp(), e.source(), null, e.properties(), e.traits(), e.context());
     }
 
     private static List<UnifiedEvent> events() {
@@ -105,13 +120,13 @@ class HistoryFormatTest {
         return file;
     }
 
-    /** Through the training's format, as the file source reads a file. */
-    private static List<UnifiedEvent> read(Path file) throws Exception {
+    /** Through the training's format, as the file source reads a file; with the other ids and times if {@code ids}. */
+    private static List<UnifiedEvent> read(Path file, boolean ids) throws Exception {
         org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(file.toUri());
         long length = Files.size(file);
         List<UnifiedEvent> events = new ArrayList<>();
         try (FSDataInputStream in = path.getFileSystem().open(path);
-             StreamFormat.Reader<UnifiedEvent> reader = new HistoryRows.HistoryFormat()
+             StreamFormat.Reader<UnifiedEvent> reader = new HistoryRows.HistoryFormat(ids)
                      .createReader(new Configuration(), in, length, length)) {
             for (UnifiedEvent e = reader.read(); e != null; e = reader.read()) {
                 events.add(e);

@@ -135,18 +135,38 @@ public final class UnifiedEventAvro {
      * come with that schema (a Parquet file's rows share one).
      */
     public static final class FeatureRows {
+        /**
+         * The columns of an event's other ids and times (its anonymous and user ids, when it was sent and received, the
+         * id an alias merges): no feature reads them, only the exclusion of privacy requests' people.
+         */
+        public static final Set<String> ID_COLUMNS = Set.of("anonymousId", "userId", "sentAt", "receivedAt",
+                "previousId");
         private final Wanted properties;
+        private final boolean ids;
         private Schema schema;
         private Columns columns;
 
         public FeatureRows(Set<String> properties) {
+            this(properties, true);
+        }
+
+        /**
+         * @param ids whether the events have their other ids and times ({@link #ID_COLUMNS}); without them, whose
+         *            columns then need not be read at all, an event is its user's: the resolved id is its user id, and
+         *            it has no anonymous id, sent time or previous id, and was received when it happened
+         */
+        public FeatureRows(Set<String> properties, boolean ids) {
             this.properties = new Wanted(Set.copyOf(properties));
+            this.ids = ids;
         }
 
         public UnifiedEvent read(GenericRecord r) {
             if (r.getSchema() != schema) {
                 schema = r.getSchema();
                 columns = Columns.of(schema).only(properties.names());
+                if (!ids) {
+                    columns = columns.withoutIds();
+                }
             }
             return decode(r, columns, false, properties);
         }
@@ -212,6 +232,17 @@ public final class UnifiedEventAvro {
                     positions.stream().mapToInt(Integer::intValue).toArray());
         }
 
+        /** The same, without the other ids and times ({@link FeatureRows#ID_COLUMNS}). */
+        Columns withoutIds() {
+            return new Columns(typedLayout, messageId, type, event, -1, -1, resolvedId, timestamp, -1, -1, source, -1,
+                    properties, traits, context, typedNames, typed);
+        }
+
+        /** Whether the rows' anonymous and user ids are read: without either, the event is its resolved user's. */
+        boolean ids() {
+            return anonymousId >= 0 || userId >= 0;
+        }
+
         private static int position(Schema schema, String name) {
             Schema.Field field = schema.getField(name);
             return field == null ? -1 : field.pos();
@@ -238,10 +269,13 @@ public final class UnifiedEventAvro {
         } else {
             picked(rest, wanted, properties);
         }
+        String resolvedId = text(get(r, c.resolvedId()));
+        long timestamp = (Long) get(r, c.timestamp());
         return new UnifiedEvent(text(get(r, c.messageId())), EventType.parse(text(get(r, c.type()))),
-                text(get(r, c.event())), text(get(r, c.anonymousId())), text(get(r, c.userId())),
-                text(get(r, c.resolvedId())), (Long) get(r, c.timestamp()), (Long) get(r, c.sentAt()),
-                (Long) get(r, c.receivedAt()), text(get(r, c.source())), text(get(r, c.previousId())), properties,
+                text(get(r, c.event())), text(get(r, c.anonymousId())),
+                c.ids() ? text(get(r, c.userId())) : resolvedId, resolvedId, timestamp, (Long) get(r, c.sentAt()),
+                c.ids() ? (Long) get(r, c.receivedAt()) : timestamp, text(get(r, c.source())),
+                text(get(r, c.previousId())), properties,
                 whole ? map(get(r, c.traits()), c.typedLayout()) : Map.of(),
                 whole ? map(get(r, c.context()), c.typedLayout()) : Map.of());
     }

@@ -99,6 +99,32 @@ class UnifiedEventAvroTest {
                 .containsEntry("nested", Map.of("a", List.of(1, 2.5, "x"))).containsEntry("missing", null);
     }
 
+    /**
+     * Without the other ids and times, a row is its resolved user's event, whatever its own ids: received when it
+     * happened, with no anonymous id, sent time or previous id; everything else as read with them, in both layouts.
+     */
+    @Test
+    void theFeaturesReaderWithoutIdsGivesTheResolvedUsersEvent() {
+        UnifiedEvent alias = new UnifiedEvent("m2", EventType.ALIAS, null, "anon-2", "u2", "u2", 5_000L, 4_000L, 6_000L,
+                "ios", "anon-1", Map.of("revenue", 3.5, "name", "x"), Map.of(), Map.of());
+        UnifiedEvent device = new UnifiedEvent("m3", EventType.TRACK, "page_view", "anon-3", null, "anon-3", 7_000L,
+                null, 7_500L, "web", null, Map.of(), Map.of(), Map.of());
+        java.util.Set<String> named = java.util.Set.of("revenue");
+        UnifiedEventAvro.FeatureRows withIds = new UnifiedEventAvro.FeatureRows(named, true);
+        UnifiedEventAvro.FeatureRows withoutIds = new UnifiedEventAvro.FeatureRows(named, false);
+
+        for (UnifiedEvent e : List.of(alias, device)) {
+            for (GenericRecord r : List.of(UnifiedEventAvro.toRecord(e), LegacyHistory.record(e))) {
+                UnifiedEvent full = withIds.read(r);
+                assertThat(withoutIds.read(r)).as(r.getSchema().getName()).isEqualTo(new UnifiedEvent(e.messageId(),
+                        e.type(), e.event(), null, e.resolvedId(), e.resolvedId(), e.timestamp(), null, e.timestamp(),
+                        e.source(), null, full.properties(), Map.of(), Map.of()));
+                assertThat(full.anonymousId()).isEqualTo(e.anonymousId());
+                assertThat(full.receivedAt()).isEqualTo(e.receivedAt());
+            }
+        }
+    }
+
     @Test
     void theFeaturesReaderRefusesAPropertiesColumnThatIsNotAJsonObject() {
         GenericRecord r = UnifiedEventAvro.toRecord(order(Map.of("name", "x")));
