@@ -12,7 +12,6 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -199,11 +198,7 @@ public final class EventNormalizer implements Serializable {
         if (text.isEmpty()) {
             return null;
         }
-        try {
-            return Instant.parse(text).toEpochMilli();
-        } catch (DateTimeParseException e) {
-            return OffsetDateTime.parse(text).toInstant().toEpochMilli();
-        }
+        return IsoTimes.epochMillis(text);
     }
 
     private static Map<String, Object> object(JsonNode node) {
