@@ -245,7 +245,7 @@ public final class UnifiedEventSerializer extends TypeSerializerSingleton<Unifie
             for (Object item : list) {
                 writeValue(item, out);
             }
-        } else if (value instanceof Map<?, ?> map && map.keySet().stream().allMatch(String.class::isInstance)) {
+        } else if (value instanceof Map<?, ?> map && stringKeys(map)) {
             out.writeByte(MAP);
             writeMap((Map<String, Object>) map, out);
         } else {
@@ -256,6 +256,15 @@ public final class UnifiedEventSerializer extends TypeSerializerSingleton<Unifie
                 throw new IllegalArgumentException("a " + value.getClass().getName() + " in an event has no JSON", ex);
             }
         }
+    }
+
+    private static boolean stringKeys(Map<?, ?> map) {
+        for (Object key : map.keySet()) {
+            if (!(key instanceof String)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static Object readValue(DataInputView in, Strings strings) throws IOException {
