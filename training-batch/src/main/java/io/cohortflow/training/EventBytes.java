@@ -45,9 +45,8 @@ final class EventBytes {
     }
 
     /**
-     * Reads back {@link Encoder}'s bytes as the user's event as the rows see it: its user ({@code userId} and
-     * {@code resolvedId}) is the key's, and what the bytes leave out is empty (no anonymous id, sent time, previous
-     * id, traits or context; received when it happened). One per thread: it keeps the short strings it has read
+     * Reads back {@link Encoder}'s bytes as the user's action as the rows see it ({@link UnifiedEvent#usersAction}):
+     * its user is the key's, and what the bytes leave out is empty. One per thread: it keeps the short strings it has read
      * (event names, property names, products), and gives the same {@code String} again for the same bytes, which saves
      * building each one anew and lets the features' map lookups use its cached hash.
      */
@@ -66,8 +65,7 @@ final class EventBytes {
             if (in.available() != 0) {
                 throw new IOException(in.available() + " bytes left after an event: not an EventBytes.Encoder's");
             }
-            return new UnifiedEvent(messageId, type, event, null, user, user, timestamp, null, timestamp, source, null,
-                    properties, Map.of(), Map.of());
+            return UnifiedEvent.usersAction(messageId, type, event, user, timestamp, source, properties);
         }
     }
 

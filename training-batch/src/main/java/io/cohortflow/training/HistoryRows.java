@@ -164,7 +164,7 @@ final class HistoryRows {
      * only the properties the rows' features and labels read ({@link ChurnLabels#MODEL_PROPERTIES_READ}), which is
      * less to decode here and less to shuffle and sort (and, for most rows, no properties JSON to parse); traits,
      * context and the other typed columns are not even read from the file ({@link FeatureColumns}), nor are the other
-     * ids and times ({@link UnifiedEventAvro.FeatureRows#ID_COLUMNS}) unless {@code ids}: the exclusion of privacy
+     * ids and times ({@link UnifiedEventAvro.FeatureRows#OTHER_ID_COLUMNS}) unless {@code ids}: the exclusion of privacy
      * requests' people reads them, no row does.
      */
     static final class HistoryFormat implements StreamFormat<UnifiedEvent> {
@@ -252,7 +252,7 @@ final class HistoryRows {
             return Stream.of(Stream.of("traits", "context"),
                             UnifiedEventAvro.TYPED.keySet().stream()
                                     .filter(p -> !ChurnLabels.MODEL_PROPERTIES_READ.contains(p)),
-                            ids ? Stream.<String>empty() : UnifiedEventAvro.FeatureRows.ID_COLUMNS.stream())
+                            ids ? Stream.<String>empty() : UnifiedEventAvro.FeatureRows.OTHER_ID_COLUMNS.stream())
                     .flatMap(names -> names).collect(Collectors.toUnmodifiableSet());
         }
 

@@ -55,6 +55,17 @@ public record UnifiedEvent(
         context = frozen(context);
     }
 
+    /**
+     * A user's action as the features see it, without its other ids and times: {@code user} is its user id and resolved
+     * id, and it has no anonymous id, sent time, previous id, traits or context, and was received when it happened.
+     * The training reads its history this way (its reader and its shuffle leave the rest out: no row reads it).
+     */
+    public static UnifiedEvent usersAction(String messageId, EventType type, String event, String user, long timestamp,
+                                           String source, Map<String, Object> properties) {
+        return new UnifiedEvent(messageId, type, event, null, user, user, timestamp, null, timestamp, source, null,
+                properties, Map.of(), Map.of());
+    }
+
     /** A copy keyed by another resolved id (identity resolution). */
     public UnifiedEvent withResolvedId(String newResolvedId) {
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, newResolvedId, timestamp, sentAt,

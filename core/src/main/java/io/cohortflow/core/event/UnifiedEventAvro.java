@@ -137,9 +137,10 @@ public final class UnifiedEventAvro {
     public static final class FeatureRows {
         /**
          * The columns of an event's other ids and times (its anonymous and user ids, when it was sent and received, the
-         * id an alias merges): no feature reads them, only the exclusion of privacy requests' people.
+         * id an alias merges): no feature reads them, only the exclusion of privacy requests' people. Not
+         * {@link UnifiedEventAvro#ID_COLUMNS}, the privacy passes' projection, which keeps the resolved id.
          */
-        public static final Set<String> ID_COLUMNS = Set.of("anonymousId", "userId", "sentAt", "receivedAt",
+        public static final Set<String> OTHER_ID_COLUMNS = Set.of("anonymousId", "userId", "sentAt", "receivedAt",
                 "previousId");
         private final Wanted properties;
         private final boolean ids;
@@ -151,7 +152,7 @@ public final class UnifiedEventAvro {
         }
 
         /**
-         * @param ids whether the events have their other ids and times ({@link #ID_COLUMNS}); without them, whose
+         * @param ids whether the events have their other ids and times ({@link #OTHER_ID_COLUMNS}); without them, whose
          *            columns then need not be read at all, an event is its user's: the resolved id is its user id, and
          *            it has no anonymous id, sent time or previous id, and was received when it happened
          */
@@ -232,7 +233,7 @@ public final class UnifiedEventAvro {
                     positions.stream().mapToInt(Integer::intValue).toArray());
         }
 
-        /** The same, without the other ids and times ({@link FeatureRows#ID_COLUMNS}). */
+        /** The same, without the other ids and times ({@link FeatureRows#OTHER_ID_COLUMNS}). */
         Columns withoutIds() {
             return new Columns(typedLayout, messageId, type, event, -1, -1, resolvedId, timestamp, -1, -1, source, -1,
                     properties, traits, context, typedNames, typed);
@@ -269,13 +270,15 @@ public final class UnifiedEventAvro {
         } else {
             picked(rest, wanted, properties);
         }
-        String resolvedId = text(get(r, c.resolvedId()));
-        long timestamp = (Long) get(r, c.timestamp());
+        if (!c.ids()) {
+            return UnifiedEvent.usersAction(text(get(r, c.messageId())), EventType.parse(text(get(r, c.type()))),
+                    text(get(r, c.event())), text(get(r, c.resolvedId())), (Long) get(r, c.timestamp()),
+                    text(get(r, c.source())), properties);
+        }
         return new UnifiedEvent(text(get(r, c.messageId())), EventType.parse(text(get(r, c.type()))),
-                text(get(r, c.event())), text(get(r, c.anonymousId())),
-                c.ids() ? text(get(r, c.userId())) : resolvedId, resolvedId, timestamp, (Long) get(r, c.sentAt()),
-                c.ids() ? (Long) get(r, c.receivedAt()) : timestamp, text(get(r, c.source())),
-                text(get(r, c.previousId())), properties,
+                text(get(r, c.event())), text(get(r, c.anonymousId())), text(get(r, c.userId())),
+                text(get(r, c.resolvedId())), (Long) get(r, c.timestamp()), (Long) get(r, c.sentAt()),
+                (Long) get(r, c.receivedAt()), text(get(r, c.source())), text(get(r, c.previousId())), properties,
                 whole ? map(get(r, c.traits()), c.typedLayout()) : Map.of(),
                 whole ? map(get(r, c.context()), c.typedLayout()) : Map.of());
     }
