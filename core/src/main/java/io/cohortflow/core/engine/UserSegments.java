@@ -1,6 +1,5 @@
 package io.cohortflow.core.engine;
 
-import io.cohortflow.core.codec.BinaryMaps;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.feature.FeatureConfig;
@@ -79,9 +78,9 @@ public final class UserSegments {
 
     private UserFeatures features;
     /** Segment id -> when the user entered it. */
-    private final TreeMap<String, Long> memberships = new TreeMap<>();
+    private final SegmentLongs memberships = new SegmentLongs();
     /** Segment id -> transitions so far (the next change's ordinal). */
-    private final TreeMap<String, Long> transitions = new TreeMap<>();
+    private final SegmentLongs transitions = new SegmentLongs();
     /** Evaluated up to here (event time); {@link #NEVER} before the first input. */
     private long clock = NEVER;
     /**
@@ -237,7 +236,7 @@ public final class UserSegments {
             long at = clock == NEVER ? processingTime : clock;
             Cause cause = new Cause("privacy", requestId, null);
             String model = rules.scorer().label();
-            for (String segmentId : List.copyOf(memberships.keySet())) {
+            for (String segmentId : memberships.ids()) {
                 transition(step, segmentId, segmentName(segmentId, rules), ChangeType.EXIT, at, cause, Map.of(), model);
             }
         }
@@ -483,7 +482,7 @@ public final class UserSegments {
         Map<String, Double> numeric =
                 SegmentChange.features(features.snapshot(at, step.rules.eventNames(), false).numeric());
         Cause cause = new Cause("identity", "merged into " + toId, null);
-        for (String segmentId : List.copyOf(memberships.keySet())) {
+        for (String segmentId : memberships.ids()) {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);
         }
         step.handoffs.add(handoff(step.userId, toId, features, at, linkId));
@@ -544,9 +543,10 @@ public final class UserSegments {
         }
         String persona = scores.persona() == null ? null : personaSegment(scores.persona());
         // A segment no longer running can be a membership only at the first evaluation under new rules (or afresh):
-        // otherwise only the persona's memberships, a range of the sorted map, need a look.
+        // otherwise only the persona's memberships, a range of the sorted ids, need a look.
         List<String> others = new ArrayList<>();
-        for (String id : all ? memberships.keySet() : memberships.tailMap(PERSONA_PREFIX, true).keySet()) {
+        for (int at = all ? 0 : memberships.ceiling(PERSONA_PREFIX); at < memberships.size(); at++) {
+            String id = memberships.id(at);
             if (!all && !id.startsWith(PERSONA_PREFIX)) {
                 break;
             }
@@ -579,7 +579,7 @@ public final class UserSegments {
         } else {
             memberships.remove(segmentId);
         }
-        long ordinal = transitions.merge(segmentId, 1L, Long::sum) - 1; // one walk of the tree, not two
+        long ordinal = transitions.increment(segmentId);
         step.changes.add(SegmentChange.of(step.userId, segmentId, name, type, t, ordinal, step.processingTime,
                 step.correction ? cause.late() : cause, numeric, model));
     }
@@ -699,13 +699,17 @@ public final class UserSegments {
         /** Works out the next wake-up, or that nothing is left of the user. */
         Outcome finish() {
             if (evaluated != null) {
-                profile = evaluated.profile(userId, List.copyOf(memberships.keySet()));
+                profile = evaluated.profile(userId, memberships.ids());
                 evaluated = null;
             }
             if (clock != NEVER) { // what waited for a place that never came (an input lost upstream) is let go
                 long forgetBefore = clock - rules.mergeMemory().toMillis();
-                earlyDecisions.values().removeIf(decision -> decision.eventTime() < forgetBefore);
-                earlyHandoffs.values().removeIf(handoff -> handoff.eventTime() < forgetBefore);
+                if (!earlyDecisions.isEmpty()) {
+                    earlyDecisions.values().removeIf(decision -> decision.eventTime() < forgetBefore);
+                }
+                if (!earlyHandoffs.isEmpty()) {
+                    earlyHandoffs.values().removeIf(handoff -> handoff.eventTime() < forgetBefore);
+                }
             }
             boolean pending = barrier != null || !held.isEmpty();
             boolean early = !earlyDecisions.isEmpty() || !earlyHandoffs.isEmpty();
@@ -754,8 +758,8 @@ public final class UserSegments {
         byte[] state = features.toBytes();
         out.writeInt(state.length);
         out.write(state);
-        BinaryMaps.writeStringLongs(out, memberships);
-        BinaryMaps.writeStringLongs(out, transitions);
+        memberships.writeTo(out);
+        transitions.writeTo(out);
         // The merge bookkeeping, rarely present: one flag byte when there is none.
         boolean waiting = barrier != null || !held.isEmpty() || !earlyDecisions.isEmpty() || !earlyHandoffs.isEmpty();
         out.writeBoolean(waiting);
@@ -818,8 +822,8 @@ public final class UserSegments {
             in.readInt();
         }
         user.features = UserFeatures.fromBytes(readBytes(in), null);
-        BinaryMaps.readStringLongs(in, user.memberships);
-        BinaryMaps.readStringLongs(in, user.transitions);
+        user.memberships.readFrom(in);
+        user.transitions.readFrom(in);
         if (version == 1 || !in.readBoolean()) {
             return user;
         }
