@@ -15,6 +15,11 @@ import java.util.Objects;
  * each value once, compares it with the value of the user's previous evaluation, and runs only the conditions one of
  * whose reads changed (and those that read {@code events}, which look back from the moment of evaluation). With a
  * thousand segments, an event moves a few counts: a few conditions run, not a thousand.
+ *
+ * <p>A condition that uses a read only in comparisons with literals ({@link SegmentRules.Threshold}: {@code
+ * count_7d['add_to_cart'] >= 3}) depends on their outcomes, not on the value: when the value moves, each of its
+ * comparisons is worked out once for all conditions, and only the conditions of the comparisons whose outcome changed
+ * run. The outcomes are kept after the reads' values, in the same array.
  */
 public final class RuleReads {
     /** A value no read ever has: every condition runs at a user's first evaluation under these rules. */
@@ -23,8 +28,17 @@ public final class RuleReads {
     private final List<SegmentRules.Read> reads;
     /** The conditions, in the ruleset's order: an evaluation walks them by index, not through the sorted map. */
     private final List<SegmentRules.Compiled> segments;
-    /** Per read: the conditions that read it (their places in the ruleset), so that a change marks them at once. */
+    /**
+     * Per read: the conditions that read its value (their places in the ruleset), so that a change marks them at once.
+     * A condition that reads it only through comparisons with literals is not among them.
+     */
     private final int[][] readers;
+    /** The distinct comparisons of reads with literals that conditions depend on instead of the reads' values. */
+    private final List<SegmentRules.Threshold> thresholds;
+    /** Per read: its comparisons (indexes into {@link #thresholds}). */
+    private final int[][] comparisons;
+    /** Per comparison: the conditions that depend on its outcome. */
+    private final int[][] testers;
     /** Per condition: it runs at every evaluation (it reads the time). */
     private final boolean[] always;
     /** Per condition: a model's output decides it (it reads {@code scores} or {@code persona}). */
@@ -37,11 +51,15 @@ public final class RuleReads {
     private final java.util.function.Function<String, java.util.Set<Long>> windows = this::windowsOf;
 
     private RuleReads(List<SegmentRules.Read> reads, List<SegmentRules.Compiled> segments, int[][] readers,
+                      List<SegmentRules.Threshold> thresholds, int[][] comparisons, int[][] testers,
                       boolean[] always, boolean[] model, Map<String, java.util.Set<Long>> windowsByEvent,
                       java.util.Set<Long> anyEventWindows) {
         this.reads = reads;
         this.segments = segments;
         this.readers = readers;
+        this.thresholds = thresholds;
+        this.comparisons = comparisons;
+        this.testers = testers;
         this.always = always;
         this.model = model;
         this.windowsByEvent = windowsByEvent;
@@ -51,13 +69,22 @@ public final class RuleReads {
     /** The reads of {@code segments}, in that order. */
     static RuleReads of(Collection<SegmentRules.Compiled> segments) {
         Map<SegmentRules.Read, Integer> index = new LinkedHashMap<>();
+        Map<SegmentRules.Threshold, Integer> thresholdIndex = new LinkedHashMap<>();
         int[][] readsOf = new int[segments.size()][];
+        int[][] thresholdsOf = new int[segments.size()][];
         boolean[] always = new boolean[segments.size()];
         boolean[] model = new boolean[segments.size()];
         java.util.Set<Long> anyEvent = new java.util.TreeSet<>();
         int i = 0;
         for (SegmentRules.Compiled segment : segments) {
-            readsOf[i] = segment.reads().stream().mapToInt(read -> index.computeIfAbsent(read, r -> index.size()))
+            java.util.Set<SegmentRules.Read> compared = new java.util.HashSet<>();
+            segment.thresholds().forEach(threshold -> compared.add(threshold.read()));
+            segment.reads().forEach(read -> index.computeIfAbsent(read, r -> index.size()));
+            compared.forEach(read -> index.computeIfAbsent(read, r -> index.size()));
+            readsOf[i] = segment.reads().stream().filter(read -> !compared.contains(read))
+                    .mapToInt(index::get).toArray();
+            thresholdsOf[i] = segment.thresholds().stream()
+                    .mapToInt(threshold -> thresholdIndex.computeIfAbsent(threshold, t -> thresholdIndex.size()))
                     .toArray();
             always[i] = segment.readsTime();
             model[i] = segment.readsModel();
@@ -80,10 +107,26 @@ public final class RuleReads {
                 readersOf.get(r).add(segment);
             }
         }
-        int[][] readers = readersOf.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray())
-                .toArray(int[][]::new);
-        return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), readers, always,
-                model, Map.copyOf(byEvent), java.util.Set.copyOf(anyEvent));
+        List<SegmentRules.Threshold> thresholds = List.copyOf(thresholdIndex.keySet());
+        List<List<Integer>> comparisonsOf = new ArrayList<>();
+        index.keySet().forEach(read -> comparisonsOf.add(new ArrayList<>()));
+        for (int t = 0; t < thresholds.size(); t++) {
+            comparisonsOf.get(index.get(thresholds.get(t).read())).add(t);
+        }
+        List<List<Integer>> testersOf = new ArrayList<>();
+        thresholds.forEach(threshold -> testersOf.add(new ArrayList<>()));
+        for (int segment = 0; segment < thresholdsOf.length; segment++) {
+            for (int t : thresholdsOf[segment]) {
+                testersOf.get(t).add(segment);
+            }
+        }
+        return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), arrays(readersOf),
+                thresholds, arrays(comparisonsOf), arrays(testersOf), always, model, Map.copyOf(byEvent),
+                java.util.Set.copyOf(anyEvent));
+    }
+
+    private static int[][] arrays(List<List<Integer>> lists) {
+        return lists.stream().map(l -> l.stream().mapToInt(Integer::intValue).toArray()).toArray(int[][]::new);
     }
 
     /**
@@ -118,19 +161,27 @@ public final class RuleReads {
         return reads;
     }
 
-    /** Values for {@link #update} before a user's first evaluation under these rules: every condition runs. */
+    /**
+     * Values for {@link #update} before a user's first evaluation under these rules (every condition runs): the reads'
+     * values, then the comparisons' outcomes.
+     */
     Object[] unknown() {
-        Object[] values = new Object[reads.size()];
+        Object[] values = new Object[reads.size() + thresholds.size()];
         java.util.Arrays.fill(values, UNKNOWN);
         return values;
     }
 
+    /** The comparisons of reads with literals whose outcomes conditions depend on (see the class comment). */
+    List<SegmentRules.Threshold> thresholds() {
+        return thresholds;
+    }
+
     /**
-     * Reads every value from {@code variables} into {@code values} (the previous evaluation's) and marks in
-     * {@code changed} those that differ.
+     * Reads every value from {@code variables} into {@code values} (the previous evaluation's, as {@link #unknown}
+     * lays them out) and marks in {@code changed} (one per read) those that differ.
      */
     void update(Map<String, Object> variables, Object[] values, boolean[] changed) {
-        for (int r = 0; r < values.length; r++) {
+        for (int r = 0; r < changed.length; r++) {
             Object value = reads.get(r).valueIn(variables);
             changed[r] = !Objects.equals(value, values[r]);
             values[r] = value;
@@ -138,16 +189,27 @@ public final class RuleReads {
     }
 
     /**
-     * Which conditions (by their place in the ruleset) must run, given the reads that changed: those that read the
-     * time, and the readers of each read that changed. The work is the changed reads' readers, not every condition's
-     * reads (with 1,000 segments an event moves a few reads).
+     * Which conditions (by their place in the ruleset) must run, given the reads that changed and their new
+     * {@code values} (from {@link #update}): those that read the time, the readers of each read that changed, and the
+     * conditions of each comparison of those reads whose outcome changed, which is kept in {@code values}. The work is
+     * the changed reads', not every condition's (with 1,000 segments an event moves a few reads).
      */
-    boolean[] due(boolean[] changed) {
+    boolean[] due(boolean[] changed, Object[] values) {
         boolean[] due = always.clone();
+        int outcomes = reads.size();
         for (int r = 0; r < changed.length; r++) {
             if (changed[r]) {
                 for (int segment : readers[r]) {
                     due[segment] = true;
+                }
+                for (int t : comparisons[r]) {
+                    Object outcome = thresholds.get(t).outcome(values[r]);
+                    if (!Objects.equals(outcome, values[outcomes + t])) {
+                        values[outcomes + t] = outcome;
+                        for (int segment : testers[t]) {
+                            due[segment] = true;
+                        }
+                    }
                 }
             }
         }

@@ -101,10 +101,11 @@ public final class UserSegments {
     private final TreeMap<String, StateHandoff> earlyHandoffs = new TreeMap<>();
     /**
      * Not state (never written, so gone with a copy or a read from RocksDB), only what spares running a condition whose
-     * reads did not change: the rules' reads at the last evaluation ({@link RuleReads}), the conditions' values then
-     * (each also the segment's membership as that evaluation left it, which is how a skipped condition's membership is
-     * known without a lookup), and the rules they belong to. A condition is a function of its reads, so skipping it
-     * gives what running it would.
+     * reads did not change: the rules' reads at the last evaluation ({@link RuleReads}) and the outcomes of their
+     * comparisons with literals, the conditions' values then (each also the segment's membership as that evaluation
+     * left it, which is how a skipped condition's membership is known without a lookup), and the rules they belong
+     * to. A condition is a function of its reads (or of those comparisons), so skipping it gives what running it
+     * would.
      */
     private RuleReads readsFor;
     private Object[] readValues;
@@ -519,9 +520,9 @@ public final class UserSegments {
             readValues = reads.unknown();
             lastIn = new boolean[rules.segments().size()];
         }
-        boolean[] moved = new boolean[readValues.length];
+        boolean[] moved = new boolean[reads.reads().size()];
         reads.update(variables, readValues, moved);
-        boolean[] due = reads.due(moved);
+        boolean[] due = reads.due(moved, readValues);
         List<SegmentRules.Compiled> segments = reads.segments();
         for (int index = 0; index < segments.size(); index++) {
             if (!all && !due[index]) {

@@ -332,6 +332,12 @@ public final class DirectCondition {
             }
             Node a = args.get(0);
             Node b = args.get(1);
+            int op = switch (function) { // decided here: a switch on the name at every evaluation hashed it each time
+                case "_<_" -> 0;
+                case "_<=_" -> 1;
+                case "_>_" -> 2;
+                default -> 3;
+            };
             return variables -> {
                 Object x = a.eval(variables);
                 if (x == ERROR) {
@@ -344,18 +350,18 @@ public final class DirectCondition {
                 if (x instanceof Double dx && y instanceof Double dy) { // as CEL: NaN compares false
                     double p = dx;
                     double q = dy;
-                    return switch (function) {
-                        case "_<_" -> p < q;
-                        case "_<=_" -> p <= q;
-                        case "_>_" -> p > q;
+                    return switch (op) {
+                        case 0 -> p < q;
+                        case 1 -> p <= q;
+                        case 2 -> p > q;
                         default -> p >= q;
                     };
                 }
                 int c = compare(x, y);
-                return switch (function) {
-                    case "_<_" -> c < 0;
-                    case "_<=_" -> c <= 0;
-                    case "_>_" -> c > 0;
+                return switch (op) {
+                    case 0 -> c < 0;
+                    case 1 -> c <= 0;
+                    case 2 -> c > 0;
                     default -> c >= 0;
                 };
             };
@@ -369,6 +375,11 @@ public final class DirectCondition {
             Node a = args.get(0);
             Node b = args.get(1);
             boolean ints = left.equals(SimpleType.INT);
+            int op = switch (function) {
+                case "_+_" -> 0;
+                case "_-_" -> 1;
+                default -> 2;
+            };
             return variables -> {
                 Object x = a.eval(variables);
                 if (x == ERROR) {
@@ -382,9 +393,9 @@ public final class DirectCondition {
                     long p = (Long) x;
                     long q = (Long) y;
                     try { // CEL's int overflows are errors
-                        return switch (function) {
-                            case "_+_" -> Math.addExact(p, q);
-                            case "_-_" -> Math.subtractExact(p, q);
+                        return switch (op) {
+                            case 0 -> Math.addExact(p, q);
+                            case 1 -> Math.subtractExact(p, q);
                             default -> Math.multiplyExact(p, q);
                         };
                     } catch (ArithmeticException overflow) {
@@ -393,9 +404,9 @@ public final class DirectCondition {
                 }
                 double p = (Double) x;
                 double q = (Double) y;
-                return switch (function) {
-                    case "_+_" -> p + q;
-                    case "_-_" -> p - q;
+                return switch (op) {
+                    case 0 -> p + q;
+                    case 1 -> p - q;
                     default -> p * q;
                 };
             };

@@ -62,13 +62,17 @@ public final class SegmentRules {
      * @param windows   the windows after which its behavioural operators' values can change as time passes, ms
      *                  ({@code events.count('x', '2h')}: 2 h; a sequence's window is not one), for the timers
      * @param direct    the condition as plain Java, which gives CEL's answer faster, or null when it is CEL's alone
+     * @param thresholds the comparisons with a literal of the reads that the condition uses in no other way: of those
+     *                   reads, the condition depends on these comparisons' outcomes only
      */
     public record Compiled(SegmentDefinition definition, CelRuntime.Program program, java.util.Set<String> variables,
-                           String version, java.util.Set<Long> windows, List<Read> reads, DirectCondition direct) {
+                           String version, java.util.Set<Long> windows, List<Read> reads, DirectCondition direct,
+                           List<Threshold> thresholds) {
         public Compiled {
             variables = java.util.Set.copyOf(variables);
             windows = java.util.Set.copyOf(windows);
             reads = List.copyOf(reads);
+            thresholds = List.copyOf(thresholds);
         }
 
         /**
@@ -126,6 +130,99 @@ public final class SegmentRules {
         /** The window an operator read looks back over, ms, or 0: a sequence's window is no expiry. */
         public long window() {
             return operator == null || operator.equals("then_within") ? 0 : SegmentRules.window(arguments.get(1));
+        }
+    }
+
+    /** CEL's comparisons, as a {@link Threshold} applies them. */
+    public enum Comparison {
+        LESS("_<_"), AT_MOST("_<=_"), GREATER("_>_"), AT_LEAST("_>=_"), EQUAL("_==_"), NOT_EQUAL("_!=_");
+
+        private final String function;
+
+        Comparison(String function) {
+            this.function = function;
+        }
+
+        /** The comparison CEL names {@code function} ({@code _>=_}), or null when it names none. */
+        static Comparison of(String function) {
+            for (Comparison comparison : values()) {
+                if (comparison.function.equals(function)) {
+                    return comparison;
+                }
+            }
+            return null;
+        }
+
+        /** {@code x >= 3} for {@code 3 <= x}: the same comparison with its operands swapped. */
+        Comparison swapped() {
+            return switch (this) {
+                case LESS -> GREATER;
+                case AT_MOST -> AT_LEAST;
+                case GREATER -> LESS;
+                case AT_LEAST -> AT_MOST;
+                default -> this;
+            };
+        }
+
+        boolean orders() {
+            return this != EQUAL && this != NOT_EQUAL;
+        }
+
+        /** Whether it holds for a left operand that compares to the right one as {@code c} (negative: less). */
+        boolean holds(int c) {
+            return switch (this) {
+                case LESS -> c < 0;
+                case AT_MOST -> c <= 0;
+                case GREATER -> c > 0;
+                case AT_LEAST -> c >= 0;
+                case EQUAL -> c == 0;
+                case NOT_EQUAL -> c != 0;
+            };
+        }
+    }
+
+    /**
+     * A read compared with a literal, the read on the left ({@code count_7d['add_to_cart'] >= 3}; {@code 3 <= x} is
+     * {@code x >= 3}). A condition that uses a read in such comparisons only is a function of their outcomes, not of
+     * the read's value: a count moving from 7 to 8 changes nothing in {@code count >= 3}, so the engine need not run
+     * the condition.
+     *
+     * @param literal a {@link Long}, {@link Double}, {@link String} or {@link Boolean}
+     */
+    public record Threshold(Read read, Comparison comparison, Object literal) {
+        public Threshold {
+            java.util.Objects.requireNonNull(read, "read");
+            java.util.Objects.requireNonNull(comparison, "comparison");
+            if (!(literal instanceof Long || literal instanceof Double || literal instanceof String
+                    || literal instanceof Boolean)) {
+                throw new IllegalArgumentException("not a literal of a comparison: " + literal);
+            }
+        }
+
+        /**
+         * What the comparison gives for the read's {@code value}, as far as equal outcomes mean equal results in any
+         * evaluator: {@link Boolean} for an int against an int, a double against a double (neither NaN), and a string
+         * or a bool tested for equality; anything else (another type, an absent value, NaN, a string ordered) is the
+         * value itself, wrapped, so that the condition runs whenever such a value moves.
+         */
+        public Object outcome(Object value) {
+            if (value instanceof Long x && literal instanceof Long y) {
+                return comparison.holds(Long.compare(x, y));
+            }
+            if (value instanceof Double x && literal instanceof Double y && !x.isNaN() && !y.isNaN()) {
+                double p = x;
+                double q = y;
+                return comparison.holds(p < q ? -1 : p > q ? 1 : 0); // -0.0 and 0.0 are equal, as numbers
+            }
+            if ((value instanceof String || value instanceof Boolean) && value.getClass() == literal.getClass()
+                    && !comparison.orders()) {
+                return comparison.holds(value.equals(literal) ? 0 : 1);
+            }
+            return new Unordered(value);
+        }
+
+        /** A value whose comparison {@link #outcome} does not decide: it stands for itself. */
+        private record Unordered(Object value) {
         }
     }
 
@@ -302,13 +399,14 @@ public final class SegmentRules {
         try {
             CelAbstractSyntaxTree ast = CEL.compile(definition.condition()).getAst();
             List<Read> reads = reads(ast);
+            List<Threshold> thresholds = thresholds(ast);
             java.util.Set<String> referenced = new java.util.TreeSet<>();
             reads.forEach(read -> referenced.add(read.variable()));
             String version = java.util.UUID.nameUUIDFromBytes(
                     definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
             java.util.Set<Long> windows = windows(definition, ast);
             return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows, reads,
-                    DirectCondition.of(ast, VARIABLES.keySet()));
+                    DirectCondition.of(ast, VARIABLES.keySet()), thresholds);
         } catch (InvalidCondition e) {
             throw e;
         } catch (CelValidationException e) {
@@ -364,6 +462,100 @@ public final class SegmentRules {
             }
         }
         return List.copyOf(reads);
+    }
+
+    /**
+     * The comparisons with a literal of the reads the condition uses in no other way ({@link Threshold}): every
+     * occurrence of such a read is one side of a comparison whose other side is a literal. A read that also occurs
+     * elsewhere (in a sum, as a bare bool, compared with another read) counts by its value, and none of its
+     * comparisons is listed.
+     */
+    private static List<Threshold> thresholds(CelAbstractSyntaxTree ast) {
+        List<dev.cel.common.ast.CelExpr> nodes = dev.cel.common.navigation.CelNavigableAst.fromAst(ast).getRoot()
+                .<dev.cel.common.navigation.CelNavigableExpr>allNodes().map(node -> node.expr()).toList();
+        java.util.Set<Long> keyed = new java.util.HashSet<>(); // identifiers that are the target of a read of their own
+        for (dev.cel.common.ast.CelExpr expr : nodes) {
+            if (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL && readAt(ast, expr, java.util.Set.of()) != null) {
+                expr.call().target().ifPresent(target -> keyed.add(target.id()));
+                if (expr.call().function().equals("_[_]")) {
+                    keyed.add(expr.call().args().get(0).id());
+                }
+            }
+        }
+        Map<Read, Integer> occurrences = new java.util.HashMap<>();
+        Map<Read, Integer> compared = new java.util.HashMap<>();
+        java.util.Set<Threshold> thresholds = new java.util.LinkedHashSet<>();
+        for (dev.cel.common.ast.CelExpr expr : nodes) {
+            Read read = readAt(ast, expr, keyed);
+            if (read != null) {
+                occurrences.merge(read, 1, Integer::sum);
+            }
+            Comparison comparison = expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
+                    ? Comparison.of(expr.call().function()) : null;
+            if (comparison == null || expr.call().args().size() != 2) {
+                continue;
+            }
+            dev.cel.common.ast.CelExpr left = expr.call().args().get(0);
+            dev.cel.common.ast.CelExpr right = expr.call().args().get(1);
+            Read onLeft = readAt(ast, left, keyed);
+            Read onRight = readAt(ast, right, keyed);
+            Object literal = onLeft != null ? literal(right) : onRight != null ? literal(left) : null;
+            if (literal != null) {
+                Read side = onLeft != null ? onLeft : onRight;
+                thresholds.add(new Threshold(side, onLeft != null ? comparison : comparison.swapped(), literal));
+                compared.merge(side, 1, Integer::sum);
+            }
+        }
+        return thresholds.stream().filter(t -> occurrences.get(t.read()).equals(compared.get(t.read()))).toList();
+    }
+
+    /**
+     * The read that {@code expr} is, as {@link #reads} finds them, or null: a behavioural operator with literal
+     * arguments, a declared map's entry under a literal key, or a declared variable that is not the target of either
+     * (those in {@code keyed}).
+     */
+    private static Read readAt(CelAbstractSyntaxTree ast, dev.cel.common.ast.CelExpr expr, java.util.Set<Long> keyed) {
+        if (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.IDENT) {
+            String variable = declaredVariable(ast, expr);
+            return variable == null || keyed.contains(expr.id()) ? null : new Read(variable, null);
+        }
+        if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL) {
+            return null;
+        }
+        dev.cel.common.ast.CelExpr.CelCall call = expr.call();
+        if (OPERATORS.contains(call.function()) && call.target().isPresent()
+                && "events".equals(declaredVariable(ast, call.target().get()))) {
+            List<String> arguments = call.args().stream().map(SegmentRules::stringLiteral).toList();
+            return arguments.contains(null) ? null : Read.operator(call.function(), arguments);
+        }
+        if (call.function().equals("_[_]") && call.args().size() == 2) {
+            String variable = declaredVariable(ast, call.args().get(0));
+            String key = stringLiteral(call.args().get(1));
+            return variable != null && VARIABLES.get(variable) instanceof MapType && key != null
+                    ? new Read(variable, key) : null;
+        }
+        return null;
+    }
+
+    private static String stringLiteral(dev.cel.common.ast.CelExpr expr) {
+        return expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CONSTANT
+                && expr.constant().getKind() == dev.cel.common.ast.CelConstant.Kind.STRING_VALUE
+                ? expr.constant().stringValue() : null;
+    }
+
+    /** An int, double, string or bool literal's value, or null. */
+    private static Object literal(dev.cel.common.ast.CelExpr expr) {
+        if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CONSTANT) {
+            return null;
+        }
+        dev.cel.common.ast.CelConstant constant = expr.constant();
+        return switch (constant.getKind()) {
+            case INT64_VALUE -> constant.int64Value();
+            case DOUBLE_VALUE -> constant.doubleValue();
+            case STRING_VALUE -> constant.stringValue();
+            case BOOLEAN_VALUE -> constant.booleanValue();
+            default -> null;
+        };
     }
 
     /** The declared variable an identifier refers to (not a macro's own variable, such as {@code c} in exists). */

@@ -65,29 +65,40 @@ class RuleReadsTest {
         assertThat(reads.reads()).as("one read shared by two conditions is read once").containsExactly(
                 new Read("count_1h", "product_view"), new Read("cart_abandoned", null),
                 new Read("count_1h", "add_to_cart"), Read.operator("absent_for", List.of("order_completed", "14d")));
+        assertThat(reads.thresholds()).as("the first condition depends on its comparison, not on the count")
+                .containsExactly(new SegmentRules.Threshold(new Read("count_1h", "product_view"),
+                        SegmentRules.Comparison.AT_LEAST, 3L));
         Object[] values = reads.unknown();
-        boolean[] changed = new boolean[values.length];
+        boolean[] changed = new boolean[reads.reads().size()];
         long t = 100 * DAY;
         Map<String, Object> vars = new HashMap<>(Map.of("count_1h", Map.of("product_view", 1L, "add_to_cart", 0L),
                 "cart_abandoned", false, "events", new EventTimeline(t, Map.of())));
         reads.update(vars, values, changed);
         assertThat(changed).containsOnly(true);
 
+        assertThat(reads.due(changed, values)).containsOnly(true);
+
         vars.put("count_1h", Map.of("product_view", 2L, "add_to_cart", 0L));
         reads.update(vars, values, changed);
-        assertThat(reads.due(changed))
-                .as("no order then or now: absent_for has not changed").containsExactly(true, false, true, false);
+        assertThat(reads.due(changed, values))
+                .as("views 1 -> 2: 'views >= 3' is still false, the sum moved; no order then or now: absent_for has not "
+                        + "changed").containsExactly(false, false, true, false);
+
+        vars.put("count_1h", Map.of("product_view", 3L, "add_to_cart", 0L));
+        reads.update(vars, values, changed);
+        assertThat(reads.due(changed, values)).as("views 2 -> 3: 'views >= 3' turned true")
+                .containsExactly(true, false, true, false);
 
         vars.put("cart_abandoned", true);
         vars.put("events", new EventTimeline(t + HOUR, Map.of("order_completed", new EventTimeline.Event(new long[0],
                 new int[0], new long[0], new int[0], new long[] {t / DAY}, new int[] {1}, new long[] {t}))));
         reads.update(vars, values, changed);
-        assertThat(reads.due(changed))
+        assertThat(reads.due(changed, values))
                 .as("an order: absent_for turned false").containsExactly(false, true, false, true);
 
         vars.put("events", new EventTimeline(t + 2 * HOUR, Map.of("order_completed", new EventTimeline.Event(
                 new long[0], new int[0], new long[0], new int[0], new long[] {t / DAY}, new int[] {1}, new long[] {t}))));
         reads.update(vars, values, changed);
-        assertThat(reads.due(changed)[3]).as("an hour later it still is: the condition need not run").isFalse();
+        assertThat(reads.due(changed, values)[3]).as("an hour later it still is: the condition need not run").isFalse();
     }
 }

@@ -18,6 +18,7 @@ import java.util.Random;
 import java.util.function.Function;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The direct evaluation against CEL's interpreter, which stays the reference: the same answer for every condition
@@ -256,6 +257,128 @@ class DirectConditionTest {
                 }
             }
         }
+    }
+
+    /**
+     * The engine runs a condition only when the outcome of a comparison it depends on changed
+     * ({@link SegmentRules.Threshold}, {@code RuleReads}): any other value of a compared read with the same outcomes
+     * must give the same answer, CEL's and the direct one's. Over every condition, real snapshots and their edges,
+     * each compared read (but the operators', which the engine's own test covers) takes every candidate value whose
+     * outcomes are the same as its own.
+     */
+    @Test
+    void aConditionDependsOnItsComparedReadsThroughTheComparisonsOutcomesAlone() {
+        Object[] candidates = {null, 0L, 1L, 2L, 3L, 4L, 5L, 7L, 12L, -1L, Long.MAX_VALUE, Long.MIN_VALUE, 0.0, -0.0,
+                1.0, 2.5, 20.0, 150.0, 499.0, 1e300, Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, "",
+                "M", "High-Value Bundle Purchaser", true, false, 3};
+        Random random = new Random(13);
+        int compared = 0;
+        int substituted = 0;
+        for (SegmentRules.Compiled condition : conditions) {
+            Map<SegmentRules.Read, List<SegmentRules.Threshold>> byRead = new LinkedHashMap<>();
+            condition.thresholds().stream().filter(t -> t.read().operator() == null)
+                    .forEach(t -> byRead.computeIfAbsent(t.read(), r -> new ArrayList<>()).add(t));
+            if (byRead.isEmpty()) {
+                continue;
+            }
+            compared++;
+            for (int sample = 0; sample < 4; sample++) {
+                Map<String, Object> base = snapshots.get(random.nextInt(snapshots.size()));
+                base = random.nextBoolean() ? base : pushed(base, random);
+                boolean cel = SegmentRules.celMatches(condition, base::get);
+                for (Map.Entry<SegmentRules.Read, List<SegmentRules.Threshold>> entry : byRead.entrySet()) {
+                    Object original = entry.getKey().valueIn(base);
+                    for (Object candidate : candidates) {
+                        if (!entry.getValue().stream().allMatch(t -> java.util.Objects.equals(t.outcome(candidate),
+                                t.outcome(original)))) {
+                            continue;
+                        }
+                        Map<String, Object> vars = with(base, entry.getKey(), candidate);
+                        assertThat(SegmentRules.celMatches(condition, vars::get))
+                                .as("%s: %s = %s instead of %s", condition.definition().condition(), entry.getKey(),
+                                        candidate, original).isEqualTo(cel);
+                        assertThat(SegmentRules.matches(condition, vars)).isEqualTo(cel);
+                        substituted++;
+                    }
+                }
+            }
+        }
+        assertThat(compared).as("conditions with compared reads").isGreaterThan(700);
+        assertThat(substituted).isGreaterThan(10_000);
+    }
+
+    /** {@code base} with {@code read}'s value replaced by {@code value} (null: absent). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> with(Map<String, Object> base, SegmentRules.Read read, Object value) {
+        Map<String, Object> vars = new HashMap<>(base);
+        if (read.key() == null) {
+            vars.put(read.variable(), value);
+            return vars;
+        }
+        Map<String, Object> map = new HashMap<>((Map<String, Object>) base.get(read.variable()));
+        if (value == null) {
+            map.remove(read.key());
+        } else {
+            map.put(read.key(), value);
+        }
+        vars.put(read.variable(), map);
+        return vars;
+    }
+
+    @Test
+    void theComparisonsWithLiteralsAConditionDependsOn() {
+        assertThat(SegmentRules.compile(definition("count_7d['add_to_cart'] >= 3 && 2 > count_1h['page_view']"))
+                .thresholds()).containsExactly(
+                new SegmentRules.Threshold(new SegmentRules.Read("count_7d", "add_to_cart"), SegmentRules.Comparison.AT_LEAST, 3L),
+                new SegmentRules.Threshold(new SegmentRules.Read("count_1h", "page_view"), SegmentRules.Comparison.LESS, 2L));
+        assertThat(SegmentRules.compile(definition("recency_days < 5.0 || recency_days == 0.0 || "
+                + "(cart_abandoned && cart_value >= 20.0) || persona == 'x'")).thresholds()).containsExactly(
+                new SegmentRules.Threshold(new SegmentRules.Read("recency_days", null), SegmentRules.Comparison.LESS, 5.0),
+                new SegmentRules.Threshold(new SegmentRules.Read("recency_days", null), SegmentRules.Comparison.EQUAL, 0.0),
+                new SegmentRules.Threshold(new SegmentRules.Read("cart_value", null), SegmentRules.Comparison.AT_LEAST, 20.0),
+                new SegmentRules.Threshold(new SegmentRules.Read("persona", null), SegmentRules.Comparison.EQUAL, "x"));
+        assertThat(SegmentRules.compile(definition("events.count('add_to_cart', '2h') >= 2")).thresholds())
+                .containsExactly(new SegmentRules.Threshold(
+                        SegmentRules.Read.operator("count", List.of("add_to_cart", "2h")), SegmentRules.Comparison.AT_LEAST, 2L));
+        assertThat(SegmentRules.compile(definition(
+                "count_7d['a'] >= 1 && count_7d['a'] + count_7d['b'] >= 2")).thresholds())
+                .as("a read also in a sum counts by its value").isEmpty();
+        assertThat(SegmentRules.compile(definition("count_7d['a'] > count_7d['b'] || recency_days > tenure_days"))
+                .thresholds()).as("read against read").isEmpty();
+        assertThat(SegmentRules.compile(definition("cart_open == true && cart_open")).thresholds())
+                .as("also used bare").isEmpty();
+        assertThat(SegmentRules.compile(definition("count_7d.exists(e, count_7d[e] > 2) && count_7d['a'] >= 1"))
+                .thresholds()).as("the whole map is read, the entry only compared").containsExactly(
+                new SegmentRules.Threshold(new SegmentRules.Read("count_7d", "a"), SegmentRules.Comparison.AT_LEAST, 1L));
+    }
+
+    private static SegmentDefinition definition(String condition) {
+        return new SegmentDefinition("t", "T", condition, null, false);
+    }
+
+    @Test
+    void aComparisonsOutcomeIsABoolOnlyWhereEveryEvaluatorAgrees() {
+        SegmentRules.Read read = new SegmentRules.Read("recency_days", null);
+        SegmentRules.Threshold under = new SegmentRules.Threshold(read, SegmentRules.Comparison.LESS, 5.0);
+        assertThat(under.outcome(4.0)).isEqualTo(true);
+        assertThat(under.outcome(5.0)).isEqualTo(false);
+        assertThat(new SegmentRules.Threshold(read, SegmentRules.Comparison.EQUAL, 0.0).outcome(-0.0)).isEqualTo(true);
+        assertThat(under.outcome(Double.NaN)).as("NaN stands for itself").isNotInstanceOf(Boolean.class)
+                .isEqualTo(under.outcome(Double.NaN));
+        assertThat(under.outcome(4L)).as("a value of another type").isNotInstanceOf(Boolean.class)
+                .isNotEqualTo(under.outcome(3L));
+        assertThat(under.outcome(null)).isNotInstanceOf(Boolean.class);
+        SegmentRules.Threshold atLeast = new SegmentRules.Threshold(new SegmentRules.Read("frequency_30d", null),
+                SegmentRules.Comparison.AT_LEAST, 3L);
+        assertThat(atLeast.outcome(Long.MAX_VALUE)).isEqualTo(atLeast.outcome(3L)).isEqualTo(true);
+        assertThat(atLeast.outcome(3)).as("an Integer is not CEL's int").isNotInstanceOf(Boolean.class);
+        SegmentRules.Threshold before = new SegmentRules.Threshold(new SegmentRules.Read("persona", null), SegmentRules.Comparison.LESS, "M");
+        assertThat(before.outcome("A")).as("strings are ordered by their own rules: each stands for itself")
+                .isNotEqualTo(before.outcome("B"));
+        SegmentRules.Threshold named = new SegmentRules.Threshold(new SegmentRules.Read("persona", null), SegmentRules.Comparison.NOT_EQUAL, "x");
+        assertThat(named.outcome("a")).isEqualTo(named.outcome("b")).isEqualTo(true);
+        assertThatThrownBy(() -> new SegmentRules.Threshold(read, SegmentRules.Comparison.LESS, 1))
+                .as("an Integer is no literal of CEL's").isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
