@@ -31,7 +31,7 @@ import io.cohortflow.segmentation.functions.SegmentFunction;
 import io.cohortflow.segmentation.input.Control;
 import io.cohortflow.segmentation.input.ControlCodec;
 import io.cohortflow.segmentation.input.SegmentationInput;
-import io.cohortflow.segmentation.input.SegmentationInputCodec;
+import io.cohortflow.segmentation.input.SegmentationInputTypeInfo;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
@@ -73,7 +73,7 @@ public final class SegmentationJob {
                      Sink<PrivacyStatus> privacyStatus) {
     }
 
-    private static final JsonRecordTypeInfo<SegmentationInput> INPUT = new JsonRecordTypeInfo<>(new SegmentationInputCodec());
+    private static final SegmentationInputTypeInfo INPUT = SegmentationInputTypeInfo.INSTANCE;
     private static final JsonRecordTypeInfo<Control> CONTROL = new JsonRecordTypeInfo<>(new ControlCodec());
 
     private final Io io;

@@ -6,13 +6,12 @@ import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentChangeCodec;
 import org.apache.flink.api.common.serialization.SerializerConfig;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeutils.TypeSerializer;
 
 import java.util.Objects;
 
 /** Type information for a core record carried as JSON; see {@link JsonRecordSerializer}. */
-public final class JsonRecordTypeInfo<T> extends TypeInformation<T> {
+public final class JsonRecordTypeInfo<T> extends OpaqueTypeInfo<T> {
     private static final long serialVersionUID = 1L;
 
     public static final JsonRecordTypeInfo<DeadLetter> DEAD_LETTER = new JsonRecordTypeInfo<>(new DeadLetterCodec());
@@ -21,37 +20,8 @@ public final class JsonRecordTypeInfo<T> extends TypeInformation<T> {
     private final JsonCodec<T> codec;
 
     public JsonRecordTypeInfo(JsonCodec<T> codec) {
-        this.codec = Objects.requireNonNull(codec, "codec");
-    }
-
-    @Override
-    public boolean isBasicType() {
-        return false;
-    }
-
-    @Override
-    public boolean isTupleType() {
-        return false;
-    }
-
-    @Override
-    public int getArity() {
-        return 1;
-    }
-
-    @Override
-    public int getTotalFields() {
-        return 1;
-    }
-
-    @Override
-    public Class<T> getTypeClass() {
-        return codec.type();
-    }
-
-    @Override
-    public boolean isKeyType() {
-        return false;
+        super(Objects.requireNonNull(codec, "codec").type());
+        this.codec = codec;
     }
 
     @Override
@@ -64,6 +34,7 @@ public final class JsonRecordTypeInfo<T> extends TypeInformation<T> {
         return "Json<" + codec.type().getSimpleName() + ">";
     }
 
+    /** Equal when the codecs are of one class (a record type can have more than one JSON form). */
     @Override
     public boolean equals(Object obj) {
         return obj instanceof JsonRecordTypeInfo<?> other && other.codec.getClass() == codec.getClass();
@@ -72,10 +43,5 @@ public final class JsonRecordTypeInfo<T> extends TypeInformation<T> {
     @Override
     public int hashCode() {
         return codec.getClass().hashCode();
-    }
-
-    @Override
-    public boolean canEqual(Object obj) {
-        return obj instanceof JsonRecordTypeInfo;
     }
 }
