@@ -1,6 +1,5 @@
 package io.cohortflow.ingest.mapping;
 
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.EventType;
@@ -36,7 +35,6 @@ import java.util.Set;
  */
 public final class EventNormalizer implements Serializable {
     private static final long serialVersionUID = 1L;
-    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
     private static final Set<String> PLACEHOLDER_IDS = Set.of("undefined", "null", "nil", "none", "nan", "0",
             "anonymous", "[object object]", "-1");
     static final int MAX_ID_LENGTH = 256;
@@ -202,7 +200,7 @@ public final class EventNormalizer implements Serializable {
     }
 
     private static Map<String, Object> object(JsonNode node) {
-        return node == null || node.isNull() ? Map.of() : PayloadParser.JSON.convertValue(node, MAP);
+        return node == null || node.isNull() ? Map.of() : PayloadParser.toMap(node);
     }
 
     private static Map<String, Object> with(Map<String, Object> map, String key, Object value) {
