@@ -8,7 +8,6 @@ import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -33,7 +32,7 @@ import java.util.Map;
  * state or on a topic: it is the wire between two operators of one job, so it can change with the code. (An unaligned
  * checkpoint would hold records in flight in it: upgrade from a savepoint, which is aligned.)
  */
-public final class UnifiedEventSerializer extends TypeSerializerSingleton<UnifiedEvent> {
+public final class UnifiedEventSerializer extends ImmutableRecordSerializer<UnifiedEvent> {
     private static final long serialVersionUID = 1L;
     public static final UnifiedEventSerializer INSTANCE = new UnifiedEventSerializer();
 
@@ -73,31 +72,6 @@ public final class UnifiedEventSerializer extends TypeSerializerSingleton<Unifie
     }
 
     @Override
-    public boolean isImmutableType() {
-        return true; // a record with unmodifiable maps
-    }
-
-    @Override
-    public UnifiedEvent createInstance() {
-        return null;
-    }
-
-    @Override
-    public UnifiedEvent copy(UnifiedEvent from) {
-        return from;
-    }
-
-    @Override
-    public UnifiedEvent copy(UnifiedEvent from, UnifiedEvent reuse) {
-        return from;
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
-    }
-
-    @Override
     public void serialize(UnifiedEvent e, DataOutputView out) throws IOException {
         writeString(e.messageId(), out);
         out.writeByte(e.type().ordinal());
@@ -133,16 +107,6 @@ public final class UnifiedEventSerializer extends TypeSerializerSingleton<Unifie
         String previousId = readString(in, NEW);
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
                 source, previousId, readMap(in, NEW), readMap(in, NEW), readMap(in, NEW));
-    }
-
-    @Override
-    public UnifiedEvent deserialize(UnifiedEvent reuse, DataInputView in) throws IOException {
-        return deserialize(in);
-    }
-
-    @Override
-    public void copy(DataInputView in, DataOutputView out) throws IOException {
-        serialize(deserialize(in), out);
     }
 
     /** The event type of an ordinal written by {@link #serialize}. */

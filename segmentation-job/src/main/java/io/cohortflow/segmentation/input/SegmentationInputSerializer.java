@@ -1,9 +1,9 @@
 package io.cohortflow.segmentation.input;
 
+import io.cohortflow.jobs.types.ImmutableRecordSerializer;
 import io.cohortflow.jobs.types.UnifiedEventSerializer;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
 import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
-import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
 import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputView;
 
@@ -18,7 +18,7 @@ import java.io.IOException;
  * <p>Nothing of this form is kept in state or on a topic: it is the wire between two operators of one job. (An
  * unaligned checkpoint would hold records in flight in it: upgrade from a savepoint, which is aligned.)
  */
-public final class SegmentationInputSerializer extends TypeSerializerSingleton<SegmentationInput> {
+public final class SegmentationInputSerializer extends ImmutableRecordSerializer<SegmentationInput> {
     private static final long serialVersionUID = 1L;
     public static final SegmentationInputSerializer INSTANCE = new SegmentationInputSerializer();
 
@@ -28,31 +28,6 @@ public final class SegmentationInputSerializer extends TypeSerializerSingleton<S
     private static final SegmentationInputCodec JSON = new SegmentationInputCodec();
 
     private SegmentationInputSerializer() {
-    }
-
-    @Override
-    public boolean isImmutableType() {
-        return true; // a record of immutable records
-    }
-
-    @Override
-    public SegmentationInput createInstance() {
-        return null;
-    }
-
-    @Override
-    public SegmentationInput copy(SegmentationInput from) {
-        return from;
-    }
-
-    @Override
-    public SegmentationInput copy(SegmentationInput from, SegmentationInput reuse) {
-        return from;
-    }
-
-    @Override
-    public int getLength() {
-        return -1;
     }
 
     @Override
@@ -84,16 +59,6 @@ public final class SegmentationInputSerializer extends TypeSerializerSingleton<S
             }
             default -> throw new IOException("unknown input tag " + tag + ": the bytes are not a segmentation input's");
         };
-    }
-
-    @Override
-    public SegmentationInput deserialize(SegmentationInput reuse, DataInputView in) throws IOException {
-        return deserialize(in);
-    }
-
-    @Override
-    public void copy(DataInputView source, DataOutputView target) throws IOException {
-        serialize(deserialize(source), target);
     }
 
     @Override
