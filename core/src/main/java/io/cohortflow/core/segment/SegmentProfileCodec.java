@@ -28,30 +28,35 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
 
     @Override
     public byte[] encode(SegmentProfile profile) {
-        try (ByteArrayBuilder bytes = new ByteArrayBuilder(MAPPER.getFactory()._getBufferRecycler());
-             JsonGenerator out = MAPPER.createGenerator(bytes)) { // configured as the mapper's own
-            out.writeStartObject();
-            out.writeStringField("userId", profile.userId());
-            out.writeNumberField("asOf", profile.asOf());
-            out.writeFieldName("segments");
-            writeValue(out, profile.segments());
-            out.writeFieldName("features");
-            writeValue(out, profile.features());
-            out.writeFieldName("scores");
-            writeValue(out, profile.scores());
-            out.writeFieldName("persona");
-            writeValue(out, profile.persona());
-            out.writeFieldName("model");
-            writeValue(out, profile.model());
-            out.writeFieldName("mergedInto");
-            writeValue(out, profile.mergedInto());
-            out.writeFieldName("traits");
-            writeValue(out, profile.traits());
-            out.writeFieldName("inputs");
-            writeValue(out, profile.inputs());
-            out.writeEndObject();
-            out.flush();
-            return bytes.toByteArray();
+        // As the mapper's writeValueAsBytes: its recycled buffers, the generator closed, then the bytes taken and the
+        // buffer given back (a builder of its own made this slower than the mapper, 13.4 against 12.0 us a profile).
+        ByteArrayBuilder bytes = new ByteArrayBuilder(MAPPER.getFactory()._getBufferRecycler());
+        try {
+            try (JsonGenerator out = MAPPER.createGenerator(bytes)) { // configured as the mapper's own
+                out.writeStartObject();
+                out.writeStringField("userId", profile.userId());
+                out.writeNumberField("asOf", profile.asOf());
+                out.writeFieldName("segments");
+                writeValue(out, profile.segments());
+                out.writeFieldName("features");
+                writeValue(out, profile.features());
+                out.writeFieldName("scores");
+                writeValue(out, profile.scores());
+                out.writeFieldName("persona");
+                writeValue(out, profile.persona());
+                out.writeFieldName("model");
+                writeValue(out, profile.model());
+                out.writeFieldName("mergedInto");
+                writeValue(out, profile.mergedInto());
+                out.writeFieldName("traits");
+                writeValue(out, profile.traits());
+                out.writeFieldName("inputs");
+                writeValue(out, profile.inputs());
+                out.writeEndObject();
+            }
+            byte[] encoded = bytes.toByteArray();
+            bytes.release();
+            return encoded;
         } catch (NotMine e) {
             return super.encode(profile);
         } catch (IOException e) {
