@@ -79,8 +79,7 @@ public final class RuleReads {
         for (SegmentRules.Compiled segment : segments) {
             java.util.Set<SegmentRules.Read> compared = new java.util.HashSet<>();
             segment.thresholds().forEach(threshold -> compared.add(threshold.read()));
-            segment.reads().forEach(read -> index.computeIfAbsent(read, r -> index.size()));
-            compared.forEach(read -> index.computeIfAbsent(read, r -> index.size()));
+            segment.reads().forEach(read -> index.computeIfAbsent(read, r -> index.size())); // thresholds' among them
             readsOf[i] = segment.reads().stream().filter(read -> !compared.contains(read))
                     .mapToInt(index::get).toArray();
             thresholdsOf[i] = segment.thresholds().stream()

@@ -36,22 +36,14 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
                 out.writeStartObject();
                 out.writeStringField("userId", profile.userId());
                 out.writeNumberField("asOf", profile.asOf());
-                out.writeFieldName("segments");
-                writeValue(out, profile.segments());
-                out.writeFieldName("features");
-                writeValue(out, profile.features());
-                out.writeFieldName("scores");
-                writeValue(out, profile.scores());
-                out.writeFieldName("persona");
-                writeValue(out, profile.persona());
-                out.writeFieldName("model");
-                writeValue(out, profile.model());
-                out.writeFieldName("mergedInto");
-                writeValue(out, profile.mergedInto());
-                out.writeFieldName("traits");
-                writeValue(out, profile.traits());
-                out.writeFieldName("inputs");
-                writeValue(out, profile.inputs());
+                field(out, "segments", profile.segments());
+                field(out, "features", profile.features());
+                field(out, "scores", profile.scores());
+                field(out, "persona", profile.persona());
+                field(out, "model", profile.model());
+                field(out, "mergedInto", profile.mergedInto());
+                field(out, "traits", profile.traits());
+                field(out, "inputs", profile.inputs());
                 out.writeEndObject();
             }
             byte[] encoded = bytes.toByteArray();
@@ -62,6 +54,11 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode SegmentProfile", e);
         }
+    }
+
+    private static void field(JsonGenerator out, String name, Object value) throws IOException {
+        out.writeFieldName(name);
+        writeValue(out, value);
     }
 
     /** One value as the mapper writes it: the JSON types directly, anything else through the mapper. */

@@ -398,15 +398,15 @@ public final class SegmentRules {
         }
         try {
             CelAbstractSyntaxTree ast = CEL.compile(definition.condition()).getAst();
-            List<Read> reads = reads(ast);
-            List<Threshold> thresholds = thresholds(ast);
+            Reads found = Reads.of(ast);
+            List<Read> reads = found.reads();
             java.util.Set<String> referenced = new java.util.TreeSet<>();
             reads.forEach(read -> referenced.add(read.variable()));
             String version = java.util.UUID.nameUUIDFromBytes(
                     definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
             java.util.Set<Long> windows = windows(definition, ast);
             return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows, reads,
-                    DirectCondition.of(ast, VARIABLES.keySet()), thresholds);
+                    DirectCondition.of(ast, VARIABLES.keySet()), found.thresholds());
         } catch (InvalidCondition e) {
             throw e;
         } catch (CelValidationException e) {
@@ -418,99 +418,60 @@ public final class SegmentRules {
     }
 
     /**
-     * What a checked condition reads, in the order first read: {@code m['k']} with a literal key on a declared map
-     * variable is a read of that entry, and a behavioural operator with literal arguments a read of its result; any
-     * other use of a declared variable reads all of it.
+     * What a checked condition reads: {@code m['k']} with a literal key on a declared map variable is a read of that
+     * entry, and a behavioural operator with literal arguments a read of its result (in the order first read); any
+     * other use of a declared variable reads all of it (after those). And the comparisons with a literal of the reads
+     * the condition uses in no other way ({@link Threshold}): every occurrence of such a read is one side of a
+     * comparison whose other side is a literal. A read that also occurs elsewhere (in a sum, as a bare bool, compared
+     * with another read) counts by its value, and none of its comparisons is listed. One walk of the AST finds both,
+     * with one recognizer of reads ({@link #readAt}), so every threshold's read is among the reads.
      */
-    private static List<Read> reads(CelAbstractSyntaxTree ast) {
-        java.util.Set<Read> reads = new java.util.LinkedHashSet<>();
-        java.util.Set<Long> keyed = new java.util.HashSet<>(); // variable references read through a literal key
-        List<dev.cel.common.ast.CelExpr> nodes = dev.cel.common.navigation.CelNavigableAst.fromAst(ast).getRoot()
-                .<dev.cel.common.navigation.CelNavigableExpr>allNodes().map(node -> node.expr()).toList();
-        for (dev.cel.common.ast.CelExpr expr : nodes) {
-            if (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
-                    && OPERATORS.contains(expr.call().function()) && expr.call().target().isPresent()
-                    && "events".equals(declaredVariable(ast, expr.call().target().get()))) {
-                List<String> arguments = expr.call().args().stream()
-                        .filter(arg -> arg.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CONSTANT
-                                && arg.constant().getKind() == dev.cel.common.ast.CelConstant.Kind.STRING_VALUE)
-                        .map(arg -> arg.constant().stringValue()).toList();
-                if (arguments.size() == expr.call().args().size()) { // else it reads all of events
-                    reads.add(Read.operator(expr.call().function(), arguments));
-                    keyed.add(expr.call().target().get().id());
+    private record Reads(List<Read> reads, List<Threshold> thresholds) {
+        static Reads of(CelAbstractSyntaxTree ast) {
+            List<dev.cel.common.ast.CelExpr> nodes = dev.cel.common.navigation.CelNavigableAst.fromAst(ast).getRoot()
+                    .<dev.cel.common.navigation.CelNavigableExpr>allNodes().map(node -> node.expr()).toList();
+            java.util.Set<Long> keyed = new java.util.HashSet<>(); // variables read through a literal key or operator
+            for (dev.cel.common.ast.CelExpr expr : nodes) {
+                if (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
+                        && readAt(ast, expr, java.util.Set.of()) != null) {
+                    keyed.add(expr.call().target().orElseGet(() -> expr.call().args().get(0)).id());
                 }
-                continue;
             }
-            if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
-                    || !expr.call().function().equals("_[_]") || expr.call().args().size() != 2) {
-                continue;
+            java.util.Set<Read> entries = new java.util.LinkedHashSet<>();
+            java.util.Set<Read> wholes = new java.util.LinkedHashSet<>();
+            Map<Read, Integer> occurrences = new java.util.HashMap<>();
+            Map<Read, Integer> compared = new java.util.HashMap<>();
+            java.util.Set<Threshold> thresholds = new java.util.LinkedHashSet<>();
+            for (dev.cel.common.ast.CelExpr expr : nodes) {
+                Read read = readAt(ast, expr, keyed);
+                if (read != null) {
+                    (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.IDENT ? wholes : entries).add(read);
+                    occurrences.merge(read, 1, Integer::sum);
+                }
+                Comparison comparison = expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
+                        ? Comparison.of(expr.call().function()) : null;
+                if (comparison == null || expr.call().args().size() != 2) {
+                    continue;
+                }
+                dev.cel.common.ast.CelExpr left = expr.call().args().get(0);
+                dev.cel.common.ast.CelExpr right = expr.call().args().get(1);
+                Read onLeft = readAt(ast, left, keyed);
+                Read onRight = readAt(ast, right, keyed);
+                Object literal = onLeft != null ? literal(right) : onRight != null ? literal(left) : null;
+                if (literal != null) {
+                    Read side = onLeft != null ? onLeft : onRight;
+                    thresholds.add(new Threshold(side, onLeft != null ? comparison : comparison.swapped(), literal));
+                    compared.merge(side, 1, Integer::sum);
+                }
             }
-            dev.cel.common.ast.CelExpr target = expr.call().args().get(0);
-            dev.cel.common.ast.CelExpr key = expr.call().args().get(1);
-            String variable = declaredVariable(ast, target);
-            if (variable != null && VARIABLES.get(variable) instanceof MapType
-                    && key.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CONSTANT
-                    && key.constant().getKind() == dev.cel.common.ast.CelConstant.Kind.STRING_VALUE) {
-                reads.add(new Read(variable, key.constant().stringValue()));
-                keyed.add(target.id());
-            }
+            entries.addAll(wholes);
+            return new Reads(List.copyOf(entries), thresholds.stream()
+                    .filter(t -> occurrences.get(t.read()).equals(compared.get(t.read()))).toList());
         }
-        for (dev.cel.common.ast.CelExpr expr : nodes) {
-            String variable = declaredVariable(ast, expr);
-            if (variable != null && !keyed.contains(expr.id())) {
-                reads.add(new Read(variable, null));
-            }
-        }
-        return List.copyOf(reads);
     }
 
     /**
-     * The comparisons with a literal of the reads the condition uses in no other way ({@link Threshold}): every
-     * occurrence of such a read is one side of a comparison whose other side is a literal. A read that also occurs
-     * elsewhere (in a sum, as a bare bool, compared with another read) counts by its value, and none of its
-     * comparisons is listed.
-     */
-    private static List<Threshold> thresholds(CelAbstractSyntaxTree ast) {
-        List<dev.cel.common.ast.CelExpr> nodes = dev.cel.common.navigation.CelNavigableAst.fromAst(ast).getRoot()
-                .<dev.cel.common.navigation.CelNavigableExpr>allNodes().map(node -> node.expr()).toList();
-        java.util.Set<Long> keyed = new java.util.HashSet<>(); // identifiers that are the target of a read of their own
-        for (dev.cel.common.ast.CelExpr expr : nodes) {
-            if (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL && readAt(ast, expr, java.util.Set.of()) != null) {
-                expr.call().target().ifPresent(target -> keyed.add(target.id()));
-                if (expr.call().function().equals("_[_]")) {
-                    keyed.add(expr.call().args().get(0).id());
-                }
-            }
-        }
-        Map<Read, Integer> occurrences = new java.util.HashMap<>();
-        Map<Read, Integer> compared = new java.util.HashMap<>();
-        java.util.Set<Threshold> thresholds = new java.util.LinkedHashSet<>();
-        for (dev.cel.common.ast.CelExpr expr : nodes) {
-            Read read = readAt(ast, expr, keyed);
-            if (read != null) {
-                occurrences.merge(read, 1, Integer::sum);
-            }
-            Comparison comparison = expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
-                    ? Comparison.of(expr.call().function()) : null;
-            if (comparison == null || expr.call().args().size() != 2) {
-                continue;
-            }
-            dev.cel.common.ast.CelExpr left = expr.call().args().get(0);
-            dev.cel.common.ast.CelExpr right = expr.call().args().get(1);
-            Read onLeft = readAt(ast, left, keyed);
-            Read onRight = readAt(ast, right, keyed);
-            Object literal = onLeft != null ? literal(right) : onRight != null ? literal(left) : null;
-            if (literal != null) {
-                Read side = onLeft != null ? onLeft : onRight;
-                thresholds.add(new Threshold(side, onLeft != null ? comparison : comparison.swapped(), literal));
-                compared.merge(side, 1, Integer::sum);
-            }
-        }
-        return thresholds.stream().filter(t -> occurrences.get(t.read()).equals(compared.get(t.read()))).toList();
-    }
-
-    /**
-     * The read that {@code expr} is, as {@link #reads} finds them, or null: a behavioural operator with literal
+     * The read that {@code expr} is, or null: a behavioural operator with literal
      * arguments, a declared map's entry under a literal key, or a declared variable that is not the target of either
      * (those in {@code keyed}).
      */

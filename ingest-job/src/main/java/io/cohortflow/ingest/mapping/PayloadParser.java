@@ -1,10 +1,12 @@
 package io.cohortflow.ingest.mapping;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohortflow.core.event.RejectReason;
 
 import java.io.Serializable;
@@ -12,7 +14,11 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /** Bytes to a JSON object, or the reason they are not one: size cap, UTF-8, JSON syntax, object root. */
 final class PayloadParser implements Serializable {
@@ -126,8 +132,7 @@ final class PayloadParser implements Serializable {
         return null;
     }
 
-    private static final com.fasterxml.jackson.core.type.TypeReference<java.util.Map<String, Object>> MAP =
-            new com.fasterxml.jackson.core.type.TypeReference<>() { };
+    private static final TypeReference<Map<String, Object>> MAP = new TypeReference<>() { };
 
     /**
      * A parsed JSON object as Java maps, lists and scalars, as {@code JSON.convertValue(node, Map)} gives it
@@ -136,15 +141,15 @@ final class PayloadParser implements Serializable {
      * job's samples, for the properties, traits and context of every call. A number of another kind (a big integer,
      * say), and a node that is not an object, still go through Jackson.
      */
-    static java.util.Map<String, Object> toMap(JsonNode node) {
-        if (!(node instanceof com.fasterxml.jackson.databind.node.ObjectNode object)) {
+    static Map<String, Object> toMap(JsonNode node) {
+        if (!(node instanceof ObjectNode object)) {
             return JSON.convertValue(node, MAP);
         }
         return map(object);
     }
 
-    private static java.util.Map<String, Object> map(com.fasterxml.jackson.databind.node.ObjectNode object) {
-        java.util.Map<String, Object> map = new java.util.LinkedHashMap<>();
+    private static Map<String, Object> map(ObjectNode object) {
+        Map<String, Object> map = new LinkedHashMap<>();
         var fields = object.fields();
         while (fields.hasNext()) {
             var field = fields.next();
@@ -155,9 +160,9 @@ final class PayloadParser implements Serializable {
 
     private static Object value(JsonNode node) {
         return switch (node.getNodeType()) {
-            case OBJECT -> map((com.fasterxml.jackson.databind.node.ObjectNode) node);
+            case OBJECT -> map((ObjectNode) node);
             case ARRAY -> {
-                java.util.List<Object> list = new java.util.ArrayList<>(node.size());
+                List<Object> list = new ArrayList<>(node.size());
                 for (JsonNode element : node) {
                     list.add(value(element));
                 }
