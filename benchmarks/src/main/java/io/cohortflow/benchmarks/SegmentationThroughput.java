@@ -55,7 +55,8 @@ import java.util.stream.Collectors;
  *
  * <ul>
  *   <li><b>The product</b>: {@link SegmentationJob} as deployed: every feature, the shipped segments, changes and a
- *       profile per evaluation, exactly-once to segments.changes and segments.profiles.</li>
+ *       profile per evaluation (of those that moved no membership, each user's latest per checkpoint), exactly-once to
+ *       segments.changes and segments.profiles.</li>
  *   <li><b>The peer</b> ({@link #sql}): the windowed counts and RFM features in Flink SQL, as a Flink SQL user would
  *       write them to update on every event: one {@code OVER} aggregate per window (Flink SQL takes one window
  *       spec per aggregate), each event's count of its own name over 1 h, 24 h, 7 d and 30 d, and the person's

@@ -26,6 +26,7 @@ import io.cohortflow.jobs.kafka.Watermarks;
 import io.cohortflow.jobs.options.JobEnvironment;
 import io.cohortflow.jobs.types.JsonRecordTypeInfo;
 import io.cohortflow.jobs.types.UnifiedEventTypeInfo;
+import io.cohortflow.segmentation.functions.LatestProfiles;
 import io.cohortflow.segmentation.functions.Scoring;
 import io.cohortflow.segmentation.functions.SegmentFunction;
 import io.cohortflow.segmentation.input.Control;
@@ -56,7 +57,10 @@ import java.util.List;
  * conditions (CEL) with the model scores, assigns each user a persona segment, and writes:
  * <ul>
  *   <li>segments.changes: ENTER and EXIT transitions only, with a deterministic change id;</li>
- *   <li>segments.profiles (compacted): each user's memberships, key features and scores after every change;</li>
+ *   <li>segments.profiles (compacted): each user's memberships, key features and scores, with every change; a
+ *       profile that moved no membership (a window moving, an event) may be replaced by the user's next one before
+ *       it is written ({@link LatestProfiles}: the latest per user at every checkpoint and every
+ *       {@code --profile-flush});</li>
  *   <li>segments.handoff: feature state moved from a merged-away id to its user, read back by this job. The user holds
  *       what follows its linking event until the handoff is folded in: about one checkpoint interval, plus a poll,
  *       at each new link (exactly-once).</li>
@@ -75,6 +79,12 @@ public final class SegmentationJob {
 
     private static final SegmentationInputTypeInfo INPUT = SegmentationInputTypeInfo.INSTANCE;
     private static final JsonRecordTypeInfo<Control> CONTROL = new JsonRecordTypeInfo<>(new ControlCodec());
+    private static final JsonRecordTypeInfo<SegmentProfile> PROFILE = new JsonRecordTypeInfo<>(new SegmentProfileCodec());
+    /**
+     * How many users' profiles {@link LatestProfiles} holds at most per parallel instance before it writes them all: a
+     * profile is a few KB on the heap, so this bounds it to some tens of MB.
+     */
+    static final int LATEST_PROFILES_WAITING = 10_000;
 
     private final Io io;
     private final SegmentationOptions options;
@@ -182,7 +192,11 @@ public final class SegmentationJob {
                 .name("features, segments, scores")
                 .uid(Uids.SEGMENTS);
         changes.sinkTo(io.changes()).name("segments.changes").uid(Uids.CHANGES_SINK);
-        changes.getSideOutput(SegmentFunction.PROFILES).sinkTo(io.profiles()).name("segments.profiles").uid(Uids.PROFILES_SINK);
+        changes.getSideOutput(SegmentFunction.PROFILES)
+                .transform("latest profile per user", PROFILE,
+                        new LatestProfiles(options.profileFlush(), LATEST_PROFILES_WAITING))
+                .uid(Uids.LATEST_PROFILES)
+                .sinkTo(io.profiles()).name("segments.profiles").uid(Uids.PROFILES_SINK);
         changes.getSideOutput(SegmentFunction.HANDOFFS).sinkTo(io.handoffsOut()).name("segments.handoff").uid(Uids.HANDOFF_SINK);
         changes.getSideOutput(SegmentFunction.PRIVACY_STATUS).sinkTo(io.privacyStatus()).name("privacy.status")
                 .uid(Uids.PRIVACY_STATUS_SINK);

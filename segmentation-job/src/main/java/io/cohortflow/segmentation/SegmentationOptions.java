@@ -31,12 +31,14 @@ import java.util.Set;
  * --registry URI           the model registry: its current bundle scores from the start (default: none; models
  *                          then come only from models.published announcements, which name their registry)
  * --model NAME             the bundle's name in the registry (default bundle)
+ * --profile-flush D        how long a profile that moved no membership may wait to be replaced by its user's next
+ *                          one before it is written (default 1s; also written at every checkpoint; 0 writes each)
  * </pre>
  */
 public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxParallelism, Duration outOfOrderness,
                                   Duration idleness, String segmentsLocation, String featuresLocation,
                                   String taxonomyLocation, Duration mergeMemory, String registry, String model,
-                                  Duration erasureMemory)
+                                  Duration erasureMemory, Duration profileFlush)
         implements Serializable {
     public static final Duration DEFAULT_ERASURE_MEMORY = Duration.ofDays(7);
 
@@ -45,7 +47,8 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
     static {
         Set<String> keys = new HashSet<>(KafkaOptions.KEYS);
         keys.addAll(Set.of("group-id", "max-parallelism", "out-of-orderness", "idleness", "segments", "features",
-                "taxonomy", "merge-memory", "registry", "model", "erasure-memory"));
+                "taxonomy", "merge-memory", "registry", "model", "erasure-memory",
+                "profile-flush"));
         KEYS = Set.copyOf(keys);
     }
 
@@ -63,7 +66,8 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
                 a.duration("merge-memory", Duration.ofDays(90)),
                 a.string("registry", null),
                 a.string("model", io.cohortflow.registry.ModelBundle.NAME),
-                a.duration("erasure-memory", DEFAULT_ERASURE_MEMORY));
+                a.duration("erasure-memory", DEFAULT_ERASURE_MEMORY),
+                a.duration("profile-flush", Duration.ofSeconds(1)));
         SegmentRules.compileAll(options.segments()); // an invalid starting set fails the submission, with the reason
         return options;
     }
@@ -92,6 +96,7 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
         summary.put("segments", segmentsLocation == null ? "conf/segments.yaml (shipped)" : segmentsLocation);
         summary.put("models", registry == null ? "from models.published only" : model + " in " + registry);
         summary.put("erasure-memory", erasureMemory.toString());
+        summary.put("profile-flush", profileFlush.toString());
         return summary;
     }
 }

@@ -21,6 +21,7 @@ public final class Uids {
     public static final String ERASURES_IN = "segmentation-erasures-in";
     public static final String SEGMENTS = "segmentation-segments";
     public static final String CHANGES_SINK = "segmentation-changes-sink";
+    public static final String LATEST_PROFILES = "segmentation-latest-profiles";
     public static final String PROFILES_SINK = "segmentation-profiles-sink";
     public static final String HANDOFF_SINK = "segmentation-handoff-sink";
     public static final String PRIVACY_STATUS_SINK = "segmentation-privacy-status-sink";

@@ -699,8 +699,11 @@ public final class UserSegments {
 
         /** Works out the next wake-up, or that nothing is left of the user. */
         Outcome finish() {
+            StepProfile published = profile == null ? null : StepProfile.of(profile);
             if (evaluated != null) {
-                profile = evaluated.profile(userId, memberships.ids());
+                Evaluated last = evaluated;
+                List<String> members = memberships.ids();
+                published = StepProfile.evaluated(userId, () -> last.profile(userId, members));
                 evaluated = null;
             }
             if (clock != NEVER) { // what waited for a place that never came (an input lost upstream) is let go
@@ -739,7 +742,7 @@ public final class UserSegments {
                 next = NEVER;
             }
             wakeUp = cleared ? NEVER : next;
-            return new Outcome(changes, Optional.ofNullable(profile), handoffs,
+            return new Outcome(changes, Optional.ofNullable(published), handoffs,
                     wakeUp == NEVER ? OptionalLong.empty() : OptionalLong.of(wakeUp), cleared, linksGivenUp);
         }
     }

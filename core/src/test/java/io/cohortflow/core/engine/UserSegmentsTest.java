@@ -146,6 +146,59 @@ class UserSegmentsTest {
         assertThat(forgotten).isPositive();
     }
 
+    /**
+     * A step's profile built many steps later (as the segmentation job builds one it writes at a checkpoint) is the one
+     * built at once: what it is built from does not move with the user's later inputs (features, traits, the cart,
+     * memberships, the clock).
+     */
+    @Test
+    void aProfileBuiltStepsLaterIsTheOneBuiltAtOnce() {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(100, 5));
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
+                Scorer.NONE);
+        String[] names = {"product_view", "add_to_cart", "order_completed", "page_view", "email_opened",
+                "checkout_started", "feature_used"};
+        var codec = new io.cohortflow.core.segment.SegmentProfileCodec();
+        Random random = new Random(5);
+        UserSegments now = new UserSegments();
+        UserSegments later = new UserSegments();
+        List<byte[]> builtAtOnce = new ArrayList<>();
+        List<StepProfile> kept = new ArrayList<>();
+        long t = T0;
+        for (int i = 0; i < 600; i++) {
+            t += (long) (random.nextDouble() * random.nextDouble() * 10 * HOUR);
+            Outcome a;
+            Outcome b;
+            if (random.nextInt(5) == 0) {
+                a = now.advanceTo("u1", t, rules, 0);
+                b = later.advanceTo("u1", t, rules, 0);
+            } else {
+                String name = names[random.nextInt(names.length)];
+                Events event = i % 40 == 3 ? Events.identify("u1", t).trait("email", "u" + i + "@example.com")
+                        : Events.track("u1", name, t).with("feature", "f" + random.nextInt(3));
+                if (name.equals("product_view") || name.equals("add_to_cart")) {
+                    event.with("product_id", "p" + random.nextInt(30)).with("price", 5.0 * random.nextInt(40))
+                            .with("category", "c" + random.nextInt(4));
+                }
+                if (name.equals("order_completed")) {
+                    event.with("revenue", 10.0 + random.nextInt(200));
+                }
+                UnifiedEvent built = event.build();
+                a = now.apply("u1", built, rules, 0);
+                b = later.apply("u1", built, rules, 0);
+            }
+            a.profile().ifPresent(profile -> builtAtOnce.add(codec.encode(profile)));
+            b.published().ifPresent(kept::add);
+        }
+        assertThat(kept).hasSameSizeAs(builtAtOnce).hasSizeGreaterThan(400);
+        for (int i = 0; i < kept.size(); i++) {
+            assertThat(new String(codec.encode(kept.get(i).get()), java.nio.charset.StandardCharsets.UTF_8))
+                    .as("profile %d", i)
+                    .isEqualTo(new String(builtAtOnce.get(i), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
     /** Applies {@code events} in order, moving the clock to a random point before each event now and then. */
     private static List<String> run(List<UnifiedEvent> events, Random random, int advancesPerEvent) {
         UserSegments user = new UserSegments();

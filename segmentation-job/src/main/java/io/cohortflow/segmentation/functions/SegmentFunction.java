@@ -4,6 +4,7 @@ import io.cohortflow.core.engine.Outcome;
 import io.cohortflow.core.privacy.PrivacyStatus;
 import io.cohortflow.core.privacy.PrivacyStatusCodec;
 import io.cohortflow.core.engine.Ruleset;
+import io.cohortflow.core.engine.StepProfile;
 import io.cohortflow.core.engine.UserSegments;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.UserFeatures;
@@ -15,7 +16,6 @@ import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentDefinition;
 import io.cohortflow.core.segment.SegmentDefinitionCodec;
 import io.cohortflow.core.segment.SegmentProfile;
-import io.cohortflow.core.segment.SegmentProfileCodec;
 import io.cohortflow.core.segment.SegmentRules;
 import io.cohortflow.core.segment.StateHandoff;
 import io.cohortflow.core.segment.StateHandoffCodec;
@@ -61,8 +61,8 @@ import java.util.TreeMap;
  *       stays. Models come from models.published ({@link ModelSwitch}). A change applies to every user at once
  *       ({@link #applyToEveryone}): members ENTER and EXIT without an event of theirs.</li>
  * </ul>
- * Outputs: changes (main), profiles and handoffs (side outputs). Metrics: {@code segmentEnters}, {@code segmentExits},
- * {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}, {@code identityLinksGivenUp},
+ * Outputs: changes (main), profiles ({@link ProfileUpdate}, on to {@link LatestProfiles}) and handoffs (side
+ * outputs). Metrics: {@code segmentEnters}, {@code segmentExits}, {@code definitionsRejected}, {@code stateHandoffs}, {@code usersCleared}, {@code identityLinksGivenUp},
  * {@code usersReevaluated}, {@code usersErased}, {@code modelsLoaded}, {@code modelsRefused}, {@code modelVersion}.
  *
  * <p>A privacy request that deletes (privacy.requests) reaches each of its ids here as an erasure: the id's members
@@ -78,8 +78,9 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
     /** The latest promotion announced per model name (deterministic on every instance, unlike a load's outcome). */
     public static final MapStateDescriptor<String, ModelPublished> MODELS = new MapStateDescriptor<>(
             "model-announcements", Types.STRING, new JsonRecordTypeInfo<>(new ModelPublishedCodec()));
-    public static final OutputTag<SegmentProfile> PROFILES =
-            new OutputTag<>("profiles", new JsonRecordTypeInfo<>(new SegmentProfileCodec()));
+    /** The profile of every step that publishes one, to {@link LatestProfiles} and on to segments.profiles. */
+    public static final OutputTag<ProfileUpdate> PROFILES =
+            new OutputTag<>("profiles", new JsonRecordTypeInfo<>(new ProfileUpdate.Codec()));
     public static final OutputTag<StateHandoff> HANDOFFS =
             new OutputTag<>("handoffs", new JsonRecordTypeInfo<>(new StateHandoffCodec()));
     /** Each erased id's report (privacy.status), in the transaction of its EXITs and tombstone. */
@@ -212,7 +213,7 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
         erased.inc();
         long now = ctx.timerService().currentProcessingTime();
         if (stored == null) {
-            ctx.output(PROFILES, SegmentProfile.tombstone(id));
+            ctx.output(PROFILES, new ProfileUpdate(StepProfile.of(SegmentProfile.tombstone(id)), false));
             // The log names the id by its pseudonym: an erasure leaves no id of the person behind it.
             LOG.info("privacy request {}: id {} has no state here; its profile gets a tombstone", erasure.requestId(),
                     PrivacyStatus.idHash(erasure.requestId(), id));
@@ -303,7 +304,8 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             (change.type() == ChangeType.ENTER ? enters : exits).inc();
             out.collect(change);
         }
-        outcome.profile().ifPresent(profile -> ctx.output(PROFILES, profile));
+        outcome.published().ifPresent(profile -> ctx.output(PROFILES,
+                ProfileUpdate.of(profile, !outcome.changes().isEmpty())));
         for (StateHandoff handoff : outcome.handoffs()) {
             handoffs.inc();
             ctx.output(HANDOFFS, handoff);

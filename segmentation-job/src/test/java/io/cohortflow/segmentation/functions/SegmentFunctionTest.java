@@ -412,6 +412,6 @@ class SegmentFunctionTest {
 
     private List<SegmentProfile> profiles() {
         var side = harness.getSideOutput(SegmentFunction.PROFILES);
-        return side == null ? List.of() : side.stream().map(StreamRecord::getValue).toList();
+        return side == null ? List.of() : side.stream().map(record -> record.getValue().profile().get()).toList();
     }
 }
