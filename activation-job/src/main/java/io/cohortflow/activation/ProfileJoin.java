@@ -25,7 +25,9 @@ import java.util.List;
  * takes it. The segmentation job publishes a profile with every change, as of the change's time, but on another topic:
  * so a change waits (in order, behind the user's earlier ones) until a profile that covers it has come (as of its time
  * or later, scored by the same model, and in the segment after an ENTER, out of it after an EXIT: a rules change
- * re-evaluates a user at an unchanged time, so the time alone would take the profile from before it), at most
+ * re-evaluates a user at an unchanged time, so the time alone would take the profile from before it), or one that covers
+ * a later waiting change of the same segment (an ENTER and its EXIT in one step of the segmentation job share the
+ * profile after both), at most
  * {@code wait} of processing time from when it became the first waiting, then goes with the latest profile there is
  * (or none). The latest profile is
  * kept {@code profileTtl} after it was written, and dropped at the user's tombstone (a privacy request's erasure). Metrics: {@code changesIn}, {@code joinedWithoutProfile}.
@@ -77,11 +79,8 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             return;
         }
         waiting.add(change);
-        if (deadline.value() == null) {
-            long at = ctx.timerService().currentProcessingTime() + wait.toMillis();
-            deadline.update(at);
-            ctx.timerService().registerProcessingTimeTimer(at);
-        }
+        // It may settle one that waits: an ENTER undone by this EXIT in one step has no profile of its own.
+        release(profile, false, ctx, out);
     }
 
     @Override
@@ -128,13 +127,16 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
     /** Emits the waiting changes in order: those the profile covers, or all of them once the wait is over. */
     private void release(SegmentProfile profile, boolean waitOver, Context ctx, Collector<Activation> out)
             throws Exception {
+        List<SegmentChange> all = new ArrayList<>();
+        waiting.get().forEach(all::add);
         List<SegmentChange> left = new ArrayList<>();
         int count = 0;
         boolean blocked = false;
-        for (SegmentChange change : waiting.get()) {
+        for (SegmentChange change : all) {
             count++;
-            if (!blocked && (waitOver || covers(profile, change))) {
-                if (!covers(profile, change)) {
+            boolean covered = covers(profile, change) || undoneAndCovered(profile, change, all.subList(count, all.size()));
+            if (!blocked && (waitOver || covered)) {
+                if (!covered) {
                     withoutProfile.inc();
                 }
                 emit(change, profile, out);
@@ -167,6 +169,21 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
         return profile != null && profile.asOf() >= change.eventTime()
                 && java.util.Objects.equals(profile.model(), change.model())
                 && profile.segments().contains(change.segmentId()) == (change.type() == ChangeType.ENTER);
+    }
+
+    /**
+     * Whether a later change of the same segment, among those waiting after {@code change}, is covered by
+     * {@code profile}: the profile is then the state after both. A step of the segmentation job that ENTERs and EXITs
+     * one segment (a moment a window moved, then the user's event) publishes one profile, after both, so the ENTER has
+     * none of its own; it goes with the EXIT's, rather than waiting for the whole wait.
+     */
+    private static boolean undoneAndCovered(SegmentProfile profile, SegmentChange change, List<SegmentChange> later) {
+        for (SegmentChange next : later) {
+            if (next.segmentId().equals(change.segmentId()) && covers(profile, next)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private void emit(SegmentChange change, SegmentProfile profile, Collector<Activation> out) {

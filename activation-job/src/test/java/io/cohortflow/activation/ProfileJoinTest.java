@@ -59,6 +59,36 @@ class ProfileJoinTest {
         assertThat(harness.extractOutputValues()).hasSize(5);
     }
 
+    /**
+     * One step of the segmentation job that ENTERs and EXITs a segment (a moment a window moved, then the user's event)
+     * publishes one profile, after both: the ENTER goes with it when the EXIT comes, in order, without the wait,
+     * whichever topic comes first.
+     */
+    @Test
+    void anEnterUndoneInItsStepGoesWithTheProfileAfterItsExit() throws Exception {
+        SegmentChange enter = DestinationClientTest.change("u1", "audience", ChangeType.ENTER, 0);
+        SegmentChange exit = DestinationClientTest.change("u1", "audience", ChangeType.EXIT, 1);
+        harness.processElement2(new StreamRecord<>(profile("u1", exit.eventTime())));
+        harness.processElement1(new StreamRecord<>(enter));
+        assertThat(harness.extractOutputValues()).as("alone, the profile does not cover it").isEmpty();
+        harness.processElement1(new StreamRecord<>(exit));
+        assertThat(harness.extractOutputValues()).filteredOn(a -> a.destination().equals("ads"))
+                .extracting(a -> a.change().type(), a -> a.profile().asOf())
+                .containsExactly(tuple(ChangeType.ENTER, exit.eventTime()), tuple(ChangeType.EXIT, exit.eventTime()));
+        assertThat(harness.numProcessingTimeTimers()).as("nothing waits").isZero();
+
+        SegmentChange again = DestinationClientTest.change("u2", "audience", ChangeType.ENTER, 2);
+        SegmentChange gone = DestinationClientTest.change("u2", "audience", ChangeType.EXIT, 3);
+        harness.processElement1(new StreamRecord<>(again));
+        harness.processElement1(new StreamRecord<>(gone));
+        assertThat(harness.extractOutputValues()).hasSize(4);
+        harness.processElement2(new StreamRecord<>(profile("u2", gone.eventTime())));
+        assertThat(harness.extractOutputValues()).filteredOn(a -> a.change().userId().equals("u2"))
+                .filteredOn(a -> a.destination().equals("ads")).extracting(a -> a.change().type())
+                .as("the profile after both, come last").containsExactly(ChangeType.ENTER, ChangeType.EXIT);
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
     @Test
     void aProfileOfTheSameTimeFromBeforeARulesChangeDoesNotCoverIt() throws Exception {
         // A rules change re-evaluates u1 at her unchanged clock: the profile she had is as of that time too.
