@@ -81,8 +81,9 @@ public final class SegmentationJob {
     private static final JsonRecordTypeInfo<Control> CONTROL = new JsonRecordTypeInfo<>(new ControlCodec());
     private static final JsonRecordTypeInfo<SegmentProfile> PROFILE = new JsonRecordTypeInfo<>(new SegmentProfileCodec());
     /**
-     * How many users' profiles {@link LatestProfiles} holds at most per parallel instance before it writes them all: a
-     * profile is a few KB on the heap, so this bounds it to some tens of MB.
+     * How many users' profiles {@link LatestProfiles} holds at most per parallel instance before it writes them all: an
+     * unbuilt profile kept about 4.5 KB on the heap (16,391 simulated users' last ones), so this bounds it to about
+     * 45 MB.
      */
     static final int LATEST_PROFILES_WAITING = 10_000;
 

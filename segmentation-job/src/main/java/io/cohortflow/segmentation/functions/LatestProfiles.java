@@ -11,17 +11,21 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Between the segmentation function and the segments.profiles sink: a profile that moved no membership
- * ({@link ProfileUpdate#supersedable}) waits here, one per user and not yet built ({@link StepProfile}), and a later
- * profile of the same user takes its place; what waits is written at every checkpoint (before its barrier, so into
- * the transaction of the steps that made it), every {@code flushEvery} of processing time, when {@code maxWaiting}
- * users wait, and at the end of the input. A
- * profile that came with a change, a merge or a tombstone is written at once, and the older one of its user that
- * waited is dropped, so a user's profiles keep their order.
+ * ({@link ProfileUpdate#supersedable}), of a user who already had one written since the last flush, waits here, one
+ * per user and not yet built ({@link StepProfile}), and a later profile of the same user takes its place; what waits
+ * is written at every checkpoint (before its barrier, so into the transaction of the steps that made it), every
+ * {@code flushEvery} of processing time, when {@code maxWaiting} users wait or were written, and at the end of the
+ * input. A user's first profile after a flush is written at once, so live traffic (a profile or so per user between
+ * checkpoints) goes as it comes and does not pile up before the barrier, where the sink would have to flush it all
+ * and the checkpoint, and with it the changes' commit, would wait (P2 measured +400 ms at the median, exactly-once,
+ * when every such profile waited). A profile that came with a change, a merge or a tombstone is written at once, and
+ * the older one of its user that waited is dropped, so a user's profiles keep their order.
  *
  * <p>segments.profiles is compacted and read as each user's latest profile (the console, the audience snapshot,
  * activation's join). With exactly-once, its readers (read_committed) see a checkpoint's profiles all at once, when
@@ -46,6 +50,8 @@ public final class LatestProfiles extends AbstractStreamOperator<SegmentProfile>
     private final int maxWaiting;
     /** Per user, the profile that waits and its element's timestamp, in the order the users began to wait. */
     private transient LinkedHashMap<String, Waiting> waiting;
+    /** The users with a profile written since the last flush: a supersedable profile of anyone else goes at once. */
+    private transient HashSet<String> written;
     private transient Counter superseded;
 
     /**
@@ -69,6 +75,7 @@ public final class LatestProfiles extends AbstractStreamOperator<SegmentProfile>
     public void open() throws Exception {
         super.open();
         waiting = new LinkedHashMap<>();
+        written = new HashSet<>();
         superseded = ProductMetrics.of(getMetricGroup()).counter("profilesSuperseded");
         if (flushEveryMillis > 0) {
             schedule();
@@ -79,8 +86,9 @@ public final class LatestProfiles extends AbstractStreamOperator<SegmentProfile>
     public void processElement(StreamRecord<ProfileUpdate> element) {
         ProfileUpdate update = element.getValue();
         StepProfile profile = update.profile();
-        if (update.supersedable() && flushEveryMillis > 0) {
-            Waiting before = waiting.put(profile.userId(),
+        String user = profile.userId();
+        if (update.supersedable() && flushEveryMillis > 0 && written.contains(user)) {
+            Waiting before = waiting.put(user,
                     new Waiting(profile, element.hasTimestamp() ? element.getTimestamp() : NO_TIMESTAMP));
             if (before != null) {
                 superseded.inc();
@@ -89,12 +97,23 @@ public final class LatestProfiles extends AbstractStreamOperator<SegmentProfile>
             }
             return;
         }
-        if (waiting.remove(profile.userId()) != null) {
+        if (waiting.remove(user) != null) {
             superseded.inc();
+        }
+        if (flushEveryMillis > 0) {
+            written.add(user);
+            if (written.size() >= maxWaiting) {
+                flush();
+            }
         }
         output.collect(element.replace(profile.get()));
     }
 
+    /**
+     * Writes what waits before the barrier: Flink prepares a chain's operators from its head to its tail, so these
+     * profiles reach the chained sink writer before it flushes (at-least-once) or prepares its transaction's commit
+     * (exactly-once). Unchained, they go downstream ahead of the barrier. Nothing waiting is in a checkpoint's state.
+     */
     @Override
     public void prepareSnapshotPreBarrier(long checkpointId) throws Exception {
         super.prepareSnapshotPreBarrier(checkpointId);
@@ -125,5 +144,6 @@ public final class LatestProfiles extends AbstractStreamOperator<SegmentProfile>
                     : new StreamRecord<>(built, profile.timestamp()));
         }
         waiting.clear();
+        written.clear();
     }
 }
