@@ -57,10 +57,10 @@ import java.util.List;
  * conditions (CEL) with the model scores, assigns each user a persona segment, and writes:
  * <ul>
  *   <li>segments.changes: ENTER and EXIT transitions only, with a deterministic change id;</li>
- *   <li>segments.profiles (compacted): each user's memberships, key features and scores, with every change; a
- *       profile that moved no membership (a window moving, an event) may be replaced by the user's next one before
- *       it is written ({@link LatestProfiles}: the latest per user at every checkpoint and every
- *       {@code --profile-flush});</li>
+ *   <li>segments.profiles (compacted): each user's memberships, key features and scores, with every change; while
+ *       the job is behind, a profile that moved no membership (a window moving, an event) may be replaced by the
+ *       user's next one before it is written ({@link LatestProfiles}: the latest per user at every checkpoint and
+ *       every {@code --profile-flush});</li>
  *   <li>segments.handoff: feature state moved from a merged-away id to its user, read back by this job. The user holds
  *       what follows its linking event until the handoff is folded in: about one checkpoint interval, plus a poll,
  *       at each new link (exactly-once).</li>
@@ -195,7 +195,7 @@ public final class SegmentationJob {
         changes.sinkTo(io.changes()).name("segments.changes").uid(Uids.CHANGES_SINK);
         changes.getSideOutput(SegmentFunction.PROFILES)
                 .transform("latest profile per user", PROFILE,
-                        new LatestProfiles(options.profileFlush(), LATEST_PROFILES_WAITING))
+                        new LatestProfiles(options.profileFlush(), options.profileBehind(), LATEST_PROFILES_WAITING))
                 .uid(Uids.LATEST_PROFILES)
                 .sinkTo(io.profiles()).name("segments.profiles").uid(Uids.PROFILES_SINK);
         changes.getSideOutput(SegmentFunction.HANDOFFS).sinkTo(io.handoffsOut()).name("segments.handoff").uid(Uids.HANDOFF_SINK);

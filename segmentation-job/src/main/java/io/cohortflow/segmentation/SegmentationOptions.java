@@ -31,14 +31,17 @@ import java.util.Set;
  * --registry URI           the model registry: its current bundle scores from the start (default: none; models
  *                          then come only from models.published announcements, which name their registry)
  * --model NAME             the bundle's name in the registry (default bundle)
- * --profile-flush D        how long a profile that moved no membership may wait to be replaced by its user's next
- *                          one before it is written (default 1s; also written at every checkpoint; 0 writes each)
+ * --profile-flush D        while the job is behind, how long a profile that moved no membership may wait to be
+ *                          replaced by its user's next one (default 1s; also flushed at every checkpoint; 0 writes each
+ *                          at once)
+ * --profile-behind D       how far before the wall clock a profile's time must lie for it to wait (default 15min: a
+ *                          catch-up, a replay; live profiles go at once)
  * </pre>
  */
 public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxParallelism, Duration outOfOrderness,
                                   Duration idleness, String segmentsLocation, String featuresLocation,
                                   String taxonomyLocation, Duration mergeMemory, String registry, String model,
-                                  Duration erasureMemory, Duration profileFlush)
+                                  Duration erasureMemory, Duration profileFlush, Duration profileBehind)
         implements Serializable {
     public static final Duration DEFAULT_ERASURE_MEMORY = Duration.ofDays(7);
 
@@ -48,7 +51,7 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
         Set<String> keys = new HashSet<>(KafkaOptions.KEYS);
         keys.addAll(Set.of("group-id", "max-parallelism", "out-of-orderness", "idleness", "segments", "features",
                 "taxonomy", "merge-memory", "registry", "model", "erasure-memory",
-                "profile-flush"));
+                "profile-flush", "profile-behind"));
         KEYS = Set.copyOf(keys);
     }
 
@@ -67,7 +70,8 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
                 a.string("registry", null),
                 a.string("model", io.cohortflow.registry.ModelBundle.NAME),
                 a.duration("erasure-memory", DEFAULT_ERASURE_MEMORY),
-                a.duration("profile-flush", Duration.ofSeconds(1)));
+                a.duration("profile-flush", Duration.ofSeconds(1)),
+                a.duration("profile-behind", Duration.ofMinutes(15)));
         SegmentRules.compileAll(options.segments()); // an invalid starting set fails the submission, with the reason
         return options;
     }
@@ -97,6 +101,7 @@ public record SegmentationOptions(KafkaOptions kafka, String groupId, int maxPar
         summary.put("models", registry == null ? "from models.published only" : model + " in " + registry);
         summary.put("erasure-memory", erasureMemory.toString());
         summary.put("profile-flush", profileFlush.toString());
+        summary.put("profile-behind", profileBehind.toString());
         return summary;
     }
 }
