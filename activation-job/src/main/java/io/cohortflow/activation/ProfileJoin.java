@@ -1,6 +1,5 @@
 package io.cohortflow.activation;
 
-import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentProfile;
 import io.cohortflow.jobs.metrics.ProductMetrics;
@@ -27,10 +26,10 @@ import java.util.List;
  * or later, scored by the same model, and in the segment after an ENTER, out of it after an EXIT: a rules change
  * re-evaluates a user at an unchanged time, so the time alone would take the profile from before it), or one that covers
  * a later waiting change of the same segment (an ENTER and its EXIT in one step of the segmentation job share the
- * profile after both), at most
- * {@code wait} of processing time from when it became the first waiting, then goes with the latest profile there is
- * (or none). The latest profile is
- * kept {@code profileTtl} after it was written, and dropped at the user's tombstone (a privacy request's erasure). Metrics: {@code changesIn}, {@code joinedWithoutProfile}.
+ * profile after both), at most {@code wait} of processing time from when it became the first waiting, then goes with
+ * the latest profile there is (or none). The latest profile is kept {@code profileTtl} after it was written, and
+ * dropped at the user's tombstone (a privacy request's erasure). Metrics: {@code changesIn},
+ * {@code joinedWithoutProfile}.
  */
 public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentChange, SegmentProfile, Activation> {
     private static final long serialVersionUID = 1L;
@@ -79,8 +78,12 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             return;
         }
         waiting.add(change);
-        // It may settle one that waits: an ENTER undone by this EXIT in one step has no profile of its own.
-        release(profile, false, ctx, out);
+        if (covers(profile, change)) {
+            // Changes wait before it: it may settle one (an ENTER it undid in one step has no profile of its own).
+            release(profile, false, ctx, out);
+        } else if (deadline.value() == null) {
+            startWait(ctx);
+        }
     }
 
     @Override
@@ -129,33 +132,42 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             throws Exception {
         List<SegmentChange> all = new ArrayList<>();
         waiting.get().forEach(all::add);
-        List<SegmentChange> left = new ArrayList<>();
-        int count = 0;
-        boolean blocked = false;
-        for (SegmentChange change : all) {
-            count++;
-            boolean covered = covers(profile, change) || undoneAndCovered(profile, change, all.subList(count, all.size()));
-            if (!blocked && (waitOver || covered)) {
-                if (!covered) {
-                    withoutProfile.inc();
-                }
-                emit(change, profile, out);
-            } else {
-                blocked = true; // a later change never overtakes an earlier one of the same user
-                left.add(change);
-            }
+        if (all.isEmpty() && deadline.value() == null) {
+            return; // nothing waits
         }
-        waiting.update(left);
+        int released = 0;
+        while (released < all.size()) { // a later change never overtakes an earlier one of the same user
+            SegmentChange change = all.get(released);
+            boolean covered = covers(profile, change)
+                    || undoneAndCovered(profile, change, all.subList(released + 1, all.size()));
+            if (!waitOver && !covered) {
+                break;
+            }
+            if (!covered) {
+                withoutProfile.inc();
+            }
+            emit(change, profile, out);
+            released++;
+        }
+        if (released == 0 && !all.isEmpty() && deadline.value() != null) {
+            return; // nothing moved: the list and its wait stay as they are
+        }
+        List<SegmentChange> left = all.subList(released, all.size());
+        waiting.update(new ArrayList<>(left));
         Long due = deadline.value();
-        if (due != null && (left.isEmpty() || left.size() < count)) {
+        if (due != null) {
             ctx.timerService().deleteProcessingTimeTimer(due);
             deadline.clear();
         }
-        if (!left.isEmpty() && deadline.value() == null) { // a new first waiting change gets a wait of its own
-            long at = ctx.timerService().currentProcessingTime() + wait.toMillis();
-            deadline.update(at);
-            ctx.timerService().registerProcessingTimeTimer(at);
+        if (!left.isEmpty()) { // a new first waiting change gets a wait of its own
+            startWait(ctx);
         }
+    }
+
+    private void startWait(Context ctx) throws Exception {
+        long at = ctx.timerService().currentProcessingTime() + wait.toMillis();
+        deadline.update(at);
+        ctx.timerService().registerProcessingTimeTimer(at);
     }
 
     /**
@@ -166,9 +178,7 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
         if ("privacy".equals(change.cause().kind())) {
             return true;
         }
-        return profile != null && profile.asOf() >= change.eventTime()
-                && java.util.Objects.equals(profile.model(), change.model())
-                && profile.segments().contains(change.segmentId()) == (change.type() == ChangeType.ENTER);
+        return profile != null && profile.covers(change);
     }
 
     /**

@@ -41,6 +41,17 @@ public record SegmentProfile(String userId, long asOf, List<String> segments, Ma
                 Map.of());
     }
 
+    /**
+     * Whether this profile is the user's state after {@code change}, or later: as of its time or later, scored by the
+     * same model, and in the segment after an ENTER, out of it after an EXIT (a rules change re-evaluates a user at an
+     * unchanged time, so the time alone would take the profile from before it). What activation's join waits for.
+     */
+    public boolean covers(SegmentChange change) {
+        return userId.equals(change.userId()) && asOf >= change.eventTime()
+                && Objects.equals(model, change.model())
+                && segments.contains(change.segmentId()) == (change.type() == ChangeType.ENTER);
+    }
+
     /** Whether this stands for a deleted profile ({@link #tombstone}). */
     @com.fasterxml.jackson.annotation.JsonIgnore
     public boolean isTombstone() {

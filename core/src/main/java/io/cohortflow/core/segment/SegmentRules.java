@@ -423,8 +423,9 @@ public final class SegmentRules {
      * other use of a declared variable reads all of it (after those). And the comparisons with a literal of the reads
      * the condition uses in no other way ({@link Threshold}): every occurrence of such a read is one side of a
      * comparison whose other side is a literal. A read that also occurs elsewhere (in a sum, as a bare bool, compared
-     * with another read) counts by its value, and none of its comparisons is listed. One walk of the AST finds both,
-     * with one recognizer of reads ({@link #readAt}), so every threshold's read is among the reads.
+     * with another read) counts by its value, and none of its comparisons is listed. One pass over the AST's nodes
+     * finds the variables read through a key or an operator, a second both lists, with one recognizer of reads
+     * ({@link #readAt}), so every threshold's read is among the reads.
      */
     private record Reads(List<Read> reads, List<Threshold> thresholds) {
         static Reads of(CelAbstractSyntaxTree ast) {

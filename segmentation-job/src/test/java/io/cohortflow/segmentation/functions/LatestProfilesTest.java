@@ -7,7 +7,6 @@ import io.cohortflow.core.engine.UserSegments;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.scoring.Scorer;
-import io.cohortflow.core.segment.ChangeType;
 import io.cohortflow.core.segment.SegmentChange;
 import io.cohortflow.core.segment.SegmentProfile;
 import io.cohortflow.core.segment.SegmentProfileCodec;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -192,10 +190,10 @@ class LatestProfilesTest {
                     for (SegmentChange change : changesOfCheckpoint) {
                         // A step that ENTERs and EXITs (moments a window moved, then its event) publishes one
                         // profile, after both: its ENTER has none, whether or not profiles wait here.
-                        if (publishedOfCheckpoint.stream().anyMatch(profile -> covers(profile, change))) {
+                        if (publishedOfCheckpoint.stream().anyMatch(profile -> profile.covers(change))) {
                             covered++;
                             assertThat(ofCheckpoint).as("the profile of %s", change)
-                                    .anyMatch(profile -> covers(profile, change));
+                                    .anyMatch(profile -> profile.covers(change));
                         }
                     }
                     changesOfCheckpoint.clear();
@@ -226,13 +224,6 @@ class LatestProfilesTest {
         ProfileUpdate tombstone = codec.decode(codec.encode(
                 new ProfileUpdate(StepProfile.of(SegmentProfile.tombstone("u2")), false)));
         assertThat(tombstone.profile().get().isTombstone()).isTrue();
-    }
-
-    /** As activation-job's {@code ProfileJoin.covers}: the user's state after the change, or later. */
-    private static boolean covers(SegmentProfile profile, SegmentChange change) {
-        return profile.userId().equals(change.userId()) && profile.asOf() >= change.eventTime()
-                && Objects.equals(profile.model(), change.model())
-                && profile.segments().contains(change.segmentId()) == (change.type() == ChangeType.ENTER);
     }
 
     private static io.cohortflow.core.event.UnifiedEvent event(String id, String name, long t, Random random) {
