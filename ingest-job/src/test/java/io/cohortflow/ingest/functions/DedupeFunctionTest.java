@@ -74,18 +74,102 @@ class DedupeFunctionTest {
             old.processElement(event("m1", "web", HOUR), HOUR);
             before = old.snapshot(1, 1);
         }
-        try (var upgraded = new org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<>(
-                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
-                        new DedupeFunction(Duration.ofDays(7), Duration.ofHours(1)),
-                        java.util.List.of(io.cohortflow.ingest.privacy.Suppress.SUPPRESSED)),
-                IdentityKeys::forEvent, Types.STRING, 1, 1, 0)) {
-            upgraded.setup();
-            upgraded.initializeState(before);
-            upgraded.open();
-            upgraded.processBroadcastWatermark(Long.MAX_VALUE);
+        try (var upgraded = restored(before, Duration.ofDays(7))) {
             upgraded.processElement(event("m1", "web", HOUR), HOUR);
             upgraded.processElement(event("m2", "web", HOUR), HOUR);
             assertThat(upgraded.extractOutputValues()).extracting(UnifiedEvent::messageId).containsExactly("m2");
+        }
+    }
+
+    /**
+     * A savepoint of the version before (messages-seen-at, with Flink's string serializer): its messages are still
+     * duplicates after the upgrade, and those of a key that does not come back go when their sweep, registered by the
+     * version before, is due.
+     */
+    @Test
+    void theMessagesSeenAtBeforeAnUpgradeAreStillRememberedAndSwept() throws Exception {
+        long minute = 60_000L;
+        Duration window = Duration.ofMinutes(10);
+        org.apache.flink.runtime.checkpoint.OperatorSubtaskState before;
+        try (var old = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(new SeenAtBefore(window),
+                IdentityKeys::forEvent, Types.STRING, io.cohortflow.ingest.privacy.Suppress.SUPPRESSED)) {
+            old.setProcessingTime(0);
+            old.processElement(event("m1", "web", HOUR), HOUR);
+            old.processElement(event("m9", "web", HOUR, "other-device"), HOUR);
+            before = old.snapshot(1, 1);
+        }
+        try (var upgraded = restored(before, window)) {
+            upgraded.setProcessingTime(5 * minute);
+            upgraded.processElement(event("m1", "web", HOUR), HOUR);
+            upgraded.processElement(event("m2", "web", HOUR), HOUR);
+            assertThat(upgraded.extractOutputValues()).extracting(UnifiedEvent::messageId).containsExactly("m2");
+            upgraded.setProcessingTime(10 * minute); // both keys' sweeps: m1 and m9 go, m2 stays until 15 minutes
+            assertThat(stateEntries(upgraded)).isPositive();
+            upgraded.setProcessingTime(15 * minute);
+            assertThat(stateEntries(upgraded)).as("nothing left of either key").isZero();
+        }
+    }
+
+    /**
+     * The state of the versions before is read at every event and is empty once moved: with Flink's default cleanup in
+     * the background, every read on the heap backend walked every key group looking for an entry to expire.
+     */
+    @Test
+    void theStateOfTheVersionsBeforeIsNotCleanedUpAtEveryRead() {
+        var cleanup = DedupeFunction.earlier(Duration.ofDays(7)).getTtlConfig().getCleanupStrategies();
+        assertThat(cleanup.getIncrementalCleanupStrategy()).isNull();
+        assertThat(cleanup.inFullSnapshot()).isTrue();
+        assertThat(cleanup.inRocksdbCompactFilter()).isTrue();
+    }
+
+    private static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<String, UnifiedEvent,
+            io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> restored(
+            org.apache.flink.runtime.checkpoint.OperatorSubtaskState state, Duration window) throws Exception {
+        var harness = new org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<>(
+                new org.apache.flink.streaming.api.operators.co.CoBroadcastWithKeyedOperator<>(
+                        new DedupeFunction(window, Duration.ofHours(1)),
+                        java.util.List.of(io.cohortflow.ingest.privacy.Suppress.SUPPRESSED)),
+                IdentityKeys::forEvent, Types.STRING, 1, 1, 0);
+        harness.setup();
+        harness.initializeState(state);
+        harness.open();
+        harness.processBroadcastWatermark(Long.MAX_VALUE);
+        return harness;
+    }
+
+    /** What the version before kept: when each message was first seen, and a sweep per key, as this one does. */
+    private static final class SeenAtBefore extends org.apache.flink.streaming.api.functions.co
+            .KeyedBroadcastProcessFunction<String, UnifiedEvent, io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> {
+        private final long window;
+        private transient org.apache.flink.api.common.state.MapState<String, Long> seenAt;
+        private transient org.apache.flink.api.common.state.ValueState<Long> sweepAt;
+
+        SeenAtBefore(Duration window) {
+            this.window = window.toMillis();
+        }
+
+        @Override
+        public void open(org.apache.flink.api.common.functions.OpenContext context) {
+            seenAt = getRuntimeContext().getMapState(new org.apache.flink.api.common.state.MapStateDescriptor<>(
+                    "messages-seen-at", Types.STRING, Types.LONG));
+            sweepAt = getRuntimeContext().getState(new org.apache.flink.api.common.state.ValueStateDescriptor<>(
+                    "messages-sweep-at", Types.LONG));
+        }
+
+        @Override
+        public void processElement(UnifiedEvent event, ReadOnlyContext ctx, Collector<UnifiedEvent> out)
+                throws Exception {
+            long now = ctx.timerService().currentProcessingTime();
+            seenAt.put(DedupeFunction.messageKey(event), now);
+            if (sweepAt.value() == null) {
+                sweepAt.update(now + window);
+                ctx.timerService().registerProcessingTimeTimer(now + window);
+            }
+        }
+
+        @Override
+        public void processBroadcastElement(io.cohortflow.core.privacy.PrivacyRequest request, Context ctx,
+                                            Collector<UnifiedEvent> out) {
         }
     }
 
@@ -159,7 +243,11 @@ class DedupeFunctionTest {
     }
 
     static UnifiedEvent event(String messageId, String source, long timestamp) {
-        return new UnifiedEvent(messageId, EventType.TRACK, "product_view", "anon", null, "anon", timestamp, null,
+        return event(messageId, source, timestamp, "anon");
+    }
+
+    static UnifiedEvent event(String messageId, String source, long timestamp, String device) {
+        return new UnifiedEvent(messageId, EventType.TRACK, "product_view", device, null, device, timestamp, null,
                 timestamp, source, null, Map.of(), Map.of(), Map.of());
     }
 }

@@ -177,12 +177,16 @@ public final class SegmentFunction extends KeyedBroadcastProcessFunction<String,
             erase(input.erasure(), stored, scheduled, current, ctx, out);
             return;
         }
-        Long erasedWhen = erasedAt.value();
-        if (erasedWhen != null && (input.handoff() != null || input.merge() != null)
-                && (input.handoff() != null ? input.handoff().eventTime() : input.merge().eventTime()) <= erasedWhen) {
-            input = afterErasure(input, stored, ctx);
-            if (input == null) {
-                return;
+        // Only a link asks whether the id was erased: a read of this TTL state runs Flink's incremental cleanup, which
+        // on state this sparse walks every key group at each read (9% of this task at 2,000 events/s, P2).
+        if (input.handoff() != null || input.merge() != null) {
+            Long erasedWhen = erasedAt.value();
+            if (erasedWhen != null
+                    && (input.handoff() != null ? input.handoff().eventTime() : input.merge().eventTime()) <= erasedWhen) {
+                input = afterErasure(input, stored, ctx);
+                if (input == null) {
+                    return;
+                }
             }
         }
         Outcome outcome;
