@@ -71,7 +71,17 @@ class ManifestsTest {
             assertThat(d.at("/spec/flinkConfiguration/execution.checkpointing.dir").asText()).startsWith("s3://");
             assertThat(d.at("/spec/flinkConfiguration/execution.checkpointing.savepoint-dir").asText()).startsWith("s3://");
             assertThat(args(d)).contains("--max-parallelism");
+            assertThat(d.at("/spec/flinkConfiguration/execution.buffer-timeout.interval").asText())
+                    .as("shuffles flush as in the local run, where the latency was measured (LatencyBenchmark)")
+                    .isEqualTo(localBufferTimeout());
         }
+    }
+
+    private static String localBufferTimeout() {
+        String timeout = org.apache.flink.configuration.GlobalConfiguration.loadConfiguration(
+                ROOT.resolve("conf/flink/local").toString()).getString("execution.buffer-timeout.interval", null);
+        assertThat(timeout).as("conf/flink/local/config.yaml sets execution.buffer-timeout.interval").isNotNull();
+        return timeout;
     }
 
     @Test
