@@ -73,15 +73,17 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             return;
         }
         SegmentProfile profile = latest.value();
-        if (deadline.value() == null && covers(profile, change)) {
+        boolean waits = deadline.value() != null;
+        boolean covered = covers(profile, change);
+        if (!waits && covered) {
             emit(change, profile, out);
             return;
         }
         waiting.add(change);
-        if (covers(profile, change)) {
+        if (covered) {
             // Changes wait before it: it may settle one (an ENTER it undid in one step has no profile of its own).
             release(profile, false, ctx, out);
-        } else if (deadline.value() == null) {
+        } else if (!waits) {
             startWait(ctx);
         }
     }
@@ -132,7 +134,8 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             throws Exception {
         List<SegmentChange> all = new ArrayList<>();
         waiting.get().forEach(all::add);
-        if (all.isEmpty() && deadline.value() == null) {
+        Long due = deadline.value();
+        if (all.isEmpty() && due == null) {
             return; // nothing waits
         }
         int released = 0;
@@ -149,12 +152,11 @@ public final class ProfileJoin extends KeyedCoProcessFunction<String, SegmentCha
             emit(change, profile, out);
             released++;
         }
-        if (released == 0 && !all.isEmpty() && deadline.value() != null) {
+        if (released == 0 && !all.isEmpty() && due != null) {
             return; // nothing moved: the list and its wait stay as they are
         }
         List<SegmentChange> left = all.subList(released, all.size());
         waiting.update(new ArrayList<>(left));
-        Long due = deadline.value();
         if (due != null) {
             ctx.timerService().deleteProcessingTimeTimer(due);
             deadline.clear();

@@ -64,6 +64,7 @@ class ManifestsTest {
         List<JsonNode> deployments = ofKind(base, "FlinkDeployment");
         assertThat(deployments).extracting(d -> d.at("/metadata/name").asText())
                 .containsExactlyInAnyOrder("ingest-job", "segmentation-job", "activation-job");
+        String bufferTimeout = localBufferTimeout();
         for (JsonNode d : deployments) {
             assertThat(d.at("/spec/flinkVersion").asText()).isEqualTo(imageFlinkVersion).isEqualTo("v2_2");
             assertThat(d.at("/spec/job/upgradeMode").asText()).isEqualTo("savepoint");
@@ -73,7 +74,7 @@ class ManifestsTest {
             assertThat(args(d)).contains("--max-parallelism");
             assertThat(d.at("/spec/flinkConfiguration/execution.buffer-timeout.interval").asText())
                     .as("shuffles flush as in the local run, where the latency was measured (LatencyBenchmark)")
-                    .isEqualTo(localBufferTimeout());
+                    .isEqualTo(bufferTimeout);
         }
     }
 
