@@ -13,7 +13,9 @@ import java.util.concurrent.ExecutionException;
 /**
  * How far a job's consumer group is behind the end of its input topic. Flink's Kafka source commits offsets when a
  * checkpoint completes, so a lag of zero means the input is processed and the outputs of that checkpoint committed.
- * What the local run's drain and the tests that wait for a job to take something in look at.
+ * What the local run's drain and the tests that wait for a job to take something in look at. The commit can come up
+ * to 10 s after the checkpoint: the source (connector 5.0.0) sends it from its fetcher thread, which waits in a 10 s
+ * poll once its partitions have nothing left to read.
  */
 public final class PipelineLag {
     private PipelineLag() {
