@@ -4,7 +4,6 @@ import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
-import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
 import org.apache.flink.util.Collector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -71,8 +70,7 @@ class DedupeFunctionTest {
     @Test
     void theMessagesSeenBeforeAnUpgradeAreStillRemembered() throws Exception {
         org.apache.flink.runtime.checkpoint.OperatorSubtaskState before;
-        try (var old = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(new EarlierDedupe(),
-                IdentityKeys::forEvent, Types.STRING, io.cohortflow.ingest.privacy.Suppress.SUPPRESSED)) {
+        try (var old = started(new EarlierDedupe(), "hashmap", null)) {
             old.processElement(event("m1", "web", HOUR), HOUR);
             before = old.snapshot(1, 1);
         }
@@ -94,18 +92,13 @@ class DedupeFunctionTest {
         long minute = 60_000L;
         Duration window = Duration.ofMinutes(10);
         org.apache.flink.runtime.checkpoint.OperatorSubtaskState before;
-        try (var old = harness(new SeenAtBefore(window), backend)) {
-            old.open();
-            old.processBroadcastWatermark(Long.MAX_VALUE);
+        try (var old = started(new SeenAtBefore(window), backend, null)) {
             old.setProcessingTime(0);
             old.processElement(event("m1", "web", HOUR), HOUR);
             old.processElement(event("m9", "web", HOUR, "other-device"), HOUR);
             before = old.snapshot(1, 1);
         }
-        try (var upgraded = harness(new DedupeFunction(window, Duration.ofHours(1)), backend)) {
-            upgraded.initializeState(before);
-            upgraded.open();
-            upgraded.processBroadcastWatermark(Long.MAX_VALUE);
+        try (var upgraded = started(new DedupeFunction(window, Duration.ofHours(1)), backend, before)) {
             upgraded.setProcessingTime(5 * minute);
             upgraded.processElement(event("m1", "web", HOUR), HOUR);
             upgraded.processElement(event("m2", "web", HOUR), HOUR);
@@ -149,8 +142,22 @@ class DedupeFunctionTest {
     private static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<String, UnifiedEvent,
             io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> restored(
             org.apache.flink.runtime.checkpoint.OperatorSubtaskState state, Duration window) throws Exception {
-        var harness = harness(new DedupeFunction(window, Duration.ofHours(1)), "hashmap");
-        harness.initializeState(state);
+        return started(new DedupeFunction(window, Duration.ofHours(1)), "hashmap", state);
+    }
+
+    /**
+     * {@code function} on {@code backend}, restored from {@code state} unless it is null, open, and its broadcast
+     * watermark at the end of time, as in the job: the privacy requests never hold time back.
+     */
+    private static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<String, UnifiedEvent,
+            io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> started(
+            org.apache.flink.streaming.api.functions.co.KeyedBroadcastProcessFunction<String, UnifiedEvent,
+                    io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> function, String backend,
+            org.apache.flink.runtime.checkpoint.OperatorSubtaskState state) throws Exception {
+        var harness = harness(function, backend);
+        if (state != null) {
+            harness.initializeState(state);
+        }
         harness.open();
         harness.processBroadcastWatermark(Long.MAX_VALUE);
         return harness;
@@ -265,11 +272,7 @@ class DedupeFunctionTest {
 
     private static org.apache.flink.streaming.util.KeyedBroadcastOperatorTestHarness<String, UnifiedEvent,
             io.cohortflow.core.privacy.PrivacyRequest, UnifiedEvent> harness(Duration window) throws Exception {
-        var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
-                new DedupeFunction(window, Duration.ofHours(1)), IdentityKeys::forEvent, Types.STRING,
-                io.cohortflow.ingest.privacy.Suppress.SUPPRESSED);
-        harness.processBroadcastWatermark(Long.MAX_VALUE); // as in the job: the requests never hold time back
-        return harness;
+        return started(new DedupeFunction(window, Duration.ofHours(1)), "hashmap", null);
     }
 
     static UnifiedEvent event(String messageId, String source, long timestamp) {
