@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The three top-level fields {@link LatencyBenchmark}'s watchers need of a record on an output topic (whose event it
@@ -41,7 +42,7 @@ record Sighting(String user, long time, String segment) {
                 }
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("not a JSON object: " + new String(json, java.nio.charset.StandardCharsets.UTF_8), e);
+            throw new UncheckedIOException("not a JSON object: " + new String(json, StandardCharsets.UTF_8), e);
         }
         return new Sighting(user, time, segment);
     }
