@@ -146,14 +146,18 @@ public final class LatencyBenchmark {
                 watch(TopicsConfig.UNIFIED, record -> {
                     long now = System.currentTimeMillis();
                     Sighting e = Sighting.of(record.value(), "resolvedId", "timestamp", null);
-                    sent.seen(e.user(), e.time(), SentEvents.UNIFIED_VISIBLE, now);
+                    int number = sent.find(e.user(), e.time());
+                    if (number >= 0) {
+                        sent.record(number, SentEvents.UNIFIED_VISIBLE, now);
+                    }
                 }),
                 watch(TopicsConfig.CHANGES, record -> {
                     long now = System.currentTimeMillis();
                     Sighting c = Sighting.of(record.value(), "userId", "eventTime", "segmentId");
-                    if (PROBE.equals(c.segment())) {
-                        sent.seen(c.user(), c.time(), SentEvents.CHANGE_VISIBLE, now);
-                        sent.seen(c.user(), c.time(), SentEvents.CHANGE_APPENDED, record.timestamp());
+                    int number = PROBE.equals(c.segment()) ? sent.find(c.user(), c.time()) : -1;
+                    if (number >= 0) {
+                        sent.record(number, SentEvents.CHANGE_VISIBLE, now);
+                        sent.record(number, SentEvents.CHANGE_APPENDED, record.timestamp());
                     }
                 }));
         try (KafkaProducer<byte[], byte[]> producer = producer()) {

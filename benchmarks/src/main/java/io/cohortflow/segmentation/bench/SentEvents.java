@@ -68,21 +68,18 @@ final class SentEvents {
         }
     }
 
-    /** The event of user {@code userId} ({@code u-N}) at {@code time} was seen at {@code at}; others are not ours. */
-    void seen(String userId, long time, int which, long at) {
+    /** The number of the event of user {@code userId} ({@code u-N}) at {@code time}; -1 for one not sent here. */
+    int find(String userId, long time) {
         if (userId == null || !userId.startsWith("u-")) {
-            return;
+            return -1;
         }
         int user;
         try {
             user = Integer.parseInt(userId, 2, userId.length(), 10);
         } catch (NumberFormatException e) {
-            return;
+            return -1;
         }
-        int number = number(key(user, time));
-        if (number >= 0) {
-            record(number, which, at);
-        }
+        return user < 1 << (63 - TIME_BITS) ? number(key(user, time)) : -1;
     }
 
     /** Sets time {@code which} of event {@code number}, unless it was set. */

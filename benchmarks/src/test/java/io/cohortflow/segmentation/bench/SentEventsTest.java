@@ -22,11 +22,12 @@ class SentEventsTest {
             sent.record(i, SentEvents.RAW_APPENDED, 1_000 + i);
         }
 
-        sent.seen("u-1999", T0 + 149, SentEvents.CHANGE_VISIBLE, 42); // event 149 * 2000 + 1999
-        sent.seen("u-1999", T0 + 149, SentEvents.CHANGE_VISIBLE, 43); // seen again: the first time stays
-        sent.seen("u-7", T0 + 149, SentEvents.UNIFIED_VISIBLE, 44);
-
         int number = 149 * 2_000 + 1_999;
+        assertThat(sent.find("u-1999", T0 + 149)).isEqualTo(number);
+        sent.record(number, SentEvents.CHANGE_VISIBLE, 42);
+        sent.record(number, SentEvents.CHANGE_VISIBLE, 43); // seen again: the first time stays
+        sent.record(sent.find("u-7", T0 + 149), SentEvents.UNIFIED_VISIBLE, 44);
+
         assertThat(sent.time(number, SentEvents.CHANGE_VISIBLE)).isEqualTo(42);
         assertThat(sent.time(number, SentEvents.RAW_APPENDED)).isEqualTo(1_000 + number);
         assertThat(sent.time(149 * 2_000 + 7, SentEvents.UNIFIED_VISIBLE)).isEqualTo(44);
@@ -38,11 +39,12 @@ class SentEventsTest {
         SentEvents sent = new SentEvents();
         sent.reserve(1);
         sent.add(0, 5, T0);
-        sent.seen("anon_5", T0, SentEvents.CHANGE_VISIBLE, 1);
-        sent.seen("u-x", T0, SentEvents.CHANGE_VISIBLE, 1);
-        sent.seen(null, T0, SentEvents.CHANGE_VISIBLE, 1);
-        sent.seen("u-5", T0 + 1, SentEvents.CHANGE_VISIBLE, 1);
-        assertThat(sent.time(0, SentEvents.CHANGE_VISIBLE)).isZero();
+        assertThat(sent.find("u-5", T0)).isZero();
+        assertThat(sent.find("anon_5", T0)).isEqualTo(-1);
+        assertThat(sent.find("u-x", T0)).isEqualTo(-1);
+        assertThat(sent.find(null, T0)).isEqualTo(-1);
+        assertThat(sent.find("u-5", T0 + 1)).as("another time").isEqualTo(-1);
+        assertThat(sent.find("u-99999999", T0)).as("past the users a key holds").isEqualTo(-1);
         assertThatThrownBy(() -> sent.add(0, -1, T0)).isInstanceOf(IllegalArgumentException.class);
     }
 
