@@ -19,10 +19,10 @@ import java.util.function.Function;
 /**
  * A checked condition of the shapes marketers write, evaluated by plain Java instead of CEL's interpreter: reads of
  * variables and of map entries ({@code count_7d['add_to_cart']}, {@code scores.churn}), literals, comparisons,
- * {@code + - *} and negation, {@code && || !}, {@code ?:}, {@code in} a list or map, the macros that test a list
+ * {@code + - * / %} and negation, {@code && || !}, {@code ?:}, {@code in} a list or map, the macros that test a list
  * ({@code exists}, {@code all}, {@code exists_one}) with {@code contains}, {@code startsWith} and {@code endsWith} on
  * strings, and the behavioural operators with literal arguments. Anything else (the macros that build lists,
- * functions such as {@code size}, lists and maps written out, division) leaves the whole condition to CEL: {@link #of}
+ * functions such as {@code size}, lists and maps written out) leaves the whole condition to CEL: {@link #of}
  * returns null.
  *
  * <p>It gives CEL's answer, errors included: a missing map key, an int overflow and the like are an error value that
@@ -230,7 +230,7 @@ public final class DirectCondition {
                 case "_?_:_" -> conditional(args.get(0), args.get(1), args.get(2));
                 case "_==_", "_!=_" -> equality(call, args, function.equals("_!=_"));
                 case "_<_", "_<=_", "_>_", "_>=_" -> comparison(call, args, function);
-                case "_+_", "_-_", "_*_" -> arithmetic(call, args, function);
+                case "_+_", "_-_", "_*_", "_/_", "_%_" -> arithmetic(call, args, function);
                 case "-_" -> negation(call, args.get(0));
                 case "@in" -> in(call, args);
                 case "_[_]" -> index(expr, call, args);
@@ -378,7 +378,9 @@ public final class DirectCondition {
             int op = switch (function) {
                 case "_+_" -> 0;
                 case "_-_" -> 1;
-                default -> 2;
+                case "_*_" -> 2;
+                case "_/_" -> 3;
+                default -> 4; // %: CEL declares it on ints alone
             };
             return variables -> {
                 Object x = a.eval(variables);
@@ -392,13 +394,15 @@ public final class DirectCondition {
                 if (ints) {
                     long p = (Long) x;
                     long q = (Long) y;
-                    try { // CEL's int overflows are errors
+                    try { // CEL's int overflows are errors, and so is an int divided by zero
                         return switch (op) {
                             case 0 -> Math.addExact(p, q);
                             case 1 -> Math.subtractExact(p, q);
-                            default -> Math.multiplyExact(p, q);
+                            case 2 -> Math.multiplyExact(p, q);
+                            case 3 -> p == Long.MIN_VALUE && q == -1 ? ERROR : p / q; // the one quotient that wraps
+                            default -> p % q; // MIN_VALUE % -1 is 0 in CEL as in Java
                         };
-                    } catch (ArithmeticException overflow) {
+                    } catch (ArithmeticException overflowOrZero) {
                         return ERROR;
                     }
                 }
@@ -407,7 +411,8 @@ public final class DirectCondition {
                 return switch (op) {
                     case 0 -> p + q;
                     case 1 -> p - q;
-                    default -> p * q;
+                    case 2 -> p * q;
+                    default -> p / q; // IEEE 754: by zero is an infinity or NaN, not an error
                 };
             };
         }

@@ -98,17 +98,27 @@ class DirectConditionTest {
             "!categories_24h.all(c, scores['churn'] > 0.1)",
             "categories_24h.exists(persona, persona == 'jackets')",
             "persona.startsWith('High') && !persona.endsWith('r') || persona.contains('Bundle')",
+            "recency_days / 2.0 > 3.0",
+            "monetary_value_90d / recency_days > 10.0",
+            "recency_days / 0.0 > 0.0 || frequency_30d >= 1",
+            "frequency_30d % 2 == 0",
+            "count_7d['page_view'] % 0 == 0 || cart_open",
+            "count_7d['page_view'] % 0 == 0 && cart_open",
+            "count_30d['page_view'] / count_30d['order_completed'] >= 2",
+            "(count_7d['page_view'] - 9223372036854775807 - 1) / -1 > 0",
+            "(count_7d['page_view'] - 9223372036854775807 - 1) % -1 == 0",
+            "-frequency_30d % 3 == -1",
+            "!(frequency_30d / categories_after_cart_24h >= 0)",
+            "!(frequency_30d % categories_after_cart_24h == 0)",
             // CEL's alone:
             "size(categories_24h) > 1",
             "categories_24h.filter(c, c == 'jackets') == ['jackets']",
             "persona.matches('^H')",
-            "recency_days / 2.0 > 3.0",
-            "frequency_30d % 2 == 0",
             "has(scores.churn)",
             "[1, 2].size() > frequency_30d",
             "count_7d == {}",
             "categories_24h == features_used_90d");
-    private static final int CEL_ONLY = 9; // the last ones
+    private static final int CEL_ONLY = 7; // the last ones
 
     private static List<SegmentRules.Compiled> conditions;
     private static List<Map<String, Object>> snapshots;
