@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.BiConsumer;
 
 /**
  * One window's counts by event name, as a snapshot hands them to rules and profiles: an immutable map over a key
@@ -110,6 +111,17 @@ final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
     @Override
     public int size() {
         return counts.length;
+    }
+
+    /**
+     * Each name and its count, without an entry object per name: a profile's inputs walk six of these maps of every
+     * event name, and {@link #entrySet}'s entries were an eighth of the segmentation task's allocation (JFR, P2).
+     */
+    @Override
+    public void forEach(BiConsumer<? super String, ? super Long> action) {
+        for (int i = 0; i < counts.length; i++) {
+            action.accept(keys.names[i], counts[i]);
+        }
     }
 
     @Override

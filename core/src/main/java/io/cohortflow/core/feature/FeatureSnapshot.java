@@ -95,7 +95,7 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
      * (maps from canonical event name to count), {@code categories_24h}, {@code features_used_90d}, {@code events}.
      */
     public Map<String, Object> ruleVariables() {
-        Map<String, Object> vars = new LinkedHashMap<>();
+        Map<String, Object> vars = new LinkedHashMap<>(64); // 24 and room for scores and persona, without a resize
         for (String name : RULE_VARIABLES) {
             vars.put(name, ruleVariable(name));
         }

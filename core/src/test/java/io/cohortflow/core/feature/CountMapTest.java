@@ -28,6 +28,9 @@ class CountMapTest {
         assertThat(s.counts().get("1h")).isEqualTo(expected1h).containsExactlyEntriesOf(expected1h);
         assertThat(expected1h).isEqualTo(s.counts().get("1h"));
         assertThat(s.counts().get("1h").hashCode()).isEqualTo(expected1h.hashCode());
+        Map<String, Long> walked = new java.util.LinkedHashMap<>(); // forEach, without entries, walks the same order
+        s.counts().get("1h").forEach(walked::put);
+        assertThat(walked).containsExactlyEntriesOf(expected1h);
         assertThat(s.counts().get("24h")).containsEntry("product_view", 2L).containsEntry("add_to_cart", 0L);
         assertThat(s.counts().get("7d")).containsEntry("add_to_cart", 0L);
         assertThat(s.counts().get("30d")).containsEntry("add_to_cart", 1L).containsEntry("custom_thing", 0L);
