@@ -56,8 +56,9 @@ import java.util.stream.IntStream;
  *
  * <p>Every event is an {@code add_to_cart} of one of {@code users} known users, stamped with the wall clock, and a
  * probe segment published at start ({@code count_1h['add_to_cart'] % 2 == 1}) makes each of them ENTER or EXIT, so every
- * event has exactly one change, found by (user, event time). First the peak is measured (a burst sent at full speed,
- * timed until its last change is visible), then traffic is paced at half of it, for {@value #WARM_PACED_SECONDS} s
+ * event has exactly one change, found by (user, event time). First the peak is measured (bursts sent at full speed,
+ * each timed from its first send until its last change is visible, until one is no faster than the best before it by
+ * a twentieth; the peak is the best), then traffic is paced at half of it, for {@value #WARM_PACED_SECONDS} s
  * untimed (or as long as the run, if shorter) and then for the run. Per event it takes:
  * <ul>
  *   <li>the Kafka append time of the event on events.raw (LogAppendTime);</li>
@@ -79,6 +80,8 @@ import java.util.stream.IntStream;
 public final class LatencyBenchmark {
     static final String PROBE = "latency_probe";
     private static final int BURST = 30_000;
+    /** At most this many bursts measure the peak (see {@link #run}). */
+    private static final int PEAK_BURSTS = 8;
     /** How long the paced traffic runs untimed before the timed run (at most as long as the timed run). */
     static final int WARM_PACED_SECONDS = 15;
 
@@ -180,17 +183,29 @@ public final class LatencyBenchmark {
             System.out.printf("latency benchmark: %s, checkpoints every %d ms, %,d users, broker and jobs on this machine%n",
                     guarantee, checkpointMs, users);
 
-            // Warm-up (JIT, connections, the first checkpoints), then the peak: a burst at full speed, timed until its
-            // last change is visible.
+            // Warm-up (connections, the first checkpoints), then the peak: bursts at full speed, each timed from its
+            // first send until its last change is visible, until one is no faster than the best before it by a
+            // twentieth. The clock used to start once the burst was sent (1.3 s of 30,000 events here), and one burst
+            // in a fresh JVM measured the JIT: 3,451 events/s there, then 4,624, 6,350, 7,278 and 7,866 in the bursts
+            // after it.
             awaitChanges(send(producer, burstSize / 3, 0), Duration.ofMinutes(3));
-            SentEvents.Range burst = send(producer, burstSize, 0);
-            long burstStart = System.currentTimeMillis();
-            awaitChanges(burst, Duration.ofMinutes(3));
-            double seconds0 = (System.currentTimeMillis() - burstStart) / 1000.0;
-            double peak = burstSize / seconds0;
+            double peak = 0;
+            for (int round = 1; round <= PEAK_BURSTS; round++) {
+                long burstStart = System.nanoTime();
+                awaitChanges(send(producer, burstSize, 0), Duration.ofMinutes(3));
+                double burstSeconds = (System.nanoTime() - burstStart) / 1e9;
+                double burstRate = burstSize / burstSeconds;
+                System.out.printf("burst %d: %,d events in %.1f s = %,.0f events/s end to end%n", round, burstSize,
+                        burstSeconds, burstRate);
+                boolean warm = burstRate < peak * 1.05;
+                peak = Math.max(peak, burstRate);
+                if (warm) {
+                    break;
+                }
+            }
             int rate = fixedRate > 0 ? fixedRate : (int) (peak / 2);
-            System.out.printf("peak: %,d events in %.1f s = %,.0f events/s end to end; pacing at %s: %,d events/s for %d s%n",
-                    burstSize, seconds0, peak, fixedRate > 0 ? "a fixed rate" : "half", rate, seconds);
+            System.out.printf("peak: %,.0f events/s end to end (the fastest burst); pacing at %s: %,d events/s for %d s%n",
+                    peak, fixedRate > 0 ? "a fixed rate" : "half", rate, seconds);
 
             Thread.sleep(5_000); // the burst's aftermath (its checkpoints, history files) is not part of the paced run
             // The paced traffic first runs untimed: the JIT was still compiling what the paced run exercises, and those
