@@ -63,7 +63,7 @@ import java.util.Set;
  * <pre>
  * mvn -q -DskipTests install
  * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
- *     -Dexec.args="-Xmx6g -cp %classpath io.cohortflow.benchmarks.Suite"
+ *     -Dexec.args="-Xmx6g -XX:MaxTenuringThreshold=2 -cp %classpath io.cohortflow.benchmarks.Suite"
  * </pre>
  * Options: {@code --only P1,P5} runs some measures; {@code --quick} runs each on a sliver of its data, to check that
  * the suite works (its figures mean nothing).
@@ -307,9 +307,11 @@ public final class Suite {
 
     private void print(Duration took) {
         Runtime runtime = Runtime.getRuntime();
-        out.printf("%n== cohortflow benchmarks%s: %d cores available, %s, Java %s, max heap %,d MB; %d s%n",
+        out.printf("%n== cohortflow benchmarks%s: %d cores available, %s, Java %s, max heap %,d MB, "
+                        + "MaxTenuringThreshold %s; %d s%n",
                 quick ? " (--quick: a smoke run, the figures mean nothing)" : "", runtime.availableProcessors(),
-                cpu(), System.getProperty("java.version"), runtime.maxMemory() >> 20, took.toSeconds());
+                cpu(), System.getProperty("java.version"), runtime.maxMemory() >> 20,
+                LatencyBenchmark.tenuringThreshold(), took.toSeconds());
         out.println("| # | measure | figure | peer (same run) | ratio | goal | met |");
         out.println("|---|---|---|---|---|---|---|");
         for (Row row : rows) {

@@ -72,7 +72,7 @@ import java.util.stream.IntStream;
  * <pre>
  * mvn -q -DskipTests install
  * mvn -q -pl benchmarks exec:exec -Dexec.executable=java \
- *     -Dexec.args="-cp %classpath io.cohortflow.segmentation.bench.LatencyBenchmark at-least-once 30"
+ *     -Dexec.args="-XX:MaxTenuringThreshold=2 -cp %classpath io.cohortflow.segmentation.bench.LatencyBenchmark at-least-once 30"
  * </pre>
  * Arguments: {@code at-least-once|exactly-once} (default at-least-once), seconds of paced traffic (30), checkpoint
  * interval in ms (1000), users (2000), a fixed rate in events/s (default: half of the measured peak).
@@ -180,8 +180,9 @@ public final class LatencyBenchmark {
                 SegmentationJob.fromOptions(o, false).build(env);
             });
             awaitRunning(ingest, segmentation);
-            System.out.printf("latency benchmark: %s, checkpoints every %d ms, %,d users, broker and jobs on this machine%n",
-                    guarantee, checkpointMs, users);
+            System.out.printf("latency benchmark: %s, checkpoints every %d ms, %,d users, broker and jobs on this machine; "
+                    + "this JVM's MaxTenuringThreshold %s (run-local.sh's: 2)%n", guarantee, checkpointMs, users,
+                    tenuringThreshold());
 
             // Warm-up (connections, the first checkpoints), then the peak: bursts at full speed, each timed from its
             // first send until its last change is visible, until one is no faster than the best before it by a
@@ -231,6 +232,15 @@ public final class LatencyBenchmark {
             }
             cluster.close();
         }
+    }
+
+    /**
+     * The JVM option the latency depends on most, after the load (README, Latency): the young collections' pauses
+     * halved with 2, the local run's, against G1's default of 15.
+     */
+    public static String tenuringThreshold() {
+        return java.lang.management.ManagementFactory.getPlatformMXBean(
+                com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption("MaxTenuringThreshold").getValue();
     }
 
     /** Sends {@code count} events, at {@code rate} per second (0: as fast as possible); returns them. */
