@@ -375,12 +375,15 @@ public final class DirectCondition {
             Node a = args.get(0);
             Node b = args.get(1);
             boolean ints = left.equals(SimpleType.INT);
+            if (function.equals("_%_") && !ints) { // CEL declares % on ints alone: its checker refuses the rest
+                throw new Unsupported("% on " + left);
+            }
             int op = switch (function) {
                 case "_+_" -> 0;
                 case "_-_" -> 1;
                 case "_*_" -> 2;
                 case "_/_" -> 3;
-                default -> 4; // %: CEL declares it on ints alone
+                default -> 4; // %
             };
             return variables -> {
                 Object x = a.eval(variables);
