@@ -187,34 +187,9 @@ public final class LatencyBenchmark {
                     + "this JVM's MaxTenuringThreshold %s (run-local.sh's: 2)%n", guarantee, checkpointMs, users,
                     tenuringThreshold());
 
-            // Warm-up (connections, the first checkpoints), then the peak: bursts at full speed, each timed from its
-            // first send until its last change is visible, until two in a row are no faster than the best before them
-            // by a twentieth (one stopped a run at 6,000/s, where others of the same command went on to 9,500-9,700/s:
-            // the JIT's gains come in steps). The clock used to start once the burst was sent (1.3 s of 30,000 events here), and one burst
-            // in a fresh JVM measured the JIT: 3,451 events/s there, then 4,624, 6,350, 7,278 and 7,866 in the bursts
-            // after it.
-            // Each burst after the first lasts at least PEAK_BURST_SECONDS at the best rate so far (or half the paced
-            // run, if shorter): the rate sustained through the collections and checkpoints that come every second or
-            // two. In the suite's warm JVM, 30,000 events took 1.5 s (20,126/s), and pacing at half of that gave p99
-            // 131 ms.
+            // Warm-up (connections, the first checkpoints), then the peak.
             awaitChanges(send(producer, burstSize / 3, 0), Duration.ofMinutes(3));
-            double peak = 0;
-            double burstFloor = Math.min(PEAK_BURST_SECONDS, seconds / 2.0);
-            int stale = 0; // bursts in a row no faster than the best before them by a twentieth
-            for (int round = 1; round <= PEAK_BURSTS; round++) {
-                int size = Math.max(burstSize, (int) (peak * burstFloor));
-                long burstStart = System.nanoTime();
-                awaitChanges(send(producer, size, 0), Duration.ofMinutes(3));
-                double burstSeconds = (System.nanoTime() - burstStart) / 1e9;
-                double burstRate = size / burstSeconds;
-                System.out.printf("burst %d: %,d events in %.1f s = %,.0f events/s end to end%n", round, size,
-                        burstSeconds, burstRate);
-                stale = burstRate < peak * 1.05 ? stale + 1 : 0;
-                peak = Math.max(peak, burstRate);
-                if (stale == 2) {
-                    break;
-                }
-            }
+            double peak = peak(producer, burstSize, seconds);
             int rate = fixedRate > 0 ? fixedRate : (int) (peak / 2);
             System.out.printf("peak: %,.0f events/s end to end (the fastest burst); pacing at %s: %,d events/s for %d s%n",
                     peak, fixedRate > 0 ? "a fixed rate" : "half", rate, seconds);
@@ -243,6 +218,41 @@ public final class LatencyBenchmark {
             }
             cluster.close();
         }
+    }
+
+    /**
+     * The rate the jobs sustain end to end, in events/s: the best of bursts at full speed, each timed from its first
+     * send until its last change is visible, until two in a row are no faster than the best before them by a twentieth
+     * (at most {@value #PEAK_BURSTS}). Each burst after the first lasts at least {@value #PEAK_BURST_SECONDS} s at the
+     * best rate so far (or half the paced run of {@code seconds}, if shorter), so that the collections and checkpoints
+     * that come every second or two are in it.
+     *
+     * <p>Why each part: the clock used to start once the burst was sent (1.3 s of 30,000 events here); one burst in a
+     * fresh JVM measured the JIT (3,451 events/s, then 4,624, 6,350, 7,278 and 7,866 in the bursts after it); one
+     * burst no faster stopped a run at 6,000/s where others of the same command went on to 9,500-9,700/s (the JIT's
+     * gains come in steps); and in the suite's warm JVM 30,000 events took 1.5 s (20,126/s), and pacing at half of
+     * that gave p99 131 ms.
+     */
+    private double peak(KafkaProducer<byte[], byte[]> producer, int burstSize, int seconds)
+            throws InterruptedException {
+        double peak = 0;
+        double burstFloor = Math.min(PEAK_BURST_SECONDS, seconds / 2.0);
+        int stale = 0; // bursts in a row no faster than the best before them by a twentieth
+        for (int round = 1; round <= PEAK_BURSTS; round++) {
+            int size = Math.max(burstSize, (int) (peak * burstFloor));
+            long burstStart = System.nanoTime();
+            awaitChanges(send(producer, size, 0), Duration.ofMinutes(3));
+            double burstSeconds = (System.nanoTime() - burstStart) / 1e9;
+            double burstRate = size / burstSeconds;
+            System.out.printf("burst %d: %,d events in %.1f s = %,.0f events/s end to end%n", round, size,
+                    burstSeconds, burstRate);
+            stale = burstRate < peak * 1.05 ? stale + 1 : 0;
+            peak = Math.max(peak, burstRate);
+            if (stale == 2) {
+                break;
+            }
+        }
+        return peak;
     }
 
     /**
