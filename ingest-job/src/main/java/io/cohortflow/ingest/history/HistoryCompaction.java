@@ -9,11 +9,9 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.avro.AvroParquetReader;
-import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.hadoop.util.HadoopOutputFile;
 
@@ -286,9 +284,7 @@ public final class HistoryCompaction {
                             Path hidden = new Path(dir, ".compacting-" + run + "-" + outputs.size() + ".inprogress");
                             outputs.add(new Path[] {hidden,
                                     new Path(dir, OUTPUT_PREFIX + run + "-" + outputs.size() + ".parquet")});
-                            writer = AvroParquetWriter.<GenericRecord>builder(HadoopOutputFile.fromPath(hidden, conf))
-                                    .withSchema(UnifiedEventAvro.SCHEMA).withDataModel(GenericData.get())
-                                    .withCompressionCodec(CompressionCodecName.SNAPPY).build();
+                            writer = ParquetHistory.writer(HadoopOutputFile.fromPath(hidden, conf), conf);
                         }
                         writer.write(UnifiedEventAvro.toRecord(event));
                         rows++;

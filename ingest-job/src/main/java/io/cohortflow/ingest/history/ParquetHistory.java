@@ -16,8 +16,11 @@ import org.apache.flink.streaming.api.functions.sink.filesystem.OutputFileConfig
 import org.apache.flink.streaming.api.functions.sink.filesystem.bucketassigners.SimpleVersionedStringSerializer;
 import org.apache.flink.streaming.api.functions.sink.filesystem.PartFileInfo;
 import org.apache.flink.streaming.api.functions.sink.filesystem.rollingpolicies.CheckpointRollingPolicy;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.io.OutputFile;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -113,17 +116,46 @@ public final class ParquetHistory {
         }
     }
 
+    /**
+     * A writer of history rows, as the sink and {@link HistoryCompaction} write them: Snappy, and no dictionary for the
+     * columns whose every value is new (the message id and the three times). Parquet would hash each of their values
+     * into a dictionary only to find, at the page's end, that the dictionary saves nothing, and write the page again
+     * plainly: the files are the same size without it (65.3 B per event either way over 200,000 simulated events),
+     * and the writer is a fifth faster. The other columns keep it: ids, names and sources repeat within a file, and so
+     * do the JSON columns (without their dictionary the files were 17% larger).
+     */
+    static ParquetWriter<GenericRecord> writer(OutputFile out, Configuration conf) throws IOException {
+        return AvroParquetWriter.<GenericRecord>builder(out)
+                .withConf(conf)
+                .withSchema(UnifiedEventAvro.SCHEMA)
+                .withDataModel(GenericData.get())
+                .withCompressionCodec(CompressionCodecName.SNAPPY)
+                .withDictionaryEncoding("messageId", false)
+                .withDictionaryEncoding("timestamp", false)
+                .withDictionaryEncoding("sentAt", false)
+                .withDictionaryEncoding("receivedAt", false)
+                .build();
+    }
+
     private static final class Builder implements ParquetBuilder<GenericRecord> {
         private static final long serialVersionUID = 1L;
+        /**
+         * Hadoop's defaults, read once. A writer built without a configuration makes a new one, which parses Hadoop's
+         * XML resources again at its first read: files roll at every checkpoint, so every part file paid for it (12% of
+         * the history writer's time in a JFR of P5, issue "Speed to lead"). Each writer gets a copy, which takes the
+         * parsed properties without reading them again, so no writer sees another's settings.
+         */
+        private static final Configuration DEFAULTS = loaded();
+
+        private static Configuration loaded() {
+            Configuration conf = new Configuration();
+            conf.size(); // reads the resources now
+            return conf;
+        }
 
         @Override
-        public org.apache.parquet.hadoop.ParquetWriter<GenericRecord> createWriter(org.apache.parquet.io.OutputFile out)
-                throws IOException {
-            return AvroParquetWriter.<GenericRecord>builder(out)
-                    .withSchema(UnifiedEventAvro.SCHEMA)
-                    .withDataModel(GenericData.get())
-                    .withCompressionCodec(CompressionCodecName.SNAPPY)
-                    .build();
+        public ParquetWriter<GenericRecord> createWriter(OutputFile out) throws IOException {
+            return writer(out, new Configuration(DEFAULTS));
         }
     }
 }

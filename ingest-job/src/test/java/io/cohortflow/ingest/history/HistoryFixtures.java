@@ -7,7 +7,7 @@ import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.simulator.Delivery;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.io.LocalOutputFile;
 
@@ -30,8 +30,7 @@ public final class HistoryFixtures {
     /** {@code events} as one history file, in the current layout. */
     public static void writeEvents(Path file, List<UnifiedEvent> events) throws Exception {
         Files.createDirectories(file.getParent());
-        try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
-                .withSchema(UnifiedEventAvro.SCHEMA).build()) {
+        try (ParquetWriter<GenericRecord> writer = ParquetHistory.writer(new LocalOutputFile(file), new Configuration())) {
             for (UnifiedEvent e : events) {
                 writer.write(UnifiedEventAvro.toRecord(e));
             }
@@ -63,15 +62,8 @@ public final class HistoryFixtures {
         }
         long written = 0;
         for (var day : byDay.entrySet()) {
-            Path file = history.resolve("dt=" + day.getKey()).resolve(fileName);
-            Files.createDirectories(file.getParent());
-            try (ParquetWriter<GenericRecord> writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
-                    .withSchema(UnifiedEventAvro.SCHEMA).build()) {
-                for (UnifiedEvent e : day.getValue()) {
-                    writer.write(UnifiedEventAvro.toRecord(e));
-                    written++;
-                }
-            }
+            writeEvents(history.resolve("dt=" + day.getKey()).resolve(fileName), day.getValue());
+            written += day.getValue().size();
         }
         return written;
     }

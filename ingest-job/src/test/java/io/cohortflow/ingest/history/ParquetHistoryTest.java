@@ -1,0 +1,67 @@
+package io.cohortflow.ingest.history;
+
+import io.cohortflow.core.event.EventType;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventAvro;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.io.LocalInputFile;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ParquetHistoryTest {
+    @TempDir
+    Path dir;
+
+    /**
+     * The history's layout: every row reads back as written, the columns whose every value is new are written plainly,
+     * and those that repeat keep their dictionary.
+     */
+    @Test
+    void writesEveryRowWithDictionariesOnlyForColumnsThatRepeat() throws Exception {
+        List<UnifiedEvent> events = new ArrayList<>();
+        for (int i = 0; i < 3_000; i++) {
+            String user = "u" + i % 40;
+            events.add(new UnifiedEvent("m-" + i, EventType.TRACK, i % 3 == 0 ? "product_viewed" : "page_view", null,
+                    user, user, 1_772_000_000_000L + i * 7_919L, 1_772_000_000_000L + i * 7_919L - 50,
+                    1_772_000_000_000L + i * 7_919L + 90, "web", null,
+                    Map.of("product_id", "p" + i % 12, "price", 10.0 + i % 12, "path", "/p/" + i % 12), Map.of(),
+                    Map.of("locale", "en-US")));
+        }
+        Path file = dir.resolve("events.parquet");
+        HistoryFixtures.writeEvents(file, events);
+
+        List<UnifiedEvent> read = new ArrayList<>();
+        try (ParquetReader<GenericRecord> reader = AvroParquetReader.<GenericRecord>builder(new LocalInputFile(file))
+                .withDataModel(GenericData.get()).build()) {
+            for (GenericRecord r = reader.read(); r != null; r = reader.read()) {
+                read.add(UnifiedEventAvro.fromRecord(r));
+            }
+        }
+        assertThat(read).isEqualTo(events);
+
+        Map<String, Boolean> dictionary = new TreeMap<>();
+        try (ParquetFileReader footer = ParquetFileReader.open(new LocalInputFile(file))) {
+            for (ColumnChunkMetaData column : footer.getFooter().getBlocks().get(0).getColumns()) {
+                dictionary.put(column.getPath().toDotString(), column.hasDictionaryPage());
+            }
+        }
+        assertThat(dictionary).containsEntry("messageId", false).containsEntry("timestamp", false)
+                .containsEntry("sentAt", false).containsEntry("receivedAt", false)
+                .containsEntry("resolvedId", true).containsEntry("event", true).containsEntry("source", true)
+                .containsEntry("product_id", true).containsEntry("properties", true).containsEntry("context", true);
+    }
+}
