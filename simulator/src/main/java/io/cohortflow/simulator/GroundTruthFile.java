@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,11 +19,22 @@ public final class GroundTruthFile {
     }
 
     public static void write(Path file, List<GroundTruth> truth) {
+        write(file, truth, false);
+    }
+
+    /** Adds {@code truth} at the end of the file (a part of the population, after the parts before it). */
+    public static void append(Path file, List<GroundTruth> truth) {
+        write(file, truth, true);
+    }
+
+    private static void write(Path file, List<GroundTruth> truth, boolean append) {
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent());
             }
-            try (BufferedWriter out = Files.newBufferedWriter(file)) {
+            try (BufferedWriter out = append
+                    ? Files.newBufferedWriter(file, StandardOpenOption.CREATE, StandardOpenOption.APPEND)
+                    : Files.newBufferedWriter(file)) {
                 for (GroundTruth t : truth) {
                     out.write(MAPPER.writeValueAsString(t));
                     out.newLine();

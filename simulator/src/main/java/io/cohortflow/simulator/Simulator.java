@@ -29,17 +29,44 @@ public final class Simulator implements Iterable<Delivery> {
 
     private final SimulatorConfig config;
     private final List<SimUser> users;
+    /** The first person simulated: 0, or where {@link #people}'s part of the population starts. */
+    private final int first;
 
     private record Pending(Delivery delivery, long seq) {
     }
 
     public Simulator(SimulatorConfig config) {
+        this(config, 0, config.users());
+    }
+
+    private Simulator(SimulatorConfig config, int from, int to) {
         this.config = config;
-        List<SimUser> created = new ArrayList<>(config.users());
-        for (int i = 0; i < config.users(); i++) {
+        this.first = from;
+        List<SimUser> created = new ArrayList<>(to - from);
+        for (int i = from; i < to; i++) {
             created.add(SimUser.create(i, config, rng(i, -1), rng(i, -2)));
         }
         this.users = List.copyOf(created);
+    }
+
+    /**
+     * The people {@code from} (inclusive) to {@code to} (exclusive) of {@code config}'s population, for a population too
+     * large to simulate at once (a day of a million people's deliveries does not fit in a few GB): each person is the
+     * same person, with the same events at the same times, as in the whole simulation, and the parts together are the
+     * whole population. What the parts do not share with the whole is the draw of each delivery's delay (50 ms to
+     * 1.5 s, and lateness and duplicates at their rates) and of its message id, made in order over a day's events: each
+     * part draws its own. The part from 0 plays the seed story, if the config has it.
+     */
+    public static Simulator people(SimulatorConfig config, int from, int to) {
+        if (from < 0 || to > config.users() || from > to) {
+            throw new IllegalArgumentException("people " + from + " to " + to + " are not a part of " + config.users());
+        }
+        return new Simulator(config, from, to);
+    }
+
+    /** Whether this simulation plays the seed story: it has it, and holds the population's start. */
+    private boolean playsStory() {
+        return config.seedStory() && first == 0;
     }
 
     public SimulatorConfig config() {
@@ -54,7 +81,7 @@ public final class Simulator implements Iterable<Delivery> {
                     u.devices.stream().map(SimUser.Device::anonymousId).toList(), u.identifyDay, u.churns(),
                     u.churns() ? dayStart(u.churnDay) : -1));
         }
-        if (config.seedStory()) {
+        if (playsStory()) {
             truth.add(new GroundTruth(JANE_USER_ID, Persona.BUNDLE_BUYER, List.of(JANE_ANONYMOUS_ID),
                     config.storyDay(), false, -1));
         }
@@ -115,11 +142,12 @@ public final class Simulator implements Iterable<Delivery> {
                     }
                 }
             }
-            SplittableRandom rng = rng(Integer.MAX_VALUE, day);
+            // The day's delivery draws: a generator no person's is (persons count up from 0), of its own for each part.
+            SplittableRandom rng = rng(Integer.MAX_VALUE - first, day);
             for (SimEvent event : events) {
                 enqueue(event, rng, true);
             }
-            if (config.seedStory()) {
+            if (playsStory()) {
                 // The seed story plays exactly as written: no late, duplicate or broken deliveries of it.
                 for (SimEvent event : SeedStory.day(day - config.storyDay(), dayStart(day))) {
                     enqueue(event, rng, false);

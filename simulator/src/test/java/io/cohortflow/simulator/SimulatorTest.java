@@ -289,6 +289,54 @@ class SimulatorTest {
         return json.has("sentAt") ? correctedTime(json) : Instant.parse(json.get("timestamp").asText()).toEpochMilli();
     }
 
+    /**
+     * A population simulated in parts is the population: the same people, each with as many deliveries, each within
+     * the 1.5 s of delivery delay of the whole's; only the part from 0 plays the seed story; and one part of everyone
+     * is the whole simulation, byte for byte.
+     */
+    @Test
+    void aPopulationSimulatedInPartsIsThePopulation() {
+        SimulatorConfig config = SimulatorConfig.of(17, 900, 4, START).withRates(0, 0, 0);
+        List<Delivery> whole = all(new Simulator(config));
+        List<Delivery> parts = new ArrayList<>();
+        List<GroundTruth> truth = new ArrayList<>();
+        for (int from = 0; from < 900; from += 400) {
+            Simulator part = Simulator.people(config, from, Math.min(900, from + 400));
+            parts.addAll(all(part));
+            truth.addAll(part.groundTruth());
+        }
+
+        assertThat(truth).containsExactlyInAnyOrderElementsOf(new Simulator(config).groundTruth());
+        Map<String, List<Long>> wholeTimes = timesByKey(whole);
+        Map<String, List<Long>> partTimes = timesByKey(parts);
+        assertThat(partTimes.keySet()).isEqualTo(wholeTimes.keySet()).contains(Simulator.JANE_ANONYMOUS_ID);
+        wholeTimes.forEach((key, times) -> {
+            List<Long> other = partTimes.get(key);
+            assertThat(other).as(key).hasSameSizeAs(times);
+            for (int i = 0; i < times.size(); i++) {
+                assertThat(Math.abs(other.get(i) - times.get(i))).as(key + " delivery " + i).isLessThan(1_500L);
+            }
+        });
+        assertThat(partTimes).isNotEqualTo(wholeTimes); // the delays are drawn per part
+        List<Delivery> everyone = all(Simulator.people(config, 0, 900));
+        assertThat(everyone).hasSameSizeAs(whole);
+        for (int i = 0; i < whole.size(); i++) {
+            assertThat(everyone.get(i).payload()).isEqualTo(whole.get(i).payload());
+            assertThat(everyone.get(i).deliveredAt()).isEqualTo(whole.get(i).deliveredAt());
+        }
+        assertThatThrownBy(() -> Simulator.people(config, 800, 901)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Each key's delivery times, sorted. */
+    private static Map<String, List<Long>> timesByKey(List<Delivery> deliveries) {
+        Map<String, List<Long>> times = new HashMap<>();
+        for (Delivery d : deliveries) {
+            times.computeIfAbsent(d.key(), k -> new ArrayList<>()).add(d.deliveredAt());
+        }
+        times.values().forEach(list -> list.sort(null));
+        return times;
+    }
+
     private static List<Delivery> all(Simulator simulator) {
         return StreamSupport.stream(simulator.spliterator(), false).toList();
     }

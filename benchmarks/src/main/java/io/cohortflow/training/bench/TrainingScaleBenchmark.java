@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -88,9 +89,17 @@ public final class TrainingScaleBenchmark {
     }
 
     /**
+     * The most people simulated at once: a larger population is simulated in parts of this many ({@link
+     * Simulator#people}), one after the other, so that what the simulator holds (its people, and a day of their
+     * deliveries, sorted by delivery time) stays the same whatever the population.
+     */
+    public static final int PART = 50_000;
+
+    /**
      * Simulates {@code users} people over {@code days} days (seed 7, no dirty data, no seed story), maps every
      * delivery with the ingest mapper and writes the unified events to {@code dir}/history, one Parquet file per UTC
-     * day, and the ground truth to {@code dir}/ground-truth.jsonl. Prints a line per day written to {@code out}.
+     * day and part of the population ({@link #PART} people: {@code events-<part>.parquet}), and the ground truth to
+     * {@code dir}/ground-truth.jsonl. Prints a line per day written to {@code out}.
      *
      * @throws IllegalArgumentException when {@code dir}/history exists (a file of an earlier run would be read too)
      */
@@ -101,18 +110,39 @@ public final class TrainingScaleBenchmark {
             throw new IllegalArgumentException(history + " exists already: give a directory without a history");
         }
         long t0 = System.nanoTime();
-        Simulator simulator = new Simulator(SimulatorConfig.of(7, users, days, START).withRates(0, 0, 0)
-                .withSeedStory(false));
-        Map<String, String> stitched = new HashMap<>();
-        for (GroundTruth t : simulator.groundTruth()) {
-            if (t.identifiedDay() >= 0) {
-                t.anonymousIds().forEach(a -> stitched.put(a, t.userId()));
-            }
-        }
+        SimulatorConfig config = SimulatorConfig.of(7, users, days, START).withRates(0, 0, 0).withSeedStory(false);
         Files.createDirectories(dir);
-        GroundTruthFile.write(truthFile, simulator.groundTruth());
         IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
                 Duration.ofHours(1), Duration.ofDays(3650));
+        long events = 0;
+        int parts = Math.max(1, (users + PART - 1) / PART);
+        for (int part = 0; part < parts; part++) {
+            Simulator simulator = Simulator.people(config, part * PART, Math.min(users, (part + 1) * PART));
+            List<GroundTruth> truth = simulator.groundTruth();
+            Map<String, String> stitched = new HashMap<>();
+            for (GroundTruth t : truth) {
+                if (t.identifiedDay() >= 0) {
+                    t.anonymousIds().forEach(a -> stitched.put(a, t.userId()));
+                }
+            }
+            if (part == 0) {
+                GroundTruthFile.write(truthFile, truth);
+            } else {
+                GroundTruthFile.append(truthFile, truth);
+            }
+            events += writePart(simulator, mapper, stitched, history, "events-" + part + ".parquet",
+                    parts == 1 ? "" : "part " + (part + 1) + " of " + parts + ", ", events, t0, out);
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        out.printf("simulated and wrote %,d events of %,d people over %d days in %.0f s%n", events, users, days,
+                seconds);
+        return new History(history, START, START.plus(Duration.ofDays(days)), events, truthFile, seconds);
+    }
+
+    /** Writes one part's deliveries, mapped, as a file per day; returns the events written. */
+    private static long writePart(Simulator simulator, IngestMapper mapper, Map<String, String> stitched, Path history,
+                                  String fileName, String label, long before, long t0, PrintStream out)
+            throws IOException {
         long events = 0;
         LocalDate day = null;
         ParquetWriter<GenericRecord> writer = null;
@@ -122,11 +152,11 @@ public final class TrainingScaleBenchmark {
                 if (!deliveryDay.equals(day)) {
                     if (writer != null) {
                         writer.close();
-                        out.printf("  history %s written: %,d events so far (%.0f s)%n", day, events,
-                                (System.nanoTime() - t0) / 1e9);
+                        out.printf("  history %s%s written: %,d events so far (%.0f s)%n", label, day,
+                                before + events, (System.nanoTime() - t0) / 1e9);
                     }
                     day = deliveryDay;
-                    Path file = history.resolve("dt=" + day).resolve("events-0.parquet");
+                    Path file = history.resolve("dt=" + day).resolve(fileName);
                     Files.createDirectories(file.getParent());
                     writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
                             .withSchema(UnifiedEventAvro.SCHEMA).build();
@@ -143,9 +173,6 @@ public final class TrainingScaleBenchmark {
                 writer.close();
             }
         }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        out.printf("simulated and wrote %,d events of %,d people over %d days in %.0f s%n", events, users, days,
-                seconds);
-        return new History(history, START, START.plus(Duration.ofDays(days)), events, truthFile, seconds);
+        return events;
     }
 }
