@@ -50,12 +50,12 @@ public final class Simulator implements Iterable<Delivery> {
     }
 
     /**
-     * The people {@code from} (inclusive) to {@code to} (exclusive) of {@code config}'s population, for a population too
-     * large to simulate at once (a day of a million people's deliveries does not fit in a few GB): each person is the
-     * same person, with the same events at the same times, as in the whole simulation, and the parts together are the
-     * whole population. What the parts do not share with the whole is the draw of each delivery's delay (50 ms to
-     * 1.5 s, and lateness and duplicates at their rates) and of its message id, made in order over a day's events: each
-     * part draws its own. The part from 0 plays the seed story, if the config has it.
+     * The people {@code from} (inclusive) to {@code to} (exclusive) of {@code config}'s population, for a population
+     * too large to simulate at once (a day of a million people's deliveries does not fit in a few GB): each person is
+     * the same person, with the same events at the same times, as in the whole simulation, and the parts together are
+     * the whole population. What the parts do not share with the whole is the draw of each delivery's delay (50 ms to
+     * 1.5 s, and lateness and duplicates at their rates) and of its message id, made in order over a day's events:
+     * each part draws its own. The part from 0 plays the seed story, if the config has it.
      */
     public static Simulator people(SimulatorConfig config, int from, int to) {
         if (from < 0 || to > config.users() || from > to) {
