@@ -224,6 +224,9 @@ public final class SegmentationThroughput {
      */
     public static Comparison compare(LocalKafkaBroker broker, int users, int days, int maxRounds, PrintStream out)
             throws Exception {
+        if (maxRounds < 1) {
+            throw new IllegalArgumentException("at least one round, not " + maxRounds);
+        }
         Run product = null;
         Run peer = null;
         List<Double> productRates = new ArrayList<>();

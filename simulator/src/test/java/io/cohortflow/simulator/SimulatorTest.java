@@ -318,6 +318,10 @@ class SimulatorTest {
             }
         });
         assertThat(partTimes).isNotEqualTo(wholeTimes); // the delays are drawn per part
+        // ...and so are the message ids: parts drawing the same ones would be dropped by ingest as duplicates.
+        List<String> messageIds = parts.stream().map(d -> readTree(d.payload()).path("messageId"))
+                .filter(JsonNode::isTextual).map(JsonNode::asText).toList();
+        assertThat(messageIds).hasSizeGreaterThan(parts.size() / 2).doesNotHaveDuplicates();
         List<Delivery> everyone = all(Simulator.people(config, 0, 900));
         assertThat(everyone).hasSameSizeAs(whole);
         for (int i = 0; i < whole.size(); i++) {
@@ -325,6 +329,14 @@ class SimulatorTest {
             assertThat(everyone.get(i).deliveredAt()).isEqualTo(whole.get(i).deliveredAt());
         }
         assertThatThrownBy(() -> Simulator.people(config, 800, 901)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    private static JsonNode readTree(byte[] payload) {
+        try {
+            return JSON.readTree(payload);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Each key's delivery times, sorted. */

@@ -155,6 +155,9 @@ public final class ParquetHistory {
 
         @Override
         public ParquetWriter<GenericRecord> createWriter(OutputFile out) throws IOException {
+            // Hadoop empties every configuration's properties when a default resource is added later (an HDFS file
+            // system set up after this class, say); a read reloads them once, instead of every copy parsing again.
+            DEFAULTS.size();
             return writer(out, new Configuration(DEFAULTS));
         }
     }
