@@ -237,11 +237,15 @@ public final class SegmentationThroughput {
             out.printf(Locale.ROOT, "  round %d (at most %d):%n", round, maxRounds);
             TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1-" + round);
             events = fill(broker, topics, users, days, out);
-            boolean productFirst = round % 2 == 1;
-            Run first = productFirst ? segmentation(broker, topics, events, out) : sql(broker, topics, events, out);
-            Run second = productFirst ? sql(broker, topics, events, out) : segmentation(broker, topics, events, out);
-            Run ours = productFirst ? first : second;
-            Run theirs = productFirst ? second : first;
+            Run ours;
+            Run theirs;
+            if (round % 2 == 1) {
+                ours = segmentation(broker, topics, events, out);
+                theirs = sql(broker, topics, events, out);
+            } else {
+                theirs = sql(broker, topics, events, out);
+                ours = segmentation(broker, topics, events, out);
+            }
             productRates.add(ours.perSecond());
             peerRates.add(theirs.perSecond());
             faster = product == null || ours.perSecond() > product.perSecond() * 1.05

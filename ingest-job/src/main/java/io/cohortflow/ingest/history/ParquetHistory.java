@@ -145,18 +145,13 @@ public final class ParquetHistory {
          * the history writer's time in a JFR of P5, issue "Speed to lead"). Each writer gets a copy, which takes the
          * parsed properties without reading them again, so no writer sees another's settings.
          */
-        private static final Configuration DEFAULTS = loaded();
-
-        private static Configuration loaded() {
-            Configuration conf = new Configuration();
-            conf.size(); // reads the resources now
-            return conf;
-        }
+        private static final Configuration DEFAULTS = new Configuration();
 
         @Override
         public ParquetWriter<GenericRecord> createWriter(OutputFile out) throws IOException {
-            // Hadoop empties every configuration's properties when a default resource is added later (an HDFS file
-            // system set up after this class, say); a read reloads them once, instead of every copy parsing again.
+            // A read loads the resources into DEFAULTS: at the first writer, and again only if Hadoop emptied them (it
+            // empties every configuration's properties when a default resource is added later, as an HDFS file system
+            // set up after this class does), instead of every copy parsing them.
             DEFAULTS.size();
             return writer(out, new Configuration(DEFAULTS));
         }
