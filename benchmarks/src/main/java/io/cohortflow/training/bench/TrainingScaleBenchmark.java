@@ -29,9 +29,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Training at scale: simulates USERS people over DAYS days, maps every delivery with the ingest mapper, writes the
@@ -90,8 +96,8 @@ public final class TrainingScaleBenchmark {
 
     /**
      * The most people simulated at once: a larger population is simulated in parts of this many ({@link
-     * Simulator#people}), one after the other, so that what the simulator holds (its people, and a day of their
-     * deliveries, sorted by delivery time) stays the same whatever the population.
+     * Simulator#people}), as many side by side as there are cores, so that what the simulators hold (their people, and
+     * a day of their deliveries, sorted by delivery time) stays the same whatever the population.
      */
     public static final int PART = 50_000;
 
@@ -104,6 +110,11 @@ public final class TrainingScaleBenchmark {
      * @throws IllegalArgumentException when {@code dir}/history exists (a file of an earlier run would be read too)
      */
     public static History write(int users, int days, Path dir, PrintStream out) throws IOException {
+        return write(users, days, dir, out, PART, Runtime.getRuntime().availableProcessors());
+    }
+
+    /** {@link #write(int, int, Path, PrintStream)} in parts of {@code part} people, {@code threads} side by side. */
+    static History write(int users, int days, Path dir, PrintStream out, int part, int cores) throws IOException {
         Path history = dir.resolve("history");
         Path truthFile = dir.resolve("ground-truth.jsonl");
         if (Files.exists(history)) {
@@ -112,37 +123,62 @@ public final class TrainingScaleBenchmark {
         long t0 = System.nanoTime();
         SimulatorConfig config = SimulatorConfig.of(7, users, days, START).withRates(0, 0, 0).withSeedStory(false);
         Files.createDirectories(dir);
-        IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
-                Duration.ofHours(1), Duration.ofDays(3650));
-        long events = 0;
-        int parts = Math.max(1, (users + PART - 1) / PART);
-        for (int part = 0; part < parts; part++) {
-            Simulator simulator = Simulator.people(config, part * PART, Math.min(users, (part + 1) * PART));
-            List<GroundTruth> truth = simulator.groundTruth();
-            Map<String, String> stitched = new HashMap<>();
-            for (GroundTruth t : truth) {
-                if (t.identifiedDay() >= 0) {
-                    t.anonymousIds().forEach(a -> stitched.put(a, t.userId()));
+        int parts = Math.max(1, (users + part - 1) / part);
+        int threads = Math.min(parts, Math.max(1, cores));
+        AtomicLong written = new AtomicLong();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<List<GroundTruth>>> results = new ArrayList<>(parts);
+            for (int i = 0; i < parts; i++) {
+                int p = i;
+                results.add(pool.submit(() -> {
+                    Simulator simulator = Simulator.people(config, p * part, Math.min(users, (p + 1) * part));
+                    writePart(simulator, history, "events-" + p + ".parquet",
+                            parts == 1 ? "" : "part " + (p + 1) + " of " + parts + ", ", written, t0, out);
+                    return simulator.groundTruth();
+                }));
+            }
+            // The truth in the parts' order, whichever part finishes first: the file is the same on any machine.
+            for (int i = 0; i < parts; i++) {
+                List<GroundTruth> truth = results.get(i).get();
+                if (i == 0) {
+                    GroundTruthFile.write(truthFile, truth);
+                } else {
+                    GroundTruthFile.append(truthFile, truth);
                 }
             }
-            if (part == 0) {
-                GroundTruthFile.write(truthFile, truth);
-            } else {
-                GroundTruthFile.append(truthFile, truth);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while writing the history", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof IOException io) {
+                throw io;
             }
-            events += writePart(simulator, mapper, stitched, history, "events-" + part + ".parquet",
-                    parts == 1 ? "" : "part " + (part + 1) + " of " + parts + ", ", events, t0, out);
+            throw new IllegalStateException("writing a part of the history failed", e.getCause());
+        } finally {
+            pool.shutdownNow();
         }
+        long events = written.get();
         double seconds = (System.nanoTime() - t0) / 1e9;
         out.printf("simulated and wrote %,d events of %,d people over %d days in %.0f s%n", events, users, days,
                 seconds);
         return new History(history, START, START.plus(Duration.ofDays(days)), events, truthFile, seconds);
     }
 
-    /** Writes one part's deliveries, mapped, as a file per day; returns the events written. */
-    private static long writePart(Simulator simulator, IngestMapper mapper, Map<String, String> stitched, Path history,
-                                  String fileName, String label, long before, long t0, PrintStream out)
-            throws IOException {
+    /**
+     * Writes one part's deliveries, mapped (a mapper of its own: parts are written side by side), as a file per day,
+     * adding them to {@code written}. Resolved ids are stitched from the part's ground truth.
+     */
+    private static void writePart(Simulator simulator, Path history, String fileName, String label,
+                                  AtomicLong written, long t0, PrintStream out) throws IOException {
+        IngestMapper mapper = new IngestMapper(EventTaxonomy.defaults(), IngestMapper.loadMappings(null), 32 * 1024,
+                Duration.ofHours(1), Duration.ofDays(3650));
+        Map<String, String> stitched = new HashMap<>();
+        for (GroundTruth t : simulator.groundTruth()) {
+            if (t.identifiedDay() >= 0) {
+                t.anonymousIds().forEach(a -> stitched.put(a, t.userId()));
+            }
+        }
         long events = 0;
         LocalDate day = null;
         ParquetWriter<GenericRecord> writer = null;
@@ -153,7 +189,8 @@ public final class TrainingScaleBenchmark {
                     if (writer != null) {
                         writer.close();
                         out.printf("  history %s%s written: %,d events so far (%.0f s)%n", label, day,
-                                before + events, (System.nanoTime() - t0) / 1e9);
+                                written.addAndGet(events), (System.nanoTime() - t0) / 1e9);
+                        events = 0;
                     }
                     day = deliveryDay;
                     Path file = history.resolve("dt=" + day).resolve(fileName);
@@ -172,7 +209,7 @@ public final class TrainingScaleBenchmark {
             if (writer != null) {
                 writer.close();
             }
+            written.addAndGet(events);
         }
-        return events;
     }
 }
