@@ -214,12 +214,12 @@ public final class SegmentationThroughput {
     /**
      * Runs both jobs in rounds, each round over a topic of its own with the same simulation of {@code users} people
      * over {@code days} (the product first in odd rounds, the peer first in even ones), and takes each job's best
-     * run. The rounds go on until neither job's last run was faster than its best before by a twentieth, from the
-     * third round on, for at most {@code maxRounds}: both jobs get faster over several runs in one JVM as the JIT
-     * compiles them (in one run of four rounds the product went 7,446 → 9,637 → 16,819 → 13,995 events/s and the peer
-     * 6,405 → 8,713 → 9,764 → 12,412; the peer alone, seven runs in a row, 6,036 → 10,356 → 11,039 → 11,717 → 11,473
-     * → 12,074 → 10,889; issue "Speed to lead"), where jobs that run for days run compiled. The protocol before, one
-     * run each after an untimed run over a topic of a twentieth of the people, caught both early in their warm-up:
+     * run. The rounds go on until neither job's last run was faster than its best before by a twentieth, from the third
+     * round on, for at most {@code maxRounds} ({@link Plateau}): both jobs get faster over several runs in one JVM as
+     * the JIT compiles them (in one run of four rounds the product went 7,446 → 9,637 → 16,819 → 13,995 events/s and
+     * the peer 6,405 → 8,713 → 9,764 → 12,412; the peer alone, seven runs in a row, 6,036 → 10,356 → 11,039 → 11,717 →
+     * 11,473 → 12,074 → 10,889; issue "Speed to lead"), where jobs that run for days run compiled. The protocol before,
+     * one run each after an untimed run over a topic of a twentieth of the people, caught both early in their warm-up:
      * three suite runs of one build gave 1.05×, 1.06× and 1.26×.
      */
     public static Comparison compare(LocalKafkaBroker broker, int users, int days, int maxRounds, PrintStream out)
@@ -232,8 +232,9 @@ public final class SegmentationThroughput {
         List<Double> productRates = new ArrayList<>();
         List<Double> peerRates = new ArrayList<>();
         long events = 0;
-        boolean faster = true;
-        for (int round = 1; round <= maxRounds && (round <= MIN_ROUNDS || faster); round++) {
+        Plateau plateau = new Plateau(2, Math.min(MIN_ROUNDS, maxRounds), maxRounds, 1);
+        boolean again = true;
+        for (int round = 1; again; round++) {
             out.printf(Locale.ROOT, "  round %d (at most %d):%n", round, maxRounds);
             TopicsConfig topics = KafkaTestSupport.uniqueTopics(broker, "p1-" + round);
             events = fill(broker, topics, users, days, out);
@@ -248,8 +249,7 @@ public final class SegmentationThroughput {
             }
             productRates.add(ours.perSecond());
             peerRates.add(theirs.perSecond());
-            faster = product == null || ours.perSecond() > product.perSecond() * 1.05
-                    || theirs.perSecond() > peer.perSecond() * 1.05;
+            again = plateau.record(ours.perSecond(), theirs.perSecond());
             product = product == null || ours.perSecond() > product.perSecond() ? ours : product;
             peer = peer == null || theirs.perSecond() > peer.perSecond() ? theirs : peer;
         }

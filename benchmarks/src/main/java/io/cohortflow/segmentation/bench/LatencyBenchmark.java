@@ -1,5 +1,6 @@
 package io.cohortflow.segmentation.bench;
 
+import io.cohortflow.benchmarks.Plateau;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.segment.SegmentDefinition;
 import io.cohortflow.core.segment.SegmentDefinitionCodec;
@@ -223,7 +224,7 @@ public final class LatencyBenchmark {
     /**
      * The rate the jobs sustain end to end, in events/s: the best of bursts at full speed, each timed from its first
      * send until its last change is visible, until two in a row are no faster than the best before them by a twentieth
-     * (at most {@value #PEAK_BURSTS}). Each burst after the first lasts at least {@value #PEAK_BURST_SECONDS} s at the
+     * (at most {@value #PEAK_BURSTS}; {@link Plateau}). Each burst after the first lasts at least {@value #PEAK_BURST_SECONDS} s at the
      * best rate so far (or half the paced run of {@code seconds}, if shorter), so that the collections and checkpoints
      * that come every second or two are in it.
      *
@@ -237,8 +238,9 @@ public final class LatencyBenchmark {
             throws InterruptedException {
         double peak = 0;
         double burstFloor = Math.min(PEAK_BURST_SECONDS, seconds / 2.0);
-        int stale = 0; // bursts in a row no faster than the best before them by a twentieth
-        for (int round = 1; round <= PEAK_BURSTS; round++) {
+        Plateau plateau = new Plateau(1, 1, PEAK_BURSTS, 2);
+        boolean again = true;
+        for (int round = 1; again; round++) {
             int size = Math.max(burstSize, (int) (peak * burstFloor));
             long burstStart = System.nanoTime();
             awaitChanges(send(producer, size, 0), Duration.ofMinutes(3));
@@ -246,11 +248,8 @@ public final class LatencyBenchmark {
             double burstRate = size / burstSeconds;
             System.out.printf("burst %d: %,d events in %.1f s = %,.0f events/s end to end%n", round, size,
                     burstSeconds, burstRate);
-            stale = burstRate < peak * 1.05 ? stale + 1 : 0;
+            again = plateau.record(burstRate);
             peak = Math.max(peak, burstRate);
-            if (stale == 2) {
-                break;
-            }
         }
         return peak;
     }
