@@ -138,6 +138,10 @@ public final class TrainingJob {
         TrainingReport.Outcome churn = outcome("Churn within " + days(horizon), ModelBundle.CHURN_SCORE, train,
                 holdout, TrainingRow::churned, threshold, seed, inputs, out, started);
         out.printf("      recency alone: AUC %.3f%n", baseline.auc());
+        String belowBaseline = TrainingReport.belowBaseline(churn, baseline);
+        if (belowBaseline != null) {
+            out.println("      WARNING " + belowBaseline);
+        }
         out.println("[3/5] bundle propensity: an order of 2+ items within " + bundleWindow.toHours() + " hours");
         TrainingReport.Outcome bundle = outcome("Bundle purchase within " + bundleWindow.toHours() + " hours",
                 ModelBundle.BUNDLE_SCORE, train, holdout, TrainingRow::boughtBundle, threshold, seed, inputs, out,

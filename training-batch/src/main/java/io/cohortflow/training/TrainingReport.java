@@ -37,6 +37,25 @@ public final class TrainingReport {
     private TrainingReport() {
     }
 
+    /**
+     * What a reader must know when the chosen churn model ranks the holdout worse than recency alone does: a score
+     * that one feature beats is no better than that feature, whatever else the model learnt. Null when it does not
+     * (or when either AUC is unknown).
+     */
+    static String belowBaseline(Outcome churn, OutcomeTrainer.Metrics baseline) {
+        if (baseline == null || Double.isNaN(baseline.auc()) || churn.trained().isEmpty()) {
+            return null;
+        }
+        OutcomeTrainer.Trained chosen = churn.trained().get();
+        double auc = chosen.metrics().auc();
+        if (Double.isNaN(auc) || auc >= baseline.auc()) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "%s: the chosen model (%s) ranks the holdout below recency alone, "
+                        + "AUC %.3f against %.3f",
+                churn.title(), chosen.kind().description, auc, baseline.auc());
+    }
+
     public static String html(ModelManifest manifest, List<Outcome> outcomes, OutcomeTrainer.Metrics churnBaseline,
                               ModelInputs inputs, PersonaTrainer.Clustering personas, Double ari,
                               Map<String, String> run) {
@@ -67,6 +86,9 @@ public final class TrainingReport {
                         + outcome.score() + "' score; the other models are published as usual.");
             }
         }
+        outcomes.stream().filter(o -> ModelBundle.CHURN_SCORE.equals(o.score()))
+                .map(o -> belowBaseline(o, churnBaseline)).filter(java.util.Objects::nonNull)
+                .forEach(w -> warnings.add(w + "."));
         personas.warnings().forEach(w -> warnings.add("Personas: " + w + "."));
         if (!warnings.isEmpty()) {
             h.append("<div class=\"warn\"><b>Warnings</b><ul>");
