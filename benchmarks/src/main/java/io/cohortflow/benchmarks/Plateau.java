@@ -7,7 +7,8 @@ import java.util.Arrays;
  * records one rate per job; it is stale when no job's rate beat that job's best before it by more than a twentieth.
  * The runs stop after {@code stale} stale rounds in a row, once {@code minRounds} rounds are run, or at {@code
  * maxRounds}. A job compiled by the JIT in steps gets faster in steps, so one round no faster need not be the end
- * (issue "Speed to lead": P1's rounds, P2's bursts).
+ * (issue "Speed to lead": P1's rounds, P2's bursts). (P2's loop counted a burst of exactly 1.05 times the best as
+ * faster; it is stale here, as P1's rounds always had it.)
  */
 public final class Plateau {
     /** How much faster than its best a job's run must be for the round to count as faster: a twentieth. */

@@ -224,9 +224,9 @@ public final class LatencyBenchmark {
     /**
      * The rate the jobs sustain end to end, in events/s: the best of bursts at full speed, each timed from its first
      * send until its last change is visible, until two in a row are no faster than the best before them by a twentieth
-     * (at most {@value #PEAK_BURSTS}; {@link Plateau}). Each burst after the first lasts at least {@value #PEAK_BURST_SECONDS} s at the
-     * best rate so far (or half the paced run of {@code seconds}, if shorter), so that the collections and checkpoints
-     * that come every second or two are in it.
+     * (at most {@value #PEAK_BURSTS}; {@link Plateau}). Each burst after the first lasts at least {@value
+     * #PEAK_BURST_SECONDS} s at the best rate so far (or half the paced run of {@code seconds}, if shorter), so that
+     * the collections and checkpoints that come every second or two are in it.
      *
      * <p>Why each part: the clock used to start once the burst was sent (1.3 s of 30,000 events here); one burst in a
      * fresh JVM measured the JIT (3,451 events/s, then 4,624, 6,350, 7,278 and 7,866 in the bursts after it); one

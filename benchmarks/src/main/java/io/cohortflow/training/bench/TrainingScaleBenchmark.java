@@ -37,6 +37,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -95,11 +96,18 @@ public final class TrainingScaleBenchmark {
     }
 
     /**
-     * The most people simulated at once: a larger population is simulated in parts of this many ({@link
-     * Simulator#people}), as many side by side as there are cores, so that what the simulators hold (their people, and
+     * The most people one simulator holds: a larger population is simulated in parts of this many ({@link
+     * Simulator#people}), at most {@link #SIDE_BY_SIDE} at once, so that what the simulators hold (their people, and
      * a day of their deliveries, sorted by delivery time) stays the same whatever the population.
      */
     public static final int PART = 50_000;
+
+    /**
+     * The most parts written at once (fewer on fewer cores): each holds its simulator and a Parquet writer's row
+     * group, so the heap the history needs is this many parts' whatever the machine. Two on 2 cores wrote 1M people's
+     * history in about two thirds of the time one part at a time took.
+     */
+    public static final int SIDE_BY_SIDE = 2;
 
     /**
      * Simulates {@code users} people over {@code days} days (seed 7, no dirty data, no seed story), maps every
@@ -110,11 +118,13 @@ public final class TrainingScaleBenchmark {
      * @throws IllegalArgumentException when {@code dir}/history exists (a file of an earlier run would be read too)
      */
     public static History write(int users, int days, Path dir, PrintStream out) throws IOException {
-        return write(users, days, dir, out, PART, Runtime.getRuntime().availableProcessors());
+        return write(users, days, dir, out, PART,
+                Math.min(SIDE_BY_SIDE, Runtime.getRuntime().availableProcessors()));
     }
 
-    /** {@link #write(int, int, Path, PrintStream)} in parts of {@code part} people, {@code threads} side by side. */
-    static History write(int users, int days, Path dir, PrintStream out, int part, int cores) throws IOException {
+    /** {@link #write(int, int, Path, PrintStream)} in parts of {@code part} people, {@code sideBySide} at once. */
+    static History write(int users, int days, Path dir, PrintStream out, int part, int sideBySide)
+            throws IOException {
         Path history = dir.resolve("history");
         Path truthFile = dir.resolve("ground-truth.jsonl");
         if (Files.exists(history)) {
@@ -124,7 +134,7 @@ public final class TrainingScaleBenchmark {
         SimulatorConfig config = SimulatorConfig.of(7, users, days, START).withRates(0, 0, 0).withSeedStory(false);
         Files.createDirectories(dir);
         int parts = Math.max(1, (users + part - 1) / part);
-        int threads = Math.min(parts, Math.max(1, cores));
+        int threads = Math.min(parts, Math.max(1, sideBySide));
         AtomicLong written = new AtomicLong();
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         try {
@@ -141,6 +151,7 @@ public final class TrainingScaleBenchmark {
             // The truth in the parts' order, whichever part finishes first: the file is the same on any machine.
             for (int i = 0; i < parts; i++) {
                 List<GroundTruth> truth = results.get(i).get();
+                results.set(i, null); // a part's truth is let go once written, as when the parts ran in turn
                 if (i == 0) {
                     GroundTruthFile.write(truthFile, truth);
                 } else {
@@ -153,10 +164,22 @@ public final class TrainingScaleBenchmark {
         } catch (ExecutionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw io;
+            } else if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            } else if (e.getCause() instanceof Error error) {
+                throw error;
             }
             throw new IllegalStateException("writing a part of the history failed", e.getCause());
         } finally {
+            // A part that failed stops the others; none is left writing under dir once this returns.
             pool.shutdownNow();
+            try {
+                if (!pool.awaitTermination(1, TimeUnit.MINUTES)) {
+                    out.println("  WARNING parts of the history were still being written a minute after a failure");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         long events = written.get();
         double seconds = (System.nanoTime() - t0) / 1e9;

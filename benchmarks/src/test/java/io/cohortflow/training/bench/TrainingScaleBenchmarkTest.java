@@ -24,7 +24,8 @@ class TrainingScaleBenchmarkTest {
         TrainingScaleBenchmark.History sideBySide = TrainingScaleBenchmark.write(90, 3, tmp.resolve("b"), quiet, 30, 3);
 
         List<Path> files = files(inTurn.path());
-        assertThat(files).hasSizeGreaterThanOrEqualTo(9).allMatch(f -> f.toString().matches(".*events-[012]\\.parquet"));
+        assertThat(files).hasSizeGreaterThanOrEqualTo(9)
+                .allMatch(f -> f.toString().matches(".*events-[012]\\.parquet"));
         assertThat(files(sideBySide.path())).isEqualTo(files);
         for (Path f : files) {
             assertThat(Files.readAllBytes(sideBySide.path().resolve(f))).as(f.toString())
@@ -32,8 +33,10 @@ class TrainingScaleBenchmarkTest {
         }
         assertThat(sideBySide.events()).isEqualTo(inTurn.events()).isPositive();
         List<String> truth = Files.readAllLines(inTurn.truth());
-        assertThat(truth).hasSize(90);
         assertThat(Files.readAllLines(sideBySide.truth())).isEqualTo(truth);
+        // The parts' truth in the parts' order is the whole population's (SimulatorTest: each person as in the whole).
+        TrainingScaleBenchmark.History whole = TrainingScaleBenchmark.write(90, 3, tmp.resolve("c"), quiet, 90, 1);
+        assertThat(truth).hasSize(90).isEqualTo(Files.readAllLines(whole.truth()));
     }
 
     private static List<Path> files(Path root) throws IOException {
