@@ -3,6 +3,7 @@ package io.cohortflow.training.bench;
 import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
+import io.cohortflow.ingest.history.ParquetHistory;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.simulator.Delivery;
@@ -17,7 +18,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.io.LocalOutputFile;
 
@@ -110,10 +110,11 @@ public final class TrainingScaleBenchmark {
     public static final int SIDE_BY_SIDE = 2;
 
     /**
-     * Simulates {@code users} people over {@code days} days (seed 7, no dirty data, no seed story), maps every
-     * delivery with the ingest mapper and writes the unified events to {@code dir}/history, one Parquet file per UTC
-     * day and part of the population ({@link #PART} people: {@code events-<part>.parquet}), and the ground truth to
-     * {@code dir}/ground-truth.jsonl. Prints a line per day written to {@code out}.
+     * Simulates {@code users} people over {@code days} days (seed 7, no dirty data, no seed story), maps every delivery
+     * with the ingest mapper and writes the unified events to {@code dir}/history as ingest writes them ({@link
+     * ParquetHistory#writer}: Snappy, ingest's dictionaries), one Parquet file per UTC day and part of the population
+     * ({@link #PART} people: {@code events-<part>.parquet}), and the ground truth to {@code dir}/ground-truth.jsonl.
+     * Prints a line per day written to {@code out}.
      *
      * @throws IllegalArgumentException when {@code dir}/history exists (a file of an earlier run would be read too)
      */
@@ -218,8 +219,7 @@ public final class TrainingScaleBenchmark {
                     day = deliveryDay;
                     Path file = history.resolve("dt=" + day).resolve(fileName);
                     Files.createDirectories(file.getParent());
-                    writer = AvroParquetWriter.<GenericRecord>builder(new LocalOutputFile(file))
-                            .withSchema(UnifiedEventAvro.SCHEMA).build();
+                    writer = ParquetHistory.writer(new LocalOutputFile(file)); // ingest's layout
                 }
                 for (UnifiedEvent e : mapper.map(new RawEvent(d.payload(), d.source(), d.deliveredAt())).events()) {
                     String user = e.userId() != null ? e.userId()
