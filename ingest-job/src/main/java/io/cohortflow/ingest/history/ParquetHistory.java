@@ -126,6 +126,10 @@ public final class ParquetHistory {
      * histories with it too, so that the training reads there what it reads in production.
      */
     public static ParquetWriter<GenericRecord> writer(OutputFile out) throws IOException {
+        // A read loads the resources into DEFAULTS: at the first writer, and again only if Hadoop emptied them (it
+        // empties every configuration's properties when a default resource is added later, as an HDFS file system
+        // set up after this class does), instead of every copy parsing them.
+        Builder.DEFAULTS.size();
         return writer(out, new Configuration(Builder.DEFAULTS));
     }
 
@@ -155,11 +159,7 @@ public final class ParquetHistory {
 
         @Override
         public ParquetWriter<GenericRecord> createWriter(OutputFile out) throws IOException {
-            // A read loads the resources into DEFAULTS: at the first writer, and again only if Hadoop emptied them (it
-            // empties every configuration's properties when a default resource is added later, as an HDFS file system
-            // set up after this class does), instead of every copy parsing them.
-            DEFAULTS.size();
-            return writer(out, new Configuration(DEFAULTS));
+            return writer(out);
         }
     }
 }
