@@ -1,5 +1,6 @@
 package io.cohortflow.core.engine;
 
+import io.cohortflow.core.feature.FeatureSnapshot;
 import io.cohortflow.core.segment.SegmentRules;
 
 import java.util.ArrayList;
@@ -49,11 +50,18 @@ public final class RuleReads {
     private final java.util.Set<Long> anyEventWindows;
 
     private final java.util.function.Function<String, java.util.Set<Long>> windows = this::windowsOf;
+    /**
+     * Per event: the count windows a condition or a model reads of it (bit {@code i}:
+     * {@link FeatureSnapshot#COUNT_WINDOWS}{@code [i]}), besides {@link #everyEventCounts}, those read of every event.
+     */
+    private final Map<String, Integer> countsByEvent;
+    private final int everyEventCounts;
+    private final java.util.function.ToIntFunction<String> counts = this::countsOf;
 
     private RuleReads(List<SegmentRules.Read> reads, List<SegmentRules.Compiled> segments, int[][] readers,
                       List<SegmentRules.Threshold> thresholds, int[][] comparisons, int[][] testers,
                       boolean[] always, boolean[] model, Map<String, java.util.Set<Long>> windowsByEvent,
-                      java.util.Set<Long> anyEventWindows) {
+                      java.util.Set<Long> anyEventWindows, Map<String, Integer> countsByEvent, int everyEventCounts) {
         this.reads = reads;
         this.segments = segments;
         this.readers = readers;
@@ -64,6 +72,8 @@ public final class RuleReads {
         this.model = model;
         this.windowsByEvent = windowsByEvent;
         this.anyEventWindows = anyEventWindows;
+        this.countsByEvent = countsByEvent;
+        this.everyEventCounts = everyEventCounts;
     }
 
     /** The reads of {@code segments}, in that order. */
@@ -119,9 +129,28 @@ public final class RuleReads {
                 testersOf.get(t).add(segment);
             }
         }
+        // The count windows read: a condition's count_7d['add_to_cart'] that event's, a count_7d read whole (or a
+        // condition that reads the time, whose reads are not all known) every event's; and what the models read.
+        boolean anyTime = false;
+        for (boolean readsTime : always) {
+            anyTime |= readsTime;
+        }
+        int everyEvent = anyTime ? -1 : 0;
+        Map<String, Integer> countsByEvent = new java.util.HashMap<>();
+        for (SegmentRules.Read read : index.keySet()) {
+            int window = read.operator() == null && read.variable().startsWith("count_")
+                    ? FeatureSnapshot.COUNT_WINDOWS.indexOf(read.variable().substring("count_".length())) : -1;
+            if (window >= 0 && read.key() == null) {
+                everyEvent |= 1 << window;
+            } else if (window >= 0) {
+                countsByEvent.merge(read.key(), 1 << window, (a, b) -> a | b);
+            }
+        }
+        FeatureSnapshot.COUNTS_IN_FEATURES.forEach((window, events) -> events.forEach(event ->
+                countsByEvent.merge(event, 1 << FeatureSnapshot.COUNT_WINDOWS.indexOf(window), (a, b) -> a | b)));
         return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), arrays(readersOf),
                 thresholds, arrays(comparisonsOf), arrays(testersOf), always, model, Map.copyOf(byEvent),
-                java.util.Set.copyOf(anyEvent));
+                java.util.Set.copyOf(anyEvent), Map.copyOf(countsByEvent), everyEvent);
     }
 
     private static int[][] arrays(List<List<Integer>> lists) {
@@ -143,6 +172,23 @@ public final class RuleReads {
      */
     public java.util.function.Function<String, java.util.Set<Long>> windows() {
         return windows;
+    }
+
+    /**
+     * The count windows ({@link FeatureSnapshot#COUNT_WINDOWS}, bit {@code i} for window {@code i}) of
+     * {@code event} that a running condition or a model reads: a moment another of its windows moves changes only the
+     * profile.
+     */
+    public int countsOf(String event) {
+        return everyEventCounts | countsByEvent.getOrDefault(event, 0);
+    }
+
+    /**
+     * {@link #countsOf} as one function object for these rules (as {@link #windows}):
+     * {@link io.cohortflow.core.feature.UserFeatures#nextDecision}.
+     */
+    public java.util.function.ToIntFunction<String> counts() {
+        return counts;
     }
 
     /** The conditions, in the ruleset's order (the indexes of {@link #due} and {@link #readsModel}). */

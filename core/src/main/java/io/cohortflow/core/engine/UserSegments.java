@@ -204,6 +204,27 @@ public final class UserSegments {
     }
 
     /**
+     * The host's timer for {@code due} (the last {@link Outcome#wakeUp}) fires with its clock at {@code watermark}:
+     * time passes to {@code due}, then on through every later moment a feature changes on its own up to
+     * {@code watermark}, in one step. This is what the host's timers firing at each of those moments in turn would do:
+     * the same changes, at the same times, and the clock left at the last moment, not at the watermark, so an event
+     * that comes later behind the watermark is applied as it would have been. Only the profile differs: one, the
+     * last moment's, where each timer would have published its own. A host whose watermark jumps (a catch-up after an
+     * outage, a replay, a backfill) so wakes each user once per jump, not once per minute bucket leaving an hour.
+     */
+    public Outcome advanceTo(String userId, long due, long watermark, Ruleset rules, long processingTime) {
+        Step step = new Step(userId, rules, processingTime);
+        onTime(step, due);
+        // Each later moment as a timer of its own would see it: none while the id waits on a link (its timer is then
+        // the end of input) or is merged away (its one timer is when it forgets); advance stops where the user is
+        // left with nothing (the step would end there, and the host drop the state).
+        if (due != END_OF_INPUT && barrier == null && held.isEmpty() && mergedInto == null && clock != NEVER) {
+            advance(step, watermark, true);
+        }
+        return step.finish();
+    }
+
+    /**
      * The rules changed under the user (a definition added, edited or deleted, or another model swapped in): the user
      * is evaluated again as of its own clock, with no input of its own. Members who no longer qualify EXIT, new ones
      * ENTER, each change naming the definition's version or the model's; a deleted segment's members EXIT. Evaluating
@@ -451,23 +472,49 @@ public final class UserSegments {
 
     /**
      * Evaluates at every moment a feature changes on its own in (clock, {@code to}], so each change carries its own
-     * time.
+     * time; then the clock is {@code to}.
      */
     private void advance(Step step, long to) {
+        advance(step, to, false);
+    }
+
+    /**
+     * {@link #advance(Step, long)}; {@code timersWould}: as the host's timers at each moment would, in turn (see
+     * {@link #advanceTo(String, long, long, Ruleset, long)}): the clock stays at the last moment, and a moment that
+     * leaves the user with nothing is the last (its timer's step would clear it).
+     *
+     * <p>A moment that moves only counts no condition or model reads ({@link UserFeatures#nextDecision}: an event's
+     * buckets leaving the last hour, when no rule reads that event's hour) changes no membership, so it is not
+     * evaluated: only the profile would show it, and a step publishes one profile, its last evaluation's. When such a
+     * moment is the step's last, the step evaluates it as it ends ({@link Step#finish}), so the profile is the one
+     * evaluating every moment gave. In P1's replay nine moments in ten were of this kind.
+     */
+    private void advance(Step step, long to, boolean timersWould) {
         if (mergedInto != null) {
             clock = Math.max(clock, to);
             return;
         }
-        OptionalLong next = clock == NEVER ? OptionalLong.empty()
-                : features.nextChange(clock, step.rules.reads().windows());
-        while (next.isPresent() && next.getAsLong() <= to) {
-            long at = next.getAsLong();
-            features.prune(at);
-            evaluate(step, at, true);
-            clock = at;
-            next = features.nextChange(at, step.rules.reads().windows());
+        if (clock != NEVER) {
+            RuleReads reads = step.rules.reads();
+            long next = features.nextChange(clock, reads.windows(), reads.counts()).orElse(Long.MAX_VALUE);
+            long decision = features.nextDecision(clock, reads.windows(), reads.counts());
+            while (next <= to) {
+                long at = next;
+                features.prune(at);
+                if (at >= decision) {
+                    evaluate(step, at, true);
+                } else {
+                    step.unevaluated = at;
+                }
+                clock = at;
+                if (timersWould && memberships.isEmpty() && features.isEmpty(clock)) {
+                    return;
+                }
+                next = features.nextChange(at, reads.windows(), reads.counts()).orElse(Long.MAX_VALUE);
+                decision = features.nextDecision(at, reads.windows(), reads.counts());
+            }
         }
-        if (to > clock) {
+        if (!timersWould && to > clock) {
             features.prune(to);
             clock = to;
         }
@@ -673,6 +720,11 @@ public final class UserSegments {
         boolean correction;
         /** Barriers given up in this step (see {@link #hold}). */
         int linksGivenUp;
+        /**
+         * A moment passed without an evaluation (see {@link UserSegments#advance(Step, long, boolean)}) since the
+         * step's last evaluation or profile; {@link #NEVER} when none.
+         */
+        long unevaluated = NEVER;
 
         Step(String userId, Ruleset rules, long processingTime) {
             this.userId = Objects.requireNonNull(userId, "userId");
@@ -685,6 +737,7 @@ public final class UserSegments {
         void profile(SegmentProfile profile) {
             this.profile = profile;
             this.evaluated = null;
+            this.unevaluated = NEVER;
         }
 
         /**
@@ -695,10 +748,14 @@ public final class UserSegments {
         void lastEvaluation(Evaluated evaluated) {
             this.profile = null;
             this.evaluated = evaluated;
+            this.unevaluated = NEVER;
         }
 
         /** Works out the next wake-up, or that nothing is left of the user. */
         Outcome finish() {
+            if (unevaluated != NEVER) { // the step's last moment: its profile is that moment's
+                evaluate(this, unevaluated, true);
+            }
             StepProfile published = profile == null ? null : StepProfile.of(profile);
             if (evaluated != null) {
                 Evaluated last = evaluated;
@@ -726,8 +783,9 @@ public final class UserSegments {
             } else {
                 empty = !pending && memberships.isEmpty()
                         && features.isEmpty(clock == NEVER ? Long.MAX_VALUE : clock);
+                RuleReads reads = rules.reads();
                 next = clock == NEVER ? Long.MAX_VALUE
-                        : features.nextChange(clock, rules.reads().windows()).orElse(Long.MAX_VALUE);
+                        : features.nextChange(clock, reads.windows(), reads.counts()).orElse(Long.MAX_VALUE);
             }
             boolean cleared = empty && !early;
             if (empty && early) {

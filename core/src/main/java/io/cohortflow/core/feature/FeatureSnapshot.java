@@ -55,6 +55,16 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
             "email_engagement_30d", "purchases_365d", "monetary_value_365d", "tenure_days", "overdue_purchases",
             "cart_value", "max_price_viewed_24h", "categories_after_cart_24h");
 
+    /**
+     * The counts other features are made of, window -> events: the models' {@code cart_adds_30d},
+     * {@code email_engagement_30d} and {@code support_tickets_60d} (the rules' too). A moment one of them moves is one
+     * a model, or a rule on those features, sees; the other counts are seen only by the rules that read them and the
+     * profile. {@code UserFeaturesTest} checks that no other feature moves when only the other counts do.
+     */
+    public static final Map<String, java.util.Set<String>> COUNTS_IN_FEATURES = Map.of(
+            "30d", java.util.Set.of("add_to_cart", "email_opened", "email_clicked"),
+            "60d", java.util.Set.of("support_ticket_created"));
+
     public long count(String window, String event) {
         return counts.getOrDefault(window, Map.of()).getOrDefault(event, 0L);
     }

@@ -107,11 +107,16 @@ public final class UserFeatures {
     private ProfileTraits traits = new ProfileTraits();
     /** Changes of this state so far (not state): what {@link #nextChange} keeps its last answer for. */
     private long changes;
-    /** The last {@link #nextChange} answer, its time and windows, and {@link #changes} when it was worked out. */
+    /**
+     * The last {@link #nextChange} answer (and {@link #nextDecision}'s, worked out in the same walk), its time, windows
+     * and counts read, and {@link #changes} when it was worked out.
+     */
     private long nextChangeAt = Long.MIN_VALUE;
     private Object nextChangeWindows;
+    private Object nextChangeCounts;
     private long nextChangeChanges = -1;
     private long nextChange;
+    private long nextDecision;
 
     public UserFeatures(FeatureConfig config) {
         this.config = config;
@@ -276,30 +281,72 @@ public final class UserFeatures {
      * {@link EventTimeline#count} reads them): a bucket of that event leaving one of those changes what a rule sees.
      */
     public OptionalLong nextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf) {
+        return nextChange(t, windowsOf, EVERY_COUNT);
+    }
+
+    /** Reads every count window of every event: {@link #nextDecision} is then {@link #nextChange}. */
+    public static final java.util.function.ToIntFunction<String> EVERY_COUNT = event -> -1;
+
+    /**
+     * {@link #nextChange(long, java.util.function.Function)}, asked together with {@link #nextDecision} for the same
+     * {@code countsRead} (one walk answers both).
+     */
+    public OptionalLong nextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf,
+                                   java.util.function.ToIntFunction<String> countsRead) {
+        walk(t, windowsOf, countsRead);
+        return nextChange == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(nextChange);
+    }
+
+    /**
+     * The first moment after {@code t} at which something changes on its own that a reader of the features other than
+     * the profile sees: {@link #nextChange}, but of each event's count windows ({@link FeatureSnapshot#COUNT_WINDOWS})
+     * only those {@code countsRead} names for it (bit {@code i} for window {@code i}), and not a session's end. A moment
+     * before it moves only counts nobody but the profile reads (an event's last hour, when no rule reads that count),
+     * or ends a session (which no feature tells from an open one): no rule, model or change can come of it.
+     * {@link Long#MAX_VALUE} when there is none.
+     */
+    public long nextDecision(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf,
+                             java.util.function.ToIntFunction<String> countsRead) {
+        walk(t, windowsOf, countsRead);
+        return nextDecision;
+    }
+
+    private void walk(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf,
+                      java.util.function.ToIntFunction<String> countsRead) {
         // The engine asks at the end of a step for its wake-up, then again at the start of the next step, from the
         // same time over the same state: the second answer is the first (JFR: the walk was a tenth of an event's time).
-        if (nextChangeChanges == changes && nextChangeAt == t && nextChangeWindows == windowsOf) {
-            return nextChange == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(nextChange);
+        if (nextChangeChanges == changes && nextChangeAt == t && nextChangeWindows == windowsOf
+                && nextChangeCounts == countsRead) {
+            return;
         }
-        long next = computeNextChange(t, windowsOf);
+        computeNextChange(t, windowsOf, countsRead);
         nextChangeChanges = changes;
         nextChangeAt = t;
         nextChangeWindows = windowsOf;
-        nextChange = next;
-        return next == Long.MAX_VALUE ? OptionalLong.empty() : OptionalLong.of(next);
+        nextChangeCounts = countsRead;
     }
 
-    private long computeNextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf) {
+    /** Sets {@link #nextChange} and {@link #nextDecision}. */
+    private void computeNextChange(long t, java.util.function.Function<String, java.util.Set<Long>> windowsOf,
+                                   java.util.function.ToIntFunction<String> countsRead) {
+        long counts = Long.MAX_VALUE; // the count windows' moments, and others no feature shows
+        long read = Long.MAX_VALUE; // the count windows' moments that a reader other than the profile sees
         long next = Long.MAX_VALUE;
         for (var entry : events.entrySet()) {
             Buckets b = entry.getValue();
-            java.util.Set<Long> windows = windowsOf.apply(entry.getKey());
-            next = Math.min(next, firstAfter(b.minutes, MINUTE, HOUR, t));
-            next = Math.min(next, firstAfter(b.hours, HOUR, DAY, t));
-            for (int w : DAY_WINDOWS) {
-                next = Math.min(next, firstAfter(b.days, DAY, w * DAY, t));
+            int mask = countsRead.applyAsInt(entry.getKey());
+            long at = firstAfter(b.minutes, MINUTE, HOUR, t); // 1h: window 0
+            counts = Math.min(counts, at);
+            read = (mask & 1) != 0 ? Math.min(read, at) : read;
+            at = firstAfter(b.hours, HOUR, DAY, t); // 24h: window 1
+            counts = Math.min(counts, at);
+            read = (mask & 2) != 0 ? Math.min(read, at) : read;
+            for (int w = 0; w < DAY_WINDOWS.length; w++) { // 7d to 90d: windows 2 to 5
+                at = firstAfter(b.days, DAY, DAY_WINDOWS[w] * DAY, t);
+                counts = Math.min(counts, at);
+                read = (mask & (4 << w)) != 0 ? Math.min(read, at) : read;
             }
-            for (long window : windows) {
+            for (long window : windowsOf.apply(entry.getKey())) {
                 next = Math.min(next, window <= HOUR ? firstAfter(b.minutes, MINUTE, window, t)
                         : window <= DAY ? firstAfter(b.hours, HOUR, window, t)
                         : firstAfter(b.days, DAY, Math.min(window, MAX_DAYS * DAY), t));
@@ -317,7 +364,9 @@ public final class UserFeatures {
             next = Math.min(next, after(last + DAY, t));
         }
         if (sessionStart >= 0) {
-            next = Math.min(next, after(sessionLast + config.sessionGapMs() + 1, t));
+            // The session ends: it moves from the open one to its day's, which no feature tells apart (the counts and
+            // durations of the last 30 days take the open one in), so only the state sees it, like a count no one reads.
+            counts = Math.min(counts, after(sessionLast + config.sessionGapMs() + 1, t));
         }
         if (lastAddToCart > lastOrder) {
             next = Math.min(next, after(lastAddToCart + config.cartAbandonAfterMs(), t));
@@ -327,7 +376,8 @@ public final class UserFeatures {
         next = Math.min(next, nextDay(lastActive, t));
         next = Math.min(next, nextDay(firstActive, t));
         next = Math.min(next, traits.nextChange(t, DAY));
-        return next;
+        nextChange = Math.min(next, counts);
+        nextDecision = Math.min(next, read);
     }
 
     /** When the oldest bucket still inside the window leaves it: found by key, not by walking the older ones. */

@@ -199,6 +199,71 @@ class UserSegmentsTest {
         }
     }
 
+    /**
+     * A timer that fires with the watermark far past it (a catch-up) and passes every moment up to the watermark in one
+     * step does what the timers of each of those moments, fired in turn, would: the same changes, the same state (its
+     * bytes) and wake-up, and as its one profile the last one theirs published. Also when an event comes behind the
+     * watermark afterwards: the clock stopped at the last moment, not at the watermark.
+     */
+    @Test
+    void aTimerFiredFarBehindTheWatermarkDoesWhatTheTimersOfEachMomentWould() throws Exception {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(100, 7));
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
+                Scorer.NONE);
+        String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
+                "email_opened", "feature_used"};
+        var codec = new io.cohortflow.core.segment.SegmentProfileCodec();
+        Random random = new Random(23);
+        UserSegments oneByOne = new UserSegments();
+        UserSegments atOnce = new UserSegments();
+        List<String> fromEach = new ArrayList<>();
+        List<String> fromOne = new ArrayList<>();
+        long t = T0;
+        long watermark = Long.MIN_VALUE;
+        int fires = 0;
+        int steps = 0;
+        int behind = 0;
+        for (int i = 0; i <= 500; i++) {
+            t += (long) (random.nextDouble() * random.nextDouble() * 6 * HOUR);
+            // The watermark jumps now and then, up to a day ahead of the next event (which then comes behind it).
+            long candidate = i == 500 ? t + 400 * DAY
+                    : t - random.nextInt((int) (2 * HOUR)) + (random.nextInt(8) == 0 ? random.nextInt((int) DAY) : 0);
+            if (candidate > watermark && random.nextInt(3) > 0) {
+                watermark = candidate;
+                behind += t <= watermark ? 1 : 0;
+                String last = null;
+                while (oneByOne.wakeUp().isPresent() && oneByOne.wakeUp().getAsLong() <= watermark) {
+                    Outcome each = oneByOne.advanceTo("u1", oneByOne.wakeUp().getAsLong(), rules, 0);
+                    each.changes().forEach(c -> fromEach.add(describe(c)));
+                    last = each.profile().map(p -> json(codec, p)).orElse(last);
+                    oneByOne = each.cleared() ? new UserSegments() : oneByOne;
+                    fires++;
+                }
+                if (atOnce.wakeUp().isPresent() && atOnce.wakeUp().getAsLong() <= watermark) {
+                    Outcome one = atOnce.advanceTo("u1", atOnce.wakeUp().getAsLong(), watermark, rules, 0);
+                    one.changes().forEach(c -> fromOne.add(describe(c)));
+                    assertThat(one.profile().map(p -> json(codec, p)).orElse(null))
+                            .as("the profile at watermark %d", watermark).isEqualTo(last);
+                    atOnce = one.cleared() ? new UserSegments() : atOnce;
+                    steps++;
+                }
+                assertThat(fromOne).isEqualTo(fromEach);
+                assertThat(bytes(atOnce)).as("the state at watermark %d", watermark).isEqualTo(bytes(oneByOne));
+            }
+            if (i < 500) {
+                UnifiedEvent event = Events.track("u1", names[random.nextInt(names.length)], t)
+                        .with("feature", random.nextBoolean() ? "dashboards" : "api").with("revenue", 40.0).build();
+                oneByOne.apply("u1", event, rules, 0).changes().forEach(c -> fromEach.add(describe(c)));
+                atOnce.apply("u1", event, rules, 0).changes().forEach(c -> fromOne.add(describe(c)));
+            }
+        }
+        assertThat(fromOne).isEqualTo(fromEach).hasSizeGreaterThan(200);
+        assertThat(bytes(atOnce)).isEqualTo(bytes(oneByOne));
+        assertThat(steps).as("timers fired: %d one by one", fires).isLessThan(fires / 3);
+        assertThat(behind).as("events that came behind the watermark").isPositive();
+    }
+
     /** Applies {@code events} in order, moving the clock to a random point before each event now and then. */
     private static List<String> run(List<UnifiedEvent> events, Random random, int advancesPerEvent) {
         UserSegments user = new UserSegments();
@@ -224,6 +289,11 @@ class UserSegmentsTest {
         user.advanceTo("u1", events.get(events.size() - 1).timestamp() + 200 * DAY, RULES, 0).changes()
                 .forEach(c -> out.add(describe(c)));
         return out;
+    }
+
+    private static String json(io.cohortflow.core.segment.SegmentProfileCodec codec,
+                               io.cohortflow.core.segment.SegmentProfile profile) {
+        return new String(codec.encode(profile), java.nio.charset.StandardCharsets.UTF_8);
     }
 
     private static String describe(SegmentChange c) {

@@ -342,6 +342,64 @@ class UserFeaturesTest {
         }
     }
 
+    /**
+     * {@link UserFeatures#nextDecision}: a moment before it, for a reader of no count but those the features are made
+     * of ({@link FeatureSnapshot#COUNTS_IN_FEATURES}), moves no feature a rule or model reads other than the counts: the
+     * engine then skips evaluating it. Random histories of every kind of event, walked moment by moment.
+     */
+    @Test
+    void aMomentBeforeTheNextDecisionMovesNothingButCounts() {
+        java.util.Random random = new java.util.Random(17);
+        String[] names = {"page_view", "product_view", "add_to_cart", "order_completed", "email_opened",
+                "email_clicked", "support_ticket_created", "feature_used", "checkout_started", "payment_succeeded"};
+        java.util.function.ToIntFunction<String> inFeatures = event -> {
+            int mask = 0;
+            for (var entry : FeatureSnapshot.COUNTS_IN_FEATURES.entrySet()) {
+                mask |= entry.getValue().contains(event) ? 1 << FeatureSnapshot.COUNT_WINDOWS.indexOf(entry.getKey()) : 0;
+            }
+            return mask;
+        };
+        java.util.function.Function<String, Set<Long>> noOperators = event -> Set.of();
+        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        long t = T0;
+        int skipped = 0;
+        int decisions = 0;
+        for (int i = 0; i < 300; i++) {
+            String name = names[random.nextInt(names.length)];
+            f.add(event(name, t, Map.of("revenue", 10.0 + random.nextInt(90), "feature", "f" + random.nextInt(4),
+                    "category", "c" + random.nextInt(3), "product_id", "p" + random.nextInt(9),
+                    "price", 5.0 * random.nextInt(20))));
+            long nextEvent = t + (random.nextInt(5) == 0 ? random.nextInt(40) * DAY : random.nextInt(180) * MINUTE);
+            Map<String, Object> before = readable(f.snapshot(t, NAMES));
+            long at = t;
+            for (long m = f.nextChange(at, noOperators, inFeatures).orElse(Long.MAX_VALUE); m < nextEvent;
+                 m = f.nextChange(at, noOperators, inFeatures).orElse(Long.MAX_VALUE)) {
+                long decision = f.nextDecision(at, noOperators, inFeatures);
+                f.prune(m);
+                Map<String, Object> now = readable(f.snapshot(m, NAMES));
+                if (m < decision) {
+                    assertThat(now).as("event %d, moment %d (next decision %d)", i, m, decision).isEqualTo(before);
+                    skipped++;
+                } else {
+                    decisions++;
+                }
+                before = now;
+                at = m;
+            }
+            t = nextEvent;
+        }
+        assertThat(skipped).as("moments that move counts alone, or end a session").isGreaterThan(500);
+        assertThat(decisions).as("moments that move something else").isGreaterThan(1_000);
+    }
+
+    /** What a rule or model reads of a snapshot but the count maps and the event timeline. */
+    private static Map<String, Object> readable(FeatureSnapshot snapshot) {
+        Map<String, Object> values = new java.util.TreeMap<>(snapshot.ruleVariables());
+        values.keySet().removeIf(name -> name.startsWith("count_") || name.equals("events"));
+        snapshot.numeric().forEach((name, value) -> values.put("numeric " + name, value));
+        return values;
+    }
+
     private UnifiedEvent event(String name, long t, Map<String, Object> properties) {
         return new UnifiedEvent("m" + seq++, EventType.TRACK, name, null, "u1", "u1", t, null, t, "web", null,
                 properties, Map.of(), Map.of());
