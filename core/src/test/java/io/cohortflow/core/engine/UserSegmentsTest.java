@@ -101,13 +101,10 @@ class UserSegmentsTest {
      */
     @Test
     void skippingConditionsWhoseReadsDidNotChangeGivesTheOutcomesOfRunningThemAll() throws Exception {
-        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
-        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(300, 11));
         String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
                 "email_opened", "feature_used"};
         Random random = new Random(11);
-        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
-                Scorer.NONE);
+        Ruleset rules = withGenerated(300, 11);
         UserSegments kept = new UserSegments();
         UserSegments readBack = new UserSegments();
         UserSegments copied = new UserSegments();
@@ -153,10 +150,7 @@ class UserSegmentsTest {
      */
     @Test
     void aProfileBuiltStepsLaterIsTheOneBuiltAtOnce() {
-        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
-        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(100, 5));
-        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
-                Scorer.NONE);
+        Ruleset rules = withGenerated(100, 5);
         String[] names = {"product_view", "add_to_cart", "order_completed", "page_view", "email_opened",
                 "checkout_started", "feature_used"};
         var codec = new io.cohortflow.core.segment.SegmentProfileCodec();
@@ -207,10 +201,7 @@ class UserSegmentsTest {
      */
     @Test
     void aTimerFiredFarBehindTheWatermarkDoesWhatTheTimersOfEachMomentWould() throws Exception {
-        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
-        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(100, 7));
-        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
-                Scorer.NONE);
+        Ruleset rules = withGenerated(100, 7);
         String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
                 "email_opened", "feature_used"};
         var codec = new io.cohortflow.core.segment.SegmentProfileCodec();
@@ -289,6 +280,13 @@ class UserSegmentsTest {
         user.advanceTo("u1", events.get(events.size() - 1).timestamp() + 200 * DAY, RULES, 0).changes()
                 .forEach(c -> out.add(describe(c)));
         return out;
+    }
+
+    /** The shipped segments and {@code count} generated ones (see {@code GeneratedSegments}), without a model. */
+    private static Ruleset withGenerated(int count, long seed) {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(count, seed));
+        return Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions, Scorer.NONE);
     }
 
     private static String json(io.cohortflow.core.segment.SegmentProfileCodec codec,
