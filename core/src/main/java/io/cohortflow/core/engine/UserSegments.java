@@ -44,7 +44,9 @@ import java.util.TreeMap;
  *       the order they arrive, whatever the watermark did meanwhile.</li>
  *   <li><b>Time passing</b> ({@link #advanceTo}): the host calls it when its event-time clock (the watermark)
  *       reaches {@link Outcome#wakeUp}. Window exits, abandoned carts, recency and cleanup happen there,
- *       each change carrying the moment it happened.</li>
+ *       each change carrying the moment it happened. A host whose watermark has passed more moments hands it over
+ *       too, and the user passes them all in one step as their timers would one by one
+ *       ({@link #advanceTo(String, long, long, Ruleset, long)}).</li>
  *   <li><b>Identity merges</b> take effect at fixed places in the two ids' streams, whenever the decision and the
  *       state arrive ({@link IdentityLink}): the device merges at its marker, once the decision on the link
  *       ({@link #decided}) is known: its members EXIT (cause {@code identity}), its features are handed to the
@@ -487,7 +489,8 @@ public final class UserSegments {
      * buckets leaving the last hour, when no rule reads that event's hour) changes no membership, so it is not
      * evaluated: only the profile would show it, and a step publishes one profile, its last evaluation's. When such a
      * moment is the step's last, the step evaluates it as it ends ({@link Step#finish}), so the profile is the one
-     * evaluating every moment gave. In P1's replay nine moments in ten were of this kind.
+     * evaluating every moment gave. Between the events of {@code HotPathBenchmark}'s pass, six moments in ten are of
+     * this kind.
      */
     private void advance(Step step, long to, boolean timersWould) {
         if (mergedInto != null) {
