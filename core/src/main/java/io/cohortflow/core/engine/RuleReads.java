@@ -130,7 +130,9 @@ public final class RuleReads {
             }
         }
         // The count windows read: a condition's count_7d['add_to_cart'] that event's, a count_7d read whole (or a
-        // condition that reads the time, whose reads are not all known) every event's; and what the models read.
+        // condition that reads the time, whose reads are not all known) every event's; and what the models read. A
+        // behavioural operator reads its events' buckets beyond its own window (first_within looks back 90 days,
+        // then_within's times are forgotten with their day): all of their windows count.
         boolean anyTime = false;
         for (boolean readsTime : always) {
             anyTime |= readsTime;
@@ -138,7 +140,12 @@ public final class RuleReads {
         int everyEvent = anyTime ? -1 : 0;
         Map<String, Integer> countsByEvent = new java.util.HashMap<>();
         for (SegmentRules.Read read : index.keySet()) {
-            int window = read.operator() == null && read.variable().startsWith("count_")
+            if (read.operator() != null) {
+                int events = read.operator().equals("then_within") ? 2 : 1;
+                read.arguments().stream().limit(events).forEach(event -> countsByEvent.put(event, -1));
+                continue;
+            }
+            int window = read.variable().startsWith("count_")
                     ? FeatureSnapshot.COUNT_WINDOWS.indexOf(read.variable().substring("count_".length())) : -1;
             if (window >= 0 && read.key() == null) {
                 everyEvent |= 1 << window;

@@ -284,7 +284,7 @@ public final class UserFeatures {
         return nextChange(t, windowsOf, EVERY_COUNT);
     }
 
-    /** Reads every count window of every event: {@link #nextDecision} is then {@link #nextChange}. */
+    /** Reads every count window of every event: {@link #nextDecision} then leaves out only sessions' ends. */
     public static final java.util.function.ToIntFunction<String> EVERY_COUNT = event -> -1;
 
     /**

@@ -255,6 +255,108 @@ class UserSegmentsTest {
         assertThat(behind).as("events that came behind the watermark").isPositive();
     }
 
+    /**
+     * Moments that move only counts no condition or model reads (or end a session) are not evaluated: the changes, the
+     * state and each watermark's last profile are those of evaluating every moment, with the shipped segments and
+     * behavioural operators that look back beyond their own window (first_within over 90 days, then_within's
+     * remembered times), timers fired per watermark against one by one, through the end of input (the watermark
+     * {@link Long#MAX_VALUE}) with a member who never leaves.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(value = 120, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void skippingMomentsNobodyReadsGivesWhatEvaluatingEveryMomentGives() throws Exception {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.add(new SegmentDefinition("first_checkout_7d", "First checkout this week",
+                "events.first_within('checkout_started', '7d')", null, false));
+        definitions.add(new SegmentDefinition("cart_then_order_2h", "Cart then order",
+                "events.then_within('add_to_cart', 'order_completed', '2h')", null, false));
+        definitions.add(new SegmentDefinition("no_email_30d", "No email for a month",
+                "events.absent_for('email_opened', '30d')", null, false));
+        definitions.add(new SegmentDefinition("browsing_45m", "Browsing", "events.count('page_view', '45m') >= 2",
+                null, false));
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
+                Scorer.NONE);
+        String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
+                "email_opened", "checkout_started", "feature_used", "support_ticket_created"};
+        var codec = new io.cohortflow.core.segment.SegmentProfileCodec();
+        Random random = new Random(31);
+        UserSegments every = new UserSegments();
+        every.evaluateEveryMoment = true;
+        UserSegments skipping = new UserSegments();
+        List<String> fromEvery = new ArrayList<>();
+        List<String> fromSkipping = new ArrayList<>();
+        long t = T0;
+        long watermark = Long.MIN_VALUE;
+        for (int i = 0; i <= 400; i++) {
+            t += random.nextInt(6) == 0 ? random.nextInt(100) * DAY : (long) (random.nextDouble() * 3 * HOUR);
+            long candidate = i == 400 ? Long.MAX_VALUE : t - random.nextInt((int) (2 * HOUR));
+            if (candidate > watermark && (i == 400 || random.nextInt(3) > 0)) {
+                watermark = candidate;
+                String last = null;
+                while (every.wakeUp().isPresent() && every.wakeUp().getAsLong() <= watermark) {
+                    Outcome each = every.advanceTo("u1", every.wakeUp().getAsLong(), rules, 0);
+                    each.changes().forEach(c -> fromEvery.add(describe(c)));
+                    last = each.profile().map(p -> json(codec, p)).orElse(last);
+                    if (each.cleared()) {
+                        every = new UserSegments();
+                        every.evaluateEveryMoment = true;
+                    }
+                }
+                if (skipping.wakeUp().isPresent() && skipping.wakeUp().getAsLong() <= watermark) {
+                    Outcome one = skipping.advanceTo("u1", skipping.wakeUp().getAsLong(), watermark, rules, 0);
+                    one.changes().forEach(c -> fromSkipping.add(describe(c)));
+                    assertThat(one.profile().map(p -> json(codec, p)).orElse(null))
+                            .as("the profile at watermark %d", watermark).isEqualTo(last);
+                    skipping = one.cleared() ? new UserSegments() : skipping;
+                }
+                assertThat(fromSkipping).as("at watermark %d", watermark).isEqualTo(fromEvery);
+                assertThat(bytes(skipping)).as("the state at watermark %d", watermark).isEqualTo(bytes(every));
+            }
+            if (i < 400) {
+                UnifiedEvent event = Events.track("u1", names[random.nextInt(names.length)], t)
+                        .with("feature", "dashboards").with("revenue", 40.0).with("category", "c" + random.nextInt(3))
+                        .with("product_id", "p" + random.nextInt(5)).with("price", 150.0).build();
+                Outcome a = every.apply("u1", event, rules, 0);
+                Outcome b = skipping.apply("u1", event, rules, 0);
+                a.changes().forEach(c -> fromEvery.add(describe(c)));
+                b.changes().forEach(c -> fromSkipping.add(describe(c)));
+                assertThat(b.profile().map(p -> json(codec, p))).as("event %d", i)
+                        .isEqualTo(a.profile().map(p -> json(codec, p)));
+            }
+        }
+        assertThat(fromSkipping).isEqualTo(fromEvery);
+        for (String segment : List.of("first_checkout_7d", "cart_then_order_2h", "no_email_30d", "browsing_45m")) {
+            assertThat(fromEvery).as(segment).anyMatch(c -> c.contains(" " + segment + " EXIT "));
+        }
+        assertThat(skipping.explain("no_email_30d", rules)).as("a member who never leaves, at the end of input")
+                .hasValueSatisfying(explanation -> assertThat(explanation.member()).isTrue());
+    }
+
+    /**
+     * first_within looks back 90 days, beyond its own window: a day of its event leaving the 90 days is a moment it
+     * sees, even when no session's day leaves with it (a session that began the day before) and no rule counts that
+     * event over 90 days. Passed in one step, it ENTERs at that midnight, not at the next moment something else moves.
+     */
+    @Test
+    void aDayAnOperatorStillSeesLeavingIsEvaluatedWhenPassedInOneStep() {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.add(new SegmentDefinition("first_checkout_7d", "First checkout this week",
+                "events.first_within('checkout_started', '7d')", null, false));
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
+                Scorer.NONE);
+        long midnight = Math.floorDiv(T0, DAY) * DAY;
+        UserSegments user = new UserSegments();
+        user.apply("u1", Events.track("u1", "page_view", midnight - 10 * MIN).build(), rules, 0); // the session begins
+        user.apply("u1", Events.track("u1", "checkout_started", midnight + 10 * MIN).build(), rules, 0);
+        Outcome again = user.apply("u1", Events.track("u1", "checkout_started", midnight + 85 * DAY + 12 * HOUR).build(),
+                rules, 0);
+        assertThat(again.changes()).as("the first checkout's week ended; the new one is not the first in 90 days")
+                .extracting(SegmentChange::type).containsExactly(ChangeType.EXIT);
+        Outcome passed = user.advanceTo("u1", user.wakeUp().getAsLong(), midnight + 91 * DAY, rules, 0);
+        assertThat(passed.changes()).extracting(SegmentChange::segmentId, SegmentChange::type, SegmentChange::eventTime)
+                .contains(tuple("first_checkout_7d", ChangeType.ENTER, midnight + 90 * DAY));
+    }
+
     /** Applies {@code events} in order, moving the clock to a random point before each event now and then. */
     private static List<String> run(List<UnifiedEvent> events, Random random, int advancesPerEvent) {
         UserSegments user = new UserSegments();
