@@ -201,19 +201,12 @@ class UserSegmentsTest {
      */
     @Test
     void aTimerFiredFarBehindTheWatermarkDoesWhatTheTimersOfEachMomentWould() throws Exception {
-        Ruleset rules = withGenerated(100, 7);
         String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
                 "email_opened", "feature_used"};
-        var codec = new io.cohortflow.core.segment.SegmentProfileCodec();
         Random random = new Random(23);
-        UserSegments oneByOne = new UserSegments();
-        UserSegments atOnce = new UserSegments();
-        List<String> fromEach = new ArrayList<>();
-        List<String> fromOne = new ArrayList<>();
+        TwoHosts hosts = new TwoHosts(withGenerated(100, 7), false);
         long t = T0;
         long watermark = Long.MIN_VALUE;
-        int fires = 0;
-        int steps = 0;
         int behind = 0;
         for (int i = 0; i <= 500; i++) {
             t += (long) (random.nextDouble() * random.nextDouble() * 6 * HOUR);
@@ -223,35 +216,15 @@ class UserSegmentsTest {
             if (candidate > watermark && random.nextInt(3) > 0) {
                 watermark = candidate;
                 behind += t <= watermark ? 1 : 0;
-                String last = null;
-                while (oneByOne.wakeUp().isPresent() && oneByOne.wakeUp().getAsLong() <= watermark) {
-                    Outcome each = oneByOne.advanceTo("u1", oneByOne.wakeUp().getAsLong(), rules, 0);
-                    each.changes().forEach(c -> fromEach.add(describe(c)));
-                    last = each.profile().map(p -> json(codec, p)).orElse(last);
-                    oneByOne = each.cleared() ? new UserSegments() : oneByOne;
-                    fires++;
-                }
-                if (atOnce.wakeUp().isPresent() && atOnce.wakeUp().getAsLong() <= watermark) {
-                    Outcome one = atOnce.advanceTo("u1", atOnce.wakeUp().getAsLong(), watermark, rules, 0);
-                    one.changes().forEach(c -> fromOne.add(describe(c)));
-                    assertThat(one.profile().map(p -> json(codec, p)).orElse(null))
-                            .as("the profile at watermark %d", watermark).isEqualTo(last);
-                    atOnce = one.cleared() ? new UserSegments() : atOnce;
-                    steps++;
-                }
-                assertThat(fromOne).isEqualTo(fromEach);
-                assertThat(bytes(atOnce)).as("the state at watermark %d", watermark).isEqualTo(bytes(oneByOne));
+                hosts.watermark(watermark);
             }
             if (i < 500) {
-                UnifiedEvent event = Events.track("u1", names[random.nextInt(names.length)], t)
-                        .with("feature", random.nextBoolean() ? "dashboards" : "api").with("revenue", 40.0).build();
-                oneByOne.apply("u1", event, rules, 0).changes().forEach(c -> fromEach.add(describe(c)));
-                atOnce.apply("u1", event, rules, 0).changes().forEach(c -> fromOne.add(describe(c)));
+                hosts.apply(Events.track("u1", names[random.nextInt(names.length)], t)
+                        .with("feature", random.nextBoolean() ? "dashboards" : "api").with("revenue", 40.0).build());
             }
         }
-        assertThat(fromOne).isEqualTo(fromEach).hasSizeGreaterThan(200);
-        assertThat(bytes(atOnce)).isEqualTo(bytes(oneByOne));
-        assertThat(steps).as("timers fired: %d one by one", fires).isLessThan(fires / 3);
+        assertThat(hosts.fromPerWatermark).isEqualTo(hosts.fromOneByOne).hasSizeGreaterThan(200);
+        assertThat(hosts.steps).as("timers fired: %d one by one", hosts.fires).isLessThan(hosts.fires / 3);
         assertThat(behind).as("events that came behind the watermark").isPositive();
     }
 
@@ -278,13 +251,8 @@ class UserSegmentsTest {
                 Scorer.NONE);
         String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
                 "email_opened", "checkout_started", "feature_used", "support_ticket_created"};
-        var codec = new io.cohortflow.core.segment.SegmentProfileCodec();
         Random random = new Random(31);
-        UserSegments every = new UserSegments();
-        every.evaluateEveryMoment = true;
-        UserSegments skipping = new UserSegments();
-        List<String> fromEvery = new ArrayList<>();
-        List<String> fromSkipping = new ArrayList<>();
+        TwoHosts hosts = new TwoHosts(rules, true);
         long t = T0;
         long watermark = Long.MIN_VALUE;
         for (int i = 0; i <= 400; i++) {
@@ -292,44 +260,81 @@ class UserSegmentsTest {
             long candidate = i == 400 ? Long.MAX_VALUE : t - random.nextInt((int) (2 * HOUR));
             if (candidate > watermark && (i == 400 || random.nextInt(3) > 0)) {
                 watermark = candidate;
-                String last = null;
-                while (every.wakeUp().isPresent() && every.wakeUp().getAsLong() <= watermark) {
-                    Outcome each = every.advanceTo("u1", every.wakeUp().getAsLong(), rules, 0);
-                    each.changes().forEach(c -> fromEvery.add(describe(c)));
-                    last = each.profile().map(p -> json(codec, p)).orElse(last);
-                    if (each.cleared()) {
-                        every = new UserSegments();
-                        every.evaluateEveryMoment = true;
-                    }
-                }
-                if (skipping.wakeUp().isPresent() && skipping.wakeUp().getAsLong() <= watermark) {
-                    Outcome one = skipping.advanceTo("u1", skipping.wakeUp().getAsLong(), watermark, rules, 0);
-                    one.changes().forEach(c -> fromSkipping.add(describe(c)));
-                    assertThat(one.profile().map(p -> json(codec, p)).orElse(null))
-                            .as("the profile at watermark %d", watermark).isEqualTo(last);
-                    skipping = one.cleared() ? new UserSegments() : skipping;
-                }
-                assertThat(fromSkipping).as("at watermark %d", watermark).isEqualTo(fromEvery);
-                assertThat(bytes(skipping)).as("the state at watermark %d", watermark).isEqualTo(bytes(every));
+                hosts.watermark(watermark);
             }
             if (i < 400) {
-                UnifiedEvent event = Events.track("u1", names[random.nextInt(names.length)], t)
+                hosts.apply(Events.track("u1", names[random.nextInt(names.length)], t)
                         .with("feature", "dashboards").with("revenue", 40.0).with("category", "c" + random.nextInt(3))
-                        .with("product_id", "p" + random.nextInt(5)).with("price", 150.0).build();
-                Outcome a = every.apply("u1", event, rules, 0);
-                Outcome b = skipping.apply("u1", event, rules, 0);
-                a.changes().forEach(c -> fromEvery.add(describe(c)));
-                b.changes().forEach(c -> fromSkipping.add(describe(c)));
-                assertThat(b.profile().map(p -> json(codec, p))).as("event %d", i)
-                        .isEqualTo(a.profile().map(p -> json(codec, p)));
+                        .with("product_id", "p" + random.nextInt(5)).with("price", 150.0).build());
             }
         }
-        assertThat(fromSkipping).isEqualTo(fromEvery);
+        assertThat(hosts.fromPerWatermark).isEqualTo(hosts.fromOneByOne);
         for (String segment : List.of("first_checkout_7d", "cart_then_order_2h", "no_email_30d", "browsing_45m")) {
-            assertThat(fromEvery).as(segment).anyMatch(c -> c.contains(" " + segment + " EXIT "));
+            assertThat(hosts.fromOneByOne).as(segment).anyMatch(c -> c.contains(" " + segment + " EXIT "));
         }
-        assertThat(skipping.explain("no_email_30d", rules)).as("a member who never leaves, at the end of input")
+        assertThat(hosts.perWatermark.explain("no_email_30d", rules)).as("a member who never leaves, at the end of input")
                 .hasValueSatisfying(explanation -> assertThat(explanation.member()).isTrue());
+    }
+
+    /**
+     * One user driven by two hosts: one fires a timer per moment ({@link UserSegments#advanceTo(String, long, Ruleset,
+     * long)}, the reference, which evaluates every moment when {@code everyMoment}), the other a timer per watermark
+     * ({@link UserSegments#advanceTo(String, long, long, Ruleset, long)}). At every input their changes so far, their
+     * states (bytes) and their profiles must agree: the last of a watermark's profiles one by one against the per
+     * watermark step's one.
+     */
+    private static final class TwoHosts {
+        final Ruleset rules;
+        final boolean everyMoment;
+        final io.cohortflow.core.segment.SegmentProfileCodec codec = new io.cohortflow.core.segment.SegmentProfileCodec();
+        final List<String> fromOneByOne = new ArrayList<>();
+        final List<String> fromPerWatermark = new ArrayList<>();
+        UserSegments oneByOne;
+        UserSegments perWatermark = new UserSegments();
+        int fires;
+        int steps;
+
+        TwoHosts(Ruleset rules, boolean everyMoment) {
+            this.rules = rules;
+            this.everyMoment = everyMoment;
+            this.oneByOne = reference();
+        }
+
+        private UserSegments reference() {
+            UserSegments user = new UserSegments();
+            user.evaluateEveryMoment = everyMoment;
+            return user;
+        }
+
+        void watermark(long watermark) throws Exception {
+            String last = null;
+            while (oneByOne.wakeUp().isPresent() && oneByOne.wakeUp().getAsLong() <= watermark) {
+                Outcome each = oneByOne.advanceTo("u1", oneByOne.wakeUp().getAsLong(), rules, 0);
+                each.changes().forEach(c -> fromOneByOne.add(describe(c)));
+                last = each.profile().map(p -> json(codec, p)).orElse(last);
+                oneByOne = each.cleared() ? reference() : oneByOne;
+                fires++;
+            }
+            if (perWatermark.wakeUp().isPresent() && perWatermark.wakeUp().getAsLong() <= watermark) {
+                Outcome one = perWatermark.advanceTo("u1", perWatermark.wakeUp().getAsLong(), watermark, rules, 0);
+                one.changes().forEach(c -> fromPerWatermark.add(describe(c)));
+                assertThat(one.profile().map(p -> json(codec, p)).orElse(null))
+                        .as("the profile at watermark %d", watermark).isEqualTo(last);
+                perWatermark = one.cleared() ? new UserSegments() : perWatermark;
+                steps++;
+            }
+            assertThat(fromPerWatermark).as("at watermark %d", watermark).isEqualTo(fromOneByOne);
+            assertThat(bytes(perWatermark)).as("the state at watermark %d", watermark).isEqualTo(bytes(oneByOne));
+        }
+
+        void apply(UnifiedEvent event) {
+            Outcome a = oneByOne.apply("u1", event, rules, 0);
+            Outcome b = perWatermark.apply("u1", event, rules, 0);
+            a.changes().forEach(c -> fromOneByOne.add(describe(c)));
+            b.changes().forEach(c -> fromPerWatermark.add(describe(c)));
+            assertThat(b.profile().map(p -> json(codec, p))).as("event at %d", event.timestamp())
+                    .isEqualTo(a.profile().map(p -> json(codec, p)));
+        }
     }
 
     /**
