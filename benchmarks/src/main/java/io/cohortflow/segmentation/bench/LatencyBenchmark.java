@@ -236,22 +236,20 @@ public final class LatencyBenchmark {
      */
     private double peak(KafkaProducer<byte[], byte[]> producer, int burstSize, int seconds)
             throws InterruptedException {
-        double peak = 0;
         double burstFloor = Math.min(PEAK_BURST_SECONDS, seconds / 2.0);
         Plateau plateau = new Plateau(1, 1, PEAK_BURSTS, 2);
         boolean again = true;
-        for (int round = 1; again; round++) {
-            int size = Math.max(burstSize, (int) (peak * burstFloor));
+        while (again) {
+            int size = Math.max(burstSize, (int) (plateau.best()[0] * burstFloor));
             long burstStart = System.nanoTime();
             awaitChanges(send(producer, size, 0), Duration.ofMinutes(3));
             double burstSeconds = (System.nanoTime() - burstStart) / 1e9;
             double burstRate = size / burstSeconds;
-            System.out.printf("burst %d: %,d events in %.1f s = %,.0f events/s end to end%n", round, size,
-                    burstSeconds, burstRate);
+            System.out.printf("burst %d: %,d events in %.1f s = %,.0f events/s end to end%n", plateau.rounds() + 1,
+                    size, burstSeconds, burstRate);
             again = plateau.record(burstRate);
-            peak = Math.max(peak, burstRate);
         }
-        return peak;
+        return plateau.best()[0];
     }
 
     /**
