@@ -72,6 +72,7 @@ public class HotPathBenchmark {
      */
     @org.openjdk.jmh.annotations.Param({"shipped"})
     public String segmentSet;
+    /** Typed as the base class, whose methods every build has: the same benchmark classes run against older builds. */
     private final io.cohortflow.core.codec.JsonCodec<UnifiedEvent> codec = new UnifiedEventCodec();
     private FeatureConfig config;
     private List<String> names;
