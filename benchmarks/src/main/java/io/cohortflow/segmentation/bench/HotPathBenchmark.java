@@ -49,8 +49,7 @@ import java.util.concurrent.TimeUnit;
  * {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone. {@code engineApply} is the job's
  * per-event path since the engine moved into core (heap state: objects), {@code engineApplySerialized} the same with
  * the state to and from bytes on every event (RocksDB). {@code -p segmentSet=shipped,1000} runs each with the shipped
- * segments and with 1,000 generated ones. {@code decodeEvent} reads one event's JSON as events.unified
- * holds it, against the object mapper doing the same ({@code decodeEventByMapper}) in the same run.
+ * segments and with 1,000 generated ones.
  *
  * <pre>
  * mvn -q -DskipTests install
@@ -72,8 +71,7 @@ public class HotPathBenchmark {
      */
     @org.openjdk.jmh.annotations.Param({"shipped"})
     public String segmentSet;
-    /** Typed as the base class, whose methods every build has: the same benchmark classes run against older builds. */
-    private final io.cohortflow.core.codec.JsonCodec<UnifiedEvent> codec = new UnifiedEventCodec();
+    private final UnifiedEventCodec codec = new UnifiedEventCodec();
     private FeatureConfig config;
     private List<String> names;
     private List<SegmentRules.Compiled> segments;
@@ -226,22 +224,6 @@ public class HotPathBenchmark {
         user.writeTo(out);
         engineBytes.put(event.resolvedId(), out.getCopyOfBuffer());
         return changes;
-    }
-
-    /** The object mapper's decoding of events.unified's JSON: the peer of {@link #decodeEvent}. */
-    private static final io.cohortflow.core.codec.JsonCodec<UnifiedEvent> MAPPERS =
-            new io.cohortflow.core.codec.JsonCodec<>(UnifiedEvent.class) { };
-
-    /** One event of events.unified read from its JSON, as the segmentation job's source reads it. */
-    @Benchmark
-    public UnifiedEvent decodeEvent() {
-        return codec.decode(encoded.get(next++ % encoded.size()));
-    }
-
-    /** {@link #decodeEvent} by the object mapper's record deserializer, which the codec's streaming reader replaced. */
-    @Benchmark
-    public UnifiedEvent decodeEventByMapper() {
-        return MAPPERS.decode(encoded.get(next++ % encoded.size()));
     }
 
     @Benchmark

@@ -4,7 +4,6 @@ import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
-import io.cohortflow.core.feature.ProfileTraits;
 import io.cohortflow.core.feature.UserFeatures;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
@@ -626,7 +625,7 @@ public final class UserSegments {
             changed = true;
         }
         if (changed || inputsMoved) { // one profile per step: the last evaluation's, built when the step ends
-            step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores, features.traits().held()));
+            step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores, features.traits().asMap()));
         }
     }
 
@@ -709,11 +708,10 @@ public final class UserSegments {
      * was a tenth of the event's time.
      */
     private record Evaluated(long t, FeatureSnapshot snapshot, Map<String, Double> numeric, Scores scores,
-                             ProfileTraits.Held traits) {
+                             Map<String, Object> traits) {
         SegmentProfile profile(String userId, List<String> memberships) {
             return new SegmentProfile(userId, t, memberships, numeric == null ? snapshot.numeric() : numeric,
-                    scores.scores(), scores.persona(), scores.model(), null, traits.asMap(),
-                    SegmentRules.inputs(snapshot));
+                    scores.scores(), scores.persona(), scores.model(), null, traits, SegmentRules.inputs(snapshot));
         }
     }
 

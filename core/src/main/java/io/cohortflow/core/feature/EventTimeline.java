@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * days: the resolution of the count windows. A sequence compares exact times, among each event's last
  * {@value #RECENT} occurrences within the 90 days.
  */
-public final class EventTimeline implements io.cohortflow.core.codec.JsonValues.Writable {
+public final class EventTimeline {
     /** How many of each event's latest occurrences keep their exact time (for sequences). */
     public static final int RECENT = 3;
     /** The longest window an operator takes. */
@@ -149,7 +149,6 @@ public final class EventTimeline implements io.cohortflow.core.codec.JsonValues.
      * timeline, and a profile is written at every evaluation that publishes. {@code EventTimelineTest} holds the two
      * to the same bytes.
      */
-    @Override
     public void writeJson(com.fasterxml.jackson.core.JsonGenerator out) throws java.io.IOException {
         out.writeStartObject();
         String[] names = events.keySet().toArray(new String[0]);

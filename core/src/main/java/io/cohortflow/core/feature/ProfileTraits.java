@@ -216,11 +216,7 @@ public final class ProfileTraits {
 
     /** The cart's items, most recently added first. */
     public List<Product> cart() {
-        return sorted(cart.values());
-    }
-
-    private static List<Product> sorted(java.util.Collection<Product> cart) {
-        List<Product> items = new ArrayList<>(cart);
+        List<Product> items = new ArrayList<>(cart.values());
         items.sort(Comparator.comparingLong(Product::at).reversed().thenComparing(Product::id));
         return items;
     }
@@ -242,42 +238,20 @@ public final class ProfileTraits {
      * category, price), {@code email_sha256} and {@code phone_sha256} when known. Empty parts are left out.
      */
     public Map<String, Object> asMap() {
-        return held().asMap();
-    }
-
-    /**
-     * The traits as they are now, for a profile built later ({@link Held#asMap} gives what {@link #asMap} gives now):
-     * the engine holds them at every evaluation that may publish, and builds the profile of the last one only if it is
-     * written. The products are records, so holding them is a copy of two short lists, not a map per product.
-     */
-    public Held held() {
-        if (viewed.isEmpty() && cart.isEmpty() && emailSha256 == null && phoneSha256 == null) {
-            return Held.NONE;
+        Map<String, Object> map = new LinkedHashMap<>();
+        if (!viewed.isEmpty()) {
+            map.put("viewed_products", viewed.stream().map(Product::asMap).toList());
         }
-        return new Held(List.copyOf(viewed), List.copyOf(cart.values()), emailSha256, phoneSha256);
-    }
-
-    /** What {@link ProfileTraits#held} took: the products viewed (most recent first), the cart's, the hashes. */
-    public record Held(List<Product> viewed, List<Product> cart, String emailSha256, String phoneSha256) {
-        static final Held NONE = new Held(List.of(), List.of(), null, null);
-
-        /** {@link ProfileTraits#asMap} as it was when held. */
-        public Map<String, Object> asMap() {
-            Map<String, Object> map = new LinkedHashMap<>();
-            if (!viewed.isEmpty()) {
-                map.put("viewed_products", viewed.stream().map(Product::asMap).toList());
-            }
-            if (!cart.isEmpty()) {
-                map.put("cart_items", sorted(cart).stream().map(Product::asMap).toList());
-            }
-            if (emailSha256 != null) {
-                map.put("email_sha256", emailSha256);
-            }
-            if (phoneSha256 != null) {
-                map.put("phone_sha256", phoneSha256);
-            }
-            return map;
+        if (!cart.isEmpty()) {
+            map.put("cart_items", cart().stream().map(Product::asMap).toList());
         }
+        if (emailSha256 != null) {
+            map.put("email_sha256", emailSha256);
+        }
+        if (phoneSha256 != null) {
+            map.put("phone_sha256", phoneSha256);
+        }
+        return map;
     }
 
     /** SHA-256 (hex) of the email trimmed and lower-cased, as Google's and Meta's customer match expect. */

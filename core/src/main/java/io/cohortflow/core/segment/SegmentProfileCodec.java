@@ -1,10 +1,13 @@
 package io.cohortflow.core.segment;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.cohortflow.core.codec.JsonCodec;
-import io.cohortflow.core.codec.JsonValues;
+import io.cohortflow.core.feature.EventTimeline;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The JSON form of {@link SegmentProfile} on segments.profiles.
@@ -25,26 +28,80 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
 
     @Override
     public byte[] encode(SegmentProfile profile) {
-        return encodeStreaming(profile, SegmentProfileCodec::write);
-    }
-
-    private static void write(JsonGenerator out, SegmentProfile profile) throws IOException {
-        out.writeStartObject();
-        out.writeStringField("userId", profile.userId());
-        out.writeNumberField("asOf", profile.asOf());
-        field(out, "segments", profile.segments());
-        field(out, "features", profile.features());
-        field(out, "scores", profile.scores());
-        field(out, "persona", profile.persona());
-        field(out, "model", profile.model());
-        field(out, "mergedInto", profile.mergedInto());
-        field(out, "traits", profile.traits());
-        field(out, "inputs", profile.inputs());
-        out.writeEndObject();
+        // As the mapper's writeValueAsBytes: its recycled buffers, the generator closed, then the bytes taken and the
+        // buffer given back (a builder of its own made this slower than the mapper, 13.4 against 12.0 us a profile).
+        ByteArrayBuilder bytes = new ByteArrayBuilder(MAPPER.getFactory()._getBufferRecycler());
+        try {
+            try (JsonGenerator out = MAPPER.createGenerator(bytes)) { // configured as the mapper's own
+                out.writeStartObject();
+                out.writeStringField("userId", profile.userId());
+                out.writeNumberField("asOf", profile.asOf());
+                field(out, "segments", profile.segments());
+                field(out, "features", profile.features());
+                field(out, "scores", profile.scores());
+                field(out, "persona", profile.persona());
+                field(out, "model", profile.model());
+                field(out, "mergedInto", profile.mergedInto());
+                field(out, "traits", profile.traits());
+                field(out, "inputs", profile.inputs());
+                out.writeEndObject();
+            }
+            byte[] encoded = bytes.toByteArray();
+            bytes.release();
+            return encoded;
+        } catch (NotMine e) {
+            return super.encode(profile);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot encode SegmentProfile", e);
+        }
     }
 
     private static void field(JsonGenerator out, String name, Object value) throws IOException {
         out.writeFieldName(name);
-        JsonValues.write(out, value, MAPPER); // a map keyed otherwise throws NotMine: the mapper writes the profile
+        writeValue(out, value);
+    }
+
+    /** One value as the mapper writes it: the JSON types directly, anything else through the mapper. */
+    private static void writeValue(JsonGenerator out, Object value) throws IOException {
+        if (value == null) {
+            out.writeNull();
+        } else if (value instanceof String text) {
+            out.writeString(text);
+        } else if (value instanceof Double number) {
+            out.writeNumber(number);
+        } else if (value instanceof Long number) {
+            out.writeNumber(number);
+        } else if (value instanceof Integer number) {
+            out.writeNumber(number);
+        } else if (value instanceof Boolean bool) {
+            out.writeBoolean(bool);
+        } else if (value instanceof Map<?, ?> map) {
+            out.writeStartObject();
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                if (!(entry.getKey() instanceof String key)) {
+                    throw new NotMine();
+                }
+                out.writeFieldName(key);
+                writeValue(out, entry.getValue());
+            }
+            out.writeEndObject();
+        } else if (value instanceof List<?> list) {
+            out.writeStartArray();
+            for (Object element : list) {
+                writeValue(out, element);
+            }
+            out.writeEndArray();
+        } else if (value instanceof EventTimeline timeline) {
+            timeline.writeJson(out);
+        } else {
+            MAPPER.writeValue(out, value); // a Set, a BigDecimal, a map keyed otherwise: as the mapper writes it
+        }
+    }
+
+    /** A map keyed by other than strings: the mapper writes the whole profile (no profile of the engine's has one). */
+    private static final class NotMine extends RuntimeException {
+        NotMine() {
+            super(null, null, false, false);
+        }
     }
 }

@@ -123,39 +123,6 @@ class ProfileTraitsTest {
         assertThat(features.traits().asMap()).isEmpty();
     }
 
-    /**
-     * Traits held at an evaluation give, when the profile is built later, what they were then: views, carts, an order
-     * emptying the cart, the cart's items leaving after 30 days and a hashed email all come after the hold, and a
-     * fresh user's traits are held as none.
-     */
-    @Test
-    void traitsHeldForALaterProfileAreWhatTheyWereWhenHeld() {
-        UserFeatures features = new UserFeatures(FeatureConfig.defaults());
-        assertThat(features.traits().held().asMap()).isEmpty();
-        List<UnifiedEvent> events = List.of(view("u1", "p1", T0, 10.0), cart("u1", "shoes", T0 + MIN, 120.0),
-                view("u1", "p2", T0 + 2 * MIN, 20.0), cart("u1", "jacket", T0 + 3 * MIN, 180.0),
-                view("u1", "p1", T0 + 4 * MIN, 10.0),
-                Events.identify("u1", T0 + 5 * MIN).trait("email", "A@Example.com").build(),
-                Events.track("u1", "order_completed", T0 + 6 * MIN).with("revenue", 300.0).build(),
-                cart("u1", "socks", T0 + 7 * MIN, 9.0));
-        List<ProfileTraits.Held> held = new java.util.ArrayList<>();
-        List<Map<String, Object>> then = new java.util.ArrayList<>();
-        for (UnifiedEvent event : events) {
-            features.add(event);
-            held.add(features.traits().held());
-            then.add(features.traits().asMap());
-        }
-        features.prune(T0 + (ProfileTraits.CART_KEPT_DAYS + 1) * UserFeatures.DAY);
-        assertThat(features.traits().cart()).isEmpty();
-        for (int i = 0; i < held.size(); i++) {
-            assertThat(held.get(i).asMap()).as("held after event %d", i).isEqualTo(then.get(i));
-        }
-        List<?> cartThen = (List<?>) then.get(3).get("cart_items");
-        assertThat(cartThen.stream().map(item -> (Object) ((Map<?, ?>) item).get("product_id")).toList())
-                .containsExactly("jacket", "shoes");
-        assertThat(then.get(6)).doesNotContainKey("cart_items").containsKey("email_sha256");
-    }
-
     private static UnifiedEvent view(String user, String product, long t, double price) {
         return product(user, "product_view", product, t, price);
     }
