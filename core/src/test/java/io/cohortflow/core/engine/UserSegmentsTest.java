@@ -224,6 +224,7 @@ class UserSegmentsTest {
             }
         }
         assertThat(hosts.fromPerWatermark).isEqualTo(hosts.fromOneByOne).hasSizeGreaterThan(200);
+        hosts.assertSameState("at the end");
         assertThat(hosts.steps).as("timers fired: %d one by one", hosts.fires).isLessThan(hosts.fires / 3);
         assertThat(behind).as("events that came behind the watermark").isPositive();
     }
@@ -324,7 +325,11 @@ class UserSegmentsTest {
                 steps++;
             }
             assertThat(fromPerWatermark).as("at watermark %d", watermark).isEqualTo(fromOneByOne);
-            assertThat(bytes(perWatermark)).as("the state at watermark %d", watermark).isEqualTo(bytes(oneByOne));
+            assertSameState("at watermark " + watermark);
+        }
+
+        void assertSameState(String when) throws Exception {
+            assertThat(bytes(perWatermark)).as("the state %s", when).isEqualTo(bytes(oneByOne));
         }
 
         void apply(UnifiedEvent event) {
