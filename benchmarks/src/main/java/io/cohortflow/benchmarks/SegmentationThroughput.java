@@ -10,10 +10,6 @@ import io.cohortflow.segmentation.SegmentationJob;
 import io.cohortflow.segmentation.SegmentationOptions;
 import io.cohortflow.segmentation.bench.HotPathBenchmark;
 import io.cohortflow.testkit.KafkaTestSupport;
-import io.cohortflow.testkit.Repository;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.GlobalConfiguration;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -351,14 +347,10 @@ public final class SegmentationThroughput {
 
     /**
      * Both jobs' environment: the local run's Flink configuration (conf/flink/local: checkpoints every 2 s, heap
-     * state, parallelism 2), with a fresh checkpoint directory.
+     * state, parallelism 2; {@link LocalFlink}).
      */
     private static StreamExecutionEnvironment environment() {
-        Configuration config = GlobalConfiguration.loadConfiguration(
-                Repository.root().resolve("conf/flink/local").toString());
-        config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                KafkaTestSupport.tempDir("p1-checkpoints-").toUri().toString());
-        return StreamExecutionEnvironment.getExecutionEnvironment(config);
+        return StreamExecutionEnvironment.getExecutionEnvironment(LocalFlink.forRun("p1-checkpoints-"));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.cohortflow.ingest.bench;
 
+import io.cohortflow.benchmarks.LocalFlink;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
@@ -10,8 +11,6 @@ import io.cohortflow.simulator.Playback;
 import io.cohortflow.simulator.Simulator;
 import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.testkit.KafkaTestSupport;
-import io.cohortflow.testkit.MiniClusters;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 import java.nio.file.Files;
@@ -20,11 +19,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 
 /**
  * Throughput of the ingest job on this machine, with the real broker: simulated deliveries are written to
- * events.raw first, then the job (parallelism 2, exactly-once, checkpoints every 500 ms, hashmap state) runs over
- * them to completion, history included. Prints deliveries per second, for exactly-once and for at-least-once.
+ * events.raw first, then the job runs over them to completion, history included, under the local run's Flink
+ * configuration ({@link LocalFlink}: parallelism 2, checkpoints every 2 s, heap state). Prints deliveries per second, for exactly-once and for at-least-once.
  *
  * <pre>
  * mvn -q -DskipTests install
@@ -68,21 +68,22 @@ public final class IngestThroughputBenchmark {
     }
 
     /**
-     * Runs the ingest job (parallelism 2, {@code guarantee}, checkpoints every 500 ms, history included) over the
-     * {@code deliveries} on {@code topics}' events.raw to completion; returns deliveries per second, job start to
-     * finish.
+     * Runs the ingest job ({@code guarantee}, the local run's Flink configuration, history included) over the
+     * {@code deliveries} on {@code topics}' events.raw to completion, from the start of the topic (a consumer group of
+     * its own: the job starts from its group's committed offsets); returns the seconds from the job's start to its
+     * finish and how many events it wrote to events.unified.
      */
-    public static double ingest(LocalKafkaBroker broker, TopicsConfig topics, long deliveries, String guarantee)
+    public static Run ingest(LocalKafkaBroker broker, TopicsConfig topics, long deliveries, String guarantee)
             throws Exception {
         Path history = Files.createTempDirectory("bench-history-");
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
-                "--history-path", history.toUri().toString(), "--group-id", "bench-" + guarantee,
+                "--history-path", history.toUri().toString(), "--group-id",
+                "bench-" + guarantee + "-" + UUID.randomUUID(),
                 "--delivery-guarantee", guarantee, "--transaction-timeout", "5min"));
         args.addAll(KafkaTestSupport.topicArgs(topics));
         IngestOptions options = IngestOptions.parse(args.toArray(String[]::new));
-        Configuration config = MiniClusters.jobConfig();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(config);
-        env.setParallelism(2);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
+                LocalFlink.forRun("ingest-checkpoints-"));
         IngestJob.configure(env, options);
         IngestJob.fromOptions(options, true).build(env);
         long start = System.nanoTime();
@@ -93,6 +94,10 @@ public final class IngestThroughputBenchmark {
         System.out.printf("[%s] ingest: %,d deliveries -> %,d unified in %.1f s = %,.0f deliveries/s "
                         + "(job start to finish, includes startup and the final commit)%n",
                 guarantee, deliveries, unified, seconds, deliveries / seconds);
-        return deliveries / seconds;
+        return new Run(seconds, unified);
+    }
+
+    /** One run of the job: seconds from its start to its finish, and the events it wrote to events.unified. */
+    public record Run(double seconds, long unified) {
     }
 }

@@ -1,5 +1,6 @@
 package io.cohortflow.segmentation.bench;
 
+import io.cohortflow.benchmarks.LocalFlink;
 import io.cohortflow.benchmarks.Plateau;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.core.segment.SegmentDefinition;
@@ -10,12 +11,10 @@ import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.segmentation.SegmentationJob;
 import io.cohortflow.segmentation.SegmentationOptions;
 import io.cohortflow.testkit.KafkaTestSupport;
-import io.cohortflow.testkit.Repository;
 import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -143,8 +142,7 @@ public final class LatencyBenchmark {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         // Records leave an operator's network buffer when it is full or after this long: the floor of a shuffle's
         // latency at low rates. As shipped (conf/flink/local, k8s/base: 5 ms; Flink's default is 100 ms).
-        conf.set(ExecutionOptions.BUFFER_TIMEOUT, GlobalConfiguration.loadConfiguration(
-                Repository.root().resolve("conf/flink/local").toString()).get(ExecutionOptions.BUFFER_TIMEOUT));
+        conf.set(ExecutionOptions.BUFFER_TIMEOUT, LocalFlink.shipped().get(ExecutionOptions.BUFFER_TIMEOUT));
         conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, org.apache.flink.configuration.MemorySize.parse("64m"));
         MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder().setConfiguration(conf)
                 .setNumTaskManagers(1).setNumSlotsPerTaskManager(4).build());
