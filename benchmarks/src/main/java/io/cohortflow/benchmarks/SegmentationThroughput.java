@@ -297,7 +297,7 @@ public final class SegmentationThroughput {
         SegmentationJob.fromOptions(options, false).build(env);
         out.println("  segmentation job: running over the topic");
         long start = System.nanoTime();
-        long cpu = cpuNanos();
+        long cpu = ProcessCpu.nanos();
         JobClient job = env.executeAsync("P1 segmentation");
         Timed timed = awaitConsumed(broker, job, group, topics.name(TopicsConfig.UNIFIED),
                 List.of(topics.name(TopicsConfig.PROFILES), topics.name(TopicsConfig.CHANGES)), events, start, cpu, out);
@@ -326,7 +326,7 @@ public final class SegmentationThroughput {
         StatementSet statements = tables.createStatementSet().addInsertSql(sql());
         out.println("  Flink SQL job: running over the topic");
         long start = System.nanoTime();
-        long cpu = cpuNanos();
+        long cpu = ProcessCpu.nanos();
         JobClient job = statements.execute().getJobClient().orElseThrow();
         Timed timed = awaitConsumed(broker, job, "sql-peer-" + suffix, topics.name(TopicsConfig.UNIFIED),
                 List.of(sink), events, start, cpu, out);
@@ -380,7 +380,7 @@ public final class SegmentationThroughput {
                 if (stable != output) {
                     output = stable;
                     outputAt = now;
-                    outputCpu = cpuNanos();
+                    outputCpu = ProcessCpu.nanos();
                 }
                 if (committed >= end) {
                     if (output == 0) {
@@ -431,11 +431,6 @@ public final class SegmentationThroughput {
     }
 
     /** This process's CPU time so far: the broker, the MiniCluster and the job all run in it. */
-    private static long cpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-                .getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
     /** A job's time to its last output, and the CPU time this process spent meanwhile. */
     private record Timed(double seconds, double cpuSeconds) {
     }

@@ -275,8 +275,8 @@ public final class Suite {
                 }
                 unified = job.unified();
                 jobRuns.add(deliveries / job.seconds());
-                out.printf("  P5 run %d of %d: ingest %,.0f deliveries/s, copy %,.0f/s%n", run, runs,
-                        jobRuns.get(run - 1), copyRuns.get(run - 1));
+                out.printf("  P5 run %d of %d: ingest %,.0f deliveries/s (%.1f CPU s), copy %,.0f/s%n", run, runs,
+                        jobRuns.get(run - 1), job.cpuSeconds(), copyRuns.get(run - 1));
             }
             out.printf("  P5: the job over an empty events.raw (starting up and the last commit): %.1f s%n",
                     IngestThroughputBenchmark.ingest(broker, KafkaTestSupport.uniqueTopics(broker, "p5-empty"), 0,

@@ -1,6 +1,7 @@
 package io.cohortflow.ingest.bench;
 
 import io.cohortflow.benchmarks.LocalFlink;
+import io.cohortflow.benchmarks.ProcessCpu;
 import io.cohortflow.core.config.TopicsConfig;
 import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
@@ -87,17 +88,22 @@ public final class IngestThroughputBenchmark {
         IngestJob.configure(env, options);
         IngestJob.fromOptions(options, true).build(env);
         long start = System.nanoTime();
+        long cpu = ProcessCpu.nanos();
         env.execute("ingest benchmark " + guarantee);
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (ProcessCpu.nanos() - cpu) / 1e9;
         long unified = TopicReader.readToEndSettled(broker.bootstrapServers(), topics.name(TopicsConfig.UNIFIED),
                 Duration.ofMinutes(5), r -> { });
-        System.out.printf("[%s] ingest: %,d deliveries -> %,d unified in %.1f s = %,.0f deliveries/s "
-                        + "(job start to finish, includes startup and the final commit)%n",
-                guarantee, deliveries, unified, seconds, deliveries / seconds);
-        return new Run(seconds, unified);
+        System.out.printf("[%s] ingest: %,d deliveries -> %,d unified in %.1f s = %,.0f deliveries/s, %.1f CPU s "
+                        + "(job start to finish, includes startup and the final commit; CPU: this process, broker "
+                        + "included)%n", guarantee, deliveries, unified, seconds, deliveries / seconds, cpuSeconds);
+        return new Run(seconds, cpuSeconds, unified);
     }
 
-    /** One run of the job: seconds from its start to its finish, and the events it wrote to events.unified. */
-    public record Run(double seconds, long unified) {
+    /**
+     * One run of the job: seconds from its start to its finish, this process's CPU seconds meanwhile, and the events it
+     * wrote to events.unified.
+     */
+    public record Run(double seconds, double cpuSeconds, long unified) {
     }
 }
