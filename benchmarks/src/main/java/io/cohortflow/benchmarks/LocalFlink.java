@@ -22,7 +22,7 @@ public final class LocalFlink {
         return GlobalConfiguration.loadConfiguration(Repository.root().resolve("conf/flink/local").toString());
     }
 
-    /** The configuration a benchmark's job runs under; its checkpoints go to a fresh directory named {@code prefix}…. */
+    /** The configuration a benchmark's job runs under, checkpointing into a fresh directory named {@code prefix}…. */
     public static Configuration forRun(String prefix) {
         Configuration config = shipped();
         config.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, KafkaTestSupport.tempDir(prefix).toUri().toString());

@@ -269,9 +269,9 @@ public final class Suite {
                 IngestThroughputBenchmark.Run job = IngestThroughputBenchmark.ingest(broker,
                         readingFrom(broker, "p5", raw), deliveries, "exactly-once");
                 // The same deliveries make the same events: a run that wrote another number did not read them all.
-                if (unified >= 0 && job.unified() != unified || job.unified() == 0) {
+                if (job.unified() == 0 || unified >= 0 && job.unified() != unified) {
                     throw new IllegalStateException("P5 run " + run + " wrote " + job.unified()
-                            + " events to events.unified, the first run " + unified);
+                            + " events to events.unified" + (unified >= 0 ? ", the first run " + unified : ""));
                 }
                 unified = job.unified();
                 jobRuns.add(deliveries / job.seconds());

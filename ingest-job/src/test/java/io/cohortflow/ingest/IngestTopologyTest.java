@@ -1,13 +1,18 @@
 package io.cohortflow.ingest;
 
+import io.cohortflow.ingest.functions.DedupeFunction;
 import org.apache.flink.api.dag.Transformation;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamEdge;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
 import org.apache.flink.streaming.api.transformations.SourceTransformation;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -25,6 +30,33 @@ class IngestTopologyTest {
     void rawPartitionsAreReadInStepLiveButNotInABoundedRun() {
         assertThat(rawSource(false).getWatermarkStrategy().getAlignmentParameters().isEnabled()).isTrue();
         assertThat(rawSource(true).getWatermarkStrategy().getAlignmentParameters().isEnabled()).isFalse();
+    }
+
+    /**
+     * The Parquet history gets the user actions as sent and the late events (dedupe's side output), and nothing else.
+     * ({@code IngestITCase} reconciles the history with events.unified and events.late, but its run has no late event.)
+     */
+    @Test
+    void theHistoryGetsTheUserActionsAndTheLateEvents() {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        IngestJob.fromOptions(OPTIONS, false).build(env);
+        StreamGraph graph = env.getStreamGraph();
+        assertThat(inputsOf(graph, "Parquet history: Writer")).hasSize(2)
+                .anySatisfy(in -> {
+                    assertThat(graph.getSourceVertex(in).getOperatorName()).isEqualTo("user actions, as sent");
+                    assertThat(in.getOutputTag()).isNull();
+                })
+                .anySatisfy(in -> {
+                    assertThat(graph.getSourceVertex(in).getOperatorName()).startsWith("dedupe by messageId");
+                    assertThat(in.getOutputTag()).isEqualTo(DedupeFunction.LATE);
+                });
+    }
+
+    /** The edges into the one operator named {@code name}. */
+    private static List<StreamEdge> inputsOf(StreamGraph graph, String name) {
+        List<StreamNode> nodes = graph.getStreamNodes().stream().filter(n -> n.getOperatorName().equals(name)).toList();
+        assertThat(nodes).as("operators named " + name).hasSize(1);
+        return nodes.get(0).getInEdges();
     }
 
     private static SourceTransformation<?, ?, ?> rawSource(boolean bounded) {

@@ -25,7 +25,8 @@ import java.util.UUID;
 /**
  * Throughput of the ingest job on this machine, with the real broker: simulated deliveries are written to
  * events.raw first, then the job runs over them to completion, history included, under the local run's Flink
- * configuration ({@link LocalFlink}: parallelism 2, checkpoints every 2 s, heap state). Prints deliveries per second, for exactly-once and for at-least-once.
+ * configuration ({@link LocalFlink}: parallelism 2, checkpoints every 2 s, heap state). Prints deliveries per second,
+ * for exactly-once and for at-least-once.
  *
  * <pre>
  * mvn -q -DskipTests install
