@@ -430,7 +430,6 @@ public final class SegmentationThroughput {
                 .mapToLong(ListOffsetsResult.ListOffsetsResultInfo::offset).sum();
     }
 
-    /** This process's CPU time so far: the broker, the MiniCluster and the job all run in it. */
     /** A job's time to its last output, and the CPU time this process spent meanwhile. */
     private record Timed(double seconds, double cpuSeconds) {
     }
