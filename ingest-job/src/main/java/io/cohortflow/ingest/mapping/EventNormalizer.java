@@ -74,7 +74,7 @@ public final class EventNormalizer implements Serializable {
                 return reject(RejectReason.INVALID_ID, "an id is " + id.length() + " characters long, over "
                         + MAX_ID_LENGTH, part);
             }
-            if (id != null && id.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            if (id != null && hasControl(id)) {
                 return reject(RejectReason.INVALID_ID, "an id contains control characters", part);
             }
         }
@@ -173,6 +173,17 @@ public final class EventNormalizer implements Serializable {
 
     private static MappingOutcome reject(RejectReason reason, String detail, byte[] part) {
         return new MappingOutcome().reject(reason, detail, part);
+    }
+
+    /** Whether {@code id} has a control character (below 0x20, or DEL): a loop, where a stream of chars showed in JFR. */
+    private static boolean hasControl(String id) {
+        for (int i = 0; i < id.length(); i++) {
+            char c = id.charAt(i);
+            if (c < 0x20 || c == 0x7f) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String realId(String id) {

@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -48,6 +50,58 @@ class PayloadParserTest {
     void aNodeThatIsNoObjectIsRefusedAsJacksonRefusesIt() throws Exception {
         JsonNode array = PayloadParser.JSON.readTree("[1, 2]");
         assertThatThrownBy(() -> PayloadParser.toMap(array)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /**
+     * A payload of plain ASCII is read from its bytes, any other from its strictly decoded text: both ways give the
+     * same tree, or the same reason and detail, as the text would (random objects, every bad payload of the corpus,
+     * duplicate keys, and text whose bytes Jackson alone would take for UTF-16 or UTF-32).
+     */
+    @Test
+    void plainAsciiIsReadFromItsBytesAsFromItsText() throws Exception {
+        PayloadParser parser = new PayloadParser(32 * 1024, 4 * 1024 * 1024);
+        List<byte[]> payloads = new java.util.ArrayList<>();
+        SplittableRandom random = new SplittableRandom(11);
+        for (int i = 0; i < 2_000; i++) {
+            payloads.add(object(random, 0).getBytes(StandardCharsets.UTF_8));
+        }
+        BadInputCorpus.cases().forEach(c -> payloads.add(c.payload()));
+        for (String text : List.of("{\"a\":1,\"a\":2}", "{\"a\":{\"b\":1,\"b\":1}}", "{\"a\":\"\u00e9\"}",
+                "{\"a\":\"\\u00e9\"}", "{\"a\":1e400}", " {\"a\":1} ", "{\"a\":\"x\u0001\"}", "{\"a\":1}\u0000")) {
+            payloads.add(text.getBytes(StandardCharsets.UTF_8));
+        }
+        // No byte over 127, but 0s: Jackson would read these bytes as UTF-16 or UTF-32 and accept them.
+        String call = "{\"type\":\"track\"}";
+        for (var charset : List.of(StandardCharsets.UTF_16LE, StandardCharsets.UTF_16BE, Charset.forName("UTF-32BE"),
+                Charset.forName("UTF-32LE"))) {
+            byte[] bytes = call.getBytes(charset);
+            assertThat(PayloadParser.plainAscii(bytes)).as(charset.name()).isFalse();
+            assertThat(parser.parse(bytes).rejected()).as(charset.name()).isNotNull();
+            payloads.add(bytes);
+        }
+        int ascii = 0;
+        for (byte[] bytes : payloads) {
+            ascii += PayloadParser.plainAscii(bytes) ? 1 : 0;
+            String text = new String(bytes, StandardCharsets.UTF_8);
+            assertThat(outcome(() -> PayloadParser.read(bytes))).as(text).isEqualTo(outcome(() -> PayloadParser.JSON
+                    .readTree(StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(bytes)).toString())));
+        }
+        assertThat(ascii).isGreaterThan(2_000); // the fast way was taken, and checked
+    }
+
+    private interface Read {
+        JsonNode read() throws Exception;
+    }
+
+    /** The tree read, or what refused it: the class and Jackson's message without its place in the input. */
+    private static Object outcome(Read read) {
+        try {
+            return read.read();
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return "JSON " + e.getOriginalMessage();
+        } catch (Exception e) {
+            return e.getClass().getName();
+        }
     }
 
     private static void assertSameClasses(Object walked, Object converted, String json) {
