@@ -62,16 +62,16 @@ public final class UserFeatures {
 
     /** Counts of one event name at three resolutions; keys are bucket indexes (epoch ms / unit). */
     static final class Buckets {
-        final TreeMap<Long, Integer> minutes = new TreeMap<>();
-        final TreeMap<Long, Integer> hours = new TreeMap<>();
-        final TreeMap<Long, Integer> days = new TreeMap<>();
+        final BucketCounts minutes = new BucketCounts();
+        final BucketCounts hours = new BucketCounts();
+        final BucketCounts days = new BucketCounts();
         /** The exact times of the latest occurrences, oldest first, at most {@link EventTimeline#RECENT}. */
         long[] recent = new long[0];
 
         void add(long t, int n) {
-            minutes.merge(Math.floorDiv(t, MINUTE), n, Integer::sum);
-            hours.merge(Math.floorDiv(t, HOUR), n, Integer::sum);
-            days.merge(Math.floorDiv(t, DAY), n, Integer::sum);
+            minutes.add(Math.floorDiv(t, MINUTE), n);
+            hours.add(Math.floorDiv(t, HOUR), n);
+            days.add(Math.floorDiv(t, DAY), n);
             keepRecent(new long[] {t});
         }
 
@@ -229,9 +229,9 @@ public final class UserFeatures {
         long hour = Math.floorDiv(t - DAY, HOUR);
         long day = Math.floorDiv(t, DAY) - MAX_DAYS;
         events.values().removeIf(b -> {
-            dropUpTo(b.minutes, minute);
-            dropUpTo(b.hours, hour);
-            dropUpTo(b.days, day);
+            b.minutes.dropUpTo(minute);
+            b.hours.dropUpTo(hour);
+            b.days.dropUpTo(day);
             if (b.recent.length > 0 && Math.floorDiv(b.recent[0], DAY) <= day) { // as its day leaves
                 b.recent = java.util.Arrays.stream(b.recent).filter(x -> Math.floorDiv(x, DAY) > day).toArray();
             }
@@ -242,13 +242,6 @@ public final class UserFeatures {
         featureLastUsed.values().removeIf(last -> last <= t - MAX_DAYS * DAY);
         categoryLastViewed.values().removeIf(last -> last <= t - DAY);
         traits.prune(t);
-    }
-
-    /** Drops the buckets up to {@code index}: on most events there are none, and then no view is made. */
-    private static void dropUpTo(TreeMap<Long, ?> buckets, long index) {
-        if (!buckets.isEmpty() && buckets.firstKey() <= index) {
-            buckets.headMap(index, true).clear();
-        }
     }
 
     /** The computed traits: the last products viewed, the cart, hashed contact details. */
@@ -335,21 +328,21 @@ public final class UserFeatures {
         for (var entry : events.entrySet()) {
             Buckets b = entry.getValue();
             int mask = countsRead.applyAsInt(entry.getKey());
-            long at = firstAfter(b.minutes, MINUTE, HOUR, t); // 1h: window 0
+            long at = b.minutes.firstAfter(MINUTE, HOUR, t); // 1h: window 0
             counts = Math.min(counts, at);
             read = (mask & 1) != 0 ? Math.min(read, at) : read;
-            at = firstAfter(b.hours, HOUR, DAY, t); // 24h: window 1
+            at = b.hours.firstAfter(HOUR, DAY, t); // 24h: window 1
             counts = Math.min(counts, at);
             read = (mask & 2) != 0 ? Math.min(read, at) : read;
             for (int w = 0; w < DAY_WINDOWS.length; w++) { // 7d to 90d: windows 2 to 5
-                at = firstAfter(b.days, DAY, DAY_WINDOWS[w] * DAY, t);
+                at = b.days.firstAfter(DAY, DAY_WINDOWS[w] * DAY, t);
                 counts = Math.min(counts, at);
                 read = (mask & (4 << w)) != 0 ? Math.min(read, at) : read;
             }
             for (long window : windowsOf.apply(entry.getKey())) {
-                next = Math.min(next, window <= HOUR ? firstAfter(b.minutes, MINUTE, window, t)
-                        : window <= DAY ? firstAfter(b.hours, HOUR, window, t)
-                        : firstAfter(b.days, DAY, Math.min(window, MAX_DAYS * DAY), t));
+                next = Math.min(next, window <= HOUR ? b.minutes.firstAfter(MINUTE, window, t)
+                        : window <= DAY ? b.hours.firstAfter(HOUR, window, t)
+                        : b.days.firstAfter(DAY, Math.min(window, MAX_DAYS * DAY), t));
             }
         }
         next = Math.min(next, firstAfter(purchasesByDay, DAY, MAX_DAYS * DAY, t));
@@ -404,31 +397,16 @@ public final class UserFeatures {
     public EventTimeline timeline(long t) {
         Map<String, EventTimeline.Event> out = new java.util.HashMap<>(events.size() * 2);
         events.forEach((name, b) -> {
-            long[] minutes = new long[b.minutes.size()];
-            int[] minuteCounts = new int[minutes.length];
-            copy(b.minutes, minutes, minuteCounts);
-            long[] hours = new long[b.hours.size()];
-            int[] hourCounts = new int[hours.length];
-            copy(b.hours, hours, hourCounts);
-            long[] days = new long[b.days.size()];
-            int[] dayCounts = new int[days.length];
-            copy(b.days, days, dayCounts);
             long[] recent = b.recent;
             if (recent.length > 0 && recent[recent.length - 1] > t) { // a correction behind the clock: not yet
                 recent = java.util.Arrays.stream(recent).filter(x -> x <= t).toArray();
             }
-            out.put(name, new EventTimeline.Event(minutes, minuteCounts, hours, hourCounts, days, dayCounts, recent));
+            out.put(name, new EventTimeline.Event(b.minutes.indexes(), b.minutes.counts(), b.hours.indexes(),
+                    b.hours.counts(), b.days.indexes(), b.days.counts(), recent));
         });
         return new EventTimeline(t, out);
     }
 
-    private static void copy(TreeMap<Long, Integer> buckets, long[] index, int[] counts) {
-        int i = 0;
-        for (Map.Entry<Long, Integer> entry : buckets.entrySet()) {
-            index[i] = entry.getKey();
-            counts[i++] = entry.getValue();
-        }
-    }
 
     public FeatureSnapshot snapshot(long t, Collection<String> eventNames) {
         return snapshot(t, eventNames, true);
@@ -447,14 +425,15 @@ public final class UserFeatures {
         for (var entry : events.entrySet()) {
             int i = keys.position(entry.getKey());
             Buckets b = entry.getValue();
-            byWindow[0][i] = sum(b.minutes, MINUTE, HOUR, t);
-            byWindow[1][i] = sum(b.hours, HOUR, DAY, t);
-            for (var day : b.days.entrySet()) {
-                long start = day.getKey() * DAY;
+            byWindow[0][i] = b.minutes.sum(MINUTE, HOUR, t);
+            byWindow[1][i] = b.hours.sum(HOUR, DAY, t);
+            BucketCounts days = b.days;
+            for (int d = 0; d < days.size(); d++) {
+                long start = days.index(d) * DAY;
                 if (start <= t) {
                     for (int w = 0; w < DAY_WINDOWS.length; w++) { // 7d, 30d, 60d, 90d: windows 2 to 5
                         if (start > t - DAY_WINDOWS[w] * DAY) {
-                            byWindow[2 + w][i] += day.getValue();
+                            byWindow[2 + w][i] += days.count(d);
                         }
                     }
                 }
@@ -541,26 +520,14 @@ public final class UserFeatures {
             return 0;
         }
         return switch (window) {
-            case "1h" -> sum(b.minutes, MINUTE, HOUR, t);
-            case "24h" -> sum(b.hours, HOUR, DAY, t);
-            case "7d" -> sum(b.days, DAY, 7 * DAY, t);
-            case "30d" -> sum(b.days, DAY, 30 * DAY, t);
-            case "60d" -> sum(b.days, DAY, 60 * DAY, t);
-            case "90d" -> sum(b.days, DAY, 90 * DAY, t);
+            case "1h" -> b.minutes.sum(MINUTE, HOUR, t);
+            case "24h" -> b.hours.sum(HOUR, DAY, t);
+            case "7d" -> b.days.sum(DAY, 7 * DAY, t);
+            case "30d" -> b.days.sum(DAY, 30 * DAY, t);
+            case "60d" -> b.days.sum(DAY, 60 * DAY, t);
+            case "90d" -> b.days.sum(DAY, 90 * DAY, t);
             default -> throw new IllegalArgumentException("no window " + window);
         };
-    }
-
-    /** Buckets whose start lies in (t - window, t]. */
-    private static long sum(TreeMap<Long, Integer> buckets, long unit, long window, long t) {
-        long total = 0;
-        for (var entry : buckets.entrySet()) {
-            long start = entry.getKey() * unit;
-            if (start > t - window && start <= t) {
-                total += entry.getValue();
-            }
-        }
-        return total;
     }
 
     private static boolean inDays(long dayIndex, int days, long t) {
@@ -573,9 +540,9 @@ public final class UserFeatures {
         changes++;
         other.events.forEach((name, b) -> {
             Buckets mine = events.computeIfAbsent(name, k -> new Buckets());
-            b.minutes.forEach((k, v) -> mine.minutes.merge(k, v, Integer::sum));
-            b.hours.forEach((k, v) -> mine.hours.merge(k, v, Integer::sum));
-            b.days.forEach((k, v) -> mine.days.merge(k, v, Integer::sum));
+            addAll(mine.minutes, b.minutes);
+            addAll(mine.hours, b.hours);
+            addAll(mine.days, b.days);
             mine.keepRecent(b.recent);
         });
         other.purchasesByDay.forEach((k, v) -> {
@@ -604,6 +571,12 @@ public final class UserFeatures {
         lastAddToCart = Math.max(lastAddToCart, other.lastAddToCart);
         lastOrder = Math.max(lastOrder, other.lastOrder);
         traits.merge(other.traits);
+    }
+
+    private static void addAll(BucketCounts into, BucketCounts from) {
+        for (int i = 0; i < from.size(); i++) {
+            into.add(from.index(i), from.count(i));
+        }
     }
 
     /** The state as bytes (versioned, compact): what the stream job keeps per user. */
@@ -714,7 +687,7 @@ public final class UserFeatures {
                 // Format 1 did not keep the first activity: tenure starts from the oldest day of activity it kept.
                 f.firstActive = f.events.entrySet().stream()
                         .filter(e -> !config.isPassive(e.getKey()) && !e.getValue().days.isEmpty())
-                        .mapToLong(e -> e.getValue().days.firstKey() * DAY).min().orElse(f.lastActive);
+                        .mapToLong(e -> e.getValue().days.index(0) * DAY).min().orElse(f.lastActive);
                 f.firstActive = Math.min(f.firstActive, f.lastActive);
             }
             return f;
@@ -729,22 +702,23 @@ public final class UserFeatures {
     }
 
     /** Bucket indexes as deltas from the previous one: small numbers for the dense recent past. */
-    private static void writeCounts(DataOutputStream out, TreeMap<Long, Integer> counts) throws IOException {
+    private static void writeCounts(DataOutputStream out, BucketCounts counts) throws IOException {
         out.writeShort(counts.size());
         long previous = 0;
-        for (var entry : counts.entrySet()) {
-            writeVarLong(out, entry.getKey() - previous);
-            writeVarLong(out, entry.getValue());
-            previous = entry.getKey();
+        for (int i = 0; i < counts.size(); i++) {
+            writeVarLong(out, counts.index(i) - previous);
+            writeVarLong(out, counts.count(i));
+            previous = counts.index(i);
         }
     }
 
-    private static void readCounts(DataInputStream in, TreeMap<Long, Integer> counts) throws IOException {
+    /** Reads what {@link #writeCounts} wrote (indexes in order, each once) into empty buckets. */
+    private static void readCounts(DataInputStream in, BucketCounts counts) throws IOException {
         int n = in.readUnsignedShort();
         long previous = 0;
         for (int i = 0; i < n; i++) {
             previous += readVarLong(in);
-            counts.put(previous, (int) readVarLong(in));
+            counts.add(previous, (int) readVarLong(in));
         }
     }
 

@@ -42,6 +42,13 @@ class CountMapTest {
         CountMap.Keys shared = CountMap.keys(names, java.util.Set.of());
         assertThat(CountMap.keys(new java.util.ArrayList<>(names), java.util.Set.of("product_view")))
                 .as("another list of the same names (another instance's ruleset): the same keys").isSameAs(shared);
+        List<String> other = List.copyOf(new java.util.ArrayList<>(names));
+        assertThat(shared.of(other)).as("the same names, compared one by one").isTrue();
+        assertThat(shared.of(other)).as("and then known by identity").isTrue();
+        assertThat(shared.of(List.of("add_to_cart"))).isFalse();
+        List<String> renamed = new java.util.ArrayList<>(names);
+        renamed.set(0, "renamed");
+        assertThat(shared.of(renamed)).as("as many names, one of them another").isFalse();
         assertThat(CountMap.keys(List.of("add_to_cart", "product_view"), java.util.Set.of()).names)
                 .containsExactly("add_to_cart", "product_view");
 
