@@ -1,5 +1,6 @@
 package io.cohortflow.core.engine;
 
+import io.cohortflow.core.codec.FrozenMap;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.feature.FeatureConfig;
@@ -625,7 +626,7 @@ public final class UserSegments {
             changed = true;
         }
         if (changed || inputsMoved) { // one profile per step: the last evaluation's, built when the step ends
-            step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores, features.traits().asMap()));
+            step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores, FrozenMap.owning(features.traits().asMap())));
         }
     }
 
@@ -710,8 +711,10 @@ public final class UserSegments {
     private record Evaluated(long t, FeatureSnapshot snapshot, Map<String, Double> numeric, Scores scores,
                              Map<String, Object> traits) {
         SegmentProfile profile(String userId, List<String> memberships) {
-            return new SegmentProfile(userId, t, memberships, numeric == null ? snapshot.numeric() : numeric,
-                    scores.scores(), scores.persona(), scores.model(), null, traits, SegmentRules.inputs(snapshot));
+            // The maps built for this profile are its own: it takes them without a copy.
+            return new SegmentProfile(userId, t, memberships,
+                    numeric == null ? FrozenMap.owning(snapshot.numeric()) : numeric, scores.scores(),
+                    scores.persona(), scores.model(), null, traits, FrozenMap.owning(SegmentRules.inputs(snapshot)));
         }
     }
 

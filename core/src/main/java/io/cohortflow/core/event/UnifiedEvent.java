@@ -1,7 +1,7 @@
 package io.cohortflow.core.event;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
+import io.cohortflow.core.codec.FrozenMap;
+
 import java.util.Map;
 import java.util.Objects;
 
@@ -94,7 +94,8 @@ public record UnifiedEvent(
         if (map == null || map.isEmpty()) {
             return Map.of();
         }
-        // LinkedHashMap, not Map.copyOf: JSON values may be null and key order is kept for readable output.
-        return Collections.unmodifiableMap(new LinkedHashMap<>(map));
+        // Not Map.copyOf: JSON values may be null and key order is kept for readable output. A map of an event before
+        // (a copy keyed anew, say) is taken as it is.
+        return FrozenMap.copyOf(map);
     }
 }

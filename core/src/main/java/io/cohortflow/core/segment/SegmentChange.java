@@ -1,14 +1,12 @@
 package io.cohortflow.core.segment;
 
+import io.cohortflow.core.codec.FrozenMap;
+
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.AbstractMap;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -71,36 +69,7 @@ public record SegmentChange(
      * evaluation (with 1,000 segments an event can move dozens) share one copy instead of taking one each.
      */
     public static Map<String, Double> features(Map<String, Double> features) {
-        return features instanceof Frozen frozen ? frozen : new Frozen(features);
-    }
-
-    /** A copy no one can change, so a change can take it without copying it again. */
-    private static final class Frozen extends AbstractMap<String, Double> {
-        private final Map<String, Double> values;
-
-        Frozen(Map<String, Double> features) {
-            values = Collections.unmodifiableMap(new LinkedHashMap<>(features));
-        }
-
-        @Override
-        public Set<Entry<String, Double>> entrySet() {
-            return values.entrySet();
-        }
-
-        @Override
-        public Double get(Object key) {
-            return values.get(key);
-        }
-
-        @Override
-        public boolean containsKey(Object key) {
-            return values.containsKey(key);
-        }
-
-        @Override
-        public int size() {
-            return values.size();
-        }
+        return FrozenMap.copyOf(features);
     }
 
     /** A name-based (v3) UUID of user, segment, type, event time and the transition's ordinal. */

@@ -1,7 +1,7 @@
 package io.cohortflow.core.segment;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
+import io.cohortflow.core.codec.FrozenMap;
+
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -61,9 +61,9 @@ public record SegmentProfile(String userId, long asOf, List<String> segments, Ma
     public SegmentProfile {
         Objects.requireNonNull(userId, "userId");
         segments = List.copyOf(segments);
-        features = Collections.unmodifiableMap(new LinkedHashMap<>(features));
-        scores = Collections.unmodifiableMap(new LinkedHashMap<>(scores));
-        traits = traits == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(traits));
-        inputs = inputs == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(inputs));
+        features = FrozenMap.copyOf(features);
+        scores = FrozenMap.copyOf(scores);
+        traits = traits == null ? Map.of() : FrozenMap.copyOf(traits);
+        inputs = inputs == null ? Map.of() : FrozenMap.copyOf(inputs);
     }
 }

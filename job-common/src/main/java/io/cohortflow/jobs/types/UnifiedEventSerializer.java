@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.cohortflow.core.codec.FrozenMap;
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
 import org.apache.flink.api.common.typeutils.SimpleTypeSerializerSnapshot;
@@ -105,8 +106,10 @@ public final class UnifiedEventSerializer extends ImmutableRecordSerializer<Unif
         long receivedAt = in.readLong();
         String source = readString(in, NEW);
         String previousId = readString(in, NEW);
+        // The maps read are the event's own: it takes them without a copy.
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
-                source, previousId, readMap(in, NEW), readMap(in, NEW), readMap(in, NEW));
+                source, previousId, FrozenMap.owning(readMap(in, NEW)), FrozenMap.owning(readMap(in, NEW)),
+                FrozenMap.owning(readMap(in, NEW)));
     }
 
     /** The event type of an ordinal written by {@link #serialize}. */
