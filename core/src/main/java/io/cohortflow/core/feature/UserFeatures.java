@@ -392,7 +392,6 @@ public final class UserFeatures {
         return when > t ? when : Long.MAX_VALUE;
     }
 
-    /** The features as of {@code t}, with a count for every name in {@code eventNames} (zero when unseen). */
     /** Each event's history as of {@code t}: what the rules' behavioural operators read. */
     public EventTimeline timeline(long t) {
         Map<String, EventTimeline.Event> out = new java.util.HashMap<>(events.size() * 2);
@@ -407,7 +406,7 @@ public final class UserFeatures {
         return new EventTimeline(t, out);
     }
 
-
+    /** The features as of {@code t}, with a count for every name in {@code eventNames} (zero when unseen). */
     public FeatureSnapshot snapshot(long t, Collection<String> eventNames) {
         return snapshot(t, eventNames, true);
     }
