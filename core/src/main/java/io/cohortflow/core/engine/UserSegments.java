@@ -626,7 +626,8 @@ public final class UserSegments {
             changed = true;
         }
         if (changed || inputsMoved) { // one profile per step: the last evaluation's, built when the step ends
-            step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores, FrozenMap.owning(features.traits().asMap())));
+            step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores,
+                    FrozenMap.owning(features.traits().asMap())));
         }
     }
 

@@ -175,7 +175,7 @@ public final class EventNormalizer implements Serializable {
         return new MappingOutcome().reject(reason, detail, part);
     }
 
-    /** Whether {@code id} has a control character (below 0x20, or DEL): a loop, where a stream of chars showed in JFR. */
+    /** Whether {@code id} has a control character (below 0x20, or DEL), by a loop: a stream of chars showed in JFR. */
     private static boolean hasControl(String id) {
         for (int i = 0; i < id.length(); i++) {
             char c = id.charAt(i);
