@@ -1,6 +1,7 @@
 package io.cohortflow.core.segment;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.cohortflow.core.codec.JsonCodec;
 import io.cohortflow.core.feature.EventTimeline;
@@ -8,6 +9,7 @@ import io.cohortflow.core.feature.EventTimeline;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JSON form of {@link SegmentProfile} on segments.profiles.
@@ -21,6 +23,10 @@ import java.util.Map;
  */
 public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
     private static final long serialVersionUID = 1L;
+    /** The most map keys {@link #writeName} keeps encoded. */
+    private static final int MAX_NAMES = 10_000;
+    /** Map keys written before, as their quoted UTF-8. */
+    private static final ConcurrentHashMap<String, SerializedString> NAMES = new ConcurrentHashMap<>();
 
     public SegmentProfileCodec() {
         super(SegmentProfile.class);
@@ -81,7 +87,7 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
                 if (!(entry.getKey() instanceof String key)) {
                     throw new NotMine();
                 }
-                out.writeFieldName(key);
+                writeName(out, key);
                 writeValue(out, entry.getValue());
             }
             out.writeEndObject();
@@ -96,6 +102,24 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
         } else {
             MAPPER.writeValue(out, value); // a Set, a BigDecimal, a map keyed otherwise: as the mapper writes it
         }
+    }
+
+    /**
+     * A map's key, from its quoted UTF-8 kept since the first time it was written: a profile's keys are the same few
+     * hundred names (features, rule inputs, event names, traits) in every profile, and encoding them again was most of
+     * the generator's text encoding in JFR (P1 end to end). At most {@link #MAX_NAMES} names are kept; any other is
+     * written as it is. The bytes are the same either way.
+     */
+    private static void writeName(JsonGenerator out, String key) throws IOException {
+        SerializedString name = NAMES.get(key);
+        if (name == null) {
+            if (NAMES.size() >= MAX_NAMES) {
+                out.writeFieldName(key);
+                return;
+            }
+            name = NAMES.computeIfAbsent(key, SerializedString::new);
+        }
+        out.writeFieldName(name);
     }
 
     /** A map keyed by other than strings: the mapper writes the whole profile (no profile of the engine's has one). */

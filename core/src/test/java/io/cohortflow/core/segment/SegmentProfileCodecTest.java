@@ -113,6 +113,22 @@ class SegmentProfileCodecTest {
         assertSameBytes(SegmentProfile.tombstone("u"));
     }
 
+    /**
+     * Keys are written from the names kept since their first profile, up to a bound: past it, a new key is written as
+     * it is. Both ways, and the same profile again, give the mapper's bytes (keys that need escaping included).
+     */
+    @Test
+    void keysPastTheNamesKeptAreWrittenAsTheMapperWritesThem() {
+        Map<String, Object> traits = new LinkedHashMap<>();
+        for (int i = 0; i < 10_050; i++) {
+            traits.put("trait " + i + (i % 97 == 0 ? " \"é\"\n\u0001" : ""), i);
+        }
+        SegmentProfile profile = new SegmentProfile("u", T0, List.of("a"), Map.of("recency", 1.0), Map.of(), null,
+                "none", null, traits, Map.of());
+        assertSameBytes(profile);
+        assertSameBytes(profile);
+    }
+
     private static void assertSameBytes(SegmentProfile profile) {
         assertThat(new String(CODEC.encode(profile), java.nio.charset.StandardCharsets.UTF_8))
                 .isEqualTo(new String(MAPPERS.encode(profile), java.nio.charset.StandardCharsets.UTF_8));
