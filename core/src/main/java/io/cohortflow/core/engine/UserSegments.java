@@ -538,7 +538,7 @@ public final class UserSegments {
     private void merge(Step step, String toId, String linkId, long at) {
         String model = step.rules.scorer().label();
         Map<String, Double> numeric =
-                SegmentChange.features(features.snapshot(at, step.rules.eventNames(), false).numeric());
+                FrozenMap.owning(features.snapshot(at, step.rules.eventNames(), false).numeric());
         Cause cause = new Cause("identity", "merged into " + toId, null);
         for (String segmentId : memberships.ids()) {
             transition(step, segmentId, segmentName(segmentId, step.rules), ChangeType.EXIT, at, cause, numeric, model);
@@ -593,7 +593,7 @@ public final class UserSegments {
             boolean was = all ? memberships.containsKey(id) : lastIn[index];
             lastIn[index] = in;
             if (in != was) {
-                numeric = numeric == null ? SegmentChange.features(snapshot.numeric()) : numeric;
+                numeric = numeric == null ? FrozenMap.owning(snapshot.numeric()) : numeric;
                 transition(step, id, segment.definition().name(), in ? ChangeType.ENTER : ChangeType.EXIT, t,
                         cause(segment, reads.readsModel(index), scores), numeric, scores.model());
                 changed = true;
@@ -613,14 +613,14 @@ public final class UserSegments {
         for (String id : others) {
             boolean isPersona = id.startsWith(PERSONA_PREFIX);
             if (isPersona ? !id.equals(persona) : !rules.segments().containsKey(id)) {
-                numeric = numeric == null ? SegmentChange.features(snapshot.numeric()) : numeric;
+                numeric = numeric == null ? FrozenMap.owning(snapshot.numeric()) : numeric;
                 transition(step, id, segmentName(id, rules), ChangeType.EXIT, t,
                         isPersona ? personaCause(scores) : new Cause("rule", id, "removed"), numeric, scores.model());
                 changed = true;
             }
         }
         if (persona != null && !memberships.containsKey(persona)) {
-            numeric = numeric == null ? SegmentChange.features(snapshot.numeric()) : numeric;
+            numeric = numeric == null ? FrozenMap.owning(snapshot.numeric()) : numeric;
             transition(step, persona, scores.persona(), ChangeType.ENTER, t, personaCause(scores), numeric,
                     scores.model());
             changed = true;

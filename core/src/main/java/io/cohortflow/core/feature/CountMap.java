@@ -32,15 +32,16 @@ final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
 
     /** Sorted names and each one's position. Immutable, shared between threads. */
     static final class Keys {
-        private final Collection<String> source;
         final String[] names;
         private final Map<String, Integer> positions;
-        /** Collections known to hold the names of {@link #source} (itself first): compared by identity. */
+        /**
+         * The collections known to hold these names, the one they were built for first, compared by identity; none for
+         * keys of a snapshot's own (names the taxonomy does not have), which no other snapshot shares.
+         */
         private volatile Collection<?>[] sources;
         private static final int MAX_SOURCES = 8;
 
         private Keys(Collection<String> source, Collection<String> names) {
-            this.source = source;
             this.sources = source == null ? new Collection<?>[0] : new Collection<?>[] {source};
             this.names = new TreeSet<>(names).toArray(String[]::new);
             this.positions = new HashMap<>(this.names.length * 2);
@@ -53,14 +54,14 @@ final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
          * Whether these are the keys of {@code eventNames}: the same collection, or the same names (each parallel
          * instance of a job has its own ruleset's list of the same taxonomy). A collection found to hold the same names
          * is remembered by identity (up to {@link #MAX_SOURCES}), so each ruleset's list is compared name by name once,
-         * not at every snapshot: the second subtask's list was (JFR: 2.5% of the segmentation task). Like
-         * {@link #source}, a collection's names are taken not to change: the rulesets' lists are immutable.
+         * not at every snapshot: the second subtask's list was (JFR: 2.5% of the segmentation task). A collection's
+         * names are taken not to change: the rulesets' lists are immutable.
          */
         boolean of(Collection<String> eventNames) {
-            if (source == null) {
-                return false;
-            }
             Collection<?>[] known = sources;
+            if (known.length == 0) {
+                return false; // a snapshot's own key order
+            }
             for (Collection<?> c : known) {
                 if (c == eventNames) {
                     return true;

@@ -48,7 +48,9 @@ public record SegmentChange(
         Objects.requireNonNull(segmentName, "segmentName");
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(cause, "cause");
-        features = features == null ? Map.of() : features(features);
+        // A FrozenMap is taken as it is: the changes of one evaluation (with 1,000 segments an event can move dozens)
+        // share one map instead of taking a copy each.
+        features = features == null ? Map.of() : FrozenMap.copyOf(features);
         model = model == null ? "none" : model;
     }
 
@@ -62,14 +64,6 @@ public record SegmentChange(
                                    Map<String, Double> features, String model) {
         return new SegmentChange(idFor(userId, segmentId, type, eventTime, ordinal), userId, segmentId, segmentName,
                 type, eventTime, processingTime, cause, features, model);
-    }
-
-    /**
-     * An unmodifiable copy of {@code features}, in its order, which a change takes as it is: the changes of one
-     * evaluation (with 1,000 segments an event can move dozens) share one copy instead of taking one each.
-     */
-    public static Map<String, Double> features(Map<String, Double> features) {
-        return FrozenMap.copyOf(features);
     }
 
     /** A name-based (v3) UUID of user, segment, type, event time and the transition's ordinal. */
