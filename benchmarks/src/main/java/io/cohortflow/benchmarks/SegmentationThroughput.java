@@ -39,13 +39,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * P1 end to end: the segmentation job against a Flink SQL job over the same events.unified topic, on the same broker
- * and the same kind of MiniCluster (the local run's configuration, conf/flink/local: parallelism 2, exactly-once,
+ * P1 end to end: the segmentation job against a Flink SQL job over the same events (events.unified; the peer reads
+ * their JSON copy), on the same broker and the same kind of MiniCluster (the local run's configuration, conf/flink/local: parallelism 2, exactly-once,
  * checkpoints every 2 s, heap state), one after the other in one run, in rounds until neither gets faster, each job's
  * best run counting ({@link #compare}).
  *
- * <p>The topic is filled first, as ingest writes it (the unified event as JSON, keyed by resolved id), with the
- * simulator's people over some days. Each job then runs on it as deployed, unbounded, from the start; its figure is
+ * <p>The topic is filled first, as ingest writes it (the unified event in its binary form, keyed by resolved id), with
+ * the simulator's people over some days, and the same records as JSON go to a topic of the peer's ({@link #jsonTopic}):
+ * Flink SQL has no reader for events.unified's binary form, and JSON is what a Flink SQL user would read. Each job then runs on it as deployed, unbounded, from the start; its figure is
  * events / (submission to the commit of its last output), startup included, the same for both. Both write
  * exactly-once, so outputs become visible when the checkpoint that covers them completes; the last output's is the
  * checkpoint that has read the whole topic. The run ends when the group's committed offsets reach the topic's end
@@ -258,12 +259,25 @@ public final class SegmentationThroughput {
         return String.join(", ", rates.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r)).toList());
     }
 
-    /** Writes the simulation of {@code users} people over {@code days} to events.unified; returns how many events. */
+    /**
+     * The peer's topic: events.unified's records as JSON, in the same partitions ({@link #fill}).
+     */
+    public static String jsonTopic(TopicsConfig topics) {
+        return topics.name(TopicsConfig.UNIFIED) + ".json";
+    }
+
+    /**
+     * Writes the simulation of {@code users} people over {@code days} to events.unified as ingest writes it, and the
+     * same records as JSON to {@link #jsonTopic}; returns how many events.
+     */
     public static long fill(LocalKafkaBroker broker, TopicsConfig topics, int users, int days, PrintStream out) {
         long start = System.nanoTime();
         List<UnifiedEvent> events = HotPathBenchmark.events(users, days);
-        UnifiedEventCodec codec = new UnifiedEventCodec();
+        UnifiedEventCodec binary = new UnifiedEventCodec.Binary();
+        UnifiedEventCodec json = new UnifiedEventCodec();
         String topic = topics.name(TopicsConfig.UNIFIED);
+        broker.createTopics(List.of(new NewTopic(jsonTopic(topics), topics.spec(TopicsConfig.UNIFIED).partitions(),
+                (short) 1)));
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024),
@@ -271,13 +285,14 @@ public final class SegmentationThroughput {
             for (UnifiedEvent e : events) {
                 // Appended now: the simulated days lie months back, and a record stamped with its event time would be
                 // past the topic's retention and deleted before the jobs read it.
-                producer.send(new ProducerRecord<>(topic, e.resolvedId().getBytes(StandardCharsets.UTF_8),
-                        codec.encode(e)));
+                byte[] key = e.resolvedId().getBytes(StandardCharsets.UTF_8);
+                producer.send(new ProducerRecord<>(topic, key, binary.encode(e)));
+                producer.send(new ProducerRecord<>(jsonTopic(topics), key, json.encode(e)));
             }
             producer.flush();
         }
-        out.printf(Locale.ROOT, "  %,d events of %,d people over %d days written to %s (%.1f s)%n", events.size(),
-                users, days, topic, (System.nanoTime() - start) / 1e9);
+        out.printf(Locale.ROOT, "  %,d events of %,d people over %d days written to %s, and as JSON to %s (%.1f s)%n",
+                events.size(), users, days, topic, jsonTopic(topics), (System.nanoTime() - start) / 1e9);
         return events.size();
     }
 
@@ -309,7 +324,7 @@ public final class SegmentationThroughput {
     }
 
     /**
-     * The Flink SQL peer ({@link #sql}) over the same topic, exactly-once, with the segmentation job's default
+     * The Flink SQL peer ({@link #sql}) over the same records as JSON ({@link #jsonTopic}), exactly-once, with the segmentation job's default
      * out-of-orderness for its watermark, under a consumer group and transactional ids of its own.
      */
     public static Run sql(LocalKafkaBroker broker, TopicsConfig topics, long events, PrintStream out)
@@ -320,7 +335,7 @@ public final class SegmentationThroughput {
         long outOfOrderness = SegmentationOptions.parse(new String[] {"--bootstrap-servers", broker.bootstrapServers()})
                 .outOfOrderness().toMinutes();
         StreamTableEnvironment tables = StreamTableEnvironment.create(environment());
-        Object[] values = {topics.name(TopicsConfig.UNIFIED), sink, broker.bootstrapServers(), suffix, outOfOrderness};
+        Object[] values = {jsonTopic(topics), sink, broker.bootstrapServers(), suffix, outOfOrderness};
         tables.executeSql(SQL_SOURCE.formatted(values));
         tables.executeSql(SQL_SINK.formatted(values));
         StatementSet statements = tables.createStatementSet().addInsertSql(sql());
@@ -328,7 +343,7 @@ public final class SegmentationThroughput {
         long start = System.nanoTime();
         long cpu = ProcessCpu.nanos();
         JobClient job = statements.execute().getJobClient().orElseThrow();
-        Timed timed = awaitConsumed(broker, job, "sql-peer-" + suffix, topics.name(TopicsConfig.UNIFIED),
+        Timed timed = awaitConsumed(broker, job, "sql-peer-" + suffix, jsonTopic(topics),
                 List.of(sink), events, start, cpu, out);
         long written = count(broker, sink);
         Run run = checked("the Flink SQL job", new Run(events, timed.seconds(), timed.cpuSeconds(), written));

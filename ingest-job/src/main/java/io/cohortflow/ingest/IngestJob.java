@@ -105,7 +105,7 @@ public final class IngestJob {
                 KafkaIo.jsonSourceFromNowOn(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY),
                         group + "-privacy-devices", new PrivacyRequestCodec(), Suppress.REQUESTS, bounded),
                 new Suppress.Baseline(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY)),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec(),
+                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec.Binary(),
                         event -> KafkaIo.utf8(event.resolvedId()), group + "-unified"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(), null, group + "-dlq"),
                 KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.LATE), new UnifiedEventCodec(),

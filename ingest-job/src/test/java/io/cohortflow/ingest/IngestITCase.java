@@ -5,6 +5,7 @@ import io.cohortflow.core.event.DeadLetter;
 import io.cohortflow.core.event.DeadLetterCodec;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventAvro;
+import io.cohortflow.core.event.UnifiedEventBinary;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
@@ -106,6 +107,9 @@ class IngestITCase {
         List<DeadLetter> dlq = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.DLQ), new DeadLetterCodec());
         List<UnifiedEvent> late = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.LATE), new UnifiedEventCodec());
         List<IdentityMerge> merges = KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.MERGES), new IdentityMergeCodec());
+        // events.unified in its binary form (README, Topics and formats).
+        assertThat(KafkaTestSupport.readAllCommitted(bs, topics.name(TopicsConfig.UNIFIED)))
+                .hasSize(all.size()).allSatisfy(r -> assertThat(r.value()[0]).isEqualTo(UnifiedEventBinary.VERSION));
 
         // Counts reconcile: every call in is unified, dead-lettered, a duplicate or late.
         System.out.printf("ingest: %d calls in -> %d unified, %d dead-lettered, %d duplicates, %d late, %d merge records%n",

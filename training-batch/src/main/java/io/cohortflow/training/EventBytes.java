@@ -2,11 +2,11 @@ package io.cohortflow.training;
 
 import io.cohortflow.core.event.EventType;
 import io.cohortflow.core.event.UnifiedEvent;
-import io.cohortflow.jobs.types.UnifiedEventSerializer;
+import io.cohortflow.core.event.UnifiedEventBinary;
 import org.apache.flink.core.memory.DataInputDeserializer;
-import org.apache.flink.core.memory.DataInputView;
 import org.apache.flink.core.memory.DataOutputSerializer;
 
+import java.io.DataInput;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -14,7 +14,7 @@ import java.util.Map;
 
 /**
  * The training's events as the bytes the shuffle and the sort by user carry (see {@link ExamplesFunction#encoder}):
- * only what a user's rows read, in {@link UnifiedEventSerializer}'s encoding of strings and values. That is the message
+ * only what a user's rows read, in {@link UnifiedEventBinary}'s encoding of strings and values. That is the message
  * id and the source (each message counts once), the type, the event name, the time and the properties; not the ids,
  * whose user the key carries, nor the sent and received times, the previous id, the traits or the context (a test
  * holds the rows to that: {@code FeaturePropertiesTest}).
@@ -34,12 +34,12 @@ final class EventBytes {
 
         byte[] encode(UnifiedEvent event) throws IOException {
             out.clear();
-            UnifiedEventSerializer.writeString(event.messageId(), out);
+            UnifiedEventBinary.writeString(event.messageId(), out);
             out.writeByte(event.type().ordinal());
-            UnifiedEventSerializer.writeString(event.event(), out);
+            UnifiedEventBinary.writeString(event.event(), out);
             out.writeLong(event.timestamp());
-            UnifiedEventSerializer.writeString(event.source(), out);
-            UnifiedEventSerializer.writeMap(event.properties(), out);
+            UnifiedEventBinary.writeString(event.source(), out);
+            UnifiedEventBinary.writeMap(event.properties(), out);
             return out.getCopyOfBuffer();
         }
     }
@@ -56,12 +56,12 @@ final class EventBytes {
 
         UnifiedEvent decode(byte[] bytes, String user) throws IOException {
             in.setBuffer(bytes);
-            String messageId = UnifiedEventSerializer.readString(in, strings);
-            EventType type = UnifiedEventSerializer.type(in.readByte());
-            String event = UnifiedEventSerializer.readString(in, strings);
+            String messageId = UnifiedEventBinary.readString(in, strings);
+            EventType type = UnifiedEventBinary.type(in.readByte());
+            String event = UnifiedEventBinary.readString(in, strings);
             long timestamp = in.readLong();
-            String source = UnifiedEventSerializer.readString(in, strings);
-            Map<String, Object> properties = UnifiedEventSerializer.readMap(in, strings);
+            String source = UnifiedEventBinary.readString(in, strings);
+            Map<String, Object> properties = UnifiedEventBinary.readMap(in, strings);
             if (in.available() != 0) {
                 throw new IOException(in.available() + " bytes left after an event: not an EventBytes.Encoder's");
             }
@@ -74,7 +74,7 @@ final class EventBytes {
      * one before. Strings longer than {@value #MAX_LENGTH} bytes (message ids, long texts) are not kept: they rarely
      * come twice.
      */
-    static final class Strings implements UnifiedEventSerializer.Strings {
+    static final class Strings implements UnifiedEventBinary.Strings {
         static final int MAX_LENGTH = 32;
         private static final int SLOTS = 4096;
         private final byte[][] keys = new byte[SLOTS][];
@@ -82,9 +82,9 @@ final class EventBytes {
         private final byte[] scratch = new byte[MAX_LENGTH];
 
         @Override
-        public String read(DataInputView in, int length) throws IOException {
+        public String read(DataInput in, int length) throws IOException {
             if (length > MAX_LENGTH) {
-                return UnifiedEventSerializer.NEW.read(in, length);
+                return UnifiedEventBinary.NEW.read(in, length);
             }
             in.readFully(scratch, 0, length);
             int hash = 1;

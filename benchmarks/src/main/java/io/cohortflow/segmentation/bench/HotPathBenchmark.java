@@ -41,9 +41,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The per-event hot path of the segmentation job, without Flink: decode the unified event (JSON), read the user's
- * state (bytes), update the features, take the snapshot, evaluate every shipped segment (CEL), write the state
- * back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures evaluating all segments on a snapshot.
+ * The per-event hot path of the segmentation job, without Flink: decode the unified event (its binary form, as
+ * events.unified holds it), read the user's state (bytes), update the features, take the snapshot, evaluate every
+ * shipped segment (CEL), write the state back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures evaluating all segments on a snapshot.
  * {@code perEventScored} is {@code perEvent} with a model bundle scoring every evaluation, as the job does once a
  * bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions; model-registry's
  * {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone. {@code engineApply} is the job's
@@ -71,7 +71,8 @@ public class HotPathBenchmark {
      */
     @org.openjdk.jmh.annotations.Param({"shipped"})
     public String segmentSet;
-    private final UnifiedEventCodec codec = new UnifiedEventCodec();
+    /** The events as events.unified holds them (ingest writes its binary form; the job's source decodes it). */
+    private final UnifiedEventCodec codec = new UnifiedEventCodec.Binary();
     private FeatureConfig config;
     private List<String> names;
     private List<SegmentRules.Compiled> segments;

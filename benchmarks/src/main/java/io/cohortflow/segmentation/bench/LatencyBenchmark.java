@@ -150,7 +150,7 @@ public final class LatencyBenchmark {
         List<Thread> watchers = List.of(
                 watch(TopicsConfig.UNIFIED, record -> {
                     long now = System.currentTimeMillis();
-                    Sighting e = Sighting.of(record.value(), "resolvedId", "timestamp", null);
+                    Sighting e = Sighting.ofUnified(record.value());
                     int number = sent.find(e.user(), e.time());
                     if (number >= 0) {
                         sent.record(number, SentEvents.UNIFIED_VISIBLE, now);

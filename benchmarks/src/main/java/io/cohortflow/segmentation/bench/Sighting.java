@@ -3,6 +3,8 @@ package io.cohortflow.segmentation.bench;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.cohortflow.core.event.UnifiedEvent;
+import io.cohortflow.core.event.UnifiedEventBinary;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -11,7 +13,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * The three top-level fields {@link LatencyBenchmark}'s watchers need of a record on an output topic (whose event it
  * is and, for a change, its segment), read by Jackson's streaming parser: the watchers decoded every whole unified
- * event and change into objects, in the JVM the jobs they measure run in.
+ * event and change into objects, in the JVM the jobs they measure run in. A unified event in its binary form, which
+ * ingest writes, is decoded whole ({@link #ofUnified}).
  *
  * @param user    the text of the user field, or null
  * @param time    the number of the time field, or 0
@@ -19,6 +22,15 @@ import java.nio.charset.StandardCharsets;
  */
 record Sighting(String user, long time, String segment) {
     private static final JsonFactory JSON = new JsonFactory();
+
+    /** A record of events.unified: its resolved id and event time, of either form ({@link UnifiedEventBinary}). */
+    static Sighting ofUnified(byte[] record) {
+        if (!UnifiedEventBinary.isBinary(record)) {
+            return of(record, "resolvedId", "timestamp", null);
+        }
+        UnifiedEvent event = UnifiedEventBinary.decode(record);
+        return new Sighting(event.resolvedId(), event.timestamp(), null);
+    }
 
     static Sighting of(byte[] json, String userField, String timeField, String segmentField) {
         String user = null;

@@ -61,5 +61,10 @@ class SentEventsTest {
                 .getBytes(StandardCharsets.UTF_8);
         assertThat(Sighting.of(unified, "resolvedId", "timestamp", null))
                 .isEqualTo(new Sighting("u-4", 1_796_433_000_124L, null));
+        assertThat(Sighting.ofUnified(unified)).as("JSON").isEqualTo(new Sighting("u-4", 1_796_433_000_124L, null));
+        byte[] binary = new io.cohortflow.core.event.UnifiedEventCodec.Binary().encode(new io.cohortflow.core.event
+                .UnifiedEvent("m", io.cohortflow.core.event.EventType.TRACK, "add_to_cart", "d-1", null, "u-5",
+                1_796_433_000_125L, null, 1_796_433_000_126L, "web", null, null, null, null));
+        assertThat(Sighting.ofUnified(binary)).as("binary").isEqualTo(new Sighting("u-5", 1_796_433_000_125L, null));
     }
 }

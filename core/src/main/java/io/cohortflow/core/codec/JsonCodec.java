@@ -12,7 +12,8 @@ import java.io.UncheckedIOException;
 
 /**
  * Encodes one record type to and from JSON bytes (UTF-8). Used on Kafka topics, and as the wire form of
- * records between Flink operators.
+ * records between Flink operators. A subclass may write another form where a topic's contract says so (events.unified:
+ * {@code UnifiedEventCodec.Binary}).
  *
  * <p>Implementations are stateless and have a public no-argument constructor, so a Flink serializer snapshot
  * can re-create them by class name.
