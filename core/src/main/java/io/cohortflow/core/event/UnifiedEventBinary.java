@@ -326,8 +326,8 @@ public final class UnifiedEventBinary {
             case DOUBLE -> in.readDouble();
             case TRUE -> Boolean.TRUE;
             case FALSE -> Boolean.FALSE;
-            case BIG_INTEGER -> new BigInteger(readString(in, NEW));
-            case BIG_DECIMAL -> new BigDecimal(readString(in, NEW));
+            case BIG_INTEGER -> new BigInteger(readString(in, strings));
+            case BIG_DECIMAL -> new BigDecimal(readString(in, strings));
             case FLOAT -> in.readFloat();
             case LIST -> {
                 int size = readVarInt(in);
@@ -338,7 +338,7 @@ public final class UnifiedEventBinary {
                 yield list;
             }
             case MAP -> readMap(in, strings, depth + 1);
-            case OTHER_AS_JSON -> JSON.readValue(readString(in, NEW), Object.class);
+            case OTHER_AS_JSON -> JSON.readValue(readString(in, strings), Object.class);
             default -> throw new IOException("unknown value tag " + tag + ": the bytes are not an event's");
         };
     }

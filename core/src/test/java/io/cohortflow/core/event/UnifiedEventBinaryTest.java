@@ -116,6 +116,15 @@ class UnifiedEventBinaryTest {
                 .hasMessageContaining("past 2^31");
         assertThatThrownBy(() -> UnifiedEventBinary.decode(new byte[0])).isInstanceOf(UncheckedIOException.class)
                 .hasMessageContaining("no bytes");
+        // A big number's text claiming 2^31 - 2 bytes, as the value of the last property: refused the same way.
+        byte[] big = binary.encode(new UnifiedEvent("m", EventType.TRACK, "page_view", "a", null, "a", 1L, null, 1L,
+                "web", null, Map.of("b", BigInteger.ONE), Map.of(), Map.of()));
+        assertThat(java.util.Arrays.copyOfRange(big, big.length - 5, big.length)).containsExactly(7, 2, '1', 0, 0);
+        byte[] hugeBig = java.util.Arrays.copyOf(big, big.length - 4 + 5 + 3);
+        System.arraycopy(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x07, '1', 0, 0}, 0, hugeBig,
+                big.length - 4, 8);
+        assertThatThrownBy(() -> binary.decode(hugeBig)).isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining("end too soon");
         for (int length = 1; length < good.length; length++) {
             byte[] cut = java.util.Arrays.copyOf(good, length);
             assertThatThrownBy(() -> binary.decode(cut)).as("cut to %d bytes", length)
