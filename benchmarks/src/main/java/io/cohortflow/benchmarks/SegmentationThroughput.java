@@ -40,14 +40,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * P1 end to end: the segmentation job against a Flink SQL job over the same events (events.unified; the peer reads
- * their JSON copy), on the same broker and the same kind of MiniCluster (the local run's configuration, conf/flink/local: parallelism 2, exactly-once,
- * checkpoints every 2 s, heap state), one after the other in one run, in rounds until neither gets faster, each job's
- * best run counting ({@link #compare}).
+ * their JSON copy), on the same broker and the same kind of MiniCluster (the local run's configuration,
+ * conf/flink/local: parallelism 2, exactly-once, checkpoints every 2 s, heap state), one after the other in one run, in
+ * rounds until neither gets faster, each job's best run counting ({@link #compare}).
  *
  * <p>The topic is filled first, as ingest writes it (the unified event in its binary form, keyed by resolved id), with
  * the simulator's people over some days, and the same records as JSON go to a topic of the peer's ({@link #jsonTopic}):
- * Flink SQL has no reader for events.unified's binary form, and JSON is what a Flink SQL user would read. Each job then runs on it as deployed, unbounded, from the start; its figure is
- * events / (submission to the commit of its last output), startup included, the same for both. Both write
+ * Flink SQL has no reader for events.unified's binary form, and JSON is what a Flink SQL user would read. Each job then
+ * runs on it as deployed, unbounded, from the start; its figure is events / (submission to the commit of its last
+ * output), startup included, the same for both. Both write
  * exactly-once, so outputs become visible when the checkpoint that covers them completes; the last output's is the
  * checkpoint that has read the whole topic. The run ends when the group's committed offsets reach the topic's end
  * (which proves the whole topic read); the job is then stopped with a savepoint and what it wrote is counted. The
@@ -324,8 +325,9 @@ public final class SegmentationThroughput {
     }
 
     /**
-     * The Flink SQL peer ({@link #sql}) over the same records as JSON ({@link #jsonTopic}), exactly-once, with the segmentation job's default
-     * out-of-orderness for its watermark, under a consumer group and transactional ids of its own.
+     * The Flink SQL peer ({@link #sql}) over the same records as JSON ({@link #jsonTopic}), exactly-once, with the
+     * segmentation job's default out-of-orderness for its watermark, under a consumer group and transactional ids of
+     * its own.
      */
     public static Run sql(LocalKafkaBroker broker, TopicsConfig topics, long events, PrintStream out)
             throws Exception {

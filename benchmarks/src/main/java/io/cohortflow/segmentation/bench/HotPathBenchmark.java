@@ -43,12 +43,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * The per-event hot path of the segmentation job, without Flink: decode the unified event (its binary form, as
  * events.unified holds it), read the user's state (bytes), update the features, take the snapshot, evaluate every
- * shipped segment (CEL), write the state back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures evaluating all segments on a snapshot.
- * {@code perEventScored} is {@code perEvent} with a model bundle scoring every evaluation, as the job does once a
- * bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions; model-registry's
- * {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone. {@code engineApply} is the job's
- * per-event path since the engine moved into core (heap state: objects), {@code engineApplySerialized} the same with
- * the state to and from bytes on every event (RocksDB). {@code -p segmentSet=shipped,1000} runs each with the shipped
+ * shipped segment (CEL), write the state back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures
+ * evaluating all segments on a snapshot. {@code perEventScored} is {@code perEvent} with a model bundle scoring every
+ * evaluation, as the job does once a bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions;
+ * model-registry's {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone.
+ * {@code engineApply} is the job's per-event path since the engine moved into core (heap state: objects),
+ * {@code engineApplySerialized} the same with the state to and from bytes on every event (RocksDB). {@code -p segmentSet=shipped,1000} runs each with the shipped
  * segments and with 1,000 generated ones.
  *
  * <pre>
