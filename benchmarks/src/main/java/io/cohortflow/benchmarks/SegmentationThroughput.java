@@ -277,8 +277,8 @@ public final class SegmentationThroughput {
         UnifiedEventCodec binary = new UnifiedEventCodec.Binary();
         UnifiedEventCodec json = new UnifiedEventCodec();
         String topic = topics.name(TopicsConfig.UNIFIED);
-        broker.createTopics(List.of(new NewTopic(jsonTopic(topics), topics.spec(TopicsConfig.UNIFIED).partitions(),
-                (short) 1)));
+        String jsonTopic = jsonTopic(topics);
+        broker.createTopics(List.of(new NewTopic(jsonTopic, topics.spec(TopicsConfig.UNIFIED).partitions(), (short) 1)));
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024),
@@ -288,12 +288,12 @@ public final class SegmentationThroughput {
                 // past the topic's retention and deleted before the jobs read it.
                 byte[] key = e.resolvedId().getBytes(StandardCharsets.UTF_8);
                 producer.send(new ProducerRecord<>(topic, key, binary.encode(e)));
-                producer.send(new ProducerRecord<>(jsonTopic(topics), key, json.encode(e)));
+                producer.send(new ProducerRecord<>(jsonTopic, key, json.encode(e)));
             }
             producer.flush();
         }
         out.printf(Locale.ROOT, "  %,d events of %,d people over %d days written to %s, and as JSON to %s (%.1f s)%n",
-                events.size(), users, days, topic, jsonTopic(topics), (System.nanoTime() - start) / 1e9);
+                events.size(), users, days, topic, jsonTopic, (System.nanoTime() - start) / 1e9);
         return events.size();
     }
 
