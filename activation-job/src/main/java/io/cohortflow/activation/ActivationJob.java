@@ -66,7 +66,7 @@ public final class ActivationJob {
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.PROFILES), group + "-profiles",
                         new SegmentProfileCodec(), new JsonRecordTypeInfo<>(new SegmentProfileCodec()), bounded,
                         SegmentProfile::tombstone),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNDELIVERED), new Undelivered.Codec(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.UNDELIVERED), new Undelivered.Codec(),
                         u -> KafkaIo.utf8(u.userId()), group + "-undelivered"));
         return new ActivationJob(io, options, secrets);
     }

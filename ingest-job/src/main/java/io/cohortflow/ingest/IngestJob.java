@@ -105,17 +105,17 @@ public final class IngestJob {
                 KafkaIo.jsonSourceFromNowOn(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY),
                         group + "-privacy-devices", new PrivacyRequestCodec(), Suppress.REQUESTS, bounded),
                 new Suppress.Baseline(kafka.bootstrapServers(), kafka.topic(TopicsConfig.PRIVACY)),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec.Binary(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.UNIFIED), new UnifiedEventCodec.Binary(),
                         event -> KafkaIo.utf8(event.resolvedId()), group + "-unified"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(), null, group + "-dlq"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.LATE), new UnifiedEventCodec(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.DLQ), new DeadLetterCodec(), null, group + "-dlq"),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.LATE), new UnifiedEventCodec(),
                         event -> KafkaIo.utf8(event.resolvedId()), group + "-late"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.MERGES), mergeCodec,
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.MERGES), mergeCodec,
                         merge -> KafkaIo.utf8(merge.fromId()), group + "-merges"),
                 ParquetHistory.sink(options.historyPath()),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PRIVACY_STATUS), new PrivacyStatusCodec(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.PRIVACY_STATUS), new PrivacyStatusCodec(),
                         report -> KafkaIo.utf8(report.key()), group + "-privacy-status"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PRIVACY), new PrivacyRequestCodec(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.PRIVACY), new PrivacyRequestCodec(),
                         request -> KafkaIo.utf8(request.requestId()), group + "-privacy-linked"));
         return new IngestJob(io, options.mapper(), options);
     }

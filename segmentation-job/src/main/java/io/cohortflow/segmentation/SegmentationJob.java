@@ -123,13 +123,13 @@ public final class SegmentationJob {
                 // came, and applying it again later would erase what came since (a DELETE lets new events in).
                 KafkaIo.jsonSourceFromNowOn(bs, kafka.topic(TopicsConfig.PRIVACY), group + "-privacy",
                         new PrivacyRequestCodec(), new JsonRecordTypeInfo<>(new PrivacyRequestCodec()), bounded),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.CHANGES), new SegmentChangeCodec(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.CHANGES), new SegmentChangeCodec(),
                         change -> KafkaIo.utf8(change.userId()), group + "-changes"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PROFILES), new SegmentProfileCodec(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.PROFILES), new SegmentProfileCodec(),
                         profile -> KafkaIo.utf8(profile.userId()), SegmentProfile::isTombstone, group + "-profiles"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.HANDOFF), handoffs,
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.HANDOFF), handoffs,
                         handoff -> KafkaIo.utf8(handoff.toId()), group + "-handoff"),
-                KafkaIo.jsonSink(kafka, kafka.topic(TopicsConfig.PRIVACY_STATUS), new PrivacyStatusCodec(),
+                KafkaIo.sink(kafka, kafka.topic(TopicsConfig.PRIVACY_STATUS), new PrivacyStatusCodec(),
                         report -> KafkaIo.utf8(report.key()), group + "-privacy-status"));
         return new SegmentationJob(io, options, new Scoring(options.registry(), options.model(), Scorer.NONE));
     }

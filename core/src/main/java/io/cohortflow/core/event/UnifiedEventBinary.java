@@ -9,7 +9,6 @@ import io.cohortflow.core.codec.FrozenMap;
 
 import java.io.ByteArrayOutputStream;
 import java.io.DataInput;
-import java.io.DataInputStream;
 import java.io.DataOutput;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -64,6 +63,12 @@ public final class UnifiedEventBinary {
         return new String(bytes, StandardCharsets.UTF_8);
     };
 
+    /**
+     * Strings of a record read by {@link #decode}, made from its array in place: a length past the record's end is
+     * refused ({@link EOFException}) before anything is allocated.
+     */
+    private static final Strings IN_PLACE = (in, length) -> ((BytesIn) in).readUtf8(length);
+
     private static final EventType[] TYPES = EventType.values();
     /** As {@code JsonCodec}'s, for the values of other types: what the JSON form does with them. */
     private static final ObjectMapper JSON = JsonMapper.builder()
@@ -117,15 +122,8 @@ public final class UnifiedEventBinary {
         }
         BytesIn in = new BytesIn(bytes);
         in.skip(1);
-        // A length past the record's end is refused before its bytes are allocated.
-        Strings strings = (data, length) -> {
-            if (length > in.available()) {
-                throw new EOFException("a string of " + length + " bytes with " + in.available() + " left");
-            }
-            return NEW.read(data, length);
-        };
         try {
-            UnifiedEvent event = read(new DataInputStream(in), strings);
+            UnifiedEvent event = read(in, IN_PLACE);
             if (in.available() > 0) {
                 throw new IOException(in.available() + " bytes after the event: the bytes are not one event's");
             }

@@ -98,24 +98,25 @@ public final class KafkaIo {
     }
 
     /**
-     * A sink writing JSON records to {@code topic}, keyed by {@code key}. Exactly-once sinks write in Kafka
+     * A sink writing the records {@code codec} encodes to {@code topic}, keyed by {@code key}: JSON, or another form
+     * a codec writes (events.unified's binary, {@code UnifiedEventCodec.Binary}). Exactly-once sinks write in Kafka
      * transactions committed on checkpoints, so readers must use {@code read_committed}.
      */
-    public static <T> KafkaSink<T> jsonSink(KafkaOptions options, String topic, JsonCodec<T> codec,
-                                            SerializationSchema<T> key, String transactionalIdPrefix) {
-        return jsonSink(options, topic, codec, key, null, transactionalIdPrefix);
+    public static <T> KafkaSink<T> sink(KafkaOptions options, String topic, JsonCodec<T> codec,
+                                        SerializationSchema<T> key, String transactionalIdPrefix) {
+        return sink(options, topic, codec, key, null, transactionalIdPrefix);
     }
 
     /**
      * The same for a compacted topic whose records can be deleted: an element {@code tombstone} accepts is written
      * with its key and no value, which compaction removes together with every earlier record of that key.
      */
-    public static <T> KafkaSink<T> jsonSink(KafkaOptions options, String topic, JsonCodec<T> codec,
-                                            SerializationSchema<T> key, Tombstones<T> tombstone,
-                                            String transactionalIdPrefix) {
+    public static <T> KafkaSink<T> sink(KafkaOptions options, String topic, JsonCodec<T> codec,
+                                        SerializationSchema<T> key, Tombstones<T> tombstone,
+                                        String transactionalIdPrefix) {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(options.bootstrapServers())
-                .setRecordSerializer(new JsonRecordSerializer<>(topic, codec, key, tombstone))
+                .setRecordSerializer(new RecordSerializer<>(topic, codec, key, tombstone))
                 .setDeliveryGuarantee(options.deliveryGuarantee())
                 .setTransactionalIdPrefix(transactionalIdPrefix)
                 .setProperty(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
@@ -126,19 +127,19 @@ public final class KafkaIo {
     }
 
     /**
-     * Writes JSON records with an optional key. The Kafka timestamp is left to the producer (the time of writing):
+     * Writes the records a codec encodes, with an optional key. The Kafka timestamp is left to the producer (the time of writing):
      * element timestamps are event or receive times, which can lie days in the past (replays, backfills: retention
      * would delete them at once) or in the future (brokers refuse those beyond message.timestamp.after.max.ms).
      * Event time travels in the payload.
      */
-    static final class JsonRecordSerializer<T> implements KafkaRecordSerializationSchema<T>, ResultTypeQueryable<T> {
+    static final class RecordSerializer<T> implements KafkaRecordSerializationSchema<T>, ResultTypeQueryable<T> {
         private static final long serialVersionUID = 1L;
         private final String topic;
         private final JsonCodec<T> codec;
         private final SerializationSchema<T> key;
         private final Tombstones<T> tombstone;
 
-        JsonRecordSerializer(String topic, JsonCodec<T> codec, SerializationSchema<T> key, Tombstones<T> tombstone) {
+        RecordSerializer(String topic, JsonCodec<T> codec, SerializationSchema<T> key, Tombstones<T> tombstone) {
             this.topic = topic;
             this.codec = codec;
             this.key = key;
@@ -158,7 +159,7 @@ public final class KafkaIo {
         }
     }
 
-    /** Which elements stand for deleted records (see {@link #jsonSink(KafkaOptions, String, JsonCodec,
+    /** Which elements stand for deleted records (see {@link #sink(KafkaOptions, String, JsonCodec,
      * SerializationSchema, Tombstones, String)}). */
     @FunctionalInterface
     public interface Tombstones<T> extends java.io.Serializable {
