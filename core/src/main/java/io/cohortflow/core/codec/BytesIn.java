@@ -177,8 +177,21 @@ public final class BytesIn extends InputStream implements DataInput {
         return line.toString();
     }
 
+    /**
+     * As {@link DataInputStream#readUTF}: a string of plain ASCII (every byte 1 to 127, as most names are) is made
+     * straight from the array; any other is read by {@code DataInputStream.readUTF}, from the same position.
+     */
     @Override
     public String readUTF() throws IOException {
-        return DataInputStream.readUTF(this);
+        int start = position;
+        int length = readUnsignedShort();
+        int at = take(length);
+        for (int i = at; i < at + length; i++) {
+            if (bytes[i] <= 0) { // 0, or 0x80 and up: not a plain ASCII char
+                position = start;
+                return DataInputStream.readUTF(this);
+            }
+        }
+        return new String(bytes, at, length, StandardCharsets.ISO_8859_1);
     }
 }

@@ -5,12 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.cohortflow.core.codec.BytesIn;
+import io.cohortflow.core.codec.BytesOut;
 import io.cohortflow.core.codec.FrozenMap;
 
-import java.io.ByteArrayOutputStream;
 import java.io.DataInput;
 import java.io.DataOutput;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,7 +17,6 @@ import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,14 +98,14 @@ public final class UnifiedEventBinary {
 
     /** The record of {@code event}: the version byte, then its fields. */
     public static byte[] encode(UnifiedEvent event) {
-        Out bytes = new Out();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
+        BytesOut out = new BytesOut(256);
+        try {
             out.writeByte(VERSION);
             write(event, out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode event " + event.messageId(), e);
         }
-        return bytes.toByteArray();
+        return out.toByteArray();
     }
 
     /**
@@ -339,32 +337,5 @@ public final class UnifiedEventBinary {
             case OTHER_AS_JSON -> JSON.readValue(readString(in, strings), Object.class);
             default -> throw new IOException("unknown value tag " + tag + ": the bytes are not an event's");
         };
-    }
-
-    /** A {@link ByteArrayOutputStream} without its locks, whose every write is {@code synchronized}. */
-    private static final class Out extends java.io.OutputStream {
-        private byte[] bytes = new byte[256];
-        private int size;
-
-        @Override
-        public void write(int b) {
-            if (size == bytes.length) {
-                bytes = Arrays.copyOf(bytes, size * 2);
-            }
-            bytes[size++] = (byte) b;
-        }
-
-        @Override
-        public void write(byte[] from, int offset, int length) {
-            if (size + length > bytes.length) {
-                bytes = Arrays.copyOf(bytes, Math.max(size * 2, size + length));
-            }
-            System.arraycopy(from, offset, bytes, size, length);
-            size += length;
-        }
-
-        byte[] toByteArray() {
-            return Arrays.copyOf(bytes, size);
-        }
     }
 }

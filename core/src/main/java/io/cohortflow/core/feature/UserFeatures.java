@@ -1,12 +1,12 @@
 package io.cohortflow.core.feature;
 
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.cohortflow.core.codec.BinaryMaps;
 import io.cohortflow.core.codec.BytesIn;
+import io.cohortflow.core.codec.BytesOut;
 import io.cohortflow.core.event.UnifiedEvent;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.DataInput;
+import java.io.DataOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -581,10 +581,9 @@ public final class UserFeatures {
     /** The state as bytes (versioned, compact): what the stream job keeps per user. */
     public byte[] toBytes() {
         try {
-            // Jackson's builder, not ByteArrayOutputStream: that one locks at every byte written (varints are written a
-            // byte at a time) and copies itself at every doubling; they were half of a heap checkpoint's time (JFR).
-            ByteArrayBuilder bytes = new ByteArrayBuilder(1024);
-            DataOutputStream out = new DataOutputStream(bytes);
+            // Not ByteArrayOutputStream: that one locks at every byte written (varints are written a byte at a time)
+            // and copies itself at every doubling; they were half of a heap checkpoint's time (JFR).
+            BytesOut out = new BytesOut(1024);
             out.writeByte(FORMAT_VERSION);
             out.writeShort(events.size());
             for (var entry : events.entrySet()) {
@@ -621,8 +620,7 @@ public final class UserFeatures {
                 writeVarLong(out, v + 1); // -1 (never) is 0; any other value still reads back
             }
             traits.writeTo(out);
-            out.flush();
-            return bytes.toByteArray();
+            return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -631,7 +629,7 @@ public final class UserFeatures {
     public static UserFeatures fromBytes(byte[] bytes, FeatureConfig config) {
         UserFeatures f = new UserFeatures(config);
         try {
-            DataInputStream in = new DataInputStream(new BytesIn(bytes));
+            BytesIn in = new BytesIn(bytes);
             byte version = in.readByte();
             if (version < 1 || version > FORMAT_VERSION) {
                 throw new IllegalStateException("unknown feature state format " + version);
@@ -696,12 +694,12 @@ public final class UserFeatures {
     }
 
     /** A moment (epoch ms, or -1 for never): a varint of it + 1 from format 6, 8 bytes before. */
-    private static long readMoment(DataInputStream in, int version) throws IOException {
+    private static long readMoment(DataInput in, int version) throws IOException {
         return version >= 6 ? readVarLong(in) - 1 : in.readLong();
     }
 
     /** Bucket indexes as deltas from the previous one: small numbers for the dense recent past. */
-    private static void writeCounts(DataOutputStream out, BucketCounts counts) throws IOException {
+    private static void writeCounts(DataOutput out, BucketCounts counts) throws IOException {
         out.writeShort(counts.size());
         long previous = 0;
         for (int i = 0; i < counts.size(); i++) {
@@ -712,7 +710,7 @@ public final class UserFeatures {
     }
 
     /** Reads what {@link #writeCounts} wrote (indexes in order, each once) into empty buckets. */
-    private static void readCounts(DataInputStream in, BucketCounts counts) throws IOException {
+    private static void readCounts(DataInput in, BucketCounts counts) throws IOException {
         int n = in.readUnsignedShort();
         long previous = 0;
         for (int i = 0; i < n; i++) {
@@ -721,7 +719,7 @@ public final class UserFeatures {
         }
     }
 
-    private static void writeVarLong(DataOutputStream out, long value) throws IOException {
+    private static void writeVarLong(DataOutput out, long value) throws IOException {
         while ((value & ~0x7FL) != 0) {
             out.writeByte((int) ((value & 0x7F) | 0x80));
             value >>>= 7;
@@ -729,7 +727,7 @@ public final class UserFeatures {
         out.writeByte((int) value);
     }
 
-    private static long readVarLong(DataInputStream in) throws IOException {
+    private static long readVarLong(DataInput in) throws IOException {
         long value = 0;
         int shift = 0;
         int b;
