@@ -1,17 +1,13 @@
 package io.cohortflow.core.event;
 
-import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.cohortflow.core.codec.JsonValues;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.util.Utf8;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,12 +33,7 @@ import java.util.Set;
  * of scalars, nested values as JSON text), so a file's own schema can be read whichever layout wrote it.
  */
 public final class UnifiedEventAvro {
-    /**
-     * Writes a supplementary character (an emoji) in UTF-8 as it is, not as two escaped surrogates: the text that was
-     * written before the JSON columns were written as bytes (a {@code String} of the mapper's, encoded to UTF-8).
-     */
-    private static final ObjectMapper JSON = com.fasterxml.jackson.databind.json.JsonMapper.builder()
-            .enable(com.fasterxml.jackson.core.json.JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final com.fasterxml.jackson.databind.ObjectReader MAP_READER =
             JSON.readerFor(new TypeReference<LinkedHashMap<String, Object>>() { });
 
@@ -353,24 +344,10 @@ public final class UnifiedEventAvro {
         };
     }
 
-    /**
-     * A map as JSON text in Avro's own string type, UTF-8 bytes: written by {@link JsonValues} (the bytes the mapper
-     * writes), and handed to Parquet as they are. A {@code String} was made of the bytes and encoded to UTF-8 again by
-     * Parquet; with the mapper's serializers, that was 18% of the history writer's samples in P5 (JFR).
-     */
-    private static Utf8 json(Map<String, Object> map) {
-        if (map.isEmpty()) {
-            return new Utf8(new byte[] {'{', '}'}); // most rows' traits, and many properties
-        }
-        ByteArrayBuilder bytes = new ByteArrayBuilder(JSON.getFactory()._getBufferRecycler());
+    private static String json(Map<String, Object> map) {
         try {
-            try (JsonGenerator out = JSON.createGenerator(bytes)) {
-                JsonValues.write(out, map, JSON::writeValue);
-            }
-            Utf8 text = new Utf8(bytes.toByteArray());
-            bytes.release();
-            return text;
-        } catch (IOException ex) {
+            return JSON.writeValueAsString(map);
+        } catch (JsonProcessingException ex) {
             throw new IllegalArgumentException("an event's map cannot be written as JSON", ex);
         }
     }

@@ -1,12 +1,15 @@
 package io.cohortflow.core.segment;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.cohortflow.core.codec.JsonCodec;
-import io.cohortflow.core.codec.JsonValues;
 import io.cohortflow.core.feature.EventTimeline;
 
 import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The JSON form of {@link SegmentProfile} on segments.profiles.
@@ -15,11 +18,15 @@ import java.io.IOException;
  * object mapper's bean and map serializers: the segmentation job writes a profile at every evaluation that publishes,
  * and JFR put the mapper's encoding of profiles at 37% of the job's keyed task (reflective getters, a serializer
  * looked up for every value of every map, the event timeline built as maps to be written). The bytes are the
- * mapper's: {@code SegmentProfileCodecTest} holds the two to the same output over simulated users' profiles. The values
- * are written by {@link JsonValues}; one of a type it does not know is handed to the mapper, on the same generator.
+ * mapper's: {@code SegmentProfileCodecTest} holds the two to the same output over simulated users' profiles. A value
+ * of a type this writer does not know is handed to the mapper, on the same generator.
  */
 public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
     private static final long serialVersionUID = 1L;
+    /** The most map keys {@link #writeName} keeps encoded. */
+    private static final int MAX_NAMES = 10_000;
+    /** Map keys written before, as their quoted UTF-8. */
+    private static final ConcurrentHashMap<String, SerializedString> NAMES = new ConcurrentHashMap<>();
 
     public SegmentProfileCodec() {
         super(SegmentProfile.class);
@@ -48,6 +55,8 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
             byte[] encoded = bytes.toByteArray();
             bytes.release();
             return encoded;
+        } catch (NotMine e) {
+            return super.encode(profile);
         } catch (IOException e) {
             throw new IllegalStateException("cannot encode SegmentProfile", e);
         }
@@ -55,15 +64,68 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
 
     private static void field(JsonGenerator out, String name, Object value) throws IOException {
         out.writeFieldName(name);
-        JsonValues.write(out, value, SegmentProfileCodec::other);
+        writeValue(out, value);
     }
 
-    /** A value {@link JsonValues} does not write: the event timeline itself, anything else as the mapper writes it. */
-    private static void other(JsonGenerator out, Object value) throws IOException {
-        if (value instanceof EventTimeline timeline) {
+    /** One value as the mapper writes it: the JSON types directly, anything else through the mapper. */
+    private static void writeValue(JsonGenerator out, Object value) throws IOException {
+        if (value == null) {
+            out.writeNull();
+        } else if (value instanceof String text) {
+            out.writeString(text);
+        } else if (value instanceof Double number) {
+            out.writeNumber(number);
+        } else if (value instanceof Long number) {
+            out.writeNumber(number);
+        } else if (value instanceof Integer number) {
+            out.writeNumber(number);
+        } else if (value instanceof Boolean bool) {
+            out.writeBoolean(bool);
+        } else if (value instanceof Map<?, ?> map) {
+            out.writeStartObject();
+            for (Map.Entry<?, ?> entry : map.entrySet()) {
+                if (!(entry.getKey() instanceof String key)) {
+                    throw new NotMine();
+                }
+                writeName(out, key);
+                writeValue(out, entry.getValue());
+            }
+            out.writeEndObject();
+        } else if (value instanceof List<?> list) {
+            out.writeStartArray();
+            for (Object element : list) {
+                writeValue(out, element);
+            }
+            out.writeEndArray();
+        } else if (value instanceof EventTimeline timeline) {
             timeline.writeJson(out);
         } else {
-            MAPPER.writeValue(out, value);
+            MAPPER.writeValue(out, value); // a Set, a BigDecimal, a map keyed otherwise: as the mapper writes it
+        }
+    }
+
+    /**
+     * A map's key, from its quoted UTF-8 kept since the first time it was written: a profile's keys are the same few
+     * hundred names (features, rule inputs, event names, traits) in every profile, and encoding them again was most of
+     * the generator's text encoding in JFR (P1 end to end). At most {@link #MAX_NAMES} names are kept; any other is
+     * written as it is. The bytes are the same either way.
+     */
+    private static void writeName(JsonGenerator out, String key) throws IOException {
+        SerializedString name = NAMES.get(key);
+        if (name == null) {
+            if (NAMES.size() >= MAX_NAMES) {
+                out.writeFieldName(key);
+                return;
+            }
+            name = NAMES.computeIfAbsent(key, SerializedString::new);
+        }
+        out.writeFieldName(name);
+    }
+
+    /** A map keyed by other than strings: the mapper writes the whole profile (no profile of the engine's has one). */
+    private static final class NotMine extends RuntimeException {
+        NotMine() {
+            super(null, null, false, false);
         }
     }
 }
