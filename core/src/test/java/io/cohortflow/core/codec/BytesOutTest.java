@@ -13,7 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class BytesOutTest {
-    private static final String[] TEXTS = {"", "add_to_cart", "héllo ✓", "nul \u0000 in it", "clef 𝄞", "ß".repeat(300)};
+    private static final String[] TEXTS =
+            {"", "add_to_cart", "héllo ✓", "nul \u0000 in it", "clef 𝄞", "ß".repeat(300)};
 
     /** Random writes of every DataOutput kind give the bytes a DataOutputStream over a ByteArrayOutputStream gives. */
     @Test

@@ -127,10 +127,10 @@ public final class KafkaIo {
     }
 
     /**
-     * Writes the records a codec encodes, with an optional key. The Kafka timestamp is left to the producer (the time of writing):
-     * element timestamps are event or receive times, which can lie days in the past (replays, backfills: retention
-     * would delete them at once) or in the future (brokers refuse those beyond message.timestamp.after.max.ms).
-     * Event time travels in the payload.
+     * Writes the records a codec encodes, with an optional key. The Kafka timestamp is left to the producer (the time
+     * of writing): element timestamps are event or receive times, which can lie days in the past (replays, backfills:
+     * retention would delete them at once) or in the future (brokers refuse those beyond
+     * message.timestamp.after.max.ms). Event time travels in the payload.
      */
     static final class RecordSerializer<T> implements KafkaRecordSerializationSchema<T>, ResultTypeQueryable<T> {
         private static final long serialVersionUID = 1L;
