@@ -278,7 +278,8 @@ public final class SegmentationThroughput {
         UnifiedEventCodec json = new UnifiedEventCodec();
         String topic = topics.name(TopicsConfig.UNIFIED);
         String jsonTopic = jsonTopic(topics);
-        broker.createTopics(List.of(new NewTopic(jsonTopic, topics.spec(TopicsConfig.UNIFIED).partitions(), (short) 1)));
+        int partitions = topics.spec(TopicsConfig.UNIFIED).partitions();
+        broker.createTopics(List.of(new NewTopic(jsonTopic, partitions, (short) 1)));
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(),
                 ProducerConfig.LINGER_MS_CONFIG, 20, ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024),

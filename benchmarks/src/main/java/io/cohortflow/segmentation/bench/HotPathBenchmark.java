@@ -48,8 +48,8 @@ import java.util.concurrent.TimeUnit;
  * evaluation, as the job does once a bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions;
  * model-registry's {@code current-registry} fixture); {@code scoreOnly} measures that scoring alone.
  * {@code engineApply} is the job's per-event path since the engine moved into core (heap state: objects),
- * {@code engineApplySerialized} the same with the state to and from bytes on every event (RocksDB). {@code -p segmentSet=shipped,1000} runs each with the shipped
- * segments and with 1,000 generated ones.
+ * {@code engineApplySerialized} the same with the state to and from bytes on every event (RocksDB).
+ * {@code -p segmentSet=shipped,1000} runs each with the shipped segments and with 1,000 generated ones.
  *
  * <pre>
  * mvn -q -DskipTests install
