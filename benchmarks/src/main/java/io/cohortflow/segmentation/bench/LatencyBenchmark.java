@@ -60,7 +60,9 @@ import java.util.stream.IntStream;
  * each timed from its first send until its last change is visible and lasting at least {@value #PEAK_BURST_SECONDS}
  * s, until two in a row are no faster than the best before them by a twentieth; the peak is the best), then traffic
  * is paced at half of it, for {@value #WARM_PACED_SECONDS} s untimed (or as long as the run, if shorter) and then for
- * the run. Per event it takes:
+ * the run. If the untimed part fell behind (its last change more than {@value #DRAIN_MS} ms after its last append,
+ * exactly-once two checkpoint intervals more), the peak becomes the rate it sustained and it runs again at half of
+ * that (at most {@value #PACE_ATTEMPTS} times). Per event it takes:
  * <ul>
  *   <li>the Kafka append time of the event on events.raw (LogAppendTime);</li>
  *   <li>the time its unified event became visible on events.unified to a read_committed consumer;</li>
@@ -87,6 +89,14 @@ public final class LatencyBenchmark {
     private static final double PEAK_BURST_SECONDS = 5;
     /** How long the paced traffic runs untimed before the timed run (at most as long as the timed run). */
     static final int WARM_PACED_SECONDS = 15;
+    /**
+     * A paced warm-up kept up if its last change came at most this long after its last append (at-least-once; exactly-
+     * once, two checkpoint intervals more). Keeping up, that is one event's latency (tens of ms here); behind, it is
+     * the backlog's.
+     */
+    private static final long DRAIN_MS = 1_000;
+    /** How many times the pace is lowered to what a warm-up sustained before the run gives up. */
+    private static final int PACE_ATTEMPTS = 3;
 
     private final LocalKafkaBroker broker;
     private final TopicsConfig topics;
@@ -115,7 +125,8 @@ public final class LatencyBenchmark {
     }
 
     /**
-     * What one run measured: the peak (events/s end to end, ingest and segmentation on this machine), the paced rate,
+     * What one run measured: the peak (events/s end to end, ingest and segmentation on this machine: the fastest burst,
+     * or what the paced warm-up sustained if it could not keep up with half of that), the paced rate,
      * events.raw append to change visible, p50 and p99 (ms), and events.unified visible to change visible, p99 (ms):
      * exactly-once, the latter waits for segmentation's commit alone.
      */
@@ -193,20 +204,40 @@ public final class LatencyBenchmark {
             System.out.printf("peak: %,.0f events/s end to end (the fastest burst); pacing at %s: %,d events/s for %d s%n",
                     peak, fixedRate > 0 ? "a fixed rate" : "half", rate, seconds);
 
-            Thread.sleep(5_000); // the burst's aftermath (its checkpoints, history files) is not part of the paced run
             // The paced traffic first runs untimed: the JIT was still compiling what the paced run exercises, and those
             // first seconds made the tail (at 2,000/s, at-least-once: p99 61-111 ms timed from the start, 45-50 ms
-            // after 15 s).
+            // after 15 s). It also confirms the pace (see sustained).
             int warmSeconds = Math.min(seconds, WARM_PACED_SECONDS);
-            SentEvents.Range warm = send(producer, rate * warmSeconds, rate);
-            awaitChanges(warm, Duration.ofMinutes(2));
-            long[] warmLatency = between(warm, SentEvents.RAW_APPENDED, SentEvents.CHANGE_VISIBLE);
-            System.out.printf("paced warm-up (not timed): %,d events in %d s, events.raw append -> change visible p50 %d "
-                    + "ms, p99 %d ms, max %d ms%n", warm.size(), warmSeconds, percentile(warmLatency, 0.50),
-                    percentile(warmLatency, 0.99), warmLatency[warmLatency.length - 1]);
+            // Exactly-once, every event waits for two commits (ingest's, then segmentation's).
+            long commits = "exactly-once".equals(guarantee) ? 2 * checkpointMs : 0;
+            long drainAllowance = commits + DRAIN_MS;
+            for (int attempt = 1; ; attempt++) {
+                Thread.sleep(5_000); // the aftermath of what ran before (checkpoints, history files) is not part of it
+                SentEvents.Range warm = send(producer, rate * warmSeconds, rate);
+                awaitChanges(warm, Duration.ofMinutes(5));
+                long[] warmLatency = between(warm, SentEvents.RAW_APPENDED, SentEvents.CHANGE_VISIBLE);
+                Sustained kept = sustained(warm);
+                System.out.printf("paced warm-up (not timed) at %,d events/s: %,d events in %d s, events.raw append -> "
+                        + "change visible p50 %d ms, p99 %d ms, max %d ms; the last change %d ms after the last append%n",
+                        rate, warm.size(), warmSeconds, percentile(warmLatency, 0.50), percentile(warmLatency, 0.99),
+                        warmLatency[warmLatency.length - 1], kept.drainMs());
+                if (fixedRate > 0 || kept.drainMs() <= drainAllowance) {
+                    break;
+                }
+                if (attempt == PACE_ATTEMPTS) {
+                    System.out.printf("the warm-up fell behind its pace %d times; timing at %,d events/s all the same%n",
+                            attempt, rate);
+                    break;
+                }
+                peak = kept.perSecond();
+                rate = (int) (peak / 2);
+                System.out.printf("the warm-up fell behind its pace (its last change came more than %d ms after its "
+                        + "last append): it sustained %,.0f events/s end to end, which is the peak now; pacing at "
+                        + "half: %,d events/s%n", drainAllowance, peak, rate);
+            }
             SentEvents.Range paced = send(producer, rate * seconds, rate);
             awaitChanges(paced, Duration.ofMinutes(2));
-            Result result = report(paced, guarantee, peak, rate);
+            Result result = report(paced, guarantee, peak, rate, commits + 500);
             ingest.cancel().get(30, TimeUnit.SECONDS);
             segmentation.cancel().get(30, TimeUnit.SECONDS);
             return result;
@@ -248,6 +279,35 @@ public final class LatencyBenchmark {
             again = plateau.record(burstRate);
         }
         return plateau.best()[0];
+    }
+
+    /** What a paced run sustained: its events over the time from its first append to its last change visible. */
+    private record Sustained(double perSecond, long drainMs) {
+    }
+
+    /**
+     * Whether {@code events}, sent paced, were kept up with: how long after the last append the last change became
+     * visible, and the events per second from the first append to that last change (the rate the pipeline sustained,
+     * if it fell behind).
+     *
+     * <p>Why: the peak is the best of bursts of five seconds or so, and a burst does not show what a longer run costs
+     * as the state grows. In the suite's warm JVM on 2026-12-06 the bursts reached 27,676 events/s; paced at half of
+     * that, the warm-up had p99 1,129 ms and the timed run fell seconds behind (p99 10,668 ms), which measured the
+     * backlog and not the latency.
+     */
+    private Sustained sustained(SentEvents.Range events) {
+        long firstAppend = Long.MAX_VALUE;
+        long lastAppend = 0;
+        long lastVisible = 0;
+        for (int i = events.first(); i < events.end(); i++) {
+            long appended = sent.time(i, SentEvents.RAW_APPENDED);
+            if (appended != 0) {
+                firstAppend = Math.min(firstAppend, appended);
+                lastAppend = Math.max(lastAppend, appended);
+            }
+            lastVisible = Math.max(lastVisible, sent.time(i, SentEvents.CHANGE_VISIBLE));
+        }
+        return new Sustained(events.size() * 1000.0 / Math.max(1, lastVisible - firstAppend), lastVisible - lastAppend);
     }
 
     /**
@@ -313,8 +373,11 @@ public final class LatencyBenchmark {
         throw new IllegalStateException(missing + " of " + events.size() + " events have no change after " + timeout);
     }
 
-    /** Prints the latencies of {@code events} and returns the run's result. */
-    private Result report(SentEvents.Range events, String guarantee, double peak, int rate) {
+    /**
+     * Prints the latencies of {@code events}, and the seconds whose worst exceeds {@code stallMs} as stalls, and returns
+     * the run's result.
+     */
+    private Result report(SentEvents.Range events, String guarantee, double peak, int rate, long stallMs) {
         long[] rawToChange = between(events, SentEvents.RAW_APPENDED, SentEvents.CHANGE_VISIBLE);
         long[] unifiedToChange = between(events, SentEvents.UNIFIED_VISIBLE, SentEvents.CHANGE_VISIBLE);
         long[] appendToAppend = between(events, SentEvents.RAW_APPENDED, SentEvents.CHANGE_APPENDED);
@@ -332,7 +395,7 @@ public final class LatencyBenchmark {
         }
         System.out.println("  worst raw -> visible per second of traffic (ms): " + worst.values());
         worst.forEach((second, ms) -> {
-            if (ms > 500) {
+            if (ms > stallMs) {
                 System.out.println("  stall: " + Instant.ofEpochMilli(first + second * 1000) + " worst " + ms + " ms");
             }
         });
