@@ -32,6 +32,9 @@ import java.util.TreeMap;
  */
 public final class ProfileTraits {
     public static final int MAX_VIEWED = 10;
+    /** Products, the most recent first, then by id. */
+    private static final Comparator<Product> LATEST_FIRST =
+            Comparator.comparingLong(Product::at).reversed().thenComparing(Product::id);
     public static final int MAX_CART = 20;
     public static final int CART_KEPT_DAYS = 30;
     static final int MAX_TEXT = 120;
@@ -132,7 +135,7 @@ public final class ProfileTraits {
             }
         }
         viewed.add(product);
-        viewed.sort(Comparator.comparingLong(Product::at).reversed().thenComparing(Product::id));
+        viewed.sort(LATEST_FIRST);
         while (viewed.size() > MAX_VIEWED) {
             viewed.remove(viewed.size() - 1);
         }
@@ -217,7 +220,7 @@ public final class ProfileTraits {
     /** The cart's items, most recently added first. */
     public List<Product> cart() {
         List<Product> items = new ArrayList<>(cart.values());
-        items.sort(Comparator.comparingLong(Product::at).reversed().thenComparing(Product::id));
+        items.sort(LATEST_FIRST);
         return items;
     }
 

@@ -72,7 +72,23 @@ public final class UserFeatures {
             minutes.add(Math.floorDiv(t, MINUTE), n);
             hours.add(Math.floorDiv(t, HOUR), n);
             days.add(Math.floorDiv(t, DAY), n);
-            keepRecent(new long[] {t});
+            keepRecent(t);
+        }
+
+        /**
+         * Keeps the latest {@link EventTimeline#RECENT} of the times held and {@code t}. Snapshots share the array, so
+         * it is replaced, never written: in time order (every event but a late one), by one array with {@code t} last.
+         */
+        void keepRecent(long t) {
+            int n = recent.length;
+            if (n > 0 && recent[n - 1] > t) {
+                keepRecent(new long[] {t});
+                return;
+            }
+            int from = n < EventTimeline.RECENT ? 0 : n - EventTimeline.RECENT + 1;
+            long[] kept = java.util.Arrays.copyOfRange(recent, from, n + 1);
+            kept[kept.length - 1] = t;
+            recent = kept;
         }
 
         /** Keeps the latest {@link EventTimeline#RECENT} of the times held and these. */
@@ -228,20 +244,36 @@ public final class UserFeatures {
         long minute = Math.floorDiv(t - HOUR, MINUTE);
         long hour = Math.floorDiv(t - DAY, HOUR);
         long day = Math.floorDiv(t, DAY) - MAX_DAYS;
-        events.values().removeIf(b -> {
+        // Called on every event, when mostly nothing leaves: each structure is looked at before it is walked.
+        boolean emptied = false;
+        for (Buckets b : events.values()) {
             b.minutes.dropUpTo(minute);
             b.hours.dropUpTo(hour);
             b.days.dropUpTo(day);
             if (b.recent.length > 0 && Math.floorDiv(b.recent[0], DAY) <= day) { // as its day leaves
                 b.recent = java.util.Arrays.stream(b.recent).filter(x -> Math.floorDiv(x, DAY) > day).toArray();
             }
-            return b.isEmpty();
-        });
-        purchasesByDay.headMap(Math.floorDiv(t, DAY) - LOOKBACK_DAYS, true).clear();
-        sessionsByDay.headMap(day, true).clear();
-        featureLastUsed.values().removeIf(last -> last <= t - MAX_DAYS * DAY);
-        categoryLastViewed.values().removeIf(last -> last <= t - DAY);
+            emptied |= b.isEmpty();
+        }
+        if (emptied) {
+            events.values().removeIf(Buckets::isEmpty);
+        }
+        dropUpTo(purchasesByDay, Math.floorDiv(t, DAY) - LOOKBACK_DAYS);
+        dropUpTo(sessionsByDay, day);
+        if (!featureLastUsed.isEmpty()) {
+            featureLastUsed.values().removeIf(last -> last <= t - MAX_DAYS * DAY);
+        }
+        if (!categoryLastViewed.isEmpty()) {
+            categoryLastViewed.values().removeIf(last -> last <= t - DAY);
+        }
         traits.prune(t);
+    }
+
+    /** Removes the entries of {@code byDay} up to {@code day}, inclusive. */
+    private static void dropUpTo(TreeMap<Long, ?> byDay, long day) {
+        while (!byDay.isEmpty() && byDay.firstKey() <= day) {
+            byDay.pollFirstEntry();
+        }
     }
 
     /** The computed traits: the last products viewed, the cart, hashed contact details. */

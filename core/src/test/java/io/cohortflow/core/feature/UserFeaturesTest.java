@@ -400,6 +400,28 @@ class UserFeaturesTest {
         return values;
     }
 
+    /**
+     * An event's time joins its name's latest times by one new array when it is the latest (the common case), and by
+     * the general merge when it is late: both keep the latest {@code EventTimeline.RECENT}, in order.
+     */
+    @Test
+    void theLatestTimesOfANameAreKeptInOrderWhateverOrderTheyCameIn() {
+        java.util.Random random = new java.util.Random(11);
+        for (int round = 0; round < 100; round++) {
+            UserFeatures.Buckets one = new UserFeatures.Buckets();
+            UserFeatures.Buckets merged = new UserFeatures.Buckets();
+            long t = 1_000_000;
+            for (int i = 0; i < 30; i++) {
+                t += random.nextInt(4) - 1; // mostly later, some again, some late
+                long[] before = one.recent;
+                one.keepRecent(t);
+                merged.keepRecent(new long[] {t});
+                assertThat(one.recent).as("round %d, time %d", round, i).containsExactly(merged.recent);
+                assertThat(one.recent).as("a new array: snapshots share the old one").isNotSameAs(before);
+            }
+        }
+    }
+
     private UnifiedEvent event(String name, long t, Map<String, Object> properties) {
         return new UnifiedEvent("m" + seq++, EventType.TRACK, name, null, "u1", "u1", t, null, t, "web", null,
                 properties, Map.of(), Map.of());

@@ -93,6 +93,31 @@ class ChurnLabelsTest {
                 .as("an order before the feature time is a feature, not the label").isFalse();
     }
 
+    /**
+     * The replay's order is a stable sort by time: events of one time keep the order they came in (the features of
+     * two events of one moment can depend on it: the cart's add and remove). Times the packed sort cannot hold (before
+     * 1970) sort all the same, and a sorted history comes back as it is.
+     */
+    @Test
+    void eventsReplayInTimeOrderThoseOfOneTimeInTheOrderGiven() {
+        java.util.Random random = new java.util.Random(5);
+        for (int round = 0; round < 200; round++) {
+            List<UnifiedEvent> events = new ArrayList<>();
+            int n = random.nextInt(60);
+            boolean early = round % 10 == 0;
+            for (int i = 0; i < n; i++) {
+                long t = (early ? -5 * DAY : CUTOFF) + random.nextInt(8) * DAY + random.nextInt(3);
+                events.add(event("page_view", t));
+            }
+            if (round % 7 == 0) {
+                events.sort(java.util.Comparator.comparingLong(UnifiedEvent::timestamp));
+            }
+            List<UnifiedEvent> expected = new ArrayList<>(events);
+            expected.sort(java.util.Comparator.comparingLong(UnifiedEvent::timestamp)); // List.sort is stable
+            assertThat(ChurnLabels.inTimeOrder(events)).as("round %d", round).containsExactlyElementsOf(expected);
+        }
+    }
+
     private UnifiedEvent event(String name, long t) {
         return event(name, t, Map.of());
     }
