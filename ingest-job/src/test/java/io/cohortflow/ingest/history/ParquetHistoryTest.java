@@ -66,6 +66,10 @@ class ParquetHistoryTest {
                     .containsEntry("product_id", true).containsEntry("properties", true)
                     .containsEntry("context", true);
         }
+        // The JSON columns have no minimum and maximum (no reader filters on them); the others keep theirs.
+        assertThat(minAndMax(sunk)).containsEntry("properties", false).containsEntry("traits", false)
+                .containsEntry("context", false).containsEntry("timestamp", true).containsEntry("resolvedId", true)
+                .containsEntry("event", true).containsEntry("product_id", true);
     }
 
     private static List<UnifiedEvent> read(Path file) throws Exception {
@@ -77,6 +81,17 @@ class ParquetHistoryTest {
             }
         }
         return read;
+    }
+
+    /** Whether each column of the file's first row group has a minimum and a maximum in its statistics. */
+    private static Map<String, Boolean> minAndMax(Path file) throws Exception {
+        Map<String, Boolean> stats = new TreeMap<>();
+        try (ParquetFileReader footer = ParquetFileReader.open(new LocalInputFile(file))) {
+            for (ColumnChunkMetaData column : footer.getFooter().getBlocks().get(0).getColumns()) {
+                stats.put(column.getPath().toDotString(), column.getStatistics().hasNonNullValue());
+            }
+        }
+        return stats;
     }
 
     /** Whether each column of the file's first row group has a dictionary page. */
