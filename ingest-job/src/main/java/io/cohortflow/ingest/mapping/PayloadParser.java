@@ -27,7 +27,9 @@ final class PayloadParser implements Serializable {
     static final ObjectMapper JSON = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             // Last-wins on a repeated key would let a crafted payload say one userId to a validator and another to us.
-            .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            // A payload is only ever read as a tree, whose objects find a repeated key as they take it: the parser's
+            // own detection kept a set of names per object besides (simulated payloads: 2.75 against 2.49 us each).
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
             .build();
 
     /** Either the parsed object or why not. */

@@ -80,6 +80,12 @@ public final class BadInputCorpus {
                 RejectReason.MISSING_GROUP_ID);
         add(c, "a repeated userId key", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\",\"userId\":\"u1\","
                 + "\"userId\":\"admin\"}", RejectReason.DUPLICATE_KEY);
+        add(c, "a repeated key in the properties", track("\"properties\":{\"revenue\":1,\"revenue\":1000}"),
+                RejectReason.DUPLICATE_KEY);
+        add(c, "a repeated key in an object in a list", track("\"properties\":{\"products\":[{\"id\":\"a\"},"
+                + "{\"id\":\"b\",\"id\":\"c\"}]}"), RejectReason.DUPLICATE_KEY);
+        add(c, "a repeated key escaped differently", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\","
+                + "\"userId\":\"u1\",\"user\\u0049d\":\"admin\"}", RejectReason.DUPLICATE_KEY);
         add(c, "a number beyond a double", track("\"properties\":{\"revenue\":1e400}"), RejectReason.NON_FINITE_NUMBER);
         add(c, "no ids", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\"}", RejectReason.MISSING_ID);
         add(c, "empty ids", "{\"type\":\"track\",\"event\":\"X\",\"messageId\":\"m\",\"userId\":\"\",\"anonymousId\":null}",
