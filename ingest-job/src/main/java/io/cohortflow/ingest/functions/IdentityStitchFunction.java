@@ -35,7 +35,9 @@ import java.time.Duration;
  *   <li>A privacy request naming the device ({@link io.cohortflow.ingest.privacy.ForgetMarker}, from dedupe) clears
  *       its link state.</li>
  * </ul>
- * Link state expires after {@code linkTtl} without a new link (processing time).
+ * Link state expires after {@code linkTtl} without a new link (processing time). Each write of it sets a
+ * processing-time timer (rounded up to the hour, so a device re-linked often has one per hour at most) that reads it
+ * once that time has passed, which drops it if it expired ({@link StateTtls#afterWriteSweptByTimer}).
  */
 public final class IdentityStitchFunction extends KeyedCoProcessFunction<String, UnifiedEvent, IdentityMerge, UnifiedEvent> {
     private static final long serialVersionUID = 1L;
@@ -55,7 +57,7 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
 
     @Override
     public void open(OpenContext openContext) {
-        var ttl = StateTtls.afterWrite(linkTtl);
+        var ttl = StateTtls.afterWriteSweptByTimer(linkTtl);
         ValueStateDescriptor<String> linked = new ValueStateDescriptor<>("device-linked-user", Types.STRING);
         linked.enableTimeToLive(ttl);
         ValueStateDescriptor<String> refused = new ValueStateDescriptor<>("device-refused-user", Types.STRING);
@@ -85,6 +87,7 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
         if (event.userId() != null && !event.userId().equals(device) && !event.userId().equals(linked)
                 && !event.userId().equals(refusedUser.value())) {
             linkedUser.update(event.userId());
+            sweepAfterTtl(ctx);
             linked = event.userId();
             String trigger = event.type() == EventType.ALIAS ? "alias"
                     : event.type() == EventType.IDENTIFY ? "identify" : "event";
@@ -113,6 +116,22 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
             linkedUser.clear();
         }
         refusedUser.update(refusal.toId());
+        sweepAfterTtl(ctx);
+    }
+
+    private static final long HOUR = Duration.ofHours(1).toMillis();
+
+    /** A timer, on the hour after the state just written expires, that drops it then if it did ({@link #onTimer}). */
+    private void sweepAfterTtl(Context ctx) {
+        long expires = ctx.timerService().currentProcessingTime() + linkTtl.toMillis();
+        ctx.timerService().registerProcessingTimeTimer(Math.floorDiv(expires, HOUR) * HOUR + HOUR);
+    }
+
+    /** Reads the link state: what expired is dropped by the read; what was written again since has a later timer. */
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<UnifiedEvent> out) throws Exception {
+        linkedUser.value();
+        refusedUser.value();
     }
 
     private void emit(UnifiedEvent event, Collector<UnifiedEvent> out) {

@@ -185,6 +185,41 @@ class IdentityFunctionsTest {
         return cap;
     }
 
+    /**
+     * A device's link, and a refused one, leave the heap when their time to live has passed with no new write: a timer
+     * set at each write reads them on the hour after, and the read drops what expired (the state has no incremental
+     * cleanup, whose walks were most of this task's time). A link written again in between lives on.
+     */
+    @Test
+    void expiredLinksLeaveTheStateAtTheirTimerAndALinkWrittenAgainStays() throws Exception {
+        long hour = Duration.ofHours(1).toMillis();
+        var twoHours = new KeyedTwoInputStreamOperatorTestHarness<>(
+                new KeyedCoProcessOperator<>(new IdentityStitchFunction(Duration.ofHours(2))),
+                IdentityKeys::forEvent, (IdentityMerge merge) -> IdentityKeys.forDevice(merge.fromId()), Types.STRING);
+        try (twoHours) {
+            twoHours.open();
+            twoHours.setProcessingTime(0);
+            twoHours.setStateTtlProcessingTime(0);
+            twoHours.processElement1(new StreamRecord<>(call(EventType.IDENTIFY, null, "laptop", "u1"), clock));
+            twoHours.processElement1(new StreamRecord<>(call(EventType.IDENTIFY, null, "phone", "u2"), clock));
+            twoHours.processElement2(new StreamRecord<>(new IdentityMerge("kiosk", "u3",
+                    IdentityMerge.Status.REJECTED_CAP, "identify", "m-kiosk", clock, 3), clock));
+            assertThat(twoHours.numKeyedStateEntries()).isEqualTo(3);
+
+            twoHours.setProcessingTime(90 * 60_000L); // the phone logs in as someone else: written again
+            twoHours.setStateTtlProcessingTime(90 * 60_000L);
+            twoHours.processElement1(new StreamRecord<>(call(EventType.IDENTIFY, null, "phone", "u4"), clock));
+            assertThat(twoHours.numKeyedStateEntries()).isEqualTo(3);
+
+            twoHours.setStateTtlProcessingTime(3 * hour);
+            twoHours.setProcessingTime(3 * hour); // the first writes' timers: laptop and kiosk expired, phone not
+            assertThat(twoHours.numKeyedStateEntries()).as("the phone's link, written at 1:30").isEqualTo(1);
+            twoHours.setStateTtlProcessingTime(4 * hour);
+            twoHours.setProcessingTime(4 * hour);
+            assertThat(twoHours.numKeyedStateEntries()).isZero();
+        }
+    }
+
     private void send(UnifiedEvent event) throws Exception {
         stitch.processElement1(new StreamRecord<>(event, event.timestamp()));
     }

@@ -23,4 +23,22 @@ public final class StateTtls {
                 .cleanupInRocksdbCompactFilter(1_000)
                 .build();
     }
+
+    /**
+     * {@link #afterWrite} without the incremental cleanup, for state that a timer of its own reads once its time has
+     * passed (a read of an expired entry drops it), so that the heap backend holds no expired entry for long either.
+     * Flink's incremental cleanup runs at every read and write of the state and looks for entries to check across the
+     * key groups: on state that only some keys have, most of the walk finds nothing (identity stitching's device links,
+     * read at every device's event: 37% of that task's time in JFR, P5). Entries that no timer will read (written before
+     * it had one) still leave in full snapshots and RocksDB's compactions, and when their key is next read.
+     */
+    public static StateTtlConfig afterWriteSweptByTimer(Duration ttl) {
+        return StateTtlConfig.newBuilder(ttl)
+                .updateTtlOnCreateAndWrite()
+                .neverReturnExpired()
+                .disableCleanupInBackground()
+                .cleanupFullSnapshot()
+                .cleanupInRocksdbCompactFilter(1_000)
+                .build();
+    }
 }
