@@ -188,7 +188,7 @@ class IdentityFunctionsTest {
     /**
      * A device's link, and a refused one, leave the heap when their time to live has passed with no new write: a timer
      * set at each write reads them on the hour after, and the read drops what expired (the state has no incremental
-     * cleanup, whose walks were most of this task's time). A link written again in between lives on.
+     * cleanup, whose walks were a third of this task's time). A link written again in between lives on.
      */
     @Test
     void expiredLinksLeaveTheStateAtTheirTimerAndALinkWrittenAgainStays() throws Exception {
