@@ -3,12 +3,12 @@ package io.cohortflow.ingest.functions;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.ingest.mapping.EventNormalizer;
 import io.cohortflow.jobs.metrics.ProductMetrics;
+import io.cohortflow.jobs.state.StateTtls;
 import io.cohortflow.jobs.types.StringBlockSerializer;
 import io.cohortflow.jobs.types.UnifiedEventTypeInfo;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
-import org.apache.flink.api.common.state.StateTtlConfig;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -95,8 +95,7 @@ public final class DedupeFunction extends KeyedBroadcastProcessFunction<String, 
      */
     static MapStateDescriptor<String, Boolean> earlier(Duration window) {
         MapStateDescriptor<String, Boolean> before = new MapStateDescriptor<>("messages-seen", Types.STRING, Types.BOOLEAN);
-        before.enableTimeToLive(StateTtlConfig.newBuilder(window).updateTtlOnCreateAndWrite().neverReturnExpired()
-                .disableCleanupInBackground().cleanupFullSnapshot().cleanupInRocksdbCompactFilter(1_000).build());
+        before.enableTimeToLive(StateTtls.afterWriteWithoutIncrementalCleanup(window));
         return before;
     }
 

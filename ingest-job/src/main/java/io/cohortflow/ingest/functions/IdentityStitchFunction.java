@@ -37,7 +37,7 @@ import java.time.Duration;
  * </ul>
  * Link state expires after {@code linkTtl} without a new link (processing time). Each write of it sets a
  * processing-time timer (rounded up to the hour, so a device re-linked often has one per hour at most) that reads it
- * once that time has passed, which drops it if it expired ({@link StateTtls#afterWriteSweptByTimer}).
+ * once that time has passed, which drops it if it expired ({@link StateTtls#afterWriteWithoutIncrementalCleanup}).
  */
 public final class IdentityStitchFunction extends KeyedCoProcessFunction<String, UnifiedEvent, IdentityMerge, UnifiedEvent> {
     private static final long serialVersionUID = 1L;
@@ -57,7 +57,7 @@ public final class IdentityStitchFunction extends KeyedCoProcessFunction<String,
 
     @Override
     public void open(OpenContext openContext) {
-        var ttl = StateTtls.afterWriteSweptByTimer(linkTtl);
+        var ttl = StateTtls.afterWriteWithoutIncrementalCleanup(linkTtl);
         ValueStateDescriptor<String> linked = new ValueStateDescriptor<>("device-linked-user", Types.STRING);
         linked.enableTimeToLive(ttl);
         ValueStateDescriptor<String> refused = new ValueStateDescriptor<>("device-refused-user", Types.STRING);
