@@ -59,15 +59,16 @@ final class BucketCounts {
         return counts[i];
     }
 
-    /** Drops the buckets up to {@code index}, itself included. */
-    void dropUpTo(long index) {
+    /** Drops the buckets up to {@code index}, itself included; whether any was. */
+    boolean dropUpTo(long index) {
         if (size == 0 || indexes[0] > index) {
-            return; // on most events: nothing leaves
+            return false; // on most events: nothing leaves
         }
         int keep = firstAbove(index);
         System.arraycopy(indexes, keep, indexes, 0, size - keep);
         System.arraycopy(counts, keep, counts, 0, size - keep);
         size -= keep;
+        return true;
     }
 
     /** The sum of the buckets whose start ({@code index * unit}) lies in {@code (t - window, t]}. */

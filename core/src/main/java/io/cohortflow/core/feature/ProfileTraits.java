@@ -200,6 +200,9 @@ public final class ProfileTraits {
 
     /** Drops cart items older than {@link #CART_KEPT_DAYS} days at {@code t}. */
     void prune(long t) {
+        if (cart.isEmpty()) {
+            return; // on most calls (every event and every moment a window moves)
+        }
         long before = t - CART_KEPT_DAYS * UserFeatures.DAY;
         cart.values().removeIf(p -> p.at() <= before);
     }

@@ -343,6 +343,47 @@ class UserFeaturesTest {
     }
 
     /**
+     * A prune before anything is due looks at the open session and the cart only: whatever came before it (events, late
+     * ones, folds, prunes minutes or days apart), it must leave the state as a copy read back from bytes leaves it,
+     * whose first prune walks everything.
+     */
+    @Test
+    void aPruneThatSkipsTheWalkDropsWhatAFullWalkDrops() {
+        java.util.Random random = new java.util.Random(5);
+        String[] names = {"page_view", "add_to_cart", "order_completed", "feature_used", "product_view"};
+        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        long t = T0;
+        int dropped = 0;
+        for (int step = 0; step < 3_000; step++) {
+            switch (random.nextInt(5)) {
+                case 0 -> f.add(event(names[random.nextInt(names.length)], t, Map.of("revenue", 10.0,
+                        "feature", "f" + random.nextInt(3), "category", "c" + random.nextInt(3), "product_id", "p1",
+                        "price", 5.0)));
+                case 1 -> f.add(event(names[random.nextInt(names.length)], t - random.nextInt(200) * HOUR,
+                        Map.of("feature", "late", "category", "old")));
+                case 2 -> {
+                    UserFeatures other = new UserFeatures(FeatureConfig.defaults());
+                    other.add(event(names[random.nextInt(names.length)], t - random.nextInt(100) * DAY, Map.of()));
+                    f.merge(other);
+                }
+                default -> t += switch (random.nextInt(4)) {
+                    case 0 -> random.nextInt(5) * MINUTE + random.nextInt(60_000);
+                    case 1 -> random.nextInt(90) * MINUTE;
+                    case 2 -> random.nextInt(30) * HOUR;
+                    default -> random.nextInt(40) * DAY;
+                };
+            }
+            UserFeatures walked = UserFeatures.fromBytes(f.toBytes(), FeatureConfig.defaults());
+            byte[] before = f.toBytes();
+            f.prune(t);
+            walked.prune(t);
+            assertThat(f.toBytes()).as("step %d", step).isEqualTo(walked.toBytes());
+            dropped += java.util.Arrays.equals(before, f.toBytes()) ? 0 : 1;
+        }
+        assertThat(dropped).as("prunes that dropped something").isGreaterThan(300);
+    }
+
+    /**
      * {@link UserFeatures#nextDecision}: a moment before it, for a reader of no count but those the features are made
      * of ({@link FeatureSnapshot#COUNTS_IN_FEATURES}), moves no feature a rule or model reads other than the counts: the
      * engine then skips evaluating it. Random histories of every kind of event, walked moment by moment.
