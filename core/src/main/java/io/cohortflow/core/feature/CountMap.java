@@ -120,6 +120,11 @@ final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
         return counts[position];
     }
 
+    /** The name at {@code position} (the keys' order). */
+    String nameAt(int position) {
+        return keys.names[position];
+    }
+
     @Override
     public Long get(Object key) {
         int i = keys.position(key);

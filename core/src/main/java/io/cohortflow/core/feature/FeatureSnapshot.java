@@ -112,6 +112,23 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         return vars;
     }
 
+    /**
+     * {@code counts} (one window of {@link #counts}) without its zeros, in its order: what a profile shows. A
+     * snapshot's own counts are read from their arrays; any other map is filtered into a new one.
+     */
+    public static Map<String, Long> nonZero(Map<String, Long> counts) {
+        if (counts instanceof CountMap countMap) {
+            return NonZeroCounts.of(countMap);
+        }
+        Map<String, Long> nonZero = new LinkedHashMap<>();
+        counts.forEach((event, n) -> {
+            if (n != 0) {
+                nonZero.put(event, n);
+            }
+        });
+        return nonZero;
+    }
+
     /** The names of {@link #ruleVariables}, in its order. */
     public static final List<String> RULE_VARIABLES = List.of("recency_days", "frequency_30d", "monetary_value_90d",
             "feature_adoption_rate", "support_tickets_60d", "avg_session_duration", "cart_open", "cart_abandoned",

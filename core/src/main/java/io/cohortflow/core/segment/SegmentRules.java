@@ -822,13 +822,7 @@ public final class SegmentRules {
     public static Map<String, Object> inputs(FeatureSnapshot snapshot) {
         Map<String, Object> inputs = snapshot.ruleVariables();
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
-            Map<String, Long> nonZero = new java.util.HashMap<>();
-            snapshot.counts().getOrDefault(window, Map.of()).forEach((event, n) -> {
-                if (n != 0) {
-                    nonZero.put(event, n);
-                }
-            });
-            inputs.put("count_" + window, nonZero);
+            inputs.put("count_" + window, FeatureSnapshot.nonZero(snapshot.counts().getOrDefault(window, Map.of())));
         }
         inputs.put("events", snapshot.events()); // written as its map (@JsonValue) when the profile is encoded
         return inputs;

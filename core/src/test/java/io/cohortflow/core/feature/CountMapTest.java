@@ -14,6 +14,41 @@ class CountMapTest {
     private static final long HOUR = UserFeatures.HOUR;
     private static final long DAY = UserFeatures.DAY;
 
+    /**
+     * A profile's counts leave the zeros out: read from a snapshot's arrays, the map is the one filtering it into a
+     * {@code HashMap} gave (equal both ways, same hash), in the snapshot's order, and cannot change.
+     */
+    @Test
+    void theNonZeroCountsAreTheFilteredMapInTheSnapshotsOrder() {
+        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        f.add(Events.track("u", "product_view", T0).build());
+        f.add(Events.track("u", "product_view", T0 + 2 * HOUR).build());
+        f.add(Events.track("u", "add_to_cart", T0 - 8 * DAY).build());
+        f.add(Events.track("u", "custom_thing", T0 - 40 * DAY).build());
+        FeatureSnapshot s = f.snapshot(T0 + 2 * HOUR + 1, List.of("add_to_cart", "order_completed", "product_view"));
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            Map<String, Long> filtered = new java.util.HashMap<>(s.counts().get(window));
+            filtered.values().removeIf(n -> n == 0);
+            Map<String, Long> nonZero = FeatureSnapshot.nonZero(s.counts().get(window));
+            assertThat(nonZero).as(window).isEqualTo(filtered).hasSameHashCodeAs(filtered);
+            assertThat(filtered).as(window).isEqualTo(nonZero);
+            assertThat(List.copyOf(nonZero.keySet())).as(window).isSorted();
+            filtered.forEach((event, n) -> assertThat(nonZero.get(event)).isEqualTo(n));
+        }
+        assertThat(FeatureSnapshot.nonZero(s.counts().get("60d")))
+                .containsExactly(Map.entry("add_to_cart", 1L), Map.entry("custom_thing", 1L), Map.entry("product_view", 2L));
+        Map<String, Long> oneHour = FeatureSnapshot.nonZero(s.counts().get("1h"));
+        assertThat(oneHour).containsExactly(Map.entry("product_view", 1L));
+        assertThat(oneHour.get("add_to_cart")).as("a zero is left out").isNull();
+        assertThat(oneHour.containsKey("add_to_cart")).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> oneHour.put("x", 1L))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThat(FeatureSnapshot.nonZero(new UserFeatures(FeatureConfig.defaults())
+                .snapshot(T0, List.of("add_to_cart")).counts().get("1h"))).isEmpty();
+        assertThat(FeatureSnapshot.nonZero(Map.of("a", 0L, "b", 3L))).as("any other map, filtered")
+                .isEqualTo(Map.of("b", 3L));
+    }
+
     @Test
     void aSnapshotsCountsAreTheMapsTheyAlwaysWereEveryNameSortedZeroWhenUnseen() {
         UserFeatures f = new UserFeatures(FeatureConfig.defaults());
