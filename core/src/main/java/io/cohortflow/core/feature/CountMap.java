@@ -90,17 +90,26 @@ final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
 
     /** The key order for {@code eventNames} and the names of {@code seen}: shared while they are the taxonomy's. */
     static Keys keys(Collection<String> eventNames, Set<String> seen) {
-        Keys keys = last;
-        if (keys == null || !keys.of(eventNames)) {
-            keys = new Keys(eventNames, eventNames);
-            last = keys;
-        }
+        Keys keys = keys(eventNames);
         for (String name : seen) {
             if (keys.position(name) < 0) { // an event the taxonomy does not name: a key order of this snapshot's own
                 Set<String> all = new TreeSet<>(eventNames);
                 all.addAll(seen);
                 return new Keys(null, all);
             }
+        }
+        return keys;
+    }
+
+    /**
+     * The shared key order of {@code eventNames} alone; a snapshot whose names all have a place in it uses it (see
+     * {@link #keys(Collection, Set)} for one that has others).
+     */
+    static Keys keys(Collection<String> eventNames) {
+        Keys keys = last;
+        if (keys == null || !keys.of(eventNames)) {
+            keys = new Keys(eventNames, eventNames);
+            last = keys;
         }
         return keys;
     }

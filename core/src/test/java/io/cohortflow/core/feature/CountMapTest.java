@@ -15,6 +15,32 @@ class CountMapTest {
     private static final long DAY = UserFeatures.DAY;
 
     /**
+     * Each name keeps its place in the last key order it was counted in: snapshots of one state under lists that
+     * name all of its events, or not all (a key order of the snapshot's own), in turn, count as a copy read back does.
+     */
+    @Test
+    void aNamesPlaceFollowsTheKeyOrderOfEachSnapshot() {
+        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        f.add(Events.track("u", "product_view", T0).build());
+        f.add(Events.track("u", "add_to_cart", T0 + HOUR).build());
+        f.add(Events.track("u", "order_completed", T0 + 2 * HOUR).build());
+        List<List<String>> lists = List.of(List.of("add_to_cart", "order_completed", "product_view"),
+                List.of("add_to_cart", "product_view"), List.of("order_completed", "page_view", "product_view", "zzz"),
+                List.of("add_to_cart", "order_completed", "product_view"));
+        for (int round = 0; round < 3; round++) {
+            for (List<String> names : lists) {
+                Map<String, Map<String, Long>> fresh = UserFeatures.fromBytes(f.toBytes(), FeatureConfig.defaults())
+                        .snapshot(T0 + 3 * HOUR, names).counts();
+                assertThat(f.snapshot(T0 + 3 * HOUR, names).counts()).as("%s, round %d", names, round)
+                        .isEqualTo(fresh);
+                assertThat(f.snapshot(T0 + 3 * HOUR, names).counts().get("24h"))
+                        .containsEntry("add_to_cart", 1L).containsEntry("order_completed", 1L)
+                        .containsEntry("product_view", 1L);
+            }
+        }
+    }
+
+    /**
      * A profile's counts leave the zeros out: read from a snapshot's arrays, the map is the one filtering it into a
      * {@code HashMap} gave (equal both ways, same hash), in the snapshot's order, and cannot change.
      */
