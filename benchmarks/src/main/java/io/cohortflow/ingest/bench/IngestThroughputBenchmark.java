@@ -14,7 +14,6 @@ import io.cohortflow.simulator.SimulatorConfig;
 import io.cohortflow.testkit.KafkaTestSupport;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -77,7 +76,7 @@ public final class IngestThroughputBenchmark {
      */
     public static Run ingest(LocalKafkaBroker broker, TopicsConfig topics, long deliveries, String guarantee)
             throws Exception {
-        Path history = Files.createTempDirectory("bench-history-");
+        Path history = KafkaTestSupport.tempDir("bench-history-");
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
                 "--history-path", history.toUri().toString(), "--group-id",
                 "bench-" + guarantee + "-" + UUID.randomUUID(),

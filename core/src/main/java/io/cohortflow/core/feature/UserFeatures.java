@@ -283,7 +283,7 @@ public final class UserFeatures {
     /**
      * Drops what no window reaches as of {@code t}. Called at every event and every moment a window moves, when mostly
      * nothing leaves: before the first moment anything can leave ({@link #pruneDue}), only the open session and the
-     * cart are looked at (JFR: walking every event name's buckets was a fifth of the engine's pass).
+     * cart are looked at (JFR: walking every event name's buckets was nearly a quarter of the engine's pass).
      */
     public void prune(long t) {
         changes++;
@@ -447,7 +447,7 @@ public final class UserFeatures {
         for (var entry : events.entrySet()) {
             Buckets b = entry.getValue();
             // Between events, the engine asks at every moment a window moves, and mostly one name's buckets moved:
-            // the others' answers from the walk before still hold (JFR: this walk was a sixth of the engine's pass).
+            // the others' answers from the walk before still hold (JFR: this walk was a seventh of the engine's pass).
             if (t < b.walkedAt || t >= Math.min(b.walkedCounts, b.walkedNext) || b.walkedWindowsOf != windowsOf
                     || b.walkedCountsRead != countsRead) {
                 walk(b, entry.getKey(), t, windowsOf, countsRead);
