@@ -1,16 +1,11 @@
 package io.cohortflow.core.feature;
 
-import java.util.AbstractMap;
-import java.util.AbstractSet;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.Map;
-import java.util.NoSuchElementException;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.function.BiConsumer;
 
 /**
  * One window's counts by event name, as a snapshot hands them to rules and profiles: an immutable map over a key
@@ -18,7 +13,7 @@ import java.util.function.BiConsumer;
  * of counts. A snapshot used to build six TreeMaps of every event name on each evaluation; the keys are the same
  * every time, so only the counts are new.
  */
-final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
+final class CountMap extends IndexedCounts implements KeyedCounts {
     /** The last key order built, with the names it was built for: the running taxonomy, in practice always the same. */
     private static volatile Keys last;
 
@@ -130,6 +125,7 @@ final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
     }
 
     /** The name at {@code position} (the keys' order). */
+    @Override
     String nameAt(int position) {
         return keys.names[position];
     }
@@ -148,48 +144,6 @@ final class CountMap extends AbstractMap<String, Long> implements KeyedCounts {
     @Override
     public int size() {
         return counts.length;
-    }
-
-    /**
-     * Each name and its count, without an entry object per name: a profile's inputs walk six of these maps of every
-     * event name, and {@link #entrySet}'s entries were an eighth of the segmentation task's allocation (JFR, P2).
-     */
-    @Override
-    public void forEach(BiConsumer<? super String, ? super Long> action) {
-        for (int i = 0; i < counts.length; i++) {
-            action.accept(keys.names[i], counts[i]);
-        }
-    }
-
-    @Override
-    public Set<Entry<String, Long>> entrySet() {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<Entry<String, Long>> iterator() {
-                return new Iterator<>() {
-                    private int next;
-
-                    @Override
-                    public boolean hasNext() {
-                        return next < counts.length;
-                    }
-
-                    @Override
-                    public Entry<String, Long> next() {
-                        if (next >= counts.length) {
-                            throw new NoSuchElementException();
-                        }
-                        int i = next++;
-                        return new SimpleImmutableEntry<>(keys.names[i], counts[i]);
-                    }
-                };
-            }
-
-            @Override
-            public int size() {
-                return counts.length;
-            }
-        };
     }
 
     @Override

@@ -1,12 +1,6 @@
 package io.cohortflow.core.feature;
 
-import java.util.AbstractMap;
-import java.util.AbstractSet;
-import java.util.Iterator;
 import java.util.Map;
-import java.util.NoSuchElementException;
-import java.util.Set;
-import java.util.function.BiConsumer;
 
 /**
  * The names of one window's counts whose count is not zero, in the counts' order (for a {@link CountMap}: sorted), as
@@ -14,7 +8,7 @@ import java.util.function.BiConsumer;
  * {@code HashMap}s filled name by name, a third of building a profile (JFR of the engine's pass). A profile holds a
  * few active names per window, so a lookup walks them. Immutable.
  */
-final class NonZeroCounts extends AbstractMap<String, Long> {
+final class NonZeroCounts extends IndexedCounts {
     private static final NonZeroCounts EMPTY = new NonZeroCounts(new String[0], new long[0]);
 
     private final String[] names;
@@ -73,40 +67,12 @@ final class NonZeroCounts extends AbstractMap<String, Long> {
     }
 
     @Override
-    public void forEach(BiConsumer<? super String, ? super Long> action) {
-        for (int i = 0; i < names.length; i++) {
-            action.accept(names[i], counts[i]);
-        }
+    String nameAt(int i) {
+        return names[i];
     }
 
     @Override
-    public Set<Entry<String, Long>> entrySet() {
-        return new AbstractSet<>() {
-            @Override
-            public Iterator<Entry<String, Long>> iterator() {
-                return new Iterator<>() {
-                    private int next;
-
-                    @Override
-                    public boolean hasNext() {
-                        return next < names.length;
-                    }
-
-                    @Override
-                    public Entry<String, Long> next() {
-                        if (next >= names.length) {
-                            throw new NoSuchElementException();
-                        }
-                        int i = next++;
-                        return new SimpleImmutableEntry<>(names[i], counts[i]);
-                    }
-                };
-            }
-
-            @Override
-            public int size() {
-                return names.length;
-            }
-        };
+    public long countAt(int i) {
+        return counts[i];
     }
 }
