@@ -162,17 +162,17 @@ public final class UserFeatures {
      * and counts read, and {@link #changes} when it was worked out.
      */
     private long nextChangeAt = Long.MIN_VALUE;
+    private Object nextChangeWindows;
+    private Object nextChangeCounts;
+    private long nextChangeChanges = -1;
+    private long nextChange;
+    private long nextDecision;
     /**
      * No {@link #prune} before this moment drops anything but a session that ends and cart items (both looked at on
      * every call): the earliest moment an entry leaves, as the last walk found it, lowered by every entry added since.
      * Not state: a copy read back, merged into or bound to a configuration walks at its first prune.
      */
     private long pruneDue = Long.MIN_VALUE;
-    private Object nextChangeWindows;
-    private Object nextChangeCounts;
-    private long nextChangeChanges = -1;
-    private long nextChange;
-    private long nextDecision;
 
     public UserFeatures(FeatureConfig config) {
         this.config = config;
@@ -299,8 +299,8 @@ public final class UserFeatures {
         long hour = Math.floorDiv(t - DAY, HOUR); // T >= index * HOUR + DAY
         long day = Math.floorDiv(t, DAY) - MAX_DAYS; // T >= (index + MAX_DAYS) * DAY
         long due = Long.MAX_VALUE;
-        boolean emptied = false;
-        for (Buckets b : events.values()) {
+        for (var it = events.values().iterator(); it.hasNext(); ) {
+            Buckets b = it.next();
             if (b.minutes.dropUpTo(minute) | b.hours.dropUpTo(hour) | b.days.dropUpTo(day)) {
                 b.changed();
             }
@@ -308,7 +308,7 @@ public final class UserFeatures {
                 b.recent = java.util.Arrays.stream(b.recent).filter(x -> Math.floorDiv(x, DAY) > day).toArray();
             }
             if (b.isEmpty()) {
-                emptied = true;
+                it.remove();
                 continue;
             }
             due = Math.min(due, firstDue(b.minutes, MINUTE, HOUR));
@@ -317,9 +317,6 @@ public final class UserFeatures {
             if (b.recent.length > 0) {
                 due = Math.min(due, (Math.floorDiv(b.recent[0], DAY) + MAX_DAYS) * DAY);
             }
-        }
-        if (emptied) {
-            events.values().removeIf(Buckets::isEmpty);
         }
         dropUpTo(purchasesByDay, Math.floorDiv(t, DAY) - LOOKBACK_DAYS);
         if (!purchasesByDay.isEmpty()) {

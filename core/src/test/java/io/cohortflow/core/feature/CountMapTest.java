@@ -46,12 +46,8 @@ class CountMapTest {
      */
     @Test
     void theNonZeroCountsAreTheFilteredMapInTheSnapshotsOrder() {
-        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
-        f.add(Events.track("u", "product_view", T0).build());
-        f.add(Events.track("u", "product_view", T0 + 2 * HOUR).build());
-        f.add(Events.track("u", "add_to_cart", T0 - 8 * DAY).build());
-        f.add(Events.track("u", "custom_thing", T0 - 40 * DAY).build());
-        FeatureSnapshot s = f.snapshot(T0 + 2 * HOUR + 1, List.of("add_to_cart", "order_completed", "product_view"));
+        FeatureSnapshot s = viewsCartAndAnEventOutsideTheTaxonomy()
+                .snapshot(T0 + 2 * HOUR + 1, List.of("add_to_cart", "order_completed", "product_view"));
         for (String window : FeatureSnapshot.COUNT_WINDOWS) {
             Map<String, Long> filtered = new java.util.HashMap<>(s.counts().get(window));
             filtered.values().removeIf(n -> n == 0);
@@ -77,13 +73,8 @@ class CountMapTest {
 
     @Test
     void aSnapshotsCountsAreTheMapsTheyAlwaysWereEveryNameSortedZeroWhenUnseen() {
-        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
-        f.add(Events.track("u", "product_view", T0).build());
-        f.add(Events.track("u", "product_view", T0 + 2 * HOUR).build());
-        f.add(Events.track("u", "add_to_cart", T0 - 8 * DAY).build());
-        f.add(Events.track("u", "custom_thing", T0 - 40 * DAY).build()); // no name of the taxonomy
         List<String> names = List.of("add_to_cart", "order_completed", "product_view");
-        FeatureSnapshot s = f.snapshot(T0 + 2 * HOUR + 1, names);
+        FeatureSnapshot s = viewsCartAndAnEventOutsideTheTaxonomy().snapshot(T0 + 2 * HOUR + 1, names);
         Map<String, Long> expected1h = new TreeMap<>(Map.of("add_to_cart", 0L, "custom_thing", 0L,
                 "order_completed", 0L, "product_view", 1L));
         assertThat(s.counts().get("1h")).isEqualTo(expected1h).containsExactlyEntriesOf(expected1h);
@@ -118,5 +109,15 @@ class CountMapTest {
         assertThat(known.snapshot(T0, names).counts().get("1h")).as("names of the taxonomy only")
                 .containsExactly(Map.entry("add_to_cart", 0L), Map.entry("order_completed", 0L),
                         Map.entry("product_view", 1L));
+    }
+
+    /** Two views, an add to cart 8 days back and, 40 days back, an event the taxonomy does not name. */
+    private static UserFeatures viewsCartAndAnEventOutsideTheTaxonomy() {
+        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        f.add(Events.track("u", "product_view", T0).build());
+        f.add(Events.track("u", "product_view", T0 + 2 * HOUR).build());
+        f.add(Events.track("u", "add_to_cart", T0 - 8 * DAY).build());
+        f.add(Events.track("u", "custom_thing", T0 - 40 * DAY).build());
+        return f;
     }
 }
