@@ -168,11 +168,18 @@ public final class UserFeatures {
     private long nextChange;
     private long nextDecision;
     /**
-     * No {@link #prune} before this moment drops anything but a session that ends and cart items (both looked at on
-     * every call): the earliest moment an entry leaves, as the last walk found it, lowered by every entry added since.
-     * Not state: a copy read back, merged into or bound to a configuration walks at its first prune.
+     * No {@link #prune} before this moment drops any event's buckets: the earliest moment one leaves, as the last walk
+     * of them found it, lowered by every bucket added since. Not state: a copy read back, merged into or bound to a
+     * configuration walks at its first prune.
      */
     private long pruneDue = Long.MIN_VALUE;
+    /**
+     * {@link #pruneDue} of the rest (a day's purchases and sessions, a feature's and a category's last time): they leave
+     * by days, where the event buckets leave by minutes, so most walks of the buckets need not walk them (JFR: the
+     * feature and category times were a third of the walks). A session that ends and cart items are looked at on every
+     * prune.
+     */
+    private long pruneRestDue = Long.MIN_VALUE;
 
     public UserFeatures(FeatureConfig config) {
         this.config = config;
@@ -217,21 +224,24 @@ public final class UserFeatures {
         }
         long t = event.timestamp();
         events.computeIfAbsent(name, k -> new Buckets()).add(t, 1);
-        // The first of what this event adds to leave: its minute's bucket, as the last hour passes it. Its hour and
-        // day buckets, its day's purchases, the feature's and the category's times leave later.
+        // The first of its buckets to leave: its minute's, as the last hour passes it (its hour and day buckets leave
+        // later). Its day's purchases, the feature's and the category's times lower pruneRestDue below.
         pruneDue = Math.min(pruneDue, Math.floorDiv(t, MINUTE) * MINUTE + HOUR);
         lastEvent = Math.max(lastEvent, t);
         if (config.isRevenue(name)) {
             double amount = event.numberProperty("revenue", event.numberProperty("amount", 0));
-            double[] day = purchasesByDay.computeIfAbsent(Math.floorDiv(t, DAY), k -> new double[2]);
+            long dayIndex = Math.floorDiv(t, DAY);
+            double[] day = purchasesByDay.computeIfAbsent(dayIndex, k -> new double[2]);
             day[0]++;
             day[1] += amount;
+            pruneRestDue = Math.min(pruneRestDue, (dayIndex + LOOKBACK_DAYS) * DAY);
         }
         switch (name) {
             case "feature_used" -> {
                 String feature = event.stringProperty("feature");
                 if (feature != null) {
                     featureLastUsed.merge(feature, t, Math::max);
+                    pruneRestDue = Math.min(pruneRestDue, t + MAX_DAYS * DAY);
                 }
             }
             case "add_to_cart" -> lastAddToCart = Math.max(lastAddToCart, t);
@@ -241,6 +251,7 @@ public final class UserFeatures {
         String category = event.stringProperty("category");
         if (category != null && (name.equals("product_view") || name.equals("page_view") || name.equals("add_to_cart"))) {
             categoryLastViewed.merge(category, t, Math::max);
+            pruneRestDue = Math.min(pruneRestDue, t + DAY);
         }
         if (!config.isPassive(name)) {
             addActivity(t);
@@ -274,7 +285,7 @@ public final class UserFeatures {
             long[] day = sessionsByDay.computeIfAbsent(dayIndex, k -> new long[2]);
             day[0]++;
             day[1] += sessionLast - sessionStart;
-            pruneDue = Math.min(pruneDue, (dayIndex + MAX_DAYS) * DAY);
+            pruneRestDue = Math.min(pruneRestDue, (dayIndex + MAX_DAYS) * DAY);
         }
         sessionStart = -1;
         sessionLast = -1;
@@ -282,8 +293,9 @@ public final class UserFeatures {
 
     /**
      * Drops what no window reaches as of {@code t}. Called at every event and every moment a window moves, when mostly
-     * nothing leaves: before the first moment anything can leave ({@link #pruneDue}), only the open session and the
-     * cart are looked at (JFR: walking every event name's buckets was nearly a quarter of the engine's pass).
+     * nothing leaves: before the first moment anything can leave ({@link #pruneDue}, {@link #pruneRestDue}), only the
+     * open session and the cart are looked at (JFR: walking every event name's buckets was nearly a quarter of the
+     * engine's pass).
      */
     public void prune(long t) {
         changes++;
@@ -291,13 +303,19 @@ public final class UserFeatures {
             closeSession();
         }
         traits.prune(t);
-        if (t < pruneDue) {
-            return;
-        }
         // Each entry leaves at the first moment T its condition below holds; what stays sets the next due moment.
+        long day = Math.floorDiv(t, DAY) - MAX_DAYS; // T >= (index + MAX_DAYS) * DAY
+        if (t >= pruneDue) {
+            pruneBuckets(t, day);
+        }
+        if (t >= pruneRestDue) {
+            pruneRest(t, day);
+        }
+    }
+
+    private void pruneBuckets(long t, long day) {
         long minute = Math.floorDiv(t - HOUR, MINUTE); // T >= index * MINUTE + HOUR
         long hour = Math.floorDiv(t - DAY, HOUR); // T >= index * HOUR + DAY
-        long day = Math.floorDiv(t, DAY) - MAX_DAYS; // T >= (index + MAX_DAYS) * DAY
         long due = Long.MAX_VALUE;
         for (var it = events.values().iterator(); it.hasNext(); ) {
             Buckets b = it.next();
@@ -318,6 +336,11 @@ public final class UserFeatures {
                 due = Math.min(due, (Math.floorDiv(b.recent[0], DAY) + MAX_DAYS) * DAY);
             }
         }
+        pruneDue = due;
+    }
+
+    private void pruneRest(long t, long day) {
+        long due = Long.MAX_VALUE;
         dropUpTo(purchasesByDay, Math.floorDiv(t, DAY) - LOOKBACK_DAYS);
         if (!purchasesByDay.isEmpty()) {
             due = Math.min(due, (purchasesByDay.firstKey() + LOOKBACK_DAYS) * DAY);
@@ -328,7 +351,7 @@ public final class UserFeatures {
         }
         due = Math.min(due, dropTimesUpTo(featureLastUsed, t - MAX_DAYS * DAY, MAX_DAYS * DAY));
         due = Math.min(due, dropTimesUpTo(categoryLastViewed, t - DAY, DAY));
-        pruneDue = due;
+        pruneRestDue = due;
     }
 
     /** When the first of {@code counts}' buckets leaves a window of {@code window} ({@link Long#MAX_VALUE}: none). */
@@ -684,6 +707,7 @@ public final class UserFeatures {
     public void merge(UserFeatures other) {
         changes++;
         pruneDue = Long.MIN_VALUE; // the other's entries leave when they leave: the next prune walks
+        pruneRestDue = Long.MIN_VALUE;
         other.events.forEach((name, b) -> {
             Buckets mine = events.computeIfAbsent(name, k -> new Buckets());
             mine.changed();

@@ -123,6 +123,62 @@ class ProfileTraitsTest {
         assertThat(features.traits().asMap()).isEmpty();
     }
 
+    /**
+     * {@link ProfileTraits#asMap} is kept until the traits change: after every step of a random history (views, adds,
+     * removals, orders, contact details, prunes, folds; a new user every 100 steps, so that folds bring contact details
+     * the user lacks), it must equal what a copy read back from bytes builds afresh, and stay the same map while nothing
+     * changed.
+     */
+    @Test
+    void theTraitsMapKeptBetweenChangesIsTheOneBuiltAfresh() {
+        java.util.Random random = new java.util.Random(11);
+        UserFeatures features = new UserFeatures(FeatureConfig.defaults());
+        long t = T0;
+        int rebuilt = 0;
+        for (int step = 0; step < 2_000; step++) {
+            if (step % 100 == 0) {
+                features = new UserFeatures(FeatureConfig.defaults());
+            }
+            String product = "p" + random.nextInt(25);
+            Map<String, Object> before = features.traits().asMap();
+            switch (random.nextInt(8)) {
+                case 0 -> features.add(view("u1", product, t - random.nextInt(3) * MIN, random.nextInt(200)));
+                case 1 -> features.add(cart("u1", product, t, random.nextInt(200)));
+                case 2 -> features.add(product("u1", "remove_from_cart", product, t, 0));
+                case 3 -> features.add(Events.track("u1", "order_completed", t - random.nextInt(2) * MIN).build());
+                case 4 -> features.add(contact("u1", t, random));
+                case 5 -> {
+                    UserFeatures device = new UserFeatures(FeatureConfig.defaults());
+                    device.add(switch (random.nextInt(3)) {
+                        case 0 -> view("anon", product, t, 5.0);
+                        case 1 -> cart("anon", product, t, 5.0);
+                        default -> contact("anon", t, random);
+                    });
+                    features.merge(device);
+                }
+                case 6 -> features.add(Events.track("u1", "page_view", t).build()); // touches no trait
+                default -> {
+                    t += random.nextInt(4) == 0 ? random.nextInt(40) * UserFeatures.DAY : random.nextInt(30) * MIN;
+                    features.prune(t);
+                }
+            }
+            Map<String, Object> kept = features.traits().asMap();
+            Map<String, Object> fresh = UserFeatures.fromBytes(features.toBytes(), FeatureConfig.defaults()).traits()
+                    .asMap();
+            assertThat(kept).as("step %d", step).isEqualTo(fresh);
+            assertThat(features.traits().asMap()).as("asked again").isSameAs(kept);
+            rebuilt += kept == before ? 0 : 1;
+        }
+        assertThat(rebuilt).as("steps that changed the traits").isBetween(300, 1_900);
+    }
+
+    /** An identify with an email or a phone number, one of a few. */
+    private static UnifiedEvent contact(String user, long t, java.util.Random random) {
+        return random.nextBoolean()
+                ? Events.identify(user, t).trait("email", "a" + random.nextInt(3) + "@b.co").build()
+                : Events.identify(user, t).trait("phone", "+1 415 555 01" + random.nextInt(10)).build();
+    }
+
     private static UnifiedEvent view(String user, String product, long t, double price) {
         return product(user, "product_view", product, t, price);
     }

@@ -345,13 +345,25 @@ class UserFeaturesTest {
     /**
      * A prune before anything is due looks at the open session and the cart only: whatever came before it (events, late
      * ones, folds, prunes minutes or days apart), it must leave the state as a copy read back from bytes leaves it,
-     * whose first prune walks everything.
+     * whose first prune walks everything. Also with purchases alone and with feature times alone, passive and without
+     * folds: otherwise something else due first (an active event's session, no later than its purchases and feature
+     * time; a category viewed; a feature time before a purchase; a fold) walks them, so one that failed to set its
+     * own due moment would still leave on time.
      */
     @Test
     void aPruneThatSkipsTheWalkDropsWhatAFullWalkDrops() {
+        FeatureConfig defaults = FeatureConfig.defaults();
+        pruneAgreesWithAFullWalk(defaults, true, "page_view", "add_to_cart", "order_completed", "feature_used",
+                "product_view");
+        for (String alone : List.of("order_completed", "feature_used")) {
+            pruneAgreesWithAFullWalk(new FeatureConfig(defaults.keyFeatures(), 30, 30, List.of("order_completed"),
+                    List.of(alone), null), false, alone);
+        }
+    }
+
+    private void pruneAgreesWithAFullWalk(FeatureConfig config, boolean folds, String... names) {
         java.util.Random random = new java.util.Random(5);
-        String[] names = {"page_view", "add_to_cart", "order_completed", "feature_used", "product_view"};
-        UserFeatures f = new UserFeatures(FeatureConfig.defaults());
+        UserFeatures f = new UserFeatures(config);
         long t = T0;
         int dropped = 0;
         for (int step = 0; step < 3_000; step++) {
@@ -362,7 +374,10 @@ class UserFeaturesTest {
                 case 1 -> f.add(event(names[random.nextInt(names.length)], t - random.nextInt(200) * HOUR,
                         Map.of("feature", "late", "category", "old")));
                 case 2 -> {
-                    UserFeatures other = new UserFeatures(FeatureConfig.defaults());
+                    if (!folds) {
+                        continue;
+                    }
+                    UserFeatures other = new UserFeatures(config);
                     other.add(event(names[random.nextInt(names.length)], t - random.nextInt(100) * DAY, Map.of()));
                     f.merge(other);
                 }
@@ -373,7 +388,7 @@ class UserFeaturesTest {
                     default -> random.nextInt(40) * DAY;
                 };
             }
-            UserFeatures walked = UserFeatures.fromBytes(f.toBytes(), FeatureConfig.defaults());
+            UserFeatures walked = UserFeatures.fromBytes(f.toBytes(), config);
             byte[] before = f.toBytes();
             f.prune(t);
             walked.prune(t);
