@@ -27,9 +27,15 @@ public final class FrozenMap<K, V> extends AbstractMap<K, V> implements Serializ
         this.values = Collections.unmodifiableMap(owned);
     }
 
-    /** An unmodifiable copy of {@code map}, in its order; a {@code FrozenMap} is returned as it is. */
+    /**
+     * An unmodifiable copy of {@code map}, in its order; a {@code FrozenMap} or a {@link NamedValues}, which cannot
+     * change either, is returned as it is.
+     */
     public static <K, V> Map<K, V> copyOf(Map<K, V> map) {
-        return map instanceof FrozenMap<K, V> frozen ? frozen : new FrozenMap<>(new LinkedHashMap<>(map));
+        if (map instanceof FrozenMap<K, V> || map instanceof NamedValues<?>) {
+            return map;
+        }
+        return new FrozenMap<>(new LinkedHashMap<>(map));
     }
 
     /**

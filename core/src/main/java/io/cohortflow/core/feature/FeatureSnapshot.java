@@ -1,5 +1,7 @@
 package io.cohortflow.core.feature;
 
+import io.cohortflow.core.codec.NamedValues;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,31 +71,26 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
         return counts.getOrDefault(window, Map.of()).getOrDefault(event, 0L);
     }
 
-    /** The numeric features by name, in {@link #MODEL_FEATURES} order (what profiles and changes carry). */
+    private static final NamedValues.Names NUMERIC = new NamedValues.Names(MODEL_FEATURES);
+
+    /**
+     * The numeric features by name, in {@link #MODEL_FEATURES} order (what profiles and changes carry); unmodifiable.
+     */
     public Map<String, Double> numeric() {
-        Map<String, Double> values = new LinkedHashMap<>();
-        values.put("recency", recencyDays);
-        values.put("frequency_30d", (double) frequency30d);
-        values.put("monetary_value_90d", monetaryValue90d);
-        values.put("feature_adoption_rate", featureAdoptionRate);
-        values.put("support_tickets_60d", (double) supportTickets60d);
-        values.put("avg_session_duration", avgSessionDuration);
-        values.put("cart_adds_30d", (double) count("30d", "add_to_cart"));
-        values.put("email_engagement_30d", (double) (count("30d", "email_opened") + count("30d", "email_clicked")));
-        values.put("purchases_365d", (double) purchases365d);
-        values.put("monetary_value_365d", monetaryValue365d);
-        values.put("tenure_days", tenureDays);
-        values.put("overdue_purchases", overduePurchases);
-        values.put("cart_value", cartValue);
-        values.put("max_price_viewed_24h", maxPriceViewed24h);
-        values.put("categories_after_cart_24h", (double) categoriesAfterCart24h);
-        return values;
+        double[] vector = modelVector();
+        Object[] values = new Object[vector.length];
+        for (int i = 0; i < vector.length; i++) {
+            values[i] = vector[i];
+        }
+        return new NamedValues<>(NUMERIC, values);
     }
 
     /** The values of {@link #MODEL_FEATURES}, in that order: what the models are trained on. */
     public double[] modelVector() {
-        Map<String, Double> numeric = numeric();
-        return MODEL_FEATURES.stream().mapToDouble(numeric::get).toArray();
+        return new double[] {recencyDays, frequency30d, monetaryValue90d, featureAdoptionRate, supportTickets60d,
+                avgSessionDuration, count("30d", "add_to_cart"), count("30d", "email_opened")
+                + count("30d", "email_clicked"), purchases365d, monetaryValue365d, tenureDays, overduePurchases,
+                cartValue, maxPriceViewed24h, categoriesAfterCart24h};
     }
 
     /**
@@ -106,10 +103,24 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
      */
     public Map<String, Object> ruleVariables() {
         Map<String, Object> vars = new LinkedHashMap<>(64); // 24 and room for scores and persona, without a resize
-        for (String name : RULE_VARIABLES) {
-            vars.put(name, ruleVariable(name));
+        Object[] values = ruleValues();
+        for (int i = 0; i < values.length; i++) {
+            vars.put(RULE_VARIABLES.get(i), values[i]);
         }
         return vars;
+    }
+
+    /** The values of {@link #ruleVariables}, in {@link #RULE_VARIABLES} order, in an array of their own. */
+    public Object[] ruleValues() {
+        return new Object[] {recencyDays, frequency30d, monetaryValue90d, featureAdoptionRate, supportTickets60d,
+                avgSessionDuration, cartOpen, cartAbandoned, purchases365d, monetaryValue365d, tenureDays,
+                overduePurchases, cartValue, maxPriceViewed24h, categoriesAfterCart24h, countsIn("1h"),
+                countsIn("24h"), countsIn("7d"), countsIn("30d"), countsIn("60d"), countsIn("90d"), categories24h,
+                featuresUsed90d, events};
+    }
+
+    private Map<String, Long> countsIn(String window) {
+        return counts.getOrDefault(window, Map.of());
     }
 
     /**
@@ -158,12 +169,12 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
             case "max_price_viewed_24h" -> maxPriceViewed24h;
             case "categories_after_cart_24h" -> categoriesAfterCart24h;
             // The windows' names as constants: a substring here would hash a new string at every read.
-            case "count_1h" -> counts.getOrDefault("1h", Map.of());
-            case "count_24h" -> counts.getOrDefault("24h", Map.of());
-            case "count_7d" -> counts.getOrDefault("7d", Map.of());
-            case "count_30d" -> counts.getOrDefault("30d", Map.of());
-            case "count_60d" -> counts.getOrDefault("60d", Map.of());
-            case "count_90d" -> counts.getOrDefault("90d", Map.of());
+            case "count_1h" -> countsIn("1h");
+            case "count_24h" -> countsIn("24h");
+            case "count_7d" -> countsIn("7d");
+            case "count_30d" -> countsIn("30d");
+            case "count_60d" -> countsIn("60d");
+            case "count_90d" -> countsIn("90d");
             case "categories_24h" -> categories24h;
             case "features_used_90d" -> featuresUsed90d;
             case "events" -> events;

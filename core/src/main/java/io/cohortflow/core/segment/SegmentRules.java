@@ -13,6 +13,7 @@ import dev.cel.common.types.SimpleType;
 import dev.cel.runtime.CelEvaluationException;
 import dev.cel.runtime.CelRuntime;
 import dev.cel.runtime.CelVariableResolver;
+import io.cohortflow.core.codec.NamedValues;
 import io.cohortflow.core.config.ConfFiles;
 import io.cohortflow.core.feature.EventTimeline;
 import io.cohortflow.core.feature.FeatureSnapshot;
@@ -819,14 +820,20 @@ public final class SegmentRules {
      * own), with the count windows' zeros left out (a count map names every event the taxonomy has, mostly zeros:
      * {@link #variables(SegmentProfile, Collection)} puts them back).
      */
+    @SuppressWarnings("unchecked")
     public static Map<String, Object> inputs(FeatureSnapshot snapshot) {
-        Map<String, Object> inputs = snapshot.ruleVariables();
-        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
-            inputs.put("count_" + window, FeatureSnapshot.nonZero(snapshot.counts().getOrDefault(window, Map.of())));
+        Object[] values = snapshot.ruleValues(); // events: written as its map (@JsonValue) when the profile is encoded
+        for (int place : COUNT_INPUTS) {
+            values[place] = FeatureSnapshot.nonZero((Map<String, Long>) values[place]);
         }
-        inputs.put("events", snapshot.events()); // written as its map (@JsonValue) when the profile is encoded
-        return inputs;
+        return new NamedValues<>(INPUTS, values);
     }
+
+    /** The names of a profile's inputs: the rule variables'. */
+    private static final NamedValues.Names INPUTS = new NamedValues.Names(FeatureSnapshot.RULE_VARIABLES);
+    /** The places of the count windows among them. */
+    private static final int[] COUNT_INPUTS = FeatureSnapshot.COUNT_WINDOWS.stream()
+            .mapToInt(window -> FeatureSnapshot.RULE_VARIABLES.indexOf("count_" + window)).toArray();
 
     /**
      * The variables a condition sees for a published profile: its {@code inputs}, typed as the compiler declares them
