@@ -5,6 +5,7 @@ import io.cohortflow.core.privacy.PrivacyRequest;
 import io.cohortflow.core.privacy.PrivacyRequestCodec;
 import io.cohortflow.core.privacy.PrivacyStatus;
 import io.cohortflow.core.privacy.PrivacyStatusCodec;
+import io.cohortflow.core.engine.UserSegments;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.identity.IdentityMerge;
@@ -97,6 +98,13 @@ public final class SegmentationJob {
         this.scoring = scoring;
     }
 
+    /**
+     * How the job reads events.unified and events.late: keeping of each event's maps only what the engine reads
+     * ({@link UserSegments#EVENT_FIELDS_READ}), so the rest (a web event's page, user agent and library, most of its
+     * bytes) is neither decoded nor carried through the shuffle and the state.
+     */
+    public static final UnifiedEventCodec EVENTS = UnifiedEventCodec.keeping(UserSegments.EVENT_FIELDS_READ);
+
     /** The job wired to Kafka as configured. {@code bounded} stops every source at the offsets seen at start. */
     public static SegmentationJob fromOptions(SegmentationOptions options, boolean bounded) {
         var kafka = options.kafka();
@@ -107,9 +115,9 @@ public final class SegmentationJob {
         SegmentDefinitionCodec definitions = new SegmentDefinitionCodec();
         ModelPublishedCodec models = new ModelPublishedCodec();
         Io io = new Io(
-                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.UNIFIED), group, new UnifiedEventCodec(),
+                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.UNIFIED), group, EVENTS,
                         UnifiedEventTypeInfo.INSTANCE, bounded),
-                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.LATE), group + "-late", new UnifiedEventCodec(),
+                KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.LATE), group + "-late", EVENTS,
                         UnifiedEventTypeInfo.INSTANCE, bounded),
                 KafkaIo.jsonSource(bs, kafka.topic(TopicsConfig.MERGES), group + "-merges", merges,
                         new JsonRecordTypeInfo<>(merges), bounded),

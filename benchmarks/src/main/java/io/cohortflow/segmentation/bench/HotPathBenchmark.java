@@ -14,6 +14,7 @@ import io.cohortflow.core.scoring.Scores;
 import io.cohortflow.core.segment.SegmentRules;
 import io.cohortflow.registry.ModelBundle;
 import io.cohortflow.registry.ModelRegistry;
+import io.cohortflow.segmentation.SegmentationJob;
 import io.cohortflow.ingest.mapping.IngestMapper;
 import io.cohortflow.ingest.mapping.RawEvent;
 import io.cohortflow.simulator.Delivery;
@@ -42,7 +43,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The per-event hot path of the segmentation job, without Flink: decode the unified event (its binary form, as
- * events.unified holds it), read the user's state (bytes), update the features, take the snapshot, evaluate every
+ * events.unified holds it, keeping what the engine reads, as the job's source does: {@link SegmentationJob#EVENTS}),
+ * read the user's state (bytes), update the features, take the snapshot, evaluate every
  * shipped segment (CEL), write the state back. {@code featuresOnly} leaves out the rules, {@code rulesOnly} measures
  * evaluating all segments on a snapshot. {@code perEventScored} is {@code perEvent} with a model bundle scoring every
  * evaluation, as the job does once a bundle is loaded (churn and bundle propensity, persona: three Tribuo predictions;
@@ -71,8 +73,10 @@ public class HotPathBenchmark {
      */
     @org.openjdk.jmh.annotations.Param({"shipped"})
     public String segmentSet;
-    /** The events as events.unified holds them (ingest writes its binary form; the job's source decodes it). */
+    /** The events as events.unified holds them (ingest writes its binary form). */
     private final UnifiedEventCodec codec = new UnifiedEventCodec.Binary();
+    /** How the job's source decodes them. */
+    private final UnifiedEventCodec read = SegmentationJob.EVENTS;
     private FeatureConfig config;
     private List<String> names;
     private List<SegmentRules.Compiled> segments;
@@ -132,7 +136,7 @@ public class HotPathBenchmark {
     }
 
     private int perEvent(Scorer scorer) {
-        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        UnifiedEvent event = read.decode(encoded.get(next++ % encoded.size()));
         byte[] bytes = state.get(event.resolvedId());
         UserFeatures features = bytes == null ? new UserFeatures(config) : UserFeatures.fromBytes(bytes, config);
         features.add(event);
@@ -155,7 +159,7 @@ public class HotPathBenchmark {
      */
     @Benchmark
     public int engineApply() {
-        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        UnifiedEvent event = read.decode(encoded.get(next++ % encoded.size()));
         UserSegments user = engines.computeIfAbsent(event.resolvedId(), id -> new UserSegments());
         return published(user.apply(event.resolvedId(), event, rules, 0));
     }
@@ -190,7 +194,7 @@ public class HotPathBenchmark {
         Map<String, UserSegments> fresh = new HashMap<>();
         long changes = 0;
         for (byte[] bytes : pass) {
-            UnifiedEvent event = codec.decode(bytes);
+            UnifiedEvent event = read.decode(bytes);
             UserSegments user = fresh.computeIfAbsent(event.resolvedId(), id -> new UserSegments());
             changes += published(user.apply(event.resolvedId(), event, rules, 0));
         }
@@ -216,7 +220,7 @@ public class HotPathBenchmark {
     /** {@link #engineApply} with the state read from and written to bytes on every event, as RocksDB does. */
     @Benchmark
     public int engineApplySerialized() throws java.io.IOException {
-        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        UnifiedEvent event = read.decode(encoded.get(next++ % encoded.size()));
         byte[] bytes = engineBytes.get(event.resolvedId());
         UserSegments user = bytes == null ? new UserSegments()
                 : UserSegments.readFrom(new org.apache.flink.core.memory.DataInputDeserializer(bytes));
@@ -234,7 +238,7 @@ public class HotPathBenchmark {
 
     @Benchmark
     public int featuresOnly() {
-        UnifiedEvent event = codec.decode(encoded.get(next++ % encoded.size()));
+        UnifiedEvent event = read.decode(encoded.get(next++ % encoded.size()));
         byte[] bytes = state.get(event.resolvedId());
         UserFeatures features = bytes == null ? new UserFeatures(config) : UserFeatures.fromBytes(bytes, config);
         features.add(event);

@@ -1,10 +1,12 @@
 package io.cohortflow.core.engine;
 
 import io.cohortflow.core.codec.FrozenMap;
+import io.cohortflow.core.event.EventFields;
 import io.cohortflow.core.event.UnifiedEvent;
 import io.cohortflow.core.event.UnifiedEventCodec;
 import io.cohortflow.core.feature.FeatureConfig;
 import io.cohortflow.core.feature.FeatureSnapshot;
+import io.cohortflow.core.feature.ProfileTraits;
 import io.cohortflow.core.feature.UserFeatures;
 import io.cohortflow.core.identity.IdentityLink;
 import io.cohortflow.core.identity.IdentityMerge;
@@ -77,6 +79,15 @@ public final class UserSegments {
     /** The most inputs held behind one barrier before it is given up. */
     static final int MAX_HELD = 10_000;
     private static final UnifiedEventCodec EVENTS = new UnifiedEventCodec();
+    /**
+     * What the engine reads of an event's maps: the properties the features read ({@link UserFeatures#PROPERTIES_READ}),
+     * the traits contact details come from ({@link ProfileTraits#TRAITS_READ}) and the identity link in the context
+     * ({@link IdentityLink#CONTEXT_KEY}). A host may decode its events keeping only these
+     * ({@link UnifiedEventCodec#keeping}): the engine's outcomes are the same, which the segmentation job's
+     * {@code EventFieldsReadTest} checks over simulated histories.
+     */
+    public static final EventFields EVENT_FIELDS_READ = new EventFields(UserFeatures.PROPERTIES_READ,
+            ProfileTraits.TRAITS_READ, java.util.Set.of(IdentityLink.CONTEXT_KEY));
     private static final StateHandoffCodec HANDOFFS = new StateHandoffCodec();
 
     private UserFeatures features;

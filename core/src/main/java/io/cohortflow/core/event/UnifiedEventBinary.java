@@ -113,6 +113,14 @@ public final class UnifiedEventBinary {
      * version this code does not know, a record cut short or followed by more bytes, or a field out of its range.
      */
     public static UnifiedEvent decode(byte[] bytes) {
+        return decode(bytes, null);
+    }
+
+    /**
+     * {@link #decode(byte[])}, keeping of the event's maps only the entries {@code kept} names (null: all): the others
+     * are stepped over, not built, though still checked to be well formed.
+     */
+    public static UnifiedEvent decode(byte[] bytes, EventFields kept) {
         if (bytes.length == 0 || bytes[0] != VERSION) {
             throw new UncheckedIOException(new IOException(bytes.length == 0 ? "no bytes: not an event's"
                     : "binary event version " + bytes[0] + " is not known here (this code reads version " + VERSION
@@ -121,7 +129,7 @@ public final class UnifiedEventBinary {
         BytesIn in = new BytesIn(bytes);
         in.skip(1);
         try {
-            UnifiedEvent event = read(in, IN_PLACE);
+            UnifiedEvent event = read(in, IN_PLACE, kept);
             if (in.available() > 0) {
                 throw new IOException(in.available() + " bytes after the event: the bytes are not one event's");
             }
@@ -158,6 +166,11 @@ public final class UnifiedEventBinary {
 
     /** The fields written by {@link #write}, strings read by {@code strings}. */
     public static UnifiedEvent read(DataInput in, Strings strings) throws IOException {
+        return read(in, strings, null);
+    }
+
+    /** {@link #read(DataInput, Strings)}, keeping of the maps only the entries {@code kept} names (null: all). */
+    private static UnifiedEvent read(DataInput in, Strings strings, EventFields kept) throws IOException {
         String messageId = readString(in, strings);
         EventType type = type(in.readByte());
         String event = readString(in, strings);
@@ -170,9 +183,11 @@ public final class UnifiedEventBinary {
         String source = readString(in, strings);
         String previousId = readString(in, strings);
         // The maps read are the event's own: it takes them without a copy.
+        Map<String, Object> properties = readMap(in, strings, kept == null ? null : kept.properties());
+        Map<String, Object> traits = readMap(in, strings, kept == null ? null : kept.traits());
+        Map<String, Object> context = readMap(in, strings, kept == null ? null : kept.context());
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
-                source, previousId, FrozenMap.owning(readMap(in, strings)), FrozenMap.owning(readMap(in, strings)),
-                FrozenMap.owning(readMap(in, strings)));
+                source, previousId, FrozenMap.owning(properties), FrozenMap.owning(traits), FrozenMap.owning(context));
     }
 
     /** The event type of an ordinal written by {@link #write}. */
@@ -238,6 +253,26 @@ public final class UnifiedEventBinary {
     /** A map written by {@link #writeMap}, its strings read by {@code strings}: empty as {@code Map.of()}. */
     public static Map<String, Object> readMap(DataInput in, Strings strings) throws IOException {
         return readMap(in, strings, 0);
+    }
+
+    /** A field's map, with only the entries of {@code keys} (null: all); empty as {@code Map.of()}. */
+    private static Map<String, Object> readMap(DataInput in, Strings strings, java.util.Set<String> keys)
+            throws IOException {
+        if (keys == null) {
+            return readMap(in, strings, 0);
+        }
+        int size = readVarInt(in);
+        Map<String, Object> map = Map.of();
+        for (int i = 0; i < size; i++) {
+            String key = readString(in, strings);
+            if (key != null && keys.contains(key)) { // Set.of's contains refuses null
+                map = map.isEmpty() ? new LinkedHashMap<>(keys.size() * 2) : map;
+                map.put(key, readValue(in, strings, 0));
+            } else {
+                skipValue(in, 0);
+            }
+        }
+        return map;
     }
 
     /** A map at {@code depth} lists or maps below a field's: a field's empty map as {@code Map.of()}. */
@@ -306,6 +341,47 @@ public final class UnifiedEventBinary {
             }
         }
         return true;
+    }
+
+    /** Steps over a value at {@code depth} lists or maps below a field's, as {@link #readValue} would read it. */
+    private static void skipValue(DataInput in, int depth) throws IOException {
+        byte tag = in.readByte();
+        if ((tag == LIST || tag == MAP) && depth >= MAX_DEPTH) {
+            throw new IOException("values nested more than " + MAX_DEPTH + " deep: the bytes are not an event's");
+        }
+        switch (tag) {
+            case NULL, TRUE, FALSE -> { }
+            case STRING, BIG_INTEGER, BIG_DECIMAL, OTHER_AS_JSON -> skipString(in);
+            case LONG, DOUBLE -> skip(in, 8);
+            case INTEGER, FLOAT -> skip(in, 4);
+            case LIST -> {
+                int size = readVarInt(in);
+                for (int i = 0; i < size; i++) {
+                    skipValue(in, depth + 1);
+                }
+            }
+            case MAP -> {
+                int size = readVarInt(in);
+                for (int i = 0; i < size; i++) {
+                    skipString(in);
+                    skipValue(in, depth + 1);
+                }
+            }
+            default -> throw new IOException("unknown value tag " + tag + ": the bytes are not an event's");
+        }
+    }
+
+    private static void skipString(DataInput in) throws IOException {
+        int length = readVarInt(in) - 1;
+        if (length > 0) {
+            skip(in, length);
+        }
+    }
+
+    private static void skip(DataInput in, int n) throws IOException {
+        if (n < 0 || in.skipBytes(n) != n) {
+            throw new EOFException("a value of " + n + " bytes past the end");
+        }
     }
 
     /** A value at {@code depth} lists or maps below a field's. */

@@ -21,6 +21,29 @@ public class UnifiedEventCodec extends JsonCodec<UnifiedEvent> {
     }
 
     /**
+     * A codec that decodes either form keeping of an event's maps only the entries {@code kept} names
+     * ({@link EventFields}); it encodes JSON, as this one.
+     */
+    public static UnifiedEventCodec keeping(EventFields kept) {
+        return new Keeping(kept);
+    }
+
+    private static final class Keeping extends UnifiedEventCodec {
+        private static final long serialVersionUID = 1L;
+        private final EventFields kept;
+
+        Keeping(EventFields kept) {
+            this.kept = java.util.Objects.requireNonNull(kept, "kept");
+        }
+
+        @Override
+        public UnifiedEvent decode(byte[] bytes) {
+            return UnifiedEventBinary.isBinary(bytes) ? UnifiedEventBinary.decode(bytes, kept)
+                    : kept.of(super.decode(bytes));
+        }
+    }
+
+    /**
      * The records of events.unified: {@link UnifiedEventBinary}'s form ({@link #encodeToString} stays JSON, for logs);
      * it decodes both forms, as its parent.
      */

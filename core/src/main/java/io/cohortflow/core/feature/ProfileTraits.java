@@ -41,6 +41,8 @@ public final class ProfileTraits {
     static final int MAX_TEXT = 120;
     /** The event properties {@link #add} reads (its traits aside): a product's id, name, category and price. */
     public static final Set<String> PROPERTIES_READ = Set.of("product_id", "sku", "name", "category", "price");
+    /** The identify traits {@link #add} reads: the contact details. */
+    public static final Set<String> TRAITS_READ = Set.of("email", "phone");
 
     /** A product as an event described it, and when. */
     public record Product(String id, String name, String category, double price, long at) {
@@ -103,7 +105,7 @@ public final class ProfileTraits {
     }
 
     private void contact(Map<String, Object> traits, long t) {
-        if (traits.get("email") instanceof String email && !email.isBlank()) {
+        if (traits.get("email") instanceof String email && !email.isBlank()) { // TRAITS_READ
             emailSha256 = hashEmail(email);
             contactAt = Math.max(contactAt, t);
             shown = null;

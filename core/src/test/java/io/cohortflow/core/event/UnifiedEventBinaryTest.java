@@ -184,4 +184,81 @@ class UnifiedEventBinaryTest {
         }
         assertThat(refused).as("most changes are refused").isGreaterThan(1_000);
     }
+
+    /**
+     * A decoder keeping some entries of the maps gives the whole event with only those entries, each value whole, in
+     * their order, from either form; the entries stepped over are still checked: a record cut short or a changed byte
+     * in them is refused as when every entry is read.
+     */
+    @Test
+    void aDecoderKeepingSomeEntriesStepsOverTheRestAndStillRefusesBadBytes() {
+        EventFields kept = new EventFields(java.util.Set.of("revenue", "nested", "name", "absent"),
+                java.util.Set.of("email"), java.util.Set.of());
+        UnifiedEventCodec keeping = UnifiedEventCodec.keeping(kept);
+        UnifiedEvent event = rich();
+        Map<String, Object> properties = new LinkedHashMap<>();
+        properties.put("revenue", 129.5);
+        properties.put("name", "Café Zürich ☕ — 東京 𝄞");
+        properties.put("nested", Map.of("depth", Map.of("x", 1L)));
+        UnifiedEvent expected = new UnifiedEvent("m-1", EventType.TRACK, "order_completed", "anon-1", "user-1",
+                "user-1", 1_767_571_200_123L, 1_767_571_200_000L, 1_767_571_201_000L, "web", null, properties,
+                Map.of("email", "a@example.com"), Map.of());
+        UnifiedEvent fromBinary = keeping.decode(binary.encode(event));
+        assertThat(fromBinary).isEqualTo(expected).isEqualTo(kept.of(event));
+        assertThat(fromBinary.properties().keySet()).containsExactly("revenue", "name", "nested");
+        assertThat(keeping.decode(json.encode(event))).as("JSON: its own types (small numbers as Integer)")
+                .isEqualTo(kept.of(json.decode(json.encode(event))));
+        assertThat(keeping.decode(json.encode(event)).properties().keySet()).containsExactly("revenue", "name",
+                "nested");
+        assertThat(keeping.encode(event)).as("it writes whole events, as JSON").isEqualTo(json.encode(event));
+
+        byte[] bytes = binary.encode(event);
+        for (int cut = 1; cut < bytes.length; cut += 97) {
+            byte[] shorter = java.util.Arrays.copyOf(bytes, cut);
+            assertThatThrownBy(() -> keeping.decode(shorter)).as("cut at %d", cut)
+                    .isInstanceOf(UncheckedIOException.class);
+        }
+        Random random = new Random(7);
+        byte[] good = binary.encode(new UnifiedEvent("m-9", EventType.TRACK, "add_to_cart", "d-1", "u-1", "u-1",
+                1_767_571_200_123L, 1_767_571_200_000L, 1_767_571_201_000L, "web", null,
+                Map.of("price", 19.99, "qty", 2L, "tags", List.of("x", true, 1, 2.5f, Map.of("k", "v"))),
+                Map.of("plan", "pro"), Map.of("ip", "10.0.0.1")));
+        int refused = 0;
+        int textOnly = 0;
+        for (int i = 0; i < 20_000; i++) {
+            byte[] changed = good.clone();
+            changed[1 + random.nextInt(changed.length - 1)] = (byte) random.nextInt(256);
+            UncheckedIOException whole = null;
+            try {
+                binary.decode(changed);
+            } catch (UncheckedIOException e) {
+                whole = e;
+            }
+            try {
+                UnifiedEvent read = keeping.decode(changed);
+                if (whole == null) {
+                    assertThat(read).isEqualTo(kept.of(binary.decode(changed)));
+                } else { // only the text of a value stepped over is not parsed: a number's, a JSON value's
+                    assertThat(whole).as("read when kept but refused whole, change %d", i)
+                            .hasRootCauseInstanceOf(textRefusal(whole));
+                    textOnly++;
+                }
+            } catch (UncheckedIOException e) {
+                refused++;
+                assertThat(whole).as("refused when kept but read whole, change %d", i).isNotNull();
+            }
+        }
+        assertThat(textOnly).as("values whose text does not parse, stepped over").isLessThan(refused / 10);
+        assertThat(refused).as("most changes are refused").isGreaterThan(1_000);
+    }
+
+    /** The kind of refusal of a value's text: a number's or JSON's, else the refusal's own (which then fails). */
+    private static Class<? extends Throwable> textRefusal(Throwable refusal) {
+        Throwable root = refusal;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root instanceof NumberFormatException || root instanceof com.fasterxml.jackson.core.JsonProcessingException
+                ? root.getClass() : Error.class;
+    }
 }
