@@ -641,7 +641,10 @@ public final class UserFeatures {
                 featuresUsed.add(feature);
             }
         });
-        long keyUsed = config.keyFeatures().stream().filter(featuresUsed::contains).count();
+        long keyUsed = 0;
+        for (String feature : config.keyFeatures()) {
+            keyUsed += featuresUsed.contains(feature) ? 1 : 0;
+        }
         List<String> categories = new ArrayList<>();
         categoryLastViewed.forEach((category, last) -> {
             if (last <= t && last > t - DAY) {
