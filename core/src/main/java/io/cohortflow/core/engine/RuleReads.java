@@ -27,6 +27,8 @@ public final class RuleReads {
     private static final Object UNKNOWN = new Object();
 
     private final List<SegmentRules.Read> reads;
+    /** Per read: its variable's slot ({@link SegmentRules.Read#slot}). */
+    private final int[] slots;
     /** The conditions, in the ruleset's order: an evaluation walks them by index, not through the sorted map. */
     private final List<SegmentRules.Compiled> segments;
     /**
@@ -63,6 +65,7 @@ public final class RuleReads {
                       boolean[] always, boolean[] model, Map<String, java.util.Set<Long>> windowsByEvent,
                       java.util.Set<Long> anyEventWindows, Map<String, Integer> countsByEvent, int everyEventCounts) {
         this.reads = reads;
+        this.slots = reads.stream().mapToInt(SegmentRules.Read::slot).toArray();
         this.segments = segments;
         this.readers = readers;
         this.thresholds = thresholds;
@@ -234,7 +237,7 @@ public final class RuleReads {
      */
     void update(Map<String, Object> variables, Object[] values, boolean[] changed) {
         for (int r = 0; r < changed.length; r++) {
-            Object value = reads.get(r).valueIn(variables);
+            Object value = reads.get(r).valueIn(variables, slots[r]);
             changed[r] = !Objects.equals(value, values[r]);
             values[r] = value;
         }

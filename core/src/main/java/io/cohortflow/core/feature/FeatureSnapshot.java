@@ -112,11 +112,42 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
 
     /** The values of {@link #ruleVariables}, in {@link #RULE_VARIABLES} order, in an array of their own. */
     public Object[] ruleValues() {
-        return new Object[] {recencyDays, frequency30d, monetaryValue90d, featureAdoptionRate, supportTickets60d,
-                avgSessionDuration, cartOpen, cartAbandoned, purchases365d, monetaryValue365d, tenureDays,
-                overduePurchases, cartValue, maxPriceViewed24h, categoriesAfterCart24h, countsIn("1h"),
-                countsIn("24h"), countsIn("7d"), countsIn("30d"), countsIn("60d"), countsIn("90d"), categories24h,
-                featuresUsed90d, events};
+        Object[] values = new Object[RULE_VARIABLES.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = ruleVariable(i);
+        }
+        return values;
+    }
+
+    /** The rule variable at {@code place} in {@link #RULE_VARIABLES}. */
+    public Object ruleVariable(int place) {
+        return switch (place) {
+            case 0 -> recencyDays;
+            case 1 -> frequency30d;
+            case 2 -> monetaryValue90d;
+            case 3 -> featureAdoptionRate;
+            case 4 -> supportTickets60d;
+            case 5 -> avgSessionDuration;
+            case 6 -> cartOpen;
+            case 7 -> cartAbandoned;
+            case 8 -> purchases365d;
+            case 9 -> monetaryValue365d;
+            case 10 -> tenureDays;
+            case 11 -> overduePurchases;
+            case 12 -> cartValue;
+            case 13 -> maxPriceViewed24h;
+            case 14 -> categoriesAfterCart24h;
+            case 15 -> countsIn("1h");
+            case 16 -> countsIn("24h");
+            case 17 -> countsIn("7d");
+            case 18 -> countsIn("30d");
+            case 19 -> countsIn("60d");
+            case 20 -> countsIn("90d");
+            case 21 -> categories24h;
+            case 22 -> featuresUsed90d;
+            case 23 -> events;
+            default -> throw new IndexOutOfBoundsException("no rule variable at " + place);
+        };
     }
 
     private Map<String, Long> countsIn(String window) {
@@ -152,33 +183,11 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
      * and read); null for a name that is none of them.
      */
     public Object ruleVariable(String name) {
-        return switch (name) {
-            case "recency_days" -> recencyDays;
-            case "frequency_30d" -> frequency30d;
-            case "monetary_value_90d" -> monetaryValue90d;
-            case "feature_adoption_rate" -> featureAdoptionRate;
-            case "support_tickets_60d" -> supportTickets60d;
-            case "avg_session_duration" -> avgSessionDuration;
-            case "cart_open" -> cartOpen;
-            case "cart_abandoned" -> cartAbandoned;
-            case "purchases_365d" -> purchases365d;
-            case "monetary_value_365d" -> monetaryValue365d;
-            case "tenure_days" -> tenureDays;
-            case "overdue_purchases" -> overduePurchases;
-            case "cart_value" -> cartValue;
-            case "max_price_viewed_24h" -> maxPriceViewed24h;
-            case "categories_after_cart_24h" -> categoriesAfterCart24h;
-            // The windows' names as constants: a substring here would hash a new string at every read.
-            case "count_1h" -> countsIn("1h");
-            case "count_24h" -> countsIn("24h");
-            case "count_7d" -> countsIn("7d");
-            case "count_30d" -> countsIn("30d");
-            case "count_60d" -> countsIn("60d");
-            case "count_90d" -> countsIn("90d");
-            case "categories_24h" -> categories24h;
-            case "features_used_90d" -> featuresUsed90d;
-            case "events" -> events;
-            default -> null;
-        };
+        Integer place = RULE_VARIABLE_PLACES.get(name);
+        return place == null ? null : ruleVariable(place);
     }
+
+    private static final Map<String, Integer> RULE_VARIABLE_PLACES = java.util.stream.IntStream
+            .range(0, RULE_VARIABLES.size()).boxed()
+            .collect(java.util.stream.Collectors.toUnmodifiableMap(RULE_VARIABLES::get, place -> place));
 }

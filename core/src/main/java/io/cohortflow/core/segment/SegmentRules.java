@@ -116,7 +116,24 @@ public final class SegmentRules {
 
         /** This read's value among {@code variables} (null when absent): an operator's is the operator's result. */
         public Object valueIn(Map<String, Object> variables) {
-            Object value = variables.get(variable);
+            return valueOf(variables.get(variable));
+        }
+
+        /**
+         * {@link #valueIn}, for a reader that keeps this read's {@link #slot}: among the variables of
+         * {@link SegmentRules#variables} the variable is taken by it, without a lookup by name (an evaluation takes
+         * every read of every condition, JFR: the lookups were a tenth of the engine's pass).
+         */
+        public Object valueIn(Map<String, Object> variables, int slot) {
+            return valueOf(slot >= 0 && variables instanceof Variables v ? v.slot(slot) : variables.get(variable));
+        }
+
+        /** Where {@link #valueIn(Map, int)} finds the variable among {@link SegmentRules#variables}' (-1: nowhere). */
+        public int slot() {
+            return SegmentRules.slot(variable);
+        }
+
+        private Object valueOf(Object value) {
             if (operator != null) {
                 return value instanceof EventTimeline events ? operate(events, operator, arguments) : null;
             }
@@ -780,7 +797,7 @@ public final class SegmentRules {
                 value = switch (name) {
                     case "scores" -> scores;
                     case "persona" -> persona;
-                    default -> features.ruleVariable(name);
+                    default -> features.ruleVariable(slot); // the snapshot's variables come first, in their order
                 };
                 read[slot] = value == null ? ABSENT : value;
             }

@@ -48,18 +48,44 @@ class FeatureSnapshotTest {
         assertThat(FrozenMap.copyOf(numeric)).as("unmodifiable already: taken without a copy").isSameAs(numeric);
     }
 
-    /** The rule variables built at once, by place, are those read one by one by name. */
+    /**
+     * The rule variables are read by place (an evaluation's slots, a profile's inputs) and by name: each name is its
+     * own field's value, at its place in {@link FeatureSnapshot#RULE_VARIABLES}.
+     */
     @Test
-    void theRuleValuesAreTheVariablesByName() {
-        Object[] values = SNAPSHOT.ruleValues();
-        assertThat(values).hasSameSizeAs(FeatureSnapshot.RULE_VARIABLES);
-        for (int i = 0; i < values.length; i++) {
-            assertThat(values[i]).as(FeatureSnapshot.RULE_VARIABLES.get(i))
-                    .isEqualTo(SNAPSHOT.ruleVariable(FeatureSnapshot.RULE_VARIABLES.get(i)));
+    void eachRuleVariableIsItsOwnFieldsValueByNameAndByPlace() {
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("recency_days", 1.5);
+        expected.put("frequency_30d", 2L);
+        expected.put("monetary_value_90d", 3.5);
+        expected.put("feature_adoption_rate", 0.25);
+        expected.put("support_tickets_60d", 4L);
+        expected.put("avg_session_duration", 5.5);
+        expected.put("cart_open", true);
+        expected.put("cart_abandoned", false);
+        expected.put("purchases_365d", 6L);
+        expected.put("monetary_value_365d", 7.5);
+        expected.put("tenure_days", 8.5);
+        expected.put("overdue_purchases", 9.5);
+        expected.put("cart_value", 10.5);
+        expected.put("max_price_viewed_24h", 11.5);
+        expected.put("categories_after_cart_24h", 12L);
+        for (String window : FeatureSnapshot.COUNT_WINDOWS) {
+            expected.put("count_" + window, SNAPSHOT.counts().get(window));
         }
+        expected.put("categories_24h", List.of("Shoes"));
+        expected.put("features_used_90d", List.of("api"));
+        expected.put("events", SNAPSHOT.events());
+        assertThat(SNAPSHOT.ruleVariables()).isEqualTo(expected);
         assertThat(SNAPSHOT.ruleVariables().keySet()).containsExactlyElementsOf(FeatureSnapshot.RULE_VARIABLES);
-        assertThat(SNAPSHOT.ruleVariable("cart_open")).isEqualTo(true);
-        assertThat(SNAPSHOT.ruleVariable("count_24h")).isEqualTo(Map.of("a", 2L));
+        Object[] values = SNAPSHOT.ruleValues();
+        for (int place = 0; place < values.length; place++) {
+            String name = FeatureSnapshot.RULE_VARIABLES.get(place);
+            assertThat(values[place]).as(name).isEqualTo(expected.get(name));
+            assertThat(SNAPSHOT.ruleVariable(place)).as(name).isEqualTo(expected.get(name));
+            assertThat(SNAPSHOT.ruleVariable(name)).as(name).isEqualTo(expected.get(name));
+        }
+        assertThat(SNAPSHOT.ruleVariable("scores")).as("none of them").isNull();
     }
 
     /** A profile's inputs: every rule variable, in order, the count windows without their zeros. */
