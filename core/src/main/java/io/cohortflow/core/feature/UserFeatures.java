@@ -96,9 +96,34 @@ public final class UserFeatures {
             return place;
         }
 
-        /** Forgets {@link #walkedAt}'s answers: the buckets changed. */
+        /**
+         * This name's entry in the last timeline (not state): its buckets' copies, given again to every timeline while
+         * the buckets stay as they are and the recent times are the ones it holds (JFR: copying six arrays per name at
+         * every snapshot was most of the timeline's time). Timelines only read them.
+         */
+        private EventTimeline.Event shown;
+
+        /** This name's timeline entry as of {@code t}. */
+        EventTimeline.Event shown(long t) {
+            long[] times = recent;
+            if (times.length > 0 && times[times.length - 1] > t) { // a correction behind the clock: not yet
+                return entry(java.util.Arrays.stream(times).filter(x -> x <= t).toArray());
+            }
+            if (shown == null || shown.recent() != times) {
+                shown = entry(times);
+            }
+            return shown;
+        }
+
+        private EventTimeline.Event entry(long[] times) {
+            return new EventTimeline.Event(minutes.indexes(), minutes.counts(), hours.indexes(), hours.counts(),
+                    days.indexes(), days.counts(), times);
+        }
+
+        /** Forgets {@link #walkedAt}'s answers and the timeline entry: the buckets changed. */
         void changed() {
             walkedAt = Long.MAX_VALUE;
+            shown = null;
         }
 
         void add(long t, int n) {
@@ -558,14 +583,7 @@ public final class UserFeatures {
     /** Each event's history as of {@code t}: what the rules' behavioural operators read. */
     public EventTimeline timeline(long t) {
         Map<String, EventTimeline.Event> out = new java.util.HashMap<>(events.size() * 2);
-        events.forEach((name, b) -> {
-            long[] recent = b.recent;
-            if (recent.length > 0 && recent[recent.length - 1] > t) { // a correction behind the clock: not yet
-                recent = java.util.Arrays.stream(recent).filter(x -> x <= t).toArray();
-            }
-            out.put(name, new EventTimeline.Event(b.minutes.indexes(), b.minutes.counts(), b.hours.indexes(),
-                    b.hours.counts(), b.days.indexes(), b.days.counts(), recent));
-        });
+        events.forEach((name, b) -> out.put(name, b.shown(t)));
         return new EventTimeline(t, out);
     }
 

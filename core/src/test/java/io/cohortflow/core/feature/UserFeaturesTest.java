@@ -345,7 +345,7 @@ class UserFeaturesTest {
     /**
      * A prune before anything is due looks at the open session and the cart only: whatever came before it (events, late
      * ones, folds, prunes minutes or days apart), it must leave the state as a copy read back from bytes leaves it,
-     * whose first prune walks everything. Also with purchases alone and with feature times alone, passive and without
+     * whose first prune walks everything, and the same timeline, before and after. Also with purchases alone and with feature times alone, passive and without
      * folds: otherwise something else due first (an active event's session, no later than its purchases and feature
      * time; a category viewed; a feature time before a purchase; a fold) walks them, so one that failed to set its
      * own due moment would still leave on time.
@@ -390,9 +390,15 @@ class UserFeaturesTest {
             }
             UserFeatures walked = UserFeatures.fromBytes(f.toBytes(), config);
             byte[] before = f.toBytes();
+            // The timeline's entries are kept while their buckets stay as they are: each must be a fresh copy's.
+            assertThat(f.timeline(t - HOUR).toMap()).as("timeline an hour back, step %d", step)
+                    .isEqualTo(walked.timeline(t - HOUR).toMap());
+            assertThat(f.timeline(t).toMap()).as("timeline, step %d", step).isEqualTo(walked.timeline(t).toMap());
             f.prune(t);
             walked.prune(t);
             assertThat(f.toBytes()).as("step %d", step).isEqualTo(walked.toBytes());
+            assertThat(f.timeline(t).toMap()).as("timeline after the prune, step %d", step)
+                    .isEqualTo(walked.timeline(t).toMap());
             dropped += java.util.Arrays.equals(before, f.toBytes()) ? 0 : 1;
         }
         assertThat(dropped).as("prunes that dropped something").isGreaterThan(300);
