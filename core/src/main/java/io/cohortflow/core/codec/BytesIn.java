@@ -99,6 +99,22 @@ public final class BytesIn extends InputStream implements DataInput {
         return new String(bytes, take(length), length, StandardCharsets.UTF_8);
     }
 
+    /**
+     * Which of {@code candidates} the next {@code length} bytes are (its place), or -1 for none: those bytes are read
+     * either way ({@link EOFException} if fewer are left). For a reader looking for a few keys among many, which then
+     * makes no string of the others.
+     */
+    public int readOneOf(byte[][] candidates, int length) throws EOFException {
+        int at = take(length);
+        for (int i = 0; i < candidates.length; i++) {
+            byte[] candidate = candidates[i];
+            if (candidate.length == length && java.util.Arrays.equals(bytes, at, at + length, candidate, 0, length)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     @Override
     public int skipBytes(int n) {
         return (int) skip(n);

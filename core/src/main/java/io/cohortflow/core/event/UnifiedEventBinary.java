@@ -183,9 +183,9 @@ public final class UnifiedEventBinary {
         String source = readString(in, strings);
         String previousId = readString(in, strings);
         // The maps read are the event's own: it takes them without a copy.
-        Map<String, Object> properties = readMap(in, strings, kept == null ? null : kept.properties());
-        Map<String, Object> traits = readMap(in, strings, kept == null ? null : kept.traits());
-        Map<String, Object> context = readMap(in, strings, kept == null ? null : kept.context());
+        Map<String, Object> properties = readMap(in, strings, kept == null ? null : kept.propertyKeys());
+        Map<String, Object> traits = readMap(in, strings, kept == null ? null : kept.traitKeys());
+        Map<String, Object> context = readMap(in, strings, kept == null ? null : kept.contextKeys());
         return new UnifiedEvent(messageId, type, event, anonymousId, userId, resolvedId, timestamp, sentAt, receivedAt,
                 source, previousId, FrozenMap.owning(properties), FrozenMap.owning(traits), FrozenMap.owning(context));
     }
@@ -255,8 +255,11 @@ public final class UnifiedEventBinary {
         return readMap(in, strings, 0);
     }
 
-    /** A field's map, with only the entries of {@code keys} (null: all); empty as {@code Map.of()}. */
-    private static Map<String, Object> readMap(DataInput in, Strings strings, java.util.Set<String> keys)
+    /**
+     * A field's map, with only the entries of {@code keys} (null: all); empty as {@code Map.of()}. A key is told from
+     * its bytes in place, and a key kept is its {@code keys} string (so later lookups find the string they hold).
+     */
+    private static Map<String, Object> readMap(DataInput in, Strings strings, EventFields.Keys keys)
             throws IOException {
         if (keys == null) {
             return readMap(in, strings, 0);
@@ -264,15 +267,25 @@ public final class UnifiedEventBinary {
         int size = readVarInt(in);
         Map<String, Object> map = Map.of();
         for (int i = 0; i < size; i++) {
-            String key = readString(in, strings);
-            if (key != null && keys.contains(key)) { // Set.of's contains refuses null
-                map = map.isEmpty() ? new LinkedHashMap<>(keys.size() * 2) : map;
+            int length = readVarInt(in) - 1;
+            String key = null;
+            if (length >= 0) { // else a null key, which is never kept
+                int place = keys.utf8.length == 0 ? skipKey(in, length) : ((BytesIn) in).readOneOf(keys.utf8, length);
+                key = place < 0 ? null : keys.strings[place];
+            }
+            if (key != null) {
+                map = map.isEmpty() ? new LinkedHashMap<>(keys.strings.length * 2) : map;
                 map.put(key, readValue(in, strings, 0));
             } else {
                 skipValue(in, 0);
             }
         }
         return map;
+    }
+
+    private static int skipKey(DataInput in, int length) throws IOException {
+        skip(in, length);
+        return -1;
     }
 
     /** A map at {@code depth} lists or maps below a field's: a field's empty map as {@code Map.of()}. */
