@@ -172,6 +172,20 @@ class ProfileTraitsTest {
         assertThat(rebuilt).as("steps that changed the traits").isBetween(300, 1_900);
     }
 
+    /** A product's map has the fields it has, in order: id, name, category, price. */
+    @Test
+    void aProductsMapLeavesOutWhatTheEventDidNotSay() {
+        assertThat(new ProfileTraits.Product("p1", null, "Shoes", Double.NaN, T0).asMap())
+                .isEqualTo(Map.of("product_id", "p1", "category", "Shoes"));
+        assertThat(new ProfileTraits.Product("p2", "Boot", null, 9.5, T0).asMap().keySet())
+                .containsExactly("product_id", "name", "price");
+        assertThat(new ProfileTraits.Product("p3", "Boot", "Shoes", 0.0, T0).asMap())
+                .containsExactly(Map.entry("product_id", "p3"), Map.entry("name", "Boot"),
+                        Map.entry("category", "Shoes"), Map.entry("price", 0.0));
+        assertThat(new ProfileTraits.Product("p4", null, null, Double.NaN, T0).asMap())
+                .isEqualTo(Map.of("product_id", "p4"));
+    }
+
     /** An identify with an email or a phone number, one of a few. */
     private static UnifiedEvent contact(String user, long t, java.util.Random random) {
         return random.nextBoolean()
