@@ -257,7 +257,8 @@ public final class UnifiedEventBinary {
 
     /**
      * A field's map, with only the entries of {@code keys} (null: all); empty as {@code Map.of()}. A key is told from
-     * its bytes in place, and a key kept is its {@code keys} string (so later lookups find the string they hold).
+     * its bytes in place, and a key kept is its {@code keys} string (so later lookups find the string they hold). Keys
+     * are given only for a record's own bytes ({@link #decode(byte[], EventFields)}), which {@code in} then reads.
      */
     private static Map<String, Object> readMap(DataInput in, Strings strings, EventFields.Keys keys)
             throws IOException {
@@ -268,24 +269,18 @@ public final class UnifiedEventBinary {
         Map<String, Object> map = Map.of();
         for (int i = 0; i < size; i++) {
             int length = readVarInt(in) - 1;
-            String key = null;
-            if (length >= 0) { // else a null key, which is never kept
-                int place = keys.utf8.length == 0 ? skipKey(in, length) : ((BytesIn) in).readOneOf(keys.utf8, length);
-                key = place < 0 ? null : keys.strings[place];
+            int place = -1; // a null key (length -1) is never kept
+            if (length >= 0) {
+                place = ((BytesIn) in).readOneOf(keys.utf8, length);
             }
-            if (key != null) {
+            if (place >= 0) {
                 map = map.isEmpty() ? new LinkedHashMap<>(keys.strings.length * 2) : map;
-                map.put(key, readValue(in, strings, 0));
+                map.put(keys.strings[place], readValue(in, strings, 0));
             } else {
                 skipValue(in, 0);
             }
         }
         return map;
-    }
-
-    private static int skipKey(DataInput in, int length) throws IOException {
-        skip(in, length);
-        return -1;
     }
 
     /** A map at {@code depth} lists or maps below a field's: a field's empty map as {@code Map.of()}. */

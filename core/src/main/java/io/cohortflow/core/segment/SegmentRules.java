@@ -122,7 +122,7 @@ public final class SegmentRules {
         /**
          * {@link #valueIn}, for a reader that keeps this read's {@link #slot}: among the variables of
          * {@link SegmentRules#variables} the variable is taken by it, without a lookup by name (an evaluation takes
-         * every read of every condition, JFR: the lookups were a tenth of the engine's pass).
+         * every read of every condition).
          */
         public Object valueIn(Map<String, Object> variables, int slot) {
             return valueOf(slot >= 0 && variables instanceof Variables v ? v.slot(slot) : variables.get(variable));

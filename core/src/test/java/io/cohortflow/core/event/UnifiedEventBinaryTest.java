@@ -252,6 +252,46 @@ class UnifiedEventBinaryTest {
         assertThat(refused).as("most changes are refused").isGreaterThan(1_000);
     }
 
+    /**
+     * A size past 2^31 (a negative int) of a list or a map is refused in an entry stepped over as in one read, and of a
+     * whole map.
+     */
+    @Test
+    void aNegativeSizeIsRefusedWhereverItIs() {
+        UnifiedEventCodec keeping = UnifiedEventCodec.keeping(new EventFields(java.util.Set.of("kept"),
+                java.util.Set.of(), java.util.Set.of()));
+        for (Object value : List.of(List.of(7), Map.of("k", 7))) {
+            byte[] good = binary.encode(new UnifiedEvent("m-5", EventType.TRACK, "page_view", "d-1", null, "d-1", 5L,
+                    null, 6L, "web", null, Map.of("skipped", value), Map.of(), Map.of()));
+            byte tag = (byte) (value instanceof List ? 9 : 10); // LIST, MAP, each of size 1
+            int at = indexOf(good, new byte[] {tag, 1});
+            byte[] negative = new byte[good.length + 4];
+            System.arraycopy(good, 0, negative, 0, at + 1);
+            System.arraycopy(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F}, 0, negative,
+                    at + 1, 5); // the varint of -1
+            System.arraycopy(good, at + 2, negative, at + 6, good.length - at - 2);
+            assertThatThrownBy(() -> binary.decode(negative)).as("read whole").isInstanceOf(UncheckedIOException.class);
+            assertThatThrownBy(() -> keeping.decode(negative)).as("stepped over")
+                    .isInstanceOf(UncheckedIOException.class);
+        }
+        byte[] noMaps = binary.encode(new UnifiedEvent("m-6", EventType.TRACK, "page_view", "d-1", null, "d-1", 5L,
+                null, 6L, "web", null, Map.of(), Map.of(), Map.of()));
+        byte[] negativeMap = java.util.Arrays.copyOf(noMaps, noMaps.length + 4); // the last map's size, 0, now -1
+        System.arraycopy(new byte[] {(byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F}, 0, negativeMap,
+                noMaps.length - 1, 5);
+        assertThatThrownBy(() -> keeping.decode(negativeMap)).isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining("past 2^31");
+    }
+
+    private static int indexOf(byte[] bytes, byte[] part) {
+        for (int i = 0; i + part.length <= bytes.length; i++) {
+            if (java.util.Arrays.equals(bytes, i, i + part.length, part, 0, part.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
+    }
+
     /** The kind of refusal of a value's text: a number's or JSON's, else the refusal's own (which then fails). */
     private static Class<? extends Throwable> textRefusal(Throwable refusal) {
         Throwable root = refusal;
