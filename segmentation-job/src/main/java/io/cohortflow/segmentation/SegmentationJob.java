@@ -100,8 +100,8 @@ public final class SegmentationJob {
 
     /**
      * How the job reads events.unified and events.late: keeping of each event's maps only what the engine reads
-     * ({@link UserSegments#EVENT_FIELDS_READ}), so the rest (a web event's page, user agent and library, most of its
-     * bytes) is neither decoded nor carried through the shuffle and the state.
+     * ({@link UserSegments#EVENT_FIELDS_READ}), so the rest (a web event's page, user agent and library, about half
+     * its bytes) is neither decoded nor carried through the shuffle and the state.
      */
     public static final UnifiedEventCodec EVENTS = UnifiedEventCodec.keeping(UserSegments.EVENT_FIELDS_READ);
 

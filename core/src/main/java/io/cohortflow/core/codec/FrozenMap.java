@@ -32,18 +32,20 @@ public final class FrozenMap<K, V> extends AbstractMap<K, V> implements Serializ
      * change either, is returned as it is.
      */
     public static <K, V> Map<K, V> copyOf(Map<K, V> map) {
-        if (map instanceof FrozenMap<K, V> || map instanceof NamedValues<?>) {
-            return map;
-        }
-        return new FrozenMap<>(new LinkedHashMap<>(map));
+        return cannotChange(map) ? map : new FrozenMap<>(new LinkedHashMap<>(map));
     }
 
     /**
      * {@code map} itself, frozen, without a copy: for a map its caller has just built and hands over. The caller must
-     * neither change it afterwards nor let anyone else hold it.
+     * neither change it afterwards nor let anyone else hold it. A map that cannot change ({@link #copyOf}) is returned
+     * as it is.
      */
     public static <K, V> Map<K, V> owning(Map<K, V> map) {
-        return map instanceof FrozenMap<K, V> frozen ? frozen : new FrozenMap<>(map);
+        return cannotChange(map) ? map : new FrozenMap<>(map);
+    }
+
+    private static boolean cannotChange(Map<?, ?> map) {
+        return map instanceof FrozenMap<?, ?> || map instanceof NamedValues<?>;
     }
 
     @Override

@@ -177,17 +177,15 @@ public record FeatureSnapshot(long asOf, double recencyDays, long frequency30d, 
             "purchases_365d", "monetary_value_365d", "tenure_days", "overdue_purchases", "cart_value",
             "max_price_viewed_24h", "categories_after_cart_24h", "count_1h", "count_24h", "count_7d", "count_30d",
             "count_60d", "count_90d", "categories_24h", "features_used_90d", "events");
+    /** {@link #RULE_VARIABLES} and each one's place: what maps over {@link #ruleValues} are built on. */
+    public static final NamedValues.Names RULE_VARIABLE_NAMES = new NamedValues.Names(RULE_VARIABLES);
 
     /**
      * One of {@link #ruleVariables} by name, without building the map (what an evaluation reads, once per condition
      * and read); null for a name that is none of them.
      */
     public Object ruleVariable(String name) {
-        Integer place = RULE_VARIABLE_PLACES.get(name);
-        return place == null ? null : ruleVariable(place);
+        int place = RULE_VARIABLE_NAMES.placeOf(name);
+        return place < 0 ? null : ruleVariable(place);
     }
-
-    private static final Map<String, Integer> RULE_VARIABLE_PLACES = java.util.stream.IntStream
-            .range(0, RULE_VARIABLES.size()).boxed()
-            .collect(java.util.stream.Collectors.toUnmodifiableMap(RULE_VARIABLES::get, place -> place));
 }

@@ -34,7 +34,7 @@ final class NonZeroCounts extends IndexedCounts {
         for (int i = 0; i < counts.size(); i++) {
             long count = counts.countAt(i);
             if (count != 0) {
-                names[at] = counts.nameAt(i);
+                names[at] = counts.keyAt(i);
                 values[at++] = count;
             }
         }
@@ -67,7 +67,7 @@ final class NonZeroCounts extends IndexedCounts {
     }
 
     @Override
-    String nameAt(int i) {
+    protected String keyAt(int i) {
         return names[i];
     }
 

@@ -843,14 +843,12 @@ public final class SegmentRules {
         for (int place : COUNT_INPUTS) {
             values[place] = FeatureSnapshot.nonZero((Map<String, Long>) values[place]);
         }
-        return new NamedValues<>(INPUTS, values);
+        return new NamedValues<>(FeatureSnapshot.RULE_VARIABLE_NAMES, values);
     }
 
-    /** The names of a profile's inputs: the rule variables'. */
-    private static final NamedValues.Names INPUTS = new NamedValues.Names(FeatureSnapshot.RULE_VARIABLES);
-    /** The places of the count windows among them. */
+    /** The places of the count windows among a profile's inputs (the rule variables). */
     private static final int[] COUNT_INPUTS = FeatureSnapshot.COUNT_WINDOWS.stream()
-            .mapToInt(window -> FeatureSnapshot.RULE_VARIABLES.indexOf("count_" + window)).toArray();
+            .mapToInt(window -> FeatureSnapshot.RULE_VARIABLE_NAMES.placeOf("count_" + window)).toArray();
 
     /**
      * The variables a condition sees for a published profile: its {@code inputs}, typed as the compiler declares them
