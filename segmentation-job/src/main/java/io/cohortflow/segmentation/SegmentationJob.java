@@ -35,6 +35,7 @@ import io.cohortflow.segmentation.input.ControlCodec;
 import io.cohortflow.segmentation.input.SegmentationInput;
 import io.cohortflow.segmentation.input.SegmentationInputTypeInfo;
 import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.streaming.api.datastream.BroadcastStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -203,7 +204,8 @@ public final class SegmentationJob {
         changes.sinkTo(io.changes()).name("segments.changes").uid(Uids.CHANGES_SINK);
         changes.getSideOutput(SegmentFunction.PROFILES)
                 .transform("latest profile per user", PROFILE,
-                        new LatestProfiles(options.profileFlush(), options.profileBehind(), LATEST_PROFILES_WAITING))
+                        new LatestProfiles(options.profileFlush(), options.profileBehind(), LATEST_PROFILES_WAITING,
+                                options.kafka().deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE))
                 .uid(Uids.LATEST_PROFILES)
                 .sinkTo(io.profiles()).name("segments.profiles").uid(Uids.PROFILES_SINK);
         changes.getSideOutput(SegmentFunction.HANDOFFS).sinkTo(io.handoffsOut()).name("segments.handoff").uid(Uids.HANDOFF_SINK);

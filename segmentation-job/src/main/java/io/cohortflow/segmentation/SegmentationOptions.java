@@ -33,7 +33,7 @@ import java.util.Set;
  * --model NAME             the bundle's name in the registry (default bundle)
  * --profile-flush D        while the job is behind, how long a profile that moved no membership may wait to be
  *                          replaced by its user's next one (default 1s; also flushed at every checkpoint; 0 writes each
- *                          at once)
+ *                          at once); exactly-once, it waits for the checkpoint, whose commit makes it visible
  * --profile-behind D       how far before the wall clock a profile's time must lie for it to wait (default 15min: a
  *                          catch-up, a replay; live profiles go at once)
  * </pre>

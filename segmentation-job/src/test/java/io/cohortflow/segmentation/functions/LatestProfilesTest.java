@@ -110,6 +110,33 @@ class LatestProfilesTest {
         }
     }
 
+    /**
+     * Exactly-once: a profile written is seen when its checkpoint commits, so what waits is written at the barrier (or
+     * when too many wait), not on the flush interval, and a user's later profile in the same checkpoint takes the
+     * place of one the interval would have written.
+     */
+    @Test
+    void inTransactionsWhatWaitsIsWrittenAtTheBarrierNotOnTheFlushInterval() throws Exception {
+        try (var harness = harness(Duration.ofSeconds(1), 3, true)) {
+            harness.setProcessingTime(DAY);
+            harness.processElement(update("a", 1, true), 1);
+            harness.setProcessingTime(DAY + 5_000);
+            harness.processElement(update("a", 2, true), 2);
+            harness.processElement(update("b", 2, true), 2);
+            harness.setProcessingTime(DAY + 10_000);
+            assertThat(harness.extractOutputValues()).as("five flush intervals passed").isEmpty();
+
+            harness.prepareSnapshotPreBarrier(1);
+            assertThat(harness.extractOutputValues()).extracting(SegmentProfile::userId, SegmentProfile::asOf)
+                    .as("a's first profile was never written").containsExactly(tuple("a", 2L), tuple("b", 2L));
+
+            harness.processElement(update("a", 3, true), 3);
+            harness.processElement(update("b", 3, true), 3);
+            harness.processElement(update("c", 3, true), 3);
+            assertThat(harness.extractOutputValues()).as("three users wait: all are written").hasSize(5);
+        }
+    }
+
     @Test
     void withNoFlushIntervalEveryProfileIsWrittenAsItComes() throws Exception {
         try (var harness = harness(Duration.ZERO, 100)) {
@@ -246,8 +273,13 @@ class LatestProfilesTest {
     private static OneInputStreamOperatorTestHarness<ProfileUpdate, SegmentProfile> harness(Duration flush,
                                                                                               int maxWaiting)
             throws Exception {
+        return harness(flush, maxWaiting, false);
+    }
+
+    private static OneInputStreamOperatorTestHarness<ProfileUpdate, SegmentProfile> harness(
+            Duration flush, int maxWaiting, boolean committedAtCheckpoints) throws Exception {
         var harness = new OneInputStreamOperatorTestHarness<>(new LatestProfiles(flush, Duration.ofMinutes(15),
-                maxWaiting),
+                maxWaiting, committedAtCheckpoints),
                 new JsonRecordSerializer<>(new ProfileUpdate.Codec()));
         harness.setup(new JsonRecordSerializer<>(new SegmentProfileCodec()));
         harness.open();
