@@ -1,5 +1,7 @@
 package io.cohortflow.core.codec;
 
+import com.fasterxml.jackson.core.io.SerializedString;
+
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Iterator;
@@ -17,10 +19,18 @@ import java.util.function.BiConsumer;
  */
 public abstract class IndexedMap<V> extends AbstractMap<String, V> {
     /** The key at {@code i}, in order. */
-    protected abstract String keyAt(int i);
+    public abstract String keyAt(int i);
 
     /** The value at {@code i}, in order. */
-    protected abstract V valueAt(int i);
+    public abstract V valueAt(int i);
+
+    /**
+     * The key at {@code i} as a JSON field name, quoted and encoded once for every map with the same keys, or null
+     * when the map keeps none ({@code SegmentProfileCodec} then looks it up by name, {@link JsonNames}).
+     */
+    public SerializedString quotedKeyAt(int i) {
+        return null;
+    }
 
     @Override
     public abstract int size();

@@ -1,6 +1,9 @@
 package io.cohortflow.core.codec;
 
+import com.fasterxml.jackson.core.io.SerializedString;
+
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +26,12 @@ public final class NamedValues<V> extends IndexedMap<V> implements Serializable 
         private static final long serialVersionUID = 1L;
         private final String[] names;
         private final Map<String, Integer> places = new HashMap<>();
+        /** The names as JSON field names, quoted and encoded: a profile writes the same ones every time. */
+        private final transient SerializedString[] quoted;
 
         public Names(List<String> names) {
             this.names = names.toArray(String[]::new);
+            this.quoted = Arrays.stream(this.names).map(SerializedString::new).toArray(SerializedString[]::new);
             for (int i = 0; i < this.names.length; i++) {
                 if (places.put(this.names[i], i) != null) {
                     throw new IllegalArgumentException("the name " + this.names[i] + " comes twice");
@@ -82,13 +88,19 @@ public final class NamedValues<V> extends IndexedMap<V> implements Serializable 
     }
 
     @Override
-    protected String keyAt(int i) {
+    public String keyAt(int i) {
         return names.names[i];
     }
 
     @Override
     @SuppressWarnings("unchecked")
-    protected V valueAt(int i) {
+    public V valueAt(int i) {
         return (V) values[i];
+    }
+
+    @Override
+    public SerializedString quotedKeyAt(int i) {
+        SerializedString[] quoted = names.quoted;
+        return quoted == null ? null : quoted[i]; // null in Names read back by Java serialization
     }
 }

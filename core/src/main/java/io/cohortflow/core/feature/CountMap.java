@@ -126,7 +126,7 @@ final class CountMap extends IndexedCounts implements KeyedCounts {
 
     /** The name at {@code position} (the keys' order). */
     @Override
-    protected String keyAt(int position) {
+    public String keyAt(int position) {
         return keys.names[position];
     }
 

@@ -1,5 +1,7 @@
 package io.cohortflow.core.feature;
 
+import com.fasterxml.jackson.core.io.SerializedString;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -155,13 +157,13 @@ public final class EventTimeline {
         Arrays.sort(names); // toMap's order
         for (String name : names) {
             Event e = events.get(name);
-            out.writeFieldName(name);
+            io.cohortflow.core.codec.JsonNames.write(out, name);
             out.writeStartObject();
-            writePairs(out, "m", e.minutes(), e.minuteCounts());
-            writePairs(out, "h", e.hours(), e.hourCounts());
-            writePairs(out, "d", e.days(), e.dayCounts());
+            writePairs(out, MINUTES_KEY, e.minutes(), e.minuteCounts());
+            writePairs(out, HOURS_KEY, e.hours(), e.hourCounts());
+            writePairs(out, DAYS_KEY, e.days(), e.dayCounts());
             if (e.recent().length > 0) {
-                out.writeFieldName("t");
+                out.writeFieldName(RECENT_KEY);
                 out.writeArray(e.recent(), 0, e.recent().length);
             }
             out.writeEndObject();
@@ -169,7 +171,12 @@ public final class EventTimeline {
         out.writeEndObject();
     }
 
-    private static void writePairs(com.fasterxml.jackson.core.JsonGenerator out, String key, long[] index,
+    private static final SerializedString MINUTES_KEY = new SerializedString("m");
+    private static final SerializedString HOURS_KEY = new SerializedString("h");
+    private static final SerializedString DAYS_KEY = new SerializedString("d");
+    private static final SerializedString RECENT_KEY = new SerializedString("t");
+
+    private static void writePairs(com.fasterxml.jackson.core.JsonGenerator out, SerializedString key, long[] index,
                                    int[] counts) throws java.io.IOException {
         if (index.length == 0) {
             return;

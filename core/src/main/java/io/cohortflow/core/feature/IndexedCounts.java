@@ -11,7 +11,7 @@ abstract class IndexedCounts extends IndexedMap<Long> {
     public abstract long countAt(int i);
 
     @Override
-    protected final Long valueAt(int i) {
+    public final Long valueAt(int i) {
         return countAt(i);
     }
 }

@@ -67,7 +67,7 @@ final class NonZeroCounts extends IndexedCounts {
     }
 
     @Override
-    protected String keyAt(int i) {
+    public String keyAt(int i) {
         return names[i];
     }
 

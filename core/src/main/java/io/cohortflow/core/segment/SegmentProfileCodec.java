@@ -3,13 +3,15 @@ package io.cohortflow.core.segment;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
+import io.cohortflow.core.codec.IndexedMap;
 import io.cohortflow.core.codec.JsonCodec;
+import io.cohortflow.core.codec.JsonNames;
 import io.cohortflow.core.feature.EventTimeline;
 
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.IntStream;
 
 /**
  * The JSON form of {@link SegmentProfile} on segments.profiles.
@@ -23,10 +25,12 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
     private static final long serialVersionUID = 1L;
-    /** The most map keys {@link #writeName} keeps encoded. */
-    private static final int MAX_NAMES = 10_000;
-    /** Map keys written before, as their quoted UTF-8. */
-    private static final ConcurrentHashMap<String, SerializedString> NAMES = new ConcurrentHashMap<>();
+    /**
+     * The whole numbers from 0 as {@link Double#toString} writes them ("0.0", "1.0", ...), encoded: most of a profile's
+     * doubles are counts, sums of whole prices and zeros, and formatting a double was a tenth of the encoding in JFR.
+     */
+    private static final SerializedString[] WHOLE_DOUBLES = IntStream.range(0, 1024)
+            .mapToObj(i -> new SerializedString(Double.toString(i))).toArray(SerializedString[]::new);
 
     public SegmentProfileCodec() {
         super(SegmentProfile.class);
@@ -74,20 +78,33 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
         } else if (value instanceof String text) {
             out.writeString(text);
         } else if (value instanceof Double number) {
-            out.writeNumber(number);
+            writeDouble(out, number);
         } else if (value instanceof Long number) {
             out.writeNumber(number);
         } else if (value instanceof Integer number) {
             out.writeNumber(number);
         } else if (value instanceof Boolean bool) {
             out.writeBoolean(bool);
+        } else if (value instanceof IndexedMap<?> map) {
+            // By place: no entry objects, and a name list's keys encoded once for all its maps.
+            out.writeStartObject();
+            for (int i = 0, n = map.size(); i < n; i++) {
+                SerializedString quoted = map.quotedKeyAt(i);
+                if (quoted != null) {
+                    out.writeFieldName(quoted);
+                } else {
+                    JsonNames.write(out, map.keyAt(i));
+                }
+                writeValue(out, map.valueAt(i));
+            }
+            out.writeEndObject();
         } else if (value instanceof Map<?, ?> map) {
             out.writeStartObject();
             for (Map.Entry<?, ?> entry : map.entrySet()) {
                 if (!(entry.getKey() instanceof String key)) {
                     throw new NotMine();
                 }
-                writeName(out, key);
+                JsonNames.write(out, key);
                 writeValue(out, entry.getValue());
             }
             out.writeEndObject();
@@ -104,22 +121,16 @@ public final class SegmentProfileCodec extends JsonCodec<SegmentProfile> {
         }
     }
 
-    /**
-     * A map's key, from its quoted UTF-8 kept since the first time it was written: a profile's keys are the same few
-     * hundred names (features, rule inputs, event names, traits) in every profile, and encoding them again was most of
-     * the generator's text encoding in JFR (P1 end to end). At most {@link #MAX_NAMES} names are kept; any other is
-     * written as it is. The bytes are the same either way.
-     */
-    private static void writeName(JsonGenerator out, String key) throws IOException {
-        SerializedString name = NAMES.get(key);
-        if (name == null) {
-            if (NAMES.size() >= MAX_NAMES) {
-                out.writeFieldName(key);
+    /** A double as the mapper writes it ({@link Double#toString}): a small whole one from {@link #WHOLE_DOUBLES}. */
+    private static void writeDouble(JsonGenerator out, double value) throws IOException {
+        if (value >= 0 && value < WHOLE_DOUBLES.length) {
+            int whole = (int) value;
+            if (whole == value && (whole != 0 || Double.doubleToRawLongBits(value) == 0L)) { // not -0.0
+                out.writeRawValue(WHOLE_DOUBLES[whole]);
                 return;
             }
-            name = NAMES.computeIfAbsent(key, SerializedString::new);
         }
-        out.writeFieldName(name);
+        out.writeNumber(value);
     }
 
     /** A map keyed by other than strings: the mapper writes the whole profile (no profile of the engine's has one). */

@@ -89,12 +89,15 @@ class SegmentProfileCodecTest {
         features.put("infinite", Double.POSITIVE_INFINITY);
         features.put("negative zero", -0.0);
         features.put("tiny", Double.MIN_VALUE);
+        // Whole ones are written from the codec's own table below 1024, and by Double.toString from there on.
+        for (double whole : new double[] {0.0, 1.0, 7.0, 1023.0, 1024.0, 1e7, 1e300, -1.0, -1023.0, 1023.5, 0.1}) {
+            features.put("whole " + whole, whole);
+        }
         features.put("none", null);
         Map<String, Object> traits = new LinkedHashMap<>();
         traits.put("nested", List.of(Map.of("a", List.of(1, 2L, 3.5, true)), List.of()));
         traits.put("set", new TreeSet<>(Set.of("b", "a")));
         traits.put("decimal", new BigDecimal("1.10"));
-        traits.put("long keys", Map.of(1L, "one"));
         traits.put("escapes", "\u0000\t\n\"\\ \u2028 😀");
         traits.put("float", 1.5f);
         traits.put("short", (short) 7);
@@ -106,8 +109,17 @@ class SegmentProfileCodecTest {
                         new long[0], new int[0], new long[0]))));
         inputs.put("recency_days", 0.5);
         inputs.put("empty", Map.of());
-        assertSameBytes(new SegmentProfile("u", T0, List.of("a", "persona_b"), features, Map.of("churn", 0.25),
-                "B", "bundle@v3", null, traits, inputs));
+        SegmentProfile edges = new SegmentProfile("u", T0, List.of("a", "persona_b"), features, Map.of("churn", 0.25),
+                "B", "bundle@v3", null, traits, inputs);
+        assertSameBytes(edges);
+        assertThat(new String(CODEC.encode(edges), java.nio.charset.StandardCharsets.UTF_8))
+                .as("written by the codec itself, not handed whole to the mapper")
+                .contains("\"negative zero\":-0.0,").contains("\"whole 7.0\":7.0,").contains("\"whole 1.0E7\":1.0E7,");
+        // A map keyed by other than strings: the mapper writes the whole profile.
+        Map<String, Object> longKeys = new LinkedHashMap<>(traits);
+        longKeys.put("long keys", Map.of(1L, "one"));
+        assertSameBytes(new SegmentProfile("u", T0, List.of("a"), features, Map.of(), null, "none", null, longKeys,
+                inputs));
         assertSameBytes(new SegmentProfile("u", T0, List.of(), Map.of(), Map.of(), null, "none", "other", null,
                 null));
         assertSameBytes(SegmentProfile.tombstone("u"));
