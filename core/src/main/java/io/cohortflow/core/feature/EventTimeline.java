@@ -1,6 +1,7 @@
 package io.cohortflow.core.feature;
 
 import com.fasterxml.jackson.core.io.SerializedString;
+import io.cohortflow.core.codec.JsonNames;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -157,7 +158,7 @@ public final class EventTimeline {
         Arrays.sort(names); // toMap's order
         for (String name : names) {
             Event e = events.get(name);
-            io.cohortflow.core.codec.JsonNames.write(out, name);
+            JsonNames.write(out, name);
             out.writeStartObject();
             writePairs(out, MINUTES_KEY, e.minutes(), e.minuteCounts());
             writePairs(out, HOURS_KEY, e.hours(), e.hourCounts());

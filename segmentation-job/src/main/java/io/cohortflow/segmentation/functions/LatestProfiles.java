@@ -20,11 +20,11 @@ import java.util.Map;
  * profile that moved no membership ({@link ProfileUpdate#supersedable}) waits here, one per user and not yet built
  * ({@link StepProfile}), and a later profile of the same user takes its place; what waits is written at every
  * checkpoint (before its barrier, so into the transaction of the steps that made it), at-least-once every
- * {@code flushEvery} of processing time, when {@code maxWaiting} users wait, and at the end of the input. A profile that came with a change,
- * a merge or a tombstone is written at once, and the older one of its user that waited is dropped, so a user's
- * profiles keep their order. Live profiles go as they come: held to the barrier, they made the sink send them all
- * there, and the checkpoint, whose completion also commits the changes, waited (P2, exactly-once, events.unified to
- * change visible: p50 530 ms became 900–1,075 ms). A live profile of a moment a window moved lies the watermark's
+ * {@code flushEvery} of processing time, when {@code maxWaiting} users wait, and at the end of the input. A profile
+ * that came with a change, a merge or a tombstone is written at once, and the older one of its user that waited is
+ * dropped, so a user's profiles keep their order. Live profiles go as they come: held to the barrier, they made the
+ * sink send them all there, and the checkpoint, whose completion also commits the changes, waited (P2, exactly-once,
+ * events.unified to change visible: p50 530 ms became 900–1,075 ms). A live profile of a moment a window moved lies the watermark's
  * out-of-orderness behind, so {@code behind} must exceed it (the job's default: 15 min against 5 min).
  *
  * <p>segments.profiles is compacted and read as each user's latest profile (the console, the audience snapshot,

@@ -124,7 +124,7 @@ class LatestProfilesTest {
             harness.processElement(update("a", 2, true), 2);
             harness.processElement(update("b", 2, true), 2);
             harness.setProcessingTime(DAY + 10_000);
-            assertThat(harness.extractOutputValues()).as("five flush intervals passed").isEmpty();
+            assertThat(harness.extractOutputValues()).as("ten flush intervals passed").isEmpty();
 
             harness.prepareSnapshotPreBarrier(1);
             assertThat(harness.extractOutputValues()).extracting(SegmentProfile::userId, SegmentProfile::asOf)
