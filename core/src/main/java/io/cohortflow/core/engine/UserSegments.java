@@ -129,6 +129,11 @@ public final class UserSegments {
      * {@link #advance(Step, long, boolean)}): the reference that skipping them must agree with.
      */
     boolean evaluateEveryMoment;
+    /**
+     * For tests: a first evaluation under new rules runs every condition, also for a user without memberships, which
+     * otherwise starts where a new user does ({@link RuleReads#empty}): the reference that start must agree with.
+     */
+    boolean evaluateEveryCondition;
 
     /** What a user (at its linking event) or a device (at its marker) waits on. */
     private record Barrier(boolean atUser, String linkId, String other, long time) {
@@ -605,14 +610,27 @@ public final class UserSegments {
         boolean changed = false;
         RuleReads reads = rules.reads();
         boolean all = readsFor != reads; // the first evaluation under these rules runs every condition
+        RuleReads.Start start = null;
         if (all) {
             readsFor = reads;
-            readValues = reads.unknown();
             lastIn = new boolean[rules.segments().size()];
+            if (memberships.isEmpty() && !evaluateEveryCondition) { // ... unless it can start where a new user does
+                start = reads.empty(() -> newUser(rules, t));
+                readValues = start.values().clone();
+                all = false; // no membership, as lastIn: the conditions a new user is in run below
+            } else {
+                readValues = reads.unknown();
+            }
         }
         boolean[] moved = new boolean[reads.reads().size()];
         reads.update(variables, readValues, moved);
         boolean[] due = reads.due(moved, readValues);
+        if (start != null) {
+            boolean[] matching = start.matching();
+            for (int index = 0; index < due.length; index++) {
+                due[index] |= matching[index];
+            }
+        }
         List<SegmentRules.Compiled> segments = reads.segments();
         for (int index = 0; index < segments.size(); index++) {
             if (!all && !due[index]) {
@@ -662,6 +680,13 @@ public final class UserSegments {
             step.lastEvaluation(new Evaluated(t, snapshot, numeric, scores,
                     FrozenMap.owning(features.traits().asMap())));
         }
+    }
+
+    /** The variables of a user never seen, at {@code t}: where {@link RuleReads#empty} starts a user from. */
+    private static Map<String, Object> newUser(Ruleset rules, long t) {
+        FeatureSnapshot snapshot = new UserFeatures(rules.features()).snapshot(t, rules.eventNames());
+        Scores scores = rules.scorer().score(snapshot);
+        return SegmentRules.variables(snapshot, scores.scores(), scores.persona());
     }
 
     private void transition(Step step, String segmentId, String name, ChangeType type, long t, Cause cause,

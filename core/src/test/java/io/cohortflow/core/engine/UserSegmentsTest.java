@@ -144,6 +144,67 @@ class UserSegmentsTest {
     }
 
     /**
+     * A user without memberships starts its first evaluation where a new user does ({@link RuleReads#empty}): only
+     * the conditions whose reads differ from a new user's run, and those a new user matches. That must give what
+     * running every condition gives: 300 users with a few random inputs each (events, time passing, a privacy
+     * request now and then, which leaves every membership and starts afresh), under 300 generated conditions and
+     * some that a new user matches (never purchased, no page view this week), on one engine that starts from the new
+     * user and on one that runs them all.
+     */
+    @Test
+    void aUserWithoutMembershipsStartsWhereANewUserDoesWithTheOutcomesOfRunningEveryCondition() {
+        String[] names = {"product_view", "product_search", "add_to_cart", "order_completed", "page_view",
+                "email_opened", "feature_used"};
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(300, 13));
+        definitions.add(new SegmentDefinition("never_purchased", "Never purchased", "purchases_365d == 0", null,
+                false));
+        definitions.add(new SegmentDefinition("no_page_view_7d", "No page view this week",
+                "count_7d['page_view'] < 1 && !(count_1h['product_view'] >= 2)", null, false));
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), RULES.eventNames(), Duration.ofDays(90), definitions,
+                Scorer.NONE);
+        Random random = new Random(13);
+        int changes = 0;
+        int enteredAtOnce = 0;
+        for (int u = 0; u < 300; u++) {
+            String id = "u" + u;
+            UserSegments started = new UserSegments();
+            UserSegments everyCondition = new UserSegments();
+            everyCondition.evaluateEveryCondition = true;
+            long t = T0 + (long) (random.nextDouble() * 30 * DAY);
+            int inputs = 1 + random.nextInt(8);
+            for (int i = 0; i < inputs; i++) {
+                t += (long) (random.nextDouble() * random.nextDouble() * 12 * HOUR);
+                Outcome a;
+                Outcome b;
+                if (random.nextInt(12) == 0) {
+                    a = started.forget(id, "request-" + i, rules, 0);
+                    b = everyCondition.forget(id, "request-" + i, rules, 0);
+                } else if (random.nextInt(5) == 0) {
+                    a = started.advanceTo(id, t, rules, 0);
+                    b = everyCondition.advanceTo(id, t, rules, 0);
+                } else {
+                    UnifiedEvent event = Events.track(id, names[random.nextInt(names.length)], t)
+                            .with("feature", random.nextBoolean() ? "dashboards" : "api").with("revenue", 40.0)
+                            .with("price", 25.0).build();
+                    a = started.apply(id, event, rules, 0);
+                    b = everyCondition.apply(id, event, rules, 0);
+                    if (i == 0) {
+                        enteredAtOnce += (int) a.changes().stream()
+                                .filter(c -> c.segmentId().equals("never_purchased")).count();
+                    }
+                }
+                assertThat(a).as("user %d, input %d", u, i).isEqualTo(b);
+                changes += a.changes().size();
+            }
+        }
+        assertThat(rules.reads().emptyStart()).as("users started where a new user does").isNotNull();
+        assertThat(rules.reads().emptyStart().matching()).as("conditions a new user matches").contains(true);
+        assertThat(enteredAtOnce).as("new users who entered 'never purchased' at their first event").isPositive();
+        assertThat(changes).isGreaterThan(1_000);
+    }
+
+    /**
      * A step's profile built many steps later (as the segmentation job builds one it writes at a checkpoint) is the one
      * built at once: what it is built from does not move with the user's later inputs (features, traits, the cart,
      * memberships, the clock).
