@@ -32,7 +32,8 @@ public final class EventTimeline {
     private static final long DAY = UserFeatures.DAY;
 
     /**
-     * One event's history: bucket indexes and counts at three resolutions, and its latest exact times, oldest first.
+     * One event's history: bucket indexes (ascending) and counts at three resolutions, and its latest exact times,
+     * oldest first.
      */
     public record Event(long[] minutes, int[] minuteCounts, long[] hours, int[] hourCounts, long[] days,
                         int[] dayCounts, long[] recent) {
@@ -114,11 +115,20 @@ public final class EventTimeline {
     }
 
     /** Buckets whose start lies in (asOf - window, asOf], as the count windows sum them. */
+    /**
+     * The counts of the buckets that start in {@code (asOf - window, asOf]}. The indexes ascend, so the walk goes back
+     * from the newest and stops at the first bucket before the window: a rule's {@code events.count('x', '2d')} reads
+     * two days' buckets, not the 90 the engine remembers (with a thousand segments, ninety such reads at every
+     * evaluation walked every bucket).
+     */
     private long sum(long[] index, int[] counts, long unit, long window) {
         long total = 0;
-        for (int i = 0; i < index.length; i++) {
+        for (int i = index.length - 1; i >= 0; i--) {
             long start = index[i] * unit;
-            if (start > asOf - window && start <= asOf) {
+            if (start <= asOf - window) {
+                break;
+            }
+            if (start <= asOf) {
                 total += counts[i];
             }
         }
@@ -235,10 +245,19 @@ public final class EventTimeline {
         }
         long[] index = new long[list.size()];
         long[] counts = new long[list.size()];
+        boolean ascending = true;
         for (int i = 0; i < list.size(); i++) {
             List<?> pair = (List<?>) list.get(i);
             index[i] = ((Number) pair.get(0)).longValue();
             counts[i] = ((Number) pair.get(1)).longValue();
+            ascending &= i == 0 || index[i - 1] <= index[i];
+        }
+        if (!ascending) { // toMap writes them in order; a profile from elsewhere is put in order, as sum reads them
+            Integer[] order = new Integer[index.length];
+            Arrays.setAll(order, i -> i);
+            Arrays.sort(order, java.util.Comparator.comparingLong(i -> index[i]));
+            return new long[][] {Arrays.stream(order).mapToLong(i -> index[i]).toArray(),
+                    Arrays.stream(order).mapToLong(i -> counts[i]).toArray()};
         }
         return new long[][] {index, counts};
     }

@@ -569,7 +569,7 @@ public final class DirectCondition {
     }
 
     /** CEL's heterogeneous comparison: outside the int range the double wins; within it, the int as a double. */
-    private static int compareDoubleInt(double d, long l) {
+    static int compareDoubleInt(double d, long l) {
         if (d < (double) Long.MIN_VALUE) {
             return -1;
         }

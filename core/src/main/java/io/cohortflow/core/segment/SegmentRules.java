@@ -140,6 +140,18 @@ public final class SegmentRules {
             return key == null || !(value instanceof Map<?, ?> map) ? value : map.get(key);
         }
 
+        /**
+         * The CEL type the checker gave this read's value (a variable's, a map entry's, an operator's result), or null
+         * when none is declared.
+         */
+        CelType declaredType() {
+            if (operator != null) {
+                return operator.equals("count") ? SimpleType.INT : SimpleType.BOOL;
+            }
+            CelType type = VARIABLES.get(variable);
+            return key == null ? type : type instanceof dev.cel.common.types.MapType map ? map.valueType() : null;
+        }
+
         /** The event an operator read counts (its first argument), or null. */
         public String event() {
             return operator == null || arguments.isEmpty() ? null : arguments.get(0);
@@ -220,8 +232,10 @@ public final class SegmentRules {
         /**
          * What the comparison gives for the read's {@code value}, as far as equal outcomes mean equal results in any
          * evaluator: {@link Boolean} for an int against an int, a double against a double (neither NaN), and a string
-         * or a bool tested for equality; anything else (another type, an absent value, NaN, a string ordered) is the
-         * value itself, wrapped, so that the condition runs whenever such a value moves.
+         * or a bool tested for equality; {@link Mixed} for a double ordered against an int or an int against a double,
+         * the value of the read's declared type (not NaN; CEL orders them by their numeric values, and
+         * {@code recency_days < 30} is how marketers write it); anything else (another type, an absent value, NaN, a
+         * string ordered) is the value itself, wrapped, so that the condition runs whenever such a value moves.
          */
         public Object outcome(Object value) {
             if (value instanceof Long x && literal instanceof Long y) {
@@ -232,11 +246,34 @@ public final class SegmentRules {
                 double q = y;
                 return comparison.holds(p < q ? -1 : p > q ? 1 : 0); // -0.0 and 0.0 are equal, as numbers
             }
+            if (comparison.orders() && value instanceof Double x && literal instanceof Long y && !x.isNaN()
+                    && SimpleType.DOUBLE.equals(read.declaredType())) {
+                // recency_days < 30, as CEL orders a double and an int
+                return Mixed.of(comparison.holds(DirectCondition.compareDoubleInt(x, y)));
+            }
+            if (comparison.orders() && value instanceof Long x && literal instanceof Double y && !y.isNaN()
+                    && SimpleType.INT.equals(read.declaredType())) {
+                return Mixed.of(comparison.holds(-DirectCondition.compareDoubleInt(y, x)));
+            }
             if ((value instanceof String || value instanceof Boolean) && value.getClass() == literal.getClass()
                     && !comparison.orders()) {
                 return comparison.holds(value.equals(literal) ? 0 : 1);
             }
             return new Unordered(value);
+        }
+
+        /**
+         * The outcome of ordering a double against an int literal, or an int against a double literal, for a value of
+         * the read's declared type: never equal to the {@link Boolean} of a value of the literal's type, which the
+         * checker did not declare for the read and which CEL's runtime may refuse (so a value that changes type runs
+         * the condition).
+         */
+        private enum Mixed {
+            HOLDS, FAILS;
+
+            static Mixed of(boolean holds) {
+                return holds ? HOLDS : FAILS;
+            }
         }
 
         /** A value whose comparison {@link #outcome} does not decide: it stands for itself. */

@@ -54,6 +54,8 @@ class DirectConditionTest {
             "frequency_30d <= recency_days",
             "recency_days > 9223372036854775807",
             "recency_days < -9223372036854775807",
+            "recency_days < 3 || count_7d['page_view'] > 2.5",
+            "recency_days >= 9223372036854775807 || frequency_30d <= 1.0",
             "monetary_value_90d >= 100",
             "recency_days == 3.0",
             "recency_days != recency_days",
@@ -382,6 +384,21 @@ class DirectConditionTest {
                 SegmentRules.Comparison.AT_LEAST, 3L);
         assertThat(atLeast.outcome(Long.MAX_VALUE)).isEqualTo(atLeast.outcome(3L)).isEqualTo(true);
         assertThat(atLeast.outcome(3)).as("an Integer is not CEL's int").isNotInstanceOf(Boolean.class);
+        SegmentRules.Threshold days = new SegmentRules.Threshold(read, SegmentRules.Comparison.LESS, 30L);
+        assertThat(days.outcome(29.5)).as("a double ordered against an int literal: by their values")
+                .isEqualTo(days.outcome(-0.0)).isEqualTo(days.outcome(Double.NEGATIVE_INFINITY))
+                .isNotEqualTo(days.outcome(30.0));
+        assertThat(days.outcome(29.5)).as("and never as a value of the literal's type, which recency_days is not")
+                .isNotEqualTo(days.outcome(29L));
+        assertThat(days.outcome(Double.NaN)).isNotEqualTo(days.outcome(30.0)).isNotEqualTo(days.outcome(29.0));
+        SegmentRules.Threshold frequent = new SegmentRules.Threshold(new SegmentRules.Read("frequency_30d", null),
+                SegmentRules.Comparison.GREATER, 2.5);
+        assertThat(frequent.outcome(3L)).isEqualTo(frequent.outcome(Long.MAX_VALUE)).isNotEqualTo(frequent.outcome(2L));
+        assertThat(frequent.outcome(3.0)).as("a double where frequency_30d is declared an int")
+                .isNotEqualTo(frequent.outcome(3L));
+        assertThat(new SegmentRules.Threshold(new SegmentRules.Read("count_7d", "page_view"),
+                SegmentRules.Comparison.AT_LEAST, 3L).outcome(20.0)).as("a double where a count is declared an int")
+                .isNotInstanceOf(Boolean.class);
         SegmentRules.Threshold before = new SegmentRules.Threshold(new SegmentRules.Read("persona", null), SegmentRules.Comparison.LESS, "M");
         assertThat(before.outcome("A")).as("strings are ordered by their own rules: each stands for itself")
                 .isNotEqualTo(before.outcome("B"));
