@@ -29,6 +29,8 @@ public final class RuleReads {
     private final List<SegmentRules.Read> reads;
     /** Per read: its variable's slot ({@link SegmentRules.Read#slot}). */
     private final int[] slots;
+    /** Per read of a behavioural operator: the operator resolved; null for the others. */
+    private final SegmentRules.Operation[] operations;
     /** The conditions, in the ruleset's order: an evaluation walks them by index, not through the sorted map. */
     private final List<SegmentRules.Compiled> segments;
     /**
@@ -66,6 +68,7 @@ public final class RuleReads {
                       java.util.Set<Long> anyEventWindows, Map<String, Integer> countsByEvent, int everyEventCounts) {
         this.reads = reads;
         this.slots = reads.stream().mapToInt(SegmentRules.Read::slot).toArray();
+        this.operations = reads.stream().map(RuleReads::operation).toArray(SegmentRules.Operation[]::new);
         this.segments = segments;
         this.readers = readers;
         this.thresholds = thresholds;
@@ -161,6 +164,15 @@ public final class RuleReads {
         return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), arrays(readersOf),
                 thresholds, arrays(comparisonsOf), arrays(testersOf), always, model, Map.copyOf(byEvent),
                 java.util.Set.copyOf(anyEvent), Map.copyOf(countsByEvent), everyEvent);
+    }
+
+    /** The read's operation, or null (also for a window CEL's checker let through that is none: CEL reports it). */
+    private static SegmentRules.Operation operation(SegmentRules.Read read) {
+        try {
+            return read.operation();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static int[][] arrays(List<List<Integer>> lists) {
@@ -277,7 +289,9 @@ public final class RuleReads {
      */
     void update(Map<String, Object> variables, Object[] values, boolean[] changed) {
         for (int r = 0; r < changed.length; r++) {
-            Object value = reads.get(r).valueIn(variables, slots[r]);
+            SegmentRules.Operation operation = operations[r];
+            Object value = operation != null ? operation.valueIn(variables, slots[r])
+                    : reads.get(r).valueIn(variables, slots[r]);
             changed[r] = !Objects.equals(value, values[r]);
             values[r] = value;
         }

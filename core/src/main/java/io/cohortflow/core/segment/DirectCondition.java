@@ -284,17 +284,17 @@ public final class DirectCondition {
             if (reference == null || !reference.name().equals("events")) {
                 throw new Unsupported("a member call");
             }
+            SegmentRules.Operation operation;
             try {
-                SegmentRules.Read.operator(call.function(), arguments).window(); // a bad window is CEL's to report
+                operation = SegmentRules.Read.operator(call.function(), arguments).operation();
             } catch (RuntimeException e) {
-                throw new Unsupported("window");
+                throw new Unsupported("window"); // a bad window is CEL's to report
             }
-            String function = call.function();
             return variables -> {
                 if (!(variables.apply("events") instanceof EventTimeline events)) {
                     throw Undecided.INSTANCE;
                 }
-                return SegmentRules.operate(events, function, arguments); // what CEL's binding returns, by its code
+                return operation.apply(events); // what CEL's binding returns, by its code
             };
         }
 
