@@ -29,8 +29,8 @@ public final class RuleReads {
     private final List<SegmentRules.Read> reads;
     /** Per read: its variable's slot ({@link SegmentRules.Read#slot}). */
     private final int[] slots;
-    /** Per read of a behavioural operator: the operator resolved; null for the others. */
-    private final SegmentRules.Operation[] operations;
+    /** Per read: a behavioural operator or a map's entry resolved; null for a variable itself. */
+    private final SegmentRules.Resolved[] resolved;
     /** The conditions, in the ruleset's order: an evaluation walks them by index, not through the sorted map. */
     private final List<SegmentRules.Compiled> segments;
     /**
@@ -68,7 +68,7 @@ public final class RuleReads {
                       java.util.Set<Long> anyEventWindows, Map<String, Integer> countsByEvent, int everyEventCounts) {
         this.reads = reads;
         this.slots = reads.stream().mapToInt(SegmentRules.Read::slot).toArray();
-        this.operations = reads.stream().map(RuleReads::operation).toArray(SegmentRules.Operation[]::new);
+        this.resolved = reads.stream().map(RuleReads::resolved).toArray(SegmentRules.Resolved[]::new);
         this.segments = segments;
         this.readers = readers;
         this.thresholds = thresholds;
@@ -166,10 +166,10 @@ public final class RuleReads {
                 java.util.Set.copyOf(anyEvent), Map.copyOf(countsByEvent), everyEvent);
     }
 
-    /** The read's operation, or null (also for a window CEL's checker let through that is none: CEL reports it). */
-    private static SegmentRules.Operation operation(SegmentRules.Read read) {
+    /** The read resolved, or null (also for a window CEL's checker let through that is none: CEL reports it). */
+    private static SegmentRules.Resolved resolved(SegmentRules.Read read) {
         try {
-            return read.operation();
+            return read.resolved();
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -289,9 +289,8 @@ public final class RuleReads {
      */
     void update(Map<String, Object> variables, Object[] values, boolean[] changed) {
         for (int r = 0; r < changed.length; r++) {
-            SegmentRules.Operation operation = operations[r];
-            Object value = operation != null ? operation.valueIn(variables, slots[r])
-                    : reads.get(r).valueIn(variables, slots[r]);
+            SegmentRules.Resolved read = resolved[r];
+            Object value = read != null ? read.valueIn(variables, slots[r]) : reads.get(r).valueIn(variables, slots[r]);
             changed[r] = !Objects.equals(value, values[r]);
             values[r] = value;
         }

@@ -16,6 +16,7 @@ import dev.cel.runtime.CelVariableResolver;
 import io.cohortflow.core.codec.NamedValues;
 import io.cohortflow.core.config.ConfFiles;
 import io.cohortflow.core.feature.EventTimeline;
+import io.cohortflow.core.feature.KeyedCounts;
 import io.cohortflow.core.feature.FeatureSnapshot;
 
 import java.util.Collection;
@@ -155,6 +156,16 @@ public final class SegmentRules {
         /** An operator read's {@link Operation}, resolved; null for a read of a variable. */
         public Operation operation() {
             return operator == null ? null : Operation.of(operator, arguments);
+        }
+
+        /**
+         * This read made ready to be taken at every evaluation: an operator's {@link Operation} or a map entry's
+         * place; null for a variable itself, which {@link #valueIn(Map, int)} takes by its slot.
+         *
+         * @throws IllegalArgumentException for an operator's window that is not one
+         */
+        public Resolved resolved() {
+            return operator != null ? operation() : key != null ? new Entry(variable, key) : null;
         }
 
         /** The event an operator read counts (its first argument), or null. */
@@ -297,7 +308,7 @@ public final class SegmentRules {
      * segments, ninety such reads ran at every evaluation, each matching the operator's name and looking its window
      * up anew.
      */
-    public static final class Operation {
+    public static final class Operation implements Resolved {
         private enum Kind { COUNT, ABSENT_FOR, FIRST_WITHIN, THEN_WITHIN }
 
         private final Kind kind;
@@ -332,10 +343,51 @@ public final class SegmentRules {
             };
         }
 
-        /** {@link Read#valueIn(Map, int)} of the read it was made for. */
+        @Override
         public Object valueIn(Map<String, Object> variables, int slot) {
             Object value = slot >= 0 && variables instanceof Variables v ? v.slot(slot) : variables.get("events");
             return value instanceof EventTimeline events ? apply(events) : null;
+        }
+    }
+
+    /**
+     * A {@link Read} made ready for a reader that takes it at every evaluation (the engine's {@code RuleReads}): the
+     * same value as {@link Read#valueIn(Map, int)}, with what can be worked out once worked out once.
+     */
+    public interface Resolved {
+        Object valueIn(Map<String, Object> variables, int slot);
+    }
+
+    /**
+     * A fixed entry of a map variable ({@code count_7d['add_to_cart']}): in a snapshot's counts, by its position in
+     * their key order, looked up once per order (in practice once) instead of hashing the name at every read. Its
+     * position is immutable, so a race between threads only looks it up twice.
+     */
+    private static final class Entry implements Resolved {
+        private final String variable;
+        private final String key;
+        private Position known;
+
+        Entry(String variable, String key) {
+            this.variable = variable;
+            this.key = key;
+        }
+
+        @Override
+        public Object valueIn(Map<String, Object> variables, int slot) {
+            Object value = slot >= 0 && variables instanceof Variables v ? v.slot(slot) : variables.get(variable);
+            if (!(value instanceof KeyedCounts counts)) {
+                return value instanceof Map<?, ?> map ? map.get(key) : value; // as Read.valueOf
+            }
+            Position at = known;
+            if (at == null || at.order() != counts.keyOrder()) {
+                at = new Position(counts.keyOrder(), counts.position(key));
+                known = at;
+            }
+            return at.index() < 0 ? null : (Object) counts.countAt(at.index());
+        }
+
+        private record Position(Object order, int index) {
         }
     }
 

@@ -54,6 +54,51 @@ class RuleReadsTest {
         assertThat(named.windowsOf("product_view")).containsExactlyInAnyOrder(2 * HOUR, 5 * HOUR);
     }
 
+    /**
+     * A read resolved once ({@link Read#resolved}: an operator's window, an entry's place in the counts' key order)
+     * gives what the read gives, over snapshots whose counts have two key orders (a user with an event the taxonomy
+     * does not name has one of their own), alternated, and over a plain map of the variables.
+     */
+    @Test
+    void aReadResolvedOnceGivesTheReadsValueAcrossKeyOrders() {
+        List<String> names = io.cohortflow.core.event.EventTaxonomy.defaults().canonicalNames().stream().sorted()
+                .toList();
+        io.cohortflow.core.feature.FeatureConfig config = io.cohortflow.core.feature.FeatureConfig.defaults();
+        long t0 = 1_767_225_600_000L;
+        java.util.Random random = new java.util.Random(17);
+        String[] events = {"product_view", "add_to_cart", "page_view", "order_completed", "email_opened"};
+        io.cohortflow.core.feature.UserFeatures taxonomy = new io.cohortflow.core.feature.UserFeatures(config);
+        io.cohortflow.core.feature.UserFeatures ownNames = new io.cohortflow.core.feature.UserFeatures(config);
+        RuleReads reads = RuleReads.of(SegmentRules.compileAll(
+                io.cohortflow.core.testing.GeneratedSegments.of(300, 17)));
+        List<SegmentRules.Resolved> resolved = reads.reads().stream().map(Read::resolved).toList();
+        assertThat(resolved).filteredOn(java.util.Objects::nonNull).hasSizeGreaterThan(80);
+        long t = t0;
+        int compared = 0;
+        for (int i = 0; i < 200; i++) {
+            t += random.nextInt(4 * (int) HOUR);
+            String name = events[random.nextInt(events.length)];
+            taxonomy.add(io.cohortflow.core.testing.Events.track("u1", name, t).build());
+            ownNames.add(io.cohortflow.core.testing.Events.track("u2", i % 7 == 0 ? "custom_" + (i % 3) : name, t)
+                    .build());
+            for (io.cohortflow.core.feature.UserFeatures user : List.of(taxonomy, ownNames)) {
+                var snapshot = user.snapshot(t, names);
+                Map<String, Object> variables = SegmentRules.variables(snapshot, Map.of(), null);
+                Map<String, Object> plain = new HashMap<>(variables);
+                for (int r = 0; r < resolved.size(); r++) {
+                    Read read = reads.reads().get(r);
+                    if (resolved.get(r) != null) {
+                        assertThat(resolved.get(r).valueIn(variables, read.slot())).as("%s at %d", read, i)
+                                .isEqualTo(read.valueIn(variables, read.slot()));
+                        assertThat(resolved.get(r).valueIn(plain, -1)).isEqualTo(read.valueIn(plain));
+                        compared++;
+                    }
+                }
+            }
+        }
+        assertThat(compared).isEqualTo(200 * 2 * resolved.stream().filter(java.util.Objects::nonNull).count());
+    }
+
     private static final long HOUR = 3_600_000L;
     private static final long DAY = 24 * HOUR;
 
