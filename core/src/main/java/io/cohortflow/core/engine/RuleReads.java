@@ -33,6 +33,8 @@ public final class RuleReads {
     private final SegmentRules.Resolved[] resolved;
     /** The conditions, in the ruleset's order: an evaluation walks them by index, not through the sorted map. */
     private final List<SegmentRules.Compiled> segments;
+    /** Their ids' ranks, by which the engine finds a segment among a user's memberships and ordinals. */
+    private final SegmentLongs.Order order;
     /**
      * Per read: the conditions that read its value (their places in the ruleset), so that a change marks them at once.
      * A condition that reads it only through comparisons with literals is not among them.
@@ -70,6 +72,8 @@ public final class RuleReads {
         this.slots = reads.stream().mapToInt(SegmentRules.Read::slot).toArray();
         this.resolved = reads.stream().map(RuleReads::resolved).toArray(SegmentRules.Resolved[]::new);
         this.segments = segments;
+        this.order = new SegmentLongs.Order(List.copyOf(new java.util.TreeSet<>(
+                segments.stream().map(segment -> segment.definition().id()).toList())));
         this.readers = readers;
         this.thresholds = thresholds;
         this.comparisons = comparisons;
@@ -216,6 +220,11 @@ public final class RuleReads {
     /** The conditions, in the ruleset's order (the indexes of {@link #due} and {@link #readsModel}). */
     List<SegmentRules.Compiled> segments() {
         return segments;
+    }
+
+    /** The running segments' ids ranked ({@link SegmentLongs.Order}). */
+    SegmentLongs.Order order() {
+        return order;
     }
 
     /** Whether condition {@code segment} (its place in the ruleset) reads a model's output. */

@@ -691,12 +691,14 @@ public final class UserSegments {
 
     private void transition(Step step, String segmentId, String name, ChangeType type, long t, Cause cause,
                             Map<String, Double> numeric, String model) {
+        SegmentLongs.Order order = step.rules.reads().order();
+        int rank = order.rank(segmentId);
         if (type == ChangeType.ENTER) {
-            memberships.put(segmentId, t);
+            memberships.put(order, rank, segmentId, t);
         } else {
-            memberships.remove(segmentId);
+            memberships.remove(order, rank, segmentId);
         }
-        long ordinal = transitions.increment(segmentId);
+        long ordinal = transitions.increment(order, rank, segmentId);
         step.changes.add(SegmentChange.of(step.userId, segmentId, name, type, t, ordinal, step.processingTime,
                 step.correction ? cause.late() : cause, numeric, model));
     }
