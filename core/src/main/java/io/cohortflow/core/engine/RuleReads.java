@@ -46,6 +46,11 @@ public final class RuleReads {
     private final int[][] comparisons;
     /** Per comparison: the conditions that depend on its outcome. */
     private final int[][] testers;
+    /**
+     * Per condition: its {@link SegmentRules.Compiled#decision} over the places of {@link #thresholds}, or null: the
+     * outcomes of its comparisons decide it without running it.
+     */
+    private final int[][] decisions;
     /** Per condition: it runs at every evaluation (it reads the time). */
     private final boolean[] always;
     /** Per condition: a model's output decides it (it reads {@code scores} or {@code persona}). */
@@ -84,6 +89,15 @@ public final class RuleReads {
         this.anyEventWindows = anyEventWindows;
         this.countsByEvent = countsByEvent;
         this.everyEventCounts = everyEventCounts;
+        this.decisions = new int[segments.size()][];
+        for (int i = 0; i < segments.size(); i++) {
+            List<SegmentRules.Threshold> own = segments.get(i).thresholds();
+            List<Integer> decision = segments.get(i).decision();
+            if (!decision.isEmpty()) {
+                decisions[i] = decision.stream()
+                        .mapToInt(op -> op < 0 ? op : thresholds.indexOf(own.get(op))).toArray();
+            }
+        }
     }
 
     /** The reads of {@code segments}, in that order. */
@@ -225,6 +239,16 @@ public final class RuleReads {
     /** The running segments' ids ranked ({@link SegmentLongs.Order}). */
     SegmentLongs.Order order() {
         return order;
+    }
+
+    /**
+     * Condition {@code segment}'s value from the outcomes of its comparisons in {@code values} (as {@link #due} left
+     * them): 1 or 0, or -1 when they do not decide it (it has other parts, or an outcome is no truth value) and it
+     * must run.
+     */
+    int decided(int segment, Object[] values) {
+        int[] decision = decisions[segment];
+        return decision == null ? -1 : SegmentRules.decide(decision, values, reads.size());
     }
 
     /** Whether condition {@code segment} (its place in the ruleset) reads a model's output. */

@@ -131,7 +131,8 @@ public final class UserSegments {
     boolean evaluateEveryMoment;
     /**
      * For tests: a first evaluation under new rules runs every condition, also for a user without memberships, which
-     * otherwise starts where a new user does ({@link RuleReads#empty}): the reference that start must agree with.
+     * otherwise starts where a new user does ({@link RuleReads#empty}), and every condition due runs, also one its
+     * comparisons' outcomes decide ({@link RuleReads#decided}): the reference those must agree with.
      */
     boolean evaluateEveryCondition;
 
@@ -638,7 +639,8 @@ public final class UserSegments {
             }
             SegmentRules.Compiled segment = segments.get(index);
             String id = segment.definition().id();
-            boolean in = SegmentRules.matches(segment, variables);
+            int decided = evaluateEveryCondition ? -1 : reads.decided(index, readValues);
+            boolean in = decided >= 0 ? decided == 1 : SegmentRules.matches(segment, variables);
             // Since the last evaluation under these rules, a membership moved only here (a merge or a forget starts
             // the next one afresh, all): the last value is the membership, without a lookup in the sorted map.
             boolean was = all ? memberships.containsKey(id) : lastIn[index];

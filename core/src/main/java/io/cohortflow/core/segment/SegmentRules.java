@@ -19,6 +19,7 @@ import io.cohortflow.core.feature.EventTimeline;
 import io.cohortflow.core.feature.KeyedCounts;
 import io.cohortflow.core.feature.FeatureSnapshot;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,15 +67,19 @@ public final class SegmentRules {
      * @param direct    the condition as plain Java, which gives CEL's answer faster, or null when it is CEL's alone
      * @param thresholds the comparisons with a literal of the reads that the condition uses in no other way: of those
      *                   reads, the condition depends on these comparisons' outcomes only
+     * @param decision   the condition as {@code &&}, {@code ||} and {@code !} of its thresholds alone, in postfix
+     *                   ({@link #decide}: a place in {@code thresholds}, or {@link #AND}, {@link #OR}, {@link #NOT}),
+     *                   so that their outcomes decide it without running it; empty when it is anything else
      */
     public record Compiled(SegmentDefinition definition, CelRuntime.Program program, java.util.Set<String> variables,
                            String version, java.util.Set<Long> windows, List<Read> reads, DirectCondition direct,
-                           List<Threshold> thresholds) {
+                           List<Threshold> thresholds, List<Integer> decision) {
         public Compiled {
             variables = java.util.Set.copyOf(variables);
             windows = java.util.Set.copyOf(windows);
             reads = List.copyOf(reads);
             thresholds = List.copyOf(thresholds);
+            decision = List.copyOf(decision);
         }
 
         /**
@@ -235,7 +240,11 @@ public final class SegmentRules {
      *
      * @param literal a {@link Long}, {@link Double}, {@link String} or {@link Boolean}
      */
-    public record Threshold(Read read, Comparison comparison, Object literal) {
+    public record Threshold(Read read, Comparison comparison, Object literal, Class<?> valueClass) {
+        /**
+         * @param valueClass the Java class of the values of the read's declared type ({@link Long} for an int,
+         *                   {@link Double}, {@link String}, {@link Boolean}), or null when it has no such type
+         */
         public Threshold {
             java.util.Objects.requireNonNull(read, "read");
             java.util.Objects.requireNonNull(comparison, "comparison");
@@ -245,56 +254,90 @@ public final class SegmentRules {
             }
         }
 
+        /** The comparison of {@code read}, of its declared type, with {@code literal}. */
+        public Threshold(Read read, Comparison comparison, Object literal) {
+            this(read, comparison, literal, javaClass(read.declaredType()));
+        }
+
+        private static Class<?> javaClass(CelType type) {
+            return SimpleType.INT.equals(type) ? Long.class : SimpleType.DOUBLE.equals(type) ? Double.class
+                    : SimpleType.STRING.equals(type) ? String.class : SimpleType.BOOL.equals(type) ? Boolean.class
+                    : null;
+        }
+
         /**
-         * What the comparison gives for the read's {@code value}, as far as equal outcomes mean equal results in any
-         * evaluator: {@link Boolean} for an int against an int, a double against a double (neither NaN), and a string
-         * or a bool tested for equality; {@link Mixed} for a double ordered against an int or an int against a double,
-         * the value of the read's declared type (not NaN; CEL orders them by their numeric values, and
-         * {@code recency_days < 30} is how marketers write it); anything else (another type, an absent value, NaN, a
-         * string ordered) is the value itself, wrapped, so that the condition runs whenever such a value moves.
+         * What the comparison gives for the read's {@code value}: a {@link Boolean}, CEL's answer, for a value of the
+         * read's declared type that is an int or a double (not NaN) ordered or tested against a number (CEL orders a
+         * double and an int by their values: {@code recency_days < 30} is how marketers write it), or a string or a
+         * bool tested for equality; anything else (a value absent or of another type, NaN, a string ordered) is the
+         * value itself, wrapped, so that the condition runs whenever such a value moves. Equal outcomes give equal
+         * results in any evaluator, and a Boolean outcome is the comparison's value ({@link #decide}).
          */
         public Object outcome(Object value) {
-            if (value instanceof Long x && literal instanceof Long y) {
-                return comparison.holds(Long.compare(x, y));
+            if (value == null || valueClass == null || value.getClass() != valueClass) {
+                return new Unordered(value);
             }
-            if (value instanceof Double x && literal instanceof Double y && !x.isNaN() && !y.isNaN()) {
-                double p = x;
-                double q = y;
-                return comparison.holds(p < q ? -1 : p > q ? 1 : 0); // -0.0 and 0.0 are equal, as numbers
-            }
-            if (comparison.orders() && value instanceof Double x && literal instanceof Long y && !x.isNaN()
-                    && SimpleType.DOUBLE.equals(read.declaredType())) {
-                // recency_days < 30, as CEL orders a double and an int
-                return Mixed.of(comparison.holds(DirectCondition.compareDoubleInt(x, y)));
-            }
-            if (comparison.orders() && value instanceof Long x && literal instanceof Double y && !y.isNaN()
-                    && SimpleType.INT.equals(read.declaredType())) {
-                return Mixed.of(comparison.holds(-DirectCondition.compareDoubleInt(y, x)));
-            }
-            if ((value instanceof String || value instanceof Boolean) && value.getClass() == literal.getClass()
+            if (value instanceof Long x) {
+                if (literal instanceof Long y) {
+                    return comparison.holds(Long.compare(x, y));
+                }
+                if (literal instanceof Double y && !y.isNaN() && comparison.orders()) {
+                    return comparison.holds(-DirectCondition.compareDoubleInt(y, x));
+                }
+            } else if (value instanceof Double x && !x.isNaN()) {
+                if (literal instanceof Double y && !y.isNaN()) {
+                    double p = x;
+                    double q = y;
+                    return comparison.holds(p < q ? -1 : p > q ? 1 : 0); // -0.0 and 0.0 are equal, as numbers
+                }
+                if (literal instanceof Long y && comparison.orders()) {
+                    return comparison.holds(DirectCondition.compareDoubleInt(x, y));
+                }
+            } else if ((value instanceof String || value instanceof Boolean) && value.getClass() == literal.getClass()
                     && !comparison.orders()) {
                 return comparison.holds(value.equals(literal) ? 0 : 1);
             }
             return new Unordered(value);
         }
 
-        /**
-         * The outcome of ordering a double against an int literal, or an int against a double literal, for a value of
-         * the read's declared type: never equal to the {@link Boolean} of a value of the literal's type, which the
-         * checker did not declare for the read and which CEL's runtime may refuse (so a value that changes type runs
-         * the condition).
-         */
-        private enum Mixed {
-            HOLDS, FAILS;
-
-            static Mixed of(boolean holds) {
-                return holds ? HOLDS : FAILS;
-            }
+        /** An {@link #outcome} as a truth value: 1 (holds), 0 (does not), or -1 when it is the value itself. */
+        static int truth(Object outcome) {
+            return outcome instanceof Boolean holds ? (holds ? 1 : 0) : -1;
         }
 
         /** A value whose comparison {@link #outcome} does not decide: it stands for itself. */
         private record Unordered(Object value) {
         }
+    }
+
+    /** {@link Compiled#decision}'s operators; the operands are places of thresholds. */
+    public static final int AND = -1;
+    public static final int OR = -2;
+    public static final int NOT = -3;
+
+    /**
+     * A {@link Compiled#decision} (its places mapped as the caller keeps the outcomes) over outcomes of
+     * {@link Threshold#outcome}, kept at {@code outcomes[offset + place]}: 1 when the condition holds, 0 when it does
+     * not, -1 when an outcome is not a truth value (a value absent, NaN, of another type: the condition must run). With
+     * every outcome a truth value, CEL's {@code &&}, {@code ||} and {@code !} are those of booleans.
+     */
+    public static int decide(int[] decision, Object[] outcomes, int offset) {
+        long stack = 0; // the operands' truths, the top one in bit 0
+        for (int op : decision) {
+            switch (op) {
+                case AND -> stack = (stack >>> 1) & (stack | ~1L);
+                case OR -> stack = (stack >>> 1) | (stack & 1);
+                case NOT -> stack ^= 1;
+                default -> {
+                    int truth = Threshold.truth(outcomes[offset + op]);
+                    if (truth < 0) {
+                        return -1;
+                    }
+                    stack = (stack << 1) | truth;
+                }
+            }
+        }
+        return (int) (stack & 1);
     }
 
     /** A behavioural operator's value: what CEL's binding of it returns, by the same code. */
@@ -560,7 +603,7 @@ public final class SegmentRules {
                     definition.condition().getBytes(java.nio.charset.StandardCharsets.UTF_8)).toString().substring(0, 8);
             java.util.Set<Long> windows = windows(definition, ast);
             return new Compiled(definition, CEL.createProgram(ast), referenced, version, windows, reads,
-                    DirectCondition.of(ast, VARIABLES.keySet()), found.thresholds());
+                    DirectCondition.of(ast, VARIABLES.keySet()), found.thresholds(), found.decision());
         } catch (InvalidCondition e) {
             throw e;
         } catch (CelValidationException e) {
@@ -581,7 +624,7 @@ public final class SegmentRules {
      * finds the variables read through a key or an operator, a second both lists, with one recognizer of reads
      * ({@link #readAt}), so every threshold's read is among the reads.
      */
-    private record Reads(List<Read> reads, List<Threshold> thresholds) {
+    private record Reads(List<Read> reads, List<Threshold> thresholds, List<Integer> decision) {
         static Reads of(CelAbstractSyntaxTree ast) {
             List<dev.cel.common.ast.CelExpr> nodes = dev.cel.common.navigation.CelNavigableAst.fromAst(ast).getRoot()
                     .<dev.cel.common.navigation.CelNavigableExpr>allNodes().map(node -> node.expr()).toList();
@@ -620,8 +663,59 @@ public final class SegmentRules {
                 }
             }
             entries.addAll(wholes);
-            return new Reads(List.copyOf(entries), thresholds.stream()
-                    .filter(t -> occurrences.get(t.read()).equals(compared.get(t.read()))).toList());
+            List<Threshold> kept = thresholds.stream()
+                    .filter(t -> occurrences.get(t.read()).equals(compared.get(t.read()))).toList();
+            List<Integer> decision = new ArrayList<>();
+            if (!decision(ast, ast.getExpr(), keyed, kept, decision) || decision.size() > 60) {
+                decision.clear(); // 60 operands at most: the truths are a long's bits
+            }
+            return new Reads(List.copyOf(entries), kept, decision);
+        }
+
+        /**
+         * Appends {@code expr} as {@code &&}, {@code ||} and {@code !} of {@code thresholds} in postfix to
+         * {@code decision}; false when it is anything else.
+         */
+        private static boolean decision(CelAbstractSyntaxTree ast, dev.cel.common.ast.CelExpr expr,
+                                        java.util.Set<Long> keyed, List<Threshold> thresholds,
+                                        List<Integer> decision) {
+            if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL || expr.call().target().isPresent()) {
+                return false;
+            }
+            String function = expr.call().function();
+            List<dev.cel.common.ast.CelExpr> args = expr.call().args();
+            if (function.equals("_&&_") || function.equals("_||_")) {
+                for (int i = 0; i < args.size(); i++) {
+                    if (!decision(ast, args.get(i), keyed, thresholds, decision)) {
+                        return false;
+                    }
+                    if (i > 0) {
+                        decision.add(function.equals("_&&_") ? AND : OR);
+                    }
+                }
+                return !args.isEmpty();
+            }
+            if (function.equals("!_") && args.size() == 1) {
+                if (!decision(ast, args.get(0), keyed, thresholds, decision)) {
+                    return false;
+                }
+                decision.add(NOT);
+                return true;
+            }
+            Comparison comparison = Comparison.of(function);
+            if (comparison == null || args.size() != 2) {
+                return false;
+            }
+            Read onLeft = readAt(ast, args.get(0), keyed);
+            Read onRight = readAt(ast, args.get(1), keyed);
+            Object literal = onLeft != null ? literal(args.get(1)) : onRight != null ? literal(args.get(0)) : null;
+            int place = literal == null ? -1 : thresholds.indexOf(new Threshold(onLeft != null ? onLeft : onRight,
+                    onLeft != null ? comparison : comparison.swapped(), literal));
+            if (place < 0) {
+                return false;
+            }
+            decision.add(place);
+            return true;
         }
     }
 

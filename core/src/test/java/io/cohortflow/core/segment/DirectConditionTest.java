@@ -319,6 +319,54 @@ class DirectConditionTest {
         assertThat(substituted).isGreaterThan(10_000);
     }
 
+    /**
+     * A condition made of {@code &&}, {@code ||} and {@code !} of its comparisons with literals is decided by their
+     * outcomes ({@link SegmentRules#decide}) as CEL decides it, whenever every outcome is a truth value: over every
+     * condition, real snapshots and their edges (absent entries, NaN, the int range's ends, values of another type).
+     */
+    @Test
+    void theComparisonsOutcomesDecideWhatCelDecides() {
+        Random random = new Random(19);
+        int withDecision = 0;
+        int decided = 0;
+        int undecided = 0;
+        for (SegmentRules.Compiled condition : conditions) {
+            if (condition.decision().isEmpty()) {
+                continue;
+            }
+            withDecision++;
+            int[] decision = condition.decision().stream().mapToInt(Integer::intValue).toArray();
+            for (int sample = 0; sample < 20; sample++) {
+                Map<String, Object> base = snapshots.get(random.nextInt(snapshots.size()));
+                Map<String, Object> vars = sample % 2 == 0 ? base : pushed(base, random);
+                if (sample % 5 == 4) {
+                    vars = new HashMap<>(vars);
+                    vars.put("frequency_30d", 2.0); // of another type than declared
+                    vars.put("recency_days", 3L);
+                }
+                Map<String, Object> at = vars;
+                Object[] outcomes = condition.thresholds().stream().map(t -> t.outcome(t.read().valueIn(at)))
+                        .toArray();
+                int value = SegmentRules.decide(decision, outcomes, 0);
+                if (value < 0) {
+                    undecided++;
+                    continue;
+                }
+                assertThat(value == 1).as("%s over %s", condition.definition().condition(), vars)
+                        .isEqualTo(SegmentRules.celMatches(condition, vars::get));
+                decided++;
+            }
+        }
+        assertThat(withDecision).as("conditions their comparisons decide").isGreaterThan(400);
+        assertThat(decided).isGreaterThan(5_000);
+        assertThat(undecided).isPositive();
+        assertThat(SegmentRules.compile(definition("count_7d['a'] >= 1 && !(recency_days < 3 || count_1h['a'] == 0)"))
+                .decision()).containsExactly(0, 1, 2, SegmentRules.OR, SegmentRules.NOT, SegmentRules.AND);
+        assertThat(SegmentRules.compile(definition("count_7d['a'] + count_7d['b'] >= 2")).decision()).isEmpty();
+        assertThat(SegmentRules.compile(definition("cart_abandoned && cart_value >= 20.0")).decision())
+                .as("a bare bool").isEmpty();
+    }
+
     /** {@code base} with {@code read}'s value replaced by {@code value} (null: absent). */
     @SuppressWarnings("unchecked")
     private static Map<String, Object> with(Map<String, Object> base, SegmentRules.Read read, Object value) {
