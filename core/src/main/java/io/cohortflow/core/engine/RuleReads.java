@@ -90,12 +90,17 @@ public final class RuleReads {
         this.countsByEvent = countsByEvent;
         this.everyEventCounts = everyEventCounts;
         this.decisions = new int[segments.size()][];
+        Map<SegmentRules.Threshold, Integer> thresholdPlaces = new java.util.HashMap<>();
+        Map<SegmentRules.Read, Integer> readPlaces = new java.util.HashMap<>();
+        thresholds.forEach(threshold -> thresholdPlaces.put(threshold, thresholdPlaces.size()));
+        reads.forEach(read -> readPlaces.put(read, readPlaces.size()));
         for (int i = 0; i < segments.size(); i++) {
-            List<SegmentRules.Threshold> own = segments.get(i).thresholds();
-            List<Integer> decision = segments.get(i).decision();
-            if (!decision.isEmpty()) {
-                decisions[i] = decision.stream()
-                        .mapToInt(op -> op < 0 ? op : thresholds.indexOf(own.get(op))).toArray();
+            SegmentRules.Compiled segment = segments.get(i);
+            if (!segment.decision().isEmpty()) {
+                decisions[i] = segment.decision().stream().mapToInt(op -> op >= 0
+                        ? thresholdPlaces.get(segment.thresholds().get(op))
+                        : op < SegmentRules.NOT ? SegmentRules.read(readPlaces.get(
+                                segment.reads().get(SegmentRules.read(0) - op))) : op).toArray();
             }
         }
     }
@@ -248,7 +253,7 @@ public final class RuleReads {
      */
     int decided(int segment, Object[] values) {
         int[] decision = decisions[segment];
-        return decision == null ? -1 : SegmentRules.decide(decision, values, reads.size());
+        return decision == null ? -1 : SegmentRules.decide(decision, values, reads.size(), 0);
     }
 
     /** Whether condition {@code segment} (its place in the ruleset) reads a model's output. */

@@ -67,9 +67,10 @@ public final class SegmentRules {
      * @param direct    the condition as plain Java, which gives CEL's answer faster, or null when it is CEL's alone
      * @param thresholds the comparisons with a literal of the reads that the condition uses in no other way: of those
      *                   reads, the condition depends on these comparisons' outcomes only
-     * @param decision   the condition as {@code &&}, {@code ||} and {@code !} of its thresholds alone, in postfix
-     *                   ({@link #decide}: a place in {@code thresholds}, or {@link #AND}, {@link #OR}, {@link #NOT}),
-     *                   so that their outcomes decide it without running it; empty when it is anything else
+     * @param decision   the condition as {@code &&}, {@code ||} and {@code !} of its thresholds and its reads of a
+     *                   bool alone, in postfix ({@link #decide}: a place in {@code thresholds}, a read's place in
+     *                   {@code reads} as {@link #read}, or {@link #AND}, {@link #OR}, {@link #NOT}), so that their
+     *                   outcomes and values decide it without running it; empty when it is anything else
      */
     public record Compiled(SegmentDefinition definition, CelRuntime.Program program, java.util.Set<String> variables,
                            String version, java.util.Set<Long> windows, List<Read> reads, DirectCondition direct,
@@ -310,18 +311,27 @@ public final class SegmentRules {
         }
     }
 
-    /** {@link Compiled#decision}'s operators; the operands are places of thresholds. */
+    /**
+     * {@link Compiled#decision}'s operators; an operand is a threshold's place (0 and up) or a read's ({@link #read}).
+     */
     public static final int AND = -1;
     public static final int OR = -2;
     public static final int NOT = -3;
+    private static final int READS = -16;
+
+    /** The operand of {@link Compiled#decision} for the read in place {@code place}. */
+    public static int read(int place) {
+        return READS - place;
+    }
 
     /**
-     * A {@link Compiled#decision} (its places mapped as the caller keeps the outcomes) over outcomes of
-     * {@link Threshold#outcome}, kept at {@code outcomes[offset + place]}: 1 when the condition holds, 0 when it does
-     * not, -1 when an outcome is not a truth value (a value absent, NaN, of another type: the condition must run). With
-     * every outcome a truth value, CEL's {@code &&}, {@code ||} and {@code !} are those of booleans.
+     * A {@link Compiled#decision} (its places mapped as the caller keeps them) over {@code values}: a threshold's
+     * outcome ({@link Threshold#outcome}) at {@code values[outcomes + place]}, a read's value at
+     * {@code values[reads + place]}. 1 when the condition holds, 0 when it does not, -1 when an outcome or value is
+     * not a truth value (a value absent, NaN, of another type: the condition must run). With every operand a truth
+     * value, CEL's {@code &&}, {@code ||} and {@code !} are those of booleans.
      */
-    public static int decide(int[] decision, Object[] outcomes, int offset) {
+    public static int decide(int[] decision, Object[] values, int outcomes, int reads) {
         long stack = 0; // the operands' truths, the top one in bit 0
         for (int op : decision) {
             switch (op) {
@@ -329,7 +339,8 @@ public final class SegmentRules {
                 case OR -> stack = (stack >>> 1) | (stack & 1);
                 case NOT -> stack ^= 1;
                 default -> {
-                    int truth = Threshold.truth(outcomes[offset + op]);
+                    int truth = op >= 0 ? Threshold.truth(values[outcomes + op])
+                            : values[reads + READS - op] instanceof Boolean b ? (b ? 1 : 0) : -1;
                     if (truth < 0) {
                         return -1;
                     }
@@ -665,20 +676,29 @@ public final class SegmentRules {
             entries.addAll(wholes);
             List<Threshold> kept = thresholds.stream()
                     .filter(t -> occurrences.get(t.read()).equals(compared.get(t.read()))).toList();
+            List<Read> reads = List.copyOf(entries);
             List<Integer> decision = new ArrayList<>();
-            if (!decision(ast, ast.getExpr(), keyed, kept, decision) || decision.size() > 60) {
+            if (!decision(ast, ast.getExpr(), keyed, reads, kept, decision) || decision.size() > 60) {
                 decision.clear(); // 60 operands at most: the truths are a long's bits
             }
-            return new Reads(List.copyOf(entries), kept, decision);
+            return new Reads(reads, kept, decision);
         }
 
         /**
-         * Appends {@code expr} as {@code &&}, {@code ||} and {@code !} of {@code thresholds} in postfix to
-         * {@code decision}; false when it is anything else.
+         * Appends {@code expr} as {@code &&}, {@code ||} and {@code !} of {@code thresholds} and of reads of a bool
+         * in postfix to {@code decision}; false when it is anything else.
          */
         private static boolean decision(CelAbstractSyntaxTree ast, dev.cel.common.ast.CelExpr expr,
-                                        java.util.Set<Long> keyed, List<Threshold> thresholds,
+                                        java.util.Set<Long> keyed, List<Read> reads, List<Threshold> thresholds,
                                         List<Integer> decision) {
+            Read bare = readAt(ast, expr, keyed);
+            if (bare != null) { // cart_abandoned, events.absent_for('order_completed', '7d')
+                if (!SimpleType.BOOL.equals(bare.declaredType()) || !reads.contains(bare)) {
+                    return false;
+                }
+                decision.add(read(reads.indexOf(bare)));
+                return true;
+            }
             if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL || expr.call().target().isPresent()) {
                 return false;
             }
@@ -686,7 +706,7 @@ public final class SegmentRules {
             List<dev.cel.common.ast.CelExpr> args = expr.call().args();
             if (function.equals("_&&_") || function.equals("_||_")) {
                 for (int i = 0; i < args.size(); i++) {
-                    if (!decision(ast, args.get(i), keyed, thresholds, decision)) {
+                    if (!decision(ast, args.get(i), keyed, reads, thresholds, decision)) {
                         return false;
                     }
                     if (i > 0) {
@@ -696,7 +716,7 @@ public final class SegmentRules {
                 return !args.isEmpty();
             }
             if (function.equals("!_") && args.size() == 1) {
-                if (!decision(ast, args.get(0), keyed, thresholds, decision)) {
+                if (!decision(ast, args.get(0), keyed, reads, thresholds, decision)) {
                     return false;
                 }
                 decision.add(NOT);

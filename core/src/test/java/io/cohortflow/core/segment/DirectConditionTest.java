@@ -345,9 +345,10 @@ class DirectConditionTest {
                     vars.put("recency_days", 3L);
                 }
                 Map<String, Object> at = vars;
-                Object[] outcomes = condition.thresholds().stream().map(t -> t.outcome(t.read().valueIn(at)))
-                        .toArray();
-                int value = SegmentRules.decide(decision, outcomes, 0);
+                List<Object> values = new ArrayList<>();
+                condition.reads().forEach(read -> values.add(read.valueIn(at)));
+                condition.thresholds().forEach(t -> values.add(t.outcome(t.read().valueIn(at))));
+                int value = SegmentRules.decide(decision, values.toArray(), condition.reads().size(), 0);
                 if (value < 0) {
                     undecided++;
                     continue;
@@ -364,7 +365,8 @@ class DirectConditionTest {
                 .decision()).containsExactly(0, 1, 2, SegmentRules.OR, SegmentRules.NOT, SegmentRules.AND);
         assertThat(SegmentRules.compile(definition("count_7d['a'] + count_7d['b'] >= 2")).decision()).isEmpty();
         assertThat(SegmentRules.compile(definition("cart_abandoned && cart_value >= 20.0")).decision())
-                .as("a bare bool").isEmpty();
+                .as("a read of a bool").containsExactly(SegmentRules.read(0), 0, SegmentRules.AND);
+        assertThat(SegmentRules.compile(definition("'x' in categories_24h || cart_open")).decision()).isEmpty();
     }
 
     /** {@code base} with {@code read}'s value replaced by {@code value} (null: absent). */
