@@ -47,8 +47,9 @@ public final class RuleReads {
     /** Per comparison: the conditions that depend on its outcome. */
     private final int[][] testers;
     /**
-     * Per condition: its {@link SegmentRules.Compiled#decision} over the places of {@link #thresholds}, or null: the
-     * outcomes of its comparisons decide it without running it.
+     * Per condition: its {@link SegmentRules.Compiled#decision} over the places of {@link #thresholds} and of
+     * {@link #reads} ({@link SegmentRules#read}), or null: the outcomes of its comparisons and the values of its reads
+     * of a bool decide it without running it.
      */
     private final int[][] decisions;
     /** Per condition: it runs at every evaluation (it reads the time). */
@@ -247,9 +248,9 @@ public final class RuleReads {
     }
 
     /**
-     * Condition {@code segment}'s value from the outcomes of its comparisons in {@code values} (as {@link #due} left
-     * them): 1 or 0, or -1 when they do not decide it (it has other parts, or an outcome is no truth value) and it
-     * must run.
+     * Condition {@code segment}'s value from the outcomes of its comparisons and the values of its reads of a bool in
+     * {@code values} (as {@link #update} and {@link #due} left them): 1 or 0, or -1 when they do not decide it (it has
+     * other parts, or one of them is no truth value) and it must run.
      */
     int decided(int segment, Object[] values) {
         int[] decision = decisions[segment];

@@ -85,14 +85,20 @@ final class SegmentLongs {
         }
     }
 
-    /** {@link #indexOf(String)} by rank (the ranks kept for the order {@code rank} is of). */
+    /** The rank of a search by id alone: strings compared at every step. */
+    private static final int BY_ID = -1;
+
+    /**
+     * Where {@code id} is, or {@code -(insertion point) - 1}, as {@link Arrays#binarySearch}: by {@code rank} in the
+     * order the ranks are kept for, or by the id alone ({@link #BY_ID}).
+     */
     private int indexOf(String id, int rank) {
         int low = 0;
         int high = size - 1;
         while (low <= high) {
             int mid = (low + high) >>> 1;
-            int r = ranks[mid];
-            int c = r != rank ? Integer.compare(r, rank) : (rank & 1) == 1 ? 0 : ids[mid].compareTo(id);
+            int c = rank == BY_ID || ranks[mid] == rank && (rank & 1) == 0 ? ids[mid].compareTo(id)
+                    : Integer.compare(ranks[mid], rank);
             if (c < 0) {
                 low = mid + 1;
             } else if (c > 0) {
@@ -104,16 +110,37 @@ final class SegmentLongs {
         return -(low + 1);
     }
 
-    /** {@link #containsKey(String)} of {@code id}, whose rank in {@code order} is {@code rank}. */
-    boolean containsKey(Order order, int rank, String id) {
+    /** Where {@code id} is (as {@link #indexOf}), by its {@code rank} in {@code order}, or by id when order is null. */
+    private int find(Order order, int rank, String id) {
+        if (order == null) {
+            return indexOf(id, BY_ID);
+        }
         rankBy(order);
-        return indexOf(id, rank) >= 0;
+        return indexOf(id, rank);
     }
 
-    /** {@link #put(String, long)}, by rank. */
+    boolean containsKey(String id) {
+        return indexOf(id, BY_ID) >= 0;
+    }
+
+    /** {@link #containsKey(String)} of {@code id}, whose rank in {@code order} is {@code rank}. */
+    boolean containsKey(Order order, int rank, String id) {
+        return find(order, rank, id) >= 0;
+    }
+
+    /** The value of {@code id}, or null when it has none. */
+    Long get(String id) {
+        int at = indexOf(id, BY_ID);
+        return at < 0 ? null : values[at];
+    }
+
+    void put(String id, long value) {
+        put(null, BY_ID, id, value);
+    }
+
+    /** {@link #put(String, long)} of {@code id}, whose rank in {@code order} is {@code rank} (order null: by id). */
     void put(Order order, int rank, String id, long value) {
-        rankBy(order);
-        int at = indexOf(id, rank);
+        int at = find(order, rank, id);
         if (at >= 0) {
             values[at] = value;
         } else {
@@ -121,10 +148,14 @@ final class SegmentLongs {
         }
     }
 
-    /** {@link #increment(String)}, by rank. */
+    /** Adds one to {@code id}'s value (absent: 0) and returns what it was. */
+    long increment(String id) {
+        return increment(null, BY_ID, id);
+    }
+
+    /** {@link #increment(String)}, by rank as {@link #put(Order, int, String, long)}. */
     long increment(Order order, int rank, String id) {
-        rankBy(order);
-        int at = indexOf(id, rank);
+        int at = find(order, rank, id);
         if (at >= 0) {
             return values[at]++;
         }
@@ -132,66 +163,13 @@ final class SegmentLongs {
         return 0;
     }
 
-    /** {@link #remove(String)}, by rank. */
-    void remove(Order order, int rank, String id) {
-        rankBy(order);
-        removeAt(indexOf(id, rank));
-    }
-
-    /** Where {@code id} is, or {@code -(insertion point) - 1}, as {@link Arrays#binarySearch}. */
-    private int indexOf(String id) {
-        int low = 0;
-        int high = size - 1;
-        while (low <= high) {
-            int mid = (low + high) >>> 1;
-            int c = ids[mid].compareTo(id);
-            if (c < 0) {
-                low = mid + 1;
-            } else if (c > 0) {
-                high = mid - 1;
-            } else {
-                return mid;
-            }
-        }
-        return -(low + 1);
-    }
-
-    boolean containsKey(String id) {
-        return indexOf(id) >= 0;
-    }
-
-    /** The value of {@code id}, or null when it has none. */
-    Long get(String id) {
-        int at = indexOf(id);
-        return at < 0 ? null : values[at];
-    }
-
-    void put(String id, long value) {
-        int at = indexOf(id);
-        if (at >= 0) {
-            values[at] = value;
-        } else {
-            rankedBy = null;
-            insert(-at - 1, id, value, 0);
-        }
-    }
-
-    /** Adds one to {@code id}'s value (absent: 0) and returns what it was. */
-    long increment(String id) {
-        int at = indexOf(id);
-        if (at >= 0) {
-            return values[at]++;
-        }
-        rankedBy = null;
-        insert(-at - 1, id, 1, 0);
-        return 0;
-    }
-
     void remove(String id) {
-        removeAt(indexOf(id));
+        remove(null, BY_ID, id);
     }
 
-    private void removeAt(int at) {
+    /** {@link #remove(String)}, by rank as {@link #put(Order, int, String, long)}. */
+    void remove(Order order, int rank, String id) {
+        int at = find(order, rank, id);
         if (at >= 0) {
             System.arraycopy(ids, at + 1, ids, at, size - at - 1);
             System.arraycopy(values, at + 1, values, at, size - at - 1);
@@ -202,7 +180,7 @@ final class SegmentLongs {
         }
     }
 
-    /** Inserts at {@code at}, with {@code rank} when the ranks are kept. */
+    /** Inserts at {@code at}, with {@code rank} in the order the ranks are kept for ({@link #BY_ID}: they are not). */
     private void insert(int at, String id, long value, int rank) {
         if (size == ids.length) {
             int capacity = Math.max(4, size + (size >> 1));
@@ -213,7 +191,9 @@ final class SegmentLongs {
         System.arraycopy(values, at, values, at + 1, size - at);
         ids[at] = id;
         values[at] = value;
-        if (rankedBy != null) {
+        if (rank == BY_ID) {
+            rankedBy = null; // worked out again at the next search by rank
+        } else if (rankedBy != null) {
             if (ranks.length < ids.length) {
                 ranks = Arrays.copyOf(ranks, ids.length);
             }
@@ -238,7 +218,7 @@ final class SegmentLongs {
 
     /** The place of the first id at or after {@code from} (or {@link #size}). */
     int ceiling(String from) {
-        int at = indexOf(from);
+        int at = indexOf(from, BY_ID);
         return at >= 0 ? at : -at - 1;
     }
 

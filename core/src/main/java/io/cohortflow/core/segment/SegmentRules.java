@@ -239,13 +239,11 @@ public final class SegmentRules {
      * the read's value: a count moving from 7 to 8 changes nothing in {@code count >= 3}, so the engine need not run
      * the condition.
      *
-     * @param literal a {@link Long}, {@link Double}, {@link String} or {@link Boolean}
+     * @param literal    a {@link Long}, {@link Double}, {@link String} or {@link Boolean}
+     * @param valueClass the Java class of the values of the read's declared type ({@link Long} for an int,
+     *                   {@link Double}, {@link String}, {@link Boolean}), or null when it has no such type
      */
     public record Threshold(Read read, Comparison comparison, Object literal, Class<?> valueClass) {
-        /**
-         * @param valueClass the Java class of the values of the read's declared type ({@link Long} for an int,
-         *                   {@link Double}, {@link String}, {@link Boolean}), or null when it has no such type
-         */
         public Threshold {
             java.util.Objects.requireNonNull(read, "read");
             java.util.Objects.requireNonNull(comparison, "comparison");
