@@ -482,28 +482,20 @@ public final class DirectCondition {
                 // count_7d['product_view']: a fixed name in a snapshot's counts, whose position is looked up once per
                 // key order (in practice once) rather than at every read (a tenth of an evaluation at 1,000 rules).
                 String name = keyExpr.constant().stringValue();
-                Position[] known = new Position[1];
+                KeyedCounts.Place place = new KeyedCounts.Place(name);
                 return variables -> {
                     Object entries = map.eval(variables);
                     if (!(entries instanceof KeyedCounts counts)) {
                         return entry(entries, name, expected);
                     }
-                    Position at = known[0];
-                    if (at == null || at.order() != counts.keyOrder()) {
-                        at = new Position(counts.keyOrder(), counts.position(name));
-                        known[0] = at; // immutable, so a race between threads only looks it up twice
-                    }
-                    return at.index() < 0 ? ERROR : (Object) counts.countAt(at.index());
+                    int at = place.in(counts);
+                    return at < 0 ? ERROR : (Object) counts.countAt(at);
                 };
             }
             return variables -> {
                 Object k = key.eval(variables);
                 return k == ERROR ? ERROR : entry(map.eval(variables), k, expected);
             };
-        }
-
-        /** Where a fixed key is in one key order of {@link KeyedCounts}. */
-        private record Position(Object order, int index) {
         }
 
         private static Object entry(Object map, Object key, Class<?> expected) {

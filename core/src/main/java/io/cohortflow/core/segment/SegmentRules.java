@@ -411,18 +411,18 @@ public final class SegmentRules {
     }
 
     /**
-     * A fixed entry of a map variable ({@code count_7d['add_to_cart']}): in a snapshot's counts, by its position in
-     * their key order, looked up once per order (in practice once) instead of hashing the name at every read. Its
-     * position is immutable, so a race between threads only looks it up twice.
+     * A fixed entry of a map variable ({@code count_7d['add_to_cart']}): in a snapshot's counts, by its place in their
+     * key order ({@link KeyedCounts.Place}) instead of hashing the name at every read.
      */
     private static final class Entry implements Resolved {
         private final String variable;
         private final String key;
-        private Position known;
+        private final KeyedCounts.Place place;
 
         Entry(String variable, String key) {
             this.variable = variable;
             this.key = key;
+            this.place = new KeyedCounts.Place(key);
         }
 
         @Override
@@ -431,15 +431,8 @@ public final class SegmentRules {
             if (!(value instanceof KeyedCounts counts)) {
                 return value instanceof Map<?, ?> map ? map.get(key) : value; // as Read.valueOf
             }
-            Position at = known;
-            if (at == null || at.order() != counts.keyOrder()) {
-                at = new Position(counts.keyOrder(), counts.position(key));
-                known = at;
-            }
-            return at.index() < 0 ? null : (Object) counts.countAt(at.index());
-        }
-
-        private record Position(Object order, int index) {
+            int at = place.in(counts);
+            return at < 0 ? null : (Object) counts.countAt(at);
         }
     }
 
