@@ -73,7 +73,8 @@ public final class RuleReads {
     private RuleReads(List<SegmentRules.Read> reads, List<SegmentRules.Compiled> segments, int[][] readers,
                       List<SegmentRules.Threshold> thresholds, int[][] comparisons, int[][] testers,
                       boolean[] always, boolean[] model, Map<String, java.util.Set<Long>> windowsByEvent,
-                      java.util.Set<Long> anyEventWindows, Map<String, Integer> countsByEvent, int everyEventCounts) {
+                      java.util.Set<Long> anyEventWindows, Map<String, Integer> countsByEvent, int everyEventCounts,
+                      int[][] decisions) {
         this.reads = reads;
         this.slots = reads.stream().mapToInt(SegmentRules.Read::slot).toArray();
         this.resolved = reads.stream().map(RuleReads::resolved).toArray(SegmentRules.Resolved[]::new);
@@ -90,20 +91,7 @@ public final class RuleReads {
         this.anyEventWindows = anyEventWindows;
         this.countsByEvent = countsByEvent;
         this.everyEventCounts = everyEventCounts;
-        this.decisions = new int[segments.size()][];
-        Map<SegmentRules.Threshold, Integer> thresholdPlaces = new java.util.HashMap<>();
-        Map<SegmentRules.Read, Integer> readPlaces = new java.util.HashMap<>();
-        thresholds.forEach(threshold -> thresholdPlaces.put(threshold, thresholdPlaces.size()));
-        reads.forEach(read -> readPlaces.put(read, readPlaces.size()));
-        for (int i = 0; i < segments.size(); i++) {
-            SegmentRules.Compiled segment = segments.get(i);
-            if (!segment.decision().isEmpty()) {
-                decisions[i] = segment.decision().stream().mapToInt(op -> op >= 0
-                        ? thresholdPlaces.get(segment.thresholds().get(op))
-                        : op < SegmentRules.NOT ? SegmentRules.read(readPlaces.get(
-                                segment.reads().get(SegmentRules.read(0) - op))) : op).toArray();
-            }
-        }
+        this.decisions = decisions;
     }
 
     /** The reads of {@code segments}, in that order. */
@@ -112,6 +100,7 @@ public final class RuleReads {
         Map<SegmentRules.Threshold, Integer> thresholdIndex = new LinkedHashMap<>();
         int[][] readsOf = new int[segments.size()][];
         int[][] thresholdsOf = new int[segments.size()][];
+        int[][] decisions = new int[segments.size()][];
         boolean[] always = new boolean[segments.size()];
         boolean[] model = new boolean[segments.size()];
         java.util.Set<Long> anyEvent = new java.util.TreeSet<>();
@@ -125,6 +114,12 @@ public final class RuleReads {
             thresholdsOf[i] = segment.thresholds().stream()
                     .mapToInt(threshold -> thresholdIndex.computeIfAbsent(threshold, t -> thresholdIndex.size()))
                     .toArray();
+            if (!segment.decision().isEmpty()) { // its places mapped to these rules' reads and comparisons
+                int[] own = thresholdsOf[i];
+                decisions[i] = segment.decision().stream().mapToInt(op -> op >= 0 ? own[op] : op < SegmentRules.NOT
+                        ? SegmentRules.read(index.get(segment.reads().get(SegmentRules.read(0) - op))) : op)
+                        .toArray();
+            }
             always[i] = segment.readsTime();
             model[i] = segment.readsModel();
             if (always[i]) { // an operator on an event named at run time: its windows hold for every event
@@ -187,7 +182,7 @@ public final class RuleReads {
                 countsByEvent.merge(event, 1 << FeatureSnapshot.COUNT_WINDOWS.indexOf(window), (a, b) -> a | b)));
         return new RuleReads(List.copyOf(new ArrayList<>(index.keySet())), List.copyOf(segments), arrays(readersOf),
                 thresholds, arrays(comparisonsOf), arrays(testersOf), always, model, Map.copyOf(byEvent),
-                java.util.Set.copyOf(anyEvent), Map.copyOf(countsByEvent), everyEvent);
+                java.util.Set.copyOf(anyEvent), Map.copyOf(countsByEvent), everyEvent, decisions);
     }
 
     /** The read resolved, or null (also for a window CEL's checker let through that is none: CEL reports it). */

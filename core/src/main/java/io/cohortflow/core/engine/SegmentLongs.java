@@ -58,15 +58,10 @@ final class SegmentLongs {
             }
         }
 
-        /** The rank of the running id in place {@code i}. */
-        static int rankAt(int i) {
-            return 2 * i + 1;
-        }
-
         int rank(String id) {
             Integer place = places.get(id);
             if (place != null) {
-                return rankAt(place);
+                return 2 * place + 1;
             }
             return 2 * (-Arrays.binarySearch(sorted, id) - 1);
         }

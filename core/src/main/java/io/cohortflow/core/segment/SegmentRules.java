@@ -160,7 +160,7 @@ public final class SegmentRules {
         }
 
         /** An operator read's {@link Operation}, resolved; null for a read of a variable. */
-        public Operation operation() {
+        Operation operation() {
             return operator == null ? null : Operation.of(operator, arguments);
         }
 
@@ -250,6 +250,10 @@ public final class SegmentRules {
             if (!(literal instanceof Long || literal instanceof Double || literal instanceof String
                     || literal instanceof Boolean)) {
                 throw new IllegalArgumentException("not a literal of a comparison: " + literal);
+            }
+            if (valueClass != javaClass(read.declaredType())) { // kept only so that outcome need not look it up
+                throw new IllegalArgumentException(read + " holds values of " + javaClass(read.declaredType())
+                        + ", not " + valueClass);
             }
         }
 
@@ -648,20 +652,10 @@ public final class SegmentRules {
                     (expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.IDENT ? wholes : entries).add(read);
                     occurrences.merge(read, 1, Integer::sum);
                 }
-                Comparison comparison = expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
-                        ? Comparison.of(expr.call().function()) : null;
-                if (comparison == null || expr.call().args().size() != 2) {
-                    continue;
-                }
-                dev.cel.common.ast.CelExpr left = expr.call().args().get(0);
-                dev.cel.common.ast.CelExpr right = expr.call().args().get(1);
-                Read onLeft = readAt(ast, left, keyed);
-                Read onRight = readAt(ast, right, keyed);
-                Object literal = onLeft != null ? literal(right) : onRight != null ? literal(left) : null;
-                if (literal != null) {
-                    Read side = onLeft != null ? onLeft : onRight;
-                    thresholds.add(new Threshold(side, onLeft != null ? comparison : comparison.swapped(), literal));
-                    compared.merge(side, 1, Integer::sum);
+                Threshold threshold = thresholdAt(ast, expr, keyed);
+                if (threshold != null) {
+                    thresholds.add(threshold);
+                    compared.merge(threshold.read(), 1, Integer::sum);
                 }
             }
             entries.addAll(wholes);
@@ -690,6 +684,15 @@ public final class SegmentRules {
                 decision.add(read(reads.indexOf(bare)));
                 return true;
             }
+            Threshold threshold = thresholdAt(ast, expr, keyed);
+            if (threshold != null) { // count_7d['add_to_cart'] >= 3, a comparison the condition depends on alone
+                int place = thresholds.indexOf(threshold);
+                if (place < 0) {
+                    return false;
+                }
+                decision.add(place);
+                return true;
+            }
             if (expr.getKind() != dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL || expr.call().target().isPresent()) {
                 return false;
             }
@@ -713,21 +716,28 @@ public final class SegmentRules {
                 decision.add(NOT);
                 return true;
             }
-            Comparison comparison = Comparison.of(function);
-            if (comparison == null || args.size() != 2) {
-                return false;
-            }
-            Read onLeft = readAt(ast, args.get(0), keyed);
-            Read onRight = readAt(ast, args.get(1), keyed);
-            Object literal = onLeft != null ? literal(args.get(1)) : onRight != null ? literal(args.get(0)) : null;
-            int place = literal == null ? -1 : thresholds.indexOf(new Threshold(onLeft != null ? onLeft : onRight,
-                    onLeft != null ? comparison : comparison.swapped(), literal));
-            if (place < 0) {
-                return false;
-            }
-            decision.add(place);
-            return true;
+            return false;
         }
+    }
+
+    /** {@code expr} as a read compared with a literal, the read put on the left, or null when it is not one. */
+    private static Threshold thresholdAt(CelAbstractSyntaxTree ast, dev.cel.common.ast.CelExpr expr,
+                                         java.util.Set<Long> keyed) {
+        Comparison comparison = expr.getKind() == dev.cel.common.ast.CelExpr.ExprKind.Kind.CALL
+                ? Comparison.of(expr.call().function()) : null;
+        if (comparison == null || expr.call().args().size() != 2) {
+            return null;
+        }
+        dev.cel.common.ast.CelExpr left = expr.call().args().get(0);
+        dev.cel.common.ast.CelExpr right = expr.call().args().get(1);
+        Read onLeft = readAt(ast, left, keyed);
+        Read onRight = readAt(ast, right, keyed);
+        Object literal = onLeft != null ? literal(right) : onRight != null ? literal(left) : null;
+        if (literal == null) {
+            return null;
+        }
+        return onLeft != null ? new Threshold(onLeft, comparison, literal)
+                : new Threshold(onRight, comparison.swapped(), literal);
     }
 
     /**
