@@ -99,6 +99,52 @@ class RuleReadsTest {
         assertThat(compared).isEqualTo(200 * 2 * resolved.stream().filter(java.util.Objects::nonNull).count());
     }
 
+    /**
+     * A condition its comparisons and reads of a bool decide ({@link RuleReads#decided}) is decided over these rules'
+     * places of them, as it evaluates: 300 generated conditions and the shipped ones over a user's snapshots as events
+     * come, every decided condition against running it.
+     */
+    @Test
+    void aConditionDecidedByItsComparisonsIsWhatItEvaluatesTo() {
+        List<String> names = io.cohortflow.core.event.EventTaxonomy.defaults().canonicalNames().stream().sorted()
+                .toList();
+        List<SegmentDefinition> definitions = new java.util.ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(io.cohortflow.core.testing.GeneratedSegments.of(300, 23));
+        List<SegmentRules.Compiled> compiled = SegmentRules.compileAll(definitions);
+        RuleReads reads = RuleReads.of(compiled);
+        io.cohortflow.core.feature.UserFeatures user =
+                new io.cohortflow.core.feature.UserFeatures(io.cohortflow.core.feature.FeatureConfig.defaults());
+        String[] events = {"product_view", "add_to_cart", "page_view", "order_completed", "email_opened",
+                "feature_used", "support_ticket_created", "trial_started"};
+        java.util.Random random = new java.util.Random(23);
+        Object[] values = reads.unknown();
+        long t = 1_767_225_600_000L;
+        int decided = 0;
+        int decidedWithBools = 0;
+        for (int i = 0; i < 150; i++) {
+            t += random.nextInt(6 * (int) HOUR);
+            user.add(io.cohortflow.core.testing.Events.track("u1", events[random.nextInt(events.length)], t)
+                    .with("feature", random.nextBoolean() ? "dashboards" : "api").with("price", 25.0)
+                    .with("revenue", 120.0).build());
+            Map<String, Object> variables = SegmentRules.variables(user.snapshot(t, names), Map.of(), null);
+            boolean[] moved = new boolean[reads.reads().size()];
+            reads.update(variables, values, moved);
+            reads.due(moved, values);
+            for (int c = 0; c < compiled.size(); c++) {
+                int value = reads.decided(c, values);
+                if (value >= 0) {
+                    assertThat(value == 1).as("%s at %d", compiled.get(c).definition().condition(), i)
+                            .isEqualTo(SegmentRules.matches(compiled.get(c), variables));
+                    decided++;
+                    decidedWithBools += compiled.get(c).decision().stream()
+                            .anyMatch(op -> op <= SegmentRules.read(0)) ? 1 : 0;
+                }
+            }
+        }
+        assertThat(decided).isGreaterThan(150 * 100);
+        assertThat(decidedWithBools).as("decided with reads of a bool among their operands").isGreaterThan(150 * 20);
+    }
+
     private static final long HOUR = 3_600_000L;
     private static final long DAY = 24 * HOUR;
 
