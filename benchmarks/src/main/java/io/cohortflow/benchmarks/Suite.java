@@ -171,7 +171,7 @@ public final class Suite {
     // ---- P1 end to end: the segmentation job against a Flink SQL job ---------------------------------------------------
 
     private void segmentation() throws Exception {
-        int users = quick ? 300 : 10_000;
+        int users = quick ? 300 : SegmentationThroughput.USERS;
         out.println("== P1: segmentation end to end (events.unified in, changes and profiles out, exactly-once) against "
                 + "a Flink SQL job computing windowed counts and RFM over the same topic");
         try (LocalKafkaBroker broker = LocalKafkaBroker.start()) {

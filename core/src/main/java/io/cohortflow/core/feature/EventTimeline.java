@@ -114,7 +114,6 @@ public final class EventTimeline {
         return Math.floorDiv(t, DAY) > Math.floorDiv(asOf, DAY) - UserFeatures.MAX_DAYS;
     }
 
-    /** Buckets whose start lies in (asOf - window, asOf], as the count windows sum them. */
     /**
      * The counts of the buckets that start in {@code (asOf - window, asOf]}. The indexes ascend, so the walk goes back
      * from the newest and stops at the first bucket before the window: a rule's {@code events.count('x', '2d')} reads
