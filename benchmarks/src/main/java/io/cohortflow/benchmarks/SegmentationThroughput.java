@@ -76,8 +76,8 @@ import java.util.concurrent.TimeUnit;
  *     -Dexec.args="-Xmx6g -XX:MaxTenuringThreshold=2 -cp %classpath \
  *     io.cohortflow.benchmarks.SegmentationThroughput 30000 3"
  * </pre>
- * Arguments: simulated people (default {@link #USERS}), days (default 3), and {@code segmentation} or {@code sql} to run
- * one job alone (to profile it).
+ * Arguments: simulated people (default {@link #USERS}), days (default 3), and {@code segmentation} or {@code sql}
+ * to run one job alone (to profile it).
  */
 public final class SegmentationThroughput {
     /**
