@@ -117,7 +117,7 @@ public final class RuleReads {
             if (!segment.decision().isEmpty()) { // its places mapped to these rules' reads and comparisons
                 int[] own = thresholdsOf[i];
                 decisions[i] = segment.decision().stream().mapToInt(op -> op >= 0 ? own[op] : op < SegmentRules.NOT
-                        ? SegmentRules.read(index.get(segment.reads().get(SegmentRules.read(0) - op))) : op)
+                        ? SegmentRules.read(index.get(segment.reads().get(SegmentRules.readPlace(op)))) : op)
                         .toArray();
             }
             always[i] = segment.readsTime();

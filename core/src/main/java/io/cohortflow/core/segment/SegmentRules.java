@@ -326,6 +326,11 @@ public final class SegmentRules {
         return READS - place;
     }
 
+    /** The place of the read that a {@link #read} operand stands for. */
+    public static int readPlace(int operand) {
+        return READS - operand;
+    }
+
     /**
      * A {@link Compiled#decision} (its places mapped as the caller keeps them) over {@code values}: a threshold's
      * outcome ({@link Threshold#outcome}) at {@code values[outcomes + place]}, a read's value at
@@ -342,7 +347,7 @@ public final class SegmentRules {
                 case NOT -> stack ^= 1;
                 default -> {
                     int truth = op >= 0 ? Threshold.truth(values[outcomes + op])
-                            : values[reads + READS - op] instanceof Boolean b ? (b ? 1 : 0) : -1;
+                            : values[reads + readPlace(op)] instanceof Boolean b ? (b ? 1 : 0) : -1;
                     if (truth < 0) {
                         return -1;
                     }
