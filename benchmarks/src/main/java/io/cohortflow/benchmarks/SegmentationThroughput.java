@@ -376,7 +376,8 @@ public final class SegmentationThroughput {
      * state, parallelism 2; {@link LocalFlink}).
      */
     private static StreamExecutionEnvironment environment() {
-        return StreamExecutionEnvironment.getExecutionEnvironment(LocalFlink.forRun("p1-checkpoints-"));
+        return StreamExecutionEnvironment.getExecutionEnvironment(
+                LocalFlink.forRun("segmentation-job", "p1-checkpoints-"));
     }
 
     /**

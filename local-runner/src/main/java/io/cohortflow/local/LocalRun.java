@@ -17,6 +17,7 @@ import io.cohortflow.core.identity.IdentityMergeCodec;
 import io.cohortflow.ingest.IngestJob;
 import io.cohortflow.ingest.IngestOptions;
 import io.cohortflow.ingest.backfill.Backfill;
+import io.cohortflow.jobs.options.LocalFlinkConfig;
 import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.jobs.kafka.PipelineLag;
 import io.cohortflow.jobs.kafka.TopicReader;
@@ -34,7 +35,6 @@ import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.GlobalConfiguration;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -183,9 +183,9 @@ public final class LocalRun {
             broker.createTopics(topics);
             OUT.printf("  topics: %s%n", topics.all().stream().map(t -> t.name() + "(" + t.partitions() + ")").sorted().toList());
 
-            Configuration flinkConf = GlobalConfiguration.loadConfiguration(confDir.resolve("flink/local").toString());
+            Configuration flinkConf = LocalFlinkConfig.stateIn(LocalFlinkConfig.shared(confDir.resolve("flink/local")),
+                    runDir);
             flinkConf.set(RestOptions.PORT, options.webUiPort());
-            flinkConf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, runDir.resolve("checkpoints").toUri().toString());
             step("starting a Flink MiniCluster");
             MiniCluster cluster = new MiniCluster(new MiniClusterConfiguration.Builder()
                     .setConfiguration(flinkConf)
@@ -215,7 +215,11 @@ public final class LocalRun {
         Path history = runDir.resolve("history");
         String registry = runDir.resolve("registry").toUri().toString();
         step(options.ingestOnly() ? "submitting ingest-job (alone)" : "submitting ingest-job and segmentation-job");
-        JobClient ingest = submit(rest, flinkConf, "cohortflow ingest", env -> {
+        // The ingest job's own settings over the shared ones (conf/flink/local/ingest-job: its checkpoints write the
+        // changelog of its state's changes).
+        Configuration ingestConf = LocalFlinkConfig.forJob(flinkConf, options.confDir().toAbsolutePath()
+                .resolve("flink/local"), "ingest-job");
+        JobClient ingest = submit(rest, ingestConf, "cohortflow ingest", env -> {
             IngestOptions o = IngestOptions.parse(with(jobArgs, "--group-id", INGEST_GROUP,
                     "--history-path", history.toUri().toString(), "--idleness", toSeconds(RAW_IDLENESS)));
             IngestJob.configure(env, o);

@@ -84,7 +84,7 @@ public final class IngestThroughputBenchmark {
         args.addAll(KafkaTestSupport.topicArgs(topics));
         IngestOptions options = IngestOptions.parse(args.toArray(String[]::new));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(
-                LocalFlink.forRun("ingest-checkpoints-"));
+                LocalFlink.forRun("ingest-job", "ingest-checkpoints-"));
         IngestJob.configure(env, options);
         IngestJob.fromOptions(options, true).build(env);
         long start = System.nanoTime();

@@ -16,7 +16,6 @@ import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.RestartStrategyOptions;
-import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.minicluster.MiniCluster;
@@ -148,8 +147,9 @@ public final class LatencyBenchmark {
         publishProbe();
         Configuration conf = new Configuration();
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, Duration.ofMillis(checkpointMs));
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, KafkaTestSupport.tempDir("latency-cp-").toUri().toString());
-        conf.set(StateBackendOptions.STATE_BACKEND, "hashmap");
+        // State kept and checkpointed as the local run keeps it (conf/flink/local: on the heap; each job with its own
+        // settings over that at submission, the ingest job's checkpoints writing the changelog of its state's changes).
+        LocalFlink.withShippedState(conf, "latency-state-");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");
         // Records leave an operator's network buffer when it is full or after this long: the floor of a shuffle's
         // latency at low rates. As shipped (conf/flink/local, k8s/base: 5 ms; Flink's default is 100 ms).
@@ -181,13 +181,13 @@ public final class LatencyBenchmark {
             String[] common = {"--bootstrap-servers", broker.bootstrapServers(), "--delivery-guarantee", guarantee,
                     "--transaction-timeout", "60s"};
             List<String> topicArgs = KafkaTestSupport.topicArgs(topics);
-            JobClient ingest = submit(rest, conf, env -> {
+            JobClient ingest = submit(rest, LocalFlink.forJob(conf, "ingest-job"), env -> {
                 IngestOptions o = IngestOptions.parse(concat(common, topicArgs, "--group-id", "latency-ingest",
                         "--history-path", KafkaTestSupport.tempDir("latency-history-").toUri().toString()));
                 IngestJob.configure(env, o);
                 IngestJob.fromOptions(o, false).build(env);
             });
-            JobClient segmentation = submit(rest, conf, env -> {
+            JobClient segmentation = submit(rest, LocalFlink.forJob(conf, "segmentation-job"), env -> {
                 SegmentationOptions o = SegmentationOptions.parse(concat(common, topicArgs, "--group-id", "latency-seg"));
                 SegmentationJob.configure(env, o);
                 SegmentationJob.fromOptions(o, false).build(env);
