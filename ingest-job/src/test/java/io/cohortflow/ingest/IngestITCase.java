@@ -226,9 +226,14 @@ class IngestITCase {
 
     static String[] args(LocalKafkaBroker broker, TopicsConfig topics, Path history) {
         List<String> args = new ArrayList<>(List.of("--bootstrap-servers", broker.bootstrapServers(),
-                "--transaction-timeout", "60s", "--group-id", "it-" + topics.name(TopicsConfig.RAW),
+                "--transaction-timeout", "60s", "--group-id", groupOf(topics),
                 "--history-path", history.toUri().toString(), "--max-anonymous-ids", "3"));
         args.addAll(KafkaTestSupport.topicArgs(topics));
         return args.toArray(String[]::new);
+    }
+
+    /** The consumer group of the ingest job that {@link #args} configures. */
+    static String groupOf(TopicsConfig topics) {
+        return "it-" + topics.name(TopicsConfig.RAW);
     }
 }
