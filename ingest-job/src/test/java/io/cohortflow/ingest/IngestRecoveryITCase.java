@@ -7,6 +7,7 @@ import io.cohortflow.kafka.local.LocalKafkaBroker;
 import io.cohortflow.simulator.Delivery;
 import io.cohortflow.simulator.KafkaDeliverySink;
 import io.cohortflow.testkit.KafkaTestSupport;
+import io.cohortflow.testkit.MiniClusters;
 import io.cohortflow.testkit.Repository;
 import io.cohortflow.testkit.SharedKafka;
 import org.apache.flink.api.common.JobID;
@@ -31,15 +32,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -91,8 +89,8 @@ class IngestRecoveryITCase {
 
             // The JVM dies: no savepoint. The job starts again from the last checkpoint it completed.
             cluster.cancelJob(first).get(1, TimeUnit.MINUTES);
-            awaitStatus(cluster, first, JobStatus.CANCELED);
-            Path retained = lastCheckpoint(first);
+            MiniClusters.awaitStatus(cluster, first, JobStatus.CANCELED);
+            Path retained = MiniClusters.awaitRetainedCheckpoint(dir.resolve("checkpoints"), first);
             JobID second = submit(cluster, job, args, retained.toString());
 
             // Every message before the crash again (a sender's retries), and new ones.
@@ -151,7 +149,7 @@ class IngestRecoveryITCase {
         IngestJob.configure(env, options);
         IngestJob.fromOptions(options, false).build(env);
         JobID job = cluster.submitJob(env.getStreamGraph()).get(1, TimeUnit.MINUTES).getJobID();
-        awaitStatus(cluster, job, JobStatus.RUNNING);
+        MiniClusters.awaitStatus(cluster, job, JobStatus.RUNNING);
         return job;
     }
 
@@ -195,36 +193,5 @@ class IngestRecoveryITCase {
             }
             throw new AssertionError("the ingest job's offsets on " + raw + " did not reach " + end);
         }
-    }
-
-    private static void awaitStatus(MiniCluster cluster, JobID job, JobStatus status) throws Exception {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (cluster.getJobStatus(job).get(30, TimeUnit.SECONDS) != status) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("job " + job + " not " + status + ": " + cluster.getJobStatus(job).get());
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    /** The newest completed checkpoint of {@code job} (its {@code _metadata} written), waiting for one if needed. */
-    private Path lastCheckpoint(JobID job) throws Exception {
-        Path jobDir = dir.resolve("checkpoints").resolve(job.toHexString());
-        long deadline = System.currentTimeMillis() + 60_000;
-        while (System.currentTimeMillis() < deadline) {
-            if (Files.isDirectory(jobDir)) {
-                try (Stream<Path> dirs = Files.list(jobDir)) {
-                    Optional<Path> newest = dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
-                            .filter(d -> Files.exists(d.resolve("_metadata")))
-                            .max(Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString()
-                                    .substring(4))));
-                    if (newest.isPresent()) {
-                        return newest.get();
-                    }
-                }
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no completed checkpoint of " + job + " under " + jobDir);
     }
 }

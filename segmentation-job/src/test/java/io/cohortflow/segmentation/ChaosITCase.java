@@ -22,15 +22,11 @@ import org.apache.flink.streaming.api.graph.StreamGraph;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -88,11 +84,11 @@ class ChaosITCase {
                         System.out.printf("chaos: TaskManager %d killed after chunk %d%n", taskManager - 1, chunk);
                     }
                     case 3 -> {
-                        awaitRetainedCheckpoint(cluster, job, checkpoints);
+                        MiniClusters.awaitRetainedCheckpoint(checkpoints, job);
                         cluster.cancelJob(job).get(1, TimeUnit.MINUTES); // the JVM dies: no savepoint
-                        awaitStatus(cluster, job, JobStatus.CANCELED);
+                        MiniClusters.awaitStatus(cluster, job, JobStatus.CANCELED);
                         // The last checkpoint it completed (an older one would replay what newer ones committed).
-                        Path retained = awaitRetainedCheckpoint(cluster, job, checkpoints);
+                        Path retained = MiniClusters.awaitRetainedCheckpoint(checkpoints, job);
                         job = submit(cluster, broker, in, chaosOut, checkpoints, retained.toString());
                         System.out.printf("chaos: crashed after chunk %d, restored from %s%n", chunk, retained.getFileName());
                     }
@@ -205,36 +201,6 @@ class ChaosITCase {
     }
 
     private static void awaitRunning(MiniCluster cluster, JobID job) throws Exception {
-        awaitStatus(cluster, job, JobStatus.RUNNING);
-    }
-
-    private static void awaitStatus(MiniCluster cluster, JobID job, JobStatus status) throws Exception {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (cluster.getJobStatus(job).get(30, TimeUnit.SECONDS) != status) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("job " + job + " not " + status + ": " + cluster.getJobStatus(job).get());
-            }
-            Thread.sleep(200);
-        }
-    }
-
-    /** The newest completed checkpoint of {@code job} (its {@code _metadata} written), waiting for one if needed. */
-    private static Path awaitRetainedCheckpoint(MiniCluster cluster, JobID job, Path checkpoints) throws Exception {
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (System.currentTimeMillis() < deadline) {
-            Path jobDir = checkpoints.resolve(job.toHexString());
-            if (Files.isDirectory(jobDir)) {
-                try (Stream<Path> dirs = Files.list(jobDir)) {
-                    Optional<Path> newest = dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
-                            .filter(d -> Files.exists(d.resolve("_metadata")))
-                            .max(Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))));
-                    if (newest.isPresent()) {
-                        return newest.get();
-                    }
-                }
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no completed checkpoint of " + job + " under " + checkpoints);
+        MiniClusters.awaitStatus(cluster, job, JobStatus.RUNNING);
     }
 }
