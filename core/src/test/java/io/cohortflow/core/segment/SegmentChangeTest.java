@@ -1,9 +1,23 @@
 package io.cohortflow.core.segment;
 
+import io.cohortflow.core.codec.JsonCodec;
+import io.cohortflow.core.engine.Outcome;
+import io.cohortflow.core.engine.Ruleset;
+import io.cohortflow.core.engine.UserSegments;
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.scoring.Scorer;
+import io.cohortflow.core.testing.Events;
+import io.cohortflow.core.testing.GeneratedSegments;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -53,5 +67,67 @@ class SegmentChangeTest {
                 Cause.rule("s1", null), Map.of("count", 2.0), "bundle@v1");
         assertThat(codec.decode(codec.encode(change))).isEqualTo(change);
         assertThat(codec.encodeToString(change)).contains("\"type\":\"EXIT\"", "\"kind\":\"rule\"");
+    }
+
+    /** The object mapper's encoding, which the codec's replaces. */
+    private static final JsonCodec<SegmentChange> MAPPERS = new JsonCodec<>(SegmentChange.class) { };
+    private static final SegmentChangeCodec CODEC = new SegmentChangeCodec();
+
+    /**
+     * Every change the engine publishes for simulated behaviour (shipped and generated segments, time passing, ids
+     * that need escaping), and each one read back, encodes as the mapper encodes it.
+     */
+    @Test
+    void everyChangeTheEnginePublishesIsWrittenAsTheMapperWritesIt() {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(GeneratedSegments.of(100, 5));
+        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), EventTaxonomy.defaults().canonicalNames().stream()
+                .sorted().toList(), Duration.ofDays(90), definitions, Scorer.NONE);
+        String[] names = {"product_view", "add_to_cart", "order_completed", "page_view", "email_opened",
+                "feature_used", "checkout_started"};
+        long t0 = 1_772_445_600_000L;
+        Random random = new Random(5);
+        int changes = 0;
+        for (int user = 0; user < 30; user++) {
+            UserSegments engine = new UserSegments();
+            String id = "user-" + user + (user % 7 == 0 ? "-ü\\\"\u2028" : "");
+            long t = t0;
+            for (int i = 0; i < 80; i++) {
+                t += (long) (random.nextDouble() * random.nextDouble() * 12 * 3_600_000L);
+                Outcome outcome = random.nextInt(8) == 0 ? engine.advanceTo(id, t, rules, 0)
+                        : engine.apply(id, Events.track(id, names[random.nextInt(names.length)], t)
+                                .with("revenue", random.nextDouble() * 300).build(), rules, 0);
+                for (SegmentChange change : outcome.changes()) {
+                    assertSameBytes(change);
+                    assertSameBytes(CODEC.decode(CODEC.encode(change)));
+                    changes++;
+                }
+            }
+        }
+        assertThat(changes).isGreaterThan(500);
+    }
+
+    /** Values at the edges of what a change holds. */
+    @Test
+    void edgeValuesAreWrittenAsTheMapperWritesThem() {
+        Map<String, Double> features = new LinkedHashMap<>();
+        features.put("nan", Double.NaN);
+        features.put("infinite", Double.NEGATIVE_INFINITY);
+        features.put("negative zero", -0.0);
+        features.put("whole", 7.0);
+        features.put("large", 1e300);
+        features.put("none", null);
+        features.put("key \"é\"\n\u0001", 0.5);
+        assertSameBytes(SegmentChange.of("u \"😀\"", "s\\1", "Name\t\u2028", ChangeType.EXIT, -5L, 3, Long.MAX_VALUE,
+                new Cause("model", "bundle", null).late(), features, null));
+        assertSameBytes(SegmentChange.of("u", "s", "S", ChangeType.ENTER, 0L, 0, 0L, Cause.rule("s", "7"), Map.of(),
+                "bundle@v3"));
+        assertSameBytes(SegmentChange.of("u", "s", "S", ChangeType.ENTER, 0L, 0, 0L, Cause.rule("s", "7"), null,
+                null));
+    }
+
+    private static void assertSameBytes(SegmentChange change) {
+        assertThat(new String(CODEC.encode(change), StandardCharsets.UTF_8))
+                .isEqualTo(new String(MAPPERS.encode(change), StandardCharsets.UTF_8));
     }
 }
