@@ -4,17 +4,12 @@ import io.cohortflow.core.codec.JsonCodec;
 import io.cohortflow.core.engine.Outcome;
 import io.cohortflow.core.engine.Ruleset;
 import io.cohortflow.core.engine.UserSegments;
-import io.cohortflow.core.event.EventTaxonomy;
 import io.cohortflow.core.feature.EventTimeline;
-import io.cohortflow.core.feature.FeatureConfig;
-import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.testing.Events;
 import io.cohortflow.core.testing.GeneratedSegments;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,10 +34,7 @@ class SegmentProfileCodecTest {
      */
     @Test
     void everyProfileTheEnginePublishesIsWrittenAsTheMapperWritesIt() {
-        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
-        definitions.addAll(GeneratedSegments.of(100, 3));
-        Ruleset rules = Ruleset.of(FeatureConfig.defaults(), EventTaxonomy.defaults().canonicalNames().stream()
-                .sorted().toList(), Duration.ofDays(90), definitions, Scorer.NONE);
+        Ruleset rules = GeneratedSegments.withShipped(100, 3);
         String[] names = {"product_view", "add_to_cart", "order_completed", "page_view", "email_opened",
                 "feature_used", "checkout_started", "a custom \"event\" é"};
         Random random = new Random(3);

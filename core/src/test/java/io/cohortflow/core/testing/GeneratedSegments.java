@@ -1,7 +1,13 @@
 package io.cohortflow.core.testing;
 
+import io.cohortflow.core.engine.Ruleset;
+import io.cohortflow.core.event.EventTaxonomy;
+import io.cohortflow.core.feature.FeatureConfig;
+import io.cohortflow.core.scoring.Scorer;
 import io.cohortflow.core.segment.SegmentDefinition;
+import io.cohortflow.core.segment.SegmentRules;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -44,6 +50,17 @@ public final class GeneratedSegments {
             definitions.add(new SegmentDefinition("generated_" + i, "Generated " + i, condition, null, false));
         }
         return definitions;
+    }
+
+    /**
+     * The shipped segments and {@code n} generated ones, running with the default features, the taxonomy's event names,
+     * a merge memory of 90 days and no model.
+     */
+    public static Ruleset withShipped(int n, long seed) {
+        List<SegmentDefinition> definitions = new ArrayList<>(SegmentRules.defaults());
+        definitions.addAll(of(n, seed));
+        return Ruleset.of(FeatureConfig.defaults(), EventTaxonomy.defaults().canonicalNames().stream().sorted().toList(),
+                Duration.ofDays(90), definitions, Scorer.NONE);
     }
 
     private static String count(Random random, String event) {
