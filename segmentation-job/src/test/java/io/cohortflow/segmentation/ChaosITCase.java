@@ -74,7 +74,7 @@ class ChaosITCase {
             for (int chunk = 0; chunk < CHUNKS; chunk++) {
                 LoopedRuns.write(broker, in.name(TopicsConfig.UNIFIED),
                         input.unified().subList(chunk * size / CHUNKS, (chunk + 1) * size / CHUNKS));
-                awaitRunning(cluster, job);
+                MiniClusters.awaitStatus(cluster, job, JobStatus.RUNNING);
                 Thread.sleep(1_500); // let it work on the chunk, and checkpoint
                 switch (chunk) {
                     case 0, 1, 2 -> {
@@ -168,7 +168,7 @@ class ChaosITCase {
     private static void drain(MiniCluster cluster, JobID job, Path savepoint, String run) throws Exception {
         long deadline = System.currentTimeMillis() + 60_000;
         while (true) {
-            awaitRunning(cluster, job);
+            MiniClusters.awaitStatus(cluster, job, JobStatus.RUNNING);
             try {
                 cluster.stopWithSavepoint(job, savepoint.toUri().toString(), true, SavepointFormatType.CANONICAL)
                         .get(2, TimeUnit.MINUTES);
@@ -198,9 +198,5 @@ class ChaosITCase {
         var failure = graph.getFailureInfo();
         return "not running: " + tasks + "; last failure: "
                 + (failure == null ? "none" : failure.getExceptionAsString());
-    }
-
-    private static void awaitRunning(MiniCluster cluster, JobID job) throws Exception {
-        MiniClusters.awaitStatus(cluster, job, JobStatus.RUNNING);
     }
 }

@@ -1,5 +1,7 @@
 package io.cohortflow.testkit;
 
+import org.apache.flink.api.common.JobID;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.configuration.StateBackendOptions;
@@ -7,6 +9,7 @@ import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.runtime.minicluster.MiniCluster;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,9 +56,7 @@ public final class MiniClusters {
     }
 
     /** Waits up to two minutes until {@code job} on {@code cluster} has {@code status}. */
-    public static void awaitStatus(org.apache.flink.runtime.minicluster.MiniCluster cluster,
-                                   org.apache.flink.api.common.JobID job,
-                                   org.apache.flink.api.common.JobStatus status) throws Exception {
+    public static void awaitStatus(MiniCluster cluster, JobID job, JobStatus status) throws Exception {
         long deadline = System.currentTimeMillis() + 120_000;
         while (cluster.getJobStatus(job).get(30, TimeUnit.SECONDS) != status) {
             if (System.currentTimeMillis() > deadline) {
@@ -69,8 +70,7 @@ public final class MiniClusters {
      * The newest completed checkpoint of {@code job} under {@code checkpoints} (its {@code _metadata} written),
      * waiting up to two minutes for one.
      */
-    public static Path awaitRetainedCheckpoint(Path checkpoints, org.apache.flink.api.common.JobID job)
-            throws Exception {
+    public static Path awaitRetainedCheckpoint(Path checkpoints, JobID job) throws Exception {
         Path jobDir = checkpoints.resolve(job.toHexString());
         long deadline = System.currentTimeMillis() + 120_000;
         while (System.currentTimeMillis() < deadline) {
